@@ -1,0 +1,87 @@
+/**
+ * The connector protocol (ARCHITECTURE principle 1, after Airbyte/Singer): a connector knows HOW to read a
+ * transport (CSV file, workbook, database, HTTP API) and nothing of departments or of PostgreSQL.
+ *
+ *   describe → the zod schema of its config
+ *   check    → can the source be reached and opened
+ *   list     → the streams it can read (sheets of a workbook, tables of a database, the file itself)
+ *   read     → a stream of messages: one header, then records with their source position, skipped rows,
+ *              row-level problems, and for incremental sources a final checkpoint.
+ *
+ * Example (CSV):
+ * ```ts
+ * for await (const m of csvConnector.read({ path: 'roster.csv' }, { isHeader })) {
+ *   if (m.type === 'record') console.log(m.position.row, m.cells);
+ * }
+ * ```
+ */
+import type { z } from 'zod';
+
+/** Where a record came from, as an operator would find it: the row number a spreadsheet shows. */
+export interface SourcePosition {
+  /** File name (base name) or a source label such as `mysql:table`. */
+  source: string;
+  sheet?: string;
+  /** 1-based row as shown by a spreadsheet (CSV header = row 1; xlsx rows count title rows). */
+  row: number;
+}
+
+export type ReadMessage =
+  | { type: 'header'; columns: readonly string[]; position: SourcePosition }
+  | { type: 'record'; cells: readonly (string | null)[]; position: SourcePosition }
+  /** A row with no data (blank) or a totals row (合计/总计): counted, not loaded. */
+  | { type: 'skipped'; reason: 'blank' | 'totals'; position: SourcePosition }
+  /** A row that cannot be turned into cells (wrong column count, …): quarantined with this reason. */
+  | { type: 'problem'; problem: 'ragged_row'; detail: string; raw: string; position: SourcePosition }
+  /** Opaque resume state for incremental sources; written in the same transaction as the rows. */
+  | { type: 'checkpoint'; cursor: string };
+
+export interface ReadOptions {
+  /**
+   * Tells a header row from a title row (xlsx title rows above the header; CSV with a title line). The loader
+   * passes one built from the feed's header aliases, so the connector stays ignorant of feeds.
+   */
+  isHeader?: (cells: readonly string[]) => boolean;
+  /** Sheet (by name or 0-based index) for workbooks. */
+  sheet?: string | number;
+  /** Saved checkpoint for incremental reads. */
+  cursor?: string;
+  signal?: AbortSignal;
+}
+
+export interface CheckResult {
+  ok: boolean;
+  message: string;
+}
+
+export interface StreamInfo {
+  name: string;
+  /** Header cells if the connector could read them cheaply. */
+  columns?: readonly string[];
+  rows?: number;
+}
+
+/**
+ * Bytes a loader may hand directly to a bulk parser (PostgreSQL COPY … FORMAT csv) instead of reading
+ * records one by one. Offered only by connectors whose transport is a delimited file. If the bulk parser
+ * rejects the bytes, the loader falls back to `read`, which tolerates and reports malformed rows.
+ */
+export interface BulkSource {
+  /** PostgreSQL encoding name of the bytes: 'UTF8' or 'GB18030'. */
+  encoding: 'UTF8' | 'GB18030';
+  delimiter: string;
+  /** Header cells (already decoded) and the number of physical lines before the first data record. */
+  columns: readonly string[];
+  /** The file's bytes after the BOM, header line included (the bulk parser skips it). */
+  open(): NodeJS.ReadableStream;
+}
+
+export interface Connector<C> {
+  kind: string;
+  describe(): z.ZodType<C>;
+  check(config: C): Promise<CheckResult>;
+  list(config: C): Promise<StreamInfo[]>;
+  read(config: C, options?: ReadOptions): AsyncIterable<ReadMessage>;
+  /** Optional fast path, see BulkSource. */
+  bulk?(config: C, options?: ReadOptions): Promise<BulkSource | null>;
+}

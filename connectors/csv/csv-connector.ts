@@ -1,0 +1,227 @@
+/**
+ * CSV files as departments export them: UTF-8 (with or without BOM) or GB18030, comma/tab/semicolon,
+ * CRLF or LF, quoted fields with newlines, title lines above the header, blank and totals rows.
+ *
+ * Two ways to read: `bulk` hands the raw bytes to a bulk parser (PostgreSQL COPY) when the header is on the
+ * first line; `read` parses with csv-parse, tolerating and reporting malformed rows. The loader tries bulk
+ * first and falls back to read when the bulk parser rejects the file.
+ */
+import { createReadStream } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { Transform, type TransformCallback } from 'node:stream';
+import { parse } from 'csv-parse';
+import iconv from 'iconv-lite';
+import { z } from 'zod';
+import { dataError } from '../../src/errors.ts';
+import type {
+  BulkSource,
+  CheckResult,
+  Connector,
+  ReadMessage,
+  ReadOptions,
+  StreamInfo,
+} from '../connector.ts';
+import { type CsvEncoding, firstInvalidUtf8, type Sniffed, sniffCsv } from './sniff.ts';
+
+export const CsvConfigSchema = z.object({
+  path: z.string().min(1),
+  /** Override detection when a department's file fools it. */
+  encoding: z.enum(['UTF8', 'GB18030']).optional(),
+  delimiter: z.string().length(1).optional(),
+  /** Guard against runaway quoting: no record may exceed this many bytes. */
+  max_record_bytes: z
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024),
+});
+export type CsvConfig = z.input<typeof CsvConfigSchema>;
+
+const TOTALS = /^(合计|总计|小计)/;
+const MAX_TITLE_ROWS = 10;
+
+/** Decodes to UTF-8 text, failing with the file and byte offset at the first undecodable byte. */
+class StrictDecoder extends Transform {
+  private offset = 0;
+  private carry: Buffer = Buffer.alloc(0);
+  private readonly gb = iconv.getDecoder('gb18030');
+  constructor(
+    private readonly encoding: CsvEncoding,
+    private readonly file: string,
+  ) {
+    super({ decodeStrings: true, readableObjectMode: false, encoding: 'utf8' });
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    if (this.encoding === 'UTF8') {
+      const buf = this.carry.length ? Buffer.concat([this.carry, chunk]) : chunk;
+      const bad = firstInvalidUtf8(buf, false);
+      if (bad >= 0) return done(dataError(`${this.file}: invalid UTF-8 at byte offset ${this.offset + bad}`));
+      // Keep an incomplete trailing sequence for the next chunk.
+      let cut = buf.length;
+      for (let k = 1; k <= 3 && k <= buf.length; k++) {
+        const b = buf[buf.length - k]!;
+        if ((b & 0xc0) === 0xc0) {
+          const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
+          if (k < need) cut = buf.length - k;
+          break;
+        }
+        if ((b & 0x80) === 0) break;
+      }
+      this.carry = Buffer.from(buf.subarray(cut));
+      const text = buf.subarray(0, cut).toString('utf8');
+      this.offset += cut;
+      return done(null, text);
+    }
+    const text = this.gb.write(chunk);
+    const at = text.indexOf('\uFFFD');
+    if (at >= 0) {
+      const offset = this.offset + iconv.encode(text.slice(0, at), 'gb18030').length;
+      return done(dataError(`${this.file}: bytes at offset ~${offset} are not valid GB18030`));
+    }
+    this.offset += chunk.length;
+    done(null, text);
+  }
+  override _flush(done: TransformCallback): void {
+    if (this.carry.length) return done(dataError(`${this.file}: file ends inside a UTF-8 character`));
+    const rest = this.encoding === 'GB18030' ? this.gb.end() : '';
+    done(null, rest || undefined);
+  }
+}
+
+async function sniffWith(cfg: CsvConfig): Promise<Sniffed> {
+  try {
+    await access(cfg.path);
+  } catch {
+    throw dataError(`input file not found: ${cfg.path}`);
+  }
+  const s = await sniffCsv(cfg.path);
+  const file = basename(cfg.path);
+  if (s.decodeError)
+    throw dataError(`${file}: ${s.decodeError.message} (byte offset ${s.decodeError.offset})`);
+  return { ...s, encoding: cfg.encoding ?? s.encoding, delimiter: cfg.delimiter ?? s.delimiter };
+}
+
+function cellsOf(record: string[]): string[] {
+  return record.map((c) => c.trim());
+}
+
+async function* readCsv(cfg: CsvConfig, options: ReadOptions = {}): AsyncGenerator<ReadMessage> {
+  const config = CsvConfigSchema.parse(cfg);
+  const s = await sniffWith(config);
+  const source = basename(config.path);
+  const parser = createReadStream(config.path, { start: s.bomLength })
+    .pipe(new StrictDecoder(s.encoding, source))
+    .pipe(
+      parse({
+        delimiter: s.delimiter,
+        relax_column_count: true,
+        skip_empty_lines: false,
+        max_record_size: config.max_record_bytes,
+        info: true,
+      }),
+    );
+  let header: string[] | null = null;
+  // Title lines may stand above the header; after this many non-empty candidates the first one is taken as
+  // the header so that the loader can say which required columns it lacks.
+  const candidates: { cells: string[]; row: number }[] = [];
+  let row = 0;
+  try {
+    for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      row++;
+      const cells = cellsOf(item.record);
+      const position = { source, row };
+      const empty = cells.every((c) => c === '');
+      if (!header) {
+        if (empty) continue;
+        if (options.isHeader && !options.isHeader(cells)) {
+          candidates.push({ cells, row });
+          if (candidates.length < MAX_TITLE_ROWS) continue;
+          header = candidates[0]!.cells;
+          yield { type: 'header', columns: header, position: { source, row: candidates[0]!.row } };
+          return;
+        }
+        header = cells;
+        yield { type: 'header', columns: header, position };
+        continue;
+      }
+      if (empty) {
+        yield { type: 'skipped', reason: 'blank', position };
+        continue;
+      }
+      const first = cells.find((c) => c !== '') ?? '';
+      if (TOTALS.test(first.replace(/\s+/g, ''))) {
+        yield { type: 'skipped', reason: 'totals', position };
+        continue;
+      }
+      // Excel sometimes writes trailing empty cells past the header; they carry nothing.
+      let width = cells.length;
+      while (width > header.length && cells[width - 1] === '') width--;
+      if (width !== header.length) {
+        yield {
+          type: 'problem',
+          problem: 'ragged_row',
+          detail: `expected ${header.length} columns, found ${width}`,
+          raw: item.record.join(s.delimiter),
+          position,
+        };
+        continue;
+      }
+      yield {
+        type: 'record',
+        cells: item.record.slice(0, width).map((c) => (c.trim() === '' ? null : c)),
+        position,
+      };
+    }
+  } catch (err) {
+    if (err instanceof Error && 'kind' in err) throw err;
+    throw dataError(`${source}: row ${row + 1}: ${(err as Error).message}`, err);
+  }
+  if (!header && candidates.length) {
+    yield { type: 'header', columns: candidates[0]!.cells, position: { source, row: candidates[0]!.row } };
+  } else if (!header) throw dataError(`${source}: the file is empty (no header row)`);
+}
+
+export const csvConnector: Connector<CsvConfig> = {
+  kind: 'csv',
+  describe: () => CsvConfigSchema as unknown as z.ZodType<CsvConfig>,
+  async check(cfg): Promise<CheckResult> {
+    try {
+      const s = await sniffWith(cfg);
+      return {
+        ok: true,
+        message: `${basename(cfg.path)}: ${s.encoding}, delimiter ${JSON.stringify(s.delimiter)}`,
+      };
+    } catch (err) {
+      return { ok: false, message: (err as Error).message };
+    }
+  },
+  async list(cfg): Promise<StreamInfo[]> {
+    const s = await sniffWith(cfg);
+    const [first] = await parseLine(s.firstLine, s.delimiter);
+    return [{ name: basename(cfg.path), columns: first ?? [] }];
+  },
+  read: readCsv,
+  async bulk(cfg, options = {}): Promise<BulkSource | null> {
+    const config = CsvConfigSchema.parse(cfg);
+    const s = await sniffWith(config);
+    const [columns] = await parseLine(s.firstLine, s.delimiter);
+    // The bulk parser skips exactly one header line; a title line above it needs the tolerant path.
+    if (!columns || (options.isHeader && !options.isHeader(columns.map((c) => c.trim())))) return null;
+    if ((await stat(config.path)).size === 0) return null;
+    return {
+      encoding: s.encoding,
+      delimiter: s.delimiter,
+      columns: columns.map((c) => c.trim()),
+      open: () => createReadStream(config.path, { start: s.bomLength }),
+    };
+  },
+};
+
+function parseLine(line: string, delimiter: string): Promise<string[][]> {
+  return new Promise((resolve) => {
+    parse(line, { delimiter, relax_column_count: true, relax_quotes: true }, (err, rows: string[][]) =>
+      resolve(err ? [] : rows),
+    );
+  });
+}

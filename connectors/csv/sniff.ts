@@ -1,0 +1,104 @@
+/**
+ * Decides how to decode a department's CSV from its first bytes: BOM, else strict UTF-8 on a sample, else
+ * GB18030 (the superset of GBK/GB2312 that Excel on Chinese Windows writes). A sample that decodes as neither
+ * is an error naming the byte offset, never silent mojibake.
+ */
+import { open } from 'node:fs/promises';
+import iconv from 'iconv-lite';
+
+export type CsvEncoding = 'UTF8' | 'GB18030';
+
+export interface Sniffed {
+  encoding: CsvEncoding;
+  /** Bytes to skip at the start (BOM). */
+  bomLength: number;
+  delimiter: string;
+  /** The first physical line, decoded (header candidate). */
+  firstLine: string;
+  /** Set when the sample cannot be decoded: where, and why. */
+  decodeError?: { offset: number; message: string };
+}
+
+const SAMPLE_BYTES = 64 * 1024;
+const DELIMITERS = [',', '\t', ';', '|'] as const;
+
+/** Byte offset of the first invalid UTF-8 sequence, or -1. A sequence cut by the sample's end is not invalid. */
+export function firstInvalidUtf8(buf: Uint8Array, complete: boolean): number {
+  let i = 0;
+  while (i < buf.length) {
+    const b = buf[i]!;
+    let need = 0;
+    if (b < 0x80) {
+      i++;
+      continue;
+    } else if (b >= 0xc2 && b <= 0xdf) need = 1;
+    else if (b >= 0xe0 && b <= 0xef) need = 2;
+    else if (b >= 0xf0 && b <= 0xf4) need = 3;
+    else return i;
+    for (let k = 1; k <= need; k++) {
+      const c = buf[i + k];
+      if (c === undefined) return complete ? i : -1;
+      if ((c & 0xc0) !== 0x80) return i;
+    }
+    i += need + 1;
+  }
+  return -1;
+}
+
+/** Counts delimiter candidates outside double quotes in a line; the most frequent wins, comma on ties. */
+export function detectDelimiter(line: string): string {
+  const counts = new Map<string, number>(DELIMITERS.map((d) => [d, 0]));
+  let quoted = false;
+  for (const ch of line) {
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && counts.has(ch)) counts.set(ch, counts.get(ch)! + 1);
+  }
+  let best = ',';
+  for (const d of DELIMITERS) if (counts.get(d)! > counts.get(best)!) best = d;
+  return best;
+}
+
+export async function sniffCsv(path: string): Promise<Sniffed> {
+  const fh = await open(path, 'r');
+  let sample: Buffer;
+  let complete: boolean;
+  try {
+    const buf = Buffer.alloc(SAMPLE_BYTES);
+    const { bytesRead } = await fh.read(buf, 0, SAMPLE_BYTES, 0);
+    sample = buf.subarray(0, bytesRead);
+    complete = bytesRead < SAMPLE_BYTES;
+  } finally {
+    await fh.close();
+  }
+  let encoding: CsvEncoding;
+  let bomLength = 0;
+  let decodeError: Sniffed['decodeError'];
+  if (sample[0] === 0xef && sample[1] === 0xbb && sample[2] === 0xbf) {
+    encoding = 'UTF8';
+    bomLength = 3;
+    const bad = firstInvalidUtf8(sample.subarray(3), complete);
+    if (bad >= 0) decodeError = { offset: bad + 3, message: 'invalid UTF-8 after a UTF-8 BOM' };
+  } else if ((sample[0] === 0xff && sample[1] === 0xfe) || (sample[0] === 0xfe && sample[1] === 0xff)) {
+    encoding = 'UTF8';
+    decodeError = { offset: 0, message: 'UTF-16 text; save the file as UTF-8 or GB18030 (CSV) instead' };
+  } else if (firstInvalidUtf8(sample, complete) < 0) {
+    encoding = 'UTF8';
+  } else {
+    encoding = 'GB18030';
+    // iconv-lite maps undecodable bytes to U+FFFD; find the first one to report where the file is broken.
+    const text = iconv.decode(sample, 'gb18030');
+    const at = text.indexOf('\uFFFD');
+    const cutAtEnd = !complete && at >= text.length - 2;
+    if (at >= 0 && !cutAtEnd) {
+      decodeError = {
+        offset: iconv.encode(text.slice(0, at), 'gb18030').length,
+        message: 'neither valid UTF-8 nor GB18030',
+      };
+    }
+  }
+  const decoded =
+    encoding === 'UTF8' ? sample.subarray(bomLength).toString('utf8') : iconv.decode(sample, 'gb18030');
+  const nl = decoded.search(/\r?\n/);
+  const firstLine = nl >= 0 ? decoded.slice(0, nl) : decoded;
+  return { encoding, bomLength, delimiter: detectDelimiter(firstLine), firstLine, decodeError };
+}

@@ -1,0 +1,76 @@
+import { defineFeed } from '../../schemas/feed.ts';
+
+/**
+ * 防返贫监测 roster exported from the national monitoring system: one row per household member of every
+ * alleviated (脱贫户) or monitored (监测户) household. It defines the focus population.
+ */
+export const roster = defineFeed({
+  id: 'roster',
+  title: '防返贫监测对象名册',
+  department: '乡村振兴局',
+  mode: 'snapshot',
+  fields: {
+    county: { type: { kind: 'text' }, aliases: ['县', '县(市、区)', '县市区', '所属县'] },
+    township: { type: { kind: 'text' }, aliases: ['乡镇', '乡(镇)', '乡镇(街道)', '所属乡镇'] },
+    village: { type: { kind: 'text' }, aliases: ['村', '行政村', '村(社区)', '所属村'] },
+    village_code: { type: { kind: 'text' }, aliases: ['行政区划代码', '村代码', '区划代码'] },
+    household_id: { type: { kind: 'text' }, aliases: ['户编号', '户码', '家庭编号'], required: true },
+    name: { type: { kind: 'name' }, aliases: ['姓名', '成员姓名'], required: true },
+    id_number: {
+      type: { kind: 'id_number' },
+      aliases: ['证件号码', '身份证号', '身份证号码', '公民身份号码', '身份证件号'],
+      required: true,
+    },
+    sex: {
+      type: { kind: 'enum', values: { M: ['男', '男性', 'M', '1'], F: ['女', '女性', 'F', '2'] } },
+      aliases: ['性别'],
+    },
+    relation: { type: { kind: 'text' }, aliases: ['与户主关系', '与户主的关系'] },
+    household_type: {
+      type: {
+        kind: 'enum',
+        values: {
+          alleviated: ['脱贫户', '脱贫人口', '脱贫不监测户'],
+          monitored: ['监测户', '监测对象', '脱贫户(监测对象)', '脱贫监测户'],
+        },
+      },
+      aliases: ['户类型', '户类别', '人口类型'],
+      required: true,
+    },
+    monitor_category: {
+      type: {
+        kind: 'enum',
+        values: {
+          unstable: ['脱贫不稳定户', '脱贫不稳定'],
+          marginal: ['边缘易致贫户', '边缘易致贫'],
+          sudden_hardship: ['突发严重困难户', '突发严重困难'],
+        },
+      },
+      aliases: ['监测对象类别', '监测类别'],
+    },
+    risk_type: { type: { kind: 'text' }, aliases: ['风险类型', '致贫返贫风险'] },
+    risk_eliminated: { type: { kind: 'boolean' }, aliases: ['是否风险消除', '风险是否消除'] },
+    identified_on: { type: { kind: 'date' }, aliases: ['识别时间', '识别日期', '纳入监测时间'] },
+    risk_eliminated_on: { type: { kind: 'date' }, aliases: ['风险消除时间', '风险消除日期'] },
+    labor_capacity: {
+      type: {
+        kind: 'enum',
+        values: {
+          able: ['普通劳动力', '技能劳动力'],
+          weak: ['弱劳动力', '半劳动力', '弱劳动力或半劳动力'],
+          lost: ['丧失劳动力'],
+          none: ['无劳动力'],
+        },
+      },
+      aliases: ['劳动技能', '劳动能力'],
+    },
+    schooling_status: { type: { kind: 'text' }, aliases: ['在校生状况', '在校生情况'] },
+    income_per_capita: {
+      type: { kind: 'money' },
+      aliases: ['家庭年人均纯收入', '人均纯收入', '年人均纯收入(元)'],
+    },
+    phone: { type: { kind: 'text' }, aliases: ['联系电话', '电话'] },
+  },
+  key: ['id_number'],
+  order: [{ field: 'identified_on', direction: 'desc' }],
+});

@@ -1,0 +1,39 @@
+import { defineFeed } from '../../schemas/feed.ts';
+
+/** 学籍 (student roll) from the education bureau's student information system. */
+export const studentRoll = defineFeed({
+  id: 'student_roll',
+  title: '学生学籍名册',
+  department: '教育局',
+  mode: 'snapshot',
+  fields: {
+    name: { type: { kind: 'name' }, aliases: ['学生姓名', '姓名'], required: true },
+    id_number: {
+      type: { kind: 'id_number' },
+      aliases: ['身份证件号', '身份证号', '身份证号码', '公民身份号码', '证件号码', '学生身份证号'],
+      required: true,
+    },
+    school_code: { type: { kind: 'text' }, aliases: ['学校标识码', '学校代码'] },
+    school_name: { type: { kind: 'text' }, aliases: ['学校名称', '就读学校'] },
+    stage: { type: { kind: 'text' }, aliases: ['学段'] },
+    grade: { type: { kind: 'text' }, aliases: ['年级', '就读年级'] },
+    status: {
+      type: {
+        kind: 'enum',
+        values: {
+          enrolled: ['在读', '在籍', '正常'],
+          suspended: ['休学'],
+          transferred: ['转出', '转学'],
+          dropped_out: ['辍学', '失学'],
+          graduated: ['毕业', '已毕业'],
+        },
+      },
+      aliases: ['学籍状态', '在校状态'],
+      required: true,
+    },
+    updated_on: { type: { kind: 'date' }, aliases: ['更新日期', '变动日期', '更新时间'] },
+  },
+  // One current roll status per child: the latest update wins (a transfer shows as 转出 then 在读).
+  key: ['id_number'],
+  order: [{ field: 'updated_on', direction: 'desc' }],
+});

@@ -1,0 +1,85 @@
+import type { Department, FeedId, WriteMode } from './vocab.ts';
+
+/**
+ * How one canonical field is read from a department's column and normalized.
+ * The normalization itself lives in src/normalize (TypeScript reference) and its SQL twin
+ * (src/warehouse/functions), chosen by `kind`.
+ */
+export type FieldType =
+  /** Resident ID (DOMAIN §5.1). `disabilityCert`: the column may hold a 残疾人证号 (ID + 2 digits). */
+  | { kind: 'id_number'; disabilityCert?: boolean }
+  /** Person name (§5.2): trimmed, inner white space removed, middle dots unified. */
+  | { kind: 'name' }
+  /** Free text, trimmed; empty becomes NULL. */
+  | { kind: 'text' }
+  /** Calendar date in any form of §5.3. */
+  | { kind: 'date' }
+  /** Amount in yuan (¥, 元, thousands separators accepted). */
+  | { kind: 'money' }
+  | { kind: 'integer' }
+  /** 是/否 and friends. */
+  | { kind: 'boolean' }
+  /**
+   * A closed vocabulary: canonical value → the spellings departments use (compared after trimming and
+   * removing white space). A value matching none is a quarantine reason, not a NULL.
+   */
+  | { kind: 'enum'; values: Readonly<Record<string, readonly string[]>> };
+
+export interface FieldSpec {
+  type: FieldType;
+  /** Header spellings seen in the wild, compared after removing white space. The first is the reference. */
+  aliases: readonly string[];
+  /** Required: the column must be present and every row must have a value. */
+  required?: boolean;
+  /** Chinese label used on lists and in messages. Defaults to the first alias. */
+  label?: string;
+}
+
+export interface DedupOrder {
+  field: string;
+  direction: 'asc' | 'desc';
+}
+
+/**
+ * A department feed, declared without I/O. Example:
+ *
+ * ```ts
+ * export const studentRoll = defineFeed({
+ *   id: 'student_roll', title: '学籍', department: '教育局', mode: 'snapshot',
+ *   fields: { id_number: { type: { kind: 'id_number' }, aliases: ['身份证件号', '身份证号'], required: true }, … },
+ *   key: ['id_number'], order: [{ field: 'updated_on', direction: 'desc' }],
+ * });
+ * ```
+ */
+export interface FeedDefinition {
+  id: FeedId;
+  /** Chinese title, as departments name the file. */
+  title: string;
+  department: Department;
+  mode: WriteMode;
+  fields: Readonly<Record<string, FieldSpec>>;
+  /** Business key: one current row per key. */
+  key: readonly string[];
+  /**
+   * De-duplication winner among rows sharing a key: these fields in order, then the later source row.
+   * Deterministic by construction (principle 4).
+   */
+  order: readonly DedupOrder[];
+  /**
+   * For snapshots delivered per partition (insurance: one file per 参保年度): a load replaces only the
+   * partitions it contains, so loading 2025's file does not end 2024's enrollments.
+   */
+  scope?: readonly string[];
+  /** For incremental feeds read from databases or APIs: the cursor field (read with `>=`). */
+  cursor?: string;
+}
+
+export function defineFeed<const F extends FeedDefinition>(feed: F): F {
+  for (const k of feed.key) {
+    if (!(k in feed.fields)) throw new Error(`feed ${feed.id}: key field ${k} is not declared`);
+  }
+  for (const o of [...feed.order.map((x) => x.field), ...(feed.scope ?? [])].map((field) => ({ field }))) {
+    if (!(o.field in feed.fields)) throw new Error(`feed ${feed.id}: order field ${o.field} is not declared`);
+  }
+  return feed;
+}

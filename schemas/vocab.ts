@@ -1,0 +1,116 @@
+/**
+ * Closed vocabularies, each defined once: the `as const` list, its type and its zod enum side by side.
+ * Every other module imports from here; a new value is added here and nowhere else.
+ */
+import { z } from 'zod';
+
+function vocab<const T extends readonly [string, ...string[]]>(values: T) {
+  return { values, schema: z.enum(values) } as const;
+}
+
+/** Feed ids of DOMAIN §4. CLI arguments, config keys, table names and bench arguments use these. */
+export const FEED_IDS = [
+  'roster',
+  'student_roll',
+  'home_schooling',
+  'insurance',
+  'settlements',
+  'assistance',
+  'housing',
+  'water',
+  'employment',
+  'disability',
+  'deaths',
+  'disasters',
+] as const;
+export type FeedId = (typeof FEED_IDS)[number];
+export const FeedIdSchema = vocab(FEED_IDS).schema;
+
+/** Write modes (ARCHITECTURE principle 4). */
+export const WRITE_MODES = ['snapshot', 'incremental'] as const;
+export type WriteMode = (typeof WRITE_MODES)[number];
+
+/** Departments, by the Chinese name they use themselves (it is what appears on their lists). */
+export const DEPARTMENTS = [
+  '乡村振兴局',
+  '教育局',
+  '医保局',
+  '民政局',
+  '住建局',
+  '水利局',
+  '人社局',
+  '残联',
+  '公安局',
+  '应急管理局',
+] as const;
+export type Department = (typeof DEPARTMENTS)[number];
+export const DepartmentSchema = vocab(DEPARTMENTS).schema;
+
+export const RULE_IDS = [
+  'R01',
+  'R02',
+  'R03',
+  'R04',
+  'R05',
+  'R06',
+  'R07',
+  'R08',
+  'R09',
+  'R10',
+  'R11',
+  'R12',
+  'R13',
+] as const;
+export type RuleId = (typeof RULE_IDS)[number];
+export const RuleIdSchema = vocab(RULE_IDS).schema;
+
+/** Finding states of DOMAIN §7. `overdue` is derived (deadline passed), never stored. */
+export const FINDING_STATES = ['open', 'sent', 'feedback', 'closed', 'reopened'] as const;
+export type FindingState = (typeof FINDING_STATES)[number];
+
+export const CLOSE_REASONS = ['data', 'review'] as const;
+export type CloseReason = (typeof CLOSE_REASONS)[number];
+
+export const SUBJECT_KINDS = ['person', 'household', 'record'] as const;
+export type SubjectKind = (typeof SUBJECT_KINDS)[number];
+
+export const RUN_KINDS = ['import', 'match', 'export'] as const;
+export type RunKind = (typeof RUN_KINDS)[number];
+
+export const RUN_STATUSES = ['running', 'succeeded', 'noop', 'failed', 'held', 'skipped'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/**
+ * Why a value was rejected. Shared by the TypeScript normalizers (src/normalize) and their SQL twins
+ * (src/warehouse/functions), which are tested against each other.
+ */
+export const PROBLEM_CODES = [
+  // ID numbers (DOMAIN §5.1)
+  'id_missing',
+  'id_sci_notation', // Excel showed it as 4.30102E+17: digits lost, unrecoverable
+  'id_bad_format', // wrong length or characters
+  'id_bad_region', // first two digits are no province code
+  'id_bad_checksum',
+  'id_bad_birth_date', // impossible calendar date, before 1900
+  'id_future_birth_date',
+  // names (§5.2)
+  'name_missing',
+  // dates (§5.3)
+  'date_unparseable',
+  'date_ambiguous',
+  'date_missing',
+  // money and numbers
+  'money_unparseable',
+  'number_unparseable',
+  // closed vocabularies in feeds
+  'value_not_in_vocabulary',
+  'value_missing',
+  // whole-row problems
+  'ragged_row',
+] as const;
+export type ProblemCode = (typeof PROBLEM_CODES)[number];
+export const ProblemCodeSchema = vocab(PROBLEM_CODES).schema;
+
+/** Error kinds (ARCHITECTURE principle 6): decides exit code, retry and wording. */
+export const ERROR_KINDS = ['config', 'transient', 'data', 'terminal'] as const;
+export type ErrorKind = (typeof ERROR_KINDS)[number];

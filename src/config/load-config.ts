@@ -1,0 +1,52 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
+import type { z } from 'zod';
+import { type Config, ConfigSchema } from '../../schemas/config.ts';
+import { configError } from '../errors.ts';
+
+/** The package's own folder: the shipped demo config is found from here wherever the command runs. */
+export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const DEMO_CONFIG = join(PACKAGE_ROOT, 'config', 'demo-county.yaml');
+
+/** `--config`, else RURALHUB_CONFIG, else the demo county's config shipped with the package. */
+export function configPath(explicit?: string): string {
+  return resolve(explicit ?? process.env.RURALHUB_CONFIG ?? DEMO_CONFIG);
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const path = issue.path.length ? issue.path.join('.') : '(top level)';
+  return `${path}: ${issue.message}`;
+}
+
+/** Parses and validates a config text; every error names the key path and what was expected. */
+export function parseConfig(text: string, source: string): Readonly<Config> {
+  let raw: unknown;
+  try {
+    raw = source.endsWith('.json') ? JSON.parse(text) : YAML.parse(text);
+  } catch (err) {
+    throw configError(
+      `${source}: not valid ${source.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`,
+    );
+  }
+  const parsed = ConfigSchema.safeParse(raw ?? {});
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map(describeIssue);
+    throw configError(`${source}: ${issues.join('; ')}`);
+  }
+  return deepFreeze(parsed.data);
+}
+
+export function loadConfig(path: string): Readonly<Config> {
+  if (!existsSync(path)) throw configError(`config file not found: ${path}`);
+  return parseConfig(readFileSync(path, 'utf8'), path);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,22 @@
+import { extname } from 'node:path';
+import type { Connector } from '../../connectors/connector.ts';
+import { csvConnector } from '../../connectors/csv/csv-connector.ts';
+import { configError } from '../errors.ts';
+
+/** File connectors by extension. Database and HTTP sources are chosen by the source config instead. */
+const BY_EXTENSION: Record<string, Connector<{ path: string }>> = {
+  '.csv': csvConnector,
+  '.txt': csvConnector,
+  '.tsv': csvConnector,
+};
+
+export function connectorFor(path: string): Connector<{ path: string }> {
+  const ext = extname(path).toLowerCase();
+  const c = BY_EXTENSION[ext];
+  if (!c) {
+    throw configError(
+      `${path}: unsupported file type '${ext || '(none)'}'; expected one of ${Object.keys(BY_EXTENSION).join(', ')}`,
+    );
+  }
+  return c;
+}

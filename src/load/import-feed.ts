@@ -1,0 +1,311 @@
+/**
+ * One import run of one feed from one source:
+ *
+ *   lock feed → ledger row → (same file as last success? no-op) → stage raw via COPY (bulk bytes, or
+ *   records from the connector) → normalize + rank in SQL → plan → guard rails → ONE transaction:
+ *   quarantine + conflicts + new versions + feed state + ledger counts → drop staging → unlock.
+ *
+ * A crash at any point before the commit leaves the warehouse as it was (staging tables are invisible to
+ * readers and dropped by the next run of the feed); the ledger equation is checked by a database
+ * constraint in the same commit.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { basename } from 'node:path';
+import { sql } from 'kysely';
+import type { Connector, ReadMessage } from '../../connectors/connector.ts';
+import type { FeedConfig } from '../../schemas/config.ts';
+import type { FeedDefinition } from '../../schemas/feed.ts';
+import { dataError, RuralHubError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { Warehouse } from '../warehouse/connect.ts';
+import { connectorFor } from './connector-for.ts';
+import { headerDetector, mapHeader } from './header-map.ts';
+import { failAbandoned, failRun, finishRun, type RunCounts, startRun, tryFeedLock } from './ledger.ts';
+import { buildNormalize } from './normalize-sql.ts';
+import { type LoadPlan, planLoad, publish } from './publish.ts';
+import { copyBulk, copyRecords, createRawTable, dropStaging, stagingNames } from './stage.ts';
+
+export interface ImportParams {
+  wh: Warehouse;
+  feed: FeedDefinition;
+  feedConfig?: Partial<FeedConfig>;
+  path: string;
+  log: Logger;
+  /** Reference date for "birth date in the future" (YYYY-MM-DD). */
+  today: string;
+  timeZone: string;
+  /** Publish a snapshot even if it shrinks the feed beyond `max_shrink`. */
+  confirmShrink?: boolean;
+  /** Load even if the same file was the last successful load. */
+  force?: boolean;
+}
+
+export interface ImportSummary {
+  runId: number;
+  feed: string;
+  source: string;
+  status: 'succeeded' | 'noop' | 'held';
+  counts: RunCounts;
+  /** Rejected values by problem code, for the summary line. */
+  problems: Record<string, number>;
+  unmappedColumns: string[];
+  message?: string;
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+function countsFrom(plan: LoadPlan, connectorProblems: number, connectorSkipped: number): RunCounts {
+  return {
+    rows_read: plan.read + connectorProblems,
+    rows_loaded: plan.new + plan.changed + plan.unchanged,
+    rows_new: plan.new,
+    rows_changed: plan.changed,
+    rows_unchanged: plan.unchanged,
+    rows_ended: plan.ended,
+    rows_quarantined: plan.quarantined + connectorProblems,
+    exact_duplicates: plan.exactDuplicates,
+    conflicting_duplicates: plan.conflictingDuplicates,
+    rows_skipped: plan.skipped + connectorSkipped,
+  };
+}
+
+export async function importFeed(p: ImportParams): Promise<ImportSummary> {
+  const { wh, feed, log } = p;
+  const { db } = wh;
+  const source = basename(p.path);
+  const connector: Connector<{ path: string }> = connectorFor(p.path);
+  const extra = p.feedConfig?.header_aliases ?? {};
+  const isHeader = headerDetector(feed, extra);
+
+  const unlock = await tryFeedLock(wh.pool, wh.schema, feed.id);
+  if (!unlock) {
+    const holder = await db
+      .selectFrom('runs')
+      .select(['id', 'pid', 'started_at'])
+      .where('feed', '=', feed.id)
+      .where('status', '=', 'running')
+      .orderBy('id', 'desc')
+      .executeTakeFirst();
+    const who = holder
+      ? `run ${holder.id} (pid ${holder.pid}, started ${holder.started_at.toISOString()})`
+      : 'another run';
+    throw new RuralHubError(
+      'transient',
+      `feed ${feed.id} is being imported by ${who}; try again when it ends`,
+    );
+  }
+  let runId = 0;
+  try {
+    const abandoned = await failAbandoned(db, 'import', feed.id);
+    if (abandoned) log.warn({ feed: feed.id, abandoned }, 'marked abandoned runs of this feed as failed');
+    const sha = await sha256File(p.path);
+    runId = await startRun(db, { kind: 'import', feed: feed.id, source, sha256: sha });
+    const rlog = log.child({ run_id: runId, feed: feed.id });
+    await cleanOrphanStaging(wh);
+
+    const state = await db
+      .selectFrom('feed_state')
+      .selectAll()
+      .where('feed', '=', feed.id)
+      .executeTakeFirst();
+    if (!p.force && state?.last_sha256 === sha) {
+      await finishRun(db, runId, 'noop', undefined, { same_as_run: state.last_run_id });
+      rlog.info({ source }, 'same file as the last successful load: nothing to do');
+      return {
+        runId,
+        feed: feed.id,
+        source,
+        status: 'noop',
+        counts: countsFrom(emptyPlan(), 0, 0),
+        problems: {},
+        unmappedColumns: [],
+        message: `identical to run ${state.last_run_id}`,
+      };
+    }
+
+    // Stage: bulk bytes into COPY when the connector offers them and PostgreSQL accepts them; else records.
+    const { raw, norm } = stagingNames(runId);
+    let header: readonly string[] | undefined;
+    let headerRow = 1;
+    let connectorProblems: Extract<ReadMessage, { type: 'problem' }>[] = [];
+    let connectorSkipped = 0;
+    const bulk = connector.bulk ? await connector.bulk({ path: p.path }, { isHeader }) : null;
+    if (bulk) {
+      mapHeader(feed, bulk.columns, source, extra); // fail fast on missing columns
+      await createRawTable(db, raw, bulk.columns.length);
+      try {
+        const n = await copyBulk(db, wh.pool, raw, bulk);
+        header = bulk.columns;
+        rlog.info({ rows: n, encoding: bulk.encoding, path: 'bulk' }, 'staged');
+      } catch (err) {
+        // Malformed for COPY (ragged rows, stray quotes, bad bytes): the tolerant reader reports row by row.
+        rlog.info(
+          { reason: (err as Error).message.split('\n')[0] },
+          'bulk parser rejected the file; reading row by row',
+        );
+        await dropStaging(db, runId);
+      }
+    }
+    if (!header) {
+      const res = await copyRecords(
+        db,
+        wh.pool,
+        raw,
+        connector.read({ path: p.path }, { isHeader }),
+        async (cols) => {
+          mapHeader(feed, cols, source, extra);
+          await createRawTable(db, raw, cols.length);
+        },
+      );
+      header = res.header;
+      headerRow = 0; // records carry their own row numbers
+      connectorProblems = res.problems;
+      connectorSkipped = res.skipped;
+      rlog.info({ rows: res.rows, malformed: res.problems.length, path: 'records' }, 'staged');
+    }
+    const mapping = mapHeader(feed, header, source, extra);
+    if (mapping.unmapped.length) rlog.info({ columns: mapping.unmapped }, 'columns not used by this feed');
+
+    await buildNormalize({
+      feed,
+      rawTable: raw,
+      normTable: norm,
+      columns: mapping.columns,
+      width: header.length,
+      headerRow,
+      today: p.today,
+      timeZone: p.timeZone,
+    }).execute(db);
+    await sql`ANALYZE ${sql.id(norm)}`.execute(db);
+    const plan = await planLoad(db, feed, norm);
+    const counts = countsFrom(plan, connectorProblems.length, connectorSkipped);
+    const problems = await problemCounts(wh, norm, connectorProblems.length);
+
+    // Guard rail: a department that sent half a file must not end half the county's records.
+    const maxShrink = p.feedConfig?.max_shrink ?? 0.3;
+    if (
+      feed.mode === 'snapshot' &&
+      !p.confirmShrink &&
+      plan.currentBefore > 0 &&
+      plan.ended / plan.currentBefore > maxShrink
+    ) {
+      const message =
+        `snapshot would end ${plan.ended} of ${plan.currentBefore} current records ` +
+        `(more than ${Math.round(maxShrink * 100)}%); held: re-run with --confirm-shrink if the file is complete`;
+      await finishRun(db, runId, 'held', counts, { message });
+      rlog.warn({ ended: plan.ended, current: plan.currentBefore }, message);
+      return {
+        runId,
+        feed: feed.id,
+        source,
+        status: 'held',
+        counts,
+        problems,
+        unmappedColumns: mapping.unmapped,
+        message,
+      };
+    }
+
+    await db.transaction().execute(async (trx) => {
+      await publish(trx, { feed, norm, raw, runId, source, columns: mapping.columns }, plan);
+      if (connectorProblems.length) {
+        await trx
+          .insertInto('quarantine')
+          .values(
+            connectorProblems.map((m) => ({
+              run_id: runId,
+              feed: feed.id,
+              source,
+              sheet: m.position.sheet ?? null,
+              row_number: m.position.row,
+              field: null,
+              raw_value: m.raw.slice(0, 4000),
+              problem: m.problem,
+              detail: m.detail,
+            })),
+          )
+          .execute();
+      }
+      const current = await sql<{ n: number }>`
+        SELECT count(*)::int AS n FROM ${sql.id(feed.id)} WHERE valid_to IS NULL`.execute(trx);
+      await trx
+        .insertInto('feed_state')
+        .values({
+          feed: feed.id,
+          last_run_id: runId,
+          last_sha256: sha,
+          last_success_at: sql`clock_timestamp()`,
+          current_rows: current.rows[0]?.n ?? 0,
+        })
+        .onConflict((oc) =>
+          oc.column('feed').doUpdateSet((eb) => ({
+            last_run_id: eb.ref('excluded.last_run_id'),
+            last_sha256: eb.ref('excluded.last_sha256'),
+            last_success_at: eb.ref('excluded.last_success_at'),
+            current_rows: eb.ref('excluded.current_rows'),
+          })),
+        )
+        .execute();
+      await finishRun(trx, runId, 'succeeded', counts, { problems, unmapped_columns: mapping.unmapped });
+    });
+    rlog.info({ ...counts }, 'published');
+    return {
+      runId,
+      feed: feed.id,
+      source,
+      status: 'succeeded',
+      counts,
+      problems,
+      unmappedColumns: mapping.unmapped,
+    };
+  } catch (err) {
+    if (runId) await failRun(db, runId, err).catch(() => undefined);
+    throw err instanceof RuralHubError
+      ? err
+      : dataError(`${source}: import failed: ${(err as Error).message}`, err);
+  } finally {
+    if (runId) await dropStaging(db, runId).catch(() => undefined);
+    await unlock();
+  }
+}
+
+function emptyPlan(): LoadPlan {
+  return {
+    read: 0,
+    skipped: 0,
+    quarantined: 0,
+    exactDuplicates: 0,
+    conflictingDuplicates: 0,
+    winners: 0,
+    new: 0,
+    changed: 0,
+    unchanged: 0,
+    ended: 0,
+    currentBefore: 0,
+  };
+}
+
+async function problemCounts(wh: Warehouse, norm: string, ragged: number): Promise<Record<string, number>> {
+  const { rows } = await sql<{ problem: string; n: number }>`
+    SELECT pr AS problem, count(*)::int AS n
+    FROM ${sql.id(norm)} CROSS JOIN LATERAL unnest(problems) AS pr
+    WHERE skip IS NULL GROUP BY pr ORDER BY pr`.execute(wh.db);
+  const out: Record<string, number> = Object.fromEntries(rows.map((r) => [r.problem, r.n]));
+  if (ragged) out.ragged_row = ragged;
+  return out;
+}
+
+/** Staging tables of runs that are no longer running (a crashed process) are dropped. */
+async function cleanOrphanStaging(wh: Warehouse): Promise<void> {
+  const { rows } = await sql<{ name: string }>`
+    SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = ${wh.schema} AND c.relkind = 'r' AND c.relname ~ '^stg_[0-9]+_(raw|norm)$'
+      AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.status = 'running'
+                      AND r.id = substring(c.relname FROM '^stg_([0-9]+)_')::bigint)`.execute(wh.db);
+  for (const r of rows) await sql`DROP TABLE IF EXISTS ${sql.id(r.name)}`.execute(wh.db);
+}

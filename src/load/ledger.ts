@@ -1,0 +1,124 @@
+/**
+ * The run ledger: one row per run. A run row is committed as 'running' when the run starts (operators see
+ * it), and its final status and counts are written in the same transaction as the data it published.
+ */
+import { type Kysely, sql } from 'kysely';
+import type pg from 'pg';
+import type { RunKind, RunStatus } from '../../schemas/vocab.ts';
+import { RuralHubError } from '../errors.ts';
+import type { Database } from '../warehouse/schema.ts';
+
+type Db = Kysely<Database>;
+
+export async function startRun(
+  db: Db,
+  r: { kind: RunKind; feed?: string | null; source?: string | null; sha256?: string | null },
+): Promise<number> {
+  const row = await db
+    .insertInto('runs')
+    .values({
+      kind: r.kind,
+      feed: r.feed ?? null,
+      status: 'running',
+      source: r.source ?? null,
+      source_sha256: r.sha256 ?? null,
+      pid: process.pid,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+export interface RunCounts {
+  rows_read: number;
+  rows_loaded: number;
+  rows_new: number;
+  rows_changed: number;
+  rows_unchanged: number;
+  rows_ended: number;
+  rows_quarantined: number;
+  exact_duplicates: number;
+  conflicting_duplicates: number;
+  rows_skipped: number;
+}
+
+export const ZERO_COUNTS: RunCounts = {
+  rows_read: 0,
+  rows_loaded: 0,
+  rows_new: 0,
+  rows_changed: 0,
+  rows_unchanged: 0,
+  rows_ended: 0,
+  rows_quarantined: 0,
+  exact_duplicates: 0,
+  conflicting_duplicates: 0,
+  rows_skipped: 0,
+};
+
+export async function finishRun(
+  db: Db,
+  id: number,
+  status: Exclude<RunStatus, 'running'>,
+  counts: RunCounts = ZERO_COUNTS,
+  details: Record<string, unknown> = {},
+): Promise<void> {
+  await db
+    .updateTable('runs')
+    .set({ ...counts, status, details: JSON.stringify(details), finished_at: sql`clock_timestamp()` })
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function failRun(db: Db, id: number, err: unknown): Promise<void> {
+  const message =
+    err instanceof RuralHubError ? err.message : `unexpected: ${(err as Error)?.message ?? String(err)}`;
+  await db
+    .updateTable('runs')
+    .set({ status: 'failed', error: message.slice(0, 2000), finished_at: sql`clock_timestamp()` })
+    .where('id', '=', id)
+    .execute();
+}
+
+/**
+ * One feed never loads twice at once: a session advisory lock keyed by (schema, feed), held on a dedicated
+ * connection for the whole run. Returns null when another run holds it.
+ */
+export async function tryFeedLock(
+  pool: pg.Pool,
+  schema: string,
+  feed: string,
+): Promise<(() => Promise<void>) | null> {
+  const client = await pool.connect();
+  const key = `${schema}.${feed}`;
+  const { rows } = await client.query<{ ok: boolean }>(
+    `SELECT pg_try_advisory_lock(hashtext('ruralhub.feed'), hashtext($1)) AS ok`,
+    [key],
+  );
+  if (!rows[0]?.ok) {
+    client.release();
+    return null;
+  }
+  return async () => {
+    try {
+      await client.query(`SELECT pg_advisory_unlock(hashtext('ruralhub.feed'), hashtext($1))`, [key]);
+    } finally {
+      client.release();
+    }
+  };
+}
+
+/** Runs left 'running' for a feed whose lock we now hold belong to a dead process: mark them failed. */
+export async function failAbandoned(db: Db, kind: RunKind, feed: string | null): Promise<number> {
+  let q = db
+    .updateTable('runs')
+    .set({
+      status: 'failed',
+      error: 'abandoned: the process running it ended',
+      finished_at: sql`clock_timestamp()`,
+    })
+    .where('status', '=', 'running')
+    .where('kind', '=', kind);
+  q = feed === null ? q.where('feed', 'is', null) : q.where('feed', '=', feed);
+  const res = await q.executeTakeFirst();
+  return Number(res.numUpdatedRows);
+}

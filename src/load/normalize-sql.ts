@@ -1,0 +1,142 @@
+/**
+ * Builds the one set-based statement that turns raw staging into normalized staging for a feed:
+ * every value through its SQL normalizer (src/warehouse/functions), problems collected per row as
+ * 'field:code', skipped rows (blank, totals) marked, a content hash, and two rankings for de-duplication:
+ *   rn  — rank among rows sharing the business key, by the feed's declared order, then later row first;
+ *   hrn — the same rank among rows sharing key AND content.
+ * So for each key: the winner has rn = 1; exact duplicates have hrn > 1; conflicting duplicates have
+ * hrn = 1 and rn > 1 (together n − 1 rows set aside, as the ledger counts them).
+ */
+import { type RawBuilder, sql } from 'kysely';
+import type { FeedDefinition, FieldSpec, FieldType } from '../../schemas/feed.ts';
+import type { ProblemCode } from '../../schemas/vocab.ts';
+import { rawColumn } from './stage.ts';
+
+export interface NormalizeParams {
+  feed: FeedDefinition;
+  rawTable: string;
+  normTable: string;
+  /** canonical field → 0-based raw column */
+  columns: Readonly<Record<string, number>>;
+  width: number;
+  /** Rows above the first record in the file (bulk path: the header line). */
+  headerRow: number;
+  /** Reference date for "birth date in the future". */
+  today: string;
+  timeZone: string;
+}
+
+const PG_TYPES: Record<FieldType['kind'], string> = {
+  id_number: 'text',
+  name: 'text',
+  text: 'text',
+  date: 'date',
+  money: 'numeric',
+  integer: 'integer',
+  boolean: 'boolean',
+  enum: 'text',
+};
+
+/** Kinds whose normalizer can reject a value with '!code'. */
+const VALIDATING = new Set<FieldType['kind']>(['id_number', 'date', 'money', 'integer', 'boolean', 'enum']);
+
+const MISSING: Partial<Record<FieldType['kind'], ProblemCode>> = {
+  id_number: 'id_missing',
+  name: 'name_missing',
+  date: 'date_missing',
+};
+
+export const pgTypeOf = (t: FieldType) => PG_TYPES[t.kind];
+
+function normalizer(spec: FieldSpec, raw: RawBuilder<unknown>, p: NormalizeParams): RawBuilder<unknown> {
+  const t = spec.type;
+  switch (t.kind) {
+    case 'id_number':
+      return sql`rh_id(${raw}, ${sql.lit(t.disabilityCert ?? false)}, ${sql.lit(p.today)}::date)`;
+    case 'name':
+      return sql`rh_name(${raw})`;
+    case 'text':
+      return sql`rh_text(${raw})`;
+    case 'date':
+      return sql`rh_date(${raw}, ${sql.lit(p.timeZone)})`;
+    case 'money':
+      return sql`rh_money(${raw})`;
+    case 'integer':
+      return sql`rh_integer(${raw})`;
+    case 'boolean':
+      return sql`rh_boolean(${raw})`;
+    case 'enum': {
+      const whens = Object.entries(t.values).flatMap(([canon, spellings]) =>
+        spellings.map(
+          (s) => sql`WHEN ${sql.lit(s.replace(/\s+/g, '').toUpperCase())} THEN ${sql.lit(canon)}`,
+        ),
+      );
+      return sql`(SELECT CASE k ${sql.join(whens, sql` `)}
+                  ELSE CASE WHEN k IS NULL THEN NULL ELSE '!value_not_in_vocabulary' END END
+                  FROM (SELECT upper(rh_key(${raw})) AS k) e)`;
+    }
+  }
+}
+
+export function buildNormalize(p: NormalizeParams): RawBuilder<unknown> {
+  const fields = Object.entries(p.feed.fields);
+  const allRaw = Array.from({ length: p.width }, (_, i) => sql.ref(`r.${rawColumn(i)}`));
+  const firstCell = allRaw.length ? sql`coalesce(${sql.join(allRaw)})` : sql`NULL::text`;
+
+  // Level 1: one normalizer call per value; OFFSET 0 stops the planner from copying the calls upward.
+  const normalized = fields.map(([name, spec]) => {
+    const col = p.columns[name];
+    const raw = col === undefined ? sql`NULL::text` : sql.ref(`r.${rawColumn(col)}`);
+    return sql`${normalizer(spec, raw, p)} AS ${sql.id(`n_${name}`)}`;
+  });
+
+  // Level 2: typed values and the problem list.
+  const typed = fields.map(([name, spec]) => {
+    const n = sql.ref(`n.n_${name}`);
+    const value = VALIDATING.has(spec.type.kind)
+      ? sql`CASE WHEN left(${n}, 1) = '!' THEN NULL ELSE ${n} END`
+      : n;
+    return sql`(${value})::${sql.raw(pgTypeOf(spec.type))} AS ${sql.id(name)}`;
+  });
+  const problems = fields.flatMap(([name, spec]) => {
+    const n = sql.ref(`n.n_${name}`);
+    const missing = spec.required ? (MISSING[spec.type.kind] ?? 'value_missing') : null;
+    const validating = VALIDATING.has(spec.type.kind);
+    if (!validating && !missing) return [];
+    const rejected = validating
+      ? sql`WHEN left(${n}, 1) = '!' THEN ${sql.lit(`${name}:`)} || substr(${n}, 2)`
+      : sql``;
+    const absent = missing ? sql`WHEN ${n} IS NULL THEN ${sql.lit(`${name}:${missing}`)}` : sql``;
+    return [sql`CASE ${rejected} ${absent} END`];
+  });
+  const key = p.feed.key.map((k) => sql.ref(`t.${k}`));
+  const order = p.feed.order.map(
+    (o) =>
+      sql`${sql.ref(`t.${o.field}`)} ${sql.raw(o.direction === 'desc' ? 'DESC NULLS LAST' : 'ASC NULLS LAST')}`,
+  );
+  const orderBy = sql.join([...order, sql`t.rec_no DESC`]);
+
+  return sql`
+    CREATE UNLOGGED TABLE ${sql.id(p.normTable)} AS
+    SELECT t.*,
+      row_number() OVER (PARTITION BY t.ok, ${sql.join(key)} ORDER BY ${orderBy}) AS rn,
+      row_number() OVER (PARTITION BY t.ok, ${sql.join(key)}, t.row_hash ORDER BY ${orderBy}) AS hrn
+    FROM (
+      SELECT u.*, u.skip IS NULL AND cardinality(u.problems) = 0 AS ok,
+             decode(md5(ROW(${sql.join(fields.map(([name]) => sql.ref(`u.${name}`)))})::text), 'hex') AS row_hash
+      FROM (
+        SELECT n.rec_no, n.row_number, n.sheet, n.skip, ${sql.join(typed)},
+               array_remove(ARRAY[${sql.join(problems)}]::text[], NULL) AS problems
+        FROM (
+          SELECT r.rec_no, coalesce(r.src_row, r.rec_no + ${sql.lit(p.headerRow)})::integer AS row_number, r.sheet,
+                 CASE WHEN ${firstCell} IS NULL THEN 'blank'
+                      WHEN rh_key(${firstCell}) ~ '^(合计|总计|小计)' THEN 'totals' END AS skip,
+                 ${sql.join(normalized)}
+          FROM ${sql.id(p.rawTable)} r
+          OFFSET 0
+        ) n
+      ) u
+    ) t`;
+}
+
+export const fieldNames = (feed: FeedDefinition) => Object.keys(feed.fields);

@@ -1,0 +1,157 @@
+/**
+ * From normalized staging to the warehouse: plan (counts only), then publish in the caller's transaction.
+ * Snapshot: the staged winners are the whole current picture (within the scope partitions they carry);
+ * current rows absent from them end. Incremental: winners are merged by key; nothing ends.
+ * Only changed rows are written: an unchanged row keeps its version, so a re-sent snapshot costs a read.
+ */
+import { type Kysely, type RawBuilder, sql } from 'kysely';
+import type { FeedDefinition } from '../../schemas/feed.ts';
+import type { Database } from '../warehouse/schema.ts';
+import { fieldNames } from './normalize-sql.ts';
+
+export interface LoadPlan {
+  read: number;
+  skipped: number;
+  quarantined: number;
+  exactDuplicates: number;
+  conflictingDuplicates: number;
+  winners: number;
+  new: number;
+  changed: number;
+  unchanged: number;
+  ended: number;
+  /** Current rows (within scope) before this load: the base of the shrink guard. */
+  currentBefore: number;
+}
+
+type Db = Kysely<Database>;
+
+const keyMatch = (feed: FeedDefinition, a: string, b: string): RawBuilder<unknown> =>
+  sql.join(
+    feed.key.map((k) => sql`${sql.ref(`${a}.${k}`)} = ${sql.ref(`${b}.${k}`)}`),
+    sql` AND `,
+  );
+
+/** Current rows of the feed that this load speaks for: all of them, or the scope partitions it carries. */
+function inScope(feed: FeedDefinition, norm: string): RawBuilder<unknown> {
+  if (!feed.scope?.length) return sql`TRUE`;
+  const cols = feed.scope.map((c) => sql.ref(`f.${c}`));
+  const staged = feed.scope.map((c) => sql.ref(c));
+  return sql`(${sql.join(cols)}) IN (SELECT ${sql.join(staged)} FROM ${sql.id(norm)} WHERE ok AND rn = 1)`;
+}
+
+export async function planLoad(db: Db, feed: FeedDefinition, norm: string): Promise<LoadPlan> {
+  const counts = await sql<{
+    read: number;
+    skipped: number;
+    quarantined: number;
+    exact: number;
+    conflicting: number;
+    winners: number;
+  }>`SELECT
+      count(*) FILTER (WHERE skip IS NULL)::int AS read,
+      count(*) FILTER (WHERE skip IS NOT NULL)::int AS skipped,
+      count(*) FILTER (WHERE skip IS NULL AND NOT ok)::int AS quarantined,
+      count(*) FILTER (WHERE ok AND hrn > 1)::int AS exact,
+      count(*) FILTER (WHERE ok AND hrn = 1 AND rn > 1)::int AS conflicting,
+      count(*) FILTER (WHERE ok AND rn = 1)::int AS winners
+    FROM ${sql.id(norm)}`.execute(db);
+  const diff = await sql<{ new: number; changed: number; unchanged: number }>`SELECT
+      count(*) FILTER (WHERE f.version_id IS NULL)::int AS new,
+      count(*) FILTER (WHERE f.row_hash <> w.row_hash)::int AS changed,
+      count(*) FILTER (WHERE f.row_hash = w.row_hash)::int AS unchanged
+    FROM ${sql.id(norm)} w
+    LEFT JOIN ${sql.id(feed.id)} f ON f.valid_to IS NULL AND ${keyMatch(feed, 'f', 'w')}
+    WHERE w.ok AND w.rn = 1`.execute(db);
+  const scope = inScope(feed, norm);
+  const ended =
+    feed.mode === 'snapshot'
+      ? await sql<{ ended: number; current: number }>`SELECT
+          count(*) FILTER (WHERE NOT EXISTS (
+            SELECT 1 FROM ${sql.id(norm)} w WHERE w.ok AND w.rn = 1 AND ${keyMatch(feed, 'w', 'f')}))::int AS ended,
+          count(*)::int AS current
+        FROM ${sql.id(feed.id)} f WHERE f.valid_to IS NULL AND ${scope}`.execute(db)
+      : await sql<{ ended: number; current: number }>`SELECT 0 AS ended, count(*)::int AS current
+        FROM ${sql.id(feed.id)} f WHERE f.valid_to IS NULL`.execute(db);
+  const c = counts.rows[0]!;
+  const d = diff.rows[0]!;
+  const e = ended.rows[0]!;
+  return {
+    read: c.read,
+    skipped: c.skipped,
+    quarantined: c.quarantined,
+    exactDuplicates: c.exact,
+    conflictingDuplicates: c.conflicting,
+    winners: c.winners,
+    new: d.new,
+    changed: d.changed,
+    unchanged: d.unchanged,
+    ended: e.ended,
+    currentBefore: e.current,
+  };
+}
+
+export interface PublishParams {
+  feed: FeedDefinition;
+  norm: string;
+  raw: string;
+  runId: number;
+  source: string;
+  /** canonical field → 0-based raw column, to quarantine the raw value a problem was found in */
+  columns: Readonly<Record<string, number>>;
+}
+
+/** Writes quarantine, conflicts and the new versions. Must run inside the run's publishing transaction. */
+export async function publish(trx: Db, p: PublishParams, plan: LoadPlan): Promise<void> {
+  const { feed, norm, raw, runId, source } = p;
+  const fields = fieldNames(feed);
+
+  // Quarantine: one row per rejected value, with the raw value it came from.
+  const rawOf = Object.entries(p.columns).map(
+    ([field, col]) => sql`WHEN ${sql.lit(field)} THEN ${sql.ref(`r.c${col + 1}`)}`,
+  );
+  await sql`INSERT INTO quarantine (run_id, feed, source, sheet, row_number, field, raw_value, problem)
+    SELECT ${runId}, ${feed.id}, ${source}, n.sheet, n.row_number, split_part(pr, ':', 1),
+           CASE split_part(pr, ':', 1) ${sql.join(rawOf, sql` `)} END, split_part(pr, ':', 2)
+    FROM ${sql.id(norm)} n
+    JOIN ${sql.id(raw)} r ON r.rec_no = n.rec_no
+    CROSS JOIN LATERAL unnest(n.problems) AS pr
+    WHERE n.skip IS NULL AND NOT n.ok`.execute(trx);
+
+  // Conflicting duplicates stay visible to the operator, with the row that won.
+  if (plan.conflictingDuplicates > 0) {
+    const keyText = sql.join(
+      feed.key.map((k) => sql`${sql.ref(`l.${k}`)}::text`),
+      sql` || '|' || `,
+    );
+    await sql`INSERT INTO load_conflicts (run_id, feed, business_key, source, row_number, winner_row)
+      SELECT ${runId}, ${feed.id}, ${keyText}, ${source}, l.row_number, w.row_number
+      FROM ${sql.id(norm)} l
+      JOIN ${sql.id(norm)} w ON w.ok AND w.rn = 1 AND ${keyMatch(feed, 'w', 'l')}
+      WHERE l.ok AND l.hrn = 1 AND l.rn > 1`.execute(trx);
+  }
+
+  // Changed rows: close the current version; the new one is inserted below with the new rows.
+  const now = sql`statement_timestamp()`;
+  await sql`UPDATE ${sql.id(feed.id)} f SET valid_to = ${now}, ended_run_id = ${runId}
+    FROM ${sql.id(norm)} w
+    WHERE w.ok AND w.rn = 1 AND f.valid_to IS NULL AND ${keyMatch(feed, 'f', 'w')} AND f.row_hash <> w.row_hash`.execute(
+    trx,
+  );
+  if (feed.mode === 'snapshot' && plan.ended > 0) {
+    await sql`UPDATE ${sql.id(feed.id)} f SET valid_to = ${now}, ended_run_id = ${runId}
+      WHERE f.valid_to IS NULL AND ${inScope(feed, norm)}
+        AND NOT EXISTS (SELECT 1 FROM ${sql.id(norm)} w WHERE w.ok AND w.rn = 1 AND ${keyMatch(feed, 'w', 'f')})`.execute(
+      trx,
+    );
+  }
+  const cols = fields.map((f) => sql.id(f));
+  const vals = fields.map((f) => sql.ref(`w.${f}`));
+  await sql`INSERT INTO ${sql.id(feed.id)} (${sql.join(cols)}, row_hash, valid_from, run_id, source, sheet, row_number)
+    SELECT ${sql.join(vals)}, w.row_hash, ${now}, ${runId}, ${source}, w.sheet, w.row_number
+    FROM ${sql.id(norm)} w
+    WHERE w.ok AND w.rn = 1
+      AND NOT EXISTS (SELECT 1 FROM ${sql.id(feed.id)} f WHERE f.valid_to IS NULL AND ${keyMatch(feed, 'f', 'w')})`.execute(
+    trx,
+  );
+}

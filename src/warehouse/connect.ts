@@ -1,0 +1,86 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Config } from '../../schemas/config.ts';
+import { configError, transientError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { startEmbedded } from './embedded.ts';
+import type { Database } from './schema.ts';
+
+// Dates stay calendar dates ('YYYY-MM-DD'), never shifted through a JS Date in the process time zone.
+pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
+// Counts and ids are bigint in SQL and far below 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+export interface Warehouse {
+  db: Kysely<Database>;
+  pool: pg.Pool;
+  schema: string;
+  /** Where the warehouse lives, for messages: host/port/database, never the password. */
+  where: string;
+  embedded: boolean;
+  close(): Promise<void>;
+}
+
+/** host:port/database of a connection string, for messages. The password never leaves this function. */
+export function describeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || 5432}${u.pathname}`;
+  } catch {
+    return '(unparseable connection string)';
+  }
+}
+
+/** A pool whose sessions see `schema` first, so unqualified names resolve to the warehouse. */
+export function createPool(url: string, schema: string, max = 4): pg.Pool {
+  return new pg.Pool({ connectionString: url, max, options: `-c search_path=${schema},public` });
+}
+
+export function createDb(pool: pg.Pool): Kysely<Database> {
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/**
+ * Opens the warehouse: the server named by the config's url_env variable, or an embedded server.
+ * Connection failures are transient errors that name the host, never the password.
+ */
+export async function openWarehouse(config: Readonly<Config>, log: Logger): Promise<Warehouse> {
+  const envName = config.database.url_env;
+  let url = process.env[envName];
+  let stopEmbedded: (() => Promise<void>) | undefined;
+  if (url !== undefined && url.trim() === '') throw configError(`${envName} is set but empty`);
+  if (!url) {
+    log.info({ data_dir: config.database.embedded.data_dir }, `no ${envName}: starting embedded PostgreSQL`);
+    const server = await startEmbedded({
+      dataDir: config.database.embedded.data_dir,
+      port: config.database.embedded.port,
+    });
+    url = server.url;
+    stopEmbedded = server.stop;
+  }
+  const schema = config.database.schema;
+  const pool = createPool(url, schema);
+  // An idle client's error (server restart) must not crash the process; the next query reports it.
+  pool.on('error', (err) => log.warn({ err: err.message }, 'idle database connection lost'));
+  const where = describeUrl(url);
+  try {
+    const client = await pool.connect();
+    client.release();
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    await stopEmbedded?.();
+    throw transientError(`cannot connect to PostgreSQL at ${where}: ${(err as Error).message}`, err);
+  }
+  const db = createDb(pool);
+  return {
+    db,
+    pool,
+    schema,
+    where,
+    embedded: stopEmbedded !== undefined,
+    async close() {
+      await db.destroy();
+      await stopEmbedded?.();
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import { type Kysely, type Migration, type MigrationResultSet, Migrator, sql } from 'kysely';
+import { terminalError } from '../errors.ts';
+import { NORMALIZE_FUNCTIONS } from './functions/normalize-sql.ts';
+import * as m0001 from './migrations/0001-initial.ts';
+import type { Database } from './schema.ts';
+
+/** Numbered, forward-only migrations. Add new ones at the end; never edit a shipped one. */
+const MIGRATIONS: Record<string, Migration> = {
+  '0001-initial': m0001,
+};
+
+/** Repeatable definitions (functions), re-applied on every migrate; CREATE OR REPLACE keeps it idempotent. */
+const REPEATABLE = [...NORMALIZE_FUNCTIONS];
+
+export interface MigrateOutcome {
+  applied: string[];
+  skipped: number;
+}
+
+/**
+ * Applies pending migrations inside `schema` (Kysely's Migrator holds a lock table so two processes never
+ * migrate at once), then re-applies the repeatable definitions under an advisory lock.
+ */
+export async function migrate(db: Kysely<Database>, schema: string): Promise<MigrateOutcome> {
+  await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(db);
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => MIGRATIONS },
+    migrationTableSchema: schema,
+  });
+  const result: MigrationResultSet = await migrator.migrateToLatest();
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw terminalError(`migration ${failed} failed: ${(result.error as Error).message}`, result.error);
+  }
+  await db.transaction().execute(async (trx) => {
+    await sql`SELECT pg_advisory_xact_lock(hashtext('ruralhub.repeatable'), hashtext(${schema}))`.execute(
+      trx,
+    );
+    for (const stmt of REPEATABLE) await stmt.execute(trx);
+  });
+  const applied = (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  return { applied, skipped: Object.keys(MIGRATIONS).length - applied.length };
+}

@@ -1,0 +1,182 @@
+/**
+ * Kysely's view of the warehouse tables (migrations are the source of truth; keep this in step).
+ * Feed tables hold every version of a record: the current one has valid_to = NULL.
+ */
+import type { ColumnType, Generated } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+/** `date` columns come back as 'YYYY-MM-DD' strings (the pg type parser is set so in connect.ts). */
+type DateText = ColumnType<string, string, string>;
+/** `bigint` columns come back as numbers: counts and ids stay far below 2^53 (set in connect.ts). */
+type Int8 = number;
+/** A timestamp the database fills in by default. */
+type GeneratedTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Numeric = ColumnType<string, string | number, string | number>;
+
+export interface RunsTable {
+  id: Generated<Int8>;
+  kind: string;
+  feed: string | null;
+  status: string;
+  source: string | null;
+  source_sha256: string | null;
+  started_at: GeneratedTimestamp;
+  finished_at: Timestamp | null;
+  rows_read: Generated<Int8>;
+  rows_loaded: Generated<Int8>;
+  rows_new: Generated<Int8>;
+  rows_changed: Generated<Int8>;
+  rows_unchanged: Generated<Int8>;
+  rows_ended: Generated<Int8>;
+  rows_quarantined: Generated<Int8>;
+  exact_duplicates: Generated<Int8>;
+  conflicting_duplicates: Generated<Int8>;
+  rows_skipped: Generated<Int8>;
+  details: Generated<unknown>;
+  error: string | null;
+  pid: number | null;
+}
+
+export interface FeedStateTable {
+  feed: string;
+  last_run_id: Int8 | null;
+  last_sha256: string | null;
+  cursor: string | null;
+  last_success_at: Timestamp | null;
+  current_rows: Generated<Int8>;
+}
+
+export interface QuarantineTable {
+  id: Generated<Int8>;
+  run_id: Int8;
+  feed: string;
+  source: string;
+  sheet: string | null;
+  row_number: number;
+  field: string | null;
+  raw_value: string | null;
+  problem: string;
+  detail: string | null;
+}
+
+export interface LoadConflictsTable {
+  run_id: Int8;
+  feed: string;
+  business_key: string;
+  source: string;
+  row_number: number;
+  winner_row: number;
+}
+
+interface HistoryColumns {
+  version_id: Generated<Int8>;
+  row_hash: Buffer;
+  valid_from: Timestamp;
+  valid_to: Timestamp | null;
+  run_id: Int8;
+  ended_run_id: Int8 | null;
+  source: string;
+  sheet: string | null;
+  row_number: number;
+}
+
+export interface RosterTable extends HistoryColumns {
+  id_number: string;
+  household_id: string;
+  name: string;
+  county: string | null;
+  township: string | null;
+  village: string | null;
+  village_code: string | null;
+  sex: string | null;
+  relation: string | null;
+  household_type: string;
+  monitor_category: string | null;
+  risk_type: string | null;
+  risk_eliminated: boolean | null;
+  identified_on: DateText | null;
+  risk_eliminated_on: DateText | null;
+  labor_capacity: string | null;
+  schooling_status: string | null;
+  income_per_capita: Numeric | null;
+  phone: string | null;
+}
+
+export interface StudentRollTable extends HistoryColumns {
+  id_number: string;
+  name: string;
+  school_code: string | null;
+  school_name: string | null;
+  stage: string | null;
+  grade: string | null;
+  status: string;
+  updated_on: DateText | null;
+}
+
+export interface InsuranceTable extends HistoryColumns {
+  id_number: string;
+  name: string;
+  scheme: string;
+  year: number;
+  status: string;
+  subsidy_category: string | null;
+  place: string | null;
+}
+
+export interface FindingsTable {
+  id: Generated<Int8>;
+  rule_id: string;
+  subject_key: string;
+  subject_kind: string;
+  department: string;
+  state: string;
+  close_reason: string | null;
+  id_number: string | null;
+  household_id: string | null;
+  name: string | null;
+  township: string | null;
+  village: string | null;
+  details: Generated<unknown>;
+  first_seen_on: DateText;
+  first_seen_run: Int8;
+  last_seen_on: DateText;
+  last_seen_run: Int8;
+  deadline: DateText;
+  sent_on: DateText | null;
+  closed_on: DateText | null;
+}
+
+export interface FindingEventsTable {
+  id: Generated<Int8>;
+  finding_id: Int8;
+  run_id: Int8 | null;
+  at: GeneratedTimestamp;
+  from_state: string | null;
+  to_state: string;
+  reason: string;
+}
+
+export interface AuditLogTable {
+  id: Generated<Int8>;
+  at: GeneratedTimestamp;
+  actor: string;
+  role: string;
+  department: string | null;
+  action: string;
+  target: string | null;
+  row_count: Generated<number>;
+  details: Generated<unknown>;
+}
+
+export interface Database {
+  runs: RunsTable;
+  feed_state: FeedStateTable;
+  quarantine: QuarantineTable;
+  load_conflicts: LoadConflictsTable;
+  roster: RosterTable;
+  student_roll: StudentRollTable;
+  insurance: InsuranceTable;
+  findings: FindingsTable;
+  finding_events: FindingEventsTable;
+  audit_log: AuditLogTable;
+}

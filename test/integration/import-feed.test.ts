@@ -1,0 +1,196 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { roster } from '../../pipelines/feeds/roster.ts';
+import { studentRoll } from '../../pipelines/feeds/student-roll.ts';
+import { importFeed } from '../../src/load/import-feed.ts';
+import { silentLogger } from '../../src/log.ts';
+import type { Warehouse } from '../../src/warehouse/connect.ts';
+import { tempDir, writeCsv } from '../support/files.ts';
+import { testWarehouse } from '../support/warehouse.ts';
+
+const HEADER = ['县', '乡镇', '村', '户编号', '姓名', '证件号码', '性别', '与户主关系', '户类型', '劳动技能'];
+const row = (hh: string, name: string, id: string, type = '监测户') => [
+  '示范县',
+  '城关镇',
+  '东村',
+  hh,
+  name,
+  id,
+  '男',
+  '户主',
+  type,
+  '普通劳动力',
+];
+
+let wh: Warehouse;
+const dir = tempDir();
+const log = silentLogger();
+const base = { log, today: '2026-11-24', timeZone: 'Asia/Shanghai' };
+
+beforeAll(async () => {
+  wh = await testWarehouse('import');
+});
+afterAll(async () => wh?.close());
+
+describe('importing a roster CSV', () => {
+  it('loads clean and dirty-but-recoverable rows, quarantines bad ones, and the counts reconcile', async () => {
+    const file = writeCsv(
+      join(dir, 'roster-gb18030.csv'),
+      [
+        ['示范县2026年监测对象名册'],
+        HEADER,
+        row('H1', '张三', '11010519491231002X'),
+        row('H1', '李 四', ' 11010519491231002x'), // same ID, dirty: same key, other content → conflicting
+        row('H2', '王五', "'１１０１０５１９４９１２３１００２Ｘ"), // full-width + apostrophe → same ID again
+        row('H3', '赵六', '4.30102E+17'), // Excel destroyed it
+        row('H4', '钱七', '110105194912310021'), // wrong check digit
+        row('H5', '孙八', '110105500101123'), // old 15-digit, upgraded to 110105195001011234
+        [],
+        ['合计', '', '', '', '', '', '', '', '', ''],
+      ],
+      { encoding: 'gb18030' },
+    );
+    const s = await importFeed({ ...base, wh, feed: roster, path: file });
+    expect(s.status).toBe('succeeded');
+    expect(s.counts).toMatchObject({
+      rows_read: 6,
+      rows_loaded: 2,
+      rows_new: 2,
+      rows_quarantined: 2,
+      exact_duplicates: 0,
+      conflicting_duplicates: 2,
+      rows_skipped: 2, // the blank row and the totals row; the title line is no record
+    });
+    const current = await wh.db
+      .selectFrom('roster')
+      .select(['id_number', 'name', 'household_id', 'row_number'])
+      .where('valid_to', 'is', null)
+      .orderBy('id_number')
+      .execute();
+    // The later row wins among rows sharing a key (no order field set): 王五 on spreadsheet row 5.
+    expect(current).toEqual([
+      { id_number: '11010519491231002X', name: '王五', household_id: 'H2', row_number: 5 },
+      { id_number: '110105195001011234', name: '孙八', household_id: 'H5', row_number: 8 },
+    ]);
+    const q = await wh.db
+      .selectFrom('quarantine')
+      .select(['row_number', 'field', 'problem', 'raw_value', 'source'])
+      .where('run_id', '=', s.runId)
+      .orderBy('row_number')
+      .execute();
+    expect(q).toEqual([
+      {
+        row_number: 6,
+        field: 'id_number',
+        problem: 'id_sci_notation',
+        raw_value: '4.30102E+17',
+        source: 'roster-gb18030.csv',
+      },
+      {
+        row_number: 7,
+        field: 'id_number',
+        problem: 'id_bad_checksum',
+        raw_value: '110105194912310021',
+        source: 'roster-gb18030.csv',
+      },
+    ]);
+    const conflicts = await wh.db
+      .selectFrom('load_conflicts')
+      .select(['row_number', 'winner_row'])
+      .orderBy('row_number')
+      .execute();
+    expect(conflicts).toEqual([
+      { row_number: 3, winner_row: 5 },
+      { row_number: 4, winner_row: 5 },
+    ]);
+
+    // The same file again is a no-op run.
+    const again = await importFeed({ ...base, wh, feed: roster, path: file });
+    expect(again.status).toBe('noop');
+    const versions = await wh.db
+      .selectFrom('roster')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    expect(Number(versions.n)).toBe(2);
+  });
+
+  it('ends records absent from the next snapshot and writes only changed rows, keeping history', async () => {
+    const a = writeCsv(
+      join(dir, 'roll-1.csv'),
+      [
+        ['学生姓名', '身份证件号', '学籍状态', '更新日期'],
+        ['甲', '520102201508310028', '在读', '2026/9/1'],
+        ['乙', '11010519491231002X', '在读', '2026年9月1日'],
+      ],
+      { encoding: 'utf8-bom' },
+    );
+    const first = await importFeed({ ...base, wh, feed: studentRoll, path: a });
+    expect(first.counts).toMatchObject({ rows_new: 2, rows_ended: 0 });
+    const b = writeCsv(join(dir, 'roll-2.csv'), [
+      ['学生姓名', '身份证件号', '学籍状态', '更新日期'],
+      ['甲', '520102201508310028', '辍学', '20261001'],
+    ]);
+    const second = await importFeed({ ...base, wh, feed: studentRoll, path: b, confirmShrink: true });
+    expect(second.counts).toMatchObject({ rows_read: 1, rows_changed: 1, rows_ended: 1, rows_new: 0 });
+    const history = await wh.db
+      .selectFrom('student_roll')
+      .select(['id_number', 'status', 'updated_on', 'run_id', 'ended_run_id'])
+      .orderBy('id_number')
+      .orderBy('version_id')
+      .execute();
+    expect(history).toEqual([
+      {
+        id_number: '11010519491231002X',
+        status: 'enrolled',
+        updated_on: '2026-09-01',
+        run_id: first.runId,
+        ended_run_id: second.runId,
+      },
+      {
+        id_number: '520102201508310028',
+        status: 'enrolled',
+        updated_on: '2026-09-01',
+        run_id: first.runId,
+        ended_run_id: second.runId,
+      },
+      {
+        id_number: '520102201508310028',
+        status: 'dropped_out',
+        updated_on: '2026-10-01',
+        run_id: second.runId,
+        ended_run_id: null,
+      },
+    ]);
+  });
+
+  it('holds a snapshot that would end more than the allowed share of records', async () => {
+    const c = writeCsv(join(dir, 'roll-3.csv'), [
+      ['学生姓名', '身份证件号', '学籍状态'],
+      ['乙', '11010519491231002X', '在读'],
+    ]);
+    const held = await importFeed({
+      ...base,
+      wh,
+      feed: studentRoll,
+      path: c,
+      feedConfig: { max_shrink: 0.3 },
+    });
+    expect(held.status).toBe('held');
+    const current = await wh.db
+      .selectFrom('student_roll')
+      .select('status')
+      .where('valid_to', 'is', null)
+      .execute();
+    expect(current).toEqual([{ status: 'dropped_out' }]);
+  });
+
+  it('names the missing columns and the aliases it tried', async () => {
+    const bad = writeCsv(join(dir, 'roll-bad.csv'), [
+      ['姓名', '学校名称'],
+      ['甲', '一小'],
+    ]);
+    await expect(importFeed({ ...base, wh, feed: studentRoll, path: bad })).rejects.toThrow(
+      /roll-bad\.csv: required columns missing for feed student_roll: id_number \(tried: 身份证件号/,
+    );
+  });
+});
