@@ -11,12 +11,15 @@
  * These definitions are repeatable (CREATE OR REPLACE) and re-applied by `migrate`.
  */
 import { sql } from 'kysely';
+import { traditionalPairs } from '../../normalize/name.ts';
 
 const FULLWIDTH_DIGITS = '０１２３４５６７８９';
 const PROVINCES = [
   11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54, 61,
   62, 63, 64, 65, 71, 81, 82, 83, 91,
 ].map(String);
+
+const TRAD = traditionalPairs();
 
 /** Ordered: later functions call earlier ones. */
 export const NORMALIZE_FUNCTIONS = [
@@ -83,6 +86,11 @@ export const NORMALIZE_FUNCTIONS = [
     SELECT nullif(regexp_replace(
       translate(regexp_replace(raw, '[\\s\\u00a0\\u3000]+', '', 'g'), '•.‧・･∙', '······'),
       '([\\u3400-\\u4dbf\\u4e00-\\u9fff])[-－](?=[\\u3400-\\u4dbf\\u4e00-\\u9fff])', '\\1·', 'g'), '') $$`,
+
+  // Name comparison key: traditional → simplified by OpenCC's character table (same table as nameKey()).
+  sql`CREATE OR REPLACE FUNCTION rh_name_key(raw text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT translate(rh_name(raw), ${sql.lit(TRAD.from)}, ${sql.lit(TRAD.to)}) $$`,
 
   // Free text: trimmed (ideographic space too); empty → NULL.
   sql`CREATE OR REPLACE FUNCTION rh_text(raw text) RETURNS text

@@ -1,0 +1,71 @@
+/**
+ * Dates of DOMAIN §5.3 → 'YYYY-MM-DD'. Twin of SQL rh_date; same inputs, same answers (differential test).
+ * Ambiguous forms (05/01/2023: May or January?) are rejected with a reason, never guessed.
+ */
+import type { ProblemCode } from '../../schemas/vocab.ts';
+
+export type DateResult = { ok: true; value: string } | { ok: false; problem: ProblemCode } | null;
+
+const FULLWIDTH_DIGIT = /[０-９]/g;
+
+/** Calendar-checked 'YYYY-MM-DD', or null when no such day. */
+export function ymd(y: string, m: string, d: string, minYear = 1900): string | null {
+  const yy = Number(y);
+  const mm = Number(m);
+  const dd = Number(d);
+  if (!/^[0-9]{4}$/.test(y) || !/^[0-9]{1,2}$/.test(m) || !/^[0-9]{1,2}$/.test(d)) return null;
+  if (yy < minYear || mm < 1 || mm > 12 || dd < 1) return null;
+  if (dd > new Date(Date.UTC(yy, mm, 0)).getUTCDate()) return null;
+  return `${y}-${m.padStart(2, '0')}-${d.padStart(2, '0')}`;
+}
+
+/**
+ * Excel serial day → ISO date. Excel counts 1900-02-29, a day that never was (the Lotus 1-2-3 leap-year
+ * quirk): serials below 60 are one day later than the 1899-12-30 epoch suggests, and 60 itself is no date.
+ */
+export function excelSerialToDate(serial: number): string | null {
+  const day = Math.floor(serial);
+  if (day === 60 || day < 1 || day > 2958465) return null;
+  const epoch = day < 60 ? Date.UTC(1899, 11, 31) : Date.UTC(1899, 11, 30);
+  return new Date(epoch + day * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** Calendar day of an instant in a time zone (IANA name). */
+function dayInZone(instant: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(instant);
+}
+
+const YMD_SEP = /^([0-9]{4})[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})[日号]?$/;
+const COMPACT = /^([0-9]{4})([0-9]{2})([0-9]{2})$/;
+const SERIAL = /^[0-9]{1,7}(\.[0-9]+)?$/;
+const LOCAL_TS = /^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})[T ][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?$/;
+const ZONED_TS =
+  /^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})[T ][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})$/;
+const AMBIGUOUS = [/^[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{2,4}$/, /^[0-9]{2}[-/.][0-9]{1,2}[-/.][0-9]{1,2}$/];
+
+export function parseDate(raw: string | null | undefined, timeZone = 'Asia/Shanghai'): DateResult {
+  if (raw == null) return null;
+  const s = raw
+    .replace(/^[\s\u3000]+|[\s\u3000]+$/g, '')
+    .replace(FULLWIDTH_DIGIT, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
+  if (s === '') return null;
+  const bad: DateResult = { ok: false, problem: 'date_unparseable' };
+  const checked = (v: string | null): DateResult => (v == null ? bad : { ok: true, value: v });
+
+  let m = YMD_SEP.exec(s) ?? COMPACT.exec(s) ?? LOCAL_TS.exec(s);
+  if (m) return checked(ymd(m[1] ?? '', m[2] ?? '', m[3] ?? ''));
+  if (SERIAL.test(s)) return checked(excelSerialToDate(Number(s)));
+  m = ZONED_TS.exec(s);
+  if (m) {
+    if (ymd(m[1] ?? '', m[2] ?? '', m[3] ?? '') == null) return bad;
+    const instant = new Date(s.replace(' ', 'T').replace(/([+-][0-9]{2})([0-9]{2})$/, '$1:$2'));
+    return Number.isNaN(instant.getTime()) ? bad : { ok: true, value: dayInZone(instant, timeZone) };
+  }
+  if (AMBIGUOUS.some((re) => re.test(s))) return { ok: false, problem: 'date_ambiguous' };
+  return bad;
+}

@@ -1,0 +1,10 @@
+/**
+ * The one mask format of DOMAIN §9: first 4 + last 4 characters, the middle replaced by asterisks of the same
+ * length (so a masked 18-character number still reads as 18 characters). Values of 8 characters or fewer are
+ * masked entirely: showing "first 4 + last 4" of them would show everything.
+ */
+export function maskIdNumber(value: string): string {
+  const chars = [...value];
+  if (chars.length <= 8) return '*'.repeat(chars.length);
+  return chars.slice(0, 4).join('') + '*'.repeat(chars.length - 8) + chars.slice(-4).join('');
+}

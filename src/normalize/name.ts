@@ -1,0 +1,46 @@
+/**
+ * Names (DOMAIN §5.2). `normalizeName` is the stored form; `nameKey` is the comparison key that treats
+ * traditional and simplified forms as equal, from OpenCC's character table (opencc-js data, not a hand-made
+ * list). The SQL twins are rh_name / rh_name_key; both are built from the same table (`traditionalPairs`).
+ *
+ * Everything works on code points, so rare characters outside the BMP (GB 18030-2022, e.g. 𠮷) pass untouched.
+ */
+import { CustomConverter } from 'opencc-js/core';
+import TS_CHARACTERS from 'opencc-js/dict/TSCharacters';
+
+const WHITESPACE = /[\s\u00a0\u3000]+/g;
+const DOT_VARIANTS = /[•.‧・･∙]/g;
+const HAN = '\\u3400-\\u4dbf\\u4e00-\\u9fff';
+const HYPHEN_BETWEEN_HAN = new RegExp(`([${HAN}])[-－](?=[${HAN}])`, 'g');
+
+/** Stored form: no white space anywhere, middle-dot variants and a hyphen between Han characters → '·'. */
+export function normalizeName(raw: string | null | undefined): string | null {
+  if (raw == null) return null;
+  const s = raw.replace(WHITESPACE, '').replace(DOT_VARIANTS, '·').replace(HYPHEN_BETWEEN_HAN, '$1·');
+  return s === '' ? null : s;
+}
+
+const toSimplified = CustomConverter(TS_CHARACTERS);
+
+/** Comparison key: the normalized name with traditional characters mapped to simplified (莊 = 庄). */
+export function nameKey(raw: string | null | undefined): string | null {
+  const n = normalizeName(raw);
+  return n == null ? null : toSimplified(n);
+}
+
+/**
+ * The single-character traditional → simplified pairs as two aligned strings, for SQL translate().
+ * Entries with several candidates take the first, as OpenCC's converter does.
+ */
+export function traditionalPairs(): { from: string; to: string } {
+  let from = '';
+  let to = '';
+  for (const entry of TS_CHARACTERS.split('|')) {
+    const [t, s] = entry.split(' ');
+    if (t && s && [...t].length === 1 && [...s].length === 1) {
+      from += t;
+      to += s;
+    }
+  }
+  return { from, to };
+}
