@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { sql } from 'kysely';
 import type { Connector, ReadMessage } from '../../connectors/connector.ts';
@@ -74,8 +75,16 @@ function countsFrom(plan: LoadPlan, connectorProblems: number, connectorSkipped:
   };
 }
 
+/** Fails before any run is recorded when the input is not a readable regular file. */
+async function assertInputFile(path: string): Promise<void> {
+  const st = await stat(path).catch(() => null);
+  if (!st) throw dataError(`input file not found: ${path}`);
+  if (!st.isFile()) throw dataError(`input is not a regular file: ${path}`);
+}
+
 export async function importFeed(p: ImportParams): Promise<ImportSummary> {
   const { wh, feed, log } = p;
+  await assertInputFile(p.path);
   const { db } = wh;
   const source = basename(p.path);
   const connector: Connector<{ path: string }> = connectorFor(p.path);

@@ -66,8 +66,12 @@ async function hydrateSymlinks(): Promise<void> {
   }
 }
 
-/** A password per data folder, generated once and kept beside it (mode 0600), never printed. */
-async function passwordFor(dataDir: string): Promise<string> {
+/**
+ * A password per data folder, generated once and kept beside it (mode 0600), never printed. A throw-away
+ * server's password lives only in memory.
+ */
+async function passwordFor(dataDir: string, ephemeral: boolean): Promise<string> {
+  if (ephemeral) return randomBytes(18).toString('base64url');
   const file = `${dataDir}.secret`;
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   const pw = randomBytes(18).toString('base64url');
@@ -80,7 +84,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
   await hydrateSymlinks();
   const dataDir = resolve(opts.dataDir);
   const port = opts.port && opts.port > 0 ? opts.port : await freePort();
-  const password = await passwordFor(dataDir);
+  const password = await passwordFor(dataDir, opts.ephemeral === true);
   const recent: string[] = [];
   const remember = (msg: unknown) => {
     const line = String(msg).trim();

@@ -2,11 +2,13 @@ import { type Kysely, type Migration, type MigrationResultSet, Migrator, sql } f
 import { terminalError } from '../errors.ts';
 import { NORMALIZE_FUNCTIONS } from './functions/normalize-sql.ts';
 import * as m0001 from './migrations/0001-initial.ts';
+import * as m0002 from './migrations/0002-more-feeds.ts';
 import type { Database } from './schema.ts';
 
 /** Numbered, forward-only migrations. Add new ones at the end; never edit a shipped one. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': m0001,
+  '0002-more-feeds': m0002,
 };
 
 /** Repeatable definitions (functions), re-applied on every migrate; CREATE OR REPLACE keeps it idempotent. */
@@ -17,18 +19,31 @@ export interface MigrateOutcome {
   skipped: number;
 }
 
+function migrator(db: Kysely<Database>, schema: string): Migrator {
+  return new Migrator({
+    db,
+    provider: { getMigrations: async () => MIGRATIONS },
+    migrationTableSchema: schema,
+  });
+}
+
+/** Names of migrations not yet applied in `schema` (all of them on an empty database). */
+export async function pendingMigrations(db: Kysely<Database>, schema: string): Promise<string[]> {
+  const exists = await sql<{
+    ok: boolean;
+  }>`SELECT to_regclass(${`${schema}.kysely_migration`}) IS NOT NULL AS ok`.execute(db);
+  if (!exists.rows[0]?.ok) return Object.keys(MIGRATIONS);
+  const info = await migrator(db, schema).getMigrations();
+  return info.filter((m) => !m.executedAt).map((m) => m.name);
+}
+
 /**
  * Applies pending migrations inside `schema` (Kysely's Migrator holds a lock table so two processes never
  * migrate at once), then re-applies the repeatable definitions under an advisory lock.
  */
 export async function migrate(db: Kysely<Database>, schema: string): Promise<MigrateOutcome> {
   await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(db);
-  const migrator = new Migrator({
-    db,
-    provider: { getMigrations: async () => MIGRATIONS },
-    migrationTableSchema: schema,
-  });
-  const result: MigrationResultSet = await migrator.migrateToLatest();
+  const result: MigrationResultSet = await migrator(db, schema).migrateToLatest();
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw terminalError(`migration ${failed} failed: ${(result.error as Error).message}`, result.error);

@@ -3,6 +3,15 @@
  * Feed tables hold every version of a record: the current one has valid_to = NULL.
  */
 import type { ColumnType, Generated } from 'kysely';
+import type { assistance } from '../../pipelines/feeds/assistance.ts';
+import type { deaths } from '../../pipelines/feeds/deaths.ts';
+import type { disability } from '../../pipelines/feeds/disability.ts';
+import type { disasters } from '../../pipelines/feeds/disasters.ts';
+import type { employment } from '../../pipelines/feeds/employment.ts';
+import type { housing } from '../../pipelines/feeds/housing.ts';
+import type { settlements } from '../../pipelines/feeds/settlements.ts';
+import type { water } from '../../pipelines/feeds/water.ts';
+import type { FeedDefinition, FieldSpec } from '../../schemas/feed.ts';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 /** `date` columns come back as 'YYYY-MM-DD' strings (the pg type parser is set so in connect.ts). */
@@ -113,6 +122,14 @@ export interface StudentRollTable extends HistoryColumns {
   updated_on: DateText | null;
 }
 
+export interface HomeSchoolingTable extends HistoryColumns {
+  id_number: string;
+  name: string;
+  disability_category: string | null;
+  school_name: string | null;
+  started_on: DateText | null;
+}
+
 export interface InsuranceTable extends HistoryColumns {
   id_number: string;
   name: string;
@@ -122,6 +139,27 @@ export interface InsuranceTable extends HistoryColumns {
   subsidy_category: string | null;
   place: string | null;
 }
+
+/** Column type of a declared field as the warehouse returns it. */
+type ColumnOf<S extends FieldSpec> = S['type']['kind'] extends 'date'
+  ? DateText
+  : S['type']['kind'] extends 'money'
+    ? Numeric
+    : S['type']['kind'] extends 'integer'
+      ? number
+      : S['type']['kind'] extends 'boolean'
+        ? boolean
+        : string;
+
+/**
+ * Table type derived from a feed declaration (migration 0002 wrote these tables from the same declarations):
+ * required fields are NOT NULL, the others nullable.
+ */
+type FeedTable<F extends FeedDefinition> = HistoryColumns & {
+  [K in keyof F['fields']]: F['fields'][K] extends { required: true }
+    ? ColumnOf<F['fields'][K]>
+    : ColumnOf<F['fields'][K]> | null;
+};
 
 export interface FindingsTable {
   id: Generated<Int8>;
@@ -175,7 +213,16 @@ export interface Database {
   load_conflicts: LoadConflictsTable;
   roster: RosterTable;
   student_roll: StudentRollTable;
+  home_schooling: HomeSchoolingTable;
   insurance: InsuranceTable;
+  settlements: FeedTable<typeof settlements>;
+  assistance: FeedTable<typeof assistance>;
+  housing: FeedTable<typeof housing>;
+  water: FeedTable<typeof water>;
+  employment: FeedTable<typeof employment>;
+  disability: FeedTable<typeof disability>;
+  deaths: FeedTable<typeof deaths>;
+  disasters: FeedTable<typeof disasters>;
   findings: FindingsTable;
   finding_events: FindingEventsTable;
   audit_log: AuditLogTable;

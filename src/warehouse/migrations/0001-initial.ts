@@ -109,6 +109,16 @@ export async function up(db: Kysely<any>): Promise<void> {
   );
 
   await sql`
+    CREATE TABLE home_schooling (
+      version_id bigserial PRIMARY KEY,
+      id_number text NOT NULL, name text NOT NULL, disability_category text, school_name text, started_on date,
+      ${history}
+    )`.execute(db);
+  await sql`CREATE UNIQUE INDEX home_schooling_current ON home_schooling (id_number) WHERE valid_to IS NULL`.execute(
+    db,
+  );
+
+  await sql`
     CREATE TABLE insurance (
       version_id bigserial PRIMARY KEY,
       id_number text NOT NULL, name text NOT NULL, scheme text NOT NULL, year integer NOT NULL,

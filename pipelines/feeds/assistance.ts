@@ -1,0 +1,50 @@
+import { defineFeed } from '../../schemas/feed.ts';
+
+/** 社会救助 (低保, 特困供养, 临时救助) from the civil affairs bureau. */
+export const assistance = defineFeed({
+  id: 'assistance',
+  title: '社会救助对象名册',
+  department: '民政局',
+  mode: 'snapshot',
+  fields: {
+    name: { type: { kind: 'name' }, aliases: ['姓名', '救助对象姓名', '成员姓名'], required: true },
+    id_number: {
+      type: { kind: 'id_number' },
+      aliases: ['身份证号', '公民身份号码', '身份证号码', '证件号码'],
+      required: true,
+    },
+    head_id_number: {
+      type: { kind: 'id_number' },
+      aliases: ['户主身份证号', '户主公民身份号码', '户主证件号码'],
+    },
+    aid_type: {
+      type: {
+        kind: 'enum',
+        values: {
+          minimum_living: ['城乡低保', '低保', '农村低保', '城市低保', '最低生活保障'],
+          extreme_poverty: ['特困供养', '特困', '特困人员', '特困人员救助供养', '五保'],
+          temporary: ['临时救助'],
+        },
+      },
+      aliases: ['救助类型', '救助类别', '保障类型'],
+      required: true,
+    },
+    started_on: { type: { kind: 'date' }, aliases: ['开始日期', '开始时间', '批准日期', '享受开始日期'] },
+    ended_on: { type: { kind: 'date' }, aliases: ['终止日期', '结束日期', '停保日期'] },
+    monthly_amount: { type: { kind: 'money' }, aliases: ['月保障金额', '保障金额', '月救助金额'] },
+    status: {
+      type: {
+        kind: 'enum',
+        values: {
+          active: ['正常', '在保', '享受中', '有效'],
+          suspended: ['暂停', '停发'],
+          terminated: ['终止', '停保', '退出', '注销'],
+        },
+      },
+      aliases: ['状态', '救助状态', '保障状态'],
+      required: true,
+    },
+  },
+  key: ['id_number', 'aid_type'],
+  order: [{ field: 'started_on', direction: 'desc' }],
+});

@@ -1,0 +1,22 @@
+import { defineFeed } from '../../schemas/feed.ts';
+
+/** 死亡注销 (death deregistrations) from public security; incremental. */
+export const deaths = defineFeed({
+  id: 'deaths',
+  title: '死亡人员户籍注销信息',
+  department: '公安局',
+  mode: 'incremental',
+  fields: {
+    name: { type: { kind: 'name' }, aliases: ['姓名'], required: true },
+    id_number: {
+      type: { kind: 'id_number' },
+      aliases: ['公民身份号码', '身份证号', '身份证号码', '证件号码'],
+      required: true,
+    },
+    died_on: { type: { kind: 'date' }, aliases: ['死亡日期', '死亡时间'], required: true },
+    deregistered_on: { type: { kind: 'date' }, aliases: ['注销日期', '注销时间', '户籍注销日期'] },
+  },
+  key: ['id_number'],
+  order: [{ field: 'deregistered_on', direction: 'desc' }],
+  cursor: 'deregistered_on',
+});

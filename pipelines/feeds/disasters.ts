@@ -1,0 +1,26 @@
+import { defineFeed } from '../../schemas/feed.ts';
+
+/** 受灾 (disaster-affected households) from emergency management; incremental. */
+export const disasters = defineFeed({
+  id: 'disasters',
+  title: '自然灾害受灾农户台账',
+  department: '应急管理局',
+  mode: 'incremental',
+  fields: {
+    head_name: { type: { kind: 'name' }, aliases: ['户主姓名', '姓名'], required: true },
+    head_id_number: {
+      type: { kind: 'id_number' },
+      aliases: ['户主身份证号', '户主公民身份号码', '身份证号', '证件号码'],
+      required: true,
+    },
+    disaster_type: { type: { kind: 'text' }, aliases: ['灾种', '灾害类型', '受灾类型'], required: true },
+    hit_on: { type: { kind: 'date' }, aliases: ['受灾日期', '受灾时间', '灾害发生日期'], required: true },
+    loss: {
+      type: { kind: 'money' },
+      aliases: ['直接经济损失(元)', '直接经济损失', '经济损失(元)', '损失金额'],
+    },
+  },
+  key: ['head_id_number', 'hit_on', 'disaster_type'],
+  order: [],
+  cursor: 'hit_on',
+});

@@ -1,0 +1,45 @@
+import { defineFeed } from '../../schemas/feed.ts';
+
+/** 就业和培训 registrations from the human resources bureau; incremental by registration date. */
+export const employment = defineFeed({
+  id: 'employment',
+  title: '就业帮扶和技能培训台账',
+  department: '人社局',
+  mode: 'incremental',
+  fields: {
+    name: { type: { kind: 'name' }, aliases: ['姓名'], required: true },
+    id_number: {
+      type: { kind: 'id_number' },
+      aliases: ['身份证号', '公民身份号码', '身份证号码', '证件号码'],
+      required: true,
+    },
+    employment_status: {
+      type: {
+        kind: 'enum',
+        values: { employed: ['已就业', '就业', '在岗'], unemployed: ['未就业', '失业', '待业'] },
+      },
+      aliases: ['就业状态'],
+    },
+    employment_form: {
+      type: {
+        kind: 'enum',
+        values: {
+          in_province: ['省内务工', '省内就业', '县外省内务工'],
+          out_of_province: ['省外务工', '省外就业'],
+          public_welfare: ['公益性岗位', '公益岗位'],
+          flexible: ['灵活就业'],
+          local: ['县内务工', '就地就近就业', '本地务工'],
+        },
+      },
+      aliases: ['就业形式', '务工形式', '就业方式'],
+    },
+    workplace: { type: { kind: 'text' }, aliases: ['就业地', '务工地点', '就业地点'] },
+    monthly_income: { type: { kind: 'money' }, aliases: ['月收入', '月工资', '月均收入(元)'] },
+    registered_on: { type: { kind: 'date' }, aliases: ['登记日期', '登记时间'], required: true },
+    training_program: { type: { kind: 'text' }, aliases: ['培训项目', '培训工种'] },
+    training_ended_on: { type: { kind: 'date' }, aliases: ['培训结束日期', '结业日期'] },
+  },
+  key: ['id_number', 'registered_on'],
+  order: [],
+  cursor: 'registered_on',
+});

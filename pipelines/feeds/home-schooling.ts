@@ -1,0 +1,22 @@
+import { defineFeed } from '../../schemas/feed.ts';
+
+/** 送教上门 list from the education bureau: children with severe disabilities schooled at home. */
+export const homeSchooling = defineFeed({
+  id: 'home_schooling',
+  title: '送教上门学生名单',
+  department: '教育局',
+  mode: 'snapshot',
+  fields: {
+    name: { type: { kind: 'name' }, aliases: ['姓名', '学生姓名'], required: true },
+    id_number: {
+      type: { kind: 'id_number' },
+      aliases: ['身份证号', '身份证件号', '公民身份号码', '证件号码', '身份证号码'],
+      required: true,
+    },
+    disability_category: { type: { kind: 'text' }, aliases: ['残疾类别', '残疾类型'] },
+    school_name: { type: { kind: 'text' }, aliases: ['送教学校', '学校名称'] },
+    started_on: { type: { kind: 'date' }, aliases: ['送教开始日期', '开始日期'] },
+  },
+  key: ['id_number'],
+  order: [{ field: 'started_on', direction: 'desc' }],
+});

@@ -1,0 +1,26 @@
+import { defineFeed } from '../../schemas/feed.ts';
+
+/** 农村饮水安全 from the water resources bureau; one row per household head. */
+export const water = defineFeed({
+  id: 'water',
+  title: '农村饮水安全台账',
+  department: '水利局',
+  mode: 'snapshot',
+  fields: {
+    head_name: { type: { kind: 'name' }, aliases: ['户主姓名', '姓名'], required: true },
+    head_id_number: {
+      type: { kind: 'id_number' },
+      aliases: ['户主身份证号', '户主公民身份号码', '身份证号', '证件号码'],
+      required: true,
+    },
+    village: { type: { kind: 'text' }, aliases: ['村', '行政村', '所属村'] },
+    water_safe: {
+      type: { kind: 'boolean' },
+      aliases: ['饮水是否安全', '是否饮水安全', '饮水安全'],
+      required: true,
+    },
+    problem_type: { type: { kind: 'text' }, aliases: ['问题类型', '存在问题'] },
+  },
+  key: ['head_id_number'],
+  order: [],
+});
