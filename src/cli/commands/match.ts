@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import { type RuleId, RuleIdSchema } from '../../../schemas/vocab.ts';
+import { configError } from '../../errors.ts';
+import { runMatch } from '../../matching/run-match.ts';
+import { asOfDate, makeContext, withWarehouse } from '../context.ts';
+import { matchTable } from '../summaries.ts';
+
+export function parseRuleIds(ids: readonly string[] | undefined): RuleId[] | undefined {
+  return ids?.map((id) => {
+    const r = RuleIdSchema.safeParse(id.toUpperCase());
+    if (!r.success) throw configError(`unknown rule '${id}'; rules are R01 … R13`);
+    return r.data;
+  });
+}
+
+export function registerMatch(program: Command): void {
+  program
+    .command('match')
+    .description('run cross-match rules and update findings (new, still open, closed by data, reopened)')
+    .option('-r, --rule <id...>', 'rules to run (default: all enabled)')
+    .option(
+      '--as-of <date>',
+      'reference date for ages and windows, YYYY-MM-DD (default: today, Beijing time)',
+    )
+    .addHelpText(
+      'after',
+      `
+A rule whose feeds were never loaded does not run, and closes nothing.
+
+Example:
+  $ ruralhub match --rule R01 R02 --as-of 2026-11-24`,
+    )
+    .action(async (opts: { rule?: string[]; asOf?: string }, cmd: Command) => {
+      const ctx = makeContext(cmd.optsWithGlobals());
+      const asOf = asOfDate(ctx, opts.asOf);
+      const rules = parseRuleIds(opts.rule);
+      await withWarehouse(ctx, async (wh) => {
+        const outcomes = await runMatch({ wh, config: ctx.config, log: ctx.log, asOf, rules });
+        ctx.out.write(`as of ${asOf}\n${matchTable(outcomes)}\n`);
+      });
+    });
+}

@@ -1,0 +1,25 @@
+import type { Command } from 'commander';
+import { migrate } from '../../warehouse/migrate.ts';
+import { makeContext, withWarehouse } from '../context.ts';
+
+export function registerMigrate(program: Command): void {
+  program
+    .command('migrate')
+    .description('create or update the warehouse schema (forward-only, numbered, locked; safe to run again)')
+    .addHelpText('after', '\nExample:\n  $ DATABASE_URL=postgres://etl@db/county ruralhub migrate')
+    .action(async (_opts, cmd: Command) => {
+      const ctx = makeContext(cmd.optsWithGlobals());
+      await withWarehouse(
+        ctx,
+        async (wh) => {
+          const r = await migrate(wh.db, wh.schema);
+          ctx.out.write(
+            r.applied.length
+              ? `applied ${r.applied.length} migration(s) to ${wh.where} schema ${wh.schema}: ${r.applied.join(', ')}\n`
+              : `schema ${wh.schema} at ${wh.where} is up to date (${r.skipped} migration(s) already applied)\n`,
+          );
+        },
+        { schema: 'none' },
+      );
+    });
+}

@@ -1,0 +1,75 @@
+import type { Command } from 'commander';
+import { makeContext, withWarehouse } from '../context.ts';
+import { parseFormat, writeRows } from '../output.ts';
+
+const COLUMNS = [
+  'id',
+  'kind',
+  'feed',
+  'source',
+  'status',
+  'started_at',
+  'finished_at',
+  'rows_read',
+  'rows_loaded',
+  'rows_new',
+  'rows_changed',
+  'rows_unchanged',
+  'rows_ended',
+  'rows_quarantined',
+  'exact_duplicates',
+  'conflicting_duplicates',
+  'rows_skipped',
+  'error',
+] as const;
+
+export function registerRuns(program: Command): void {
+  program
+    .command('runs')
+    .description('the run ledger: one row per import, match and export run, newest first')
+    .option('--feed <feed>', 'only runs of this feed')
+    .option('--failed', 'only failed runs')
+    .option('-n, --limit <n>', 'how many runs', '20')
+    .option('--format <format>', 'table, csv or json', 'table')
+    .addHelpText(
+      'after',
+      `
+For every import: rows_read = rows_loaded + rows_quarantined + exact_duplicates + conflicting_duplicates
+(the database refuses to record a run for which it does not hold).
+
+Example:
+  $ ruralhub runs --feed roster --format json | jq '.[0].rows_quarantined'`,
+    )
+    .action(
+      async (opts: { feed?: string; failed?: boolean; limit: string; format?: string }, cmd: Command) => {
+        const ctx = makeContext(cmd.optsWithGlobals());
+        const format = parseFormat(opts.format);
+        await withWarehouse(ctx, async (wh) => {
+          let q = wh.db
+            .selectFrom('runs')
+            .select(COLUMNS)
+            .orderBy('id', 'desc')
+            .limit(Math.max(1, Number(opts.limit) || 20));
+          if (opts.feed) q = q.where('feed', '=', opts.feed);
+          if (opts.failed) q = q.where('status', '=', 'failed');
+          const rows = await q.execute();
+          const shown =
+            format === 'table'
+              ? rows.map((r) => ({
+                  ...r,
+                  started_at: r.started_at.toISOString().slice(0, 19),
+                  finished_at: r.finished_at?.toISOString().slice(0, 19),
+                }))
+              : rows;
+          writeRows(
+            ctx.out,
+            format,
+            format === 'table'
+              ? COLUMNS.filter((c) => !['rows_unchanged', 'finished_at'].includes(c))
+              : COLUMNS,
+            shown,
+          );
+        });
+      },
+    );
+}

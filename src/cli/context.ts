@@ -1,0 +1,60 @@
+/**
+ * What every command needs, built once per invocation: the validated config, a logger, and (for commands
+ * that touch data) an open warehouse that is closed — and an embedded server stopped — when the command ends.
+ */
+import type { Config } from '../../schemas/config.ts';
+import { isIsoDate, todayIn } from '../clock.ts';
+import { configPath, loadConfig } from '../config/load-config.ts';
+import { configError } from '../errors.ts';
+import { createLogger, type Logger } from '../log.ts';
+import { openWarehouse, type Warehouse } from '../warehouse/connect.ts';
+import { migrate, pendingMigrations } from '../warehouse/migrate.ts';
+
+export interface GlobalOptions {
+  config?: string;
+  verbose?: boolean;
+  logLevel?: string;
+}
+
+export interface Context {
+  config: Readonly<Config>;
+  log: Logger;
+  /** Command output (tables, CSV, JSON) goes here; logs go to stderr. */
+  out: NodeJS.WritableStream;
+}
+
+export function makeContext(g: GlobalOptions): Context {
+  const log = createLogger({ level: g.logLevel ?? (g.verbose ? 'debug' : undefined) });
+  const config = loadConfig(configPath(g.config));
+  return { config, log, out: process.stdout };
+}
+
+/**
+ * Opens the warehouse for the duration of `fn`. Schema handling: 'check' (default) refuses to work on an
+ * out-of-date schema, 'auto' applies pending migrations first (the demo), 'none' leaves it to `fn`.
+ */
+export async function withWarehouse<T>(
+  ctx: Context,
+  fn: (wh: Warehouse) => Promise<T>,
+  opts: { schema?: 'check' | 'auto' | 'none' } = {},
+): Promise<T> {
+  const wh = await openWarehouse(ctx.config, ctx.log);
+  try {
+    const mode = opts.schema ?? 'check';
+    if (mode === 'auto') await migrate(wh.db, wh.schema);
+    else if (mode === 'check') {
+      const pending = await pendingMigrations(wh.db, wh.schema);
+      if (pending.length)
+        throw configError(`the warehouse needs migrations (${pending.join(', ')}): run \`ruralhub migrate\``);
+    }
+    return await fn(wh);
+  } finally {
+    await wh.close();
+  }
+}
+
+export function asOfDate(ctx: Context, explicit?: string): string {
+  const d = explicit ?? ctx.config.matching.as_of ?? todayIn(ctx.config.timezone);
+  if (!isIsoDate(d)) throw configError(`--as-of: expected a date as YYYY-MM-DD, got '${d}'`);
+  return d;
+}

