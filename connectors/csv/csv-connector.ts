@@ -56,7 +56,10 @@ class StrictDecoder extends Transform {
     if (this.encoding === 'UTF8') {
       const buf = this.carry.length ? Buffer.concat([this.carry, chunk]) : chunk;
       const bad = firstInvalidUtf8(buf, false);
-      if (bad >= 0) return done(dataError(`${this.file}: invalid UTF-8 at byte offset ${this.offset + bad}`));
+      if (bad >= 0) {
+        done(dataError(`${this.file}: invalid UTF-8 at byte offset ${this.offset + bad}`));
+        return;
+      }
       // Keep an incomplete trailing sequence for the next chunk.
       let cut = buf.length;
       for (let k = 1; k <= 3 && k <= buf.length; k++) {
@@ -71,19 +74,24 @@ class StrictDecoder extends Transform {
       this.carry = Buffer.from(buf.subarray(cut));
       const text = buf.subarray(0, cut).toString('utf8');
       this.offset += cut;
-      return done(null, text);
+      done(null, text);
+      return;
     }
     const text = this.gb.write(chunk);
     const at = text.indexOf('\uFFFD');
     if (at >= 0) {
       const offset = this.offset + iconv.encode(text.slice(0, at), 'gb18030').length;
-      return done(dataError(`${this.file}: bytes at offset ~${offset} are not valid GB18030`));
+      done(dataError(`${this.file}: bytes at offset ~${offset} are not valid GB18030`));
+      return;
     }
     this.offset += chunk.length;
     done(null, text);
   }
   override _flush(done: TransformCallback): void {
-    if (this.carry.length) return done(dataError(`${this.file}: file ends inside a UTF-8 character`));
+    if (this.carry.length) {
+      done(dataError(`${this.file}: file ends inside a UTF-8 character`));
+      return;
+    }
     const rest = this.encoding === 'GB18030' ? this.gb.end() : '';
     done(null, rest || undefined);
   }

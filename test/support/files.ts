@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import iconv from 'iconv-lite';
+import { csvLine } from '../../src/delivery/csv.ts';
 
 export function tempDir(prefix = 'ruralhub-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -13,12 +14,8 @@ export function writeCsv(
   rows: readonly (readonly (string | number | null)[])[],
   opts: { encoding?: 'utf8' | 'utf8-bom' | 'gb18030'; delimiter?: string; eol?: string } = {},
 ): string {
-  const d = opts.delimiter ?? ',';
-  const cell = (v: string | number | null) => {
-    const s = v === null ? '' : String(v);
-    return /["\r\n]/.test(s) || s.includes(d) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  const text = rows.map((r) => r.map(cell).join(d)).join(opts.eol ?? '\r\n') + (opts.eol ?? '\r\n');
+  const eol = opts.eol ?? '\r\n';
+  const text = rows.map((r) => csvLine(r, opts.delimiter).replace(/\r\n$/, eol)).join('');
   const enc = opts.encoding ?? 'utf8';
   const bytes =
     enc === 'gb18030'

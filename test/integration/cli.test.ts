@@ -1,0 +1,103 @@
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempDir, writeCsv } from '../support/files.ts';
+import { databaseUrl } from '../support/warehouse.ts';
+
+const BIN = resolve(import.meta.dirname, '../../bin/ruralhub.js');
+const dir = tempDir('ruralhub-cli-');
+
+function ruralhub(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, DATABASE_URL: '', RURALHUB_LOG_LEVEL: 'warn', ...env },
+    timeout: 60_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function configFile(extra = ''): string {
+  const schema = `cli_${Math.random().toString(36).slice(2, 8)}`;
+  const file = join(dir, `${schema}.yaml`);
+  writeFileSync(
+    file,
+    `county: { name: 示范县, code: "520102" }\ndatabase: { url_env: RH_TEST_URL, schema: ${schema} }\n${extra}`,
+  );
+  return file;
+}
+
+describe('the ruralhub command', () => {
+  it('explains itself with --help, with an example per command', () => {
+    const r = ruralhub(['import', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/--file <path\.\.\.>/);
+    expect(r.stdout).toMatch(/Example:\n {2}\$ ruralhub import student_roll/);
+  });
+
+  it('rejects a malformed config in one line naming the key path, exit 2, no stack trace', () => {
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'county: { name: 示范县, code: "52" }\nrules: { R01: { deadline_days: soon } }\n');
+    const r = ruralhub(['--config', bad, 'runs']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/county\.code: a 6-digit county code/);
+    expect(r.stderr).toMatch(/rules\.R01\.deadline_days: /);
+    expect(r.stderr).not.toMatch(/\s+at /);
+  });
+
+  it('rejects an unknown feed and lists the valid ones', () => {
+    const r = ruralhub(['--config', configFile(), 'import', 'schools', '--file', 'x.csv']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown feed 'schools'; feeds are: roster, student_roll/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('reports a missing input file in one line, exit 3', () => {
+    const env = { RH_TEST_URL: databaseUrl() };
+    const cfg = configFile();
+    expect(ruralhub(['--config', cfg, 'migrate'], env).code).toBe(0);
+    const r = ruralhub(['--config', cfg, 'import', 'roster', '--file', join(dir, 'nope.csv')], env);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/input file not found: .*nope\.csv/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('imports, matches and prints findings with masked IDs; never prints the database password', () => {
+    const url = new URL(databaseUrl());
+    const env = { RH_TEST_URL: url.toString() };
+    const cfg = configFile();
+    expect(ruralhub(['--config', cfg, 'migrate'], env).code).toBe(0);
+    const roster = writeCsv(join(dir, 'r.csv'), [
+      ['户编号', '姓名', '证件号码', '户类型', '乡镇', '村'],
+      ['H1', '甲', '520102201508310028', '监测户', '城关镇', '新村'],
+    ]);
+    const roll = writeCsv(join(dir, 's.csv'), [['学生姓名', '身份证件号', '学籍状态']]);
+    const home = writeCsv(join(dir, 'h.csv'), [['姓名', '身份证号']]);
+    const imp = ruralhub(['--config', cfg, 'import', 'roster', '--file', roster], env);
+    expect(imp.code).toBe(0);
+    expect(imp.stdout).toMatch(/roster\s+r\.csv\s+succeeded\s+1\s+1/);
+    expect(ruralhub(['--config', cfg, 'import', 'student_roll', '--file', roll], env).code).toBe(0);
+    expect(ruralhub(['--config', cfg, 'import', 'home_schooling', '--file', home], env).code).toBe(0);
+    const m = ruralhub(['--config', cfg, 'match', '--rule', 'R01', '--as-of', '2026-11-24'], env);
+    expect(m.code).toBe(0);
+    const f = ruralhub(['--config', cfg, 'findings', '--format', 'json', '--as-of', '2026-11-24'], env);
+    const rows = JSON.parse(f.stdout) as { rule: string; id_number: string; state: string }[];
+    expect(rows).toEqual([
+      expect.objectContaining({ rule: 'R01', id_number: '5201**********0028', state: 'open' }),
+    ]);
+    const everything = [imp, m, f].map((x) => x.stdout + x.stderr).join('\n');
+    expect(everything).not.toContain('520102201508310028');
+    if (url.password) expect(everything).not.toContain(url.password);
+  });
+
+  it('never prints the password of a connection string it cannot use', () => {
+    const sentinel = 'S3ntinel-Pa55word-xyz';
+    const r = ruralhub(['--config', configFile(), 'runs'], {
+      RH_TEST_URL: `postgres://etl:${sentinel}@127.0.0.1:1/none`,
+    });
+    expect(r.code).toBe(75);
+    expect(r.stderr).toMatch(/cannot connect to PostgreSQL at 127\.0\.0\.1:1\/none/);
+    expect(r.stderr + r.stdout).not.toContain(sentinel);
+  });
+});

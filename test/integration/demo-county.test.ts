@@ -1,0 +1,177 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import ExcelJS from 'exceljs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { r01 } from '../../pipelines/rules/r01-school-dropout.ts';
+import { r02 } from '../../pipelines/rules/r02-uninsured.ts';
+import { parseConfig } from '../../src/config/load-config.ts';
+import { exportLists, listHeaders } from '../../src/delivery/export-lists.ts';
+import { generateDemoCounty } from '../../src/demo/generate.ts';
+import { importFeed } from '../../src/load/import-feed.ts';
+import { resolveFeed } from '../../src/load/resolve-feed.ts';
+import { silentLogger } from '../../src/log.ts';
+import { runMatch } from '../../src/matching/run-match.ts';
+import type { Warehouse } from '../../src/warehouse/connect.ts';
+import { tempDir } from '../support/files.ts';
+import { testWarehouse } from '../support/warehouse.ts';
+
+const AS_OF = '2026-11-24';
+const config = parseConfig('county: { name: 示范县, code: "520102" }', 'inline');
+const log = silentLogger();
+let wh: Warehouse;
+const dir = tempDir('ruralhub-demo-');
+
+beforeAll(async () => {
+  wh = await testWarehouse('demo');
+});
+afterAll(async () => wh?.close());
+
+async function loadAll(files: Partial<Record<string, string>>) {
+  const out = [];
+  for (const id of ['roster', 'student_roll', 'home_schooling', 'insurance']) {
+    const feed = resolveFeed(id);
+    out.push(await importFeed({ wh, feed, path: files[id]!, log, today: AS_OF, timeZone: 'Asia/Shanghai' }));
+  }
+  return out;
+}
+
+async function openIds(rule: string): Promise<string[]> {
+  const rows = await wh.db
+    .selectFrom('findings')
+    .select('subject_key')
+    .where('rule_id', '=', rule)
+    .where('state', '<>', 'closed')
+    .orderBy('subject_key')
+    .execute();
+  return rows.map((r) => r.subject_key);
+}
+
+describe('the demo county end to end', () => {
+  it('finds exactly the injected R01 and R02 cases, no more and no fewer', async () => {
+    const county = await generateDemoCounty({ dir, persons: 1500, seed: 11, asOf: AS_OF });
+    const imports = await loadAll(county.files);
+    for (const s of imports) {
+      expect(s.status).toBe('succeeded');
+      const c = s.counts;
+      expect(c.rows_read).toBe(
+        c.rows_loaded + c.rows_quarantined + c.exact_duplicates + c.conflicting_duplicates,
+      );
+    }
+    const outcomes = await runMatch({ wh, config, log, asOf: AS_OF });
+    expect(outcomes.map((o) => o.status)).toEqual(['ran', 'ran']);
+    expect(county.truth.R01.length).toBeGreaterThan(5);
+    expect(county.truth.R02.length).toBeGreaterThan(5);
+    expect(await openIds('R01')).toEqual(county.truth.R01);
+    expect(await openIds('R02')).toEqual(county.truth.R02);
+
+    // The roster's two broken IDs and the roll's destroyed IDs were quarantined with their reasons.
+    const q = await wh.db
+      .selectFrom('quarantine')
+      .select(['feed', 'problem'])
+      .orderBy('feed')
+      .orderBy('problem')
+      .execute();
+    expect(county.truth.quarantine.length).toBeGreaterThanOrEqual(3);
+    expect(q).toEqual(county.truth.quarantine);
+  });
+
+  it('is idempotent: the same files again are no-op loads and the findings do not change', async () => {
+    const county = await generateDemoCounty({ dir, persons: 1500, seed: 11, asOf: AS_OF });
+    const imports = await loadAll(county.files);
+    expect(imports.map((s) => s.status)).toEqual(['noop', 'noop', 'noop', 'noop']);
+    const outcomes = await runMatch({ wh, config, log, asOf: AS_OF });
+    for (const o of outcomes) expect(o).toMatchObject({ new: 0, closed: 0, reopened: 0 });
+    expect(await openIds('R01')).toEqual(county.truth.R01);
+  });
+
+  it('writes one workbook per owner department with exactly the disclosed columns and IDs as text', async () => {
+    const files = await exportLists({ wh, outDir: join(dir, 'lists'), asOf: AS_OF, log });
+    expect(files.map((f) => f.department).sort()).toEqual(['医保局', '教育局']);
+    const edu = files.find((f) => f.department === '教育局')!;
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.readFile(edu.path);
+    const sheet = wb.worksheets.find((w) => w.name.startsWith('R01'))!;
+    const header = (sheet.getRow(1).values as unknown[]).slice(1);
+    expect(header).toEqual(listHeaders(r01 as never));
+    const idCol = header.indexOf('身份证号') + 1;
+    const ids: string[] = [];
+    sheet.eachRow((row, n) => {
+      if (n > 1) ids.push(row.getCell(idCol).value as string);
+    });
+    const truth = JSON.parse(readFileSync(join(dir, 'truth.json'), 'utf8')) as { R01: string[] };
+    expect(ids.sort()).toEqual(truth.R01);
+    expect(ids.every((id) => typeof id === 'string' && id.length === 18)).toBe(true);
+    const health = files.find((f) => f.department === '医保局')!;
+    const wb2 = new ExcelJS.Workbook();
+    await wb2.xlsx.readFile(health.path);
+    expect(wb2.worksheets.map((w) => w.name)).toEqual(['说明', 'R02 未参加基本医疗保险']);
+    expect((wb2.worksheets[1]!.getRow(1).values as unknown[]).slice(1)).toEqual(listHeaders(r02 as never));
+
+    // Exported items are now 'sent'; exporting again sends nothing twice.
+    const sent = await wh.db
+      .selectFrom('finding_events')
+      .select('finding_id')
+      .where('to_state', '=', 'sent')
+      .execute();
+    await exportLists({ wh, outDir: join(dir, 'lists'), asOf: AS_OF, log });
+    const sentAgain = await wh.db
+      .selectFrom('finding_events')
+      .select('finding_id')
+      .where('to_state', '=', 'sent')
+      .execute();
+    expect(sentAgain.length).toBe(sent.length);
+    expect(sent.length).toBe(files.reduce((n, f) => n + f.items, 0));
+  });
+
+  it('closes findings the data no longer shows and reopens them when they come back', async () => {
+    const [child] = await openIds('R02');
+    const findings = () =>
+      wh.db
+        .selectFrom('findings')
+        .select(['state', 'close_reason'])
+        .where('rule_id', '=', 'R02')
+        .where('subject_key', '=', child!)
+        .executeTakeFirstOrThrow();
+    // Week 2: the insurance file now has the person insured.
+    const file = join(dir, 'insurance-week2.csv');
+    const original = readFileSync(join(dir, 'insurance-参保登记.csv'), 'utf8');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(file, `${original}某某,${child},城乡居民,2026,正常参保,,示范县医保局\r\n`);
+    await importFeed({
+      wh,
+      feed: resolveFeed('insurance'),
+      path: file,
+      log,
+      today: AS_OF,
+      timeZone: 'Asia/Shanghai',
+    });
+    await runMatch({ wh, config, log, asOf: '2026-12-01', rules: ['R02'] });
+    expect(await findings()).toEqual({ state: 'closed', close_reason: 'data' });
+    // Week 3: the original file again (the enrollment disappeared): the same item is reopened.
+    await importFeed({
+      wh,
+      feed: resolveFeed('insurance'),
+      path: join(dir, 'insurance-参保登记.csv'),
+      log,
+      today: AS_OF,
+      timeZone: 'Asia/Shanghai',
+      force: true,
+    });
+    await runMatch({ wh, config, log, asOf: '2026-12-08', rules: ['R02'] });
+    expect(await findings()).toEqual({ state: 'reopened', close_reason: null });
+    const events = await wh.db
+      .selectFrom('finding_events as e')
+      .innerJoin('findings as f', 'f.id', 'e.finding_id')
+      .select(['e.from_state', 'e.to_state'])
+      .where('f.subject_key', '=', child!)
+      .where('f.rule_id', '=', 'R02')
+      .orderBy('e.id')
+      .execute();
+    expect(events).toEqual([
+      { from_state: null, to_state: 'open' },
+      { from_state: 'open', to_state: 'sent' },
+      { from_state: 'sent', to_state: 'closed' },
+      { from_state: 'closed', to_state: 'reopened' },
+    ]);
+  });
+});
