@@ -15,6 +15,13 @@ export interface FindingRow {
   village: string | null;
   /** The disclosed detail values, keyed by DisclosedField.key. Nothing else leaves the warehouse. */
   details: Record<string, string | number | null>;
+  /**
+   * Receiving department when a rule routes findings to several (R10: whoever still pays; R13: the source).
+   * Omitted → the rule's owner.
+   */
+  department?: string;
+  /** Subject kind when it differs from the rule's (R13: a `record` whose ID could not be recovered). */
+  subject_kind?: SubjectKind;
 }
 
 /** A column of the department's list: where its value comes from, and its Chinese header. */
@@ -48,10 +55,15 @@ export interface RuleDefinition<P = unknown> {
   id: RuleId;
   name: string;
   nameEn: string;
+  /** Department receiving the list (the first, for rules with several; see `owners`). */
   owner: Department;
+  /** Every department a rule can route findings to, when there are several. */
+  owners?: readonly Department[];
   subjectKind: SubjectKind;
   /** Feeds that must have a complete load; without them the rule does not run (and closes nothing). */
   requires: readonly FeedId[];
+  /** Feeds read when present (an empty table changes nothing): recorded among the loads a run read. */
+  uses?: readonly FeedId[];
   deadlineDays: number;
   params: z.ZodType<P>;
   disclosed: readonly DisclosedField[];

@@ -3,9 +3,10 @@
  * All dates are compared as YYYYMMDD text taken from the ID number (digits 7–14), which the loader has
  * already validated, so the comparison is exact and can use an index.
  */
-import { type RawBuilder, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { z } from 'zod';
 import type { FeedDefinition } from '../../schemas/feed.ts';
+import type { Database } from '../../src/warehouse/schema.ts';
 
 export const SchoolAgeParams = z
   .object({
@@ -45,3 +46,68 @@ export function enumLabel(feed: FeedDefinition, field: string, column: string): 
   );
   return sql<string | null>`CASE ${sql.ref(column)} ${sql.join(whens, sql` `)} END`;
 }
+
+/** 'YYYYMMDD' of the reference date moved back `years` whole years (text arithmetic; 29 Feb compares right). */
+export function yearsBefore(asOf: string, years: number): string {
+  return `${Number(asOf.slice(0, 4)) - years}${asOf.slice(5, 7)}${asOf.slice(8, 10)}`;
+}
+
+/** The person has a death record dated on or before the reference date. */
+export const isDead = (idColumn: string, asOf: string): RawBuilder<boolean> =>
+  sql<boolean>`EXISTS (SELECT 1 FROM deaths d WHERE d.id_number = ${sql.ref(idColumn)}
+    AND d.valid_to IS NULL AND d.died_on <= ${asOf}::date)`;
+
+/** Labor capacities counted as an able worker, and disability grades that make a person unable to work. */
+export const WorkerParams = z
+  .object({
+    able_labor: z.array(z.enum(['able', 'weak', 'lost', 'none'])).default(['able', 'weak']),
+    severe_disability_grades: z.array(z.enum(['1', '2', '3', '4'])).default(['1', '2']),
+  })
+  .strict();
+export type WorkerParams = z.infer<typeof WorkerParams>;
+
+/**
+ * An able worker: labor capacity among `able_labor` and no valid disability certificate of a severe grade
+ * (DOMAIN §6 R05/R11). `p` is an alias of a current roster row.
+ */
+export function isAbleWorker(p: string, params: WorkerParams): RawBuilder<boolean> {
+  const labor = sql.join(params.able_labor.map((v) => sql.lit(v)));
+  const grades = sql.join(params.severe_disability_grades.map((v) => sql.lit(v)));
+  return sql<boolean>`(${sql.ref(`${p}.labor_capacity`)} IN (${labor}) AND NOT EXISTS (
+    SELECT 1 FROM disability dz WHERE dz.id_number = ${sql.ref(`${p}.id_number`)} AND dz.valid_to IS NULL
+      AND dz.cert_status IS DISTINCT FROM 'revoked' AND dz.grade IN (${grades})))`;
+}
+
+/** Active 低保 or 特困 support for a person at the reference date. */
+export const hasSafetyNet = (idColumn: string, asOf: string): RawBuilder<boolean> =>
+  sql<boolean>`EXISTS (SELECT 1 FROM assistance a WHERE a.id_number = ${sql.ref(idColumn)} AND a.valid_to IS NULL
+    AND a.aid_type IN ('minimum_living', 'extreme_poverty') AND a.status = 'active'
+    AND (a.ended_on IS NULL OR a.ended_on >= ${asOf}::date))`;
+
+/**
+ * Focus households from the current roster, one row each: where they live, the head (the member whose relation
+ * is 户主, else the lowest ID), whether the household is monitored, its size and annual income where known.
+ */
+export function focusHouseholds(db: Kysely<Database>) {
+  const headFirst = sql`(r.relation = '户主') DESC, r.id_number`;
+  return db
+    .selectFrom('roster as r')
+    .where('r.valid_to', 'is', null)
+    .groupBy('r.household_id')
+    .select([
+      'r.household_id',
+      sql<string | null>`min(r.township)`.as('township'),
+      sql<string | null>`min(r.village)`.as('village'),
+      sql<string>`(array_agg(r.id_number ORDER BY ${headFirst}))[1]`.as('head_id'),
+      sql<string>`(array_agg(r.name ORDER BY ${headFirst}))[1]`.as('head_name'),
+      sql<boolean>`bool_or(r.household_type = 'monitored')`.as('monitored'),
+      sql<number>`count(*)::int`.as('members'),
+      // 家庭年人均纯收入 × members; NULL when no member's row carries the income.
+      sql<string | null>`max(r.income_per_capita) * count(*)`.as('annual_income'),
+    ]);
+}
+
+/** The household (via any current roster member) of a feed row keyed by a household head's ID number. */
+export const householdOfHead = (headIdColumn: string): RawBuilder<string | null> =>
+  sql<string | null>`(SELECT r.household_id FROM roster r WHERE r.id_number = ${sql.ref(headIdColumn)}
+    AND r.valid_to IS NULL)`;

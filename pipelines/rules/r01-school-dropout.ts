@@ -1,7 +1,14 @@
 import { sql } from 'kysely';
 import { defineRule } from '../../schemas/rule.ts';
 import { studentRoll } from '../feeds/student-roll.ts';
-import { birthDate, birthDigits, compulsoryBirthWindow, enumLabel, SchoolAgeParams } from './common.ts';
+import {
+  birthDate,
+  birthDigits,
+  compulsoryBirthWindow,
+  enumLabel,
+  isDead,
+  SchoolAgeParams,
+} from './common.ts';
 
 /**
  * R01 义务教育阶段失学辍学: a focus person of compulsory-education age with no 在读 roll record and not on
@@ -15,6 +22,7 @@ export const r01 = defineRule({
   owner: '教育局',
   subjectKind: 'person',
   requires: ['roster', 'student_roll', 'home_schooling'],
+  uses: ['deaths'],
   deadlineDays: 30,
   params: SchoolAgeParams,
   disclosed: [
@@ -47,6 +55,7 @@ export const r01 = defineRule({
       .where('p.valid_to', 'is', null)
       .where(birthDigits('p.id_number'), '>', w.bornAfter)
       .where(birthDigits('p.id_number'), '<=', w.bornBy)
+      .where(sql<boolean>`NOT ${isDead('p.id_number', asOf)}`)
       .where((eb) =>
         eb.or([
           eb('s.status', '=', 'dropped_out'),

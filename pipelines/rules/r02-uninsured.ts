@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import { defineRule } from '../../schemas/rule.ts';
 import { insurance } from '../feeds/insurance.ts';
-import { birthDate, enumLabel } from './common.ts';
+import { birthDate, enumLabel, isDead } from './common.ts';
 
 const Params = z
   .object({
@@ -12,7 +12,7 @@ const Params = z
   .strict();
 
 /**
- * R02 未参加基本医疗保险: a focus person with no 正常参保 enrollment (resident or employee scheme) for the
+ * R02 未参加基本医疗保险: a living focus person (no death record on or before the reference date) with no 正常参保 enrollment (resident or employee scheme) for the
  * current insurance year. A suspended or terminated enrollment is shown on the list as the reason.
  */
 export const r02 = defineRule({
@@ -22,6 +22,7 @@ export const r02 = defineRule({
   owner: '医保局',
   subjectKind: 'person',
   requires: ['roster', 'insurance'],
+  uses: ['deaths'],
   deadlineDays: 30,
   params: Params,
   disclosed: [
@@ -52,6 +53,7 @@ export const r02 = defineRule({
     return db
       .selectFrom('roster as p')
       .where('p.valid_to', 'is', null)
+      .where(sql<boolean>`NOT ${isDead('p.id_number', asOf)}`)
       .where((eb) =>
         eb.not(
           eb.exists(

@@ -2,13 +2,14 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FeedId } from '../../schemas/vocab.ts';
 import { buildCounty, type County } from './county.ts';
+import { buildServices, type Services } from './services.ts';
 import { writeDemoFiles } from './write-files.ts';
 
 export interface DemoCounty {
   dir: string;
   files: Partial<Record<FeedId, string>>;
   truthFile: string;
-  truth: { as_of: string; persons: number } & County['truth'];
+  truth: { as_of: string; persons: number } & County['truth'] & Services['truth'];
 }
 
 /**
@@ -22,12 +23,16 @@ export async function generateDemoCounty(opts: {
   asOf: string;
 }): Promise<DemoCounty> {
   const county = buildCounty(opts);
-  const files = await writeDemoFiles(county, opts.dir, opts.seed);
+  const services = buildServices(county, opts.seed);
+  const files = await writeDemoFiles(county, services, opts.dir, opts.seed);
+  const dead = new Set(services.deaths.map((d) => d.id));
   const truth = {
     as_of: opts.asOf,
     persons: county.persons.length,
-    R01: county.truth.R01,
-    R02: county.truth.R02,
+    R01: county.truth.R01.filter((id) => !dead.has(id)),
+    // "alive": a focus person who died is no R02 finding, whatever the insurance says
+    R02: county.truth.R02.filter((id) => !dead.has(id)),
+    ...services.truth,
     quarantine: county.truth.quarantine,
   };
   const truthFile = join(opts.dir, 'truth.json');

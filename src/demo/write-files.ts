@@ -15,20 +15,24 @@ import { csvLine } from '../delivery/csv.ts';
 import { COUNTY, type County, type Person } from './county.ts';
 import { dirtyId, sciNotation } from './people.ts';
 import { Rng } from './random.ts';
+import type { Labor, Services } from './services.ts';
+import { writeServiceFiles } from './write-service-files.ts';
 
 type Cell = string | number | null;
 
-class CsvOut {
+export class CsvOut {
   private readonly out: WriteStream;
   constructor(
     readonly path: string,
     private readonly encoding: 'gb18030' | 'utf8' | 'utf8-bom',
+    private readonly eol: '\r\n' | '\n' = '\r\n',
+    private readonly delimiter = ',',
   ) {
     this.out = createWriteStream(path);
     if (encoding === 'utf8-bom') this.out.write(Buffer.from([0xef, 0xbb, 0xbf]));
   }
   row(cells: readonly Cell[]): void {
-    const line = csvLine(cells);
+    const line = csvLine(cells, this.delimiter).replace(/\r\n$/, this.eol);
     this.out.write(this.encoding === 'gb18030' ? iconv.encode(line, 'gb18030') : line);
   }
   close(): Promise<string> {
@@ -41,7 +45,7 @@ class CsvOut {
 const dash = (d: string) => `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}`;
 
 /** The same date in the forms of DOMAIN §5.3. */
-function dateForms(rng: Rng, ymd: string): string {
+export function dateForms(rng: Rng, ymd: string): string {
   const [y, m, d] = [ymd.slice(0, 4), Number(ymd.slice(4, 6)), Number(ymd.slice(6, 8))];
   const serial = Math.round((Date.UTC(Number(y), m - 1, d) - Date.UTC(1899, 11, 30)) / 86_400_000);
   return rng.pick([
@@ -54,7 +58,7 @@ function dateForms(rng: Rng, ymd: string): string {
   ]);
 }
 
-function moneyForms(rng: Rng, yuan: number): string {
+export function moneyForms(rng: Rng, yuan: number): string {
   return rng.pick([
     yuan.toFixed(2),
     `¥${yuan.toLocaleString('en-US', { minimumFractionDigits: 2 })}`,
@@ -62,8 +66,16 @@ function moneyForms(rng: Rng, yuan: number): string {
   ]);
 }
 
+const LABOR_LABEL: Record<Labor, readonly string[]> = {
+  able: ['普通劳动力', '普通劳动力', '技能劳动力'],
+  weak: ['弱劳动力', '半劳动力'],
+  lost: ['丧失劳动力'],
+  none: ['无劳动力'],
+};
+
 export async function writeDemoFiles(
   county: County,
+  services: Services,
   dir: string,
   seed: number,
 ): Promise<Partial<Record<FeedId, string>>> {
@@ -96,7 +108,7 @@ export async function writeDemoFiles(
   ]);
   const broken = new Map(county.brokenRosterRows.map((b) => [b.person.id, b.raw]));
   for (const h of county.households) {
-    const income = rng.int(6000, 18000);
+    const income = services.income.get(h.id)!;
     const category =
       h.type === 'monitored' ? rng.pick(['脱贫不稳定户', '边缘易致贫户', '突发严重困难户']) : '';
     for (const p of h.members) {
@@ -110,7 +122,7 @@ export async function writeDemoFiles(
         h.id,
         name,
         id,
-        p.sex === 'M' ? '男' : '女',
+        (p.sex === 'M') !== services.wrongSexOnRoster.has(p.id) ? '男' : '女',
         p.relation,
         h.type === 'monitored' ? '监测户' : '脱贫户',
         category,
@@ -118,7 +130,7 @@ export async function writeDemoFiles(
         h.type === 'monitored' ? rng.pick(['是', '否']) : '',
         dateForms(rng, `${rng.int(2016, year - 1)}0${rng.int(1, 9)}1${rng.int(0, 8)}`),
         '',
-        rng.pick(['普通劳动力', '普通劳动力', '弱劳动力', '丧失劳动力', '无劳动力']),
+        rng.pick(LABOR_LABEL[services.labor.get(p.id)!]),
         '',
         moneyForms(rng, income),
         `13${rng.int(100000000, 999999999)}`,
@@ -141,7 +153,7 @@ export async function writeDemoFiles(
     const [code, name] = school(p);
     const age = y - Number(p.birth.slice(0, 4));
     roll.row([
-      p.name,
+      services.rollNames.get(p.id) ?? p.name,
       id,
       code!,
       name!,
@@ -197,21 +209,10 @@ export async function writeDemoFiles(
 
   const ins = new CsvOut(join(dir, 'insurance-参保登记.csv'), 'utf8');
   ins.row(['姓名', '身份证号', '险种', '参保年度', '参保状态', '资助类别', '参保地']);
-  for (const p of county.persons) {
-    const c = county.insurance.get(p.id);
-    if (!c) continue;
-    const subsidy = p.household.type === 'monitored' ? '监测对象' : '';
-    const place = `${COUNTY.name}医保局`;
-    // Last year's enrollment exists for almost everyone; it must not count for this year.
-    const lastYear = c === 'previous_year_only' || (c !== 'none' && rng.chance(0.9));
-    if (lastYear) ins.row([p.name, p.id, '城乡居民', year - 1, '正常参保', subsidy, place]);
-    const thisYear = (id: string, scheme: string, status: string) =>
-      ins.row([p.name, id, scheme, year, status, subsidy, place]);
-    if (c === 'active_resident') thisYear(p.id, '城乡居民', '正常参保');
-    else if (c === 'active_employee') thisYear(p.id, '职工', '正常参保');
-    else if (c === 'active_dirty_id') thisYear(dirtyId(p.id, rng), '城乡居民', '正常参保');
-    else if (c === 'suspended') thisYear(p.id, '城乡居民', '暂停');
-    else if (c === 'terminated') thisYear(p.id, '城乡居民', '终止');
+  const place = `${COUNTY.name}医保局`;
+  for (const r of services.insurance) {
+    const name = services.insuranceNames.get(r.id) ?? r.name;
+    ins.row([name, r.dirtyId ? dirtyId(r.id, rng) : r.id, r.scheme, r.year, r.status, r.subsidy, place]);
   }
 
   return {
@@ -219,5 +220,6 @@ export async function writeDemoFiles(
     student_roll: await roll.close(),
     home_schooling: await home.close(),
     insurance: await ins.close(),
+    ...(await writeServiceFiles(services, dir, rng)),
   };
 }

@@ -110,9 +110,12 @@ export async function publish(trx: Db, p: PublishParams, plan: LoadPlan): Promis
   const rawOf = Object.entries(p.columns).map(
     ([field, col]) => sql`WHEN ${sql.lit(field)} THEN ${sql.ref(`r.c${col + 1}`)}`,
   );
-  await sql`INSERT INTO quarantine (run_id, feed, source, sheet, row_number, field, raw_value, problem)
+  const record = sql`jsonb_build_object(${sql.join(
+    Object.entries(p.columns).map(([field, col]) => sql`${sql.lit(field)}, ${sql.ref(`r.c${col + 1}`)}`),
+  )})`;
+  await sql`INSERT INTO quarantine (run_id, feed, source, sheet, row_number, field, raw_value, problem, record)
     SELECT ${runId}, ${feed.id}, ${source}, n.sheet, n.row_number, split_part(pr, ':', 1),
-           CASE split_part(pr, ':', 1) ${sql.join(rawOf, sql` `)} END, split_part(pr, ':', 2)
+           CASE split_part(pr, ':', 1) ${sql.join(rawOf, sql` `)} END, split_part(pr, ':', 2), ${record}
     FROM ${sql.id(norm)} n
     JOIN ${sql.id(raw)} r ON r.rec_no = n.rec_no
     CROSS JOIN LATERAL unnest(n.problems) AS pr

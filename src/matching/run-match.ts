@@ -8,7 +8,7 @@ import { sql } from 'kysely';
 import { RULES } from '../../pipelines/rules/index.ts';
 import type { Config } from '../../schemas/config.ts';
 import type { RuleDefinition } from '../../schemas/rule.ts';
-import type { RuleId } from '../../schemas/vocab.ts';
+import type { FeedId, RuleId } from '../../schemas/vocab.ts';
 import { configError, RuralHubError } from '../errors.ts';
 import { failRun, finishRun, startRun } from '../load/ledger.ts';
 import type { Logger } from '../log.ts';
@@ -33,6 +33,8 @@ export interface MatchParams {
   asOf: string;
   /** Rules to run; default: every implemented rule enabled in config. */
   rules?: readonly RuleId[];
+  /** Wall clock for feed freshness (tests pass one). */
+  now?: Date;
 }
 
 const DEFAULT_SUPPRESS_DAYS = 365;
@@ -76,14 +78,29 @@ async function runRule(p: MatchParams, rule: RuleDefinition<never>): Promise<Rul
   const params = ruleParams(rule, config);
   const loads = await db
     .selectFrom('feed_state')
-    .select(['feed', 'last_run_id'])
-    .where('feed', 'in', [...rule.requires])
+    .select(['feed', 'last_run_id', 'last_success_at'])
+    .where('feed', 'in', [...rule.requires, ...(rule.uses ?? [])])
     .where('last_run_id', 'is not', null)
     .execute();
   const missing = rule.requires.filter((f) => !loads.some((l) => l.feed === f));
-  if (missing.length) {
-    const reason = `required feeds never loaded: ${missing.join(', ')}`;
-    p.log.warn({ rule: rule.id, missing }, `rule not run: ${reason}`);
+  const { max_feed_age_days, feed_max_age_days } = config.matching;
+  const now = p.now ?? new Date();
+  const stale = loads
+    .filter((l) => rule.requires.includes(l.feed as FeedId) && l.last_success_at)
+    .map((l) => ({
+      feed: l.feed,
+      days: Math.floor((now.getTime() - new Date(l.last_success_at as Date).getTime()) / 86_400_000),
+      limit: feed_max_age_days[l.feed as FeedId] ?? max_feed_age_days,
+    }))
+    .filter((l) => l.days > l.limit);
+  if (missing.length || stale.length) {
+    const reason = [
+      missing.length ? `required feeds never loaded: ${missing.join(', ')}` : '',
+      ...stale.map((s) => `feed ${s.feed} is stale: last loaded ${s.days} days ago (limit ${s.limit})`),
+    ]
+      .filter(Boolean)
+      .join('; ');
+    p.log.warn({ rule: rule.id, missing, stale }, `rule not run: ${reason}`);
     return { ...base, status: 'skipped', reason, durationMs: performance.now() - started };
   }
   const runId = await startRun(db, { kind: 'match', source: rule.id });
@@ -98,9 +115,14 @@ async function runRule(p: MatchParams, rule: RuleDefinition<never>): Promise<Rul
         await sql`SELECT pg_advisory_xact_lock(hashtext('ruralhub.rule'), hashtext(${`${wh.schema}.${rule.id}`}))`.execute(
           trx,
         );
-        await sql`CREATE TEMP TABLE ${sql.id(result)} ON COMMIT DROP AS ${rule.findings(trx, { asOf, params })}`.execute(
-          trx,
-        );
+        // The department is the rule's owner unless the rule routes a finding elsewhere (R10, R13), and the
+        // subject kind the rule's unless a row says otherwise (R13's unlinkable records). to_jsonb
+        // reads the optional column without requiring every rule to select it.
+        await sql`CREATE TEMP TABLE ${sql.id(result)} ON COMMIT DROP AS
+          SELECT q.subject_key, coalesce(to_jsonb(q) ->> 'department', ${rule.owner}) AS department,
+                 coalesce(to_jsonb(q) ->> 'subject_kind', ${rule.subjectKind}) AS subject_kind,
+                 q.id_number, q.household_id, q.name, q.township, q.village, q.details
+          FROM (${rule.findings(trx, { asOf, params })}) q`.execute(trx);
         const pop = await sql<{ n: number }>`${rule.population(trx, { asOf, params })}`.execute(trx);
         const t = await applyTransitions(trx, {
           rule,

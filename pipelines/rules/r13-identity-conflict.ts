@@ -1,0 +1,113 @@
+import { sql } from 'kysely';
+import { z } from 'zod';
+import type { FindingRow } from '../../schemas/rule.ts';
+import { defineRule } from '../../schemas/rule.ts';
+import { FEED_IDS, type ProblemCode } from '../../schemas/vocab.ts';
+import { FEEDS } from '../feeds/index.ts';
+
+/** ID problems that make a record unlinkable. A missing ID is a completeness problem, not a conflict. */
+const ID_PROBLEMS: Partial<Record<ProblemCode, string>> = {
+  id_sci_notation: '身份证号被存成数字(科学计数法)，后几位已丢失，无法恢复',
+  id_bad_format: '身份证号位数或字符不正确',
+  id_bad_region: '身份证号地区码不存在',
+  id_bad_checksum: '身份证号校验位错误',
+  id_bad_birth_date: '身份证号中的出生日期不存在',
+  id_future_birth_date: '身份证号中的出生日期晚于今天',
+};
+
+/** Every feed's person columns: the ID it is keyed by and the name beside it (household feeds: the head's). */
+const PERSON_COLUMNS = FEED_IDS.filter((f) => f !== 'roster').map((feed) => {
+  const fields = FEEDS[feed].fields;
+  return {
+    feed,
+    department: FEEDS[feed].department,
+    title: FEEDS[feed].title,
+    id: 'id_number' in fields ? 'id_number' : 'head_id_number',
+    name: 'name' in fields ? 'name' : 'head_name',
+  };
+});
+
+const departmentOf = sql`(VALUES ${sql.join(
+  FEED_IDS.map((f) => sql`(${f}, ${FEEDS[f].department}, ${FEEDS[f].title})`),
+)}) AS dep(feed, department, title)`;
+
+/**
+ * R13 身份信息冲突, reported to the department whose record needs correcting:
+ *   - one ID number whose name in a department's feed differs from the roster's (compared by the name key:
+ *     white space, middle dots and traditional/simplified forms do not count as differences);
+ *   - a record whose ID was rejected as invalid or unrecoverable by the feed's latest load (from quarantine),
+ *     one item per (field, raw value, name), so the same broken row next week is the same item;
+ *   - a roster row whose sex contradicts the ID number's sequence digit.
+ * When an ID is not on the roster there is no reference name, and a name difference is not judged.
+ */
+export const r13 = defineRule({
+  id: 'R13',
+  name: '身份信息冲突',
+  nameEn: 'identity conflict',
+  owner: '乡村振兴局',
+  owners: [...new Set(FEED_IDS.map((f) => FEEDS[f].department))],
+  subjectKind: 'person',
+  requires: ['roster'],
+  uses: FEED_IDS.filter((f) => f !== 'roster'),
+  deadlineDays: 30,
+  params: z.object({}).strict(),
+  disclosed: [
+    { key: 'source', label: '数据来源', from: 'details' },
+    { key: 'row', label: '行号', from: 'details' },
+    { key: 'name', label: '姓名', from: 'finding' },
+    { key: 'id_number', label: '身份证号', from: 'finding' },
+    { key: 'raw_id_number', label: '原始证件号', from: 'details' },
+    { key: 'conflict', label: '问题', from: 'details' },
+    { key: 'reference', label: '比对依据', from: 'details' },
+  ],
+  population: (db) =>
+    db.selectFrom('roster as p').select(sql<number>`count(*)::int`.as('n')).where('p.valid_to', 'is', null),
+  findings: () => {
+    const persons = sql.join(
+      PERSON_COLUMNS.map(
+        (c) => sql`SELECT ${c.feed}::text AS feed, ${sql.ref(c.id)} AS id, ${sql.ref(c.name)} AS name,
+                          source, row_number
+                   FROM ${sql.table(c.feed)} WHERE valid_to IS NULL AND ${sql.ref(c.name)} IS NOT NULL`,
+      ),
+      sql` UNION ALL `,
+    );
+    const problems = Object.entries(ID_PROBLEMS);
+    const problemLabel = sql`CASE q.problem ${sql.join(
+      problems.map(([code, label]) => sql`WHEN ${code} THEN ${label}`),
+      sql` `,
+    )} END`;
+    return sql<FindingRow>`
+      SELECT DISTINCT ON (s.id, s.feed)
+             s.id || ':name:' || s.feed AS subject_key, dep.department, 'person' AS subject_kind, s.id AS id_number, p.household_id,
+             s.name, p.township, p.village,
+             jsonb_build_object('source', dep.title || ' ' || s.source, 'row', s.row_number,
+               'conflict', '同一身份证号姓名不一致', 'reference', '防返贫监测名册姓名：' || p.name) AS details
+      FROM (${persons}) s
+      JOIN roster p ON p.id_number = s.id AND p.valid_to IS NULL
+      JOIN ${departmentOf} ON dep.feed = s.feed
+      -- names are stored normalized: equal text needs no key (the key's translate() is the costly part)
+      WHERE s.name <> p.name AND rh_name_key(s.name) <> rh_name_key(p.name)
+      UNION ALL
+      SELECT DISTINCT ON (q.feed, q.field, q.raw_value, q.person)
+             q.feed || ':rejected:' || md5(q.field || '|' || q.raw_value || '|' || coalesce(q.person, '')),
+             dep.department, 'record', NULL, NULL, q.person, NULL, NULL,
+             jsonb_build_object('source', dep.title || ' ' || q.source || coalesce(' ' || q.sheet, ''),
+               'row', q.row_number, 'raw_id_number', q.raw_value, 'conflict', ${problemLabel},
+               'reference', '公民身份号码国家标准 GB 11643')
+      FROM (SELECT q.*, rh_name(coalesce(q.record ->> 'name', q.record ->> 'head_name')) AS person
+            FROM quarantine q) q
+      JOIN ${departmentOf} ON dep.feed = q.feed
+      WHERE q.run_id IN (SELECT max(id) FROM runs WHERE kind = 'import' AND status = 'succeeded' GROUP BY feed)
+        AND q.field IN ('id_number', 'head_id_number')
+        AND q.problem IN (${sql.join(problems.map(([code]) => code))})
+      UNION ALL
+      SELECT p.id_number || ':sex', '乡村振兴局', 'person', p.id_number, p.household_id, p.name, p.township, p.village,
+             jsonb_build_object('source', '防返贫监测名册 ' || p.source, 'row', p.row_number,
+               'conflict', '性别与身份证号不符',
+               'reference', '身份证号第17位' || CASE WHEN substr(p.id_number, 17, 1)::int % 2 = 1
+                                                    THEN '为奇数(男)' ELSE '为偶数(女)' END)
+      FROM roster p
+      WHERE p.valid_to IS NULL AND p.sex IS NOT NULL
+        AND p.sex <> CASE WHEN substr(p.id_number, 17, 1)::int % 2 = 1 THEN 'M' ELSE 'F' END`;
+  },
+});
