@@ -79,9 +79,16 @@ export const ConfigSchema = z
       .object({
         /** Default reference date for rules; unset → today in the configured time zone. */
         as_of: isoDate.optional(),
+        /**
+         * A rule does not run when a feed it requires last loaded longer ago than this many days: a stale
+         * feed must never close findings for lack of evidence.
+         */
+        max_feed_age_days: z.number().int().positive().default(45),
+        /** Per-feed exceptions to max_feed_age_days (e.g. a yearly insurance file: 400). */
+        feed_max_age_days: z.partialRecord(z.enum(FEED_IDS), z.number().int().positive()).default({}),
       })
       .strict()
-      .default({}),
+      .default({ max_feed_age_days: 45, feed_max_age_days: {} }),
   })
   .strict();
 

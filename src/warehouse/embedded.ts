@@ -18,7 +18,9 @@ import { terminalError } from '../errors.ts';
 // success. Keep the recorded code; every other exit passes through unchanged.
 const exitProcess = process.exit.bind(process);
 process.exit = ((code?: number | string | null) =>
-  exitProcess(code === 0 && process.exitCode ? process.exitCode : (code ?? undefined))) as typeof process.exit;
+  exitProcess(
+    code === 0 && process.exitCode ? process.exitCode : (code ?? undefined),
+  )) as typeof process.exit;
 
 export interface EmbeddedServer {
   url: string;
