@@ -59,7 +59,7 @@ export function matchTable(rows: readonly RuleOutcome[]): string {
       r.rule,
       r.name,
       r.owner,
-      r.status === 'ran' ? 'ran' : `skipped: ${r.reason}`,
+      r.status === 'skipped' ? `skipped: ${r.reason}` : r.status,
       r.population,
       r.found,
       r.new,

@@ -3,6 +3,7 @@
  * nothing for lack of evidence), then in ONE repeatable-read transaction: its query into a temp table, the
  * population count, the finding transitions, and the run's ledger row with the loads it read.
  */
+import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import { RULES } from '../../pipelines/rules/index.ts';
@@ -19,7 +20,8 @@ export interface RuleOutcome extends Partial<TransitionCounts> {
   rule: RuleId;
   name: string;
   owner: string;
-  status: 'ran' | 'skipped';
+  /** ran; skipped (a required feed missing or stale); unchanged (same inputs as the last run: a no-op). */
+  status: 'ran' | 'skipped' | 'unchanged';
   reason?: string;
   runId?: number;
   population?: number;
@@ -35,6 +37,8 @@ export interface MatchParams {
   rules?: readonly RuleId[];
   /** Wall clock for feed freshness (tests pass one). */
   now?: Date;
+  /** Run even when the inputs are the same as the last run's. */
+  force?: boolean;
 }
 
 const DEFAULT_SUPPRESS_DAYS = 365;
@@ -103,7 +107,49 @@ async function runRule(p: MatchParams, rule: RuleDefinition<never>): Promise<Rul
     p.log.warn({ rule: rule.id, missing, stale }, `rule not run: ${reason}`);
     return { ...base, status: 'skipped', reason, durationMs: performance.now() - started };
   }
-  const runId = await startRun(db, { kind: 'match', source: rule.id });
+  const deadlineDays = config.rules[rule.id]?.deadline_days ?? rule.deadlineDays;
+  const loadIds = Object.fromEntries(loads.map((l) => [l.feed, l.last_run_id]));
+  // Same query text and parameters (rule logic, params, reference date), same loads, same deadline: the
+  // result and every transition would be the same, so the run is recorded as a no-op and costs nothing.
+  const compiled = sql`${rule.findings(db, { asOf, params })}`.compile(db);
+  const fingerprint = createHash('sha256')
+    .update(JSON.stringify([compiled.sql, compiled.parameters, loadIds, deadlineDays, DEFAULT_SUPPRESS_DAYS]))
+    .digest('hex');
+  const last = await db
+    .selectFrom('runs')
+    .select(['id', 'source_sha256', 'details'])
+    .where('kind', '=', 'match')
+    .where('source', '=', rule.id)
+    .where('status', 'in', ['succeeded', 'noop'])
+    .orderBy('id', 'desc')
+    .executeTakeFirst();
+  if (!p.force && last?.source_sha256 === fingerprint) {
+    const prev = last.details as { found?: number; population?: number };
+    const runId = await startRun(db, { kind: 'match', source: rule.id, sha256: fingerprint });
+    await finishRun(db, runId, 'noop', undefined, {
+      rule: rule.id,
+      as_of: asOf,
+      loads: loadIds,
+      same_as: last.id,
+    });
+    p.log.info(
+      { run_id: runId, rule: rule.id, same_as: last.id },
+      'inputs unchanged since the last run: no-op',
+    );
+    return {
+      ...base,
+      status: 'unchanged',
+      runId,
+      found: prev.found ?? 0,
+      new: 0,
+      reopened: 0,
+      stillOpen: prev.found ?? 0,
+      closed: 0,
+      population: prev.population ?? 0,
+      durationMs: performance.now() - started,
+    };
+  }
+  const runId = await startRun(db, { kind: 'match', source: rule.id, sha256: fingerprint });
   const rlog = p.log.child({ run_id: runId, rule: rule.id });
   try {
     const result = `match_${runId}`;
@@ -128,7 +174,7 @@ async function runRule(p: MatchParams, rule: RuleDefinition<never>): Promise<Rul
           rule,
           runId,
           asOf,
-          deadlineDays: config.rules[rule.id]?.deadline_days ?? rule.deadlineDays,
+          deadlineDays,
           suppressDays: DEFAULT_SUPPRESS_DAYS,
           resultTable: result,
         });
@@ -136,7 +182,7 @@ async function runRule(p: MatchParams, rule: RuleDefinition<never>): Promise<Rul
         await finishRun(trx, runId, 'succeeded', undefined, {
           rule: rule.id,
           as_of: asOf,
-          loads: Object.fromEntries(loads.map((l) => [l.feed, l.last_run_id])),
+          loads: loadIds,
           population,
           ...t,
         });

@@ -86,7 +86,11 @@ describe('the demo county end to end', () => {
     const imports = await loadAll(county.files);
     expect(imports.map((s) => s.status)).toEqual(FEED_IDS.map(() => 'noop'));
     const outcomes = await runMatch({ wh, config, log, asOf: AS_OF });
-    for (const o of outcomes) expect(o).toMatchObject({ new: 0, closed: 0, reopened: 0 });
+    // Same loads, same reference date: every rule is a recorded no-op, and the findings stand.
+    for (const o of outcomes)
+      expect(o).toMatchObject({ status: 'unchanged', new: 0, closed: 0, reopened: 0 });
+    const forced = await runMatch({ wh, config, log, asOf: AS_OF, force: true });
+    for (const o of forced) expect(o).toMatchObject({ status: 'ran', new: 0, closed: 0, reopened: 0 });
     for (const rule of RULE_IDS) expect(await openIds(rule), rule).toEqual(county.truth[rule]);
   });
 
@@ -187,5 +191,20 @@ describe('the demo county end to end', () => {
       { from_state: 'sent', to_state: 'closed' },
       { from_state: 'closed', to_state: 'reopened' },
     ]);
+  });
+
+  it('does not run a rule whose required feed is stale, and so closes nothing for lack of evidence', async () => {
+    const before = await openIds('R02');
+    const [o] = await runMatch({
+      wh,
+      config,
+      log,
+      asOf: '2026-12-15',
+      rules: ['R02'],
+      now: new Date(Date.now() + 60 * 86_400_000),
+    });
+    expect(o).toMatchObject({ status: 'skipped' });
+    expect(o!.reason).toMatch(/feed roster is stale: last loaded 6\d days ago \(limit 45\)/);
+    expect(await openIds('R02')).toEqual(before);
   });
 });

@@ -22,20 +22,30 @@ export function registerMatch(program: Command): void {
       '--as-of <date>',
       'reference date for ages and windows, YYYY-MM-DD (default: today, Beijing time)',
     )
+    .option('--force', 'run rules even when their inputs are unchanged since their last run')
     .addHelpText(
       'after',
       `
-A rule whose feeds were never loaded does not run, and closes nothing.
+A rule whose required feeds were never loaded, or last loaded longer ago than matching.max_feed_age_days,
+does not run, and closes nothing: the table says which feed. A rule whose inputs (loads, parameters,
+reference date) are the same as at its last run is recorded as unchanged without running again.
 
 Example:
   $ ruralhub match --rule R01 R02 --as-of 2026-11-24`,
     )
-    .action(async (opts: { rule?: string[]; asOf?: string }, cmd: Command) => {
+    .action(async (opts: { rule?: string[]; asOf?: string; force?: boolean }, cmd: Command) => {
       const ctx = makeContext(cmd.optsWithGlobals());
       const asOf = asOfDate(ctx, opts.asOf);
       const rules = parseRuleIds(opts.rule);
       await withWarehouse(ctx, async (wh) => {
-        const outcomes = await runMatch({ wh, config: ctx.config, log: ctx.log, asOf, rules });
+        const outcomes = await runMatch({
+          wh,
+          config: ctx.config,
+          log: ctx.log,
+          asOf,
+          rules,
+          force: opts.force === true,
+        });
         ctx.out.write(`as of ${asOf}\n${matchTable(outcomes)}\n`);
       });
     });
