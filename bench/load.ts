@@ -8,7 +8,7 @@
  * Uses TEST_DATABASE_URL / DATABASE_URL when set (psql must reach it), else an embedded server.
  */
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, createWriteStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -82,6 +82,8 @@ export async function main(args: string[]): Promise<void> {
   let url = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
   let stop: (() => Promise<void>) | undefined;
   if (!url) {
+    // the server runs as its own user when we are root: it must be able to reach the data folder
+    chmodSync(dir, 0o755);
     const srv = await startEmbedded({ dataDir: join(dir, 'pg'), ephemeral: true });
     url = srv.url;
     stop = srv.stop;

@@ -19,11 +19,13 @@ export interface DemoCounty {
 export async function generateDemoCounty(opts: {
   dir: string;
   persons: number;
+  /** Other residents beyond the focus population (insurance and settlements only); default none. */
+  residents?: number;
   seed: number;
   asOf: string;
 }): Promise<DemoCounty> {
   const county = buildCounty(opts);
-  const services = buildServices(county, opts.seed);
+  const services = buildServices(county, opts.seed, opts.residents ?? 0);
   const files = await writeDemoFiles(county, services, opts.dir, opts.seed);
   const dead = new Set(services.deaths.map((d) => d.id));
   const truth = {

@@ -127,7 +127,11 @@ function sorted(xs: Iterable<string>): string[] {
   return [...new Set(xs)].sort();
 }
 
-export function buildServices(county: County, seed: number): Services {
+/**
+ * @param residents  other residents of the county (not in any focus household): they are enrolled in
+ *   insurance and sometimes treated, as everyone is, and make the feeds county-sized for benchmarks.
+ */
+export function buildServices(county: County, seed: number, residents = 0): Services {
   const rng = new Rng(seed ^ 0x0a5e);
   const { asOf } = county;
   const year = Number(asOf.slice(0, 4));
@@ -187,8 +191,10 @@ export function buildServices(county: County, seed: number): Services {
 
   // ---- disability certificates ---------------------------------------------------------------------
   const disability: DisabilityRecord[] = [];
+  const certified = new Set<string>();
   const cert = (p: Person | Outsider, grade: 1 | 2 | 3 | 4, valid = true) =>
-    !disability.some((d) => d.id === p.id) &&
+    !certified.has(p.id) &&
+    certified.add(p.id) &&
     disability.push({
       ...named(p),
       category: rng.pick(['肢体残疾', '智力残疾', '视力残疾', '听力残疾', '多重残疾']),
@@ -221,10 +227,11 @@ export function buildServices(county: County, seed: number): Services {
 
   // ---- assistance (低保/特困/临时救助) ------------------------------------------------------------
   const assistance: AssistanceRecord[] = [];
+  const aidOf = new Map<string, AssistanceRecord[]>();
   // One record per (person, aid type): the feed's business key.
-  const aid = (p: Named, aidType: AidType, opts: Partial<AssistanceRecord> = {}) =>
-    !assistance.some((a) => a.id === p.id && a.aid === aidType) &&
-    assistance.push({
+  const aid = (p: Named, aidType: AidType, opts: Partial<AssistanceRecord> = {}) => {
+    if (aidOf.get(p.id)?.some((a) => a.aid === aidType)) return;
+    const a: AssistanceRecord = {
       ...p,
       headId: null,
       aid: aidType,
@@ -233,7 +240,10 @@ export function buildServices(county: County, seed: number): Services {
       ended: null,
       amount: aidType === '特困供养' ? 780 : aidType === '临时救助' ? 1500 : rng.int(350, 620),
       ...opts,
-    });
+    };
+    assistance.push(a);
+    aidOf.set(p.id, [...(aidOf.get(p.id) ?? []), a]);
+  };
   const monitoredHouseholds = rosterHouseholds.filter((h) => h.type === 'monitored');
   for (const h of monitoredHouseholds) {
     const noWorker = !loaded(h).some(ableWorker);
@@ -244,9 +254,7 @@ export function buildServices(county: County, seed: number): Services {
   for (const h of intact.filter((x) => x.type === 'alleviated'))
     if (rng.chance(0.04)) aid(named(head(h)), '城乡低保');
   // Covered only by temporary aid, or by 低保 that ended: still R05 findings if nobody can work.
-  const uncovered = monitoredHouseholds.filter(
-    (h) => !loaded(h).some(ableWorker) && !assistance.some((a) => a.id === head(h).id),
-  );
+  const uncovered = monitoredHouseholds.filter((h) => !loaded(h).some(ableWorker) && !aidOf.has(head(h).id));
   if (uncovered[0]) aid(named(head(uncovered[0])), '临时救助');
   if (uncovered[1])
     aid(named(head(uncovered[1])), '城乡低保', { active: false, ended: daysBefore(asOf, 40) });
@@ -267,8 +275,8 @@ export function buildServices(county: County, seed: number): Services {
     }
   });
   const safetyNet = (id: string) =>
-    assistance.some(
-      (a) => a.id === id && a.aid !== '临时救助' && a.active && (a.ended === null || a.ended >= asOf),
+    (aidOf.get(id) ?? []).some(
+      (a) => a.aid !== '临时救助' && a.active && (a.ended === null || a.ended >= asOf),
     );
 
   // ---- insurance rows (all of them, so R03 and R10 can be judged) ---------------------------------
@@ -412,6 +420,32 @@ export function buildServices(county: County, seed: number): Services {
   for (const h of alleviated.slice(0, 3)) settle(named(head(h)), daysBefore(asOf, 60), 40000);
   for (const h of monitoredHouseholds.slice(0, 2)) settle(named(head(h)), daysBefore(asOf, 60), 40000);
 
+  // ---- the rest of the county: insured, sometimes treated, never a finding by construction ----------
+  for (let i = 0; i < residents; i++) {
+    const sex = rng.chance(0.5) ? 'M' : 'F';
+    const birth = randomBirth(rng, year - rng.int(0, 85), ymdOf(asOf));
+    const r = { id: makeIdNumber(COUNTY.code, birth, sex, rng, taken), name: personName(rng) };
+    if (rng.chance(0.9))
+      insurance.push({
+        ...r,
+        scheme: '城乡居民',
+        year: year - 1,
+        status: '正常参保',
+        subsidy: '',
+        dirtyId: false,
+      });
+    insurance.push({
+      ...r,
+      scheme: rng.chance(0.9) ? '城乡居民' : '职工',
+      year,
+      status: '正常参保',
+      subsidy: '',
+      dirtyId: false,
+    });
+    // one treatment of at most ¥4,000: never above R04's threshold for someone outside the roster
+    if (rng.chance(0.05)) settle(r, daysBefore(asOf, rng.int(5, 340)), rng.int(100, 4000));
+  }
+
   // ---- identity traps for R13 --------------------------------------------------------------------
   const wrongSexOnRoster = new Set<string>();
   const sexVictim = onRoster.find((p) => p.relation === '配偶' && alive(p.id));
@@ -471,6 +505,7 @@ export function buildServices(county: County, seed: number): Services {
       .filter((a) => !rosterIds.has(a.id) && !(a.headId && rosterIds.has(a.headId)))
       .map((a) => a.id),
   );
+  const kidIds = new Set(kids.map((k) => k.id));
   const placed = new Set([
     'enrolled',
     'enrolled_dirty_id',
@@ -480,9 +515,7 @@ export function buildServices(county: County, seed: number): Services {
   ]);
   truth.R07 = sorted(
     disability
-      .filter(
-        (d) => d.valid && kids.some((k) => k.id === d.id && !placed.has(rollCase(k) ?? '') && alive(k.id)),
-      )
+      .filter((d) => d.valid && kidIds.has(d.id) && !placed.has(county.roll.get(d.id) ?? '') && alive(d.id))
       .map((d) => d.id),
   );
   const householdOfHead = (headId: string) => householdOfId.get(headId);
@@ -498,23 +531,25 @@ export function buildServices(county: County, seed: number): Services {
       .filter((x) => x.hit > since6 && x.hit <= asOf && x.loss > 5000)
       .flatMap((x) => householdOfHead(x.head.id)?.id ?? []),
   );
+  const dead = new Set(deadOn.keys());
+  const deadInsurance = insurance.filter((r) => dead.has(r.id));
   for (const d of deaths) {
     if (rosterIds.has(d.id)) truth.R10.push(`${d.id}:roster`);
     const nextMonth = monthsBefore(`${d.died.slice(0, 8)}01`, -1);
-    if (assistance.some((a) => a.id === d.id && a.active && (a.ended === null || a.ended >= nextMonth)))
+    if ((aidOf.get(d.id) ?? []).some((a) => a.active && (a.ended === null || a.ended >= nextMonth)))
       truth.R10.push(`${d.id}:assistance`);
-    if (
-      insurance.some((r) => r.id === d.id && r.status === '正常参保' && r.year > Number(d.died.slice(0, 4)))
-    )
+    const enrolled = deadInsurance.filter((r) => r.id === d.id);
+    if (enrolled.some((r) => r.status === '正常参保' && r.year > Number(d.died.slice(0, 4))))
       truth.R10.push(`${d.id}:insurance`);
   }
   truth.R10.sort();
+  const jobsOf = new Map<string, EmploymentRecord[]>();
+  for (const e of employment) jobsOf.set(e.id, [...(jobsOf.get(e.id) ?? []), e]);
   const workedRecently = (id: string) =>
-    employment.some(
+    (jobsOf.get(id) ?? []).some(
       (e) =>
-        e.id === id &&
-        ((e.employed && e.registered > since12 && e.registered <= asOf) ||
-          (e.trainingEnded !== null && e.trainingEnded > since12 && e.trainingEnded <= asOf)),
+        (e.employed && e.registered > since12 && e.registered <= asOf) ||
+        (e.trainingEnded !== null && e.trainingEnded > since12 && e.trainingEnded <= asOf),
     );
   truth.R11 = sorted(
     onRoster

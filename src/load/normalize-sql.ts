@@ -71,9 +71,9 @@ function normalizer(spec: FieldSpec, raw: RawBuilder<unknown>, p: NormalizeParam
           (s) => sql`WHEN ${sql.lit(s.replace(/\s+/g, '').toUpperCase())} THEN ${sql.lit(canon)}`,
         ),
       );
-      return sql`(SELECT CASE k ${sql.join(whens, sql` `)}
-                  ELSE CASE WHEN k IS NULL THEN NULL ELSE '!value_not_in_vocabulary' END END
-                  FROM (SELECT upper(rh_key(${raw})) AS k) e)`;
+      // A plain CASE, not a scalar subquery: a subquery here would run once per row as a SubPlan.
+      return sql`CASE upper(rh_key(${raw})) ${sql.join(whens, sql` `)}
+                  ELSE CASE WHEN rh_key(${raw}) IS NULL THEN NULL ELSE '!value_not_in_vocabulary' END END`;
     }
   }
 }

@@ -3,10 +3,12 @@
  * Ambiguous forms (05/01/2023: May or January?) are rejected with a reason, never guessed.
  */
 import type { ProblemCode } from '../../schemas/vocab.ts';
+import { charClass, WHITESPACE } from './chars.ts';
 
 export type DateResult = { ok: true; value: string } | { ok: false; problem: ProblemCode } | null;
 
 const FULLWIDTH_DIGIT = /[０-９]/g;
+const EDGE_SPACE = new RegExp(`^${charClass(WHITESPACE)}+|${charClass(WHITESPACE)}+$`, 'g');
 
 /** Calendar-checked 'YYYY-MM-DD', or null when no such day. */
 export function ymd(y: string, m: string, d: string, minYear = 1900): string | null {
@@ -51,7 +53,7 @@ const AMBIGUOUS = [/^[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{2,4}$/, /^[0-9]{2}[-/.]
 export function parseDate(raw: string | null | undefined, timeZone = 'Asia/Shanghai'): DateResult {
   if (raw == null) return null;
   const s = raw
-    .replace(/^[\s\u3000]+|[\s\u3000]+$/g, '')
+    .replace(EDGE_SPACE, '')
     .replace(FULLWIDTH_DIGIT, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
   if (s === '') return null;
   const bad: DateResult = { ok: false, problem: 'date_unparseable' };

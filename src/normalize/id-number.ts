@@ -6,6 +6,7 @@
  * unrecoverable; a wrong check character is invalid, never "corrected".
  */
 import type { ProblemCode } from '../../schemas/vocab.ts';
+import { charClass, QUOTES, WHITESPACE } from './chars.ts';
 
 const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2] as const;
 const CHECK_CHARS = '10X98765432';
@@ -58,8 +59,8 @@ export interface IdOptions {
   minBirthYear?: number;
 }
 
-const SPACE = '[\\s\\u00a0\\u3000]+';
-const QUOTE = '[\'"`\\u2018\\u2019\\u201c\\u201d]+';
+const SPACE = `${charClass(WHITESPACE)}+`;
+const QUOTE = `${charClass(QUOTES)}+`;
 const FULLWIDTH = '[０-９ｘＸ]';
 const SCI_RE = /^[0-9]+(\.[0-9]+)?E\+?[0-9]+$/;
 

@@ -3,14 +3,17 @@
  * Returned as exact decimal text, never a float: the warehouse stores numeric.
  */
 import type { ProblemCode } from '../../schemas/vocab.ts';
+import { charClass, WHITESPACE } from './chars.ts';
 
 export type MoneyResult = { ok: true; value: string } | { ok: false; problem: ProblemCode } | null;
+
+const STRIP = new RegExp(`${charClass(WHITESPACE)}|[¥￥元,]|RMB`, 'g');
 
 export function parseMoney(raw: string | null | undefined): MoneyResult {
   if (raw == null) return null;
   const s = raw
     .replace(/[０-９，．]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0))
-    .replace(/[\s\u3000¥￥元,]|RMB/g, '');
+    .replace(STRIP, '');
   if (s === '') return null;
   return /^-?[0-9]+(\.[0-9]+)?$/.test(s)
     ? { ok: true, value: s }

@@ -7,8 +7,9 @@
  */
 import { CustomConverter } from 'opencc-js/core';
 import TS_CHARACTERS from 'opencc-js/dict/TSCharacters';
+import { charClass, WHITESPACE } from './chars.ts';
 
-const WHITESPACE = /[\s\u00a0\u3000]+/g;
+const SPACES = new RegExp(`${charClass(WHITESPACE)}+`, 'g');
 const DOT_VARIANTS = /[•.‧・･∙]/g;
 const HAN = '\\u3400-\\u4dbf\\u4e00-\\u9fff';
 const HYPHEN_BETWEEN_HAN = new RegExp(`([${HAN}])[-－](?=[${HAN}])`, 'g');
@@ -16,7 +17,7 @@ const HYPHEN_BETWEEN_HAN = new RegExp(`([${HAN}])[-－](?=[${HAN}])`, 'g');
 /** Stored form: no white space anywhere, middle-dot variants and a hyphen between Han characters → '·'. */
 export function normalizeName(raw: string | null | undefined): string | null {
   if (raw == null) return null;
-  const s = raw.replace(WHITESPACE, '').replace(DOT_VARIANTS, '·').replace(HYPHEN_BETWEEN_HAN, '$1·');
+  const s = raw.replace(SPACES, '').replace(DOT_VARIANTS, '·').replace(HYPHEN_BETWEEN_HAN, '$1·');
   return s === '' ? null : s;
 }
 

@@ -69,6 +69,8 @@ const ID_CASES = [
   '',
   ' ',
   'abc',
+  '\u2003110105194912310\u202f02X\ufeff',
+  '110105194912310２ｘ',
 ];
 
 describe('SQL and TypeScript normalizers agree', () => {

@@ -16,6 +16,7 @@ import { formatTable } from '../table.ts';
 
 interface DemoOpts {
   persons: string;
+  residents: string;
   seed: string;
   asOf?: string;
   out?: string;
@@ -28,6 +29,7 @@ export function registerDemo(program: Command): void {
       'the whole loop on a synthetic county: generate department files, import, match, write the lists',
     )
     .option('-p, --persons <n>', 'focus population of the synthetic county', '3000')
+    .option('--residents <n>', 'other residents (insurance and medical settlements only)', '0')
     .option('-s, --seed <n>', 'random seed (same seed, same county)', '7')
     .option('--as-of <date>', 'reference date, YYYY-MM-DD (default: today, Beijing time)')
     .option('-o, --out <dir>', 'where files go (default: <paths.output_dir>)')
@@ -48,6 +50,10 @@ Example:
       if (!Number.isInteger(persons) || persons < 50 || persons > 5_000_000) {
         throw configError(`--persons: expected a whole number from 50 to 5000000, got '${opts.persons}'`);
       }
+      const residents = Number(opts.residents);
+      if (!Number.isInteger(residents) || residents < 0 || residents > 20_000_000) {
+        throw configError(`--residents: expected a whole number from 0 to 20000000, got '${opts.residents}'`);
+      }
       if (!Number.isInteger(seed)) throw configError(`--seed: expected a whole number, got '${opts.seed}'`);
       const asOf = asOfDate(ctx, opts.asOf);
       const outDir = resolve(opts.out ?? ctx.config.paths.output_dir);
@@ -56,7 +62,13 @@ Example:
       const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(1)}s`;
 
       say(`[1/5] generating the demo county (${persons} persons, seed ${seed}, as of ${asOf}) …`);
-      const county = await generateDemoCounty({ dir: join(outDir, 'demo'), persons, seed, asOf });
+      const county = await generateDemoCounty({
+        dir: join(outDir, 'demo'),
+        persons,
+        residents,
+        seed,
+        asOf,
+      });
       say(`      files in ${county.dir}`);
       say('[2/5] opening the warehouse and applying migrations …');
       await withWarehouse(

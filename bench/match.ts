@@ -1,0 +1,209 @@
+/**
+ * `npm run bench -- match [--persons N] [--residents N]` — the rule suite against hand-run SQL, same machine,
+ * same run, on a county-scale warehouse (default 250k focus persons among 1M residents, all twelve feeds):
+ *   (a)  `ruralhub match` for the whole catalog, finding transitions included (first run: every item is new)
+ *   (a') `ruralhub match --force` again with no data change (every item found again: transitions only update)
+ *   (a") `ruralhub match` with no data change (each rule sees unchanged inputs: recorded no-ops)
+ *   (b)  each rule's bare SELECT, compiled from the same module, run directly through psql
+ * Prints per-rule engine time (from the run ledger) beside the bare SELECT, the ratios, and EXPLAIN ANALYZE of
+ * the slowest rule. Measures; never asserts. Uses TEST_DATABASE_URL / DATABASE_URL when set, else embedded.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { sql } from 'kysely';
+import { RULES } from '../pipelines/rules/index.ts';
+import { FEED_IDS, RULE_IDS } from '../schemas/vocab.ts';
+import { generateDemoCounty } from '../src/demo/generate.ts';
+import { createDb, createPool } from '../src/warehouse/connect.ts';
+import { startEmbedded } from '../src/warehouse/embedded.ts';
+
+const AS_OF = '2026-11-24';
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const t = performance.now();
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env, maxBuffer: 256 * 1024 * 1024 });
+  const s = (performance.now() - t) / 1000;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr || r.stdout}`);
+  return { s, stdout: r.stdout };
+}
+
+const arg = (args: string[], name: string, dflt: number) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+
+/** A compiled query with its parameters written in as literals, for psql. */
+function inline(text: string, parameters: readonly unknown[]): string {
+  let out = text;
+  for (let i = parameters.length; i >= 1; i--) {
+    const v = parameters[i - 1];
+    const lit =
+      typeof v === 'number' || typeof v === 'boolean'
+        ? String(v)
+        : v === null
+          ? 'NULL'
+          : `'${String(v).replace(/'/g, "''")}'`;
+    out = out.replaceAll(`$${i}`, lit);
+  }
+  return out;
+}
+
+export async function main(args: string[]): Promise<void> {
+  const persons = arg(args, '--persons', 250_000);
+  const residents = arg(args, '--residents', 1_000_000 - persons);
+  const dir = mkdtempSync(join(tmpdir(), 'ruralhub-bench-match-'));
+  chmodSync(dir, 0o755); // the embedded server runs as its own user when we are root
+  let url = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
+  let stop: (() => Promise<void>) | undefined;
+  if (!url) {
+    const srv = await startEmbedded({ dataDir: join(dir, 'pg'), ephemeral: true });
+    url = srv.url;
+    stop = srv.stop;
+  }
+  const schema = `bench_match_${process.pid}`;
+  const pool = createPool(url, schema);
+  const db = createDb(pool);
+  try {
+    let t = performance.now();
+    const county = await generateDemoCounty({
+      dir: join(dir, 'files'),
+      persons,
+      residents,
+      seed: 5,
+      asOf: AS_OF,
+    });
+    console.log(
+      `generated ${persons} focus persons + ${residents} other residents in ${((performance.now() - t) / 1000).toFixed(0)} s`,
+    );
+
+    const cfg = join(dir, 'bench.yaml');
+    writeFileSync(
+      cfg,
+      `county: { name: 示范县, code: "520102" }\ndatabase: { url_env: RH_BENCH_URL, schema: ${schema} }\n`,
+    );
+    const bin = resolve(import.meta.dirname, '../bin/ruralhub.js');
+    const env = { ...process.env, RH_BENCH_URL: url, RURALHUB_LOG_LEVEL: 'warn' };
+    const cli = (...a: string[]) => run(process.execPath, [bin, '--config', cfg, ...a], env);
+    cli('migrate');
+    t = performance.now();
+    for (const feed of FEED_IDS) {
+      const file = county.files[feed];
+      if (!file) continue;
+      const r = cli('import', feed, '--file', file, '--as-of', AS_OF);
+      console.log(
+        `  import ${feed.padEnd(14)} ${(statSync(file).size / 2 ** 20).toFixed(0).padStart(4)} MiB  ${r.s.toFixed(1)} s`,
+      );
+    }
+    console.log(`imported all feeds in ${((performance.now() - t) / 1000).toFixed(0)} s`);
+    const psql = (q: string, extra: string[] = []) =>
+      run('psql', [url!, '-X', '-q', '-v', 'ON_ERROR_STOP=1', ...extra, '-c', q]);
+    psql(`ANALYZE`);
+    const sizes = await sql<{ feed: string; n: number }>`
+      SELECT feed, current_rows::int AS n FROM feed_state ORDER BY feed`.execute(db);
+    console.log(`current rows: ${sizes.rows.map((r) => `${r.feed} ${r.n}`).join(', ')}`);
+
+    const lastRun = async () =>
+      (await sql<{ id: number }>`SELECT coalesce(max(id), 0)::int AS id FROM runs`.execute(db)).rows[0]!.id;
+    const perRule = async (after: number) =>
+      new Map(
+        (
+          await sql<{ rule: string; ms: number }>`
+            SELECT source AS rule, (extract(epoch FROM finished_at - started_at) * 1000)::float8 AS ms
+            FROM runs WHERE kind = 'match' AND id > ${after}`.execute(db)
+        ).rows.map((r) => [r.rule, r.ms]),
+      );
+
+    let mark = await lastRun();
+    const a = cli('match', '--as-of', AS_OF);
+    const engine = await perRule(mark);
+    mark = await lastRun();
+    const aForced = cli('match', '--as-of', AS_OF, '--force');
+    const engineForced = await perRule(mark);
+    const aNoop = cli('match', '--as-of', AS_OF);
+
+    // (b) the same queries, bare, through psql; \timing reports the server round trip of the statement.
+    const bare = new Map<string, number>();
+    const texts = new Map<string, string>();
+    for (const id of RULE_IDS) {
+      const rule = RULES[id];
+      const params = rule.params.parse({});
+      const c = sql`${rule.findings(db, { asOf: AS_OF, params })}`.compile(db);
+      const text = inline(c.sql, c.parameters);
+      texts.set(id, text);
+      const r = run(
+        'psql',
+        [
+          url,
+          '-X',
+          '-q',
+          '-v',
+          'ON_ERROR_STOP=1',
+          '-c',
+          `SET search_path TO ${schema}, public`,
+          '-c',
+          '\\timing on',
+          '-c',
+          '\\o /dev/null',
+          '-c',
+          text,
+        ],
+        env,
+      );
+      const ms = Number(/Time: ([\d.]+) ms/.exec(r.stdout)?.[1] ?? Number.NaN);
+      bare.set(id, ms);
+    }
+
+    const found = await sql<{ rule_id: string; n: number }>`
+      SELECT rule_id, count(*)::int AS n FROM findings GROUP BY rule_id`.execute(db);
+    const foundBy = new Map(found.rows.map((r) => [r.rule_id, r.n]));
+    console.log("\nrule  found    (a) engine ms  (a') forced ms  (b) bare ms  (a)/(b)  (a')/(b)");
+    let sumA = 0;
+    let sumF = 0;
+    let sumB = 0;
+    for (const id of RULE_IDS) {
+      const ea = engine.get(id) ?? Number.NaN;
+      const ef = engineForced.get(id) ?? Number.NaN;
+      const b = bare.get(id) ?? Number.NaN;
+      sumA += ea;
+      sumF += ef;
+      sumB += b;
+      console.log(
+        `${id}  ${String(foundBy.get(id) ?? 0).padStart(6)}  ${ea.toFixed(0).padStart(13)}  ${ef.toFixed(0).padStart(15)}  ${b.toFixed(0).padStart(11)}  ${(ea / b).toFixed(2).padStart(7)}  ${(ef / b).toFixed(2).padStart(8)}`,
+      );
+    }
+    console.log(
+      `sum        ${sumA.toFixed(0).padStart(13)}  ${sumF.toFixed(0).padStart(15)}  ${sumB.toFixed(0).padStart(11)}  ${(sumA / sumB).toFixed(2).padStart(7)}  ${(sumF / sumB).toFixed(2).padStart(8)}`,
+    );
+    console.log(
+      `\nwhole command: (a) ${a.s.toFixed(1)} s, (a') forced, no data change ${aForced.s.toFixed(1)} s, (a") no data change ${aNoop.s.toFixed(1)} s = ${(aNoop.s / a.s).toFixed(2)}× (a)`,
+    );
+    const slowest = [...bare.entries()].sort((x, y) => y[1] - x[1])[0]![0];
+    const plan = run(
+      'psql',
+      [
+        url,
+        '-X',
+        '-q',
+        '-c',
+        `SET search_path TO ${schema}, public`,
+        '-c',
+        `EXPLAIN (ANALYZE, BUFFERS) ${texts.get(slowest)}`,
+      ],
+      env,
+    );
+    // Lines are cut at 240 characters: the inlined name-key function carries OpenCC's whole character table.
+    const shown = plan.stdout
+      .split('\n')
+      .map((l) => (l.length > 240 ? `${l.slice(0, 240)} …` : l))
+      .join('\n');
+    console.log(`\nEXPLAIN ANALYZE of the slowest rule, ${slowest}:\n${shown}`);
+    await sql`DROP SCHEMA ${sql.id(schema)} CASCADE`.execute(db);
+  } finally {
+    await db.destroy();
+    await stop?.();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

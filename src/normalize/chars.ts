@@ -1,0 +1,19 @@
+/**
+ * Character classes shared by the TypeScript normalizers and their SQL twins, written out once so that both
+ * sides strip exactly the same characters (JavaScript's \s and PostgreSQL's [[:space:]] differ).
+ */
+
+/** White space as JavaScript's \s knows it: ASCII, NBSP, the Unicode spaces, U+3000 and the BOM. */
+export const WHITESPACE =
+  ' \t\n\r\v\f\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff';
+
+/** Quote marks Excel and copy-paste leave around numbers: the apostrophe text marker and its cousins. */
+export const QUOTES = '\'"`\u2018\u2019\u201c\u201d';
+
+/** Full-width digits and their ASCII counterparts, aligned. */
+export const FULLWIDTH_DIGITS = '０１２３４５６７８９';
+export const ASCII_DIGITS = '0123456789';
+
+/** A regular-expression character class of the given characters. */
+export const charClass = (chars: string): string =>
+  `[${[...chars].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')}]`;
