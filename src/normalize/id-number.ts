@@ -59,36 +59,62 @@ export interface IdOptions {
   minBirthYear?: number;
 }
 
-const SPACE = `${charClass(WHITESPACE)}+`;
-const QUOTE = `${charClass(QUOTES)}+`;
-const FULLWIDTH = '[０-９ｘＸ]';
+// Compiled once: this runs millions of times per import.
+const SPACE_TEST = new RegExp(charClass(WHITESPACE));
+const SPACE_ALL = new RegExp(`${charClass(WHITESPACE)}+`, 'g');
+const QUOTE_TEST = new RegExp(charClass(QUOTES));
+const QUOTE_ALL = new RegExp(`${charClass(QUOTES)}+`, 'g');
+const FULLWIDTH_TEST = /[０-９ｘＸ]/;
+const FULLWIDTH_ALL = /[０-９ｘＸ]/g;
 const SCI_RE = /^[0-9]+(\.[0-9]+)?E\+?[0-9]+$/;
-
-/** Applies one repair when its pattern occurs, recording it. */
-function repair(s: string, pattern: string, to: (m: string) => string, name: IdRepair, repairs?: IdRepair[]) {
-  if (!new RegExp(pattern).test(s)) return s;
-  repairs?.push(name);
-  return s.replace(new RegExp(pattern, 'g'), to);
-}
+const CLEAN_18 = /^[0-9]{17}[0-9X]$/;
 
 /** Cleaning of §5.1 without judging: white space, quote marks, full-width characters, x → X. */
 export function cleanIdNumber(raw: string, repairs?: IdRepair[]): string {
-  let s = repair(raw, SPACE, () => '', 'whitespace', repairs);
-  s = repair(s, QUOTE, () => '', 'quote', repairs);
-  s = repair(
-    s,
-    FULLWIDTH,
-    (c) => (c === 'ｘ' || c === 'Ｘ' ? 'X' : String.fromCharCode(c.charCodeAt(0) - 0xfee0)),
-    'fullwidth',
-    repairs,
-  );
-  s = repair(s, 'x', () => 'X', 'lowercase_x', repairs);
+  if (CLEAN_18.test(raw)) return raw; // the common case: nothing to repair
+  let s = raw;
+  if (SPACE_TEST.test(s)) {
+    repairs?.push('whitespace');
+    s = s.replace(SPACE_ALL, '');
+  }
+  if (QUOTE_TEST.test(s)) {
+    repairs?.push('quote');
+    s = s.replace(QUOTE_ALL, '');
+  }
+  if (FULLWIDTH_TEST.test(s)) {
+    repairs?.push('fullwidth');
+    s = s.replace(FULLWIDTH_ALL, (c) =>
+      c === 'ｘ' || c === 'Ｘ' ? 'X' : String.fromCharCode(c.charCodeAt(0) - 0xfee0),
+    );
+  }
+  if (s.includes('x')) {
+    repairs?.push('lowercase_x');
+    s = s.replace(/x/g, 'X');
+  }
   return s.toUpperCase();
 }
 
+/** Lookup by the two-digit prefix as a number: cheaper than a Set of substrings on the hot path. */
+const PROVINCE_BY_NUMBER: readonly boolean[] = Array.from({ length: 100 }, (_, n) =>
+  PROVINCE_PREFIXES.has(String(n).padStart(2, '0')),
+);
+
+/** 'YYYY-MM-DD' → YYYYMMDD as a number, remembered for the last date seen (a whole load shares one). */
+let lastDay = '';
+let lastDayNumber = 0;
+function dayNumber(iso: string): number {
+  if (iso !== lastDay) {
+    lastDay = iso;
+    lastDayNumber = Number(iso.replace(/-/g, ''));
+  }
+  return lastDayNumber;
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 function ymdValid(y: number, m: number, d: number, minYear: number): boolean {
   if (y < minYear || m < 1 || m > 12 || d < 1) return false;
-  return d <= new Date(Date.UTC(y, m, 0)).getUTCDate();
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  return d <= (m === 2 && leap ? 29 : (DAYS_IN_MONTH[m - 1] ?? 0));
 }
 
 const EMPTY: Omit<IdResult, 'status' | 'problem'> = {
@@ -98,6 +124,10 @@ const EMPTY: Omit<IdResult, 'status' | 'problem'> = {
   birthDate: null,
   disability: null,
 };
+
+function invalid(repairs: IdRepair[], problem: ProblemCode): IdResult {
+  return { id: null, repairs, sex: null, birthDate: null, disability: null, status: 'invalid', problem };
+}
 
 export function normalizeIdNumber(raw: string | null | undefined, opts: IdOptions): IdResult {
   const repairs: IdRepair[] = [];
@@ -117,23 +147,26 @@ export function normalizeIdNumber(raw: string | null | undefined, opts: IdOption
     repairs.push('disability_cert');
   }
 
-  const invalid = (problem: ProblemCode): IdResult => ({ ...EMPTY, repairs, status: 'invalid', problem });
-  if (!/^[0-9]{17}[0-9X]$/.test(id)) return invalid('id_bad_format');
-  if (!PROVINCE_PREFIXES.has(id.slice(0, 2))) return invalid('id_bad_region');
-  const y = Number(id.slice(6, 10));
-  const m = Number(id.slice(10, 12));
-  const d = Number(id.slice(12, 14));
-  if (!ymdValid(y, m, d, opts.minBirthYear ?? 1900)) return invalid('id_bad_birth_date');
+  if (!CLEAN_18.test(id)) return invalid(repairs, 'id_bad_format');
+  if (!PROVINCE_BY_NUMBER[(id.charCodeAt(0) - 48) * 10 + id.charCodeAt(1) - 48]) {
+    return invalid(repairs, 'id_bad_region');
+  }
+  // digits are ASCII here (CLEAN_18): arithmetic on char codes avoids substring allocation
+  const digit = (i: number) => id.charCodeAt(i) - 48;
+  const y = digit(6) * 1000 + digit(7) * 100 + digit(8) * 10 + digit(9);
+  const m = digit(10) * 10 + digit(11);
+  const d = digit(12) * 10 + digit(13);
+  if (!ymdValid(y, m, d, opts.minBirthYear ?? 1900)) return invalid(repairs, 'id_bad_birth_date');
+  if (y * 10000 + m * 100 + d > dayNumber(opts.today)) return invalid(repairs, 'id_future_birth_date');
   const birthDate = `${id.slice(6, 10)}-${id.slice(10, 12)}-${id.slice(12, 14)}`;
-  if (birthDate > opts.today) return invalid('id_future_birth_date');
-  if (idCheckChar(id) !== id.charAt(17)) return invalid('id_bad_checksum');
+  if (idCheckChar(id) !== id.charAt(17)) return invalid(repairs, 'id_bad_checksum');
 
   return {
     status: repairs.length > 0 ? 'recovered' : 'valid',
     id,
     problem: null,
     repairs,
-    sex: Number(id.charAt(16)) % 2 === 1 ? 'M' : 'F',
+    sex: digit(16) % 2 === 1 ? 'M' : 'F',
     birthDate,
     disability,
   };

@@ -1,0 +1,149 @@
+/**
+ * The life of a finding (DOMAIN §7) over several "weeks" of data: new → open → sent; fixed → closed by data;
+ * found again → reopened (the same item); closed by review → suppressed until the reason expires; every
+ * transition in the history with its run and reason.
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load-config.ts';
+import { exportLists } from '../../src/delivery/export-lists.ts';
+import { importFeed } from '../../src/load/import-feed.ts';
+import { resolveFeed } from '../../src/load/resolve-feed.ts';
+import { silentLogger } from '../../src/log.ts';
+import { runMatch } from '../../src/matching/run-match.ts';
+import { idCheckChar } from '../../src/normalize/id-number.ts';
+import type { Warehouse } from '../../src/warehouse/connect.ts';
+import { tempDir, writeCsv } from '../support/files.ts';
+import { testWarehouse } from '../support/warehouse.ts';
+
+const config = parseConfig('county: { name: 示范县, code: "520102" }', 'inline');
+const log = silentLogger();
+const dir = tempDir('ruralhub-lifecycle-');
+let wh: Warehouse;
+
+const person = (n: number) => {
+  const first17 = `520102198001${10 + n}${String(n).padStart(3, '0')}`;
+  return { name: `测试${n}`, id: first17 + idCheckChar(first17) };
+};
+const [A, B, C, D, E] = [1, 2, 3, 4, 5].map(person) as [
+  ReturnType<typeof person>,
+  ReturnType<typeof person>,
+  ReturnType<typeof person>,
+  ReturnType<typeof person>,
+  ReturnType<typeof person>,
+];
+
+async function load(feed: 'roster' | 'insurance', week: string, rows: string[][]) {
+  const header =
+    feed === 'roster'
+      ? ['户编号', '姓名', '证件号码', '与户主关系', '户类型']
+      : ['姓名', '公民身份号码', '险种', '参保年度', '参保状态'];
+  const path = writeCsv(join(dir, `${feed}-${week}.csv`), [header, ...rows]);
+  // Small files shrink by large shares from week to week: the shrink guard is off for them.
+  const feedConfig = { header_aliases: {}, max_shrink: 1 };
+  const s = await importFeed({
+    wh,
+    feed: resolveFeed(feed),
+    feedConfig,
+    path,
+    log,
+    today: '2026-11-24',
+    timeZone: 'Asia/Shanghai',
+  });
+  expect(s.status).toBe('succeeded');
+}
+const insured = (...people: { name: string; id: string }[]) =>
+  people.map((p) => [p.name, p.id, '城乡居民', '2026', '正常参保']);
+
+async function states() {
+  const rows = await wh.db
+    .selectFrom('findings')
+    .select(['subject_key', 'state', 'close_reason'])
+    .where('rule_id', '=', 'R02')
+    .execute();
+  return Object.fromEntries(
+    rows.map((r) => [r.subject_key, `${r.state}${r.close_reason ? `/${r.close_reason}` : ''}`]),
+  );
+}
+
+beforeAll(async () => {
+  wh = await testWarehouse('lifecycle');
+  await load(
+    'roster',
+    'w1',
+    [A, B, C, D, E].map((p, i) => [`H${i}`, p.name, p.id, '户主', '监测户']),
+  );
+});
+afterAll(async () => wh?.close());
+
+describe('the life of a finding', () => {
+  it('moves through open, sent, closed by data and reopened as the weeks bring new data', async () => {
+    // Week 1: C, D and E are uninsured.
+    await load('insurance', 'w1', insured(A, B));
+    const [w1] = await runMatch({ wh, config, log, asOf: '2026-11-24', rules: ['R02'] });
+    expect(w1).toMatchObject({ found: 3, new: 3, closed: 0, reopened: 0 });
+    await exportLists({ wh, outDir: join(dir, 'lists'), asOf: '2026-11-24', log });
+    expect(await states()).toEqual({ [C.id]: 'sent', [D.id]: 'sent', [E.id]: 'sent' });
+
+    // Week 2: C and D got insured (fixed), B's enrollment vanished (new), E still uninsured.
+    await load('insurance', 'w2', insured(A, C, D));
+    const [w2] = await runMatch({ wh, config, log, asOf: '2026-12-01', rules: ['R02'] });
+    expect(w2).toMatchObject({ found: 2, new: 1, stillOpen: 1, closed: 2, reopened: 0 });
+    expect(await states()).toEqual({
+      [B.id]: 'open',
+      [C.id]: 'closed/data',
+      [D.id]: 'closed/data',
+      [E.id]: 'sent',
+    });
+
+    // Week 3: D lost the enrollment again: the same item comes back, reopened, with a new deadline.
+    await load('insurance', 'w3', insured(A, C));
+    const [w3] = await runMatch({ wh, config, log, asOf: '2026-12-08', rules: ['R02'] });
+    expect(w3).toMatchObject({ found: 3, new: 0, stillOpen: 2, closed: 0, reopened: 1 });
+    const d = await wh.db
+      .selectFrom('findings')
+      .select(['id', 'state', 'first_seen_on', 'deadline'])
+      .where('rule_id', '=', 'R02')
+      .where('subject_key', '=', D.id)
+      .executeTakeFirstOrThrow();
+    expect(d).toMatchObject({ state: 'reopened', first_seen_on: '2026-11-24', deadline: '2027-01-07' });
+    const history = await wh.db
+      .selectFrom('finding_events')
+      .select(['from_state', 'to_state', 'reason', 'run_id'])
+      .where('finding_id', '=', d.id)
+      .orderBy('id')
+      .execute();
+    expect(history.map((h) => `${h.from_state ?? '∅'}→${h.to_state}`)).toEqual([
+      '∅→open',
+      'open→sent',
+      'sent→closed',
+      'closed→reopened',
+    ]);
+    expect(history.every((h) => h.reason.length > 0)).toBe(true);
+  });
+
+  it('keeps an item closed by review closed until its reason expires, then reopens it', async () => {
+    // The bureau accepted E's "not an issue" answer on 15 Dec (feedback handling is the list workflow's job;
+    // here the accepted state is set as that workflow records it).
+    await wh.db
+      .updateTable('findings')
+      .set({ state: 'closed', close_reason: 'review', closed_on: '2026-12-15' })
+      .where('rule_id', '=', 'R02')
+      .where('subject_key', '=', E.id)
+      .execute();
+    const [w4] = await runMatch({ wh, config, log, asOf: '2026-12-22', rules: ['R02'] });
+    expect(w4).toMatchObject({ reopened: 0 });
+    expect((await states())[E.id]).toBe('closed/review');
+    // A year later E is still found: the suppression has expired and the item is reopened.
+    const [later] = await runMatch({
+      wh,
+      config,
+      log,
+      asOf: '2027-12-16',
+      rules: ['R02'],
+      now: new Date(),
+    });
+    expect(later!.reopened).toBeGreaterThanOrEqual(1);
+    expect((await states())[E.id]).toBe('reopened');
+  });
+});
