@@ -41,7 +41,7 @@ function idFor(i: number): string {
 }
 
 /** A roster-shaped CSV (~140 bytes/row), written as a stream. `changeEvery`: alter every n-th row. */
-async function writeRoster(path: string, rows: number, changeEvery = 0): Promise<void> {
+export async function writeRoster(path: string, rows: number, changeEvery = 0): Promise<void> {
   const out = createWriteStream(path);
   out.write(csvLine(HEADER));
   for (let i = 0; i < rows; i++) {

@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import type { Connector, ReadMessage } from '../../connectors/connector.ts';
 import type { FeedConfig } from '../../schemas/config.ts';
@@ -73,6 +74,21 @@ function countsFrom(plan: LoadPlan, connectorProblems: number, connectorSkipped:
     conflicting_duplicates: plan.conflictingDuplicates,
     rows_skipped: plan.skipped + connectorSkipped,
   };
+}
+
+/** Memory for the sorts and hash joins of one load (per operation, not per session). */
+const WORK_MEM = '256MB';
+
+/** Milliseconds per phase of a load, for the log line an operator reads when a load is slow. */
+function phaseTimer() {
+  const ms: Record<string, number> = {};
+  let last = performance.now();
+  const mark = (name: string) => {
+    const now = performance.now();
+    ms[name] = Math.round(now - last);
+    last = now;
+  };
+  return Object.assign(mark, { all: () => ms });
 }
 
 /** Fails before any run is recorded when the input is not a readable regular file. */
@@ -180,18 +196,29 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
     const mapping = mapHeader(feed, header, source, extra);
     if (mapping.unmapped.length) rlog.info({ columns: mapping.unmapped }, 'columns not used by this feed');
 
-    await buildNormalize({
-      feed,
-      rawTable: raw,
-      normTable: norm,
-      columns: mapping.columns,
-      width: header.length,
-      headerRow,
-      today: p.today,
-      timeZone: p.timeZone,
-    }).execute(db);
-    await sql`ANALYZE ${sql.id(norm)}`.execute(db);
-    const plan = await planLoad(db, feed, norm);
+    const phase = phaseTimer();
+    // One sort of the whole feed for de-duplication: in memory rather than spilled to disk (measured: a
+    // 500k-row roster spilled 94 MB at the default 4 MB). SET LOCAL keeps it to this statement's transaction.
+    await db.transaction().execute(async (trx) => {
+      await sql`SET LOCAL work_mem = ${sql.lit(WORK_MEM)}`.execute(trx);
+      await buildNormalize({
+        feed,
+        rawTable: raw,
+        normTable: norm,
+        columns: mapping.columns,
+        width: header.length,
+        headerRow,
+        today: p.today,
+        timeZone: p.timeZone,
+      }).execute(trx);
+    });
+    phase('normalize');
+    const plan = await db.transaction().execute(async (trx) => {
+      await sql`SET LOCAL work_mem = ${sql.lit(WORK_MEM)}`.execute(trx);
+      await sql`ANALYZE ${sql.id(norm)}`.execute(trx);
+      return planLoad(trx, feed, norm);
+    });
+    phase('plan');
     const counts = countsFrom(plan, connectorProblems.length, connectorSkipped);
     const problems = await problemCounts(wh, norm, connectorProblems.length);
 
@@ -221,6 +248,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
     }
 
     await db.transaction().execute(async (trx) => {
+      await sql`SET LOCAL work_mem = ${sql.lit(WORK_MEM)}`.execute(trx);
       await publish(trx, { feed, norm, raw, runId, source, columns: mapping.columns }, plan);
       if (connectorProblems.length) {
         await trx
@@ -262,7 +290,8 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
         .execute();
       await finishRun(trx, runId, 'succeeded', counts, { problems, unmapped_columns: mapping.unmapped });
     });
-    rlog.info({ ...counts }, 'published');
+    phase('publish');
+    rlog.info({ ...counts, ms: phase.all() }, 'published');
     return {
       runId,
       feed: feed.id,

@@ -23,8 +23,8 @@ const TODAY = '2026-11-24';
 /** Runs one SQL function over many inputs in a single round trip, in input order. */
 async function sqlMap(fn: 'id' | 'id_cert' | 'name' | 'name_key' | 'date' | 'money', inputs: string[]) {
   const call = {
-    id: sql<string | null>`rh_id(v, false, ${TODAY}::date)`,
-    id_cert: sql<string | null>`rh_id(v, true, ${TODAY}::date)`,
+    id: sql<string | null>`rh_id(v, false, ${TODAY}::text)`,
+    id_cert: sql<string | null>`rh_id(v, true, ${TODAY}::text)`,
     name: sql<string | null>`rh_name(v)`,
     name_key: sql<string | null>`rh_name_key(v)`,
     date: sql<string | null>`rh_date(v, 'Asia/Shanghai')`,
@@ -50,7 +50,24 @@ const valid = (seed: number) => {
   return first17 + idCheckChar(first17);
 };
 
+/** Edge values for the inlined fast path: leap days, month and day bounds, the future, region. */
+const withCheck = (first17: string) => first17 + idCheckChar(first17);
+const EDGE_IDS = [
+  '11010520000229001', // leap day of a leap century year
+  '11010519000229001', // 1900 was not a leap year
+  '11010520240229001',
+  '11010520230229001',
+  '11010519491331001', // month 13
+  '11010519490431001', // 31 April
+  '11010519490430001',
+  '11010518991231001', // before 1900
+  '11010520991231001', // future
+  '99010519491231001', // region
+  '11010519490001001', // month 00
+].map(withCheck);
+
 const ID_CASES = [
+  ...EDGE_IDS,
   '11010519491231002X',
   '11010519491231002x',
   '１１０１０５１９４９１２３１００２Ｘ',

@@ -30,6 +30,10 @@ const checkChar = (v: string) => {
 
 /** Ordered: later functions call earlier ones. */
 export const NORMALIZE_FUNCTIONS = [
+  // Definitions of earlier versions whose signature changed (CREATE OR REPLACE cannot change it).
+  sql`DROP FUNCTION IF EXISTS rh_id(text, boolean, date), rh_id_parse(text, boolean, date), rh_id_problem(text, date, integer),
+    rh_id_canon(text, boolean), rh_id_clean(text), rh_id_check_char(text)`,
+
   // Y, M, D as text → 'YYYY-MM-DD', or NULL when there is no such calendar day (or the year is before min_year).
   sql`CREATE OR REPLACE FUNCTION rh_ymd(y text, m text, d text, min_year integer DEFAULT 1900) RETURNS text
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
@@ -47,7 +51,7 @@ export const NORMALIZE_FUNCTIONS = [
   // Raw cell → canonical 18-character ID, or '!problem', or NULL when empty. Same steps, same order as
   // normalizeIdNumber(): clean (white space, quotes, full-width, x → X); 15-digit upgrade; 残疾人证号 suffix;
   // scientific notation; format; region; birth date; future birth date; check character.
-  sql`CREATE OR REPLACE FUNCTION rh_id(raw text, disability_cert boolean, today date) RETURNS text
+  sql`CREATE OR REPLACE FUNCTION rh_id_parse(raw text, disability_cert boolean, today text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
     DECLARE c text; first17 text; y int; m int; d int; last int;
     BEGIN
@@ -73,9 +77,27 @@ export const NORMALIZE_FUNCTIONS = [
       last := CASE WHEN m = 2 THEN CASE WHEN (y % 4 = 0 AND y % 100 <> 0) OR y % 400 = 0 THEN 29 ELSE 28 END
                    WHEN m IN (4, 6, 9, 11) THEN 30 ELSE 31 END;
       IF y < 1900 OR m < 1 OR m > 12 OR d < 1 OR d > last THEN RETURN '!id_bad_birth_date'; END IF;
-      IF substr(c, 7, 8) > to_char(today, 'YYYYMMDD') THEN RETURN '!id_future_birth_date'; END IF;
+      IF substr(c, 7, 8) > replace(today, '-', '') THEN RETURN '!id_future_birth_date'; END IF;
       IF ${checkChar('c')} <> substr(c, 18, 1) THEN RETURN '!id_bad_checksum'; END IF;
       RETURN c;
+    END $$`,
+
+  // rh_id_parse behind a fast path the planner inlines: a clean, plausible, correctly checked 18-character
+  // value is returned as it is without a function call (most values); anything else is parsed in full.
+  // Feb 29 birthdays take the full path (the leap-year test lives there). \`today\` is 'YYYY-MM-DD' text so that
+  // the comparison folds to a constant (a text → date cast is only STABLE, and would stop the inlining).
+  sql`CREATE OR REPLACE FUNCTION rh_id(raw text, disability_cert boolean, today text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE
+      WHEN raw ~ '^[0-9]{17}[0-9X]$'
+       AND left(raw, 2) = ANY (${sql.lit(PROVINCES)}::text[])
+       AND substr(raw, 7, 4) >= '1900' AND substr(raw, 7, 8) <= replace(today, '-', '')
+       AND substr(raw, 11, 2) BETWEEN '01' AND '12'
+       AND substr(raw, 13, 2) BETWEEN '01' AND CASE substr(raw, 11, 2) WHEN '02' THEN '28'
+             WHEN '04' THEN '30' WHEN '06' THEN '30' WHEN '09' THEN '30' WHEN '11' THEN '30' ELSE '31' END
+       AND ${checkChar('raw')} = substr(raw, 18, 1)
+      THEN raw
+      ELSE rh_id_parse(raw, disability_cert, today)
     END $$`,
 
   // Names (§5.2): no white space anywhere, middle-dot variants → '·', '-' between Han characters → '·'.
@@ -102,7 +124,7 @@ export const NORMALIZE_FUNCTIONS = [
 
   // Dates (§5.3) → 'YYYY-MM-DD' or '!date_unparseable' / '!date_ambiguous'; NULL when empty. Same order of
   // patterns as parseDate(). Excel serials follow Excel's 1900 leap-year quirk (serial 60 is no date).
-  sql`CREATE OR REPLACE FUNCTION rh_date(raw text, tz text) RETURNS text
+  sql`CREATE OR REPLACE FUNCTION rh_date_parse(raw text, tz text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
     DECLARE s text; p text[]; n int;
     BEGIN
@@ -142,12 +164,29 @@ export const NORMALIZE_FUNCTIONS = [
       RETURN '!date_unparseable';
     END $$`,
 
+  // rh_date_parse behind an inlined fast path for plain YYYY-MM-DD (Feb 29 and other forms: full parse).
+  sql`CREATE OR REPLACE FUNCTION rh_date(raw text, tz text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE
+      WHEN raw ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' AND left(raw, 4) >= '1900'
+       AND substr(raw, 6, 2) BETWEEN '01' AND '12'
+       AND substr(raw, 9, 2) BETWEEN '01' AND CASE substr(raw, 6, 2) WHEN '02' THEN '28'
+             WHEN '04' THEN '30' WHEN '06' THEN '30' WHEN '09' THEN '30' WHEN '11' THEN '30' ELSE '31' END
+      THEN raw
+      ELSE rh_date_parse(raw, tz)
+    END $$`,
+
   // Money in yuan → exact decimal text or '!money_unparseable'.
-  sql`CREATE OR REPLACE FUNCTION rh_money(raw text) RETURNS text
+  sql`CREATE OR REPLACE FUNCTION rh_money_parse(raw text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE WHEN s IS NULL THEN NULL WHEN s ~ '^-?[0-9]+(\\.[0-9]+)?$' THEN s ELSE '!money_unparseable' END
     FROM (SELECT nullif(regexp_replace(translate(raw, ${sql.lit(`${FULLWIDTH_DIGITS}，．`)}, ${sql.lit(`${ASCII_DIGITS},.`)}),
                                        ${sql.lit(`${SPACE}|[¥￥元,]|RMB`)}, '', 'g'), '') AS s) x $$`,
+
+  // Plain decimals (most values) pass through inlined; anything with ¥, 元, separators is parsed.
+  sql`CREATE OR REPLACE FUNCTION rh_money(raw text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN raw ~ '^-?[0-9]+(\\.[0-9]+)?$' THEN raw ELSE rh_money_parse(raw) END $$`,
 
   sql`CREATE OR REPLACE FUNCTION rh_integer(raw text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
