@@ -6,6 +6,7 @@
  * first line; `read` parses with csv-parse, tolerating and reporting malformed rows. The loader tries bulk
  * first and falls back to read when the bulk parser rejects the file.
  */
+
 import { createReadStream } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -22,6 +23,7 @@ import type {
   ReadOptions,
   StreamInfo,
 } from '../connector.ts';
+import { isTotalsRow, MAX_TITLE_ROWS } from '../row-shape.ts';
 import { type CsvEncoding, firstInvalidUtf8, type Sniffed, sniffCsv } from './sniff.ts';
 
 export const CsvConfigSchema = z.object({
@@ -37,9 +39,6 @@ export const CsvConfigSchema = z.object({
     .default(1024 * 1024),
 });
 export type CsvConfig = z.input<typeof CsvConfigSchema>;
-
-const TOTALS = /^(合计|总计|小计)/;
-const MAX_TITLE_ROWS = 10;
 
 /** Decodes to UTF-8 text, failing with the file and byte offset at the first undecodable byte. */
 class StrictDecoder extends Transform {
@@ -157,8 +156,7 @@ async function* readCsv(cfg: CsvConfig, options: ReadOptions = {}): AsyncGenerat
         yield { type: 'skipped', reason: 'blank', position };
         continue;
       }
-      const first = cells.find((c) => c !== '') ?? '';
-      if (TOTALS.test(first.replace(/\s+/g, ''))) {
+      if (isTotalsRow(cells)) {
         yield { type: 'skipped', reason: 'totals', position };
         continue;
       }

@@ -1,15 +1,17 @@
 /**
  * Writes the eight service feeds of the demo county the way those departments send them:
  *   assistance   GB18030 CSV (民政 system export), a title line, dates in Chinese form
- *   housing      UTF-8 CSV with BOM, semicolon-separated
+ *   housing      .xlsx: a merged title row above the header, dates as date cells, a totals row at the end
+ *   (the semicolon-separated CSV variant is the disasters feed's)
  *   water        UTF-8 CSV
  *   employment   tab-separated UTF-8 (.tsv)
  *   disability   GB18030 CSV, 残疾人证号 = ID number + category digit + grade digit
  *   deaths       UTF-8 CSV
- *   disasters    UTF-8 CSV with BOM, 直接经济损失(元) with ¥ and thousands separators
+ *   disasters    UTF-8 CSV with BOM, semicolon-separated, 直接经济损失(元) with ¥ and thousands separators
  *   settlements  UTF-8 CSV, money in several forms
  */
 import { join } from 'node:path';
+import ExcelJS from 'exceljs';
 import type { FeedId } from '../../schemas/vocab.ts';
 import { COUNTY } from './county.ts';
 import type { Rng } from './random.ts';
@@ -56,18 +58,30 @@ export async function writeServiceFiles(
     ]);
   }
 
-  const housing = new CsvOut(join(dir, 'housing-农村住房安全.csv'), 'utf8-bom', '\r\n', ';');
-  housing.row(['户主姓名', '户主身份证号', '房屋安全等级', '改造状态', '鉴定日期', '竣工日期']);
+  const housingFile = join(dir, 'housing-农村住房安全.xlsx');
+  const book = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: housingFile, useStyles: true });
+  const sheet = book.addWorksheet('危房台账');
+  const title = sheet.addRow([`${COUNTY.name}农村低收入群体住房安全动态监测台账`]);
+  sheet.mergeCells('A1:F1'); // before the commit: a streamed row is gone once committed
+  title.commit();
+  sheet.addRow(['户主姓名', '户主身份证号', '房屋安全等级', '改造状态', '鉴定日期', '竣工日期']).commit();
+  const asDate = (iso: string) => new Date(`${iso}T00:00:00Z`);
   for (const h of s.housing) {
-    housing.row([
+    const row = sheet.addRow([
       h.head.name,
-      h.head.id,
+      h.head.id, // as text: the way a careful clerk keeps IDs in Excel
       `${h.grade}级`,
       h.status ?? '',
-      dateForms(rng, ymd(h.assessed)),
-      h.status === '已竣工' ? h.assessed : '',
+      asDate(h.assessed),
+      h.status === '已竣工' ? asDate(h.assessed) : null,
     ]);
+    row.getCell(5).numFmt = 'yyyy-mm-dd';
+    row.getCell(6).numFmt = 'yyyy-mm-dd';
+    row.commit();
   }
+  sheet.addRow(['合计', `${s.housing.length}户`]).commit();
+  sheet.commit();
+  await book.commit();
 
   const water = new CsvOut(join(dir, 'water-饮水安全.csv'), 'utf8');
   water.row(['户主姓名', '户主身份证号', '村', '饮水是否安全', '问题类型']);
@@ -117,7 +131,7 @@ export async function writeServiceFiles(
   deaths.row(['姓名', '公民身份号码', '死亡日期', '注销日期']);
   for (const d of s.deaths) deaths.row([d.name, d.id, d.died, d.deregistered]);
 
-  const disasters = new CsvOut(join(dir, 'disasters-受灾农户.csv'), 'utf8-bom');
+  const disasters = new CsvOut(join(dir, 'disasters-受灾农户.csv'), 'utf8-bom', '\r\n', ';');
   disasters.row(['户主姓名', '户主身份证号', '灾种', '受灾日期', '直接经济损失(元)']);
   for (const d of s.disasters) {
     disasters.row([d.head.name, d.head.id, d.type, dateForms(rng, ymd(d.hit)), moneyForms(rng, d.loss)]);
@@ -139,7 +153,7 @@ export async function writeServiceFiles(
 
   return {
     assistance: await assistance.close(),
-    housing: await housing.close(),
+    housing: housingFile,
     water: await water.close(),
     employment: await employment.close(),
     disability: await disability.close(),

@@ -181,7 +181,10 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
         db,
         wh.pool,
         raw,
-        connector.read({ path: p.path }, { isHeader }),
+        connector.read(
+          { path: p.path },
+          { isHeader, ...(p.feedConfig?.sheet !== undefined ? { sheet: p.feedConfig.sheet } : {}) },
+        ),
         async (cols) => {
           mapHeader(feed, cols, source, extra);
           await createRawTable(db, raw, cols.length);

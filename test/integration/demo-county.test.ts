@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RULES } from '../../pipelines/rules/index.ts';
 import { r01 } from '../../pipelines/rules/r01-school-dropout.ts';
 import { r02 } from '../../pipelines/rules/r02-uninsured.ts';
 import { FEED_IDS, RULE_IDS } from '../../schemas/vocab.ts';
@@ -84,11 +85,25 @@ describe('the demo county end to end', () => {
   it('is idempotent: the same files again are no-op loads and the findings do not change', async () => {
     const county = await generateDemoCounty({ dir, persons: 1500, seed: 11, asOf: AS_OF });
     const imports = await loadAll(county.files);
-    expect(imports.map((s) => s.status)).toEqual(FEED_IDS.map(() => 'noop'));
+    // CSV files come out byte-identical: no-ops by content hash. A workbook re-written by the generator has new
+    // zip timestamps, so it is read again, and publishes nothing.
+    for (const s of imports) {
+      if (s.source.endsWith('.xlsx')) {
+        expect(s).toMatchObject({
+          status: 'succeeded',
+          counts: { rows_new: 0, rows_changed: 0, rows_ended: 0 },
+        });
+      } else expect(s.status, s.feed).toBe('noop');
+    }
     const outcomes = await runMatch({ wh, config, log, asOf: AS_OF });
-    // Same loads, same reference date: every rule is a recorded no-op, and the findings stand.
-    for (const o of outcomes)
-      expect(o).toMatchObject({ status: 'unchanged', new: 0, closed: 0, reopened: 0 });
+    // Same loads, same reference date: a rule is a recorded no-op, and the findings stand. Only rules reading
+    // the re-read workbook run again.
+    for (const o of outcomes) {
+      expect(o).toMatchObject({ new: 0, closed: 0, reopened: 0 });
+      const rule = RULES[o.rule];
+      const readsHousing = [...rule.requires, ...(rule.uses ?? [])].includes('housing');
+      expect(o.status, o.rule).toBe(readsHousing ? 'ran' : 'unchanged');
+    }
     const forced = await runMatch({ wh, config, log, asOf: AS_OF, force: true });
     for (const o of forced) expect(o).toMatchObject({ status: 'ran', new: 0, closed: 0, reopened: 0 });
     for (const rule of RULE_IDS) expect(await openIds(rule), rule).toEqual(county.truth[rule]);

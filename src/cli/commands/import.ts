@@ -12,7 +12,11 @@ export function registerImport(program: Command): void {
     )
     .requiredOption(
       '-f, --file <path...>',
-      'one or more files (CSV in UTF-8/GB18030); loaded in the order given',
+      'one or more files (CSV/TSV in UTF-8 or GB18030, or .xlsx); loaded in the order given',
+    )
+    .option(
+      '--sheet <name-or-index>',
+      'workbook sheet by name or 0-based index (default: feeds.<feed>.sheet, else the first)',
     )
     .option(
       '--confirm-shrink',
@@ -28,17 +32,30 @@ values go to quarantine (see \`ruralhub quarantine\`). Exit code 3 when a file c
 
 Example:
   $ ruralhub import student_roll --file 学籍名册.csv
-  $ ruralhub import insurance --file 参保2025.csv 参保2026.csv`,
+  $ ruralhub import insurance --file 参保2025.csv 参保2026.csv
+  $ ruralhub import housing --file 危房改造台账.xlsx --sheet 2026年`,
     )
     .action(
       async (
         feedId: string,
-        opts: { file: string[]; confirmShrink?: boolean; force?: boolean; asOf?: string },
+        opts: { file: string[]; sheet?: string; confirmShrink?: boolean; force?: boolean; asOf?: string },
         cmd: Command,
       ) => {
         const ctx = makeContext(cmd.optsWithGlobals());
         const feed = resolveFeed(feedId);
         const today = asOfDate(ctx, opts.asOf);
+        const configured = ctx.config.feeds[feed.id];
+        // A sheet given as digits is an index; Chinese sheet names are never all digits.
+        const sheet =
+          opts.sheet === undefined
+            ? configured?.sheet
+            : /^\d+$/.test(opts.sheet)
+              ? Number(opts.sheet)
+              : opts.sheet;
+        const feedConfig =
+          configured || sheet !== undefined
+            ? { header_aliases: {}, max_shrink: 0.3, ...configured, sheet }
+            : undefined;
         await withWarehouse(ctx, async (wh) => {
           const done: ImportSummary[] = [];
           for (const path of opts.file) {
@@ -46,7 +63,7 @@ Example:
               await importFeed({
                 wh,
                 feed,
-                feedConfig: ctx.config.feeds[feed.id],
+                feedConfig,
                 path,
                 log: ctx.log,
                 today,

@@ -1,0 +1,203 @@
+/**
+ * The xlsx connector on workbooks made the way departments make them (built here with exceljs, named by case),
+ * and refusing the ones nobody should open. The end-to-end case loads a roll through importFeed into a real
+ * warehouse.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import ExcelJS from 'exceljs';
+import JSZip from 'jszip';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ReadMessage } from '../../connectors/connector.ts';
+import { xlsxConnector } from '../../connectors/xlsx/xlsx-connector.ts';
+import { studentRoll } from '../../pipelines/feeds/student-roll.ts';
+import { headerDetector } from '../../src/load/header-map.ts';
+import { importFeed } from '../../src/load/import-feed.ts';
+import { silentLogger } from '../../src/log.ts';
+import { idCheckChar } from '../../src/normalize/id-number.ts';
+import type { Warehouse } from '../../src/warehouse/connect.ts';
+import { tempDir } from '../support/files.ts';
+import { testWarehouse } from '../support/warehouse.ts';
+
+const dir = tempDir('ruralhub-xlsx-');
+const isHeader = headerDetector(studentRoll, {});
+const HEADER = ['学生姓名', '身份证件号', '学校名称', '学籍状态', '更新日期'];
+const withCheck = (first17: string) => first17 + idCheckChar(first17);
+const ID1 = withCheck('52010220150301001');
+const ID2 = withCheck('52010220140712002');
+const ID3 = withCheck('52010220160101003');
+
+async function read(file: string, sheet?: string | number): Promise<ReadMessage[]> {
+  const out: ReadMessage[] = [];
+  for await (const m of xlsxConnector.read(
+    { path: file },
+    { isHeader, ...(sheet !== undefined ? { sheet } : {}) },
+  ))
+    out.push(m);
+  return out;
+}
+const records = (ms: ReadMessage[]) =>
+  ms.flatMap((m) => (m.type === 'record' ? [{ row: m.position.row, cells: m.cells }] : []));
+
+/** The shape of a real 学籍 export: two merged title rows, the header, data, a blank row, a totals row. */
+async function titleRowTotals(file: string, idCell: (id: string) => ExcelJS.CellValue = (id) => id) {
+  const wb = new ExcelJS.Workbook();
+  const ws = wb.addWorksheet('学籍名册');
+  ws.addRow(['示范县2026年秋季学期中小学学籍名册']);
+  ws.mergeCells('A1:E1');
+  ws.addRow(['填报单位：示范县教育局']);
+  ws.mergeCells('A2:E2');
+  ws.addRow(HEADER);
+  ws.addRow(['张三', idCell(ID1), '城关镇中心学校', '在读', new Date(Date.UTC(2026, 8, 1))]);
+  ws.addRow(['李四', idCell(ID2), '城关镇中心学校', '休学', '2026/9/15']);
+  ws.addRow([]);
+  ws.addRow(['王五', idCell(ID3), '新场镇中心学校', '在读', 46271]);
+  ws.addRow(['合计', '3人']);
+  await wb.xlsx.writeFile(file);
+  return file;
+}
+
+let wh: Warehouse;
+beforeAll(async () => {
+  wh = await testWarehouse('xlsx');
+});
+afterAll(async () => wh?.close());
+
+describe('reading .xlsx', () => {
+  it('finds the header below merged title rows, skips blank and totals rows, keeps Excel row numbers', async () => {
+    const file = await titleRowTotals(join(dir, 'title-row-totals.xlsx'));
+    const ms = await read(file);
+    expect(ms[0]).toMatchObject({ type: 'header', columns: HEADER, position: { row: 3, sheet: '学籍名册' } });
+    expect(records(ms)).toEqual([
+      { row: 4, cells: ['张三', ID1, '城关镇中心学校', '在读', '2026-09-01'] },
+      { row: 5, cells: ['李四', ID2, '城关镇中心学校', '休学', '2026/9/15'] },
+      // a serial number in a cell without a date format stays a number: the loader reads it as a serial
+      { row: 7, cells: ['王五', ID3, '新场镇中心学校', '在读', '46271'] },
+    ]);
+    const skipped = ms.flatMap((m) => (m.type === 'skipped' ? [`${m.position.row}:${m.reason}`] : []));
+    expect(skipped).toEqual(['6:blank', '8:totals']);
+  });
+
+  it('reports an ID stored as a number as scientific notation, never as made-up digits', async () => {
+    const file = await titleRowTotals(
+      join(dir, 'sci-notation-id.xlsx'),
+      (id) => Number(id.slice(0, 17)) * 10,
+    );
+    const cells = records(await read(file)).map((r) => r.cells[1]);
+    for (const c of cells) expect(c).toMatch(/^\d\.\d+E\+17$/);
+  });
+
+  it('chooses a sheet by name or by index and lists the sheets when the one asked for is missing', async () => {
+    const wb = new ExcelJS.Workbook();
+    wb.addWorksheet('说明').addRow(['本表说明']);
+    const data = wb.addWorksheet('2026年');
+    data.addRow(HEADER);
+    data.addRow(['赵六', ID1, '城关镇中心学校', '在读', '2026-09-01']);
+    const file = join(dir, 'second-sheet.xlsx');
+    await wb.xlsx.writeFile(file);
+    expect(records(await read(file, '2026年'))).toHaveLength(1);
+    expect(records(await read(file, 1))).toHaveLength(1);
+    await expect(read(file, '2025年')).rejects.toThrow(
+      /second-sheet\.xlsx: no sheet named '2025年'; the workbook has 0: 说明, 1: 2026年/,
+    );
+  });
+
+  it('takes the cached result of formulas, the text of rich text and hyperlinks', async () => {
+    const wb = new ExcelJS.Workbook();
+    const ws = wb.addWorksheet('Sheet1');
+    ws.addRow(HEADER);
+    ws.addRow([
+      { richText: [{ text: '欧阳' }, { text: '娜娜', font: { bold: true } }] },
+      { formula: 'A1', result: ID1 },
+      { text: '城关镇中心学校', hyperlink: 'https://example.org' },
+      '在读',
+      { formula: 'DATE(2026,9,1)', result: new Date(Date.UTC(2026, 8, 1)) },
+    ]);
+    ws.getCell('E2').numFmt = 'yyyy-mm-dd'; // as Excel formats a DATE() cell
+    const file = join(dir, 'formula-richtext.xlsx');
+    await wb.xlsx.writeFile(file);
+    expect(records(await read(file))[0]!.cells).toEqual([
+      '欧阳娜娜',
+      ID1,
+      '城关镇中心学校',
+      '在读',
+      '2026-09-01',
+    ]);
+  });
+});
+
+describe('refusing dangerous or wrong files before parsing', () => {
+  it('refuses a DOCTYPE (entity expansion) in any XML part', async () => {
+    const good = await titleRowTotals(join(dir, 'good.xlsx'));
+    const zip = await JSZip.loadAsync(readFileSync(good));
+    const sheet = await zip.file('xl/worksheets/sheet1.xml')!.async('string');
+    zip.file(
+      'xl/worksheets/sheet1.xml',
+      sheet.replace('?>', '?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'),
+    );
+    const file = join(dir, 'doctype.xlsx');
+    writeFileSync(file, await zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' }));
+    await expect(read(file)).rejects.toThrow(
+      /doctype\.xlsx: refused: part xl\/worksheets\/sheet1\.xml declares a DOCTYPE/,
+    );
+  });
+
+  it('refuses a zip bomb from the central directory, without inflating it', async () => {
+    const good = await titleRowTotals(join(dir, 'good2.xlsx'));
+    const zip = await JSZip.loadAsync(readFileSync(good));
+    zip.file('xl/media/image1.bin', Buffer.alloc(64 * 1024 ** 2));
+    const file = join(dir, 'bomb.xlsx');
+    writeFileSync(file, await zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' }));
+    await expect(read(file)).rejects.toThrow(
+      /bomb\.xlsx: refused: part xl\/media\/image1\.bin inflates \d+× \(limit 200×\)/,
+    );
+  });
+
+  it('says what to do with a file that is not a workbook', async () => {
+    const file = join(dir, 'not-a-zip.xlsx');
+    writeFileSync(file, '学生姓名,身份证件号\n张三,1\n');
+    await expect(read(file)).rejects.toThrow(
+      /not-a-zip\.xlsx: not an \.xlsx workbook .*save it from Excel as \.xlsx/,
+    );
+  });
+});
+
+describe('importing a workbook', () => {
+  it('loads the rows, quarantines the destroyed ID as unrecoverable, and the counts reconcile', async () => {
+    const file = await titleRowTotals(join(dir, '学籍-title-row-totals.xlsx'));
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.readFile(file);
+    const ws = wb.getWorksheet('学籍名册')!;
+    ws.getCell('B5').value = Number(ID2.slice(0, 17)) * 10; // Excel turned one ID into a number
+    await wb.xlsx.writeFile(file);
+
+    const s = await importFeed({
+      wh,
+      feed: studentRoll,
+      path: file,
+      log: silentLogger(),
+      today: '2026-11-24',
+      timeZone: 'Asia/Shanghai',
+    });
+    expect(s.status).toBe('succeeded');
+    const c = s.counts;
+    expect(c).toMatchObject({ rows_read: 3, rows_loaded: 2, rows_quarantined: 1, rows_skipped: 2 });
+    expect(c.rows_read).toBe(
+      c.rows_loaded + c.rows_quarantined + c.exact_duplicates + c.conflicting_duplicates,
+    );
+    const rows = await wh.db
+      .selectFrom('student_roll')
+      .select(['id_number', 'status', 'updated_on', 'sheet', 'row_number'])
+      .orderBy('row_number')
+      .execute();
+    expect(rows).toEqual([
+      { id_number: ID1, status: 'enrolled', updated_on: '2026-09-01', sheet: '学籍名册', row_number: 4 },
+      { id_number: ID3, status: 'enrolled', updated_on: '2026-09-06', sheet: '学籍名册', row_number: 7 },
+    ]);
+    const q = await wh.db
+      .selectFrom('quarantine')
+      .select(['field', 'problem', 'row_number', 'sheet'])
+      .execute();
+    expect(q).toEqual([{ field: 'id_number', problem: 'id_sci_notation', row_number: 5, sheet: '学籍名册' }]);
+  });
+});
