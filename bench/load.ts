@@ -8,64 +8,12 @@
  * Uses TEST_DATABASE_URL / DATABASE_URL when set (psql must reach it), else an embedded server.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, createWriteStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { csvLine } from '../src/delivery/csv.ts';
-import { idCheckChar } from '../src/normalize/id-number.ts';
+import { BULK_ROSTER_HEADER as HEADER, writeRoster } from '../src/demo/bulk-roster.ts';
 import { startEmbedded } from '../src/warehouse/embedded.ts';
-
-const HEADER = [
-  '县',
-  '乡镇',
-  '村',
-  '户编号',
-  '姓名',
-  '证件号码',
-  '性别',
-  '与户主关系',
-  '户类型',
-  '识别时间',
-  '劳动技能',
-  '家庭年人均纯收入',
-  '联系电话',
-];
-
-/** Unique by construction: within a block of 100k rows (region, sequence) is unique; blocks differ by birth year. */
-function idFor(i: number): string {
-  const block = Math.floor(i / 100_000);
-  const birth = `${1930 + block * 3}${String(1 + (i % 12)).padStart(2, '0')}${String(1 + (i % 28)).padStart(2, '0')}`;
-  const first17 = `5201${String(Math.floor(i / 1000) % 100).padStart(2, '0')}${birth}${String(i % 1000).padStart(3, '0')}`;
-  return first17 + idCheckChar(first17);
-}
-
-/** A roster-shaped CSV (~140 bytes/row), written as a stream. `changeEvery`: alter every n-th row. */
-export async function writeRoster(path: string, rows: number, changeEvery = 0): Promise<void> {
-  const out = createWriteStream(path);
-  out.write(csvLine(HEADER));
-  for (let i = 0; i < rows; i++) {
-    const id = idFor(i);
-    const changed = changeEvery > 0 && i % changeEvery === 0;
-    const line = csvLine([
-      '示范县',
-      `乡镇${i % 12}`,
-      `村${i % 157}`,
-      `H${Math.floor(i / 4)}`,
-      `姓名${i % 9973}`,
-      id,
-      i % 2 ? '男' : '女',
-      '户主',
-      i % 3 ? '脱贫户' : '监测户',
-      `2019-0${1 + (i % 9)}-1${i % 10}`,
-      '普通劳动力',
-      changed ? '99999.00' : `${8000 + (i % 5000)}.00`,
-      `139${String(i).padStart(8, '0')}`,
-    ]);
-    if (!out.write(line)) await new Promise<void>((r) => out.once('drain', () => r()));
-  }
-  await new Promise<void>((r, j) => out.end((e?: Error | null) => (e ? j(e) : r())));
-}
 
 function timeIt(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
   const t = performance.now();

@@ -31,9 +31,17 @@ export function describeUrl(url: string): string {
   }
 }
 
-/** A pool whose sessions see `schema` first, so unqualified names resolve to the warehouse. */
+/**
+ * A pool whose sessions see `schema` first, so unqualified names resolve to the warehouse. Sessions are named
+ * `ruralhub:<pid>` in pg_stat_activity, so an operator (or a test) can tell which process runs what.
+ */
 export function createPool(url: string, schema: string, max = 4): pg.Pool {
-  return new pg.Pool({ connectionString: url, max, options: `-c search_path=${schema},public` });
+  return new pg.Pool({
+    connectionString: url,
+    max,
+    options: `-c search_path=${schema},public`,
+    application_name: `ruralhub:${process.pid}`,
+  });
 }
 
 export function createDb(pool: pg.Pool): Kysely<Database> {
