@@ -13,6 +13,8 @@ import type { CheckResult, Connector, ReadMessage, ReadOptions, StreamInfo } fro
 import { isTotalsRow, MAX_TITLE_ROWS } from '../row-shape.ts';
 import { cellText } from './cells.ts';
 import { inspectWorkbook } from './guard.ts';
+// Must run before exceljs creates its first zip parser.
+import './unzip-end-fix.ts';
 
 export const XlsxConfigSchema = z.object({ path: z.string().min(1) }).strict();
 export type XlsxConfig = z.infer<typeof XlsxConfigSchema>;
