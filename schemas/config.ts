@@ -31,6 +31,8 @@ export const RuleConfigSchema = z
   .object({
     enabled: z.boolean().default(true),
     deadline_days: z.number().int().positive().optional(),
+    /** A finding closed by review (not_an_issue accepted) is not reopened before this many days. */
+    suppress_days: z.number().int().positive().optional(),
     /** Rule-specific parameters; each rule validates its own with its zod schema. */
     params: z.record(z.string(), z.unknown()).default({}),
   })

@@ -68,6 +68,18 @@ export const RuleIdSchema = vocab(RULE_IDS).schema;
 export const FINDING_STATES = ['open', 'sent', 'feedback', 'closed', 'reopened'] as const;
 export type FindingState = (typeof FINDING_STATES)[number];
 
+/**
+ * A department's answer to a finding (DOMAIN §7), with the Chinese wording of the list's drop-down. Stored
+ * in findings.feedback; the finding's state becomes `feedback`.
+ */
+export const FEEDBACK_ANSWERS = ['rectified', 'not_an_issue', 'in_progress'] as const;
+export type FeedbackAnswer = (typeof FEEDBACK_ANSWERS)[number];
+export const FEEDBACK_LABELS: Readonly<Record<FeedbackAnswer, string>> = {
+  rectified: '已整改',
+  not_an_issue: '核实不属实',
+  in_progress: '整改中',
+};
+
 export const CLOSE_REASONS = ['data', 'review'] as const;
 export type CloseReason = (typeof CLOSE_REASONS)[number];
 

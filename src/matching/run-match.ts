@@ -108,12 +108,13 @@ async function runRule(p: MatchParams, rule: RuleDefinition<never>): Promise<Rul
     return { ...base, status: 'skipped', reason, durationMs: performance.now() - started };
   }
   const deadlineDays = config.rules[rule.id]?.deadline_days ?? rule.deadlineDays;
+  const suppressDays = config.rules[rule.id]?.suppress_days ?? DEFAULT_SUPPRESS_DAYS;
   const loadIds = Object.fromEntries(loads.map((l) => [l.feed, l.last_run_id]));
   // Same query text and parameters (rule logic, params, reference date), same loads, same deadline: the
   // result and every transition would be the same, so the run is recorded as a no-op and costs nothing.
   const compiled = sql`${rule.findings(db, { asOf, params })}`.compile(db);
   const fingerprint = createHash('sha256')
-    .update(JSON.stringify([compiled.sql, compiled.parameters, loadIds, deadlineDays, DEFAULT_SUPPRESS_DAYS]))
+    .update(JSON.stringify([compiled.sql, compiled.parameters, loadIds, deadlineDays, suppressDays]))
     .digest('hex');
   const last = await db
     .selectFrom('runs')
@@ -175,7 +176,7 @@ async function runRule(p: MatchParams, rule: RuleDefinition<never>): Promise<Rul
           runId,
           asOf,
           deadlineDays,
-          suppressDays: DEFAULT_SUPPRESS_DAYS,
+          suppressDays,
           resultTable: result,
         });
         const population = pop.rows[0]?.n ?? 0;

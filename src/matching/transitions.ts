@@ -58,12 +58,17 @@ export async function applyTransitions(
         state = CASE WHEN ${reopen} THEN 'reopened' ELSE f.state END,
         close_reason = CASE WHEN ${reopen} THEN NULL ELSE f.close_reason END,
         closed_on = CASE WHEN ${reopen} THEN NULL ELSE f.closed_on END,
-        deadline = CASE WHEN ${reopen} THEN excluded.deadline ELSE f.deadline END
+        deadline = CASE WHEN ${reopen} THEN excluded.deadline ELSE f.deadline END,
+        -- A reopened item is a new case for the department: the old answer no longer applies.
+        feedback = CASE WHEN ${reopen} THEN NULL ELSE f.feedback END,
+        feedback_reason = CASE WHEN ${reopen} THEN NULL ELSE f.feedback_reason END,
+        rectified_on = CASE WHEN ${reopen} THEN NULL ELSE f.rectified_on END,
+        feedback_on = CASE WHEN ${reopen} THEN NULL ELSE f.feedback_on END
       RETURNING f.id, f.state, (xmax = 0) AS inserted
     ),
     ev AS (
-      INSERT INTO finding_events (finding_id, run_id, from_state, to_state, reason)
-      SELECT up.id, ${runId}, prev.state, up.state,
+      INSERT INTO finding_events (finding_id, run_id, on_date, from_state, to_state, reason)
+      SELECT up.id, ${runId}, ${asOf}::date, prev.state, up.state,
              CASE WHEN up.inserted THEN 'found' ELSE 'found again after being closed' END
       FROM up LEFT JOIN prev ON prev.id = up.id
       WHERE up.inserted OR prev.state IS DISTINCT FROM up.state
@@ -83,8 +88,8 @@ export async function applyTransitions(
       RETURNING f.id, o.from_state
     ),
     ev AS (
-      INSERT INTO finding_events (finding_id, run_id, from_state, to_state, reason)
-      SELECT id, ${runId}, from_state, 'closed', 'no longer found by the data' FROM gone
+      INSERT INTO finding_events (finding_id, run_id, on_date, from_state, to_state, reason)
+      SELECT id, ${runId}, ${asOf}::date, from_state, 'closed', 'no longer found by the data' FROM gone
     )
     SELECT count(*)::int AS n FROM gone`.execute(trx);
 

@@ -4,6 +4,7 @@ import { NORMALIZE_FUNCTIONS } from './functions/normalize-sql.ts';
 import * as m0001 from './migrations/0001-initial.ts';
 import * as m0002 from './migrations/0002-more-feeds.ts';
 import * as m0003 from './migrations/0003-quarantine-record.ts';
+import * as m0004 from './migrations/0004-feedback.ts';
 import type { Database } from './schema.ts';
 
 /** Numbered, forward-only migrations. Add new ones at the end; never edit a shipped one. */
@@ -11,6 +12,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': m0001,
   '0002-more-feeds': m0002,
   '0003-quarantine-record': m0003,
+  '0004-feedback': m0004,
 };
 
 /** Repeatable definitions (functions), re-applied on every migrate; CREATE OR REPLACE keeps it idempotent. */

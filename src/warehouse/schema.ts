@@ -12,6 +12,7 @@ import type { housing } from '../../pipelines/feeds/housing.ts';
 import type { settlements } from '../../pipelines/feeds/settlements.ts';
 import type { water } from '../../pipelines/feeds/water.ts';
 import type { FeedDefinition, FieldSpec } from '../../schemas/feed.ts';
+import type { FeedbackAnswer } from '../../schemas/vocab.ts';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 /** `date` columns come back as 'YYYY-MM-DD' strings (the pg type parser is set so in connect.ts). */
@@ -184,6 +185,11 @@ export interface FindingsTable {
   deadline: DateText;
   sent_on: DateText | null;
   closed_on: DateText | null;
+  feedback: FeedbackAnswer | null;
+  feedback_reason: string | null;
+  rectified_on: DateText | null;
+  feedback_on: DateText | null;
+  list_version: string | null;
 }
 
 export interface FindingEventsTable {
@@ -194,6 +200,7 @@ export interface FindingEventsTable {
   from_state: string | null;
   to_state: string;
   reason: string;
+  on_date: Generated<DateText>;
 }
 
 export interface AuditLogTable {

@@ -115,7 +115,7 @@ describe('the demo county end to end', () => {
     expect(files.map((f) => f.department).sort()).toEqual(owners.map((o) => o.department).sort());
     const edu = files.find((f) => f.department === '教育局')!;
     const wb = new ExcelJS.Workbook();
-    await wb.xlsx.readFile(edu.path);
+    await wb.xlsx.readFile(edu.paths[0]!);
     const sheet = wb.worksheets.find((w) => w.name.startsWith('R01'))!;
     const header = (sheet.getRow(1).values as unknown[]).slice(1);
     expect(header).toEqual(listHeaders(r01 as never));
@@ -131,7 +131,7 @@ describe('the demo county end to end', () => {
     expect(ids.every((id) => typeof id === 'string' && id.length === 18)).toBe(true);
     const health = files.find((f) => f.department === '医保局')!;
     const wb2 = new ExcelJS.Workbook();
-    await wb2.xlsx.readFile(health.path);
+    await wb2.xlsx.readFile(health.paths[0]!);
     expect(wb2.worksheets.map((w) => w.name)).toEqual([
       '说明',
       'R02 未参加基本医疗保险',

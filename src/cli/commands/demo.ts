@@ -116,7 +116,7 @@ Example:
           say(
             formatTable(
               ['department', 'items', 'file'],
-              files.map((f) => [f.department, f.items, f.path]),
+              files.map((f) => [f.department, f.items, f.paths.join(', ')]),
             ),
           );
           const injected = RULE_IDS.map((r) => `${r} ${county.truth[r].length}`).join(', ');

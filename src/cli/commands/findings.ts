@@ -6,6 +6,7 @@ import { maskIdNumber } from '../../normalize/mask.ts';
 import { asOfDate, makeContext, withWarehouse } from '../context.ts';
 import { parseFormat, writeRows } from '../output.ts';
 import { parseRuleIds } from './match.ts';
+import { registerReview } from './review.ts';
 
 /** The documented column set of `ruralhub findings` (CSV/JSON). */
 export const FINDING_COLUMNS = [
@@ -38,8 +39,9 @@ interface Opts {
 }
 
 export function registerFindings(program: Command): void {
-  program
-    .command('findings')
+  const findings = program.command('findings');
+  registerReview(findings);
+  findings
     .description('list findings with their state; ID numbers are masked (first 4 + last 4) unless --full-ids')
     .option('-r, --rule <id...>', 'only these rules')
     .option('-d, --department <name>', 'only findings owned by this department')

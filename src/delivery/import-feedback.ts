@@ -1,0 +1,367 @@
+/**
+ * `ruralhub lists feedback`: a department's answers come back (DOMAIN §7). Every row is validated; valid
+ * answers are applied in one transaction with their history rows and the audit row; invalid rows are
+ * reported with sheet, row and problem, and written to an error workbook the department can correct and
+ * send back. Applying the same file twice changes nothing (an answer equal to the stored one is no change).
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import ExcelJS from 'exceljs';
+import { sql } from 'kysely';
+import {
+  DEPARTMENTS,
+  type Department,
+  FEEDBACK_ANSWERS,
+  FEEDBACK_LABELS,
+  type FeedbackAnswer,
+  RULE_IDS,
+  type RuleId,
+} from '../../schemas/vocab.ts';
+import { configError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { maskIdNumber, normalizeIdNumber, parseDate } from '../normalize/index.ts';
+import type { Warehouse } from '../warehouse/connect.ts';
+import { ANSWER_CHOICES, ITEM_ID_HEADER } from './export-lists.ts';
+import { neutralizeCell } from './neutralize.ts';
+import { type AnswerRow, readAnswerFile } from './read-answers.ts';
+
+export interface FeedbackParams {
+  wh: Warehouse;
+  file: string;
+  /** The answering department; required when the file has no cover sheet naming it. */
+  department?: Department;
+  /** Date the answers are recorded on; rectification dates after it are rejected. */
+  asOf: string;
+  /** Where the error workbook goes. */
+  outDir: string;
+  log: Logger;
+  actor?: string;
+}
+
+export interface RowError {
+  sheet: string | undefined;
+  row: number;
+  field: string | null;
+  message: string;
+}
+
+export interface FeedbackOutcome {
+  source: string;
+  department: Department;
+  /** Rows carrying an answer. */
+  answered: number;
+  /** Findings whose answer changed (state → feedback). */
+  applied: number;
+  /** Valid answers equal to what is already stored. */
+  unchanged: number;
+  /** Rows without any answer yet. */
+  unanswered: number;
+  errors: RowError[];
+  errorFile: string | null;
+}
+
+interface Candidate {
+  id: string;
+  rule_id: string;
+  department: string;
+  state: string;
+  closed_on: string | null;
+  subject_key: string;
+  id_number: string | null;
+  household_id: string | null;
+}
+
+interface ValidAnswer {
+  findingId: string;
+  answer: FeedbackAnswer;
+  reason: string | null;
+  rectifiedOn: string | null;
+  where: string;
+}
+
+const SPACES = /[\s\u3000]+/g;
+const BY_LABEL = new Map<string, FeedbackAnswer>([
+  ...FEEDBACK_ANSWERS.map((a) => [FEEDBACK_LABELS[a], a] as const),
+  ...FEEDBACK_ANSWERS.map((a) => [a, a] as const),
+]);
+
+function parseAnswer(raw: string): FeedbackAnswer | null {
+  return BY_LABEL.get(raw.normalize('NFKC').replace(SPACES, '')) ?? null;
+}
+
+/** 'R1', 'r01', ' R01 ' → 'R01'. */
+function parseRuleId(raw: string): RuleId | null {
+  const m = /^R?0*([0-9]{1,2})$/i.exec(raw.normalize('NFKC').replace(SPACES, ''));
+  const id = m ? `R${m[1]!.padStart(2, '0')}` : null;
+  return id && (RULE_IDS as readonly string[]).includes(id) ? (id as RuleId) : null;
+}
+
+/** The ID or household number a department typed, in the form findings store it. */
+function subjectKey(raw: string, asOf: string): string {
+  const id = normalizeIdNumber(raw, { today: asOf });
+  return id.id ?? raw.normalize('NFKC').replace(SPACES, '').toUpperCase();
+}
+
+async function candidatesFor(wh: Warehouse, rows: AnswerRow[], asOf: string) {
+  const itemIds = rows
+    .map((r) => r.values.item_id)
+    .filter((v): v is string => !!v && /^[0-9]{1,18}$/.test(v));
+  const pairs = rows
+    .filter((r) => !r.values.item_id && r.values.rule_id)
+    .map((r) => {
+      const key = r.values.id_number ?? r.values.household_id ?? r.values.head_id_number;
+      return { rule: parseRuleId(r.values.rule_id!), key: key ? subjectKey(key, asOf) : null };
+    })
+    .filter((p): p is { rule: RuleId; key: string } => !!p.rule && !!p.key);
+  const cols = sql`f.id::text AS id, f.rule_id, f.department, f.state, f.closed_on::text AS closed_on,
+    f.subject_key, f.id_number, f.household_id`;
+  const byId = await sql<Candidate>`
+    SELECT ${cols} FROM findings f WHERE f.id = ANY(${itemIds}::bigint[])`.execute(wh.db);
+  const byKey = await sql<Candidate & { rule: string; key: string }>`
+    SELECT ${cols}, k.rule, k.key
+    FROM unnest(${pairs.map((p) => p.rule)}::text[], ${pairs.map((p) => p.key)}::text[]) AS k(rule, key)
+    JOIN findings f ON f.rule_id = k.rule
+      AND (f.subject_key = k.key OR f.id_number = k.key OR f.household_id = k.key)`.execute(wh.db);
+  const keyed = new Map<string, Candidate[]>();
+  for (const c of byKey.rows) {
+    const k = `${c.rule}|${c.key}`;
+    if (!keyed.get(k)?.some((x) => x.id === c.id)) keyed.set(k, [...(keyed.get(k) ?? []), c]);
+  }
+  return { byId: new Map(byId.rows.map((c) => [c.id, c])), keyed };
+}
+
+function validate(
+  rows: AnswerRow[],
+  found: Awaited<ReturnType<typeof candidatesFor>>,
+  department: Department,
+  asOf: string,
+): { valid: ValidAnswer[]; errors: (RowError & { source: AnswerRow })[] } {
+  const valid: ValidAnswer[] = [];
+  const errors: (RowError & { source: AnswerRow })[] = [];
+  const seen = new Map<string, ValidAnswer>();
+  const conflicting = new Set<string>();
+  for (const r of rows) {
+    const where = `${r.sheet ? `sheet '${r.sheet}' ` : ''}row ${r.row}`;
+    const fail = (field: string | null, message: string) =>
+      errors.push({ sheet: r.sheet, row: r.row, field, message, source: r });
+    if (r.problem) {
+      fail(null, `the row could not be read: ${r.problem}`);
+      continue;
+    }
+    const v = r.values;
+    // Identify the item: our item id, or rule + ID / household number on a sheet of the department's own.
+    let item: Candidate | undefined;
+    if (v.item_id) {
+      if (!/^[0-9]{1,18}$/.test(v.item_id)) {
+        fail(ITEM_ID_HEADER, `'${v.item_id}' is not an item id (a number from the list)`);
+        continue;
+      }
+      item = found.byId.get(String(BigInt(v.item_id)));
+      if (!item) {
+        fail(ITEM_ID_HEADER, `item ${v.item_id} is not on any list`);
+        continue;
+      }
+    } else {
+      const rule = v.rule_id ? parseRuleId(v.rule_id) : null;
+      const rawKey = v.id_number ?? v.household_id ?? v.head_id_number;
+      if (!rule) {
+        fail(
+          '规则编号',
+          v.rule_id ? `'${v.rule_id}' is not a rule id (R01 … R13)` : 'no 清单编号 and no 规则编号',
+        );
+        continue;
+      }
+      if (!rawKey) {
+        fail(
+          '身份证号',
+          `no 清单编号, so 身份证号 (or 户编号 for household rules) is needed to find the ${rule} item`,
+        );
+        continue;
+      }
+      const key = subjectKey(rawKey, asOf);
+      const matches = (found.keyed.get(`${rule}|${key}`) ?? []).filter((c) => c.state !== 'closed');
+      const any = found.keyed.get(`${rule}|${key}`) ?? [];
+      if (matches.length > 1) {
+        fail(
+          '身份证号',
+          `${maskIdNumber(key)} matches ${matches.length} open ${rule} items; use their 清单编号`,
+        );
+        continue;
+      }
+      item = matches[0] ?? any[0];
+      if (!item) {
+        fail('身份证号', `no ${rule} item for ${maskIdNumber(key)}`);
+        continue;
+      }
+    }
+    if (item.department !== department) {
+      fail(ITEM_ID_HEADER, `item ${item.id} is on ${item.department}'s list, not ${department}'s`);
+      continue;
+    }
+    if (item.state === 'closed') {
+      fail(
+        ITEM_ID_HEADER,
+        `item ${item.id} was already closed (销号) on ${item.closed_on}; no answer is needed`,
+      );
+      continue;
+    }
+    if (!v.answer) {
+      fail('核实结果', `核实结果 is empty; choose one of ${ANSWER_CHOICES.join(' / ')}`);
+      continue;
+    }
+    const answer = parseAnswer(v.answer);
+    if (!answer) {
+      fail('核实结果', `'${v.answer}' is not one of ${ANSWER_CHOICES.join(' / ')}`);
+      continue;
+    }
+    const reason = v.reason?.trim() || null;
+    if (answer === 'not_an_issue' && !reason) {
+      fail(
+        '说明',
+        `${FEEDBACK_LABELS.not_an_issue} needs a reason in 说明 (e.g. 外地就读, 外省参保, 已死亡)`,
+      );
+      continue;
+    }
+    let rectifiedOn: string | null = null;
+    if (v.rectified_on) {
+      const d = parseDate(v.rectified_on);
+      if (!d?.ok) {
+        fail('整改日期', `'${v.rectified_on}' is not a date (expected YYYY-MM-DD)`);
+        continue;
+      }
+      if (d.value > asOf) {
+        fail('整改日期', `${d.value} is in the future (answers are recorded as of ${asOf})`);
+        continue;
+      }
+      rectifiedOn = d.value;
+    }
+    const a: ValidAnswer = { findingId: item.id, answer, reason, rectifiedOn, where };
+    const earlier = seen.get(item.id);
+    if (earlier) {
+      if (
+        earlier.answer !== a.answer ||
+        earlier.reason !== a.reason ||
+        earlier.rectifiedOn !== a.rectifiedOn
+      ) {
+        fail(ITEM_ID_HEADER, `item ${item.id} is answered differently on ${earlier.where}; keep one answer`);
+        conflicting.add(item.id);
+      }
+      continue;
+    }
+    seen.set(item.id, a);
+    valid.push(a);
+  }
+  // An item answered twice differently: neither answer is applied.
+  return { valid: valid.filter((a) => !conflicting.has(a.findingId)), errors };
+}
+
+async function writeErrorWorkbook(path: string, errors: (RowError & { source: AnswerRow })[]) {
+  const wb = new ExcelJS.Workbook();
+  wb.creator = 'RuralHub';
+  const bySheet = new Map<string, typeof errors>();
+  for (const e of errors) {
+    const k = e.sheet ?? '清单';
+    bySheet.set(k, [...(bySheet.get(k) ?? []), e]);
+  }
+  for (const [sheet, list] of bySheet) {
+    const ws = wb.addWorksheet(`错误-${sheet}`.slice(0, 31), { views: [{ state: 'frozen', ySplit: 1 }] });
+    ws.addRow(['原行号', '错误说明', ...list[0]!.source.header]).font = { bold: true };
+    for (const e of list) ws.addRow([e.row, e.message, ...e.source.cells].map(neutralizeCell));
+    ws.getColumn(2).width = 60;
+    list[0]!.source.header.forEach((h, i) => {
+      if (/身份证|编号|户号/.test(h)) ws.getColumn(i + 3).numFmt = '@';
+    });
+  }
+  await wb.xlsx.writeFile(path);
+}
+
+export async function importFeedback(p: FeedbackParams): Promise<FeedbackOutcome> {
+  const file = await readAnswerFile(p.file);
+  const department = file.coverDepartment ?? p.department ?? departmentFromName(p.file);
+  if (!department) {
+    throw configError(
+      `${file.source}: cannot tell which department answered (no cover sheet naming it); pass --department`,
+    );
+  }
+  if (p.department && file.coverDepartment && p.department !== file.coverDepartment) {
+    throw configError(
+      `${file.source}: the cover sheet says ${file.coverDepartment}, but --department says ${p.department}`,
+    );
+  }
+  const sha256 = createHash('sha256')
+    .update(await readFile(p.file))
+    .digest('hex');
+  const found = await candidatesFor(p.wh, file.rows, p.asOf);
+  const { valid, errors } = validate(file.rows, found, department, p.asOf);
+
+  const applied = await p.wh.db.transaction().execute(async (trx) => {
+    const changed = await sql<{ n: number }>`
+      WITH a AS (
+        SELECT * FROM unnest(${valid.map((v) => v.findingId)}::bigint[], ${valid.map((v) => v.answer)}::text[],
+          ${valid.map((v) => v.reason)}::text[], ${valid.map((v) => v.rectifiedOn)}::date[])
+          AS a(id, answer, reason, rectified_on)),
+      o AS (
+        SELECT f.id, f.state AS from_state FROM findings f JOIN a ON a.id = f.id
+        WHERE f.state <> 'closed'
+          AND (f.feedback, f.feedback_reason, f.rectified_on) IS DISTINCT FROM (a.answer, a.reason, a.rectified_on)
+        FOR UPDATE OF f),
+      u AS (
+        UPDATE findings f SET state = 'feedback', feedback = a.answer, feedback_reason = a.reason,
+          rectified_on = a.rectified_on, feedback_on = ${p.asOf}::date
+        FROM a, o WHERE f.id = a.id AND o.id = a.id
+        RETURNING f.id, o.from_state, f.feedback),
+      ev AS (
+        INSERT INTO finding_events (finding_id, on_date, from_state, to_state, reason)
+        SELECT id, ${p.asOf}::date, from_state, 'feedback', 'answer ' || feedback || ' from ' || ${file.source}::text
+        FROM u)
+      SELECT count(*)::int AS n FROM u`.execute(trx);
+    const n = changed.rows[0]!.n;
+    await trx
+      .insertInto('audit_log')
+      .values({
+        actor: p.actor ?? 'cli',
+        role: 'department',
+        department,
+        action: 'lists.feedback',
+        target: file.source,
+        row_count: n,
+        details: JSON.stringify({
+          sha256,
+          answered: file.rows.length,
+          valid: valid.length,
+          applied: n,
+          errors: errors.length,
+          as_of: p.asOf,
+        }),
+      })
+      .execute();
+    return n;
+  });
+
+  let errorFile: string | null = null;
+  if (errors.length) {
+    errorFile = join(p.outDir, `${basename(p.file, extname(p.file))}-错误-${p.asOf}.xlsx`);
+    await writeErrorWorkbook(errorFile, errors);
+  }
+  p.log.info(
+    { source: file.source, department, applied, errors: errors.length, unanswered: file.unanswered },
+    'feedback imported',
+  );
+  return {
+    source: file.source,
+    department,
+    answered: file.rows.length,
+    applied,
+    unchanged: valid.length - applied,
+    unanswered: file.unanswered,
+    errors: errors.map(({ sheet, row, field, message }) => ({ sheet, row, field, message })),
+    errorFile,
+  };
+}
+
+/** Our own list files start with the department's name (`教育局-问题清单-2026-11-24.xlsx`). */
+function departmentFromName(path: string): Department | null {
+  const name = basename(path);
+  return (DEPARTMENTS.find((d) => name.startsWith(`${d}-`)) as Department | undefined) ?? null;
+}

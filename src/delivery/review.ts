@@ -1,0 +1,92 @@
+/**
+ * Bureau review of `not_an_issue` answers (DOMAIN §7): accepting one closes the finding by review, which
+ * suppresses it — the matcher does not reopen it until the suppression period has passed (transitions.ts);
+ * rejecting one sends it back to the department as `sent` with its answer cleared, to be checked again.
+ */
+import { sql } from 'kysely';
+import type { Warehouse } from '../warehouse/connect.ts';
+
+export interface PendingReview {
+  id: string;
+  rule_id: string;
+  department: string;
+  id_number: string | null;
+  name: string | null;
+  township: string | null;
+  village: string | null;
+  feedback_reason: string | null;
+  feedback_on: string | null;
+}
+
+export async function pendingReviews(wh: Warehouse, department?: string): Promise<PendingReview[]> {
+  let q = wh.db
+    .selectFrom('findings')
+    .select([
+      sql<string>`id::text`.as('id'),
+      'rule_id',
+      'department',
+      'id_number',
+      'name',
+      'township',
+      'village',
+      'feedback_reason',
+      'feedback_on',
+    ])
+    .where('state', '=', 'feedback')
+    .where('feedback', '=', 'not_an_issue')
+    .orderBy('feedback_on')
+    .orderBy('id');
+  if (department) q = q.where('department', '=', department);
+  return q.execute();
+}
+
+export interface ReviewParams {
+  wh: Warehouse;
+  ids: readonly string[];
+  decision: 'accept' | 'reject';
+  asOf: string;
+  actor: string;
+  /** Why a rejection was made; written to the history. */
+  note?: string;
+}
+
+/** Applies the decision to those of `ids` that await review; returns the ids changed. */
+export async function decideReviews(p: ReviewParams): Promise<string[]> {
+  const accept = p.decision === 'accept';
+  return p.wh.db.transaction().execute(async (trx) => {
+    const done = await sql<{ id: string }>`
+      WITH o AS (
+        SELECT id FROM findings
+        WHERE id = ANY(${p.ids}::bigint[]) AND state = 'feedback' AND feedback = 'not_an_issue'
+        FOR UPDATE),
+      u AS (
+        UPDATE findings f SET
+          state = ${accept ? 'closed' : 'sent'},
+          close_reason = ${accept ? 'review' : null},
+          closed_on = ${accept ? p.asOf : null}::date,
+          feedback = CASE WHEN ${accept} THEN f.feedback END,
+          feedback_reason = CASE WHEN ${accept} THEN f.feedback_reason END,
+          feedback_on = CASE WHEN ${accept} THEN f.feedback_on END
+        FROM o WHERE f.id = o.id
+        RETURNING f.id, f.feedback_reason),
+      ev AS (
+        INSERT INTO finding_events (finding_id, on_date, from_state, to_state, reason)
+        SELECT id, ${p.asOf}::date, 'feedback', ${accept ? 'closed' : 'sent'},
+          ${accept ? 'not_an_issue accepted by the bureau' : `not_an_issue rejected by the bureau${p.note ? `: ${p.note}` : ''}`}
+        FROM u)
+      SELECT id::text AS id FROM u ORDER BY id`.execute(trx);
+    const ids = done.rows.map((r) => r.id);
+    await trx
+      .insertInto('audit_log')
+      .values({
+        actor: p.actor,
+        role: 'bureau',
+        action: `findings.review.${p.decision}`,
+        target: ids.join(','),
+        row_count: ids.length,
+        details: JSON.stringify({ requested: p.ids.length, as_of: p.asOf, note: p.note ?? null }),
+      })
+      .execute();
+    return ids;
+  });
+}
