@@ -2,8 +2,10 @@
  * The deployment configuration (one YAML or JSON file per county), validated once at start.
  * Secrets never appear in it: only the NAMES of environment variables that hold them.
  */
+
+import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
-import { FEED_IDS, RULE_IDS } from './vocab.ts';
+import { DEPARTMENTS, FEED_IDS, RULE_IDS } from './vocab.ts';
 
 const envName = z
   .string()
@@ -37,6 +39,99 @@ export const RuleConfigSchema = z
     params: z.record(z.string(), z.unknown()).default({}),
   })
   .strict();
+
+/** A cron expression (5 fields, or 6 with seconds), checked by cron-parser when the config is loaded. */
+const cronExpr = z.string().refine(
+  (v) => {
+    try {
+      CronExpressionParser.parse(v);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: "a cron expression such as '0 2 * * *' (minute hour day month weekday)" },
+);
+
+const jobCommon = {
+  cron: cronExpr,
+  enabled: z.boolean().default(true),
+  /** Overrides scheduler.max_attempts for this job. */
+  max_attempts: z.number().int().min(1).max(20).optional(),
+};
+
+/** One scheduled job: what it does is closed (import, match, lists, report); when is its cron expression. */
+export const JobSchema = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('import'),
+      feed: z.enum(FEED_IDS),
+      /** The file the department delivers (re-read each time; an unchanged file is a cheap no-op run). */
+      path: z.string().min(1),
+      ...jobCommon,
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('match'),
+      /** Rules of the suite (default: all enabled). */
+      rules: z.array(z.enum(RULE_IDS)).optional(),
+      /** Feeds that must have loaded successfully within window_hours before the slot, else the suite is held. */
+      needs: z.array(z.enum(FEED_IDS)).default([]),
+      window_hours: z.number().positive().default(24),
+      ...jobCommon,
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('lists'),
+      department: z.enum(DEPARTMENTS).optional(),
+      ...jobCommon,
+    })
+    .strict(),
+  z
+    .object({
+      /** The monthly report of the month before the slot. */
+      kind: z.literal('report'),
+      ...jobCommon,
+    })
+    .strict(),
+]);
+export type Job = z.infer<typeof JobSchema>;
+
+export const SchedulerConfigSchema = z
+  .object({
+    /** Missed slots younger than this are caught up after a downtime (latest slot only); older ones are not. */
+    catch_up_hours: z.number().min(0).default(24),
+    /** Attempts per slot for transient faults (source unreachable, timeouts); config and data errors: one. */
+    max_attempts: z.number().int().min(1).max(20).default(3),
+    backoff_base_seconds: z.number().positive().default(30),
+    backoff_max_seconds: z.number().positive().default(1800),
+    /** On SIGTERM/SIGINT the running job gets this long to finish; then the process exits and it rolls back. */
+    grace_seconds: z.number().min(0).default(120),
+    /** Environment variable holding a webhook URL; failures after retries and held suites are POSTed there. */
+    alert_webhook_env: envName.optional(),
+    jobs: z
+      .record(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,60}$/, 'a job name: a-z, 0-9, _ and -'), JobSchema)
+      .default({}),
+  })
+  .strict();
+export type SchedulerConfig = z.infer<typeof SchedulerConfigSchema>;
+
+const target = z.number().min(0).max(1);
+/** Targets of the indicators of DOMAIN §8 (shares 0–1) and the margin below a target that is "at risk". */
+export const IndicatorTargetsSchema = z
+  .object({
+    education_retention: target.default(1),
+    medical_insurance: target.default(0.99),
+    housing_safety: target.default(1),
+    water_safety: target.default(1),
+    safety_net: target.default(1),
+    /** 达标 at or above the target; 风险 within this margin below it; 未达标 below that. */
+    risk_margin: z.number().min(0).max(1).default(0.02),
+  })
+  .strict();
+export type IndicatorTargets = z.infer<typeof IndicatorTargetsSchema>;
 
 export const ConfigSchema = z
   .object({
@@ -77,6 +172,22 @@ export const ConfigSchema = z
       .default({ output_dir: '.ruralhub/out' }),
     feeds: z.partialRecord(z.enum(FEED_IDS), FeedConfigSchema).default({}),
     rules: z.partialRecord(z.enum(RULE_IDS), RuleConfigSchema).default({}),
+    indicators: IndicatorTargetsSchema.default({
+      education_retention: 1,
+      medical_insurance: 0.99,
+      housing_safety: 1,
+      water_safety: 1,
+      safety_net: 1,
+      risk_margin: 0.02,
+    }),
+    scheduler: SchedulerConfigSchema.default({
+      catch_up_hours: 24,
+      max_attempts: 3,
+      backoff_base_seconds: 30,
+      backoff_max_seconds: 1800,
+      grace_seconds: 120,
+      jobs: {},
+    }),
     matching: z
       .object({
         /** Default reference date for rules; unset → today in the configured time zone. */

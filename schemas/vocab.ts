@@ -93,6 +93,14 @@ export const RUN_STATUSES = ['running', 'succeeded', 'noop', 'failed', 'held', '
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /**
+ * A scheduled slot's life: claimed by one scheduler (`running`), then `succeeded`, `retry` (transient fault,
+ * attempts left), `failed`, `held` (a needed feed is stale; re-checked), or `skipped` (superseded by a later
+ * slot after a downtime, or the feed was busy).
+ */
+export const SLOT_STATUSES = ['running', 'succeeded', 'retry', 'failed', 'held', 'skipped'] as const;
+export type SlotStatus = (typeof SLOT_STATUSES)[number];
+
+/**
  * Why a value was rejected. Shared by the TypeScript normalizers (src/normalize) and their SQL twins
  * (src/warehouse/functions), which are tested against each other.
  */

@@ -14,6 +14,17 @@ export class RuralHubError extends Error {
   }
 }
 
+/**
+ * Another run holds the lock this one needs (the same feed being imported): not a failure. The run was
+ * recorded as `skipped`; a scheduler does not retry it, a person may simply run it again later.
+ */
+export class BusyError extends RuralHubError {
+  constructor(message: string) {
+    super('transient', message);
+    this.name = 'BusyError';
+  }
+}
+
 export const configError = (message: string, cause?: unknown) =>
   new RuralHubError('config', message, { cause });
 export const dataError = (message: string, cause?: unknown) => new RuralHubError('data', message, { cause });

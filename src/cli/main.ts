@@ -12,7 +12,9 @@ import { registerLists } from './commands/lists.ts';
 import { registerMatch } from './commands/match.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerQuarantine } from './commands/quarantine.ts';
+import { registerReport } from './commands/report.ts';
 import { registerRuns } from './commands/runs.ts';
+import { registerScheduler } from './commands/scheduler.ts';
 
 export function buildProgram(): Command {
   const program = new Command('ruralhub')
@@ -46,7 +48,9 @@ Example:
   registerLists(program);
   registerFindings(program);
   registerRuns(program);
+  registerReport(program);
   registerQuarantine(program);
+  registerScheduler(program);
   registerDemo(program);
   return program;
 }

@@ -6,6 +6,9 @@
 import { sql } from 'kysely';
 import type { Warehouse } from '../warehouse/connect.ts';
 
+/** History reason of a review acceptance; the monthly report counts closures by review by it. */
+export const REVIEW_ACCEPTED = 'not_an_issue accepted by the bureau';
+
 export interface PendingReview {
   id: string;
   rule_id: string;
@@ -72,7 +75,7 @@ export async function decideReviews(p: ReviewParams): Promise<string[]> {
       ev AS (
         INSERT INTO finding_events (finding_id, on_date, from_state, to_state, reason)
         SELECT id, ${p.asOf}::date, 'feedback', ${accept ? 'closed' : 'sent'},
-          ${accept ? 'not_an_issue accepted by the bureau' : `not_an_issue rejected by the bureau${p.note ? `: ${p.note}` : ''}`}
+          ${accept ? REVIEW_ACCEPTED : `not_an_issue rejected by the bureau${p.note ? `: ${p.note}` : ''}`}
         FROM u)
       SELECT id::text AS id FROM u ORDER BY id`.execute(trx);
     const ids = done.rows.map((r) => r.id);

@@ -18,12 +18,20 @@ import { sql } from 'kysely';
 import type { Connector, ReadMessage } from '../../connectors/connector.ts';
 import type { FeedConfig } from '../../schemas/config.ts';
 import type { FeedDefinition } from '../../schemas/feed.ts';
-import { dataError, RuralHubError } from '../errors.ts';
+import { BusyError, dataError, RuralHubError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
 import { connectorFor } from './connector-for.ts';
 import { headerDetector, mapHeader } from './header-map.ts';
-import { failAbandoned, failRun, finishRun, type RunCounts, startRun, tryFeedLock } from './ledger.ts';
+import {
+  failAbandoned,
+  failRun,
+  finishRun,
+  type RunCounts,
+  startRun,
+  tryFeedLock,
+  ZERO_COUNTS,
+} from './ledger.ts';
 import { buildNormalize } from './normalize-sql.ts';
 import { type LoadPlan, planLoad, publish } from './publish.ts';
 import { copyBulk, copyRecords, createRawTable, dropStaging, stagingNames } from './stage.ts';
@@ -119,10 +127,10 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
     const who = holder
       ? `run ${holder.id} (pid ${holder.pid}, started ${holder.started_at.toISOString()})`
       : 'another run';
-    throw new RuralHubError(
-      'transient',
-      `feed ${feed.id} is being imported by ${who}; try again when it ends`,
-    );
+    const skipped = await startRun(db, { kind: 'import', feed: feed.id, source });
+    const message = `feed ${feed.id} is being imported by ${who}; this run (${skipped}) was skipped`;
+    await finishRun(db, skipped, 'skipped', ZERO_COUNTS, { reason: message });
+    throw new BusyError(`${message}; try again when it ends`);
   }
   let runId = 0;
   try {

@@ -56,7 +56,7 @@ export function selectRules(config: Readonly<Config>, wanted?: readonly RuleId[]
     .filter((r) => wanted?.length || config.rules[r.id]?.enabled !== false);
 }
 
-function ruleParams(rule: RuleDefinition<never>, config: Readonly<Config>): never {
+export function ruleParams(rule: RuleDefinition<never>, config: Readonly<Config>): never {
   const parsed = rule.params.safeParse(config.rules[rule.id]?.params ?? {});
   if (!parsed.success) {
     const issues = parsed.error.issues.map(

@@ -31,6 +31,9 @@ export function describeUrl(url: string): string {
   }
 }
 
+/** This process's session name in pg_stat_activity; schedulers use it to tell live claims from dead ones. */
+export const sessionName = (): string => `ruralhub:${process.pid}`;
+
 /**
  * A pool whose sessions see `schema` first, so unqualified names resolve to the warehouse. Sessions are named
  * `ruralhub:<pid>` in pg_stat_activity, so an operator (or a test) can tell which process runs what.
@@ -40,7 +43,7 @@ export function createPool(url: string, schema: string, max = 4): pg.Pool {
     connectionString: url,
     max,
     options: `-c search_path=${schema},public`,
-    application_name: `ruralhub:${process.pid}`,
+    application_name: sessionName(),
   });
 }
 

@@ -12,7 +12,7 @@ import type { housing } from '../../pipelines/feeds/housing.ts';
 import type { settlements } from '../../pipelines/feeds/settlements.ts';
 import type { water } from '../../pipelines/feeds/water.ts';
 import type { FeedDefinition, FieldSpec } from '../../schemas/feed.ts';
-import type { FeedbackAnswer } from '../../schemas/vocab.ts';
+import type { FeedbackAnswer, SlotStatus } from '../../schemas/vocab.ts';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 /** `date` columns come back as 'YYYY-MM-DD' strings (the pg type parser is set so in connect.ts). */
@@ -200,7 +200,8 @@ export interface FindingEventsTable {
   from_state: string | null;
   to_state: string;
   reason: string;
-  on_date: Generated<DateText>;
+  /** Defaults to the current date; transitions pass their business date. */
+  on_date: ColumnType<string, string | undefined, string>;
 }
 
 export interface AuditLogTable {
@@ -213,6 +214,20 @@ export interface AuditLogTable {
   target: string | null;
   row_count: Generated<number>;
   details: Generated<unknown>;
+}
+
+export interface JobSlotsTable {
+  job: string;
+  slot: Date;
+  kind: string;
+  status: SlotStatus;
+  attempts: Generated<number>;
+  next_attempt_at: Date | null;
+  claimed_by: string | null;
+  claimed_at: Date | null;
+  finished_at: Date | null;
+  run_ids: Generated<Int8[]>;
+  error: string | null;
 }
 
 export interface Database {
@@ -235,4 +250,5 @@ export interface Database {
   findings: FindingsTable;
   finding_events: FindingEventsTable;
   audit_log: AuditLogTable;
+  job_slots: JobSlotsTable;
 }

@@ -1,0 +1,179 @@
+/**
+ * The indicators of DOMAIN §8: coverage rates of the focus population per county, township and village,
+ * with target and status. Each indicator is the complement of a rule: its shortfall is exactly that rule's
+ * findings (the rule's own query is run, grouped by place), over a population of the same people or
+ * households. So an indicator and its rule can never disagree, and a county that changes a rule's
+ * parameters changes the indicator with it.
+ *
+ *   education_retention  living compulsory-age focus children          shortfall R01 (off roll, no 送教上门)
+ *   medical_insurance    living focus persons                          shortfall R02 (not insured this year)
+ *   housing_safety       focus households                              shortfall R08 (C/D, not renovated)
+ *   water_safety         focus households                              shortfall R09 (water unsafe)
+ *   safety_net           monitored households without a living able worker, shortfall R05 (no 低保/特困)
+ */
+import { type Kysely, type RawBuilder, sql } from 'kysely';
+import {
+  birthDigits,
+  compulsoryBirthWindow,
+  focusHouseholds,
+  isAbleWorker,
+  isDead,
+  SchoolAgeParams,
+  WorkerParams,
+} from '../../pipelines/rules/common.ts';
+import { RULES } from '../../pipelines/rules/index.ts';
+import type { Config, IndicatorTargets } from '../../schemas/config.ts';
+import type { RuleDefinition } from '../../schemas/rule.ts';
+import type { RuleId } from '../../schemas/vocab.ts';
+import { ruleParams } from '../matching/run-match.ts';
+import type { Database } from '../warehouse/schema.ts';
+
+export const INDICATOR_IDS = [
+  'education_retention',
+  'medical_insurance',
+  'housing_safety',
+  'water_safety',
+  'safety_net',
+] as const;
+export type IndicatorId = (typeof INDICATOR_IDS)[number];
+
+export const INDICATOR_LABELS: Readonly<Record<IndicatorId, string>> = {
+  education_retention: '义务教育保障（在校或送教上门）',
+  medical_insurance: '基本医疗保险参保',
+  housing_safety: '住房安全保障',
+  water_safety: '饮水安全保障',
+  safety_net: '无劳动力户兜底保障',
+};
+
+export const INDICATOR_STATUSES = ['达标', '风险', '未达标'] as const;
+export type IndicatorStatus = (typeof INDICATOR_STATUSES)[number];
+
+export interface IndicatorRow {
+  indicator: IndicatorId;
+  level: 'county' | 'township' | 'village';
+  township: string | null;
+  village: string | null;
+  numerator: number;
+  denominator: number;
+  rate: number | null;
+  target: number;
+  status: IndicatorStatus;
+}
+
+type Db = Kysely<Database>;
+
+interface IndicatorDef {
+  rule: RuleId;
+  /** One row per person or household counted, with its township and village. */
+  population: (db: Db, asOf: string, params: never) => RawBuilder<unknown>;
+}
+
+const DEFS: Record<IndicatorId, IndicatorDef> = {
+  education_retention: {
+    rule: 'R01',
+    population: (db, asOf, params) => {
+      const w = compulsoryBirthWindow(asOf, SchoolAgeParams.parse(params));
+      return sql`${db
+        .selectFrom('roster as p')
+        .select(['p.township', 'p.village'])
+        .where('p.valid_to', 'is', null)
+        .where(birthDigits('p.id_number'), '>', w.bornAfter)
+        .where(birthDigits('p.id_number'), '<=', w.bornBy)
+        .where(sql<boolean>`NOT ${isDead('p.id_number', asOf)}`)}`;
+    },
+  },
+  medical_insurance: {
+    rule: 'R02',
+    population: (db, asOf) =>
+      sql`${db
+        .selectFrom('roster as p')
+        .select(['p.township', 'p.village'])
+        .where('p.valid_to', 'is', null)
+        .where(sql<boolean>`NOT ${isDead('p.id_number', asOf)}`)}`,
+  },
+  housing_safety: {
+    rule: 'R08',
+    population: (db) =>
+      sql`${db.selectFrom(focusHouseholds(db).as('h')).select(['h.township', 'h.village'])}`,
+  },
+  water_safety: {
+    rule: 'R09',
+    population: (db) =>
+      sql`${db.selectFrom(focusHouseholds(db).as('h')).select(['h.township', 'h.village'])}`,
+  },
+  safety_net: {
+    rule: 'R05',
+    population: (db, asOf, params) => {
+      const worker = WorkerParams.parse(params);
+      return sql`${db
+        .selectFrom(focusHouseholds(db).as('h'))
+        .where('h.monitored', '=', true)
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('roster as p')
+                .select(sql`1`.as('one'))
+                .whereRef('p.household_id', '=', 'h.household_id')
+                .where('p.valid_to', 'is', null)
+                .where(sql<boolean>`(${isAbleWorker('p', worker)} AND NOT ${isDead('p.id_number', asOf)})`),
+            ),
+          ),
+        )
+        .select(['h.township', 'h.village'])}`;
+    },
+  },
+};
+
+export function statusOf(rate: number | null, target: number, margin: number): IndicatorStatus {
+  if (rate === null || rate >= target) return '达标';
+  return rate >= target - margin ? '风险' : '未达标';
+}
+
+export async function computeIndicators(
+  db: Db,
+  p: { asOf: string; config: Readonly<Config> },
+): Promise<IndicatorRow[]> {
+  const targets: IndicatorTargets = p.config.indicators;
+  const out: IndicatorRow[] = [];
+  for (const id of INDICATOR_IDS) {
+    const def = DEFS[id];
+    const rule = RULES[def.rule] as RuleDefinition<never>;
+    const params = ruleParams(rule, p.config);
+    const rows = await sql<{
+      gt: number;
+      gv: number;
+      township: string | null;
+      village: string | null;
+      d: number;
+      s: number;
+    }>`
+      WITH pop AS (SELECT coalesce(township, '') AS t, coalesce(village, '') AS v, count(*)::int AS n
+                   FROM (${def.population(db, p.asOf, params)}) x GROUP BY 1, 2),
+      gap AS (SELECT coalesce(township, '') AS t, coalesce(village, '') AS v, count(*)::int AS n
+              FROM (${rule.findings(db, { asOf: p.asOf, params })}) y GROUP BY 1, 2),
+      -- '' stands for an unknown place so that the full join can match on plain equality.
+      j AS (SELECT coalesce(pop.t, gap.t) AS t, coalesce(pop.v, gap.v) AS v,
+                   coalesce(pop.n, 0) AS d, coalesce(gap.n, 0) AS s
+            FROM pop FULL JOIN gap ON pop.t = gap.t AND pop.v = gap.v)
+      SELECT grouping(t)::int AS gt, grouping(v)::int AS gv, nullif(t, '') AS township, nullif(v, '') AS village,
+             sum(d)::int AS d, sum(s)::int AS s
+      FROM j GROUP BY GROUPING SETS ((), (t), (t, v))
+      ORDER BY grouping(t) DESC, grouping(v) DESC, t, v`.execute(db);
+    for (const r of rows.rows) {
+      const numerator = Math.max(0, r.d - r.s);
+      const rate = r.d > 0 ? numerator / r.d : null;
+      out.push({
+        indicator: id,
+        level: r.gt ? 'county' : r.gv ? 'township' : 'village',
+        township: r.gt ? null : r.township,
+        village: r.gt || r.gv ? null : r.village,
+        numerator,
+        denominator: r.d,
+        rate,
+        target: targets[id],
+        status: statusOf(rate, targets[id], targets.risk_margin),
+      });
+    }
+  }
+  return out;
+}
