@@ -15,6 +15,7 @@ import { registerQuarantine } from './commands/quarantine.ts';
 import { registerReport } from './commands/report.ts';
 import { registerRuns } from './commands/runs.ts';
 import { registerScheduler } from './commands/scheduler.ts';
+import { registerStatus } from './commands/status.ts';
 
 export function buildProgram(): Command {
   const program = new Command('ruralhub')
@@ -48,6 +49,7 @@ Example:
   registerLists(program);
   registerFindings(program);
   registerRuns(program);
+  registerStatus(program);
   registerReport(program);
   registerQuarantine(program);
   registerScheduler(program);

@@ -8,6 +8,7 @@ import { configError } from '../../errors.ts';
 import { type ImportSummary, importFeed } from '../../load/import-feed.ts';
 import { resolveFeed } from '../../load/resolve-feed.ts';
 import { runMatch } from '../../matching/run-match.ts';
+import { writeMonthlyReport } from '../../reporting/run-report.ts';
 import { asOfDate, makeContext, withWarehouse } from '../context.ts';
 import { importTable, matchTable, problemLines } from '../summaries.ts';
 import { formatTable } from '../table.ts';
@@ -26,7 +27,7 @@ export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description(
-      'the whole loop on a synthetic county: generate department files, import, match, write the lists',
+      'the whole loop on a synthetic county: generate department files, import, match, write the lists and the monthly report',
     )
     .option('-p, --persons <n>', 'focus population of the synthetic county', '3000')
     .option('--residents <n>', 'other residents (insurance and medical settlements only)', '0')
@@ -61,7 +62,7 @@ Example:
       const t0 = performance.now();
       const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(1)}s`;
 
-      say(`[1/5] generating the demo county (${persons} persons, seed ${seed}, as of ${asOf}) …`);
+      say(`[1/6] generating the demo county (${persons} persons, seed ${seed}, as of ${asOf}) …`);
       const county = await generateDemoCounty({
         dir: join(outDir, 'demo'),
         persons,
@@ -70,14 +71,14 @@ Example:
         asOf,
       });
       say(`      files in ${county.dir}`);
-      say('[2/5] opening the warehouse and applying migrations …');
+      say('[2/6] opening the warehouse and applying migrations …');
       await withWarehouse(
         ctx,
         async (wh) => {
           say(
             `      PostgreSQL at ${wh.where}${wh.embedded ? ' (embedded)' : ''}, schema ${wh.schema}  [${elapsed()}]`,
           );
-          say('[3/5] importing department files …');
+          say('[3/6] importing department files …');
           const imports: ImportSummary[] = [];
           for (const feedId of FEED_IDS) {
             const path = county.files[feedId];
@@ -102,10 +103,10 @@ Example:
             say(
               `      rejected values (quarantined; \`ruralhub quarantine\` lists them):\n${problems.join('\n')}`,
             );
-          say('[4/5] cross-matching …');
+          say('[4/6] cross-matching …');
           const outcomes = await runMatch({ wh, config: ctx.config, log: ctx.log, asOf });
           say(matchTable(outcomes));
-          say('[5/5] writing department lists …');
+          say('[5/6] writing department lists …');
           const files = await exportLists({
             wh,
             outDir: join(outDir, 'lists'),
@@ -119,6 +120,16 @@ Example:
               files.map((f) => [f.department, f.items, f.paths.join(', ')]),
             ),
           );
+          say('[6/6] writing the monthly report …');
+          const report = await writeMonthlyReport({
+            wh,
+            config: ctx.config,
+            month: asOf.slice(0, 7),
+            outDir: join(outDir, 'reports'),
+            bureauCopy: true,
+            actor: 'demo',
+          });
+          say(`      ${report.path}  (\`ruralhub report monthly --month ${asOf.slice(0, 7)}\` prints it)`);
           const injected = RULE_IDS.map((r) => `${r} ${county.truth[r].length}`).join(', ');
           say(
             `done in ${elapsed()}. The generator injected these findings: ${injected} (${county.truthFile}).`,

@@ -1,0 +1,147 @@
+/**
+ * `ruralhub status` verdicts from the ledger: fresh, stale, failing, missing and not-configured feeds; open and
+ * overdue findings per rule; a failed scheduled slot; and the exit code a monitoring probe relies on.
+ */
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load-config.ts';
+import { importFeed } from '../../src/load/import-feed.ts';
+import { resolveFeed } from '../../src/load/resolve-feed.ts';
+import { silentLogger } from '../../src/log.ts';
+import { runMatch } from '../../src/matching/run-match.ts';
+import { idCheckChar } from '../../src/normalize/id-number.ts';
+import { collectStatus } from '../../src/scheduler/status.ts';
+import { createDb, createPool, type Warehouse } from '../../src/warehouse/connect.ts';
+import { migrate } from '../../src/warehouse/migrate.ts';
+import { tempDir, writeCsv } from '../support/files.ts';
+import { databaseUrl, testWarehouse } from '../support/warehouse.ts';
+
+const BIN = resolve(import.meta.dirname, '../../bin/ruralhub.js');
+const dir = tempDir('ruralhub-status-');
+const log = silentLogger();
+const id = (n: number) => {
+  const first17 = `52010219800101${String(n).padStart(3, '0')}`;
+  return first17 + idCheckChar(first17);
+};
+const CONFIG = `county: { name: 示范县, code: "520102" }
+rules: { R01: { enabled: false }, R03: { enabled: false }, R04: { enabled: false }, R05: { enabled: false },
+  R06: { enabled: false }, R07: { enabled: false }, R08: { enabled: false }, R09: { enabled: false },
+  R11: { enabled: false }, R12: { enabled: false }, R13: { enabled: false } }
+scheduler:
+  jobs:
+    roster-daily: { kind: import, feed: roster, path: /srv/drop/roster.csv, cron: "0 1 * * *" }
+`;
+const config = parseConfig(CONFIG, 'inline');
+let wh: Warehouse;
+
+async function load(feed: string, rows: string[][], header: string[]) {
+  const path = writeCsv(join(dir, `${feed}.csv`), [header, ...rows]);
+  return importFeed({
+    wh,
+    feed: resolveFeed(feed),
+    path,
+    log,
+    today: '2026-11-24',
+    timeZone: 'Asia/Shanghai',
+  });
+}
+
+beforeAll(async () => {
+  wh = await testWarehouse('status');
+  await load(
+    'roster',
+    [
+      ['H1', '张三', id(1), '户主', '监测户'],
+      ['H2', '李四', id(2), '户主', '监测户'],
+    ],
+    ['户编号', '姓名', '证件号码', '与户主关系', '户类型'],
+  );
+  const ins = await load(
+    'insurance',
+    [['张三', id(1), '城乡居民', '2026', '正常参保']],
+    ['姓名', '公民身份号码', '险种', '参保年度', '参保状态'],
+  );
+  await runMatch({ wh, config, log, asOf: '2026-11-24', rules: ['R02'] });
+  // The insurance load is 60 days old; water loaded once and then failed.
+  await sql`UPDATE runs SET finished_at = now() - interval '60 days' WHERE id = ${ins.runId}`.execute(wh.db);
+  await wh.db
+    .insertInto('runs')
+    .values([
+      { kind: 'import', feed: 'water', status: 'succeeded', finished_at: new Date(Date.now() - 86_400_000) },
+      {
+        kind: 'import',
+        feed: 'water',
+        status: 'failed',
+        finished_at: new Date(),
+        error: 'water.csv: no header row found',
+      },
+    ])
+    .execute();
+  await wh.db
+    .insertInto('job_slots')
+    .values({
+      job: 'roster-daily',
+      slot: new Date('2026-11-24T17:00:00Z'),
+      kind: 'import',
+      status: 'failed',
+      attempts: 3,
+      error: 'input file not found: /srv/drop/roster.csv',
+    })
+    .execute();
+});
+afterAll(async () => wh?.close());
+
+describe('ruralhub status', () => {
+  it('gives each feed, rule and job a verdict from the ledger', async () => {
+    const s = await collectStatus(wh, config, new Date());
+    const feed = (f: string) => s.feeds.find((x) => x.feed === f)!;
+    expect(feed('roster')).toMatchObject({ verdict: 'ok', rows: 2, last_failure: null });
+    expect(feed('roster').next_scheduled).toMatch(/T17:00:00\.000Z$/);
+    expect(feed('insurance')).toMatchObject({ verdict: 'stale', max_age_days: 45 });
+    expect(feed('insurance').age_days).toBeGreaterThanOrEqual(60);
+    expect(feed('water')).toMatchObject({ verdict: 'failing', failure: 'water.csv: no header row found' });
+    expect(feed('deaths').verdict).toBe('missing'); // enabled R10 needs it
+    expect(feed('disasters').verdict).toBe('not_configured');
+    const r02 = s.rules.find((r) => r.rule === 'R02')!;
+    expect(r02).toMatchObject({ enabled: true, last_status: 'succeeded', open: 1 });
+    expect(s.rules.find((r) => r.rule === 'R01')).toMatchObject({ enabled: false, last_status: 'never' });
+    expect(s.jobs).toEqual([expect.objectContaining({ job: 'roster-daily', status: 'failed', attempts: 3 })]);
+    expect(s.healthy).toBe(false);
+  });
+
+  it('exits 1 and names the problems for a monitoring probe; 0 when all is well', async () => {
+    const file = join(dir, 'status.yaml');
+    writeFileSync(
+      file,
+      CONFIG.replace('county:', `database: { url_env: RH_TEST_URL, schema: ${wh.schema} }\ncounty:`),
+    );
+    const env = { ...process.env, DATABASE_URL: '', RH_TEST_URL: databaseUrl(), RURALHUB_LOG_LEVEL: 'error' };
+    const r = spawnSync(process.execPath, [BIN, '--config', file, 'status'], { env, encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/insurance +stale/);
+    expect(r.stdout).toMatch(/water +failing .*no header row found/);
+    expect(r.stdout).toMatch(/ATTENTION/);
+
+    // A warehouse where nothing is needed and nothing failed is healthy.
+    const schema = `${wh.schema}_ok`;
+    const pool = createPool(databaseUrl(), schema);
+    const db = createDb(pool);
+    await migrate(db, schema);
+    await db.destroy();
+    const quiet = join(dir, 'quiet.yaml');
+    writeFileSync(
+      quiet,
+      `county: { name: 示范县, code: "520102" }\ndatabase: { url_env: RH_TEST_URL, schema: ${schema} }\n` +
+        `rules: { ${['R01', 'R02', 'R03', 'R04', 'R05', 'R06', 'R07', 'R08', 'R09', 'R10', 'R11', 'R12', 'R13'].map((x) => `${x}: { enabled: false }`).join(', ')} }\n`,
+    );
+    const ok = spawnSync(process.execPath, [BIN, '--config', quiet, 'status', '--format', 'json'], {
+      env,
+      encoding: 'utf8',
+    });
+    expect(ok.status).toBe(0);
+    expect(JSON.parse(ok.stdout).healthy).toBe(true);
+  });
+});
