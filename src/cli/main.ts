@@ -15,6 +15,7 @@ import { registerQuarantine } from './commands/quarantine.ts';
 import { registerReport } from './commands/report.ts';
 import { registerRuns } from './commands/runs.ts';
 import { registerScheduler } from './commands/scheduler.ts';
+import { registerServe } from './commands/serve.ts';
 import { registerStatus } from './commands/status.ts';
 
 export function buildProgram(): Command {
@@ -53,6 +54,7 @@ Example:
   registerReport(program);
   registerQuarantine(program);
   registerScheduler(program);
+  registerServe(program);
   registerDemo(program);
   return program;
 }

@@ -6,6 +6,7 @@ import * as m0002 from './migrations/0002-more-feeds.ts';
 import * as m0003 from './migrations/0003-quarantine-record.ts';
 import * as m0004 from './migrations/0004-feedback.ts';
 import * as m0005 from './migrations/0005-job-slots.ts';
+import * as m0006 from './migrations/0006-access.ts';
 import type { Database } from './schema.ts';
 
 /** Numbered, forward-only migrations. Add new ones at the end; never edit a shipped one. */
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003-quarantine-record': m0003,
   '0004-feedback': m0004,
   '0005-job-slots': m0005,
+  '0006-access': m0006,
 };
 
 /** Repeatable definitions (functions), re-applied on every migrate; CREATE OR REPLACE keeps it idempotent. */

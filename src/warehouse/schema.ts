@@ -230,6 +230,17 @@ export interface JobSlotsTable {
   error: string | null;
 }
 
+export interface ApiTokensTable {
+  id: Generated<Int8>;
+  token_sha256: string;
+  role: string;
+  department: string | null;
+  label: string | null;
+  created_at: GeneratedTimestamp;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+
 export interface Database {
   runs: RunsTable;
   feed_state: FeedStateTable;
@@ -251,4 +262,5 @@ export interface Database {
   finding_events: FindingEventsTable;
   audit_log: AuditLogTable;
   job_slots: JobSlotsTable;
+  api_tokens: ApiTokensTable;
 }

@@ -18,7 +18,7 @@ import type { executeJob } from '../../src/scheduler/jobs.ts';
 import { tick } from '../../src/scheduler/tick.ts';
 import { sessionName, type Warehouse } from '../../src/warehouse/connect.ts';
 import { tempDir, writeCsv } from '../support/files.ts';
-import { databaseUrl, testWarehouse } from '../support/warehouse.ts';
+import { databaseUrl, dropWarehouse, testWarehouse } from '../support/warehouse.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/ruralhub.js');
 const dir = tempDir('ruralhub-scheduler-');
@@ -137,6 +137,7 @@ describe('two scheduler processes over a simulated day', () => {
       );
       for (const m of later) expect(m.status).toBe('succeeded');
     } finally {
+      await dropWarehouse(db, schema);
       await db.destroy();
     }
   }, 120_000);

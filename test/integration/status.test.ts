@@ -17,7 +17,7 @@ import { collectStatus } from '../../src/scheduler/status.ts';
 import { createDb, createPool, type Warehouse } from '../../src/warehouse/connect.ts';
 import { migrate } from '../../src/warehouse/migrate.ts';
 import { tempDir, writeCsv } from '../support/files.ts';
-import { databaseUrl, testWarehouse } from '../support/warehouse.ts';
+import { databaseUrl, dropWarehouse, testWarehouse } from '../support/warehouse.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/ruralhub.js');
 const dir = tempDir('ruralhub-status-');
@@ -143,5 +143,6 @@ describe('ruralhub status', () => {
     });
     expect(ok.status).toBe(0);
     expect(JSON.parse(ok.stdout).healthy).toBe(true);
+    await dropWarehouse(wh.db, schema);
   });
 });

@@ -1,0 +1,142 @@
+/** Findings (paged, filtered; a department sees only its own, enforced by PostgreSQL) and indicators. */
+import type { Kysely } from 'kysely';
+import { sql } from 'kysely';
+import { z } from 'zod';
+import type { Config } from '../../../schemas/config.ts';
+import { FINDING_STATES, RuleIdSchema } from '../../../schemas/vocab.ts';
+import { computeIndicators } from '../../reporting/indicators.ts';
+import type { Database } from '../../warehouse/schema.ts';
+import { type Api, forbid, HttpError, route } from '../http.ts';
+import { maskDeep } from '../mask-json.ts';
+import { withDepartmentScope } from '../scope.ts';
+
+const FindingsQuery = z.object({
+  rule: RuleIdSchema.optional(),
+  department: z.string().max(20).optional(),
+  township: z.string().max(40).optional(),
+  state: z.enum(['not_closed', 'all', ...FINDING_STATES]).default('not_closed'),
+  overdue: z.enum(['true', 'false']).optional(),
+  page: z.coerce.number().int().min(1).default(1),
+  page_size: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+const COLUMNS = [
+  'id',
+  'rule_id',
+  'department',
+  'subject_kind',
+  'id_number',
+  'household_id',
+  'name',
+  'township',
+  'village',
+  'state',
+  'feedback',
+  'first_seen_on',
+  'last_seen_on',
+  'deadline',
+  'details',
+] as const;
+
+async function listFindings(db: Kysely<Database>, q: z.infer<typeof FindingsQuery>, today: string) {
+  let base = db.selectFrom('findings');
+  if (q.rule) base = base.where('rule_id', '=', q.rule);
+  if (q.department) base = base.where('department', '=', q.department);
+  if (q.township) base = base.where('township', '=', q.township);
+  if (q.state === 'not_closed') base = base.where('state', '<>', 'closed');
+  else if (q.state !== 'all') base = base.where('state', '=', q.state);
+  if (q.overdue === 'true') base = base.where('state', '<>', 'closed').where('deadline', '<', today);
+  const total = await base.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  const items = await base
+    .select([...COLUMNS, sql<number>`greatest(0, ${today}::date - deadline)`.as('overdue_days')])
+    .orderBy('rule_id')
+    .orderBy('id')
+    .limit(q.page_size)
+    .offset((q.page - 1) * q.page_size)
+    .execute();
+  return { items, page: q.page, page_size: q.page_size, total: Number(total.n) };
+}
+
+export function registerFindings(api: Api, config: Readonly<Config>, today: () => string): void {
+  const { wh } = api;
+  route(
+    api,
+    {
+      method: 'get',
+      path: '/api/findings',
+      summary:
+        'Findings with filters and pagination (bureau: all, IDs masked; department: its own, full IDs)',
+      roles: ['bureau', 'department'],
+      query: FindingsQuery,
+    },
+    async ({ who, query }) => {
+      if (who.role === 'department') {
+        if (query.department && query.department !== who.department) {
+          await forbid(wh, who, `findings of ${query.department}`);
+        }
+        return withDepartmentScope(wh, who.department!, (trx) => listFindings(trx, query, today()));
+      }
+      return maskDeep(await listFindings(wh.db, query, today()));
+    },
+  );
+
+  route(
+    api,
+    {
+      method: 'get',
+      path: '/api/findings/{id}',
+      summary: 'One finding with its history',
+      roles: ['bureau', 'department'],
+      params: z.object({ id: z.coerce.number().int().positive() }),
+    },
+    async ({ who, params }) => {
+      const read = async (db: Kysely<Database>) => {
+        const f = await db.selectFrom('findings').selectAll().where('id', '=', params.id).executeTakeFirst();
+        if (!f) return null;
+        const history = await db
+          .selectFrom('finding_events')
+          .select(['on_date', 'from_state', 'to_state', 'reason'])
+          .where('finding_id', '=', params.id)
+          .orderBy('id')
+          .execute();
+        return { ...f, history };
+      };
+      if (who.role === 'department') {
+        const mine = await withDepartmentScope(wh, who.department!, read);
+        if (mine) return mine;
+        // Not visible in the department's scope: another department's item (403, audited) or none (404).
+        const exists = await wh.db
+          .selectFrom('findings')
+          .select('id')
+          .where('id', '=', params.id)
+          .executeTakeFirst();
+        if (exists) await forbid(wh, who, `finding ${params.id} of another department`);
+        throw new HttpError(404, 'not_found', `no finding ${params.id}`);
+      }
+      const f = await read(wh.db);
+      if (!f) throw new HttpError(404, 'not_found', `no finding ${params.id}`);
+      return maskDeep(f);
+    },
+  );
+
+  route(
+    api,
+    {
+      method: 'get',
+      path: '/api/indicators',
+      summary: 'Indicators of DOMAIN §8 by county, township or village, with target and status',
+      roles: ['bureau'],
+      query: z.object({
+        level: z.enum(['county', 'township', 'village', 'all']).default('all'),
+        as_of: z
+          .string()
+          .regex(/^\d{4}-\d{2}-\d{2}$/)
+          .optional(),
+      }),
+    },
+    async ({ query }) => {
+      const rows = await computeIndicators(wh.db, { asOf: query.as_of ?? today(), config });
+      return { items: query.level === 'all' ? rows : rows.filter((r) => r.level === query.level) };
+    },
+  );
+}

@@ -1,0 +1,94 @@
+/**
+ * A department's list download (the same workbook `lists export` writes; its items become sent) and answer
+ * upload (multipart, size-limited; the same validation as `lists feedback`, answers bound to the token's
+ * department whatever the file says).
+ */
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import { exportLists } from '../../delivery/export-lists.ts';
+import { importFeedback } from '../../delivery/import-feedback.ts';
+import type { Logger } from '../../log.ts';
+import { type Api, departmentOf, HttpError, route } from '../http.ts';
+
+export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
+
+export function registerLists(api: Api, log: Logger, today: () => string): void {
+  const { wh } = api;
+  route(
+    api,
+    {
+      method: 'get',
+      path: '/api/lists/current.xlsx',
+      summary: "The department's list as a workbook (its open items; exported items become sent; audited)",
+      roles: ['department'],
+      produces: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    },
+    async ({ who, reply }) => {
+      const department = departmentOf(who);
+      const dir = await mkdtemp(join(tmpdir(), 'ruralhub-list-'));
+      const [file] = await exportLists({
+        wh,
+        outDir: dir,
+        asOf: today(),
+        log,
+        department,
+        actor: `token:${who.tokenId}`,
+      });
+      if (!file) {
+        await rm(dir, { recursive: true, force: true });
+        throw new HttpError(404, 'not_found', `no open items for ${department}`);
+      }
+      const name = encodeURIComponent(`${department}-问题清单-${today()}.xlsx`);
+      const stream = createReadStream(file.paths[0]!);
+      stream.on('close', () => void rm(dir, { recursive: true, force: true }));
+      return reply
+        .header('content-type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+        .header('content-disposition', `attachment; filename*=UTF-8''${name}`)
+        .send(stream);
+    },
+  );
+
+  route(
+    api,
+    {
+      method: 'post',
+      path: '/api/lists/feedback',
+      summary: 'Upload a filled list (xlsx or csv, ≤ 10 MiB): answers applied, rejected rows listed',
+      roles: ['department'],
+    },
+    async ({ who, req }) => {
+      const department = departmentOf(who);
+      const part = await req.file({ limits: { fileSize: MAX_UPLOAD_BYTES, files: 1 } });
+      if (!part) throw new HttpError(400, 'invalid_request', 'multipart field "file" is required');
+      const ext = extname(part.filename).toLowerCase();
+      if (ext !== '.xlsx' && ext !== '.csv') {
+        throw new HttpError(400, 'invalid_request', `file: expected .xlsx or .csv, got '${ext || '(none)'}'`);
+      }
+      const buf = await part.toBuffer();
+      if (part.file.truncated)
+        throw new HttpError(413, 'too_large', `file: larger than ${MAX_UPLOAD_BYTES} bytes`);
+      const dir = await mkdtemp(join(tmpdir(), 'ruralhub-answers-'));
+      try {
+        // The stored name keeps only the extension: the department's file name is not trusted as a path.
+        const path = join(dir, `${department}-answers${ext}`);
+        await writeFile(path, buf);
+        const o = await importFeedback({
+          wh,
+          file: path,
+          department,
+          asOf: today(),
+          outDir: dir,
+          log,
+          actor: `token:${who.tokenId}`,
+        });
+        if (o.department !== department)
+          throw new HttpError(403, 'forbidden', `the file is ${o.department}'s list`);
+        return { ...o, source: part.filename, errorFile: undefined };
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
+}

@@ -1,0 +1,79 @@
+/** What operators watch: runs, feed freshness and health, quarantine counts — no personal data. */
+import { z } from 'zod';
+import type { Config } from '../../../schemas/config.ts';
+import { FEED_IDS } from '../../../schemas/vocab.ts';
+import { collectStatus } from '../../scheduler/status.ts';
+import { type Api, route } from '../http.ts';
+import { maskDeep } from '../mask-json.ts';
+
+export function registerOperations(api: Api, config: Readonly<Config>): void {
+  const { wh } = api;
+  route(
+    api,
+    {
+      method: 'get',
+      path: '/api/runs',
+      summary: 'The run ledger, newest first',
+      roles: ['operator', 'bureau'],
+      query: z.object({
+        feed: z.enum(FEED_IDS).optional(),
+        failed: z.enum(['true', 'false']).optional(),
+        limit: z.coerce.number().int().min(1).max(500).default(50),
+      }),
+    },
+    async ({ query }) => {
+      let q = wh.db
+        .selectFrom('runs')
+        .select([
+          'id',
+          'kind',
+          'feed',
+          'source',
+          'status',
+          'started_at',
+          'finished_at',
+          'rows_read',
+          'rows_loaded',
+          'rows_quarantined',
+          'exact_duplicates',
+          'conflicting_duplicates',
+          'error',
+        ])
+        .orderBy('id', 'desc')
+        .limit(query.limit);
+      if (query.feed) q = q.where('feed', '=', query.feed);
+      if (query.failed === 'true') q = q.where('status', '=', 'failed');
+      return maskDeep({ items: await q.execute() });
+    },
+  );
+
+  route(
+    api,
+    {
+      method: 'get',
+      path: '/api/status',
+      summary: 'Feed freshness and health, rules and scheduled jobs (as `ruralhub status`)',
+      roles: ['operator', 'bureau'],
+    },
+    async () => maskDeep(await collectStatus(wh, config, new Date())),
+  );
+
+  route(
+    api,
+    {
+      method: 'get',
+      path: '/api/quarantine/counts',
+      summary: 'Rejected values by feed and reason (counts only)',
+      roles: ['operator', 'bureau'],
+    },
+    async () => ({
+      items: await wh.db
+        .selectFrom('quarantine')
+        .select(['feed', 'problem', (eb) => eb.fn.countAll<string>().as('rows')])
+        .groupBy(['feed', 'problem'])
+        .orderBy('feed')
+        .orderBy('problem')
+        .execute(),
+    }),
+  );
+}

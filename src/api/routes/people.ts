@@ -1,0 +1,85 @@
+/** Person lookup (audited, with a purpose, rate-limited) and the household view. */
+import { z } from 'zod';
+import { normalizeIdNumber } from '../../normalize/id-number.ts';
+import { maskIdNumber } from '../../normalize/mask.ts';
+import { type Api, audit, forbid, HttpError, route } from '../http.ts';
+import { maskDeep } from '../mask-json.ts';
+import { personPicture } from '../person.ts';
+
+const Purpose = z.string().trim().min(2, 'state the purpose of the lookup (查询事由)').max(200);
+
+export function registerPeople(api: Api, today: () => string): void {
+  const { wh } = api;
+  route(
+    api,
+    {
+      method: 'get',
+      path: '/api/persons/{id}',
+      summary: 'The full picture of one person across all feeds, with findings and their history (audited)',
+      roles: ['bureau', 'department'],
+      params: z.object({ id: z.string().min(15).max(20) }),
+      query: z.object({ purpose: Purpose }),
+      config: { rateLimit: { max: 30, timeWindow: '1 minute' } },
+    },
+    async ({ who, params, query }) => {
+      const n = normalizeIdNumber(params.id, { today: today() });
+      if (!n.id)
+        throw new HttpError(
+          400,
+          'invalid_request',
+          `path parameter id: not a valid ID number (${n.problem})`,
+        );
+      const id = n.id;
+      if (who.role === 'department') {
+        // Full IDs for a department only for persons on its own list.
+        const own = await wh.db
+          .selectFrom('findings')
+          .select('id')
+          .where('id_number', '=', id)
+          .where('department', '=', who.department)
+          .where('state', '<>', 'closed')
+          .executeTakeFirst();
+        if (!own) await forbid(wh, who, `person ${maskIdNumber(id)} (not on this department's list)`);
+      }
+      const picture = await personPicture(wh.db, id);
+      await audit(wh, who, 'person.lookup', maskIdNumber(id), picture ? 1 : 0, { purpose: query.purpose });
+      if (!picture) throw new HttpError(404, 'not_found', `no records for ${maskIdNumber(id)}`);
+      if (who.role === 'department') {
+        // A department sees its own findings of the person, not the whole cross-department picture (§9).
+        return {
+          id_number: picture.id_number,
+          findings: picture.findings.filter((f) => f.department === who.department),
+        };
+      }
+      return picture;
+    },
+  );
+
+  route(
+    api,
+    {
+      method: 'get',
+      path: '/api/households/{id}',
+      summary: 'A household: members (IDs masked), household-level records and findings',
+      roles: ['bureau'],
+      params: z.object({ id: z.string().min(1).max(40) }),
+    },
+    async ({ params }) => {
+      const members = await wh.db
+        .selectFrom('roster')
+        .select(['id_number', 'name', 'relation', 'household_type', 'township', 'village'])
+        .where('household_id', '=', params.id)
+        .where('valid_to', 'is', null)
+        .orderBy('id_number')
+        .execute();
+      if (!members.length) throw new HttpError(404, 'not_found', `no current household ${params.id}`);
+      const findings = await wh.db
+        .selectFrom('findings')
+        .select(['id', 'rule_id', 'department', 'state', 'id_number', 'first_seen_on', 'deadline'])
+        .where('household_id', '=', params.id)
+        .orderBy('rule_id')
+        .execute();
+      return maskDeep({ household_id: params.id, members, findings });
+    },
+  );
+}

@@ -1,0 +1,83 @@
+/**
+ * `ruralhub serve`: the HTTP API, its OpenAPI description and the web console, in one fastify process.
+ * Every response is JSON except file downloads and console pages; errors have one shape,
+ * { error: { status, code, message } }, and never carry a stack trace or SQL.
+ */
+import cookie from '@fastify/cookie';
+import multipart from '@fastify/multipart';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Config } from '../../schemas/config.ts';
+import { todayIn } from '../clock.ts';
+import { registerConsole } from '../console/routes.ts';
+import { maskIdsInText } from '../delivery/mask-text.ts';
+import { RuralHubError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { Warehouse } from '../warehouse/connect.ts';
+import { type Api, HttpError, openApiDocument } from './http.ts';
+import { registerFindings } from './routes/findings.ts';
+import { MAX_UPLOAD_BYTES, registerLists } from './routes/lists.ts';
+import { registerOperations } from './routes/operations.ts';
+import { registerPeople } from './routes/people.ts';
+
+export interface ServerParams {
+  wh: Warehouse;
+  config: Readonly<Config>;
+  log: Logger;
+  /** Fixed "today" for tests; default: today in the county's time zone. */
+  today?: () => string;
+}
+
+const STATUS_OF_KIND = { config: 400, data: 422, transient: 503, terminal: 500 } as const;
+
+export async function buildServer(p: ServerParams): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  const today = p.today ?? (() => todayIn(p.config.timezone));
+  await app.register(cookie);
+  await app.register(multipart, { limits: { fileSize: MAX_UPLOAD_BYTES, files: 1, fields: 5 } });
+  // Only routes that opt in (person lookup) are limited; keyed by token so one user cannot starve others.
+  await app.register(rateLimit, {
+    global: false,
+    keyGenerator: (req) => req.headers.authorization ?? req.cookies?.rh_token ?? req.ip,
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const e = err as Error & { statusCode?: number; code?: string };
+    let status = 500;
+    let code = 'internal';
+    let message = 'internal error (see the server log)';
+    if (e instanceof HttpError) ({ status, code, message } = e);
+    else if (e instanceof RuralHubError) {
+      status = STATUS_OF_KIND[e.kind];
+      code = e.kind;
+      message = e.message;
+    } else if (e.statusCode && e.statusCode < 500) {
+      // fastify's own 4xx (body too large, bad content type, rate limit): safe to pass on.
+      status = e.statusCode;
+      code = (err as { code?: string }).code ?? 'invalid_request';
+      message = e.message;
+    }
+    if (status >= 500)
+      p.log.error(
+        { err: { message: maskIdsInText(e.message), code: (err as { code?: string }).code } },
+        `${req.method} ${req.url.split('?')[0]} failed`,
+      );
+    void reply.status(status).send({ error: { status, code, message: maskIdsInText(message) } });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.status(404).send({
+      error: { status: 404, code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` },
+    });
+  });
+
+  const api: Api = { app, wh: p.wh, registry: [] };
+  registerPeople(api, today);
+  registerFindings(api, p.config, today);
+  registerOperations(api, p.config);
+  registerLists(api, p.log, today);
+  app.get('/openapi.json', async () =>
+    openApiDocument(api.registry, `RuralHub API (${p.config.county.name})`),
+  );
+  registerConsole(app, { wh: p.wh, config: p.config, log: p.log, today });
+  return app;
+}

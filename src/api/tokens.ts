@@ -1,0 +1,69 @@
+/**
+ * API tokens: 32 random bytes shown once, stored as a SHA-256 hash with a role (and a department for
+ * department tokens). A fast hash is right here: the token is random and long, so there is nothing to
+ * brute-force that a slow password hash would protect.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Department } from '../../schemas/vocab.ts';
+import type { Warehouse } from '../warehouse/connect.ts';
+
+export const API_ROLES = ['bureau', 'operator', 'department'] as const;
+export type ApiRole = (typeof API_ROLES)[number];
+
+export interface Principal {
+  tokenId: number;
+  role: ApiRole;
+  department: Department | null;
+  label: string | null;
+}
+
+const PREFIX = 'rh_';
+const hash = (token: string) => createHash('sha256').update(token).digest('hex');
+
+export async function createToken(
+  wh: Warehouse,
+  p: { role: ApiRole; department?: Department; label?: string },
+): Promise<{ id: number; token: string }> {
+  const token = PREFIX + randomBytes(32).toString('base64url');
+  const row = await wh.db
+    .insertInto('api_tokens')
+    .values({
+      token_sha256: hash(token),
+      role: p.role,
+      department: p.role === 'department' ? (p.department ?? null) : null,
+      label: p.label ?? null,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return { id: Number(row.id), token };
+}
+
+/** The principal of a presented token, or null (unknown, revoked, malformed). Marks the token used. */
+export async function authenticate(wh: Warehouse, token: string | undefined): Promise<Principal | null> {
+  if (!token?.startsWith(PREFIX) || token.length > 100) return null;
+  const row = await sql<{ id: string; role: ApiRole; department: Department | null; label: string | null }>`
+    UPDATE api_tokens SET last_used_at = now()
+    WHERE token_sha256 = ${hash(token)} AND revoked_at IS NULL
+    RETURNING id::text, role, department, label`.execute(wh.db);
+  const r = row.rows[0];
+  return r ? { tokenId: Number(r.id), role: r.role, department: r.department, label: r.label } : null;
+}
+
+export async function revokeToken(wh: Warehouse, id: number): Promise<boolean> {
+  const r = await wh.db
+    .updateTable('api_tokens')
+    .set({ revoked_at: new Date() })
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+export async function listTokens(wh: Warehouse) {
+  return wh.db
+    .selectFrom('api_tokens')
+    .select(['id', 'role', 'department', 'label', 'created_at', 'last_used_at', 'revoked_at'])
+    .orderBy('id')
+    .execute();
+}

@@ -1,0 +1,104 @@
+import type { Command } from 'commander';
+import { type Department, DepartmentSchema } from '../../../schemas/vocab.ts';
+import { buildServer } from '../../api/server.ts';
+import { API_ROLES, type ApiRole, createToken, listTokens, revokeToken } from '../../api/tokens.ts';
+import { configError } from '../../errors.ts';
+import { makeContext, withWarehouse } from '../context.ts';
+import { parseFormat, writeRows } from '../output.ts';
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('the HTTP API (/api, /openapi.json) and the web console (/console) until stopped')
+    .option('-p, --port <port>', 'port to listen on', '8080')
+    .option('--host <host>', 'address to listen on (0.0.0.0 for all interfaces)', '127.0.0.1')
+    .addHelpText(
+      'after',
+      `
+Clients authenticate with a token from \`ruralhub tokens create\` (Authorization: Bearer …); the console asks
+for it at /console/login. Put a TLS-terminating proxy in front of it before exposing it beyond localhost.
+
+Example:
+  $ ruralhub tokens create --role bureau --label 局办公室
+  $ ruralhub serve --port 8080   # then open http://127.0.0.1:8080/console`,
+    )
+    .action(async (opts: { port: string; host: string }, cmd: Command) => {
+      const ctx = makeContext(cmd.optsWithGlobals());
+      const port = Number(opts.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw configError(`--port: expected 0–65535, got '${opts.port}'`);
+      await withWarehouse(ctx, async (wh) => {
+        const app = await buildServer({ wh, config: ctx.config, log: ctx.log });
+        const address = await app.listen({ port, host: opts.host });
+        ctx.out.write(
+          `RuralHub serving on ${address} — console: ${address}/console, API description: ${address}/openapi.json\n`,
+        );
+        await new Promise<void>((resolve) => {
+          const stop = () => void app.close().then(resolve);
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+      });
+    });
+
+  const tokens = program.command('tokens').description('API tokens for the HTTP API and the console');
+  tokens
+    .command('create')
+    .description('create a token; it is printed once and stored only as a hash')
+    .requiredOption('--role <role>', `one of ${API_ROLES.join(', ')}`)
+    .option('-d, --department <name>', 'the department of a department token, e.g. 教育局')
+    .option('--label <text>', 'who or what it is for (shown in the audit log)')
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ ruralhub tokens create --role department --department 教育局 --label 张老师',
+    )
+    .action(async (opts: { role: string; department?: string; label?: string }, cmd: Command) => {
+      const ctx = makeContext(cmd.optsWithGlobals());
+      if (!(API_ROLES as readonly string[]).includes(opts.role)) {
+        throw configError(`--role: expected one of ${API_ROLES.join(', ')}, got '${opts.role}'`);
+      }
+      const role = opts.role as ApiRole;
+      let department: Department | undefined;
+      if (role === 'department') {
+        const d = DepartmentSchema.safeParse(opts.department);
+        if (!d.success)
+          throw configError(
+            `--department: a department token needs one of ${DepartmentSchema.options.join(', ')}`,
+          );
+        department = d.data;
+      } else if (opts.department) throw configError('--department is only for --role department');
+      await withWarehouse(ctx, async (wh) => {
+        const t = await createToken(wh, { role, department, label: opts.label });
+        ctx.out.write(`${t.token}\n`);
+        process.stderr.write(
+          `token ${t.id} created for ${role}${department ? ` (${department})` : ''}; it is not shown again\n`,
+        );
+      });
+    });
+  tokens
+    .command('list')
+    .description('tokens with role, department and last use (never the tokens themselves)')
+    .option('--format <format>', 'table, csv or json', 'table')
+    .action(async (opts: { format?: string }, cmd: Command) => {
+      const ctx = makeContext(cmd.optsWithGlobals());
+      await withWarehouse(ctx, async (wh) => {
+        writeRows(
+          ctx.out,
+          parseFormat(opts.format),
+          ['id', 'role', 'department', 'label', 'created_at', 'last_used_at', 'revoked_at'],
+          await listTokens(wh),
+        );
+      });
+    });
+  tokens
+    .command('revoke <id>')
+    .description('revoke a token at once')
+    .action(async (id: string, _o: unknown, cmd: Command) => {
+      const ctx = makeContext(cmd.optsWithGlobals());
+      if (!/^[0-9]+$/.test(id)) throw configError(`'${id}' is not a token id (see ruralhub tokens list)`);
+      await withWarehouse(ctx, async (wh) => {
+        if (!(await revokeToken(wh, Number(id)))) throw configError(`no active token ${id}`);
+        ctx.out.write(`token ${id} revoked\n`);
+      });
+    });
+}

@@ -1,0 +1,65 @@
+/**
+ * Server-rendered HTML without a framework: a tagged template that escapes every interpolated value unless it
+ * is already markup, and the page layout. Chinese for people, English identifiers for code.
+ */
+export class Html {
+  constructor(readonly value: string) {}
+  toString(): string {
+    return this.value;
+  }
+}
+
+const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+export const esc = (v: unknown): string => String(v ?? '').replace(/[&<>"']/g, (c) => ESC[c]!);
+
+type Part = Html | string | number | null | undefined | readonly Part[];
+const render = (v: Part): string =>
+  v instanceof Html ? v.value : Array.isArray(v) ? v.map(render).join('') : esc(v);
+
+export function html(strings: TemplateStringsArray, ...values: Part[]): Html {
+  return new Html(strings.reduce((out, s, i) => out + s + (i < values.length ? render(values[i]!) : ''), ''));
+}
+
+export function table(headers: readonly string[], rows: readonly (readonly Part[])[], id?: string): Html {
+  return html`<table${id ? new Html(` id="${esc(id)}"`) : ''}><thead><tr>${headers.map((h) => html`<th>${h}</th>`)}</tr></thead>
+<tbody>${rows.map((r) => html`<tr>${r.map((c) => html`<td>${c}</td>`)}</tr>`)}</tbody></table>`;
+}
+
+const CSS = `
+body{font-family:system-ui,"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:0;color:#1f2933;background:#f5f7fa}
+header{background:#1f4e79;color:#fff;padding:.6rem 1.2rem;display:flex;gap:1.2rem;align-items:center}
+header a{color:#fff;text-decoration:none}header form{margin-left:auto}
+main{padding:1rem 1.2rem;max-width:1200px}
+table{border-collapse:collapse;background:#fff;margin:.5rem 0 1.2rem;font-size:.9rem}
+th,td{border:1px solid #d9e2ec;padding:.3rem .6rem;text-align:left}th{background:#e4ecf5}
+.ok{background:#d3f9d8}.risk{background:#fff3bf}.bad{background:#ffd8d8}
+.num{font-size:1.6rem;font-weight:600}.cards{display:flex;gap:1rem}.card{background:#fff;padding:.8rem 1.2rem;border:1px solid #d9e2ec}
+.error{color:#b00020}`;
+
+export function page(title: string, body: Html, nav: Html = html``): string {
+  return html`<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>${title} · RuralHub</title>
+<style>${new Html(CSS)}</style></head><body><header><strong>RuralHub 防返贫数据比对</strong>${nav}
+<form method="post" action="/console/logout"><button>退出</button></form></header>
+<main><h1>${title}</h1>${body}</main></body></html>`.value;
+}
+
+/** A small line chart as inline SVG: no chart library for one line. */
+export function lineChart(points: readonly { label: string; value: number }[], id = 'trend'): Html {
+  if (!points.length) return html`<p>暂无比对记录</p>`;
+  const w = 520;
+  const h = 160;
+  const max = Math.max(1, ...points.map((p) => p.value));
+  const x = (i: number) => 40 + (points.length === 1 ? 0 : (i * (w - 60)) / (points.length - 1));
+  const y = (v: number) => h - 25 - (v / max) * (h - 45);
+  const line = points.map((p, i) => `${x(i).toFixed(1)},${y(p.value).toFixed(1)}`).join(' ');
+  return html`<svg id="${id}" width="${w}" height="${h}" role="img" aria-label="未销号疑点趋势">
+<polyline fill="none" stroke="#1f4e79" stroke-width="2" points="${line}"/>
+${points.map(
+  (
+    p,
+    i,
+  ) => html`<circle cx="${x(i).toFixed(1)}" cy="${y(p.value).toFixed(1)}" r="3" fill="#1f4e79"><title>${p.label}: ${p.value}</title></circle>
+<text x="${x(i).toFixed(1)}" y="${h - 8}" font-size="10" text-anchor="middle">${p.label.slice(5)}</text>
+<text x="${x(i).toFixed(1)}" y="${(y(p.value) - 6).toFixed(1)}" font-size="10" text-anchor="middle">${p.value}</text>`,
+)}</svg>`;
+}
