@@ -47,7 +47,8 @@ export async function pendingMigrations(db: Kysely<Database>, schema: string): P
 
 function isIntrospectionRace(result: MigrationResultSet): boolean {
   const code = (result.error as { code?: string } | undefined)?.code;
-  return code === '42P01' && (result.results ?? []).length === 0;
+  // 42P01 a table, 3F000 a whole schema, dropped between Kysely's catalog listing and its reading.
+  return (code === '42P01' || code === '3F000') && (result.results ?? []).length === 0;
 }
 
 /**
@@ -58,8 +59,8 @@ export async function migrate(db: Kysely<Database>, schema: string): Promise<Mig
   await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(db);
   let result: MigrationResultSet = await migrator(db, schema).migrateToLatest();
   // Kysely's Migrator introspects every table of the database before it takes its lock; a table dropped
-  // meanwhile in another schema (a finishing import's staging table) makes that read fail with 42P01 before
-  // any migration ran. That is a race, not a failure of ours: try again.
+  // meanwhile in another schema (a finishing import's staging table, another warehouse's schema) makes that
+  // read fail before any migration ran. That is a race, not a failure of ours: try again.
   for (let attempt = 1; attempt <= 5 && isIntrospectionRace(result); attempt++) {
     await new Promise((r) => setTimeout(r, 50 * attempt));
     result = await migrator(db, schema).migrateToLatest();
