@@ -8,6 +8,7 @@ import { EXIT_CODES, RuralHubError } from '../errors.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerFindings } from './commands/findings.ts';
 import { registerImport } from './commands/import.ts';
+import { registerInspect } from './commands/inspect.ts';
 import { registerLists } from './commands/lists.ts';
 import { registerMatch } from './commands/match.ts';
 import { registerMigrate } from './commands/migrate.ts';
@@ -46,6 +47,7 @@ Example:
     );
   registerMigrate(program);
   registerImport(program);
+  registerInspect(program);
   registerMatch(program);
   registerLists(program);
   registerFindings(program);

@@ -100,7 +100,7 @@ function phaseTimer() {
 }
 
 /** Fails before any run is recorded when the input is not a readable regular file. */
-async function assertInputFile(path: string): Promise<void> {
+export async function assertInputFile(path: string): Promise<void> {
   const st = await stat(path).catch(() => null);
   if (!st) throw dataError(`input file not found: ${path}`);
   if (!st.isFile()) throw dataError(`input is not a regular file: ${path}`);

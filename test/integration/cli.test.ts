@@ -100,4 +100,28 @@ describe('the ruralhub command', () => {
     expect(r.stderr).toMatch(/cannot connect to PostgreSQL at 127\.0\.0\.1:1\/none/);
     expect(r.stderr + r.stdout).not.toContain(sentinel);
   });
+
+  it('check and discover tell an operator how a file would be read, without loading it', () => {
+    const good = writeCsv(join(dir, 'roll-good.csv'), [
+      ['学籍名册（2026年秋季）'],
+      ['学生姓名', '身份证件号', '学籍状态', '备注'],
+      ['张三', '520102201508310028', '在读', ''],
+    ]);
+    const c = ruralhub(['--config', configFile(), 'check', 'student_roll', '--file', good]);
+    expect(c.code).toBe(0);
+    expect(c.stdout).toMatch(/^ok: roll-good\.csv: header on row 2, 1 data rows/);
+    expect(c.stdout).toMatch(/columns not read: 备注/);
+    const d = ruralhub(['--config', configFile(), 'discover', 'student_roll', '--file', good]);
+    expect(d.stdout).toMatch(/id_number\s+yes\s+身份证件号/);
+    expect(d.stdout).toMatch(/school_name\s+—/);
+    const bad = writeCsv(join(dir, 'roll-bad.csv'), [
+      ['姓名', '证号', '状态'],
+      ['张三', '1', '在读'],
+    ]);
+    const b = ruralhub(['--config', configFile(), 'check', 'student_roll', '--file', bad]);
+    expect(b.code).toBe(3);
+    expect(b.stdout).toMatch(
+      /NOT OK: roll-bad\.csv: no sheet has the required columns of student_roll \(file misses id_number/,
+    );
+  });
 });

@@ -1,0 +1,106 @@
+/**
+ * What an operator setting up a new county needs to know about a department's file before the first import:
+ * can it be opened, which sheets it has, where the header is, which column each field would be read from,
+ * what is missing, and how many data rows there are. Reads the file the way an import does (same connector,
+ * same header detection), writes nothing.
+ */
+import { basename } from 'node:path';
+import type { FeedConfig } from '../../schemas/config.ts';
+import type { FeedDefinition } from '../../schemas/feed.ts';
+import { RuralHubError } from '../errors.ts';
+import { connectorFor } from './connector-for.ts';
+import { aliasesOf, headerDetector, headerKey } from './header-map.ts';
+import { assertInputFile } from './import-feed.ts';
+
+export interface SheetInspection {
+  sheet: string | null;
+  headerRow: number | null;
+  header: readonly string[];
+  /** field → the file's column header it would be read from (null: not found). */
+  mapping: Record<string, string | null>;
+  missingRequired: string[];
+  unmapped: string[];
+  rows: number;
+  skipped: number;
+  problems: number;
+}
+
+export interface SourceInspection {
+  source: string;
+  ok: boolean;
+  message: string;
+  sheets: SheetInspection[];
+}
+
+export async function inspectSource(
+  feed: FeedDefinition,
+  path: string,
+  feedConfig?: FeedConfig,
+  only?: string | number,
+): Promise<SourceInspection> {
+  await assertInputFile(path);
+  const source = basename(path);
+  const connector = connectorFor(path);
+  const opened = await connector.check({ path });
+  if (!opened.ok) return { source, ok: false, message: opened.message, sheets: [] };
+  const extra = feedConfig?.header_aliases ?? {};
+  const isHeader = headerDetector(feed, extra);
+  const aliases = aliasesOf(feed, extra);
+  const names = path.toLowerCase().endsWith('.xlsx')
+    ? (await connector.list({ path })).map((s) => s.name)
+    : [null];
+  const wanted = only ?? feedConfig?.sheet;
+  const sheets: SheetInspection[] = [];
+  for (const [i, name] of names.entries()) {
+    if (wanted !== undefined && wanted !== name && wanted !== i) continue;
+    const s: SheetInspection = {
+      sheet: name,
+      headerRow: null,
+      header: [],
+      mapping: {},
+      missingRequired: [],
+      unmapped: [],
+      rows: 0,
+      skipped: 0,
+      problems: 0,
+    };
+    try {
+      for await (const m of connector.read(
+        { path },
+        { isHeader, ...(name === null ? {} : { sheet: name }) },
+      )) {
+        if (m.type === 'header') {
+          s.header = m.columns;
+          s.headerRow = m.position.row;
+        } else if (m.type === 'record') s.rows++;
+        else if (m.type === 'skipped') s.skipped++;
+        else if (m.type === 'problem') s.problems++;
+      }
+    } catch (err) {
+      if (!(err instanceof RuralHubError)) throw err;
+      return { source, ok: false, message: err.message, sheets };
+    }
+    const keys = s.header.map(headerKey);
+    for (const [field, spec] of Object.entries(feed.fields)) {
+      const idx = aliases[field]!.map(headerKey)
+        .map((a) => keys.indexOf(a))
+        .find((x) => x >= 0);
+      s.mapping[field] = idx === undefined ? null : s.header[idx]!;
+      if (idx === undefined && spec.required) s.missingRequired.push(field);
+    }
+    const used = new Set(Object.values(s.mapping).filter((h): h is string => h !== null));
+    s.unmapped = s.header.filter((h) => h !== '' && !used.has(h));
+    sheets.push(s);
+  }
+  const good = sheets.find((s) => s.missingRequired.length === 0);
+  return {
+    source,
+    ok: !!good,
+    message: good
+      ? `${source}${good.sheet ? ` sheet '${good.sheet}'` : ''}: header on row ${good.headerRow}, ${good.rows} data rows`
+      : `${source}: no sheet has the required columns of ${feed.id} (${sheets
+          .map((s) => `${s.sheet ?? 'file'} misses ${s.missingRequired.join(', ')}`)
+          .join('; ')}); add the county's spelling under feeds.${feed.id}.header_aliases`,
+    sheets,
+  };
+}
