@@ -40,6 +40,25 @@ export const RuleConfigSchema = z
   })
   .strict();
 
+/** A folder below drop.root: relative, no `..` — nothing outside the root is ever read. */
+const dropFolder = z
+  .string()
+  .min(1)
+  .refine((v) => !v.startsWith('/') && !v.split(/[\\/]/).includes('..'), {
+    message: 'a folder relative to drop.root, without ..',
+  });
+
+/** File drops: departments (or their sync jobs) put files in a folder per feed; `ruralhub drop` takes them. */
+export const DropConfigSchema = z
+  .object({
+    root: z.string().min(1),
+    folders: z.partialRecord(z.enum(FEED_IDS), dropFolder).default({}),
+    /** A file without a `<name>.done` marker is taken once it has not changed for this long. */
+    stable_seconds: z.number().min(0).default(60),
+  })
+  .strict();
+export type DropConfig = z.infer<typeof DropConfigSchema>;
+
 /** A cron expression (5 fields, or 6 with seconds), checked by cron-parser when the config is loaded. */
 const cronExpr = z.string().refine(
   (v) => {
@@ -86,6 +105,14 @@ export const JobSchema = z.discriminatedUnion('kind', [
     .object({
       kind: z.literal('lists'),
       department: z.enum(DEPARTMENTS).optional(),
+      ...jobCommon,
+    })
+    .strict(),
+  z
+    .object({
+      /** Take the complete files waiting in the drop folders (all feeds, or one). */
+      kind: z.literal('drop'),
+      feed: z.enum(FEED_IDS).optional(),
       ...jobCommon,
     })
     .strict(),
@@ -172,6 +199,7 @@ export const ConfigSchema = z
       .default({ output_dir: '.ruralhub/out' }),
     feeds: z.partialRecord(z.enum(FEED_IDS), FeedConfigSchema).default({}),
     rules: z.partialRecord(z.enum(RULE_IDS), RuleConfigSchema).default({}),
+    drop: DropConfigSchema.optional(),
     indicators: IndicatorTargetsSchema.default({
       education_retention: 1,
       medical_insurance: 0.99,

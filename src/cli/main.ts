@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT_CODES, RuralHubError } from '../errors.ts';
 import { registerDemo } from './commands/demo.ts';
+import { registerDrop } from './commands/drop.ts';
 import { registerFindings } from './commands/findings.ts';
 import { registerImport } from './commands/import.ts';
 import { registerInspect } from './commands/inspect.ts';
@@ -48,6 +49,7 @@ Example:
   registerMigrate(program);
   registerImport(program);
   registerInspect(program);
+  registerDrop(program);
   registerMatch(program);
   registerLists(program);
   registerFindings(program);

@@ -8,6 +8,8 @@ import { sql } from 'kysely';
 import type { Config, Job } from '../../schemas/config.ts';
 import { todayIn } from '../clock.ts';
 import { exportLists } from '../delivery/export-lists.ts';
+import { DROP_OUTCOMES, takeDrops } from '../drop/take-drops.ts';
+import { dataError } from '../errors.ts';
 import { importFeed } from '../load/import-feed.ts';
 import { resolveFeed } from '../load/resolve-feed.ts';
 import type { Logger } from '../log.ts';
@@ -87,6 +89,22 @@ export async function executeJob(job: Job, c: JobContext): Promise<JobResult> {
         actor: 'scheduler',
       });
       return { status: 'succeeded', runIds: [], summary: `${files.length} list(s) written` };
+    }
+    case 'drop': {
+      const results = await takeDrops({
+        wh: c.wh,
+        config: c.config,
+        log: c.log,
+        today: asOf,
+        feed: job.feed,
+      });
+      const runIds = results.flatMap((r) => (r.runId ? [r.runId] : []));
+      const failed = results.filter((r) => r.outcome === 'failed' || r.outcome === 'refused');
+      const summary = `${results.length} file(s): ${DROP_OUTCOMES.map((o) => `${results.filter((r) => r.outcome === o).length} ${o}`).join(', ')}`;
+      if (failed.length) {
+        throw dataError(`${summary}; ${failed.map((f) => `${f.file}: ${f.message}`).join('; ')}`);
+      }
+      return { status: 'succeeded', runIds, summary };
     }
     case 'report': {
       // The report of the month before the slot's month: on 1 December, November's.
