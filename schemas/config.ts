@@ -5,6 +5,7 @@
 
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
+import { SqlConfigSchema } from '../connectors/sql/sql-connector.ts';
 import { DEPARTMENTS, FEED_IDS, RULE_IDS } from './vocab.ts';
 
 const envName = z
@@ -26,6 +27,8 @@ export const FeedConfigSchema = z
     sheet: z.union([z.string(), z.number().int().min(0)]).optional(),
     /** Snapshot guard rail: hold a load that shrinks the feed by more than this share. */
     max_shrink: z.number().min(0).max(1).default(0.3),
+    /** A department database read instead of files: `ruralhub import <feed>` without --file reads it. */
+    source: SqlConfigSchema.optional(),
   })
   .strict();
 
@@ -85,8 +88,9 @@ export const JobSchema = z.discriminatedUnion('kind', [
     .object({
       kind: z.literal('import'),
       feed: z.enum(FEED_IDS),
-      /** The file the department delivers (re-read each time; an unchanged file is a cheap no-op run). */
-      path: z.string().min(1),
+      /** The file the department delivers (re-read each time; an unchanged file is a cheap no-op run);
+       *  without it, the feed's configured database source (feeds.<feed>.source) is read. */
+      path: z.string().min(1).optional(),
       ...jobCommon,
     })
     .strict(),

@@ -15,10 +15,11 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
-import type { Connector, ReadMessage } from '../../connectors/connector.ts';
+import type { Connector, ReadMessage, ReadOptions } from '../../connectors/connector.ts';
+import { sqlConnector } from '../../connectors/sql/sql-connector.ts';
 import type { FeedConfig } from '../../schemas/config.ts';
 import type { FeedDefinition } from '../../schemas/feed.ts';
-import { BusyError, dataError, RuralHubError } from '../errors.ts';
+import { BusyError, configError, dataError, RuralHubError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
 import { connectorFor } from './connector-for.ts';
@@ -40,7 +41,10 @@ export interface ImportParams {
   wh: Warehouse;
   feed: FeedDefinition;
   feedConfig?: Partial<FeedConfig>;
-  path: string;
+  /** A department file (CSV or workbook)… */
+  path?: string;
+  /** …or a source read through a connector (database, HTTP API), with its resume state. */
+  source?: RecordSource;
   log: Logger;
   /** Reference date for "birth date in the future" (YYYY-MM-DD). */
   today: string;
@@ -49,6 +53,25 @@ export interface ImportParams {
   confirmShrink?: boolean;
   /** Load even if the same file was the last successful load. */
   force?: boolean;
+}
+
+/**
+ * A non-file source: a label for positions and the ledger, and its read (connectors/*). Incremental sources
+ * end their stream with a checkpoint; the loader passes the saved one back as `cursor` on the next run and
+ * stores the new one in the same transaction as the rows it covers.
+ */
+export interface RecordSource {
+  label: string;
+  read(options: ReadOptions): AsyncIterable<ReadMessage>;
+}
+
+/** The configured database source of a feed as a RecordSource (feeds.<feed>.source). */
+export function configuredSource(feed: FeedDefinition, feedConfig?: Partial<FeedConfig>): RecordSource {
+  const cfg = feedConfig?.source;
+  if (!cfg) {
+    throw configError(`feed ${feed.id}: give --file, or configure a database under feeds.${feed.id}.source`);
+  }
+  return { label: `${cfg.dialect}:${cfg.table}`, read: (options) => sqlConnector.read(cfg, options) };
 }
 
 export interface ImportSummary {
@@ -108,10 +131,12 @@ export async function assertInputFile(path: string): Promise<void> {
 
 export async function importFeed(p: ImportParams): Promise<ImportSummary> {
   const { wh, feed, log } = p;
-  await assertInputFile(p.path);
+  const path = p.path;
+  if (path === undefined && !p.source) throw dataError('an import needs a file or a source');
+  if (path !== undefined) await assertInputFile(path);
   const { db } = wh;
-  const source = basename(p.path);
-  const connector: Connector<{ path: string }> = connectorFor(p.path);
+  const source = path !== undefined ? basename(path) : p.source!.label;
+  const connector: Connector<{ path: string }> | null = path !== undefined ? connectorFor(path) : null;
   const extra = p.feedConfig?.header_aliases ?? {};
   const isHeader = headerDetector(feed, extra);
 
@@ -136,7 +161,8 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
   try {
     const abandoned = await failAbandoned(db, 'import', feed.id);
     if (abandoned) log.warn({ feed: feed.id, abandoned }, 'marked abandoned runs of this feed as failed');
-    const sha = await sha256File(p.path);
+    // Files are compared by content hash (an identical file is a no-op); connector sources by their cursor.
+    const sha = path !== undefined ? await sha256File(path) : null;
     runId = await startRun(db, { kind: 'import', feed: feed.id, source, sha256: sha });
     const rlog = log.child({ run_id: runId, feed: feed.id });
     await cleanOrphanStaging(wh);
@@ -146,7 +172,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
       .selectAll()
       .where('feed', '=', feed.id)
       .executeTakeFirst();
-    if (!p.force && state?.last_sha256 === sha) {
+    if (!p.force && sha !== null && state?.last_sha256 === sha) {
       await finishRun(db, runId, 'noop', undefined, { same_as_run: state.last_run_id });
       rlog.info({ source }, 'same file as the last successful load: nothing to do');
       return {
@@ -167,7 +193,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
     let headerRow = 1;
     let connectorProblems: Extract<ReadMessage, { type: 'problem' }>[] = [];
     let connectorSkipped = 0;
-    const bulk = connector.bulk ? await connector.bulk({ path: p.path }, { isHeader }) : null;
+    const bulk = connector?.bulk && path ? await connector.bulk({ path }, { isHeader }) : null;
     if (bulk) {
       mapHeader(feed, bulk.columns, source, extra); // fail fast on missing columns
       await createRawTable(db, raw, bulk.columns.length);
@@ -184,15 +210,21 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
         await dropStaging(db, runId);
       }
     }
+    let checkpoint: string | undefined;
     if (!header) {
+      const options: ReadOptions = {
+        isHeader,
+        ...(p.feedConfig?.sheet !== undefined ? { sheet: p.feedConfig.sheet } : {}),
+        ...(state?.cursor ? { cursor: state.cursor } : {}),
+      };
+      const messages = path !== undefined ? connector!.read({ path }, options) : p.source!.read(options);
       const res = await copyRecords(
         db,
         wh.pool,
         raw,
-        connector.read(
-          { path: p.path },
-          { isHeader, ...(p.feedConfig?.sheet !== undefined ? { sheet: p.feedConfig.sheet } : {}) },
-        ),
+        takeCheckpoint(messages, (c) => {
+          checkpoint = c;
+        }),
         async (cols) => {
           mapHeader(feed, cols, source, extra);
           await createRawTable(db, raw, cols.length);
@@ -287,6 +319,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
           feed: feed.id,
           last_run_id: runId,
           last_sha256: sha,
+          cursor: checkpoint ?? state?.cursor ?? null,
           last_success_at: sql`clock_timestamp()`,
           current_rows: current.rows[0]?.n ?? 0,
         })
@@ -294,6 +327,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
           oc.column('feed').doUpdateSet((eb) => ({
             last_run_id: eb.ref('excluded.last_run_id'),
             last_sha256: eb.ref('excluded.last_sha256'),
+            cursor: eb.ref('excluded.cursor'),
             last_success_at: eb.ref('excluded.last_success_at'),
             current_rows: eb.ref('excluded.current_rows'),
           })),
@@ -320,6 +354,17 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
   } finally {
     if (runId) await dropStaging(db, runId).catch(() => undefined);
     await unlock();
+  }
+}
+
+/** Passes records through and hands the stream's final checkpoint to `save` (the stager ignores them). */
+async function* takeCheckpoint(
+  messages: AsyncIterable<ReadMessage>,
+  save: (cursor: string) => void,
+): AsyncGenerator<ReadMessage> {
+  for await (const m of messages) {
+    if (m.type === 'checkpoint') save(m.cursor);
+    else yield m;
   }
 }
 

@@ -10,7 +10,7 @@ import { todayIn } from '../clock.ts';
 import { exportLists } from '../delivery/export-lists.ts';
 import { DROP_OUTCOMES, takeDrops } from '../drop/take-drops.ts';
 import { dataError } from '../errors.ts';
-import { importFeed } from '../load/import-feed.ts';
+import { configuredSource, importFeed } from '../load/import-feed.ts';
 import { resolveFeed } from '../load/resolve-feed.ts';
 import type { Logger } from '../log.ts';
 import { runMatch } from '../matching/run-match.ts';
@@ -54,11 +54,13 @@ export async function executeJob(job: Job, c: JobContext): Promise<JobResult> {
   const asOf = todayIn(c.config.timezone, c.slot);
   switch (job.kind) {
     case 'import': {
+      const feed = resolveFeed(job.feed);
+      const feedConfig = c.config.feeds[job.feed];
       const s = await importFeed({
         wh: c.wh,
-        feed: resolveFeed(job.feed),
-        feedConfig: c.config.feeds[job.feed],
-        path: job.path,
+        feed,
+        feedConfig,
+        ...(job.path ? { path: job.path } : { source: configuredSource(feed, feedConfig) }),
         log: c.log,
         today: asOf,
         timeZone: c.config.timezone,

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { type ImportSummary, importFeed } from '../../load/import-feed.ts';
+import { configuredSource, type ImportSummary, importFeed } from '../../load/import-feed.ts';
 import { resolveFeed } from '../../load/resolve-feed.ts';
 import { asOfDate, makeContext, withWarehouse } from '../context.ts';
 import { importTable, problemLines } from '../summaries.ts';
@@ -10,9 +10,10 @@ export function registerImport(program: Command): void {
     .description(
       'load a department file into the warehouse (feed: roster, student_roll, home_schooling, insurance, …)',
     )
-    .requiredOption(
+    .option(
       '-f, --file <path...>',
-      'one or more files (CSV/TSV in UTF-8 or GB18030, or .xlsx); loaded in the order given',
+      'one or more files (CSV/TSV in UTF-8 or GB18030, or .xlsx), loaded in the order given; ' +
+        'without it the database configured under feeds.<feed>.source is read',
     )
     .option(
       '--sheet <name-or-index>',
@@ -33,12 +34,15 @@ values go to quarantine (see \`ruralhub quarantine\`). Exit code 3 when a file c
 Example:
   $ ruralhub import student_roll --file 学籍名册.csv
   $ ruralhub import insurance --file 参保2025.csv 参保2026.csv
-  $ ruralhub import housing --file 危房改造台账.xlsx --sheet 2026年`,
+  $ ruralhub import housing --file 危房改造台账.xlsx --sheet 2026年
+  $ ruralhub import deaths            # from feeds.deaths.source, e.g.
+                                      #   { dialect: mysql, url_env: GA_DB_URL, table: death_reg,
+                                      #     cursor: updated_at, key: [id] }`,
     )
     .action(
       async (
         feedId: string,
-        opts: { file: string[]; sheet?: string; confirmShrink?: boolean; force?: boolean; asOf?: string },
+        opts: { file?: string[]; sheet?: string; confirmShrink?: boolean; force?: boolean; asOf?: string },
         cmd: Command,
       ) => {
         const ctx = makeContext(cmd.optsWithGlobals());
@@ -58,13 +62,16 @@ Example:
             : undefined;
         await withWarehouse(ctx, async (wh) => {
           const done: ImportSummary[] = [];
-          for (const path of opts.file) {
+          const sources = opts.file?.length
+            ? opts.file.map((path) => ({ path }))
+            : [{ source: configuredSource(feed, feedConfig) }];
+          for (const from of sources) {
             done.push(
               await importFeed({
                 wh,
                 feed,
                 feedConfig,
-                path,
+                ...from,
                 log: ctx.log,
                 today,
                 timeZone: ctx.config.timezone,

@@ -1,0 +1,256 @@
+/**
+ * Department databases as sources, against real servers: MariaDB/MySQL (TEST_MYSQL_URL, default
+ * root@127.0.0.1:3306 — the test creates its own database) and PostgreSQL (the test server, a schema of its
+ * own). Keyset paging over pages smaller than the table, an incremental feed resumed from its checkpoint
+ * (rows sharing the boundary cursor value are not lost, nothing is loaded twice), and names checked against
+ * the source's catalog.
+ */
+import { randomBytes } from 'node:crypto';
+import mysql from 'mysql2/promise';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ReadMessage } from '../../connectors/connector.ts';
+import { type SqlConfig, SqlConfigSchema, sqlConnector } from '../../connectors/sql/sql-connector.ts';
+import { deaths } from '../../pipelines/feeds/deaths.ts';
+import type { FeedConfig } from '../../schemas/config.ts';
+import { configuredSource, importFeed } from '../../src/load/import-feed.ts';
+import { silentLogger } from '../../src/log.ts';
+import { idCheckChar } from '../../src/normalize/id-number.ts';
+import type { Warehouse } from '../../src/warehouse/connect.ts';
+import { databaseUrl, testWarehouse } from '../support/warehouse.ts';
+
+const MYSQL = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
+const tag = randomBytes(3).toString('hex');
+const log = silentLogger();
+const id = (n: number) => {
+  const first17 = `52010219500101${String(n).padStart(3, '0')}`;
+  return first17 + idCheckChar(first17);
+};
+const row = (n: number, day: string) => [n, `死者${n}`, id(n), '2026-10-01', day];
+
+/** A source database per dialect: create, insert, drop. */
+interface SourceDb {
+  dialect: 'mysql' | 'postgres';
+  url: string;
+  exec(text: string, params?: unknown[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function mysqlSource(): Promise<SourceDb> {
+  let root: mysql.Connection;
+  try {
+    root = await mysql.createConnection({ uri: MYSQL });
+  } catch (err) {
+    throw new Error(
+      `MariaDB/MySQL is not reachable at ${MYSQL.replace(/\/\/[^@]*@/, '//')} (${(err as { code?: string }).code}): ` +
+        'start it (`service mariadb start`, or `apt-get install -y mariadb-server`) or point TEST_MYSQL_URL at one',
+    );
+  }
+  const db = `rh_src_${tag}`;
+  await root.query(`CREATE DATABASE ${db} CHARACTER SET utf8mb4`);
+  const url = `${MYSQL.replace(/\/$/, '')}/${db}`;
+  const c = await mysql.createConnection({ uri: url });
+  return {
+    dialect: 'mysql',
+    url,
+    exec: async (text, params = []) => {
+      await c.query(text, params);
+    },
+    close: async () => {
+      await c.end();
+      await root.query(`DROP DATABASE ${db}`);
+      await root.end();
+    },
+  };
+}
+
+async function postgresSource(): Promise<SourceDb> {
+  const schema = `rh_src_${tag}`;
+  const c = new pg.Client({ connectionString: databaseUrl() });
+  await c.connect();
+  await c.query(`CREATE SCHEMA ${schema}`);
+  await c.query(`SET search_path = ${schema}`);
+  const u = new URL(databaseUrl());
+  u.searchParams.set('options', `-c search_path=${schema}`);
+  return {
+    dialect: 'postgres',
+    url: u.toString(),
+    exec: async (text, params = []) => {
+      let i = 0;
+      await c.query(
+        text.replace(/\?/g, () => `$${++i}`),
+        params,
+      );
+    },
+    close: async () => {
+      await c.query(`DROP SCHEMA ${schema} CASCADE`);
+      await c.end();
+    },
+  };
+}
+
+let wh: Warehouse;
+beforeAll(async () => {
+  wh = await testWarehouse('sqlsrc');
+});
+afterAll(async () => wh?.close());
+
+for (const make of [mysqlSource, postgresSource]) {
+  describe(`a ${make === mysqlSource ? 'MariaDB' : 'PostgreSQL'} source`, () => {
+    let src: SourceDb;
+    const envName = `RH_SRC_${tag.toUpperCase()}_${make === mysqlSource ? 'MY' : 'PG'}`;
+    let cfg: SqlConfig;
+    beforeAll(async () => {
+      src = await make();
+      process.env[envName] = src.url;
+      cfg = {
+        dialect: src.dialect,
+        url_env: envName,
+        table: 'death_reg',
+        cursor: 'cancel_date',
+        key: ['reg_no'],
+        page_size: 4,
+      };
+      await src.exec(
+        'CREATE TABLE death_reg (reg_no INT PRIMARY KEY, xm VARCHAR(40), sfzh VARCHAR(18), swrq DATE, cancel_date DATE)',
+      );
+      const days = [
+        '2026-10-02',
+        '2026-10-05',
+        '2026-10-05',
+        '2026-10-09',
+        '2026-10-12',
+        '2026-10-15',
+        '2026-10-15',
+        '2026-10-20',
+        '2026-10-20',
+        '2026-10-20',
+      ];
+      for (const [i, d] of days.entries())
+        await src.exec('INSERT INTO death_reg VALUES (?, ?, ?, ?, ?)', row(i + 1, d));
+    });
+    afterAll(async () => {
+      delete process.env[envName];
+      await src?.close();
+    });
+
+    it('reads every row over pages smaller than the table, and checkpoints at the snapshot maximum', async () => {
+      const out: ReadMessage[] = [];
+      for await (const m of sqlConnector.read(cfg)) out.push(m);
+      expect(out[0]).toMatchObject({
+        type: 'header',
+        columns: ['reg_no', 'xm', 'sfzh', 'swrq', 'cancel_date'],
+      });
+      const records = out.filter((m) => m.type === 'record');
+      expect(records).toHaveLength(10);
+      expect(records.map((r) => (r.type === 'record' ? r.cells[0] : null))).toEqual([
+        '1',
+        '2',
+        '3',
+        '4',
+        '5',
+        '6',
+        '7',
+        '8',
+        '9',
+        '10',
+      ]);
+      expect(records[0]!.type === 'record' && records[0]!.cells).toEqual([
+        '1',
+        '死者1',
+        id(1),
+        '2026-10-01',
+        '2026-10-02',
+      ]);
+      expect(out.at(-1)).toEqual({ type: 'checkpoint', cursor: '2026-10-20' });
+    });
+
+    it('resumes from the checkpoint: boundary rows read again but not loaded twice, new rows loaded once', async () => {
+      const feedConfig: Partial<FeedConfig> = {
+        header_aliases: {
+          name: ['xm'],
+          id_number: ['sfzh'],
+          died_on: ['swrq'],
+          deregistered_on: ['cancel_date'],
+        },
+        max_shrink: 1,
+        source: SqlConfigSchema.parse(cfg),
+      };
+      const run = () =>
+        importFeed({
+          wh,
+          feed: deaths,
+          feedConfig,
+          source: configuredSource(deaths, feedConfig),
+          log,
+          today: '2026-11-24',
+          timeZone: 'Asia/Shanghai',
+        });
+      // Each dialect loads the same people: clear the feed between the two describe blocks.
+      await wh.db.deleteFrom('deaths').execute();
+      await wh.db.deleteFrom('feed_state').where('feed', '=', 'deaths').execute();
+      const first = await run();
+      expect(first.counts).toMatchObject({ rows_read: 10, rows_new: 10 });
+      const state = await wh.db
+        .selectFrom('feed_state')
+        .select('cursor')
+        .where('feed', '=', 'deaths')
+        .executeTakeFirstOrThrow();
+      expect(state.cursor).toBe('2026-10-20');
+      // Written after the first read: two rows on the boundary day, two later.
+      for (const [n, d] of [
+        [11, '2026-10-20'],
+        [12, '2026-10-20'],
+        [13, '2026-10-21'],
+        [14, '2026-11-02'],
+      ] as const) {
+        await src.exec('INSERT INTO death_reg VALUES (?, ?, ?, ?, ?)', row(n, d));
+      }
+      const second = await run();
+      // Read: the 3 old boundary rows again + 4 new; loaded: the 4 new, the 3 old unchanged.
+      expect(second.counts).toMatchObject({ rows_read: 7, rows_new: 4, rows_unchanged: 3, rows_changed: 0 });
+      const current = await wh.db
+        .selectFrom('deaths')
+        .select('id_number')
+        .where('valid_to', 'is', null)
+        .execute();
+      expect(current.map((c) => c.id_number).sort()).toEqual(
+        Array.from({ length: 14 }, (_, i) => id(i + 1)).sort(),
+      );
+      expect(
+        (
+          await wh.db
+            .selectFrom('feed_state')
+            .select('cursor')
+            .where('feed', '=', 'deaths')
+            .executeTakeFirstOrThrow()
+        ).cursor,
+      ).toBe('2026-11-02');
+      const third = await run();
+      expect(third.counts).toMatchObject({ rows_read: 1, rows_new: 0, rows_unchanged: 1 });
+    });
+
+    it('checks table and column names against the catalog before building any query', async () => {
+      const read = async (c: SqlConfig) => {
+        for await (const _ of sqlConnector.read(c)) {
+          /* drain */
+        }
+      };
+      await expect(read({ ...cfg, table: 'death_reg; DROP TABLE death_reg' })).rejects.toThrow(
+        /no table 'death_reg; DROP TABLE death_reg'.*tables: death_reg/,
+      );
+      await expect(read({ ...cfg, columns: ['xm', 'nope'] })).rejects.toThrow(
+        /table 'death_reg' has no column nope; columns: reg_no, xm, sfzh, swrq, cancel_date/,
+      );
+      expect(await sqlConnector.check(cfg)).toEqual({
+        ok: true,
+        message: `${src.dialect}:death_reg: 5 columns readable`,
+      });
+      const bad = await sqlConnector.check({ ...cfg, url_env: 'RH_NOT_SET_ANYWHERE' });
+      expect(bad).toEqual({
+        ok: false,
+        message: `RH_NOT_SET_ANYWHERE is not set: it must hold the ${src.dialect} connection string`,
+      });
+    });
+  });
+}
