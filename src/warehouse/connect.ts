@@ -39,12 +39,16 @@ export const sessionName = (): string => `ruralhub:${process.pid}`;
  * `ruralhub:<pid>` in pg_stat_activity, so an operator (or a test) can tell which process runs what.
  */
 export function createPool(url: string, schema: string, max = 4): pg.Pool {
-  return new pg.Pool({
+  const pool = new pg.Pool({
     connectionString: url,
     max,
     options: `-c search_path=${schema},public`,
     application_name: sessionName(),
   });
+  // An idle connection the server closes (a restart, an embedded server stopping at exit) is emitted on the
+  // pool; unhandled, it would crash the process. The next query on it fails with the real error instead.
+  pool.on('error', () => undefined);
+  return pool;
 }
 
 export function createDb(pool: pg.Pool): Kysely<Database> {
