@@ -53,6 +53,15 @@ export interface ImportParams {
   confirmShrink?: boolean;
   /** Load even if the same file was the last successful load. */
   force?: boolean;
+  /** Progress for a person watching (src/cli/progress.ts): called often, must be cheap. */
+  onProgress?: (p: ImportProgress) => void;
+}
+
+export interface ImportProgress {
+  phase: 'staging' | 'normalize' | 'plan' | 'publish';
+  rows?: number;
+  bytes?: number;
+  totalBytes?: number;
 }
 
 /**
@@ -198,7 +207,10 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
       mapHeader(feed, bulk.columns, source, extra); // fail fast on missing columns
       await createRawTable(db, raw, bulk.columns.length);
       try {
-        const n = await copyBulk(db, wh.pool, raw, bulk);
+        const totalBytes = path ? (await stat(path)).size : undefined;
+        const n = await copyBulk(db, wh.pool, raw, bulk, (bytes) =>
+          p.onProgress?.({ phase: 'staging', bytes, totalBytes }),
+        );
         header = bulk.columns;
         rlog.info({ rows: n, encoding: bulk.encoding, path: 'bulk' }, 'staged');
       } catch (err) {
@@ -229,6 +241,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
           mapHeader(feed, cols, source, extra);
           await createRawTable(db, raw, cols.length);
         },
+        (rows) => p.onProgress?.({ phase: 'staging', rows }),
       );
       header = res.header;
       headerRow = 0; // records carry their own row numbers
@@ -240,6 +253,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
     if (mapping.unmapped.length) rlog.info({ columns: mapping.unmapped }, 'columns not used by this feed');
 
     const phase = phaseTimer();
+    p.onProgress?.({ phase: 'normalize' });
     // One sort of the whole feed for de-duplication: in memory rather than spilled to disk (measured: a
     // 500k-row roster spilled 94 MB at the default 4 MB). SET LOCAL keeps it to this statement's transaction.
     await db.transaction().execute(async (trx) => {
@@ -256,6 +270,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
       }).execute(trx);
     });
     phase('normalize');
+    p.onProgress?.({ phase: 'plan' });
     const plan = await db.transaction().execute(async (trx) => {
       await sql`SET LOCAL work_mem = ${sql.lit(WORK_MEM)}`.execute(trx);
       await sql`ANALYZE ${sql.id(norm)}`.execute(trx);
@@ -290,6 +305,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
       };
     }
 
+    p.onProgress?.({ phase: 'publish' });
     await db.transaction().execute(async (trx) => {
       await sql`SET LOCAL work_mem = ${sql.lit(WORK_MEM)}`.execute(trx);
       await publish(trx, { feed, norm, raw, runId, source, columns: mapping.columns }, plan);

@@ -2,6 +2,7 @@
  * Raw staging: a run-scoped UNLOGGED table of text columns c1..cN in the file's column order, filled by
  * COPY. Nobody reads it but the run that made it, so it is created, filled and dropped freely.
  */
+import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type Kysely, sql } from 'kysely';
 import type pg from 'pg';
@@ -37,6 +38,7 @@ export async function copyBulk(
   pool: pg.Pool,
   table: string,
   source: BulkSource,
+  onBytes?: (bytes: number) => void,
 ): Promise<number> {
   const cols = source.columns.map((_, i) => sql.id(rawColumn(i)));
   const stmt = sql`COPY ${sql.id(table)} (${sql.join(cols)}) FROM STDIN WITH (FORMAT csv, HEADER true,
@@ -44,7 +46,17 @@ export async function copyBulk(
   const client = await pool.connect();
   try {
     const stream = client.query(copyFrom(stmt.sql));
-    await pipeline(source.open(), stream);
+    let bytes = 0;
+    const counted = onBytes
+      ? new Transform({
+          transform(chunk: Buffer, _enc, done) {
+            bytes += chunk.length;
+            onBytes(bytes);
+            done(null, chunk);
+          },
+        })
+      : new PassThrough();
+    await pipeline(source.open(), counted, stream);
     return Number(stream.rowCount ?? 0);
   } finally {
     client.release();
@@ -79,6 +91,7 @@ export async function copyRecords(
   table: string,
   messages: AsyncIterable<ReadMessage>,
   onHeader: (columns: readonly string[]) => Promise<void>,
+  onRows?: (rows: number) => void,
 ): Promise<RecordStageResult> {
   const iterator = messages[Symbol.asyncIterator]();
   let first = await iterator.next();
@@ -115,7 +128,10 @@ export async function copyRecords(
         rows++;
         const cells = header.map((_, i) => escapeCopy(m.cells[i]));
         batch.push(`${m.position.row}\t${escapeCopy(m.position.sheet)}\t${cells.join('\t')}\n`);
-        if (batch.length >= 2000) await flush();
+        if (batch.length >= 2000) {
+          await flush();
+          onRows?.(rows);
+        }
       } else if (m.type === 'skipped') skipped++;
       else if (m.type === 'problem') {
         problems.push(m);

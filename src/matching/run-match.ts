@@ -35,6 +35,8 @@ export interface MatchParams {
   asOf: string;
   /** Rules to run; default: every implemented rule enabled in config. */
   rules?: readonly RuleId[];
+  /** Called after each rule (progress for a person watching). */
+  onRule?: (outcome: RuleOutcome, done: number, total: number) => void;
   /** Wall clock for feed freshness (tests pass one). */
   now?: Date;
   /** Run even when the inputs are the same as the last run's. */
@@ -70,7 +72,10 @@ export function ruleParams(rule: RuleDefinition<never>, config: Readonly<Config>
 export async function runMatch(p: MatchParams): Promise<RuleOutcome[]> {
   const rules = selectRules(p.config, p.rules);
   const out: RuleOutcome[] = [];
-  for (const rule of rules) out.push(await runRule(p, rule));
+  for (const [i, rule] of rules.entries()) {
+    out.push(await runRule(p, rule));
+    p.onRule?.(out.at(-1)!, i + 1, rules.length);
+  }
   return out;
 }
 

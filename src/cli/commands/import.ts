@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { configuredSource, type ImportSummary, importFeed } from '../../load/import-feed.ts';
 import { resolveFeed } from '../../load/resolve-feed.ts';
 import { asOfDate, makeContext, withWarehouse } from '../context.ts';
+import { progress } from '../progress.ts';
 import { importTable, problemLines } from '../summaries.ts';
 
 export function registerImport(program: Command): void {
@@ -66,8 +67,10 @@ Example:
             ? opts.file.map((path) => ({ path }))
             : [{ source: configuredSource(feed, feedConfig) }];
           for (const from of sources) {
+            const bar = progress(feed.id, ctx.log);
             done.push(
               await importFeed({
+                onProgress: (u) => bar.update(u),
                 wh,
                 feed,
                 feedConfig,
@@ -77,7 +80,7 @@ Example:
                 timeZone: ctx.config.timezone,
                 confirmShrink: opts.confirmShrink,
                 force: opts.force,
-              }),
+              }).finally(() => bar.end()),
             );
           }
           ctx.out.write(`${importTable(done)}\n`);

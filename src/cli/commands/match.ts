@@ -3,6 +3,7 @@ import { type RuleId, RuleIdSchema } from '../../../schemas/vocab.ts';
 import { configError } from '../../errors.ts';
 import { runMatch } from '../../matching/run-match.ts';
 import { asOfDate, makeContext, withWarehouse } from '../context.ts';
+import { progress } from '../progress.ts';
 import { matchTable } from '../summaries.ts';
 
 export function parseRuleIds(ids: readonly string[] | undefined): RuleId[] | undefined {
@@ -38,6 +39,7 @@ Example:
       const asOf = asOfDate(ctx, opts.asOf);
       const rules = parseRuleIds(opts.rule);
       await withWarehouse(ctx, async (wh) => {
+        const bar = progress('match', ctx.log);
         const outcomes = await runMatch({
           wh,
           config: ctx.config,
@@ -45,7 +47,8 @@ Example:
           asOf,
           rules,
           force: opts.force === true,
-        });
+          onRule: (o, done, total) => bar.update({ phase: `${o.rule} ${o.status}`, done, total }),
+        }).finally(() => bar.end());
         ctx.out.write(`as of ${asOf}\n${matchTable(outcomes)}\n`);
       });
     });
