@@ -5,6 +5,7 @@
 
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
+import { HttpConfigSchema } from '../connectors/http/http-connector.ts';
 import { SqlConfigSchema } from '../connectors/sql/sql-connector.ts';
 import { DEPARTMENTS, FEED_IDS, RULE_IDS } from './vocab.ts';
 
@@ -27,8 +28,8 @@ export const FeedConfigSchema = z
     sheet: z.union([z.string(), z.number().int().min(0)]).optional(),
     /** Snapshot guard rail: hold a load that shrinks the feed by more than this share. */
     max_shrink: z.number().min(0).max(1).default(0.3),
-    /** A department database read instead of files: `ruralhub import <feed>` without --file reads it. */
-    source: SqlConfigSchema.optional(),
+    /** A department database or HTTP API read instead of files: `ruralhub import <feed>` without --file reads it. */
+    source: z.union([SqlConfigSchema, HttpConfigSchema]).optional(),
   })
   .strict();
 

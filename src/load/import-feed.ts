@@ -16,6 +16,7 @@ import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import type { Connector, ReadMessage, ReadOptions } from '../../connectors/connector.ts';
+import { httpConnector } from '../../connectors/http/http-connector.ts';
 import { sqlConnector } from '../../connectors/sql/sql-connector.ts';
 import type { FeedConfig } from '../../schemas/config.ts';
 import type { FeedDefinition } from '../../schemas/feed.ts';
@@ -78,9 +79,15 @@ export interface RecordSource {
 export function configuredSource(feed: FeedDefinition, feedConfig?: Partial<FeedConfig>): RecordSource {
   const cfg = feedConfig?.source;
   if (!cfg) {
-    throw configError(`feed ${feed.id}: give --file, or configure a database under feeds.${feed.id}.source`);
+    throw configError(
+      `feed ${feed.id}: give --file, or configure a database or API under feeds.${feed.id}.source`,
+    );
   }
-  return { label: `${cfg.dialect}:${cfg.table}`, read: (options) => sqlConnector.read(cfg, options) };
+  if ('dialect' in cfg) {
+    return { label: `${cfg.dialect}:${cfg.table}`, read: (options) => sqlConnector.read(cfg, options) };
+  }
+  const u = new URL(cfg.url);
+  return { label: `http:${u.host}${u.pathname}`, read: (options) => httpConnector.read(cfg, options) };
 }
 
 export interface ImportSummary {
