@@ -56,7 +56,7 @@ export function progress(
   now = Date.now,
 ): Progress {
   const started = now();
-  let last = 0;
+  let last = started; // the first line after `every`: short runs stay quiet
   let shown = false;
   const tty = stream.isTTY === true;
   const every = tty ? 200 : 5000;

@@ -75,12 +75,12 @@ describe('the ruralhub command', () => {
     const roll = writeCsv(join(dir, 's.csv'), [['学生姓名', '身份证件号', '学籍状态']]);
     const home = writeCsv(join(dir, 'h.csv'), [['姓名', '身份证号']]);
     const imp = ruralhub(['--config', cfg, 'import', 'roster', '--file', roster], env);
-    expect(imp.code).toBe(0);
+    expect(imp.code, imp.stderr).toBe(0);
     expect(imp.stdout).toMatch(/roster\s+r\.csv\s+succeeded\s+1\s+1/);
     expect(ruralhub(['--config', cfg, 'import', 'student_roll', '--file', roll], env).code).toBe(0);
     expect(ruralhub(['--config', cfg, 'import', 'home_schooling', '--file', home], env).code).toBe(0);
     const m = ruralhub(['--config', cfg, 'match', '--rule', 'R01', '--as-of', '2026-11-24'], env);
-    expect(m.code).toBe(0);
+    expect(m.code, m.stderr).toBe(0);
     const f = ruralhub(['--config', cfg, 'findings', '--format', 'json', '--as-of', '2026-11-24'], env);
     const rows = JSON.parse(f.stdout) as { rule: string; id_number: string; state: string }[];
     expect(rows).toEqual([

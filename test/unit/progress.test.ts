@@ -36,6 +36,7 @@ describe('progress for a person watching', () => {
     const lines: string[] = [];
     const out = new PassThrough();
     out.on('data', (c: Buffer) => lines.push(c.toString()));
+    t = 0;
     const plain = progress(
       'roster',
       createLogger({ destination: out, pretty: false }),

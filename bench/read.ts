@@ -1,0 +1,148 @@
+/**
+ * `npm run bench -- read [--rows N] [--xlsx-rows N]` — how fast department files are read, against PostgreSQL's
+ * own COPY of the same bytes, same machine, same run. Each case runs in a process of its own, so its peak
+ * RSS is its own:
+ *   (a) psql \copy of the UTF-8 CSV into a bare table: the physical limit
+ *   (b) UTF-8 CSV end to end into a staging table (the loader's bulk path: COPY parses, rows/s into staging)
+ *   (c) GB18030 CSV the same way (COPY decodes GB18030 itself)
+ *   (d) UTF-8 CSV through the record reader (csv-parse; the fallback for files COPY rejects), parse only
+ *   (e) xlsx through the streaming workbook reader, parse only
+ * Prints rows/s, ratios to (a) and peak RSS. Measures; never asserts.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import ExcelJS from 'exceljs';
+import iconv from 'iconv-lite';
+import { csvConnector } from '../connectors/csv/csv-connector.ts';
+import { xlsxConnector } from '../connectors/xlsx/xlsx-connector.ts';
+import { BULK_ROSTER_HEADER as HEADER, writeRoster } from '../src/demo/bulk-roster.ts';
+import { copyBulk, createRawTable, stagingNames } from '../src/load/stage.ts';
+import { createDb, createPool } from '../src/warehouse/connect.ts';
+import { startEmbedded } from '../src/warehouse/embedded.ts';
+
+const arg = (args: string[], name: string, dflt: number) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+
+/** One measured case, in this (child) process: prints a JSON line {rows, s, rss}. */
+async function child(kind: string, file: string, url: string): Promise<void> {
+  const t = performance.now();
+  let rows = 0;
+  if (kind === 'bulk') {
+    const bulk = await csvConnector.bulk!({ path: file }, {});
+    if (!bulk) throw new Error('the bulk path refused the file');
+    const schema = `bench_read_${process.pid}`;
+    const pool = createPool(url, schema);
+    const db = createDb(pool);
+    await pool.query(`CREATE SCHEMA ${schema}`);
+    const { raw } = stagingNames(1);
+    await createRawTable(db, raw, bulk.columns.length);
+    rows = await copyBulk(db, pool, raw, bulk);
+    await pool.query(`DROP SCHEMA ${schema} CASCADE`);
+    await db.destroy();
+  } else {
+    const connector = kind === 'xlsx' ? xlsxConnector : csvConnector;
+    for await (const m of connector.read({ path: file })) if (m.type === 'record') rows++;
+  }
+  const s = (performance.now() - t) / 1000;
+  process.stdout.write(`${JSON.stringify({ rows, s, rss: process.resourceUsage().maxRSS * 1024 })}\n`);
+}
+
+async function writeXlsx(path: string, rows: number): Promise<void> {
+  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: path, useSharedStrings: false });
+  const ws = wb.addWorksheet('名单');
+  ws.addRow([...HEADER]).commit();
+  const csv = createReadStream(join(path, '..', 'roster.csv'), 'utf8');
+  let buf = '';
+  let n = 0;
+  for await (const chunk of csv) {
+    buf += chunk;
+    const lines = buf.split('\n');
+    buf = lines.pop()!;
+    for (const line of lines) {
+      if (n++ === 0 || n > rows + 1) continue;
+      ws.addRow(line.replace(/\r$/, '').split(',')).commit();
+    }
+    if (n > rows + 1) break;
+  }
+  await wb.commit();
+}
+
+export async function main(args: string[]): Promise<void> {
+  if (args[0] === '--child') return child(args[1]!, args[2]!, args[3]!);
+  const rows = arg(args, '--rows', 1_000_000);
+  const xlsxRows = arg(args, '--xlsx-rows', 1_000_000);
+  const dir = mkdtempSync(join(tmpdir(), 'ruralhub-bench-read-'));
+  let url = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
+  let stop: (() => Promise<void>) | undefined;
+  if (!url) {
+    chmodSync(dir, 0o755);
+    const srv = await startEmbedded({ dataDir: join(dir, 'pg'), ephemeral: true });
+    url = srv.url;
+    stop = srv.stop;
+  }
+  try {
+    const utf8 = join(dir, 'roster.csv');
+    const gb = join(dir, 'roster-gb18030.csv');
+    const xlsx = join(dir, 'roster.xlsx');
+    let t = performance.now();
+    await writeRoster(utf8, rows);
+    await pipeline(
+      createReadStream(utf8),
+      iconv.decodeStream('utf8'),
+      iconv.encodeStream('gb18030'),
+      createWriteStream(gb),
+    );
+    await writeXlsx(xlsx, xlsxRows);
+    console.log(
+      `generated ${rows} rows: UTF-8 ${(statSync(utf8).size / 2 ** 20).toFixed(0)} MiB, GB18030 ${(statSync(gb).size / 2 ** 20).toFixed(0)} MiB, ` +
+        `xlsx (${xlsxRows} rows) ${(statSync(xlsx).size / 2 ** 20).toFixed(0)} MiB in ${((performance.now() - t) / 1000).toFixed(0)} s`,
+    );
+
+    const cols = HEADER.map((_, i) => `c${i + 1} text`).join(', ');
+    const psql = (q: string) => {
+      const r = spawnSync('psql', [url!, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', q], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(r.stderr);
+    };
+    psql(`DROP TABLE IF EXISTS bench_bare; CREATE TABLE bench_bare (${cols})`);
+    t = performance.now();
+    psql(`\\copy bench_bare FROM '${utf8}' WITH (FORMAT csv, HEADER true)`);
+    const a = (performance.now() - t) / 1000;
+    psql('DROP TABLE bench_bare');
+    console.log(
+      `(a) psql \\copy, UTF-8 CSV into a bare table     ${a.toFixed(2)} s  ${Math.round(rows / a)} rows/s`,
+    );
+
+    const self = fileURLToPath(new URL('./run.ts', import.meta.url));
+    const cases: [string, string, string][] = [
+      ['(b) UTF-8 CSV into staging (bulk COPY path)', 'bulk', utf8],
+      ['(c) GB18030 CSV into staging (bulk COPY path)', 'bulk', gb],
+      ['(d) UTF-8 CSV, record reader (csv-parse), parse only', 'csv', utf8],
+      ['(e) xlsx, streaming reader, parse only', 'xlsx', xlsx],
+    ];
+    for (const [label, kind, file] of cases) {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', self, 'read', '--child', kind, file, url], {
+        encoding: 'utf8',
+        maxBuffer: 16 * 1024 * 1024,
+      });
+      if (r.status !== 0) {
+        console.log(`${label}: failed: ${r.stderr.split('\n').slice(0, 3).join(' ')}`);
+        continue;
+      }
+      const m = JSON.parse(r.stdout.trim().split('\n').pop()!) as { rows: number; s: number; rss: number };
+      const rate = m.rows / m.s;
+      console.log(
+        `${label.padEnd(52)} ${m.s.toFixed(2)} s  ${Math.round(rate)} rows/s  ${(rate / (rows / a)).toFixed(2)}× (a)  peak RSS ${(m.rss / 2 ** 20).toFixed(0)} MiB  (${m.rows} rows)`,
+      );
+    }
+  } finally {
+    await stop?.();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
