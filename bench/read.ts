@@ -32,6 +32,11 @@ const arg = (args: string[], name: string, dflt: number) => {
 
 /** One measured case, in this (child) process: prints a JSON line {rows, s, rss}. */
 async function child(kind: string, file: string, url: string): Promise<void> {
+  // Sampled, not getrusage's maxRSS: on Linux that survives exec and would report the parent's peak.
+  let peak = process.memoryUsage().rss;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 50);
   const t = performance.now();
   let rows = 0;
   if (kind === 'bulk') {
@@ -51,7 +56,9 @@ async function child(kind: string, file: string, url: string): Promise<void> {
     for await (const m of connector.read({ path: file })) if (m.type === 'record') rows++;
   }
   const s = (performance.now() - t) / 1000;
-  process.stdout.write(`${JSON.stringify({ rows, s, rss: process.resourceUsage().maxRSS * 1024 })}\n`);
+  clearInterval(sampler);
+  peak = Math.max(peak, process.memoryUsage().rss);
+  process.stdout.write(`${JSON.stringify({ rows, s, rss: peak })}\n`);
 }
 
 async function writeXlsx(path: string, rows: number): Promise<void> {

@@ -11,7 +11,7 @@ import { extname, join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RULES } from '../../pipelines/rules/index.ts';
 import type { Config } from '../../schemas/config.ts';
-import { FEEDBACK_LABELS, type RuleId } from '../../schemas/vocab.ts';
+import { FEEDBACK_LABELS, FINDING_STATE_LABELS, type RuleId } from '../../schemas/vocab.ts';
 import { audit, COOKIE, principalOf } from '../api/http.ts';
 import { maskDeep } from '../api/mask-json.ts';
 import { personPicture } from '../api/person.ts';
@@ -36,13 +36,7 @@ interface ConsoleParams {
   today: () => string;
 }
 
-const STATE_LABELS: Record<string, string> = {
-  open: '待派发',
-  sent: '已派发',
-  feedback: '已反馈',
-  closed: '已销号',
-  reopened: '重新打开',
-};
+const STATE_LABELS: Readonly<Record<string, string>> = FINDING_STATE_LABELS;
 const STATUS_CLASS: Record<string, string> = { 达标: 'ok', 风险: 'risk', 未达标: 'bad' };
 const ruleName = (id: string) => `${id} ${RULES[id as RuleId]?.name ?? ''}`;
 

@@ -10,6 +10,28 @@ import type { Database } from '../warehouse/schema.ts';
 
 type Db = Kysely<Database>;
 
+/** The ledger columns an operator reads (CLI `runs`, API `/api/runs`): no personal data in any of them. */
+export const RUN_COLUMNS = [
+  'id',
+  'kind',
+  'feed',
+  'source',
+  'status',
+  'started_at',
+  'finished_at',
+  'rows_read',
+  'rows_loaded',
+  'rows_new',
+  'rows_changed',
+  'rows_unchanged',
+  'rows_ended',
+  'rows_quarantined',
+  'exact_duplicates',
+  'conflicting_duplicates',
+  'rows_skipped',
+  'error',
+] as const;
+
 export async function startRun(
   db: Db,
   r: { kind: RunKind; feed?: string | null; source?: string | null; sha256?: string | null },

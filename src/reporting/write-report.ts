@@ -5,7 +5,7 @@
  */
 import ExcelJS from 'exceljs';
 import { RULES } from '../../pipelines/rules/index.ts';
-import type { RuleId } from '../../schemas/vocab.ts';
+import { FINDING_STATE_LABELS, type RuleId } from '../../schemas/vocab.ts';
 import { neutralizeCell } from '../delivery/neutralize.ts';
 import { type MonthlyFindings, villageCount } from './monthly-report.ts';
 
@@ -31,13 +31,7 @@ export interface ReportInput {
   generatedAt: Date;
 }
 
-const STATE_LABELS: Record<string, string> = {
-  open: '待派发',
-  sent: '已派发',
-  feedback: '已反馈',
-  closed: '已销号',
-  reopened: '重新打开',
-};
+const STATE_LABELS: Readonly<Record<string, string>> = FINDING_STATE_LABELS;
 
 const pct = (r: number | null) => (r === null ? '—' : `${(r * 100).toFixed(1)}%`);
 const ruleName = (id: string) => RULES[id as RuleId]?.name ?? '';

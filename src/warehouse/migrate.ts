@@ -35,14 +35,22 @@ function migrator(db: Kysely<Database>, schema: string): Migrator {
   });
 }
 
-/** Names of migrations not yet applied in `schema` (all of them on an empty database). */
+/**
+ * Names of migrations not yet applied in `schema` (all of them on an empty database). Reads Kysely's ledger
+ * table directly: Kysely's own getMigrations() first lists every table of the database, which fails when a
+ * concurrent import drops its staging table (or another schema goes) between the listing and the reading —
+ * a spurious error for every command that checks the schema while a load finishes.
+ */
 export async function pendingMigrations(db: Kysely<Database>, schema: string): Promise<string[]> {
   const exists = await sql<{
     ok: boolean;
   }>`SELECT to_regclass(${`${schema}.kysely_migration`}) IS NOT NULL AS ok`.execute(db);
   if (!exists.rows[0]?.ok) return Object.keys(MIGRATIONS);
-  const info = await migrator(db, schema).getMigrations();
-  return info.filter((m) => !m.executedAt).map((m) => m.name);
+  const done = await sql<{
+    name: string;
+  }>`SELECT name FROM ${sql.table(`${schema}.kysely_migration`)}`.execute(db);
+  const applied = new Set(done.rows.map((r) => r.name));
+  return Object.keys(MIGRATIONS).filter((m) => !applied.has(m));
 }
 
 function isIntrospectionRace(result: MigrationResultSet): boolean {

@@ -8,17 +8,13 @@ import ExcelJS from 'exceljs';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FEED_IDS } from '../../schemas/vocab.ts';
 import { withDepartmentScope } from '../../src/api/scope.ts';
 import { buildServer } from '../../src/api/server.ts';
 import { createToken } from '../../src/api/tokens.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
-import { generateDemoCounty } from '../../src/demo/generate.ts';
-import { importFeed } from '../../src/load/import-feed.ts';
-import { resolveFeed } from '../../src/load/resolve-feed.ts';
 import { silentLogger } from '../../src/log.ts';
-import { runMatch } from '../../src/matching/run-match.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
+import { loadDemoCounty } from '../support/demo.ts';
 import { tempDir } from '../support/files.ts';
 import { testWarehouse } from '../support/warehouse.ts';
 
@@ -83,18 +79,7 @@ function multipart(filename: string, content: Buffer) {
 
 beforeAll(async () => {
   wh = await testWarehouse('api');
-  const county = await generateDemoCounty({ dir, persons: 1200, seed: 5, asOf: AS_OF });
-  for (const id of FEED_IDS) {
-    await importFeed({
-      wh,
-      feed: resolveFeed(id),
-      path: county.files[id]!,
-      log,
-      today: AS_OF,
-      timeZone: 'Asia/Shanghai',
-    });
-  }
-  await runMatch({ wh, config, log, asOf: AS_OF });
+  await loadDemoCounty(wh, { dir, persons: 1200, seed: 5, asOf: AS_OF, config, log });
   tok.bureau = (await createToken(wh, { role: 'bureau', label: '局办公室' })).token;
   tok.operator = (await createToken(wh, { role: 'operator' })).token;
   tok.edu = (await createToken(wh, { role: 'department', department: '教育局' })).token;

@@ -19,8 +19,9 @@ let wh: Warehouse;
 let config: string;
 const files = { first: join(dir, 'roster.csv'), second: join(dir, 'roster-changed.csv') };
 
+const stderrOf = new WeakMap<ChildProcess, string[]>();
 function start(file: string): ChildProcess {
-  return spawn(
+  const child = spawn(
     process.execPath,
     [
       BIN,
@@ -34,8 +35,15 @@ function start(file: string): ChildProcess {
       '2026-11-24',
       '--confirm-shrink',
     ],
-    { env: { ...process.env, RH_CRASH_URL: databaseUrl(), RURALHUB_LOG_LEVEL: 'warn' }, stdio: 'ignore' },
+    {
+      env: { ...process.env, RH_CRASH_URL: databaseUrl(), RURALHUB_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
   );
+  const lines: string[] = [];
+  stderrOf.set(child, lines);
+  child.stderr?.on('data', (c: Buffer) => lines.push(c.toString()));
+  return child;
 }
 const exited = (p: ChildProcess) =>
   new Promise<number | null>((r) =>
@@ -49,7 +57,11 @@ async function killDuring(file: string, phase: RegExp): Promise<void> {
   try {
     for (;;) {
       if (Date.now() > deadline) throw new Error(`never saw ${phase} in the import's session`);
-      if (p.exitCode !== null) throw new Error(`the import ended (${p.exitCode}) before ${phase} was seen`);
+      if (p.exitCode !== null) {
+        throw new Error(
+          `the import ended (${p.exitCode}) before ${phase} was seen: ${stderrOf.get(p)?.join('')}`,
+        );
+      }
       const { rows } = await sql<{ query: string }>`
         SELECT query FROM pg_stat_activity
         WHERE application_name = ${`ruralhub:${p.pid}`} AND state = 'active'`.execute(wh.db);
@@ -65,9 +77,10 @@ async function killDuring(file: string, phase: RegExp): Promise<void> {
 /** Runs an import to its end; retries while the killed session still holds the feed's lock (exit 75). */
 async function importToEnd(file: string): Promise<void> {
   for (let attempt = 0; attempt < 60; attempt++) {
-    const code = await exited(start(file));
+    const p = start(file);
+    const code = await exited(p);
     if (code === 0) return;
-    if (code !== 75) throw new Error(`import failed with exit code ${code}`);
+    if (code !== 75) throw new Error(`import failed with exit code ${code}: ${stderrOf.get(p)?.join('')}`);
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error('the feed lock was never released');

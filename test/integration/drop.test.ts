@@ -10,18 +10,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.ts';
 import { takeDrops } from '../../src/drop/take-drops.ts';
 import { silentLogger } from '../../src/log.ts';
-import { idCheckChar } from '../../src/normalize/id-number.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
+import { testId } from '../support/demo.ts';
 import { tempDir, writeCsv } from '../support/files.ts';
 import { testWarehouse } from '../support/warehouse.ts';
 
 const log = silentLogger();
 const root = tempDir('ruralhub-drop-');
 const outside = tempDir('ruralhub-outside-');
-const id = (n: number) => {
-  const first17 = `52010219800101${String(n).padStart(3, '0')}`;
-  return first17 + idCheckChar(first17);
-};
+const id = (n: number) => testId(n);
 const HEADER = ['户编号', '姓名', '证件号码', '与户主关系', '户类型'];
 const config = parseConfig(
   `county: { name: 示范县, code: "520102" }

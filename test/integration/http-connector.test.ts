@@ -12,15 +12,12 @@ import { type HttpConfig, HttpConfigSchema, httpConnector } from '../../connecto
 import { deaths } from '../../pipelines/feeds/deaths.ts';
 import { configuredSource, importFeed } from '../../src/load/import-feed.ts';
 import { silentLogger } from '../../src/log.ts';
-import { idCheckChar } from '../../src/normalize/id-number.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
+import { testId } from '../support/demo.ts';
 import { testWarehouse } from '../support/warehouse.ts';
 
 const TOKEN = 'tok-S3NTINEL-http';
-const id = (n: number) => {
-  const first17 = `52010219400101${String(n).padStart(3, '0')}`;
-  return first17 + idCheckChar(first17);
-};
+const id = (n: number) => testId(n, '52010219400101');
 /** The department's data: 11 deaths, registration dates growing. */
 const people = Array.from({ length: 11 }, (_, i) => ({
   xm: `死者${i + 1}`,

@@ -10,17 +10,15 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RULES } from '../../pipelines/rules/index.ts';
 import type { RuleDefinition } from '../../schemas/rule.ts';
-import { FEED_IDS, RULE_IDS, type RuleId } from '../../schemas/vocab.ts';
+import { RULE_IDS, type RuleId } from '../../schemas/vocab.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
 import { exportLists, type ListFile, listHeaders, PURPOSE } from '../../src/delivery/export-lists.ts';
 import { importFeedback } from '../../src/delivery/import-feedback.ts';
 import { decideReviews, pendingReviews } from '../../src/delivery/review.ts';
-import { generateDemoCounty } from '../../src/demo/generate.ts';
-import { importFeed } from '../../src/load/import-feed.ts';
-import { resolveFeed } from '../../src/load/resolve-feed.ts';
 import { silentLogger } from '../../src/log.ts';
 import { runMatch } from '../../src/matching/run-match.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
+import { loadDemoCounty } from '../support/demo.ts';
 import { tempDir } from '../support/files.ts';
 import { testWarehouse } from '../support/warehouse.ts';
 import { readXlsxRaw } from '../support/xlsx-reader.ts';
@@ -58,19 +56,8 @@ const auditCount = async (action: string) =>
 
 beforeAll(async () => {
   wh = await testWarehouse('lists');
-  const county = await generateDemoCounty({ dir, persons: 1200, seed: 5, asOf: AS_OF });
-  for (const id of FEED_IDS) {
-    const s = await importFeed({
-      wh,
-      feed: resolveFeed(id),
-      path: county.files[id]!,
-      log,
-      today: AS_OF,
-      timeZone: 'Asia/Shanghai',
-    });
-    expect(s.status).toBe('succeeded');
-  }
-  await runMatch({ wh, config, log, asOf: AS_OF });
+  const imports = await loadDemoCounty(wh, { dir, persons: 1200, seed: 5, asOf: AS_OF, config, log });
+  for (const s of imports) expect(s.status).toBe('succeeded');
   // Names that a spreadsheet would execute: the list must neutralize them, the warehouse keep them.
   const r01 = await wh.db
     .selectFrom('findings')

@@ -6,17 +6,13 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FEED_IDS } from '../../schemas/vocab.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
-import { generateDemoCounty } from '../../src/demo/generate.ts';
-import { importFeed } from '../../src/load/import-feed.ts';
-import { resolveFeed } from '../../src/load/resolve-feed.ts';
 import { silentLogger } from '../../src/log.ts';
-import { runMatch } from '../../src/matching/run-match.ts';
 import { computeIndicators, type IndicatorRow } from '../../src/reporting/indicators.ts';
 import { monthlyFindings } from '../../src/reporting/monthly-report.ts';
 import { writeMonthlyReport } from '../../src/reporting/run-report.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
+import { loadDemoCounty } from '../support/demo.ts';
 import { tempDir } from '../support/files.ts';
 import { testWarehouse } from '../support/warehouse.ts';
 import { readXlsxRaw } from '../support/xlsx-reader.ts';
@@ -47,18 +43,7 @@ async function openCount(rule: string) {
 
 beforeAll(async () => {
   wh = await testWarehouse('report');
-  const county = await generateDemoCounty({ dir, persons: 1500, seed: 11, asOf: AS_OF });
-  for (const id of FEED_IDS) {
-    await importFeed({
-      wh,
-      feed: resolveFeed(id),
-      path: county.files[id]!,
-      log,
-      today: AS_OF,
-      timeZone: 'Asia/Shanghai',
-    });
-  }
-  await runMatch({ wh, config, log, asOf: AS_OF });
+  await loadDemoCounty(wh, { dir, persons: 1500, seed: 11, asOf: AS_OF, config, log });
 }, 240_000);
 afterAll(async () => wh?.close());
 

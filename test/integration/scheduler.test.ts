@@ -14,21 +14,18 @@ import { importFeed } from '../../src/load/import-feed.ts';
 import { tryFeedLock } from '../../src/load/ledger.ts';
 import { resolveFeed } from '../../src/load/resolve-feed.ts';
 import { silentLogger } from '../../src/log.ts';
-import { idCheckChar } from '../../src/normalize/id-number.ts';
 import type { Alert } from '../../src/scheduler/alerts.ts';
 import type { executeJob } from '../../src/scheduler/jobs.ts';
 import { tick } from '../../src/scheduler/tick.ts';
 import { sessionName, type Warehouse } from '../../src/warehouse/connect.ts';
+import { testId } from '../support/demo.ts';
 import { tempDir, writeCsv } from '../support/files.ts';
 import { databaseUrl, dropWarehouse, testWarehouse } from '../support/warehouse.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/ruralhub.js');
 const dir = tempDir('ruralhub-scheduler-');
 const log = silentLogger();
-const id = (n: number) => {
-  const first17 = `52010219800101${String(n).padStart(3, '0')}`;
-  return first17 + idCheckChar(first17);
-};
+const id = (n: number) => testId(n);
 const roster = writeCsv(join(dir, 'roster.csv'), [
   ['户编号', '姓名', '证件号码', '与户主关系', '户类型'],
   ['H1', '张三', id(1), '户主', '监测户'],

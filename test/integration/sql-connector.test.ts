@@ -15,17 +15,14 @@ import { deaths } from '../../pipelines/feeds/deaths.ts';
 import type { FeedConfig } from '../../schemas/config.ts';
 import { configuredSource, importFeed } from '../../src/load/import-feed.ts';
 import { silentLogger } from '../../src/log.ts';
-import { idCheckChar } from '../../src/normalize/id-number.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
+import { testId } from '../support/demo.ts';
 import { databaseUrl, testWarehouse } from '../support/warehouse.ts';
 
 const MYSQL = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
 const tag = randomBytes(3).toString('hex');
 const log = silentLogger();
-const id = (n: number) => {
-  const first17 = `52010219500101${String(n).padStart(3, '0')}`;
-  return first17 + idCheckChar(first17);
-};
+const id = (n: number) => testId(n, '52010219500101');
 const row = (n: number, day: string) => [n, `死者${n}`, id(n), '2026-10-01', day];
 
 /** A source database per dialect: create, insert, drop. */

@@ -12,20 +12,17 @@ import { importFeed } from '../../src/load/import-feed.ts';
 import { resolveFeed } from '../../src/load/resolve-feed.ts';
 import { silentLogger } from '../../src/log.ts';
 import { runMatch } from '../../src/matching/run-match.ts';
-import { idCheckChar } from '../../src/normalize/id-number.ts';
 import { collectStatus } from '../../src/scheduler/status.ts';
 import { createDb, createPool, type Warehouse } from '../../src/warehouse/connect.ts';
 import { migrate } from '../../src/warehouse/migrate.ts';
+import { testId } from '../support/demo.ts';
 import { tempDir, writeCsv } from '../support/files.ts';
 import { databaseUrl, dropWarehouse, testWarehouse } from '../support/warehouse.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/ruralhub.js');
 const dir = tempDir('ruralhub-status-');
 const log = silentLogger();
-const id = (n: number) => {
-  const first17 = `52010219800101${String(n).padStart(3, '0')}`;
-  return first17 + idCheckChar(first17);
-};
+const id = (n: number) => testId(n);
 const CONFIG = `county: { name: 示范县, code: "520102" }
 rules: { R01: { enabled: false }, R03: { enabled: false }, R04: { enabled: false }, R05: { enabled: false },
   R06: { enabled: false }, R07: { enabled: false }, R08: { enabled: false }, R09: { enabled: false },
@@ -120,7 +117,7 @@ describe('ruralhub status', () => {
     );
     const env = { ...process.env, DATABASE_URL: '', RH_TEST_URL: databaseUrl(), RURALHUB_LOG_LEVEL: 'error' };
     const r = spawnSync(process.execPath, [BIN, '--config', file, 'status'], { env, encoding: 'utf8' });
-    expect(r.status).toBe(1);
+    expect(r.status, r.stderr).toBe(1);
     expect(r.stdout).toMatch(/insurance +stale/);
     expect(r.stdout).toMatch(/water +failing .*no header row found/);
     expect(r.stdout).toMatch(/ATTENTION/);
@@ -141,7 +138,7 @@ describe('ruralhub status', () => {
       env,
       encoding: 'utf8',
     });
-    expect(ok.status).toBe(0);
+    expect(ok.status, ok.stderr).toBe(0);
     expect(JSON.parse(ok.stdout).healthy).toBe(true);
     await dropWarehouse(wh.db, schema);
   });

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { Config } from '../../../schemas/config.ts';
 import { FEED_IDS } from '../../../schemas/vocab.ts';
+import { RUN_COLUMNS } from '../../load/ledger.ts';
 import { collectStatus } from '../../scheduler/status.ts';
 import { type Api, route } from '../http.ts';
 import { maskDeep } from '../mask-json.ts';
@@ -22,25 +23,7 @@ export function registerOperations(api: Api, config: Readonly<Config>): void {
       }),
     },
     async ({ query }) => {
-      let q = wh.db
-        .selectFrom('runs')
-        .select([
-          'id',
-          'kind',
-          'feed',
-          'source',
-          'status',
-          'started_at',
-          'finished_at',
-          'rows_read',
-          'rows_loaded',
-          'rows_quarantined',
-          'exact_duplicates',
-          'conflicting_duplicates',
-          'error',
-        ])
-        .orderBy('id', 'desc')
-        .limit(query.limit);
+      let q = wh.db.selectFrom('runs').select(RUN_COLUMNS).orderBy('id', 'desc').limit(query.limit);
       if (query.feed) q = q.where('feed', '=', query.feed);
       if (query.failed === 'true') q = q.where('status', '=', 'failed');
       return maskDeep({ items: await q.execute() });

@@ -1,27 +1,9 @@
 import type { Command } from 'commander';
+import { RUN_COLUMNS } from '../../load/ledger.ts';
 import { makeContext, withWarehouse } from '../context.ts';
 import { parseFormat, writeRows } from '../output.ts';
 
-const COLUMNS = [
-  'id',
-  'kind',
-  'feed',
-  'source',
-  'status',
-  'started_at',
-  'finished_at',
-  'rows_read',
-  'rows_loaded',
-  'rows_new',
-  'rows_changed',
-  'rows_unchanged',
-  'rows_ended',
-  'rows_quarantined',
-  'exact_duplicates',
-  'conflicting_duplicates',
-  'rows_skipped',
-  'error',
-] as const;
+const COLUMNS = RUN_COLUMNS;
 
 export function registerRuns(program: Command): void {
   program
