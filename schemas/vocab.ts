@@ -80,6 +80,15 @@ export const FEEDBACK_LABELS: Readonly<Record<FeedbackAnswer, string>> = {
   in_progress: '整改中',
 };
 
+/** How a department's list and the bureau's reports name each state. */
+export const FINDING_STATE_LABELS: Readonly<Record<FindingState, string>> = {
+  open: '待派发',
+  sent: '已派发',
+  feedback: '已反馈',
+  closed: '已销号',
+  reopened: '重新打开',
+};
+
 export const CLOSE_REASONS = ['data', 'review'] as const;
 export type CloseReason = (typeof CLOSE_REASONS)[number];
 
