@@ -20,6 +20,7 @@ import type { Principal } from '../api/tokens.ts';
 import { authenticate } from '../api/tokens.ts';
 import { importFeedback } from '../delivery/import-feedback.ts';
 import { maskIdsInText } from '../delivery/mask-text.ts';
+import { RUN_COLUMNS } from '../load/ledger.ts';
 import type { Logger } from '../log.ts';
 import { normalizeIdNumber } from '../normalize/id-number.ts';
 import { maskIdNumber } from '../normalize/mask.ts';
@@ -274,23 +275,7 @@ ${Object.entries(picture.feeds)
     if (!w) return;
     const status = maskDeep(await collectStatus(wh, p.config, new Date()));
     const runs = maskDeep(
-      await wh.db
-        .selectFrom('runs')
-        .select([
-          'id',
-          'kind',
-          'feed',
-          'source',
-          'status',
-          'started_at',
-          'rows_read',
-          'rows_loaded',
-          'rows_quarantined',
-          'error',
-        ])
-        .orderBy('id', 'desc')
-        .limit(30)
-        .execute(),
+      await wh.db.selectFrom('runs').select(RUN_COLUMNS).orderBy('id', 'desc').limit(30).execute(),
     );
     const quarantine = await wh.db
       .selectFrom('quarantine')

@@ -21,20 +21,23 @@ export interface PendingReview {
   feedback_on: string | null;
 }
 
+/** The columns of the review queue, in the order the CLI prints them. */
+export const PENDING_REVIEW_COLUMNS = [
+  'id',
+  'rule_id',
+  'department',
+  'id_number',
+  'name',
+  'township',
+  'village',
+  'feedback_reason',
+  'feedback_on',
+] as const;
+
 export async function pendingReviews(wh: Warehouse, department?: string): Promise<PendingReview[]> {
   let q = wh.db
     .selectFrom('findings')
-    .select([
-      sql<string>`id::text`.as('id'),
-      'rule_id',
-      'department',
-      'id_number',
-      'name',
-      'township',
-      'village',
-      'feedback_reason',
-      'feedback_on',
-    ])
+    .select([sql<string>`id::text`.as('id'), ...PENDING_REVIEW_COLUMNS.filter((c) => c !== 'id')])
     .where('state', '=', 'feedback')
     .where('feedback', '=', 'not_an_issue')
     .orderBy('feedback_on')

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { decideReviews, pendingReviews } from '../../delivery/review.ts';
+import { decideReviews, PENDING_REVIEW_COLUMNS, pendingReviews } from '../../delivery/review.ts';
 import { configError } from '../../errors.ts';
 import { maskIdNumber } from '../../normalize/mask.ts';
 import { asOfDate, makeContext, withWarehouse } from '../context.ts';
@@ -15,17 +15,7 @@ interface Opts {
   format?: string;
 }
 
-const COLUMNS = [
-  'id',
-  'rule_id',
-  'department',
-  'id_number',
-  'name',
-  'township',
-  'village',
-  'feedback_reason',
-  'feedback_on',
-] as const;
+const COLUMNS = PENDING_REVIEW_COLUMNS;
 
 /** `ruralhub findings review`: the bureau's queue of 核实不属实 answers. */
 export function registerReview(findings: Command): void {
