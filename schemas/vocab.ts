@@ -101,6 +101,15 @@ export type RunKind = (typeof RUN_KINDS)[number];
 export const RUN_STATUSES = ['running', 'succeeded', 'noop', 'failed', 'held', 'skipped'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
+/** Levels of the region table (DOMAIN §5.4), and the 级别 words of published code lists that name them. */
+export const REGION_LEVELS = ['county', 'township', 'village'] as const;
+export type RegionLevel = (typeof REGION_LEVELS)[number];
+export const REGION_LEVEL_WORDS: Readonly<Record<RegionLevel, readonly string[]>> = {
+  county: ['county', '县', '区', '县级市', '市辖区', '旗', '县级'],
+  township: ['township', '乡', '镇', '街道', '乡镇', '苏木', '乡级'],
+  village: ['village', '村', '社区', '村委会', '居委会', '村级', '嘎查'],
+};
+
 /**
  * A scheduled slot's life: claimed by one scheduler (`running`), then `succeeded`, `retry` (transient fault,
  * attempts left), `failed`, `held` (a needed feed is stale; re-checked), or `skipped` (superseded by a later
@@ -134,6 +143,9 @@ export const PROBLEM_CODES = [
   // closed vocabularies in feeds
   'value_not_in_vocabulary',
   'value_missing',
+  // regions (§5.4), checked when a region table is loaded
+  'region_unknown', // a code or name the county's region table does not have (within its parent)
+  'region_ambiguous', // a name that more than one region under the same parent carries
   // whole-row problems
   'ragged_row',
 ] as const;

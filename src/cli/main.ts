@@ -14,6 +14,7 @@ import { registerLists } from './commands/lists.ts';
 import { registerMatch } from './commands/match.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerQuarantine } from './commands/quarantine.ts';
+import { registerRegions } from './commands/regions.ts';
 import { registerReport } from './commands/report.ts';
 import { registerRuns } from './commands/runs.ts';
 import { registerScheduler } from './commands/scheduler.ts';
@@ -50,6 +51,7 @@ Example:
   registerImport(program);
   registerInspect(program);
   registerDrop(program);
+  registerRegions(program);
   registerMatch(program);
   registerLists(program);
   registerFindings(program);

@@ -12,6 +12,31 @@ const TOWNSHIPS = ['城关镇', '新场镇', '龙岗镇', '青山乡', '白云�
 const VILLAGES = ['新村', '东风村', '和平村', '龙井村', '中寨村', '红岩村'];
 const OTHER_REGIONS = ['520103', '520111', '522121', '522401'];
 
+/**
+ * The county's region table as the statistical division code list publishes it (行政区划代码, 名称, 级别,
+ * 上级代码): the county, its townships, and every village of every township (codes as the households carry).
+ */
+export function regionRows(): string[][] {
+  const county = `${COUNTY.code}000000`;
+  const rows = [
+    ['行政区划代码', '名称', '级别', '上级代码'],
+    [county, COUNTY.name, '县', ''],
+  ];
+  TOWNSHIPS.forEach((t, ti) => {
+    const town = `${COUNTY.code}${String(ti + 1).padStart(3, '0')}000`;
+    rows.push([town, t, t.endsWith('乡') ? '乡' : '镇', county]);
+    VILLAGES.forEach((v, vi) => {
+      rows.push([
+        `${COUNTY.code}${String(ti + 1).padStart(3, '0')}${String(vi + 1).padStart(3, '0')}`,
+        v,
+        '村',
+        town,
+      ]);
+    });
+  });
+  return rows;
+}
+
 export interface Person {
   id: string;
   name: string;

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FeedId } from '../../schemas/vocab.ts';
-import { buildCounty, type County } from './county.ts';
+import { buildCounty, type County, regionRows } from './county.ts';
 import { buildServices, type Services } from './services.ts';
 import { writeDemoFiles } from './write-files.ts';
 
@@ -9,6 +9,8 @@ export interface DemoCounty {
   dir: string;
   files: Partial<Record<FeedId, string>>;
   truthFile: string;
+  /** The county's region table (行政区划代码, 名称, 级别, 上级代码), for `ruralhub regions load`. */
+  regionsFile: string;
   truth: { as_of: string; persons: number } & County['truth'] & Services['truth'];
 }
 
@@ -39,5 +41,12 @@ export async function generateDemoCounty(opts: {
   };
   const truthFile = join(opts.dir, 'truth.json');
   await writeFile(truthFile, `${JSON.stringify(truth, null, 2)}\n`);
-  return { dir: opts.dir, files, truthFile, truth };
+  const regionsFile = join(opts.dir, 'regions-行政区划.csv');
+  await writeFile(
+    regionsFile,
+    `${regionRows()
+      .map((r) => r.join(','))
+      .join('\r\n')}\r\n`,
+  );
+  return { dir: opts.dir, files, truthFile, regionsFile, truth };
 }

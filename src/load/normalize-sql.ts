@@ -78,6 +78,42 @@ function normalizer(spec: FieldSpec, raw: RawBuilder<unknown>, p: NormalizeParam
   }
 }
 
+/**
+ * Region checks (DOMAIN §5.4) for feeds carrying township / village names or a village code, active once the
+ * deployment's region table has rows: an unknown name or code is `region_unknown`; a name that more than one
+ * region under the same parent carries is `region_ambiguous`. A village is resolved within its township when
+ * the row has one; a feed without townships (water) can only be checked for the village name existing.
+ * Every subquery is uncorrelated, so PostgreSQL hashes it once per load.
+ */
+function regionProblems(feed: FeedDefinition): RawBuilder<unknown>[] {
+  const has = (f: string) => f in feed.fields;
+  const active = sql`EXISTS (SELECT 1 FROM regions)`;
+  const out: RawBuilder<unknown>[] = [];
+  const pairs = sql`SELECT t.name, v.name FROM regions v JOIN regions t ON t.code = v.parent_code
+    WHERE v.level = 'village'`;
+  if (has('township')) {
+    out.push(sql`CASE WHEN n.n_township IS NOT NULL AND ${active} THEN CASE
+      WHEN n.n_township NOT IN (SELECT name FROM regions WHERE level = 'township') THEN 'township:region_unknown'
+      WHEN n.n_township IN (SELECT name FROM regions WHERE level = 'township' GROUP BY name HAVING count(*) > 1)
+        THEN 'township:region_ambiguous' END END`);
+  }
+  if (has('village')) {
+    const withinTownship = has('township')
+      ? sql`WHEN n.n_township IS NOT NULL AND (n.n_township, n.n_village) NOT IN (${pairs})
+              THEN 'village:region_unknown'
+            WHEN n.n_township IS NOT NULL AND (n.n_township, n.n_village) IN (${pairs} GROUP BY 1, 2 HAVING count(*) > 1)
+              THEN 'village:region_ambiguous'`
+      : sql``;
+    out.push(sql`CASE WHEN n.n_village IS NOT NULL AND ${active} THEN CASE ${withinTownship}
+      WHEN n.n_village NOT IN (SELECT name FROM regions WHERE level = 'village') THEN 'village:region_unknown' END END`);
+  }
+  if (has('village_code')) {
+    out.push(sql`CASE WHEN n.n_village_code IS NOT NULL AND ${active}
+      AND n.n_village_code NOT IN (SELECT code FROM regions WHERE level = 'village') THEN 'village_code:region_unknown' END`);
+  }
+  return out;
+}
+
 export function buildNormalize(p: NormalizeParams): RawBuilder<unknown> {
   const fields = Object.entries(p.feed.fields);
   const allRaw = Array.from({ length: p.width }, (_, i) => sql.ref(`r.${rawColumn(i)}`));
@@ -109,6 +145,7 @@ export function buildNormalize(p: NormalizeParams): RawBuilder<unknown> {
     const absent = missing ? sql`WHEN ${n} IS NULL THEN ${sql.lit(`${name}:${missing}`)}` : sql``;
     return [sql`CASE ${rejected} ${absent} END`];
   });
+  problems.push(...regionProblems(p.feed));
   const key = p.feed.key.map((k) => sql.ref(`t.${k}`));
   const order = p.feed.order.map(
     (o) =>

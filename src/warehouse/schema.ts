@@ -12,7 +12,7 @@ import type { housing } from '../../pipelines/feeds/housing.ts';
 import type { settlements } from '../../pipelines/feeds/settlements.ts';
 import type { water } from '../../pipelines/feeds/water.ts';
 import type { FeedDefinition, FieldSpec } from '../../schemas/feed.ts';
-import type { FeedbackAnswer, SlotStatus } from '../../schemas/vocab.ts';
+import type { FeedbackAnswer, RegionLevel, SlotStatus } from '../../schemas/vocab.ts';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 /** `date` columns come back as 'YYYY-MM-DD' strings (the pg type parser is set so in connect.ts). */
@@ -241,6 +241,14 @@ export interface ApiTokensTable {
   revoked_at: Date | null;
 }
 
+export interface RegionsTable {
+  code: string;
+  name: string;
+  level: RegionLevel;
+  parent_code: string | null;
+  loaded_at: GeneratedTimestamp;
+}
+
 export interface Database {
   runs: RunsTable;
   feed_state: FeedStateTable;
@@ -263,4 +271,5 @@ export interface Database {
   audit_log: AuditLogTable;
   job_slots: JobSlotsTable;
   api_tokens: ApiTokensTable;
+  regions: RegionsTable;
 }

@@ -8,6 +8,7 @@ import { configError } from '../../errors.ts';
 import { type ImportSummary, importFeed } from '../../load/import-feed.ts';
 import { resolveFeed } from '../../load/resolve-feed.ts';
 import { runMatch } from '../../matching/run-match.ts';
+import { loadRegions } from '../../regions/load-regions.ts';
 import { writeMonthlyReport } from '../../reporting/run-report.ts';
 import { asOfDate, makeContext, withWarehouse } from '../context.ts';
 import { importTable, matchTable, problemLines } from '../summaries.ts';
@@ -78,6 +79,8 @@ Example:
           say(
             `      PostgreSQL at ${wh.where}${wh.embedded ? ' (embedded)' : ''}, schema ${wh.schema}  [${elapsed()}]`,
           );
+          const regions = await loadRegions(wh, county.regionsFile);
+          say(`      region table: ${regions.township} townships, ${regions.village} villages`);
           say('[3/6] importing department files …');
           const imports: ImportSummary[] = [];
           for (const feedId of FEED_IDS) {
