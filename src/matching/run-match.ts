@@ -168,11 +168,18 @@ async function runRule(p: MatchParams, rule: RuleDefinition<never>): Promise<Rul
           trx,
         );
         // The department is the rule's owner unless the rule routes a finding elsewhere (R10, R13), and the
-        // subject kind the rule's unless a row says otherwise (R13's unlinkable records). to_jsonb
-        // reads the optional column without requiring every rule to select it.
+        // subject kind the rule's unless a row says otherwise (R13's unlinkable records).
+        // Only rules with several owners select these columns; reading them through to_jsonb costs a
+        // conversion of every row, so the other rules take their owner and kind as constants.
+        const routed = rule.owners !== undefined;
+        const department = routed
+          ? sql`coalesce(to_jsonb(q) ->> 'department', ${rule.owner})`
+          : sql`${rule.owner}::text`;
+        const subjectKind = routed
+          ? sql`coalesce(to_jsonb(q) ->> 'subject_kind', ${rule.subjectKind})`
+          : sql`${rule.subjectKind}::text`;
         await sql`CREATE TEMP TABLE ${sql.id(result)} ON COMMIT DROP AS
-          SELECT q.subject_key, coalesce(to_jsonb(q) ->> 'department', ${rule.owner}) AS department,
-                 coalesce(to_jsonb(q) ->> 'subject_kind', ${rule.subjectKind}) AS subject_kind,
+          SELECT q.subject_key, ${department} AS department, ${subjectKind} AS subject_kind,
                  q.id_number, q.household_id, q.name, q.township, q.village, q.details
           FROM (${rule.findings(trx, { asOf, params })}) q`.execute(trx);
         const pop = await sql<{ n: number }>`${rule.population(trx, { asOf, params })}`.execute(trx);
