@@ -159,6 +159,10 @@ async function runRule(p: MatchParams, rule: RuleDefinition<never>): Promise<Rul
   const rlog = p.log.child({ run_id: runId, rule: rule.id });
   try {
     const result = `match_${runId}`;
+    // The population is informational (the "of N" of the outcome): counted on a second connection while
+    // the rule's own statements run, so the two cores share the work instead of taking turns.
+    const populationQuery = sql<{ n: number }>`${rule.population(db, { asOf, params })}`.execute(db);
+    populationQuery.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
     const counts = await db
       .transaction()
       .setIsolationLevel('repeatable read')
@@ -182,7 +186,6 @@ async function runRule(p: MatchParams, rule: RuleDefinition<never>): Promise<Rul
           SELECT q.subject_key, ${department} AS department, ${subjectKind} AS subject_kind,
                  q.id_number, q.household_id, q.name, q.township, q.village, q.details
           FROM (${rule.findings(trx, { asOf, params })}) q`.execute(trx);
-        const pop = await sql<{ n: number }>`${rule.population(trx, { asOf, params })}`.execute(trx);
         const t = await applyTransitions(trx, {
           rule,
           runId,
@@ -191,7 +194,7 @@ async function runRule(p: MatchParams, rule: RuleDefinition<never>): Promise<Rul
           suppressDays,
           resultTable: result,
         });
-        const population = pop.rows[0]?.n ?? 0;
+        const population = (await populationQuery).rows[0]?.n ?? 0;
         await finishRun(trx, runId, 'succeeded', undefined, {
           rule: rule.id,
           as_of: asOf,
