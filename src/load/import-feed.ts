@@ -13,7 +13,6 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import type { Connector, ReadMessage, ReadOptions } from '../../connectors/connector.ts';
 import { httpConnector } from '../../connectors/http/http-connector.ts';
@@ -22,6 +21,7 @@ import type { FeedConfig } from '../../schemas/config.ts';
 import type { FeedDefinition } from '../../schemas/feed.ts';
 import { BusyError, configError, dataError, RuralHubError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { phaseTimer } from '../phase-timer.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
 import { connectorFor } from './connector-for.ts';
 import { headerDetector, mapHeader } from './header-map.ts';
@@ -127,17 +127,6 @@ function countsFrom(plan: LoadPlan, connectorProblems: number, connectorSkipped:
 const WORK_MEM = '256MB';
 
 /** Milliseconds per phase of a load, for the log line an operator reads when a load is slow. */
-function phaseTimer() {
-  const ms: Record<string, number> = {};
-  let last = performance.now();
-  const mark = (name: string) => {
-    const now = performance.now();
-    ms[name] = Math.round(now - last);
-    last = now;
-  };
-  return Object.assign(mark, { all: () => ms });
-}
-
 /** Fails before any run is recorded when the input is not a readable regular file. */
 export async function assertInputFile(path: string): Promise<void> {
   const st = await stat(path).catch(() => null);

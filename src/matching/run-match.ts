@@ -13,6 +13,7 @@ import type { FeedId, RuleId } from '../../schemas/vocab.ts';
 import { configError, RuralHubError } from '../errors.ts';
 import { failRun, finishRun, startRun } from '../load/ledger.ts';
 import type { Logger } from '../log.ts';
+import { phaseTimer } from '../phase-timer.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
 import { applyTransitions, type TransitionCounts } from './transitions.ts';
 
@@ -159,6 +160,7 @@ async function runRule(p: MatchParams, rule: RuleDefinition<never>): Promise<Rul
   const rlog = p.log.child({ run_id: runId, rule: rule.id });
   try {
     const result = `match_${runId}`;
+    const phase = phaseTimer();
     // The population is informational (the "of N" of the outcome): counted on a second connection while
     // the rule's own statements run, so the two cores share the work instead of taking turns.
     const populationQuery = sql<{ n: number }>`${rule.population(db, { asOf, params })}`.execute(db);
@@ -182,10 +184,12 @@ async function runRule(p: MatchParams, rule: RuleDefinition<never>): Promise<Rul
         const subjectKind = routed
           ? sql`coalesce(to_jsonb(q) ->> 'subject_kind', ${rule.subjectKind})`
           : sql`${rule.subjectKind}::text`;
+        phase('lock');
         await sql`CREATE TEMP TABLE ${sql.id(result)} ON COMMIT DROP AS
           SELECT q.subject_key, ${department} AS department, ${subjectKind} AS subject_kind,
                  q.id_number, q.household_id, q.name, q.township, q.village, q.details
           FROM (${rule.findings(trx, { asOf, params })}) q`.execute(trx);
+        phase('result');
         const t = await applyTransitions(trx, {
           rule,
           runId,
@@ -194,7 +198,9 @@ async function runRule(p: MatchParams, rule: RuleDefinition<never>): Promise<Rul
           suppressDays,
           resultTable: result,
         });
+        phase('transitions');
         const population = (await populationQuery).rows[0]?.n ?? 0;
+        phase('population_wait');
         await finishRun(trx, runId, 'succeeded', undefined, {
           rule: rule.id,
           as_of: asOf,
@@ -205,7 +211,7 @@ async function runRule(p: MatchParams, rule: RuleDefinition<never>): Promise<Rul
         return { ...t, population };
       });
     const durationMs = performance.now() - started;
-    rlog.info({ ...counts, ms: Math.round(durationMs) }, 'rule ran');
+    rlog.info({ ...counts, ms: Math.round(durationMs), phases: phase.all() }, 'rule ran');
     return { ...base, status: 'ran', runId, ...counts, durationMs };
   } catch (err) {
     await failRun(db, runId, err).catch(() => undefined);
