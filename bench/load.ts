@@ -8,12 +8,12 @@
  * Uses TEST_DATABASE_URL / DATABASE_URL when set (psql must reach it), else an embedded server.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BULK_ROSTER_HEADER as HEADER, writeRoster } from '../src/demo/bulk-roster.ts';
-import { startEmbedded } from '../src/warehouse/embedded.ts';
+import { benchServer } from './support/server.ts';
 
 function timeIt(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
   const t = performance.now();
@@ -27,15 +27,7 @@ export async function main(args: string[]): Promise<void> {
   const rowsArg = args.indexOf('--rows');
   const rows = rowsArg >= 0 ? Number(args[rowsArg + 1]) : 2_000_000;
   const dir = mkdtempSync(join(tmpdir(), 'ruralhub-bench-load-'));
-  let url = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
-  let stop: (() => Promise<void>) | undefined;
-  if (!url) {
-    // the server runs as its own user when we are root: it must be able to reach the data folder
-    chmodSync(dir, 0o755);
-    const srv = await startEmbedded({ dataDir: join(dir, 'pg'), ephemeral: true });
-    url = srv.url;
-    stop = srv.stop;
-  }
+  const { url, stop } = await benchServer(dir);
   try {
     const file = join(dir, 'roster.csv');
     const changedFile = join(dir, 'roster-1pct.csv');

@@ -9,7 +9,7 @@
  * the slowest rule. Measures; never asserts. Uses TEST_DATABASE_URL / DATABASE_URL when set, else embedded.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -18,7 +18,7 @@ import { RULES } from '../pipelines/rules/index.ts';
 import { FEED_IDS, RULE_IDS } from '../schemas/vocab.ts';
 import { generateDemoCounty } from '../src/demo/generate.ts';
 import { createDb, createPool } from '../src/warehouse/connect.ts';
-import { startEmbedded } from '../src/warehouse/embedded.ts';
+import { benchServer } from './support/server.ts';
 
 const AS_OF = '2026-11-24';
 
@@ -55,14 +55,7 @@ export async function main(args: string[]): Promise<void> {
   const persons = arg(args, '--persons', 250_000);
   const residents = arg(args, '--residents', 1_000_000 - persons);
   const dir = mkdtempSync(join(tmpdir(), 'ruralhub-bench-match-'));
-  chmodSync(dir, 0o755); // the embedded server runs as its own user when we are root
-  let url = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
-  let stop: (() => Promise<void>) | undefined;
-  if (!url) {
-    const srv = await startEmbedded({ dataDir: join(dir, 'pg'), ephemeral: true });
-    url = srv.url;
-    stop = srv.stop;
-  }
+  const { url, stop } = await benchServer(dir);
   const schema = `bench_match_${process.pid}`;
   const pool = createPool(url, schema);
   const db = createDb(pool);

@@ -10,7 +10,7 @@
  * Prints rows/s, ratios to (a) and peak RSS. Measures; never asserts.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -23,7 +23,7 @@ import { xlsxConnector } from '../connectors/xlsx/xlsx-connector.ts';
 import { BULK_ROSTER_HEADER as HEADER, writeRoster } from '../src/demo/bulk-roster.ts';
 import { copyBulk, createRawTable, stagingNames } from '../src/load/stage.ts';
 import { createDb, createPool } from '../src/warehouse/connect.ts';
-import { startEmbedded } from '../src/warehouse/embedded.ts';
+import { benchServer } from './support/server.ts';
 
 const arg = (args: string[], name: string, dflt: number) => {
   const i = args.indexOf(name);
@@ -86,14 +86,7 @@ export async function main(args: string[]): Promise<void> {
   const rows = arg(args, '--rows', 1_000_000);
   const xlsxRows = arg(args, '--xlsx-rows', 1_000_000);
   const dir = mkdtempSync(join(tmpdir(), 'ruralhub-bench-read-'));
-  let url = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
-  let stop: (() => Promise<void>) | undefined;
-  if (!url) {
-    chmodSync(dir, 0o755);
-    const srv = await startEmbedded({ dataDir: join(dir, 'pg'), ephemeral: true });
-    url = srv.url;
-    stop = srv.stop;
-  }
+  const { url, stop } = await benchServer(dir);
   try {
     const utf8 = join(dir, 'roster.csv');
     const gb = join(dir, 'roster-gb18030.csv');
