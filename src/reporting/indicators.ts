@@ -155,8 +155,10 @@ export async function computeIndicators(
       j AS (SELECT coalesce(pop.t, gap.t) AS t, coalesce(pop.v, gap.v) AS v,
                    coalesce(pop.n, 0) AS d, coalesce(gap.n, 0) AS s
             FROM pop FULL JOIN gap ON pop.t = gap.t AND pop.v = gap.v)
+      -- The () set yields its row even when the population is empty, with sum() NULL: a county without any
+      -- such person or household still gets its row, with 0 of 0.
       SELECT grouping(t)::int AS gt, grouping(v)::int AS gv, nullif(t, '') AS township, nullif(v, '') AS village,
-             sum(d)::int AS d, sum(s)::int AS s
+             coalesce(sum(d), 0)::int AS d, coalesce(sum(s), 0)::int AS s
       FROM j GROUP BY GROUPING SETS ((), (t), (t, v))
       ORDER BY grouping(t) DESC, grouping(v) DESC, t, v`.execute(db);
     for (const r of rows.rows) {
