@@ -4,15 +4,15 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeRoster } from '../../src/demo/bulk-roster.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
+import { BIN } from '../support/cli.ts';
 import { tempDir } from '../support/files.ts';
 import { databaseUrl, testWarehouse } from '../support/warehouse.ts';
 
-const BIN = resolve(import.meta.dirname, '../../bin/ruralhub.js');
 const ROWS = 60_000;
 const dir = tempDir('ruralhub-crash-');
 let wh: Warehouse;

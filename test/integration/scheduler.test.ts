@@ -4,9 +4,9 @@
  * a busy feed is skipped, not failed; a stale feed holds its match suite; catch-up after a downtime is
  * bounded by the window; a dead scheduler's claim and run are recovered.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.ts';
 import { transientError } from '../../src/errors.ts';
@@ -18,11 +18,11 @@ import type { Alert } from '../../src/scheduler/alerts.ts';
 import type { executeJob } from '../../src/scheduler/jobs.ts';
 import { tick } from '../../src/scheduler/tick.ts';
 import { sessionName, type Warehouse } from '../../src/warehouse/connect.ts';
+import { BIN, runCli } from '../support/cli.ts';
 import { testId } from '../support/demo.ts';
 import { tempDir, writeCsv } from '../support/files.ts';
 import { databaseUrl, dropWarehouse, testWarehouse } from '../support/warehouse.ts';
 
-const BIN = resolve(import.meta.dirname, '../../bin/ruralhub.js');
 const dir = tempDir('ruralhub-scheduler-');
 const log = silentLogger();
 const id = (n: number) => testId(n);
@@ -77,7 +77,7 @@ describe('two scheduler processes over a simulated day', () => {
       `county: { name: 示范县, code: "520102" }\ndatabase: { url_env: RH_TEST_URL, schema: ${schema} }\n${JOBS}`,
     );
     const env = { ...process.env, DATABASE_URL: '', RH_TEST_URL: databaseUrl(), RURALHUB_LOG_LEVEL: 'error' };
-    expect(spawnSync(process.execPath, [BIN, '--config', file, 'migrate'], { env }).status).toBe(0);
+    expect((await runCli(['--config', file, 'migrate'], { env })).code).toBe(0);
     const args = [
       BIN,
       '--config',

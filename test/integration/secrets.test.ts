@@ -3,10 +3,8 @@
  * database password, an API token and the alert webhook URL, and every output of the failure paths is
  * scanned for them.
  */
-import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../../src/api/server.ts';
@@ -14,9 +12,9 @@ import { parseConfig } from '../../src/config/load-config.ts';
 import { createLogger } from '../../src/log.ts';
 import { alertSink } from '../../src/scheduler/alerts.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
+import { BIN, runCli } from '../support/cli.ts';
 import { testWarehouse } from '../support/warehouse.ts';
 
-const BIN = resolve(import.meta.dirname, '../../bin/ruralhub.js');
 const SENTINEL = 'S3NT1NEL-d0-not-print';
 let wh: Warehouse;
 
@@ -36,18 +34,16 @@ function capture() {
 }
 
 describe('secrets in failure paths', () => {
-  it('an unreachable database: the error names the host, never the password, even with --verbose', () => {
+  it('an unreachable database: the error names the host, never the password, even with --verbose', async () => {
     for (const args of [['runs'], ['--verbose', 'runs'], ['--verbose', 'import', 'roster', '--file', BIN]]) {
-      const r = spawnSync(process.execPath, [BIN, ...args], {
-        encoding: 'utf8',
+      const r = await runCli(args, {
         env: {
           ...process.env,
           DATABASE_URL: `postgres://ruralhub:${SENTINEL}@127.0.0.1:9/county?password=${SENTINEL}`,
           RURALHUB_LOG_LEVEL: 'debug',
         },
-        timeout: 60_000,
       });
-      expect(r.status, args.join(' ')).toBe(75);
+      expect(r.code, args.join(' ')).toBe(75);
       expect(r.stderr).toMatch(/127\.0\.0\.1:9/);
       expect(r.stdout + r.stderr).not.toContain(SENTINEL);
     }

@@ -2,9 +2,8 @@
  * `ruralhub status` verdicts from the ledger: fresh, stale, failing, missing and not-configured feeds; open and
  * overdue findings per rule; a failed scheduled slot; and the exit code a monitoring probe relies on.
  */
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.ts';
@@ -15,11 +14,11 @@ import { runMatch } from '../../src/matching/run-match.ts';
 import { collectStatus } from '../../src/scheduler/status.ts';
 import { createDb, createPool, type Warehouse } from '../../src/warehouse/connect.ts';
 import { migrate } from '../../src/warehouse/migrate.ts';
+import { runCli } from '../support/cli.ts';
 import { testId } from '../support/demo.ts';
 import { tempDir, writeCsv } from '../support/files.ts';
 import { databaseUrl, dropWarehouse, testWarehouse } from '../support/warehouse.ts';
 
-const BIN = resolve(import.meta.dirname, '../../bin/ruralhub.js');
 const dir = tempDir('ruralhub-status-');
 const log = silentLogger();
 const id = (n: number) => testId(n);
@@ -116,8 +115,8 @@ describe('ruralhub status', () => {
       CONFIG.replace('county:', `database: { url_env: RH_TEST_URL, schema: ${wh.schema} }\ncounty:`),
     );
     const env = { ...process.env, DATABASE_URL: '', RH_TEST_URL: databaseUrl(), RURALHUB_LOG_LEVEL: 'error' };
-    const r = spawnSync(process.execPath, [BIN, '--config', file, 'status'], { env, encoding: 'utf8' });
-    expect(r.status, r.stderr).toBe(1);
+    const r = await runCli(['--config', file, 'status'], { env });
+    expect(r.code, r.stderr).toBe(1);
     expect(r.stdout).toMatch(/insurance +stale/);
     expect(r.stdout).toMatch(/water +failing .*no header row found/);
     expect(r.stdout).toMatch(/ATTENTION/);
@@ -134,11 +133,8 @@ describe('ruralhub status', () => {
       `county: { name: 示范县, code: "520102" }\ndatabase: { url_env: RH_TEST_URL, schema: ${schema} }\n` +
         `rules: { ${['R01', 'R02', 'R03', 'R04', 'R05', 'R06', 'R07', 'R08', 'R09', 'R10', 'R11', 'R12', 'R13'].map((x) => `${x}: { enabled: false }`).join(', ')} }\n`,
     );
-    const ok = spawnSync(process.execPath, [BIN, '--config', quiet, 'status', '--format', 'json'], {
-      env,
-      encoding: 'utf8',
-    });
-    expect(ok.status, ok.stderr).toBe(0);
+    const ok = await runCli(['--config', quiet, 'status', '--format', 'json'], { env });
+    expect(ok.code, ok.stderr).toBe(0);
     expect(JSON.parse(ok.stdout).healthy).toBe(true);
     await dropWarehouse(wh.db, schema);
   });
