@@ -72,14 +72,29 @@ export interface FeedDefinition {
   scope?: readonly string[];
   /** For incremental feeds read from databases or APIs: the cursor field (read with `>=`). */
   cursor?: string;
+  /**
+   * Person resolution (DOMAIN §5.1, src/identity): the person this record is about. A row whose `id` is missing
+   * or invalid is linked to the roster person with the same name key, birth date and village when exactly one
+   * exists (`birthDate` and `village` are the fields the department may send for that); otherwise it goes to
+   * identity review. The roster, being the reference, declares none.
+   */
+  identity?: { id: string; name: string; birthDate?: string; village?: string };
+  /**
+   * Fields whose values get a stable surrogate key when first loaded (tables persons and households).
+   * The person field defaults to `identity.id`.
+   */
+  surrogate?: { person?: string; household?: string };
 }
 
 export function defineFeed<const F extends FeedDefinition>(feed: F): F {
   for (const k of feed.key) {
     if (!(k in feed.fields)) throw new Error(`feed ${feed.id}: key field ${k} is not declared`);
   }
-  for (const o of [...feed.order.map((x) => x.field), ...(feed.scope ?? [])].map((field) => ({ field }))) {
-    if (!(o.field in feed.fields)) throw new Error(`feed ${feed.id}: order field ${o.field} is not declared`);
+  const idFields = [...Object.values(feed.identity ?? {}), ...Object.values(feed.surrogate ?? {})];
+  for (const o of [...feed.order.map((x) => x.field), ...(feed.scope ?? []), ...idFields].map((field) => ({
+    field,
+  }))) {
+    if (!(o.field in feed.fields)) throw new Error(`feed ${feed.id}: field ${o.field} is not declared`);
   }
   return feed;
 }

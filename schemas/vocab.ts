@@ -111,6 +111,18 @@ export const REGION_LEVEL_WORDS: Readonly<Record<RegionLevel, readonly string[]>
 };
 
 /**
+ * How a loaded record got the ID it is stored under when its own was missing or invalid (DOMAIN §5.1):
+ * the one roster person with its name key, birth date and village, or an operator's decision in identity review.
+ * A record stored under its own ID has none.
+ */
+export const ID_LINKS = ['unique_candidate', 'operator'] as const;
+export type IdLink = (typeof ID_LINKS)[number];
+
+/** An identity-review item: waiting for an operator, linked by one to a person, or dismissed (stays quarantined). */
+export const REVIEW_STATUSES = ['open', 'linked', 'dismissed'] as const;
+export type ReviewStatus = (typeof REVIEW_STATUSES)[number];
+
+/**
  * A scheduled slot's life: claimed by one scheduler (`running`), then `succeeded`, `retry` (transient fault,
  * attempts left), `failed`, `held` (a needed feed is stale; re-checked), or `skipped` (superseded by a later
  * slot after a downtime, or the feed was busy).

@@ -1,4 +1,5 @@
 import { defineFeed } from '../../schemas/feed.ts';
+import { IDENTITY_HINTS } from './identity-hints.ts';
 
 /** 社会救助 (低保, 特困供养, 临时救助) from the civil affairs bureau. */
 export const assistance = defineFeed({
@@ -44,7 +45,9 @@ export const assistance = defineFeed({
       aliases: ['状态', '救助状态', '保障状态'],
       required: true,
     },
+    ...IDENTITY_HINTS,
   },
   key: ['id_number', 'aid_type'],
   order: [{ field: 'started_on', direction: 'desc' }],
+  identity: { id: 'id_number', name: 'name', birthDate: 'birth_date', village: 'home_village' },
 });

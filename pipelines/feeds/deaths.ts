@@ -1,4 +1,5 @@
 import { defineFeed } from '../../schemas/feed.ts';
+import { IDENTITY_HINTS } from './identity-hints.ts';
 
 /** 死亡注销 (death deregistrations) from public security; incremental. */
 export const deaths = defineFeed({
@@ -15,8 +16,10 @@ export const deaths = defineFeed({
     },
     died_on: { type: { kind: 'date' }, aliases: ['死亡日期', '死亡时间'], required: true },
     deregistered_on: { type: { kind: 'date' }, aliases: ['注销日期', '注销时间', '户籍注销日期'] },
+    ...IDENTITY_HINTS,
   },
   key: ['id_number'],
   order: [{ field: 'deregistered_on', direction: 'desc' }],
   cursor: 'deregistered_on',
+  identity: { id: 'id_number', name: 'name', birthDate: 'birth_date', village: 'home_village' },
 });

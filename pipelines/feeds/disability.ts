@@ -1,4 +1,5 @@
 import { defineFeed } from '../../schemas/feed.ts';
+import { IDENTITY_HINTS } from './identity-hints.ts';
 
 /**
  * 残疾人证 (disability certificates) from the disabled persons' federation. The certificate number is the
@@ -38,7 +39,9 @@ export const disability = defineFeed({
       },
       aliases: ['证件状态', '状态'],
     },
+    ...IDENTITY_HINTS,
   },
   key: ['id_number'],
   order: [{ field: 'issued_on', direction: 'desc' }],
+  identity: { id: 'id_number', name: 'name', birthDate: 'birth_date', village: 'home_village' },
 });

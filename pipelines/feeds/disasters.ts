@@ -1,4 +1,5 @@
 import { defineFeed } from '../../schemas/feed.ts';
+import { IDENTITY_HINTS } from './identity-hints.ts';
 
 /** 受灾 (disaster-affected households) from emergency management; incremental. */
 export const disasters = defineFeed({
@@ -19,8 +20,10 @@ export const disasters = defineFeed({
       type: { kind: 'money' },
       aliases: ['直接经济损失(元)', '直接经济损失', '经济损失(元)', '损失金额'],
     },
+    ...IDENTITY_HINTS,
   },
   key: ['head_id_number', 'hit_on', 'disaster_type'],
   order: [],
   cursor: 'hit_on',
+  identity: { id: 'head_id_number', name: 'head_name', birthDate: 'birth_date', village: 'home_village' },
 });

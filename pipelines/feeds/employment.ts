@@ -1,4 +1,5 @@
 import { defineFeed } from '../../schemas/feed.ts';
+import { IDENTITY_HINTS } from './identity-hints.ts';
 
 /** 就业和培训 registrations from the human resources bureau; incremental by registration date. */
 export const employment = defineFeed({
@@ -38,8 +39,10 @@ export const employment = defineFeed({
     registered_on: { type: { kind: 'date' }, aliases: ['登记日期', '登记时间'], required: true },
     training_program: { type: { kind: 'text' }, aliases: ['培训项目', '培训工种'] },
     training_ended_on: { type: { kind: 'date' }, aliases: ['培训结束日期', '结业日期'] },
+    ...IDENTITY_HINTS,
   },
   key: ['id_number', 'registered_on'],
   order: [],
   cursor: 'registered_on',
+  identity: { id: 'id_number', name: 'name', birthDate: 'birth_date', village: 'home_village' },
 });

@@ -1,4 +1,5 @@
 import { defineFeed } from '../../schemas/feed.ts';
+import { IDENTITY_HINTS } from './identity-hints.ts';
 
 /** 农村住房安全 (house safety grade and renovation) from the housing bureau; one row per household head. */
 export const housing = defineFeed({
@@ -31,7 +32,9 @@ export const housing = defineFeed({
     },
     assessed_on: { type: { kind: 'date' }, aliases: ['鉴定日期', '鉴定时间'] },
     completed_on: { type: { kind: 'date' }, aliases: ['竣工日期', '竣工时间'] },
+    ...IDENTITY_HINTS,
   },
   key: ['head_id_number'],
   order: [{ field: 'assessed_on', direction: 'desc' }],
+  identity: { id: 'head_id_number', name: 'head_name', birthDate: 'birth_date', village: 'home_village' },
 });

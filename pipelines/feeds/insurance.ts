@@ -1,4 +1,5 @@
 import { defineFeed } from '../../schemas/feed.ts';
+import { IDENTITY_HINTS } from './identity-hints.ts';
 
 /** 基本医疗保险参保登记 from the medical insurance bureau, one snapshot file per insurance year. */
 export const insurance = defineFeed({
@@ -39,8 +40,10 @@ export const insurance = defineFeed({
     },
     subsidy_category: { type: { kind: 'text' }, aliases: ['资助类别', '资助参保类别', '医疗救助类别'] },
     place: { type: { kind: 'text' }, aliases: ['参保地', '参保地区', '参保统筹区'] },
+    ...IDENTITY_HINTS,
   },
   key: ['id_number', 'year', 'scheme'],
   order: [],
   scope: ['year'],
+  identity: { id: 'id_number', name: 'name', birthDate: 'birth_date', village: 'home_village' },
 });

@@ -73,4 +73,5 @@ export const roster = defineFeed({
   },
   key: ['id_number'],
   order: [{ field: 'identified_on', direction: 'desc' }],
+  surrogate: { person: 'id_number', household: 'household_id' },
 });

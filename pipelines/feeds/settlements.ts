@@ -1,4 +1,5 @@
 import { defineFeed } from '../../schemas/feed.ts';
+import { IDENTITY_HINTS } from './identity-hints.ts';
 
 /** 医疗结算 (medical bill settlements) from the medical insurance bureau; incremental by settlement date. */
 export const settlements = defineFeed({
@@ -31,8 +32,10 @@ export const settlements = defineFeed({
       aliases: ['个人自付', '个人负担', '个人自付金额'],
       required: true,
     },
+    ...IDENTITY_HINTS,
   },
   key: ['settlement_id'],
   order: [{ field: 'settled_on', direction: 'desc' }],
   cursor: 'settled_on',
+  identity: { id: 'id_number', name: 'name', birthDate: 'birth_date', village: 'home_village' },
 });

@@ -1,4 +1,5 @@
 import { defineFeed } from '../../schemas/feed.ts';
+import { IDENTITY_HINTS } from './identity-hints.ts';
 
 /** 学籍 (student roll) from the education bureau's student information system. */
 export const studentRoll = defineFeed({
@@ -32,8 +33,10 @@ export const studentRoll = defineFeed({
       required: true,
     },
     updated_on: { type: { kind: 'date' }, aliases: ['更新日期', '变动日期', '更新时间'] },
+    ...IDENTITY_HINTS,
   },
   // One current roll status per child: the latest update wins (a transfer shows as 转出 then 在读).
   key: ['id_number'],
   order: [{ field: 'updated_on', direction: 'desc' }],
+  identity: { id: 'id_number', name: 'name', birthDate: 'birth_date', village: 'home_village' },
 });

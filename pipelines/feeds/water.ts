@@ -1,4 +1,5 @@
 import { defineFeed } from '../../schemas/feed.ts';
+import { IDENTITY_HINTS } from './identity-hints.ts';
 
 /** 农村饮水安全 from the water resources bureau; one row per household head. */
 export const water = defineFeed({
@@ -20,7 +21,9 @@ export const water = defineFeed({
       required: true,
     },
     problem_type: { type: { kind: 'text' }, aliases: ['问题类型', '存在问题'] },
+    birth_date: IDENTITY_HINTS.birth_date,
   },
   key: ['head_id_number'],
   order: [],
+  identity: { id: 'head_id_number', name: 'head_name', birthDate: 'birth_date', village: 'village' },
 });

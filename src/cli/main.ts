@@ -8,6 +8,7 @@ import { EXIT_CODES, RuralHubError } from '../errors.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerDrop } from './commands/drop.ts';
 import { registerFindings } from './commands/findings.ts';
+import { registerIdentity } from './commands/identity.ts';
 import { registerImport } from './commands/import.ts';
 import { registerInspect } from './commands/inspect.ts';
 import { registerLists } from './commands/lists.ts';
@@ -52,6 +53,7 @@ Example:
   registerInspect(program);
   registerDrop(program);
   registerRegions(program);
+  registerIdentity(program);
   registerMatch(program);
   registerLists(program);
   registerFindings(program);

@@ -20,6 +20,8 @@ import { sqlConnector } from '../../connectors/sql/sql-connector.ts';
 import type { FeedConfig } from '../../schemas/config.ts';
 import type { FeedDefinition } from '../../schemas/feed.ts';
 import { BusyError, configError, dataError, RuralHubError } from '../errors.ts';
+import { linkRecords } from '../identity/link-records.ts';
+import { decisionsSince } from '../identity/review.ts';
 import type { Logger } from '../log.ts';
 import { phaseTimer } from '../phase-timer.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
@@ -177,7 +179,11 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
       .selectAll()
       .where('feed', '=', feed.id)
       .executeTakeFirst();
-    if (!p.force && sha !== null && state?.last_sha256 === sha) {
+    // An identity-review decision since the last load changes what the same file loads as.
+    const sameFile = sha !== null && state?.last_sha256 === sha;
+    const decided = sameFile && state ? await decisionsSince(db, feed.id, state.last_success_at) : 0;
+    if (decided) rlog.info({ decisions: decided }, 'same file, but identity-review decisions since its load');
+    if (!p.force && sameFile && !decided) {
       await finishRun(db, runId, 'noop', undefined, { same_as_run: state.last_run_id });
       rlog.info({ source }, 'same file as the last successful load: nothing to do');
       return {
@@ -266,6 +272,15 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
       }).execute(trx);
     });
     phase('normalize');
+    const identity = await db.transaction().execute(async (trx) => {
+      await sql`SET LOCAL work_mem = ${sql.lit(WORK_MEM)}`.execute(trx);
+      return linkRecords(trx, { feed, norm, raw, columns: mapping.columns });
+    });
+    if (identity.unresolved) {
+      // Counts only: which rows were linked is in the feed table (id_link) and identity_review.
+      rlog.info({ ...identity }, 'records without a valid ID: linked where exactly one person matched');
+    }
+    phase('link');
     p.onProgress?.({ phase: 'plan' });
     const plan = await db.transaction().execute(async (trx) => {
       await sql`SET LOCAL work_mem = ${sql.lit(WORK_MEM)}`.execute(trx);

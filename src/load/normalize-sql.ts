@@ -146,21 +146,18 @@ export function buildNormalize(p: NormalizeParams): RawBuilder<unknown> {
     return [sql`CASE ${rejected} ${absent} END`];
   });
   problems.push(...regionProblems(p.feed));
-  const key = p.feed.key.map((k) => sql.ref(`t.${k}`));
-  const order = p.feed.order.map(
-    (o) =>
-      sql`${sql.ref(`t.${o.field}`)} ${sql.raw(o.direction === 'desc' ? 'DESC NULLS LAST' : 'ASC NULLS LAST')}`,
-  );
-  const orderBy = sql.join([...order, sql`t.rec_no DESC`]);
+  const { rn, hrn } = rankings(p.feed);
+  // Person resolution (src/identity) fills these for rows whose ID it links; NULL for every other row.
+  const linkColumns = p.feed.identity
+    ? sql`, NULL::text AS id_link, NULL::text AS link_fp, NULL::bigint[] AS link_keys`
+    : sql``;
 
   return sql`
     CREATE UNLOGGED TABLE ${sql.id(p.normTable)} AS
-    SELECT t.*,
-      row_number() OVER (PARTITION BY t.ok, ${sql.join(key)} ORDER BY ${orderBy}) AS rn,
-      row_number() OVER (PARTITION BY t.ok, ${sql.join(key)}, t.row_hash ORDER BY ${orderBy}) AS hrn
+    SELECT t.*, ${rn} AS rn, ${hrn} AS hrn ${linkColumns}
     FROM (
       SELECT u.*, u.skip IS NULL AND cardinality(u.problems) = 0 AS ok,
-             decode(md5(ROW(${sql.join(fields.map(([name]) => sql.ref(`u.${name}`)))})::text), 'hex') AS row_hash
+             ${rowHash(p.feed, 'u')} AS row_hash
       FROM (
         SELECT n.rec_no, n.row_number, n.sheet, n.skip, ${sql.join(typed)},
                array_remove(ARRAY[${sql.join(problems)}]::text[], NULL) AS problems
@@ -177,3 +174,24 @@ export function buildNormalize(p: NormalizeParams): RawBuilder<unknown> {
 }
 
 export const fieldNames = (feed: FeedDefinition) => Object.keys(feed.fields);
+
+/** The content hash of a normalized row (`alias` names it): what snapshot diffs and exact duplicates compare. */
+export const rowHash = (feed: FeedDefinition, alias: string): RawBuilder<unknown> =>
+  sql`decode(md5(ROW(${sql.join(fieldNames(feed).map((name) => sql.ref(`${alias}.${name}`)))})::text), 'hex')`;
+
+/**
+ * The two de-duplication ranks over rows aliased `t` (see the top of this file). Partitioned by `ok` too, so a
+ * rejected row never outranks a valid one.
+ */
+export function rankings(feed: FeedDefinition): { rn: RawBuilder<unknown>; hrn: RawBuilder<unknown> } {
+  const key = feed.key.map((k) => sql.ref(`t.${k}`));
+  const order = feed.order.map(
+    (o) =>
+      sql`${sql.ref(`t.${o.field}`)} ${sql.raw(o.direction === 'desc' ? 'DESC NULLS LAST' : 'ASC NULLS LAST')}`,
+  );
+  const orderBy = sql.join([...order, sql`t.rec_no DESC`]);
+  return {
+    rn: sql`row_number() OVER (PARTITION BY t.ok, ${sql.join(key)} ORDER BY ${orderBy})`,
+    hrn: sql`row_number() OVER (PARTITION BY t.ok, ${sql.join(key)}, t.row_hash ORDER BY ${orderBy})`,
+  };
+}

@@ -6,6 +6,7 @@
  */
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { FeedDefinition } from '../../schemas/feed.ts';
+import { recordReview } from '../identity/record-review.ts';
 import type { Database } from '../warehouse/schema.ts';
 import { fieldNames } from './normalize-sql.ts';
 
@@ -109,6 +110,9 @@ export async function publish(trx: Db, p: PublishParams, plan: LoadPlan): Promis
   const { feed, norm, raw, runId, source } = p;
   const fields = fieldNames(feed);
 
+  // Rows that could not be linked to one person go to identity review (besides quarantine, below).
+  await recordReview(trx, { feed, norm, raw, runId, source, columns: p.columns });
+
   // Quarantine: one row per rejected value, with the raw value it came from.
   const rawOf = Object.entries(p.columns).map(
     ([field, col]) => sql`WHEN ${sql.lit(field)} THEN ${sql.ref(`r.c${col + 1}`)}`,
@@ -151,13 +155,28 @@ export async function publish(trx: Db, p: PublishParams, plan: LoadPlan): Promis
       trx,
     );
   }
-  const cols = fields.map((f) => sql.id(f));
-  const vals = fields.map((f) => sql.ref(`w.${f}`));
-  await sql`INSERT INTO ${sql.id(feed.id)} (${sql.join(cols)}, row_hash, valid_from, run_id, source, sheet, row_number)
+  // New versions (new keys and changed rows), and a stable surrogate key for every person and household first
+  // seen in them — in the same statement, from the rows it returns, so the cost follows the rows written.
+  const linkCol = feed.identity ? [sql`id_link`] : [];
+  const cols = [...fields.map((f) => sql.id(f)), ...linkCol];
+  const vals = [...fields.map((f) => sql.ref(`w.${f}`)), ...linkCol.map(() => sql`w.id_link`)];
+  const person = feed.surrogate?.person ?? feed.identity?.id;
+  const household = feed.surrogate?.household;
+  const returned = [person, household].filter((f): f is string => f !== undefined);
+  const insert = sql`INSERT INTO ${sql.id(feed.id)} (${sql.join(cols)}, row_hash, valid_from, run_id, source, sheet, row_number)
     SELECT ${sql.join(vals)}, w.row_hash, ${now}, ${runId}, ${source}, w.sheet, w.row_number
     FROM ${sql.id(norm)} w
     WHERE w.ok AND w.rn = 1
-      AND NOT EXISTS (SELECT 1 FROM ${sql.id(feed.id)} f WHERE f.valid_to IS NULL AND ${keyMatch(feed, 'f', 'w')})`.execute(
-    trx,
-  );
+      AND NOT EXISTS (SELECT 1 FROM ${sql.id(feed.id)} f WHERE f.valid_to IS NULL AND ${keyMatch(feed, 'f', 'w')})`;
+  if (!returned.length) {
+    await insert.execute(trx);
+    return;
+  }
+  const register = (table: 'persons' | 'households', column: string, field: string) =>
+    sql`INSERT INTO ${sql.id(table)} (${sql.id(column)}, first_run_id)
+      SELECT DISTINCT ${sql.id(field)}, ${runId}::bigint FROM ins WHERE ${sql.id(field)} IS NOT NULL
+      ON CONFLICT (${sql.id(column)}) DO NOTHING`;
+  const households = household ? sql`, hh AS (${register('households', 'household_id', household)})` : sql``;
+  await sql`WITH ins AS (${insert} RETURNING ${sql.join(returned.map((f) => sql.id(f)))}) ${households}
+    ${person ? register('persons', 'id_number', person) : sql`SELECT 1`}`.execute(trx);
 }

@@ -12,7 +12,14 @@ import type { housing } from '../../pipelines/feeds/housing.ts';
 import type { settlements } from '../../pipelines/feeds/settlements.ts';
 import type { water } from '../../pipelines/feeds/water.ts';
 import type { FeedDefinition, FieldSpec } from '../../schemas/feed.ts';
-import type { FeedbackAnswer, RegionLevel, SlotStatus } from '../../schemas/vocab.ts';
+import type {
+  FeedbackAnswer,
+  FeedId,
+  IdLink,
+  RegionLevel,
+  ReviewStatus,
+  SlotStatus,
+} from '../../schemas/vocab.ts';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 /** `date` columns come back as 'YYYY-MM-DD' strings (the pg type parser is set so in connect.ts). */
@@ -92,6 +99,13 @@ interface HistoryColumns {
   row_number: number;
 }
 
+/** Feeds with person resolution (src/identity): how a row got its ID when its own was missing or invalid. */
+interface LinkColumns {
+  birth_date: DateText | null;
+  home_village: string | null;
+  id_link: IdLink | null;
+}
+
 export interface RosterTable extends HistoryColumns {
   id_number: string;
   household_id: string;
@@ -114,7 +128,7 @@ export interface RosterTable extends HistoryColumns {
   phone: string | null;
 }
 
-export interface StudentRollTable extends HistoryColumns {
+export interface StudentRollTable extends HistoryColumns, LinkColumns {
   id_number: string;
   name: string;
   school_code: string | null;
@@ -125,7 +139,7 @@ export interface StudentRollTable extends HistoryColumns {
   updated_on: DateText | null;
 }
 
-export interface HomeSchoolingTable extends HistoryColumns {
+export interface HomeSchoolingTable extends HistoryColumns, LinkColumns {
   id_number: string;
   name: string;
   disability_category: string | null;
@@ -133,7 +147,7 @@ export interface HomeSchoolingTable extends HistoryColumns {
   started_on: DateText | null;
 }
 
-export interface InsuranceTable extends HistoryColumns {
+export interface InsuranceTable extends HistoryColumns, LinkColumns {
   id_number: string;
   name: string;
   scheme: string;
@@ -158,7 +172,7 @@ type ColumnOf<S extends FieldSpec> = S['type']['kind'] extends 'date'
  * Table type derived from a feed declaration (migration 0002 wrote these tables from the same declarations):
  * required fields are NOT NULL, the others nullable.
  */
-type FeedTable<F extends FeedDefinition> = HistoryColumns & {
+type FeedTable<F extends FeedDefinition> = HistoryColumns & { id_link: IdLink | null } & {
   [K in keyof F['fields']]: F['fields'][K] extends { required: true }
     ? ColumnOf<F['fields'][K]>
     : ColumnOf<F['fields'][K]> | null;
@@ -249,6 +263,43 @@ export interface RegionsTable {
   loaded_at: GeneratedTimestamp;
 }
 
+export interface PersonsTable {
+  person_key: Generated<Int8>;
+  id_number: string;
+  first_run_id: Int8 | null;
+  first_seen: Generated<Timestamp>;
+}
+
+export interface HouseholdsTable {
+  household_key: Generated<Int8>;
+  household_id: string;
+  first_run_id: Int8 | null;
+  first_seen: Generated<Timestamp>;
+}
+
+export interface IdentityReviewTable {
+  id: Generated<Int8>;
+  feed: FeedId;
+  fingerprint: string;
+  status: Generated<ReviewStatus>;
+  problem: string;
+  raw_id: string | null;
+  name: string | null;
+  birth_date: DateText | null;
+  village: string | null;
+  candidates: number;
+  candidate_keys: Generated<string[]>;
+  source: string;
+  sheet: string | null;
+  row_number: number;
+  first_run_id: Int8;
+  last_run_id: Int8;
+  person_key: Int8 | null;
+  resolved_by: string | null;
+  resolved_at: Timestamp | null;
+  note: string | null;
+}
+
 export interface Database {
   runs: RunsTable;
   feed_state: FeedStateTable;
@@ -272,4 +323,7 @@ export interface Database {
   job_slots: JobSlotsTable;
   api_tokens: ApiTokensTable;
   regions: RegionsTable;
+  persons: PersonsTable;
+  households: HouseholdsTable;
+  identity_review: IdentityReviewTable;
 }

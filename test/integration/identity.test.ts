@@ -1,0 +1,223 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { homeSchooling } from '../../pipelines/feeds/home-schooling.ts';
+import { roster } from '../../pipelines/feeds/roster.ts';
+import { studentRoll } from '../../pipelines/feeds/student-roll.ts';
+import { parseConfig } from '../../src/config/load-config.ts';
+import { dismissReview, linkReview, listReview } from '../../src/identity/review.ts';
+import { importFeed } from '../../src/load/import-feed.ts';
+import { silentLogger } from '../../src/log.ts';
+import { runMatch } from '../../src/matching/run-match.ts';
+import type { Warehouse } from '../../src/warehouse/connect.ts';
+import { testId } from '../support/demo.ts';
+import { tempDir, writeCsv } from '../support/files.ts';
+import { testWarehouse } from '../support/warehouse.ts';
+
+let wh: Warehouse;
+const dir = tempDir('ruralhub-identity-');
+const log = silentLogger();
+const base = { log, today: '2026-11-24', timeZone: 'Asia/Shanghai' };
+const config = parseConfig('county: { name: 示范县, code: "520102" }', 'inline');
+
+// Roster persons (all of compulsory-school age on 2026-11-24).
+const ZHANG = testId(11, '52010220150301'); // 张三, 东村
+const LI_1 = testId(12, '52010220140505'); // 李娜, 东村 (household H2)
+const LI_2 = testId(14, '52010220140505'); // 李娜, 东村 (household H3): same name, birth date, village
+const WANG = testId(16, '52010220140606'); // 王芳, 西村
+const ZHUANG = testId(18, '52010220130707'); // 庄小明, 西村
+const NEW = testId(20, '52010220160808'); // 赵新, joins in the second roster
+
+const ROSTER_HEADER = ['乡镇', '村', '户编号', '姓名', '证件号码', '户类型'];
+const rosterRows = [
+  ['城关镇', '东村', 'H1', '张三', ZHANG, '监测户'],
+  ['城关镇', '东村', 'H2', '李娜', LI_1, '监测户'],
+  ['城关镇', '东村', 'H3', '李娜', LI_2, '脱贫户'],
+  ['城关镇', '西村', 'H4', '王芳', WANG, '监测户'],
+  ['城关镇', '西村', 'H5', '庄小明', ZHUANG, '脱贫户'],
+];
+
+const badCheck = (id: string) => id.slice(0, 17) + (id[17] === '1' ? '2' : '1');
+const ROLL_HEADER = ['学生姓名', '身份证件号', '出生日期', '村', '学籍状态', '更新日期'];
+const rollRows = [
+  ['张三', ZHANG, '', '', '在读', '2026-09-01'],
+  // Excel destroyed the ID; the traditional form of the name, a slash date: one roster person matches.
+  ['莊小明', '5.20102E+17', '2013/7/7', '西村', '在读', '2026-09-01'],
+  // Wrong check digit; two roster persons share name, birth date and village: never guessed.
+  ['李娜', badCheck(LI_2), '2014-05-05', '东村', '在读', '2026-09-01'],
+  // No ID and no birth date: nothing to link by.
+  ['王芳', '', '', '西村', '在读', '2026-09-01'],
+];
+
+const findingsOf = async (rule: string) =>
+  (
+    await wh.db
+      .selectFrom('findings')
+      .select('subject_key')
+      .where('rule_id', '=', rule)
+      .where('state', '<>', 'closed')
+      .orderBy('subject_key')
+      .execute()
+  ).map((r) => r.subject_key);
+
+beforeAll(async () => {
+  wh = await testWarehouse('identity');
+});
+afterAll(async () => wh?.close());
+
+describe('person resolution', () => {
+  it('links a record with a broken ID to the one matching person; sends the rest to review; never guesses', async () => {
+    const r0 = await importFeed({
+      ...base,
+      wh,
+      feed: roster,
+      path: writeCsv(join(dir, 'roster.csv'), [ROSTER_HEADER, ...rosterRows]),
+    });
+    expect(r0.status).toBe('succeeded');
+    await importFeed({
+      ...base,
+      wh,
+      feed: homeSchooling,
+      path: writeCsv(join(dir, 'home.csv'), [['姓名', '身份证号', '送教学校']]),
+    });
+    const roll = writeCsv(join(dir, 'roll.csv'), [ROLL_HEADER, ...rollRows]);
+    const s = await importFeed({ ...base, wh, feed: studentRoll, path: roll });
+    expect(s.status).toBe('succeeded');
+    expect(s.counts).toMatchObject({ rows_read: 4, rows_loaded: 2, rows_quarantined: 2 });
+
+    const loaded = await wh.db
+      .selectFrom('student_roll')
+      .select(['id_number', 'name', 'birth_date', 'home_village', 'id_link', 'row_number'])
+      .where('valid_to', 'is', null)
+      .orderBy('row_number')
+      .execute();
+    expect(loaded).toEqual([
+      { id_number: ZHANG, name: '张三', birth_date: null, home_village: null, id_link: null, row_number: 2 },
+      {
+        id_number: ZHUANG,
+        name: '莊小明',
+        birth_date: '2013-07-07',
+        home_village: '西村',
+        id_link: 'unique_candidate',
+        row_number: 3,
+      },
+    ]);
+
+    const keys = Object.fromEntries(
+      (await wh.db.selectFrom('persons').select(['id_number', 'person_key']).execute()).map((p) => [
+        p.id_number,
+        p.person_key,
+      ]),
+    );
+    const open = await listReview(wh);
+    expect(open.map((i) => [i.feed, i.row_number, i.problem, i.candidates, i.name])).toEqual([
+      ['student_roll', 4, 'id_bad_checksum', 2, '李娜'],
+      ['student_roll', 5, 'id_missing', 0, '王芳'],
+    ]);
+    // Candidates are named by person key, their IDs masked (first 4 + last 4).
+    expect(open[0]!.candidate_persons).toBe(
+      [LI_1, LI_2]
+        .sort((a, b) => keys[a]! - keys[b]!)
+        .map((id) => `${keys[id]}:${id.slice(0, 4)}${'*'.repeat(10)}${id.slice(-4)}`)
+        .join(' '),
+    );
+    expect(JSON.stringify(open)).not.toContain(badCheck(LI_2));
+
+    // The same rows still sit in quarantine, with their reasons.
+    const q = await wh.db
+      .selectFrom('quarantine')
+      .select(['row_number', 'problem'])
+      .where('run_id', '=', s.runId)
+      .orderBy('row_number')
+      .execute();
+    expect(q).toEqual([
+      { row_number: 4, problem: 'id_bad_checksum' },
+      { row_number: 5, problem: 'id_missing' },
+    ]);
+
+    // R01: the linked child is on the roll; the two 李娜 and 王芳 are not (their roll records are unresolved).
+    await runMatch({ wh, config, log, asOf: '2026-11-24', rules: ['R01'] });
+    expect(await findingsOf('R01')).toEqual([LI_1, LI_2, WANG].sort());
+  });
+
+  it('applies an operator decision at the next load, even of the same file, and keeps review items unique', async () => {
+    const items = await listReview(wh);
+    const keys = Object.fromEntries(
+      (await wh.db.selectFrom('persons').select(['id_number', 'person_key']).execute()).map((p) => [
+        p.id_number,
+        p.person_key,
+      ]),
+    );
+    const li = items.find((i) => i.name === '李娜')!;
+    const wang = items.find((i) => i.name === '王芳')!;
+    expect(await linkReview(wh, { ids: [Number(li.id)], personKey: keys[LI_2]!, actor: 'tester' })).toEqual([
+      Number(li.id),
+    ]);
+    expect(await dismissReview(wh, { ids: [Number(wang.id)], actor: 'tester', note: '非本县人员' })).toEqual([
+      Number(wang.id),
+    ]);
+
+    const roll = join(dir, 'roll.csv');
+    const s = await importFeed({ ...base, wh, feed: studentRoll, path: roll });
+    expect(s.status).toBe('succeeded');
+    expect(s.counts).toMatchObject({
+      rows_read: 4,
+      rows_loaded: 3,
+      rows_new: 1,
+      rows_unchanged: 2,
+      rows_quarantined: 1,
+    });
+    const li2 = await wh.db
+      .selectFrom('student_roll')
+      .select(['id_number', 'id_link'])
+      .where('valid_to', 'is', null)
+      .where('row_number', '=', 4)
+      .executeTakeFirstOrThrow();
+    expect(li2).toEqual({ id_number: LI_2, id_link: 'operator' });
+
+    // Once applied, the same file is a no-op again; the review holds one item per record, decisions kept.
+    expect((await importFeed({ ...base, wh, feed: studentRoll, path: roll })).status).toBe('noop');
+    const all = await listReview(wh, { status: 'all' });
+    expect(all.map((i) => [i.name, i.status, i.resolved_by])).toEqual([
+      ['李娜', 'linked', 'tester'],
+      ['王芳', 'dismissed', 'tester'],
+    ]);
+    const audit = await wh.db
+      .selectFrom('audit_log')
+      .select(['action', 'actor', 'row_count'])
+      .where('action', 'like', 'identity.%')
+      .orderBy('id')
+      .execute();
+    expect(audit).toEqual([
+      { action: 'identity.link', actor: 'tester', row_count: 1 },
+      { action: 'identity.dismiss', actor: 'tester', row_count: 1 },
+    ]);
+
+    await runMatch({ wh, config, log, asOf: '2026-11-24', rules: ['R01'] });
+    expect(await findingsOf('R01')).toEqual([LI_1, WANG].sort());
+  });
+
+  it('gives persons and households stable surrogate keys across loads', async () => {
+    const before = await wh.db.selectFrom('persons').select(['id_number', 'person_key']).execute();
+    const hhBefore = await wh.db.selectFrom('households').select(['household_id', 'household_key']).execute();
+    expect(hhBefore.map((h) => h.household_id).sort()).toEqual(['H1', 'H2', 'H3', 'H4', 'H5']);
+
+    // The next roster: rows in another order, one person gone, one new person in a new household.
+    const next = [...rosterRows.slice(1).reverse(), ['城关镇', '东村', 'H6', '赵新', NEW, '监测户']];
+    const r = await importFeed({
+      ...base,
+      wh,
+      feed: roster,
+      path: writeCsv(join(dir, 'roster-2.csv'), [ROSTER_HEADER, ...next]),
+    });
+    expect(r.status).toBe('succeeded');
+    const after = await wh.db.selectFrom('persons').select(['id_number', 'person_key']).execute();
+    const keyOf = new Map(after.map((p) => [p.id_number, p.person_key]));
+    for (const p of before) expect(keyOf.get(p.id_number)).toBe(p.person_key);
+    expect(keyOf.get(NEW)).toBeGreaterThan(Math.max(...before.map((p) => p.person_key)));
+    expect(after).toHaveLength(before.length + 1);
+    const hhAfter = await wh.db.selectFrom('households').select(['household_id', 'household_key']).execute();
+    const hhKey = new Map(hhAfter.map((h) => [h.household_id, h.household_key]));
+    for (const h of hhBefore) expect(hhKey.get(h.household_id)).toBe(h.household_key);
+    expect(hhKey.has('H6')).toBe(true);
+  });
+});
