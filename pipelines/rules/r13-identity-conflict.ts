@@ -37,6 +37,7 @@ const departmentOf = sql`(VALUES ${sql.join(
  *     white space, middle dots and traditional/simplified forms do not count as differences);
  *   - a record whose ID was rejected as invalid or unrecoverable by the feed's latest load (from quarantine),
  *     one item per (field, raw value, name), so the same broken row next week is the same item;
+ *   - a birth date a department sent (出生日期) that contradicts the one in the ID it stores the record under;
  *   - a roster row whose sex contradicts the ID number's sequence digit.
  * When an ID is not on the roster there is no reference name, and a name difference is not judged.
  */
@@ -71,6 +72,21 @@ export const r13 = defineRule({
       ),
       sql` UNION ALL `,
     );
+    // Birth dates a department sent beside an ID it stores the record under (a linked record's matched by
+    // construction, so only the record's own ID is compared).
+    const births = sql.join(
+      FEED_IDS.flatMap((feed) => {
+        const ident = FEEDS[feed].identity;
+        if (!ident?.birthDate) return [];
+        return [
+          sql`SELECT ${feed}::text AS feed, ${sql.ref(ident.id)} AS id, ${sql.ref(ident.name)} AS name,
+                     ${sql.ref(ident.birthDate)} AS born, source, row_number
+              FROM ${sql.table(feed)}
+              WHERE valid_to IS NULL AND id_link IS NULL AND ${sql.ref(ident.birthDate)} IS NOT NULL`,
+        ];
+      }),
+      sql` UNION ALL `,
+    );
     const problems = Object.entries(ID_PROBLEMS);
     const problemLabel = sql`CASE q.problem ${sql.join(
       problems.map(([code, label]) => sql`WHEN ${code} THEN ${label}`),
@@ -100,6 +116,16 @@ export const r13 = defineRule({
       WHERE q.run_id IN (SELECT max(id) FROM runs WHERE kind = 'import' AND status = 'succeeded' GROUP BY feed)
         AND q.field IN ('id_number', 'head_id_number')
         AND q.problem IN (${sql.join(problems.map(([code]) => code))})
+      UNION ALL
+      SELECT DISTINCT ON (b.id, b.feed)
+             b.id || ':birth:' || b.feed, dep.department, 'person', b.id, p.household_id, b.name, p.township, p.village,
+             jsonb_build_object('source', dep.title || ' ' || b.source, 'row', b.row_number,
+               'conflict', '出生日期与身份证号不符',
+               'reference', '身份证号中的出生日期为' || to_char(to_date(substr(b.id, 7, 8), 'YYYYMMDD'), 'YYYY-MM-DD'))
+      FROM (${births}) b
+      JOIN ${departmentOf} ON dep.feed = b.feed
+      LEFT JOIN roster p ON p.id_number = b.id AND p.valid_to IS NULL
+      WHERE to_char(b.born, 'YYYYMMDD') <> substr(b.id, 7, 8)
       UNION ALL
       SELECT p.id_number || ':sex', '乡村振兴局', 'person', p.id_number, p.household_id, p.name, p.township, p.village,
              jsonb_build_object('source', '防返贫监测名册 ' || p.source, 'row', p.row_number,

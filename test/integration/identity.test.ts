@@ -220,4 +220,31 @@ describe('person resolution', () => {
     for (const h of hhBefore) expect(hhKey.get(h.household_id)).toBe(h.household_key);
     expect(hhKey.has('H6')).toBe(true);
   });
+
+  it('reports a birth date that contradicts the ID as an R13 identity conflict for the sending department', async () => {
+    const home = writeCsv(join(dir, 'home-2.csv'), [
+      ['姓名', '身份证号', '出生日期', '送教学校'],
+      ['张三', ZHANG, '2015年3月2日', '城关小学'], // the ID says 2015-03-01
+      ['王芳', WANG, '2014-06-06', '城关小学'], // agrees
+    ]);
+    expect((await importFeed({ ...base, wh, feed: homeSchooling, path: home })).status).toBe('succeeded');
+    await runMatch({ wh, config, log, asOf: '2026-11-24', rules: ['R13'] });
+    const r13 = await wh.db
+      .selectFrom('findings')
+      .select(['subject_key', 'department', 'details'])
+      .where('rule_id', '=', 'R13')
+      .where('subject_key', 'like', '%:birth:%')
+      .execute();
+    expect(r13).toEqual([
+      {
+        subject_key: `${ZHANG}:birth:home_schooling`,
+        department: '教育局',
+        details: expect.objectContaining({
+          conflict: '出生日期与身份证号不符',
+          reference: '身份证号中的出生日期为2015-03-01',
+          row: 2,
+        }),
+      },
+    ]);
+  });
 });
