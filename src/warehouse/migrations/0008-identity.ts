@@ -5,7 +5,9 @@
  *   - `persons` and `households`: stable surrogate keys, given once per ID number / 户编号 and never reused.
  *   - `identity_review`: records that could not be linked to exactly one person, one item per distinct
  *     (feed, raw ID, name key, birth date, village), for an operator to link or dismiss from the CLI.
- * Nullable columns without a default are added without rewriting the tables.
+ * Nullable columns without a default are added without rewriting the tables. `first_run_id` has no foreign key:
+ * keys are registered by the loader for every new row it writes, and a per-row RI trigger would cost more
+ * than the insert itself (see 0009).
  */
 import { type Kysely, sql } from 'kysely';
 
@@ -35,14 +37,14 @@ export async function up(db: Kysely<any>): Promise<void> {
     CREATE TABLE persons (
       person_key   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
       id_number    text NOT NULL UNIQUE,
-      first_run_id bigint REFERENCES runs (id),
+      first_run_id bigint,
       first_seen   timestamptz NOT NULL DEFAULT now()
     )`.execute(db);
   await sql`
     CREATE TABLE households (
       household_key bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
       household_id  text NOT NULL UNIQUE,
-      first_run_id  bigint REFERENCES runs (id),
+      first_run_id  bigint,
       first_seen    timestamptz NOT NULL DEFAULT now()
     )`.execute(db);
   // Keys for what earlier versions loaded, in the order it was first loaded.
