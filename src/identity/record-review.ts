@@ -5,19 +5,13 @@
  * when the same record comes again, and its row stays quarantined.
  */
 import { type Kysely, sql } from 'kysely';
-import type { FeedDefinition } from '../../schemas/feed.ts';
+import type { PublishParams } from '../load/publish.ts';
 import { rawColumn } from '../load/stage.ts';
 import type { Database } from '../warehouse/schema.ts';
 import { identityOf } from './link-records.ts';
 
-export interface ReviewParams {
-  feed: FeedDefinition;
-  norm: string;
-  raw: string;
-  runId: number;
-  source: string;
-  columns: Readonly<Record<string, number>>;
-}
+/** What publish knows of the run: its staging tables, run id, source label and column mapping. */
+export type ReviewParams = PublishParams;
 
 /** Returns the number of items written (new or refreshed). */
 export async function recordReview(trx: Kysely<Database>, p: ReviewParams): Promise<number> {

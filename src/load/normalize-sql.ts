@@ -169,6 +169,9 @@ export function buildNormalize(p: NormalizeParams): RawBuilder<unknown> {
           FROM ${sql.id(p.rawTable)} r
           OFFSET 0
         ) n
+        -- A second fence: the problem list, \`ok\` and the row hash are computed once per row here, instead of
+        -- again inside the window sort's keys (measured: 13.9 s → 11.1 s for 500k roster rows).
+        OFFSET 0
       ) u
     ) t`;
 }

@@ -111,7 +111,7 @@ export async function publish(trx: Db, p: PublishParams, plan: LoadPlan): Promis
   const fields = fieldNames(feed);
 
   // Rows that could not be linked to one person go to identity review (besides quarantine, below).
-  await recordReview(trx, { feed, norm, raw, runId, source, columns: p.columns });
+  await recordReview(trx, p);
 
   // Quarantine: one row per rejected value, with the raw value it came from.
   const rawOf = Object.entries(p.columns).map(

@@ -18,6 +18,11 @@ export interface Warehouse {
   /** Where the warehouse lives, for messages: host/port/database, never the password. */
   where: string;
   embedded: boolean;
+  /**
+   * The connection string, password included, for an in-process connector reading another schema of the same
+   * server (the demo's department database). Never log it.
+   */
+  connectionUrl?: () => string;
   close(): Promise<void>;
 }
 
@@ -93,6 +98,7 @@ export async function openWarehouse(config: Readonly<Config>, log: Logger): Prom
     schema,
     where,
     embedded: stopEmbedded !== undefined,
+    connectionUrl: () => url,
     async close() {
       await db.destroy();
       await stopEmbedded?.();

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RULES } from '../../pipelines/rules/index.ts';
 import { r01 } from '../../pipelines/rules/r01-school-dropout.ts';
@@ -8,8 +9,9 @@ import { r02 } from '../../pipelines/rules/r02-uninsured.ts';
 import { FEED_IDS, RULE_IDS } from '../../schemas/vocab.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
 import { exportLists, listHeaders } from '../../src/delivery/export-lists.ts';
+import { DEPARTMENT_SCHEMA, serveDeathsFromDatabase } from '../../src/demo/department-db.ts';
 import { generateDemoCounty } from '../../src/demo/generate.ts';
-import { importFeed } from '../../src/load/import-feed.ts';
+import { configuredSource, importFeed } from '../../src/load/import-feed.ts';
 import { resolveFeed } from '../../src/load/resolve-feed.ts';
 import { silentLogger } from '../../src/log.ts';
 import { runMatch } from '../../src/matching/run-match.ts';
@@ -221,5 +223,36 @@ describe('the demo county end to end', () => {
     expect(o).toMatchObject({ status: 'skipped' });
     expect(o!.reason).toMatch(/feed roster is stale: last loaded 6\d days ago \(limit 45\)/);
     expect(await openIds('R02')).toEqual(before);
+  });
+
+  it("reads the deaths feed from the department's database as the demo does: the same rows as its file", async () => {
+    const county = await generateDemoCounty({ dir: join(dir, 'db'), persons: 600, seed: 5, asOf: AS_OF });
+    const cfg = await serveDeathsFromDatabase(wh, county.files.deaths!);
+    const feed = resolveFeed('deaths');
+    const read = () =>
+      importFeed({
+        wh,
+        feed,
+        source: configuredSource(feed, { source: cfg }),
+        log,
+        today: AS_OF,
+        timeZone: 'Asia/Shanghai',
+      });
+    const fromDb = await read();
+    expect(fromDb.status).toBe('succeeded');
+    expect(fromDb.source).toBe(`postgres:${cfg.table}`);
+    const lines = readFileSync(county.files.deaths!, 'utf8').trim().split('\n').length - 1;
+    expect(fromDb.counts.rows_read).toBe(lines);
+    expect(fromDb.counts.rows_read).toBe(
+      fromDb.counts.rows_loaded +
+        fromDb.counts.rows_quarantined +
+        fromDb.counts.exact_duplicates +
+        fromDb.counts.conflicting_duplicates,
+    );
+    // The cursor is saved: a second read takes only the rows at or after it, and changes nothing.
+    const again = await read();
+    expect(again.counts.rows_read).toBeLessThan(lines);
+    expect(again.counts.rows_new + again.counts.rows_changed).toBe(0);
+    await sql`DROP SCHEMA ${sql.id(DEPARTMENT_SCHEMA)} CASCADE`.execute(wh.db);
   });
 });

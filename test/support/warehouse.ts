@@ -21,6 +21,7 @@ export async function testWarehouse(label: string): Promise<Warehouse> {
     schema,
     where: 'test',
     embedded: false,
+    connectionUrl: () => url,
     async close() {
       await dropWarehouse(db, schema);
       await db.destroy();

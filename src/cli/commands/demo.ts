@@ -3,9 +3,10 @@ import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
 import { FEED_IDS, RULE_IDS } from '../../../schemas/vocab.ts';
 import { exportLists } from '../../delivery/export-lists.ts';
+import { serveDeathsFromDatabase } from '../../demo/department-db.ts';
 import { generateDemoCounty } from '../../demo/generate.ts';
 import { configError } from '../../errors.ts';
-import { type ImportSummary, importFeed } from '../../load/import-feed.ts';
+import { configuredSource, type ImportSummary, importFeed } from '../../load/import-feed.ts';
 import { resolveFeed } from '../../load/resolve-feed.ts';
 import { runMatch } from '../../matching/run-match.ts';
 import { loadRegions } from '../../regions/load-regions.ts';
@@ -83,16 +84,19 @@ Example:
           say(`      region table: ${regions.township} townships, ${regions.village} villages`);
           say('[3/6] importing department files …');
           const imports: ImportSummary[] = [];
+          // The deaths feed comes from the 公安局's database (a table on the same server), not from its file.
+          const deathsSource = await serveDeathsFromDatabase(wh, county.files.deaths!);
           for (const feedId of FEED_IDS) {
             const path = county.files[feedId];
             if (!path) continue;
             const feed = resolveFeed(feedId);
+            const fromDb = feedId === 'deaths';
             imports.push(
               await importFeed({
                 wh,
                 feed,
                 feedConfig: ctx.config.feeds[feed.id],
-                path,
+                ...(fromDb ? { source: configuredSource(feed, { source: deathsSource }) } : { path }),
                 log: ctx.log,
                 today: asOf,
                 timeZone: ctx.config.timezone,
