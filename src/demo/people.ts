@@ -65,7 +65,8 @@ export function makeIdNumber(
   rng: Rng,
   taken: Set<string>,
 ): string {
-  for (;;) {
+  for (let attempt = 0; ; attempt++) {
+    if (attempt > 10_000) throw new Error(`no free ID sequence left for ${region} born ${birth}`);
     let seq = rng.int(0, 999);
     if ((seq % 2 === 1) !== (sex === 'M')) seq = (seq + 1) % 1000;
     const first17 = `${region}${birth}${String(seq).padStart(3, '0')}`;
@@ -100,5 +101,7 @@ export function randomBirth(rng: Rng, year: number, latest: string): string {
   const month = rng.int(1, 12);
   const days = new Date(Date.UTC(year, month, 0)).getUTCDate();
   const birth = `${year}${String(month).padStart(2, '0')}${String(rng.int(1, days)).padStart(2, '0')}`;
-  return birth > latest ? latest : birth;
+  // Not clamped to `latest`: every later draw would share that one day, and a day has only 500 sequence
+  // numbers per sex (a 1M-resident county ran out and looped forever). Draw again a year earlier.
+  return birth > latest ? randomBirth(rng, year - 1, latest) : birth;
 }
