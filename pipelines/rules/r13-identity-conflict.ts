@@ -37,6 +37,7 @@ const departmentOf = sql`(VALUES ${sql.join(
  *     white space, middle dots and traditional/simplified forms do not count as differences);
  *   - a record whose ID was rejected as invalid or unrecoverable by the feed's latest load (from quarantine),
  *     one item per (field, raw value, name), so the same broken row next week is the same item;
+ *   - a record loaded under a person's ID through identity resolution (its own ID was missing or wrong);
  *   - a birth date a department sent (出生日期) that contradicts the one in the ID it stores the record under;
  *   - a roster row whose sex contradicts the ID number's sequence digit.
  * When an ID is not on the roster there is no reference name, and a name difference is not judged.
@@ -87,6 +88,20 @@ export const r13 = defineRule({
       }),
       sql` UNION ALL `,
     );
+    // Records loaded under a person's ID through identity resolution: the department's own copy still has a
+    // missing or wrong ID, which it must correct (the correct one is disclosed to it for that).
+    const linked = sql.join(
+      FEED_IDS.flatMap((feed) => {
+        const ident = FEEDS[feed].identity;
+        if (!ident) return [];
+        return [
+          sql`SELECT ${feed}::text AS feed, ${sql.ref(ident.id)} AS id, ${sql.ref(ident.name)} AS name, id_link,
+                     source, row_number
+              FROM ${sql.table(feed)} WHERE valid_to IS NULL AND id_link IS NOT NULL`,
+        ];
+      }),
+      sql` UNION ALL `,
+    );
     const problems = Object.entries(ID_PROBLEMS);
     const problemLabel = sql`CASE q.problem ${sql.join(
       problems.map(([code, label]) => sql`WHEN ${code} THEN ${label}`),
@@ -126,6 +141,16 @@ export const r13 = defineRule({
       JOIN ${departmentOf} ON dep.feed = b.feed
       LEFT JOIN roster p ON p.id_number = b.id AND p.valid_to IS NULL
       WHERE to_char(b.born, 'YYYYMMDD') <> substr(b.id, 7, 8)
+      UNION ALL
+      SELECT DISTINCT ON (l.id, l.feed)
+             l.id || ':linked:' || l.feed, dep.department, 'person', l.id, p.household_id, l.name, p.township, p.village,
+             jsonb_build_object('source', dep.title || ' ' || l.source, 'row', l.row_number,
+               'conflict', '身份证号缺失或有误，已按' ||
+                 CASE l.id_link WHEN 'operator' THEN '人工核实' ELSE '姓名、出生日期、村唯一匹配' END || '确认本人，请更正',
+               'reference', '防返贫监测名册')
+      FROM (${linked}) l
+      JOIN ${departmentOf} ON dep.feed = l.feed
+      LEFT JOIN roster p ON p.id_number = l.id AND p.valid_to IS NULL
       UNION ALL
       SELECT p.id_number || ':sex', '乡村振兴局', 'person', p.id_number, p.household_id, p.name, p.township, p.village,
              jsonb_build_object('source', '防返贫监测名册 ' || p.source, 'row', p.row_number,

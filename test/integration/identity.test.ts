@@ -235,6 +235,19 @@ describe('person resolution', () => {
       .where('rule_id', '=', 'R13')
       .where('subject_key', 'like', '%:birth:%')
       .execute();
+    // The linked roll records are reported too: the school still holds a wrong ID, now told the right one.
+    const linked = await wh.db
+      .selectFrom('findings')
+      .select(['subject_key', 'department', 'id_number'])
+      .where('rule_id', '=', 'R13')
+      .where('subject_key', 'like', '%:linked:%')
+      .orderBy('subject_key')
+      .execute();
+    expect(linked).toEqual(
+      [ZHUANG, LI_2]
+        .map((id) => ({ subject_key: `${id}:linked:student_roll`, department: '教育局', id_number: id }))
+        .sort((a, b) => a.subject_key.localeCompare(b.subject_key)),
+    );
     expect(r13).toEqual([
       {
         subject_key: `${ZHANG}:birth:home_schooling`,
