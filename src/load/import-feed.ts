@@ -36,7 +36,7 @@ import {
   tryFeedLock,
   ZERO_COUNTS,
 } from './ledger.ts';
-import { buildNormalize } from './normalize-sql.ts';
+import { buildNormalize, normalizationSalt } from './normalize-sql.ts';
 import { type LoadPlan, planLoad, publish } from './publish.ts';
 import { copyBulk, copyRecords, createRawTable, dropStaging, stagingNames } from './stage.ts';
 
@@ -101,6 +101,11 @@ export interface ImportSummary {
   /** Rejected values by problem code, for the summary line. */
   problems: Record<string, number>;
   unmappedColumns: string[];
+  /**
+   * Rows recognised by their raw hash as an unchanged current version and taken from it instead of being
+   * normalized again (not a ledger count: they are counted as loaded like any other row).
+   */
+  recognized?: number;
   message?: string;
 }
 
@@ -269,6 +274,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
         headerRow,
         today: p.today,
         timeZone: p.timeZone,
+        salt: await normalizationSalt(trx, feed, p.timeZone),
       }).execute(trx);
     });
     phase('normalize');
@@ -363,7 +369,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
       await finishRun(trx, runId, 'succeeded', counts, { problems, unmapped_columns: mapping.unmapped });
     });
     phase('publish');
-    rlog.info({ ...counts, ms: phase.all() }, 'published');
+    rlog.info({ ...counts, recognized: plan.recognized, ms: phase.all() }, 'published');
     return {
       runId,
       feed: feed.id,
@@ -372,6 +378,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
       counts,
       problems,
       unmappedColumns: mapping.unmapped,
+      recognized: plan.recognized,
     };
   } catch (err) {
     if (runId) await failRun(db, runId, err).catch(() => undefined);
@@ -408,6 +415,7 @@ function emptyPlan(): LoadPlan {
     unchanged: 0,
     ended: 0,
     currentBefore: 0,
+    recognized: 0,
   };
 }
 

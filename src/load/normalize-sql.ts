@@ -7,9 +7,12 @@
  * So for each key: the winner has rn = 1; exact duplicates have hrn > 1; conflicting duplicates have
  * hrn = 1 and rn > 1 (together n − 1 rows set aside, as the ledger counts them).
  */
-import { type RawBuilder, sql } from 'kysely';
+import { createHash } from 'node:crypto';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { FeedDefinition, FieldSpec, FieldType } from '../../schemas/feed.ts';
 import type { ProblemCode } from '../../schemas/vocab.ts';
+import { NORMALIZE_FUNCTIONS } from '../warehouse/functions/normalize-sql.ts';
+import type { Database } from '../warehouse/schema.ts';
 import { rawColumn } from './stage.ts';
 
 export interface NormalizeParams {
@@ -24,6 +27,11 @@ export interface NormalizeParams {
   /** Reference date for "birth date in the future". */
   today: string;
   timeZone: string;
+  /**
+   * What else decides a row's normalized form besides its raw values (normalizer code, field types, time zone,
+   * region table): part of the raw hash, so a change of any of them re-normalizes every row once.
+   */
+  salt: string;
 }
 
 const PG_TYPES: Record<FieldType['kind'], string> = {
@@ -119,12 +127,24 @@ export function buildNormalize(p: NormalizeParams): RawBuilder<unknown> {
   const allRaw = Array.from({ length: p.width }, (_, i) => sql.ref(`r.${rawColumn(i)}`));
   const firstCell = allRaw.length ? sql`coalesce(${sql.join(allRaw)})` : sql`NULL::text`;
 
-  // Level 1: one normalizer call per value; OFFSET 0 stops the planner from copying the calls upward.
+  // Level 1: one normalizer call per value; OFFSET 0 stops the planner from copying the calls upward. A row
+  // whose raw values (and salt) are those of a current version is not normalized again: its typed values are
+  // that version's (\`known\`), which makes re-sending a snapshot with a few changed rows cost a hash join, not a
+  // normalization of every value.
   const normalized = fields.map(([name, spec]) => {
     const col = p.columns[name];
     const raw = col === undefined ? sql`NULL::text` : sql.ref(`r.${rawColumn(col)}`);
-    return sql`${normalizer(spec, raw, p)} AS ${sql.id(`n_${name}`)}`;
+    return sql`CASE WHEN k.k_hash IS NULL THEN ${normalizer(spec, raw, p)} END AS ${sql.id(`n_${name}`)}`;
   });
+  const mappedRaw = fields.map(([name]) => {
+    const col = p.columns[name];
+    return col === undefined ? sql`NULL::text` : sql.ref(`r.${rawColumn(col)}`);
+  });
+  const rawHash = sql`decode(md5(${p.salt} || ROW(${sql.join(mappedRaw)})::text), 'hex')`;
+  const known = sql`SELECT f.raw_hash AS k_hash, f.row_hash AS k_row_hash,
+      ${sql.join(fields.map(([name]) => sql`${sql.ref(`f.${name}`)} AS ${sql.id(`k_${name}`)}`))}
+    FROM ${sql.id(p.feed.id)} f
+    WHERE f.valid_to IS NULL AND f.raw_hash IS NOT NULL ${p.feed.identity ? sql`AND f.id_link IS NULL` : sql``}`;
 
   // Level 2: typed values and the problem list.
   const typed = fields.map(([name, spec]) => {
@@ -132,7 +152,7 @@ export function buildNormalize(p: NormalizeParams): RawBuilder<unknown> {
     const value = VALIDATING.has(spec.type.kind)
       ? sql`CASE WHEN left(${n}, 1) = '!' THEN NULL ELSE ${n} END`
       : n;
-    return sql`(${value})::${sql.raw(pgTypeOf(spec.type))} AS ${sql.id(name)}`;
+    return sql`CASE WHEN n.known THEN ${sql.ref(`n.k_${name}`)} ELSE (${value})::${sql.raw(pgTypeOf(spec.type))} END AS ${sql.id(name)}`;
   });
   const problems = fields.flatMap(([name, spec]) => {
     const n = sql.ref(`n.n_${name}`);
@@ -156,17 +176,23 @@ export function buildNormalize(p: NormalizeParams): RawBuilder<unknown> {
     CREATE UNLOGGED TABLE ${sql.id(p.normTable)} AS
     SELECT t.*, ${rn} AS rn, ${hrn} AS hrn ${linkColumns}
     FROM (
-      SELECT u.*, u.skip IS NULL AND cardinality(u.problems) = 0 AS ok,
-             ${rowHash(p.feed, 'u')} AS row_hash
+      SELECT u.rec_no, u.row_number, u.sheet, u.skip, u.raw_hash, u.known, ${sql.join(fields.map(([name]) => sql.ref(`u.${name}`)))},
+             u.problems, u.skip IS NULL AND cardinality(u.problems) = 0 AS ok,
+             CASE WHEN u.known THEN u.k_row_hash ELSE ${rowHash(p.feed, 'u')} END AS row_hash
       FROM (
-        SELECT n.rec_no, n.row_number, n.sheet, n.skip, ${sql.join(typed)},
-               array_remove(ARRAY[${sql.join(problems)}]::text[], NULL) AS problems
+        SELECT n.rec_no, n.row_number, n.sheet, n.skip, n.raw_hash, n.known, n.k_row_hash, ${sql.join(typed)},
+               CASE WHEN n.known THEN '{}'::text[]
+                    ELSE array_remove(ARRAY[${sql.join(problems)}]::text[], NULL) END AS problems
         FROM (
           SELECT r.rec_no, coalesce(r.src_row, r.rec_no + ${sql.lit(p.headerRow)})::integer AS row_number, r.sheet,
-                 CASE WHEN ${firstCell} IS NULL THEN 'blank'
+                 CASE WHEN k.k_hash IS NOT NULL THEN NULL
+                      WHEN ${firstCell} IS NULL THEN 'blank'
                       WHEN rh_key(${firstCell}) ~ '^(合计|总计|小计)' THEN 'totals' END AS skip,
+                 r.raw_hash, k.k_hash IS NOT NULL AS known, k.k_row_hash,
+                 ${sql.join(fields.map(([name]) => sql.ref(`k.k_${name}`)))},
                  ${sql.join(normalized)}
-          FROM ${sql.id(p.rawTable)} r
+          FROM (SELECT r.*, ${rawHash} AS raw_hash FROM ${sql.id(p.rawTable)} r) r
+          LEFT JOIN (${known}) k ON k.k_hash = r.raw_hash
           OFFSET 0
         ) n
         -- A second fence: the problem list, \`ok\` and the row hash are computed once per row here, instead of
@@ -177,6 +203,25 @@ export function buildNormalize(p: NormalizeParams): RawBuilder<unknown> {
 }
 
 export const fieldNames = (feed: FeedDefinition) => Object.keys(feed.fields);
+
+/**
+ * The salt of a feed's raw-row hashes (NormalizeParams.salt): the normalizers' code, the feed's field types,
+ * the time zone and the region table's state. Not the reference date: it only ever rejects a birth date in the
+ * future, and a row accepted on an earlier day stays acceptable.
+ */
+export async function normalizationSalt(
+  db: Kysely<Database>,
+  feed: FeedDefinition,
+  timeZone: string,
+): Promise<string> {
+  const regions = await sql<{ stamp: string }>`
+    SELECT count(*)::text || '@' || coalesce(max(loaded_at)::text, '') AS stamp FROM regions`.execute(db);
+  const hash = createHash('sha256');
+  for (const f of NORMALIZE_FUNCTIONS) hash.update(f.compile(db).sql);
+  hash.update(JSON.stringify(Object.entries(feed.fields).map(([n, f]) => [n, f.type, f.required ?? false])));
+  hash.update(`${timeZone}|${regions.rows[0]?.stamp ?? ''}`);
+  return hash.digest('hex').slice(0, 32);
+}
 
 /** The content hash of a normalized row (`alias` names it): what snapshot diffs and exact duplicates compare. */
 export const rowHash = (feed: FeedDefinition, alias: string): RawBuilder<unknown> =>

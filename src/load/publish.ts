@@ -23,6 +23,8 @@ export interface LoadPlan {
   ended: number;
   /** Current rows (within scope) before this load: the base of the shrink guard. */
   currentBefore: number;
+  /** Rows recognised by their raw hash as a current version: taken from it, not normalized again. */
+  recognized: number;
 }
 
 type Db = Kysely<Database>;
@@ -49,13 +51,15 @@ export async function planLoad(db: Db, feed: FeedDefinition, norm: string): Prom
     exact: number;
     conflicting: number;
     winners: number;
+    recognized: number;
   }>`SELECT
       count(*) FILTER (WHERE skip IS NULL)::int AS read,
       count(*) FILTER (WHERE skip IS NOT NULL)::int AS skipped,
       count(*) FILTER (WHERE skip IS NULL AND NOT ok)::int AS quarantined,
       count(*) FILTER (WHERE ok AND hrn > 1)::int AS exact,
       count(*) FILTER (WHERE ok AND hrn = 1 AND rn > 1)::int AS conflicting,
-      count(*) FILTER (WHERE ok AND rn = 1)::int AS winners
+      count(*) FILTER (WHERE ok AND rn = 1)::int AS winners,
+      count(*) FILTER (WHERE known)::int AS recognized
     FROM ${sql.id(norm)}`.execute(db);
   const diff = await sql<{ new: number; changed: number; unchanged: number }>`SELECT
       count(*) FILTER (WHERE f.version_id IS NULL)::int AS new,
@@ -92,6 +96,7 @@ export async function planLoad(db: Db, feed: FeedDefinition, norm: string): Prom
     unchanged: d.unchanged,
     ended: e.ended,
     currentBefore: e.current,
+    recognized: c.recognized,
   };
 }
 
@@ -141,13 +146,18 @@ export async function publish(trx: Db, p: PublishParams, plan: LoadPlan): Promis
       WHERE l.ok AND l.hrn = 1 AND l.rn > 1`.execute(trx);
   }
 
-  // Changed rows: close the current version; the new one is inserted below with the new rows.
+  // One pass over the current versions the load speaks for: a changed row's version is closed (the new one is
+  // inserted below with the new rows); an unchanged row whose raw form differs (re-formatted, or normalized under
+  // another salt) only takes the new raw hash, so that next time it is recognised without normalizing.
   const now = sql`statement_timestamp()`;
-  await sql`UPDATE ${sql.id(feed.id)} f SET valid_to = ${now}, ended_run_id = ${runId}
+  const changed = sql`f.row_hash <> w.row_hash`;
+  await sql`UPDATE ${sql.id(feed.id)} f
+    SET valid_to = CASE WHEN ${changed} THEN ${now} END,
+        ended_run_id = CASE WHEN ${changed} THEN ${runId}::bigint END,
+        raw_hash = CASE WHEN ${changed} THEN f.raw_hash ELSE w.raw_hash END
     FROM ${sql.id(norm)} w
-    WHERE w.ok AND w.rn = 1 AND f.valid_to IS NULL AND ${keyMatch(feed, 'f', 'w')} AND f.row_hash <> w.row_hash`.execute(
-    trx,
-  );
+    WHERE w.ok AND w.rn = 1 AND f.valid_to IS NULL AND ${keyMatch(feed, 'f', 'w')}
+      AND (${changed} OR f.raw_hash IS DISTINCT FROM w.raw_hash)`.execute(trx);
   if (feed.mode === 'snapshot' && plan.ended > 0) {
     await sql`UPDATE ${sql.id(feed.id)} f SET valid_to = ${now}, ended_run_id = ${runId}
       WHERE f.valid_to IS NULL AND ${inScope(feed, norm)}
@@ -163,8 +173,8 @@ export async function publish(trx: Db, p: PublishParams, plan: LoadPlan): Promis
   const person = feed.surrogate?.person ?? feed.identity?.id;
   const household = feed.surrogate?.household;
   const returned = [person, household].filter((f): f is string => f !== undefined);
-  const insert = sql`INSERT INTO ${sql.id(feed.id)} (${sql.join(cols)}, row_hash, valid_from, run_id, source, sheet, row_number)
-    SELECT ${sql.join(vals)}, w.row_hash, ${now}, ${runId}, ${source}, w.sheet, w.row_number
+  const insert = sql`INSERT INTO ${sql.id(feed.id)} (${sql.join(cols)}, row_hash, raw_hash, valid_from, run_id, source, sheet, row_number)
+    SELECT ${sql.join(vals)}, w.row_hash, w.raw_hash, ${now}, ${runId}, ${source}, w.sheet, w.row_number
     FROM ${sql.id(norm)} w
     WHERE w.ok AND w.rn = 1
       AND NOT EXISTS (SELECT 1 FROM ${sql.id(feed.id)} f WHERE f.valid_to IS NULL AND ${keyMatch(feed, 'f', 'w')})`;

@@ -10,6 +10,7 @@ import * as m0006 from './migrations/0006-access.ts';
 import * as m0007 from './migrations/0007-regions.ts';
 import * as m0008 from './migrations/0008-identity.ts';
 import * as m0009 from './migrations/0009-no-per-row-run-checks.ts';
+import * as m0010 from './migrations/0010-raw-hash.ts';
 import type { Database } from './schema.ts';
 
 /** Numbered, forward-only migrations. Add new ones at the end; never edit a shipped one. */
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0007-regions': m0007,
   '0008-identity': m0008,
   '0009-no-per-row-run-checks': m0009,
+  '0010-raw-hash': m0010,
 };
 
 /** Repeatable definitions (functions), re-applied on every migrate; CREATE OR REPLACE keeps it idempotent. */

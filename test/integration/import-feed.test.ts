@@ -1,10 +1,13 @@
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { roster } from '../../pipelines/feeds/roster.ts';
 import { studentRoll } from '../../pipelines/feeds/student-roll.ts';
 import { importFeed } from '../../src/load/import-feed.ts';
 import { silentLogger } from '../../src/log.ts';
+import { loadRegions } from '../../src/regions/load-regions.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
+import { testId } from '../support/demo.ts';
 import { tempDir, writeCsv } from '../support/files.ts';
 import { testWarehouse } from '../support/warehouse.ts';
 
@@ -192,5 +195,91 @@ describe('importing a roster CSV', () => {
     await expect(importFeed({ ...base, wh, feed: studentRoll, path: bad })).rejects.toThrow(
       /roll-bad\.csv: required columns missing for feed student_roll: id_number \(tried: 身份证件号/,
     );
+  });
+
+  it('recognises re-sent rows by their raw hash instead of normalizing them again; a new region table resets that', async () => {
+    const HEAD = ['户编号', '姓名', '证件号码', '与户主关系', '户类型', '乡镇', '村'];
+    const A = ['R1', '甲', testId(101), '户主', '监测户', '城关镇', '新村'];
+    const B = ['R2', '乙', testId(102), '户主', '监测户', '城关镇', '新村'];
+    const C = ['R3', '丙', testId(103), '户主', '脱贫户', '城关镇', '老村'];
+    const feed = { ...roster, id: 'roster' as const };
+    const first = await importFeed({
+      ...base,
+      wh,
+      feed,
+      path: writeCsv(join(dir, 'r-1.csv'), [HEAD, A, B, C]),
+      confirmShrink: true,
+    });
+    expect(first.counts).toMatchObject({ rows_read: 3, rows_new: 3 });
+
+    // Next week: other order, B's household type changed, C's ID written with spaces (same person, other raw).
+    const spaced = `${C[2]!.slice(0, 6)} ${C[2]!.slice(6)}`;
+    const second = await importFeed({
+      ...base,
+      wh,
+      feed,
+      path: writeCsv(join(dir, 'r-2.csv'), [
+        HEAD,
+        [...C.slice(0, 2), spaced, ...C.slice(3)],
+        ['R2', '乙', testId(102), '户主', '脱贫户', '城关镇', '新村'],
+        A,
+      ]),
+    });
+    expect(second.counts).toMatchObject({ rows_read: 3, rows_unchanged: 2, rows_changed: 1, rows_new: 0 });
+    expect(second.recognized).toBe(1); // A only: B changed, C's raw form differs
+    const current = await wh.db
+      .selectFrom('roster')
+      .select(['id_number', 'household_type', 'raw_hash', 'row_number'])
+      .where('valid_to', 'is', null)
+      .where('household_id', 'in', ['R1', 'R2', 'R3'])
+      .orderBy('household_id')
+      .execute();
+    expect(current.map((r) => [r.id_number, r.household_type, r.row_number])).toEqual([
+      [testId(101), 'monitored', 2], // unchanged: keeps its version (and the row number it was loaded from)
+      [testId(102), 'alleviated', 3],
+      [testId(103), 'alleviated', 4], // unchanged content: its version stays, only its raw hash is new
+    ]);
+    expect(current.every((r) => r.raw_hash !== null)).toBe(true);
+
+    // The third load of the same rows recognises all three (C took its new raw hash).
+    const third = await importFeed({
+      ...base,
+      wh,
+      feed,
+      path: writeCsv(join(dir, 'r-3.csv'), [
+        HEAD,
+        A,
+        ['R2', '乙', testId(102), '户主', '脱贫户', '城关镇', '新村'],
+        [...C.slice(0, 2), spaced, ...C.slice(3)],
+      ]),
+    });
+    expect(third.counts).toMatchObject({ rows_unchanged: 3, rows_changed: 0 });
+    expect(third.recognized).toBe(3);
+
+    // A region table changes what a row normalizes to: nothing is recognised, and 老村 is now unknown.
+    await loadRegions(
+      wh,
+      writeCsv(join(dir, 'regions.csv'), [
+        ['行政区划代码', '名称', '级别', '上级代码'],
+        ['520102000000', '示范县', '县', ''],
+        ['520102001000', '城关镇', '镇', '520102000000'],
+        ['520102001001', '新村', '村', '520102001000'],
+      ]),
+    );
+    const fourth = await importFeed({
+      ...base,
+      wh,
+      feed,
+      path: writeCsv(join(dir, 'r-4.csv'), [
+        HEAD,
+        A,
+        ['R2', '乙', testId(102), '户主', '脱贫户', '城关镇', '新村'],
+        C,
+      ]),
+      confirmShrink: true,
+    });
+    expect(fourth.recognized).toBe(0);
+    expect(fourth.counts).toMatchObject({ rows_read: 3, rows_quarantined: 1, rows_unchanged: 2 });
+    await sql`DELETE FROM regions`.execute(wh.db);
   });
 });
