@@ -84,10 +84,13 @@ describe('SIGTERM during a scheduled import', () => {
       .where('feed', '=', 'roster')
       .orderBy('id')
       .execute();
-    expect(runs).toEqual([
+    // The recovered slot loads the file; if the minute turned meanwhile, that minute's own slot runs too and
+    // finds the same file already loaded (a recorded no-op) — either is correct, a second load is not.
+    expect(runs.slice(0, 2)).toEqual([
       { status: 'failed', error: 'abandoned: the process running it ended' },
       { status: 'succeeded', error: null },
     ]);
+    expect(runs.slice(2)).toEqual(runs.slice(2).map(() => ({ status: 'noop', error: null })));
     const retried = await wh.db
       .selectFrom('job_slots')
       .select(['status', 'attempts'])
