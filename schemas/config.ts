@@ -24,6 +24,11 @@ export const FeedConfigSchema = z
   .object({
     /** Extra header spellings per canonical field, added to the reference aliases of the feed. */
     header_aliases: z.record(z.string(), z.array(z.string().min(1))).default({}),
+    /**
+     * Extra spellings of closed-vocabulary values per field, added to the reference ones: field → canonical
+     * value → spellings, e.g. `employment_status: { employed: [务工] }`. Checked against the feed at start.
+     */
+    value_aliases: z.record(z.string(), z.record(z.string(), z.array(z.string().min(1)))).default({}),
     /** Sheet to read in workbooks (name or 0-based index). */
     sheet: z.union([z.string(), z.number().int().min(0)]).optional(),
     /** Snapshot guard rail: hold a load that shrinks the feed by more than this share. */

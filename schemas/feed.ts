@@ -17,6 +17,8 @@ export type FieldType =
   /** Amount in yuan (¥, 元, thousands separators accepted). */
   | { kind: 'money' }
   | { kind: 'integer' }
+  /** A calendar year such as 参保年度: '2026', '2026年', '2026年度', an Excel number 2026.0. */
+  | { kind: 'year' }
   /** 是/否 and friends. */
   | { kind: 'boolean' }
   /**

@@ -25,7 +25,7 @@ export const insurance = defineFeed({
       aliases: ['险种', '险种类型', '参保险种'],
       required: true,
     },
-    year: { type: { kind: 'integer' }, aliases: ['参保年度', '年度'], required: true },
+    year: { type: { kind: 'year' }, aliases: ['参保年度', '年度', '参保年份'], required: true },
     status: {
       type: {
         kind: 'enum',

@@ -5,6 +5,7 @@ import YAML from 'yaml';
 import type { z } from 'zod';
 import { type Config, ConfigSchema } from '../../schemas/config.ts';
 import { configError } from '../errors.ts';
+import { resolveFeed, valueAliasProblems } from '../load/resolve-feed.ts';
 
 /** The package's own folder: the shipped demo config is found from here wherever the command runs. */
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -35,6 +36,10 @@ export function parseConfig(text: string, source: string): Readonly<Config> {
     const issues = parsed.error.issues.map(describeIssue);
     throw configError(`${source}: ${issues.join('; ')}`);
   }
+  const vocabulary = Object.entries(parsed.data.feeds).flatMap(([id, f]) =>
+    f ? valueAliasProblems(resolveFeed(id), f.value_aliases) : [],
+  );
+  if (vocabulary.length) throw configError(`${source}: ${vocabulary.join('; ')}`);
   return deepFreeze(parsed.data);
 }
 

@@ -17,8 +17,32 @@ export function headerKey(h: string): string {
   return h
     .normalize('NFKC')
     .replace(/\s+/g, '')
+    .replace(/^[*※]+|[*※]+$/g, '') // 「*姓名」: the required-field marker of government templates
+    .replace(/[:：]$/, '')
     .replace(/\((必填|选填|元|单位:元)\)$/, '')
     .toLowerCase();
+}
+
+/**
+ * A looser key, tried only when no header matches an alias exactly: any trailing note in parentheses goes
+ * (「身份证号(18位)」「参保年度(年)」), so an explanatory suffix a county adds does not hide the column.
+ */
+export function looseHeaderKey(h: string): string {
+  return headerKey(h).replace(/(\([^()]*\)|\[[^[\]]*\])+$/, '');
+}
+
+/** Column index of the first alias found among the header keys: exact keys first, then loose ones. */
+function findColumn(aliases: readonly string[], keys: readonly string[], loose: readonly string[]) {
+  for (const a of aliases) {
+    const i = keys.indexOf(headerKey(a));
+    if (i >= 0) return i;
+  }
+  for (const a of aliases) {
+    const k = looseHeaderKey(a);
+    const i = k === '' ? -1 : loose.indexOf(k);
+    if (i >= 0) return i;
+  }
+  return undefined;
 }
 
 export function aliasesOf(feed: FeedDefinition, extra: Readonly<Record<string, readonly string[]>> = {}) {
@@ -37,11 +61,29 @@ export function headerDetector(
   const aliases = aliasesOf(feed, extra);
   const required = Object.entries(feed.fields)
     .filter(([, s]) => s.required)
-    .map(([f]) => new Set(aliases[f]!.map(headerKey)));
+    .map(([f]) => aliases[f]!);
   return (cells: readonly string[]) => {
-    const keys = new Set(cells.map(headerKey));
-    return required.every((alts) => [...alts].some((a) => keys.has(a)));
+    const keys = cells.map(headerKey);
+    const loose = cells.map(looseHeaderKey);
+    return required.every((alts) => findColumn(alts, keys, loose) !== undefined);
   };
+}
+
+/** canonical field → 0-based column of the header, for the fields found (the first matching alias wins). */
+export function locateFields(
+  feed: FeedDefinition,
+  header: readonly string[],
+  extra: Readonly<Record<string, readonly string[]>> = {},
+): Record<string, number> {
+  const aliases = aliasesOf(feed, extra);
+  const keys = header.map(headerKey);
+  const loose = header.map(looseHeaderKey);
+  const columns: Record<string, number> = {};
+  for (const field of Object.keys(feed.fields)) {
+    const idx = findColumn(aliases[field]!, keys, loose);
+    if (idx !== undefined) columns[field] = idx;
+  }
+  return columns;
 }
 
 export function mapHeader(
@@ -51,16 +93,10 @@ export function mapHeader(
   extra: Readonly<Record<string, readonly string[]>> = {},
 ): HeaderMapping {
   const aliases = aliasesOf(feed, extra);
-  const keys = header.map(headerKey);
-  const columns: Record<string, number> = {};
-  const missing: string[] = [];
-  for (const [field, spec] of Object.entries(feed.fields)) {
-    const idx = aliases[field]!.map(headerKey)
-      .map((a) => keys.indexOf(a))
-      .find((i) => i >= 0);
-    if (idx !== undefined) columns[field] = idx;
-    else if (spec.required) missing.push(`${field} (tried: ${aliases[field]!.join(', ')})`);
-  }
+  const columns = locateFields(feed, header, extra);
+  const missing = Object.entries(feed.fields)
+    .filter(([field, spec]) => spec.required && columns[field] === undefined)
+    .map(([field]) => `${field} (tried: ${aliases[field]!.join(', ')})`);
   if (missing.length) {
     throw dataError(
       `${source}: required columns missing for feed ${feed.id}: ${missing.join('; ')}. ` +

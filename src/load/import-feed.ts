@@ -38,6 +38,7 @@ import {
 } from './ledger.ts';
 import { buildNormalize, normalizationSalt } from './normalize-sql.ts';
 import { type LoadPlan, planLoad, publish } from './publish.ts';
+import { countyFeed } from './resolve-feed.ts';
 import { copyBulk, copyRecords, createRawTable, dropStaging, stagingNames } from './stage.ts';
 
 export interface ImportParams {
@@ -142,7 +143,8 @@ export async function assertInputFile(path: string): Promise<void> {
 }
 
 export async function importFeed(p: ImportParams): Promise<ImportSummary> {
-  const { wh, feed, log } = p;
+  const { wh, log } = p;
+  const feed = countyFeed(p.feed, p.feedConfig);
   const path = p.path;
   if (path === undefined && !p.source) throw dataError('an import needs a file or a source');
   if (path !== undefined) await assertInputFile(path);
@@ -184,8 +186,11 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
       .selectAll()
       .where('feed', '=', feed.id)
       .executeTakeFirst();
-    // An identity-review decision since the last load changes what the same file loads as.
-    const sameFile = sha !== null && state?.last_sha256 === sha;
+    // The same file loads the same only under the same settings (normalizers, vocabularies, regions, header
+    // aliases) and identity-review decisions: otherwise it is loaded again.
+    const salt = await normalizationSalt(db, feed, p.timeZone);
+    const settingsHash = createHash('sha256').update(salt).update(JSON.stringify(extra)).digest('hex');
+    const sameFile = sha !== null && state?.last_sha256 === sha && state.last_settings_hash === settingsHash;
     const decided = sameFile && state ? await decisionsSince(db, feed.id, state.last_success_at) : 0;
     if (decided) rlog.info({ decisions: decided }, 'same file, but identity-review decisions since its load');
     if (!p.force && sameFile && !decided) {
@@ -274,7 +279,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
         headerRow,
         today: p.today,
         timeZone: p.timeZone,
-        salt: await normalizationSalt(trx, feed, p.timeZone),
+        salt,
       }).execute(trx);
     });
     phase('normalize');
@@ -352,6 +357,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
           feed: feed.id,
           last_run_id: runId,
           last_sha256: sha,
+          last_settings_hash: settingsHash,
           cursor: checkpoint ?? state?.cursor ?? null,
           last_success_at: sql`clock_timestamp()`,
           current_rows: current.rows[0]?.n ?? 0,
@@ -360,6 +366,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
           oc.column('feed').doUpdateSet((eb) => ({
             last_run_id: eb.ref('excluded.last_run_id'),
             last_sha256: eb.ref('excluded.last_sha256'),
+            last_settings_hash: eb.ref('excluded.last_settings_hash'),
             cursor: eb.ref('excluded.cursor'),
             last_success_at: eb.ref('excluded.last_success_at'),
             current_rows: eb.ref('excluded.current_rows'),

@@ -9,7 +9,7 @@ import type { FeedConfig } from '../../schemas/config.ts';
 import type { FeedDefinition } from '../../schemas/feed.ts';
 import { RuralHubError } from '../errors.ts';
 import { connectorFor } from './connector-for.ts';
-import { aliasesOf, headerDetector, headerKey } from './header-map.ts';
+import { headerDetector, locateFields } from './header-map.ts';
 import { assertInputFile } from './import-feed.ts';
 
 export interface SheetInspection {
@@ -45,7 +45,6 @@ export async function inspectSource(
   if (!opened.ok) return { source, ok: false, message: opened.message, sheets: [] };
   const extra = feedConfig?.header_aliases ?? {};
   const isHeader = headerDetector(feed, extra);
-  const aliases = aliasesOf(feed, extra);
   const names = path.toLowerCase().endsWith('.xlsx')
     ? (await connector.list({ path })).map((s) => s.name)
     : [null];
@@ -80,11 +79,9 @@ export async function inspectSource(
       if (!(err instanceof RuralHubError)) throw err;
       return { source, ok: false, message: err.message, sheets };
     }
-    const keys = s.header.map(headerKey);
+    const located = locateFields(feed, s.header, extra);
     for (const [field, spec] of Object.entries(feed.fields)) {
-      const idx = aliases[field]!.map(headerKey)
-        .map((a) => keys.indexOf(a))
-        .find((x) => x >= 0);
+      const idx = located[field];
       s.mapping[field] = idx === undefined ? null : s.header[idx]!;
       if (idx === undefined && spec.required) s.missingRequired.push(field);
     }

@@ -41,12 +41,21 @@ const PG_TYPES: Record<FieldType['kind'], string> = {
   date: 'date',
   money: 'numeric',
   integer: 'integer',
+  year: 'integer',
   boolean: 'boolean',
   enum: 'text',
 };
 
 /** Kinds whose normalizer can reject a value with '!code'. */
-const VALIDATING = new Set<FieldType['kind']>(['id_number', 'date', 'money', 'integer', 'boolean', 'enum']);
+const VALIDATING = new Set<FieldType['kind']>([
+  'id_number',
+  'date',
+  'money',
+  'integer',
+  'year',
+  'boolean',
+  'enum',
+]);
 
 const MISSING: Partial<Record<FieldType['kind'], ProblemCode>> = {
   id_number: 'id_missing',
@@ -71,6 +80,8 @@ function normalizer(spec: FieldSpec, raw: RawBuilder<unknown>, p: NormalizeParam
       return sql`rh_money(${raw})`;
     case 'integer':
       return sql`rh_integer(${raw})`;
+    case 'year':
+      return sql`rh_year(${raw})`;
     case 'boolean':
       return sql`rh_boolean(${raw})`;
     case 'enum': {

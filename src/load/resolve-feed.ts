@@ -1,5 +1,6 @@
 import { FEEDS } from '../../pipelines/feeds/index.ts';
-import type { FeedDefinition } from '../../schemas/feed.ts';
+import type { FeedConfig } from '../../schemas/config.ts';
+import type { FeedDefinition, FieldSpec } from '../../schemas/feed.ts';
 import { FEED_IDS, type FeedId } from '../../schemas/vocab.ts';
 import { configError } from '../errors.ts';
 
@@ -13,4 +14,52 @@ export function resolveFeed(id: string): FeedDefinition {
     throw configError(`feed '${id}' is not implemented yet; implemented: ${Object.keys(FEEDS).join(', ')}`);
   }
   return feed;
+}
+
+type ValueAliases = FeedConfig['value_aliases'];
+
+/**
+ * What is wrong with a county's extra value spellings for a feed, each message with its config key path:
+ * a field that is not a closed vocabulary of the feed, or a canonical value it does not have.
+ */
+export function valueAliasProblems(feed: FeedDefinition, extra: ValueAliases): string[] {
+  const out: string[] = [];
+  for (const [field, byValue] of Object.entries(extra)) {
+    const at = `feeds.${feed.id}.value_aliases.${field}`;
+    const t = feed.fields[field]?.type;
+    if (t?.kind !== 'enum') {
+      const enums = Object.entries(feed.fields).filter(([, f]) => f.type.kind === 'enum');
+      out.push(
+        `${at}: not a closed-vocabulary field of ${feed.id} (those are: ${enums.map(([f]) => f).join(', ')})`,
+      );
+      continue;
+    }
+    for (const canon of Object.keys(byValue)) {
+      if (!(canon in t.values)) {
+        out.push(`${at}.${canon}: not a value of ${field} (values: ${Object.keys(t.values).join(', ')})`);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The feed as this county reads it: the reference declaration with the county's extra value spellings
+ * (feeds.<feed>.value_aliases) added to its closed vocabularies. A new spelling is configuration, not code.
+ */
+export function countyFeed(feed: FeedDefinition, feedConfig?: Partial<FeedConfig>): FeedDefinition {
+  const extra = feedConfig?.value_aliases ?? {};
+  if (Object.keys(extra).length === 0) return feed;
+  const problems = valueAliasProblems(feed, extra);
+  if (problems.length) throw configError(problems.join('; '));
+  const fields: Record<string, FieldSpec> = { ...feed.fields };
+  for (const [field, byValue] of Object.entries(extra)) {
+    const spec = fields[field]!;
+    if (spec.type.kind !== 'enum') continue;
+    const values: Record<string, readonly string[]> = { ...spec.type.values };
+    for (const [canon, spellings] of Object.entries(byValue))
+      values[canon] = [...(values[canon] ?? []), ...spellings];
+    fields[field] = { ...spec, type: { kind: 'enum', values } };
+  }
+  return { ...feed, fields };
 }

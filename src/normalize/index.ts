@@ -12,3 +12,4 @@ export {
 export { maskIdNumber } from './mask.ts';
 export { type MoneyResult, parseMoney } from './money.ts';
 export { nameKey, normalizeName, traditionalPairs } from './name.ts';
+export { parseYear, type YearResult } from './year.ts';

@@ -58,6 +58,8 @@ export interface FeedStateTable {
   feed: string;
   last_run_id: Int8 | null;
   last_sha256: string | null;
+  /** Hash of the load's settings besides the file (migration 0011); NULL before it. */
+  last_settings_hash: string | null;
   cursor: string | null;
   last_success_at: Timestamp | null;
   current_rows: Generated<Int8>;
@@ -164,7 +166,7 @@ type ColumnOf<S extends FieldSpec> = S['type']['kind'] extends 'date'
   ? DateText
   : S['type']['kind'] extends 'money'
     ? Numeric
-    : S['type']['kind'] extends 'integer'
+    : S['type']['kind'] extends 'integer' | 'year'
       ? number
       : S['type']['kind'] extends 'boolean'
         ? boolean

@@ -1,9 +1,11 @@
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FEEDS } from '../../pipelines/feeds/index.ts';
 import { roster } from '../../pipelines/feeds/roster.ts';
 import { studentRoll } from '../../pipelines/feeds/student-roll.ts';
 import { importFeed } from '../../src/load/import-feed.ts';
+import { valueAliasProblems } from '../../src/load/resolve-feed.ts';
 import { silentLogger } from '../../src/log.ts';
 import { loadRegions } from '../../src/regions/load-regions.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
@@ -281,5 +283,50 @@ describe('importing a roster CSV', () => {
     expect(fourth.recognized).toBe(0);
     expect(fourth.counts).toMatchObject({ rows_read: 3, rows_quarantined: 1, rows_unchanged: 2 });
     await sql`DELETE FROM regions`.execute(wh.db);
+  });
+});
+
+describe("a county's own spellings", () => {
+  const INS = ['姓名', '公民身份号码', '险种', '参保年度', '参保状态', '出生日期'];
+  const rows = [
+    INS,
+    ['甲', testId(301), '城乡居民', '2026年度', '正常参保', '2010/3/1 0:00'],
+    ['乙', testId(302), '居民', '2026', '参保', ''],
+  ];
+
+  it('loads values spelt the way the county configured them, and the same file again once they are configured', async () => {
+    const file = writeCsv(join(dir, 'insurance-own-words.csv'), rows);
+    const first = await importFeed({ ...base, wh, feed: FEEDS.insurance, path: file });
+    expect(first.counts).toMatchObject({ rows_read: 2, rows_loaded: 1, rows_quarantined: 1 });
+    expect(first.problems).toEqual({
+      'scheme:value_not_in_vocabulary': 1,
+      'status:value_not_in_vocabulary': 1,
+    });
+
+    const feedConfig = {
+      value_aliases: { scheme: { resident: ['居民'] }, status: { active: ['参保'] } },
+    };
+    const second = await importFeed({ ...base, wh, feed: FEEDS.insurance, feedConfig, path: file });
+    expect(second.status).toBe('succeeded'); // not a no-op: the vocabulary changed
+    expect(second.counts).toMatchObject({ rows_read: 2, rows_loaded: 2, rows_quarantined: 0 });
+    const current = await wh.db
+      .selectFrom('insurance')
+      .select(['name', 'scheme', 'year', 'status', 'birth_date'])
+      .where('valid_to', 'is', null)
+      .orderBy('name')
+      .execute();
+    expect(current).toEqual([
+      { name: '乙', scheme: 'resident', year: 2026, status: 'active', birth_date: null },
+      { name: '甲', scheme: 'resident', year: 2026, status: 'active', birth_date: '2010-03-01' },
+    ]);
+    const third = await importFeed({ ...base, wh, feed: FEEDS.insurance, feedConfig, path: file });
+    expect(third.status).toBe('noop');
+  });
+
+  it('refuses a spelling for a field that is no closed vocabulary, or a value the field does not have', () => {
+    expect(valueAliasProblems(FEEDS.insurance, { place: { x: ['y'] }, status: { paid: ['缴费'] } })).toEqual([
+      'feeds.insurance.value_aliases.place: not a closed-vocabulary field of insurance (those are: scheme, status)',
+      'feeds.insurance.value_aliases.status.paid: not a value of status (values: active, suspended, terminated)',
+    ]);
   });
 });

@@ -9,6 +9,7 @@ import { parseDate } from '../../src/normalize/date.ts';
 import { idCheckChar, normalizeIdNumber } from '../../src/normalize/id-number.ts';
 import { parseMoney } from '../../src/normalize/money.ts';
 import { nameKey, normalizeName } from '../../src/normalize/name.ts';
+import { parseYear } from '../../src/normalize/year.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
 import { testWarehouse } from '../support/warehouse.ts';
 
@@ -21,7 +22,10 @@ afterAll(async () => wh?.close());
 const TODAY = '2026-11-24';
 
 /** Runs one SQL function over many inputs in a single round trip, in input order. */
-async function sqlMap(fn: 'id' | 'id_cert' | 'name' | 'name_key' | 'date' | 'money', inputs: string[]) {
+async function sqlMap(
+  fn: 'id' | 'id_cert' | 'name' | 'name_key' | 'date' | 'money' | 'year',
+  inputs: string[],
+) {
   const call = {
     id: sql<string | null>`rh_id(v, false, ${TODAY}::text)`,
     id_cert: sql<string | null>`rh_id(v, true, ${TODAY}::text)`,
@@ -29,6 +33,7 @@ async function sqlMap(fn: 'id' | 'id_cert' | 'name' | 'name_key' | 'date' | 'mon
     name_key: sql<string | null>`rh_name_key(v)`,
     date: sql<string | null>`rh_date(v, 'Asia/Shanghai')`,
     money: sql<string | null>`rh_money(v)`,
+    year: sql<string | null>`rh_year(v)`,
   }[fn];
   const { rows } = await sql<{ out: string | null }>`
     SELECT ${call} AS out FROM unnest(${inputs}::text[]) WITH ORDINALITY AS t(v, i) ORDER BY i`.execute(
@@ -138,6 +143,10 @@ describe('SQL and TypeScript normalizers agree', () => {
       '45047',
       '45047.75',
       '2023-05-01 08:30:00',
+      '2023/5/1 0:00',
+      '2023/05/01 12:30:45',
+      '2023.5.1 8:00',
+      '2023/5/1 25:00',
       '2023-04-30T20:00:00Z',
       '2023-05-01T01:00:00+08:00',
       '05/01/2023',
@@ -167,5 +176,22 @@ describe('SQL and TypeScript normalizers agree', () => {
   it('on money', async () => {
     const inputs = ['¥1,234.50', '1234.5元', 'RMB 800', '￥１，２００', '-35.00', '12..5', '约300', '', '0'];
     expect(await sqlMap('money', inputs)).toEqual(inputs.map((v) => tsResult(parseMoney(v))));
+  });
+
+  it('on years', async () => {
+    const inputs = [
+      '2026',
+      '2026年',
+      ' 2026年度 ',
+      '２０２６',
+      '2026.0',
+      '26',
+      '2026-2027',
+      '1899',
+      '2101',
+      '2026.5',
+      '',
+    ];
+    expect(await sqlMap('year', inputs)).toEqual(inputs.map((v) => tsResult(parseYear(v))));
   });
 });

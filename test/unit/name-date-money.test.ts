@@ -3,6 +3,7 @@ import { excelSerialToDate, parseDate } from '../../src/normalize/date.ts';
 import { maskIdNumber } from '../../src/normalize/mask.ts';
 import { parseMoney } from '../../src/normalize/money.ts';
 import { nameKey, normalizeName } from '../../src/normalize/name.ts';
+import { parseYear } from '../../src/normalize/year.ts';
 
 describe('names', () => {
   it.each([
@@ -38,6 +39,9 @@ describe('dates', () => {
     ['45047', '2023-05-01'],
     ['45047.75', '2023-05-01'],
     ['2023-05-01 08:30:00', '2023-05-01'],
+    ['2023/5/1 0:00', '2023-05-01'],
+    ['2023/05/01 12:30:45', '2023-05-01'],
+    ['2023.5.1 8:00', '2023-05-01'],
     ['2023-04-30T20:00:00Z', '2023-05-01'],
     ['2023-05-01T01:00:00+08:00', '2023-05-01'],
   ])('%s → %s', (raw, want) => {
@@ -67,6 +71,26 @@ describe('dates', () => {
   it('treats empty as absent, not as a problem', () => {
     expect(parseDate('  ')).toBeNull();
     expect(parseMoney('')).toBeNull();
+  });
+});
+
+describe('years', () => {
+  it.each([
+    ['2026', '2026'],
+    ['2026年', '2026'],
+    [' 2026年度 ', '2026'],
+    ['２０２６', '2026'],
+    ['2026.0', '2026'],
+  ])('%s → %s', (raw, want) => {
+    expect(parseYear(raw)).toEqual({ ok: true, value: want });
+  });
+
+  it.each(['26', '2026-2027', '1899', '2101', '二〇二六', '2026.5'])('%s is rejected', (raw) => {
+    expect(parseYear(raw)).toEqual({ ok: false, problem: 'number_unparseable' });
+  });
+
+  it('treats empty as absent', () => {
+    expect(parseYear(' ')).toBeNull();
   });
 });
 

@@ -139,7 +139,7 @@ export const NORMALIZE_FUNCTIONS = [
       p := regexp_match(s, '^([0-9]{4})[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})[日号]?$');
       IF p IS NULL THEN p := regexp_match(s, '^([0-9]{4})([0-9]{2})([0-9]{2})$'); END IF;
       IF p IS NULL THEN
-        p := regexp_match(s, '^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})[T ][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?$');
+        p := regexp_match(s, '^([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})[T ][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?$');
       END IF;
       IF p IS NOT NULL THEN RETURN coalesce(rh_ymd(p[1], p[2], p[3]), '!date_unparseable'); END IF;
       IF s ~ '^[0-9]{1,7}(\\.[0-9]+)?$' THEN
@@ -191,6 +191,16 @@ export const NORMALIZE_FUNCTIONS = [
   sql`CREATE OR REPLACE FUNCTION rh_integer(raw text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE WHEN s IS NULL THEN NULL WHEN s ~ '^-?[0-9]{1,9}$' THEN s ELSE '!number_unparseable' END
+    FROM (SELECT nullif(translate(regexp_replace(raw, ${sql.lit(`${SPACE}+`)}, '', 'g'), ${sql.lit(FULLWIDTH_DIGITS)},
+                                  ${sql.lit(ASCII_DIGITS)}), '') AS s) x $$`,
+
+  // A year (参保年度): 4 digits from 1900 to 2100, optionally followed by 年 or 年度, or an Excel number
+  // written as 2026.0. Anything else is rejected: '26' or '2026-2027' is not guessed.
+  sql`CREATE OR REPLACE FUNCTION rh_year(raw text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN s IS NULL THEN NULL
+      WHEN s ~ '^(19[0-9]{2}|20[0-9]{2}|2100)(年度?|\\.0+)?$' THEN left(s, 4)
+      ELSE '!number_unparseable' END
     FROM (SELECT nullif(translate(regexp_replace(raw, ${sql.lit(`${SPACE}+`)}, '', 'g'), ${sql.lit(FULLWIDTH_DIGITS)},
                                   ${sql.lit(ASCII_DIGITS)}), '') AS s) x $$`,
 

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { FEEDS } from '../../pipelines/feeds/index.ts';
+import { headerDetector, locateFields, mapHeader } from '../../src/load/header-map.ts';
+
+describe('header mapping', () => {
+  it('finds the columns under the spellings government templates add: markers, colons, notes, full-width', () => {
+    const header = ['*户主姓名', '户主身份证号(18位)', ' 灾种 ', '受灾日期：', '直接经济损失（元）', '备注'];
+    expect(locateFields(FEEDS.disasters, header)).toMatchObject({
+      head_name: 0,
+      head_id_number: 1,
+      disaster_type: 2,
+      hit_on: 3,
+      loss: 4,
+    });
+    expect(headerDetector(FEEDS.disasters)(header)).toBe(true);
+    expect(mapHeader(FEEDS.disasters, header, 'f.csv').unmapped).toEqual(['备注']);
+  });
+
+  it('prefers an exact header over one that only matches once its note is removed', () => {
+    const header = ['姓名', '身份证号(户主)', '身份证号', '户主身份证号', '救助类型', '状态'];
+    const cols = locateFields(FEEDS.assistance, header);
+    expect(cols.id_number).toBe(2);
+    expect(cols.head_id_number).toBe(3);
+  });
+
+  it('names the missing required columns and the aliases it tried', () => {
+    expect(() => mapHeader(FEEDS.deaths, ['姓名', '死亡日期'], 'deaths.csv')).toThrow(
+      /deaths\.csv: required columns missing for feed deaths: id_number \(tried: 公民身份号码, 身份证号/,
+    );
+  });
+});
