@@ -111,7 +111,7 @@ export const r13 = defineRule({
       SELECT DISTINCT ON (s.id, s.feed)
              s.id || ':name:' || s.feed AS subject_key, dep.department, 'person' AS subject_kind, s.id AS id_number, p.household_id,
              s.name, p.township, p.village,
-             jsonb_build_object('source', dep.title || ' ' || s.source, 'row', s.row_number,
+             jsonb_build_object('file', s.source, 'source', dep.title || ' ' || s.source, 'row', s.row_number,
                'conflict', '同一身份证号姓名不一致', 'reference', '防返贫监测名册姓名：' || p.name) AS details
       FROM (${persons}) s
       JOIN roster p ON p.id_number = s.id AND p.valid_to IS NULL
@@ -122,7 +122,7 @@ export const r13 = defineRule({
       SELECT DISTINCT ON (q.feed, q.field, q.raw_value, q.person)
              q.feed || ':rejected:' || md5(q.field || '|' || q.raw_value || '|' || coalesce(q.person, '')),
              dep.department, 'record', NULL, NULL, q.person, NULL, NULL,
-             jsonb_build_object('source', dep.title || ' ' || q.source || coalesce(' ' || q.sheet, ''),
+             jsonb_build_object('file', q.source, 'source', dep.title || ' ' || q.source || coalesce(' ' || q.sheet, ''),
                'row', q.row_number, 'raw_id_number', q.raw_value, 'conflict', ${problemLabel},
                'reference', '公民身份号码国家标准 GB 11643')
       FROM (SELECT q.*, rh_name(coalesce(q.record ->> 'name', q.record ->> 'head_name')) AS person
@@ -134,7 +134,7 @@ export const r13 = defineRule({
       UNION ALL
       SELECT DISTINCT ON (b.id, b.feed)
              b.id || ':birth:' || b.feed, dep.department, 'person', b.id, p.household_id, b.name, p.township, p.village,
-             jsonb_build_object('source', dep.title || ' ' || b.source, 'row', b.row_number,
+             jsonb_build_object('file', b.source, 'source', dep.title || ' ' || b.source, 'row', b.row_number,
                'conflict', '出生日期与身份证号不符',
                'reference', '身份证号中的出生日期为' || to_char(to_date(substr(b.id, 7, 8), 'YYYYMMDD'), 'YYYY-MM-DD'))
       FROM (${births}) b
@@ -144,7 +144,7 @@ export const r13 = defineRule({
       UNION ALL
       SELECT DISTINCT ON (l.id, l.feed)
              l.id || ':linked:' || l.feed, dep.department, 'person', l.id, p.household_id, l.name, p.township, p.village,
-             jsonb_build_object('source', dep.title || ' ' || l.source, 'row', l.row_number,
+             jsonb_build_object('file', l.source, 'source', dep.title || ' ' || l.source, 'row', l.row_number,
                'conflict', '身份证号缺失或有误，已按' ||
                  CASE l.id_link WHEN 'operator' THEN '人工核实' ELSE '姓名、出生日期、村唯一匹配' END || '确认本人，请更正',
                'reference', '防返贫监测名册')
@@ -153,7 +153,7 @@ export const r13 = defineRule({
       LEFT JOIN roster p ON p.id_number = l.id AND p.valid_to IS NULL
       UNION ALL
       SELECT p.id_number || ':sex', '乡村振兴局', 'person', p.id_number, p.household_id, p.name, p.township, p.village,
-             jsonb_build_object('source', '防返贫监测名册 ' || p.source, 'row', p.row_number,
+             jsonb_build_object('file', p.source, 'source', '防返贫监测名册 ' || p.source, 'row', p.row_number,
                'conflict', '性别与身份证号不符',
                'reference', '身份证号第17位' || CASE WHEN substr(p.id_number, 17, 1)::int % 2 = 1
                                                     THEN '为奇数(男)' ELSE '为偶数(女)' END)

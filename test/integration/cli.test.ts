@@ -64,20 +64,33 @@ describe('the ruralhub command', () => {
     const roster = writeCsv(join(dir, 'r.csv'), [
       ['户编号', '姓名', '证件号码', '户类型', '乡镇', '村'],
       ['H1', '甲', '520102201508310028', '监测户', '城关镇', '新村'],
+      ['H2', '乙', '5.20102E+17', '监测户', '城关镇', '新村'], // destroyed by Excel: an R13 record finding
     ]);
     const roll = writeCsv(join(dir, 's.csv'), [['学生姓名', '身份证件号', '学籍状态']]);
     const home = writeCsv(join(dir, 'h.csv'), [['姓名', '身份证号']]);
     const imp = await ruralhub(['--config', cfg, 'import', 'roster', '--file', roster], env);
     expect(imp.code, imp.stderr).toBe(0);
-    expect(imp.stdout).toMatch(/roster\s+r\.csv\s+succeeded\s+1\s+1/);
+    expect(imp.stdout).toMatch(/roster\s+r\.csv\s+succeeded\s+2\s+1/);
     expect((await ruralhub(['--config', cfg, 'import', 'student_roll', '--file', roll], env)).code).toBe(0);
     expect((await ruralhub(['--config', cfg, 'import', 'home_schooling', '--file', home], env)).code).toBe(0);
-    const m = await ruralhub(['--config', cfg, 'match', '--rule', 'R01', '--as-of', '2026-11-24'], env);
+    const m = await ruralhub(
+      ['--config', cfg, 'match', '--rule', 'R01', 'R13', '--as-of', '2026-11-24'],
+      env,
+    );
     expect(m.code, m.stderr).toBe(0);
     const f = await ruralhub(['--config', cfg, 'findings', '--format', 'json', '--as-of', '2026-11-24'], env);
     const rows = JSON.parse(f.stdout) as { rule: string; id_number: string; state: string }[];
     expect(rows).toEqual([
       expect.objectContaining({ rule: 'R01', id_number: '5201**********0028', state: 'open' }),
+      // No person to name: the record is identified by its file and the row a spreadsheet shows.
+      expect.objectContaining({
+        rule: 'R13',
+        subject_kind: 'record',
+        id_number: null,
+        source_file: 'r.csv',
+        source_row: 3,
+        name: '乙',
+      }),
     ]);
     const everything = [imp, m, f].map((x) => x.stdout + x.stderr).join('\n');
     expect(everything).not.toContain('520102201508310028');

@@ -16,6 +16,9 @@ export const FINDING_COLUMNS = [
   'subject_kind',
   'id_number',
   'household_id',
+  // A record whose ID could not be recovered has no person: it is found by its file and spreadsheet row.
+  'source_file',
+  'source_row',
   'name',
   'township',
   'village',
@@ -115,8 +118,11 @@ Example:
             for (const [k, v] of Object.entries(details))
               if (typeof v === 'string' && /id_number/.test(k)) details[k] = maskIdNumber(v);
           }
+          const src = r.details as { file?: unknown; row?: unknown };
           return {
             ...r,
+            source_file: typeof src.file === 'string' ? src.file : null,
+            source_row: typeof src.row === 'number' ? src.row : null,
             id_number: r.id_number && !opts.fullIds ? maskIdNumber(r.id_number) : r.id_number,
             details,
           };
