@@ -41,6 +41,7 @@ export async function main(args: string[]): Promise<void> {
   const n = i >= 0 ? Number(args[i + 1]) : 500_000;
   const v = values(n);
   const ts = (label: string, f: () => void) => {
+    f(); // a first pass for the JIT: an import normalizes millions of values, the steady state is what counts
     const t = performance.now();
     f();
     console.log(`TS  ${label.padEnd(22)} ${rate(n, performance.now() - t).padStart(14)}`);
