@@ -3,7 +3,7 @@
  * session interface: catalog lookup, a read-only consistent snapshot, parameterized queries, identifier
  * quoting by the driver. Connection strings come from environment variables and never appear in errors.
  */
-import mysql from 'mysql2/promise';
+import type { Connection } from 'mysql2/promise';
 import pg from 'pg';
 import { transientError } from '../../src/errors.ts';
 
@@ -46,7 +46,9 @@ export async function openSession(dialect: SqlDialect, url: string, schema?: str
 
 async function openMysql(url: string): Promise<SqlSession> {
   // Dates as text (no time-zone shifts), big numbers as text (no precision loss).
-  const c = await mysql.createConnection({
+  // mysql2 is loaded only when a MySQL source is read (~0.4 s of every command's start otherwise).
+  const { default: mysql } = await import('mysql2/promise');
+  const c: Connection = await mysql.createConnection({
     uri: url,
     dateStrings: true,
     supportBigNumbers: true,

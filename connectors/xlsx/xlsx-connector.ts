@@ -5,7 +5,7 @@
  * Excel shows (title rows included). No bulk path: records go through the loader's COPY of records.
  */
 import { basename } from 'node:path';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import { z } from 'zod';
 import { dataError } from '../../src/errors.ts';
 import { excelSerialToDate } from '../../src/normalize/date.ts';
@@ -21,8 +21,10 @@ export type XlsxConfig = z.infer<typeof XlsxConfigSchema>;
 
 type SheetReader = AsyncIterable<ExcelJS.Row> & { name: string; id: number };
 
-function open(path: string) {
-  return new ExcelJS.stream.xlsx.WorkbookReader(path, {
+async function* open(path: string): AsyncIterable<SheetReader> {
+  // exceljs takes ~0.9 s to load: loaded on first use, so commands that write no workbook start faster.
+  const { default: Excel } = await import('exceljs');
+  yield* new Excel.stream.xlsx.WorkbookReader(path, {
     sharedStrings: 'cache',
     hyperlinks: 'ignore',
     styles: 'cache', // needed to tell date-formatted numbers from plain ones

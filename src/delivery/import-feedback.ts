@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import { sql } from 'kysely';
 import {
   DEPARTMENTS,
@@ -257,7 +257,8 @@ function validate(
 }
 
 async function writeErrorWorkbook(path: string, errors: (RowError & { source: AnswerRow })[]) {
-  const wb = new ExcelJS.Workbook();
+  const { default: Excel } = await import('exceljs'); // loaded on first use (~0.9 s)
+  const wb: ExcelJS.Workbook = new Excel.Workbook();
   wb.creator = 'RuralHub';
   const bySheet = new Map<string, typeof errors>();
   for (const e of errors) {

@@ -3,7 +3,7 @@
  * Rendering only: the figures come from monthly-report.ts and indicators.ts. Village-level counts are
  * suppressed below 5 unless the copy is the bureau's own.
  */
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import { RULES } from '../../pipelines/rules/index.ts';
 import { FINDING_STATE_LABELS, type RuleId } from '../../schemas/vocab.ts';
 import { neutralizeCell } from '../delivery/neutralize.ts';
@@ -117,7 +117,9 @@ export function reportTables(input: ReportInput): Table[] {
 }
 
 export async function writeReportWorkbook(path: string, input: ReportInput): Promise<void> {
-  const wb = new ExcelJS.Workbook();
+  // exceljs takes ~0.9 s to load: loaded on first use, so commands that write no workbook start faster.
+  const { default: Excel } = await import('exceljs');
+  const wb: ExcelJS.Workbook = new Excel.Workbook();
   wb.creator = 'RuralHub';
   const cover = wb.addWorksheet('概览');
   cover.addRows([

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { type Department, DepartmentSchema } from '../../../schemas/vocab.ts';
-import { buildServer } from '../../api/server.ts';
 import { API_ROLES, type ApiRole, createToken, listTokens, revokeToken } from '../../api/tokens.ts';
 import { configError } from '../../errors.ts';
 import { makeContext, withWarehouse } from '../context.ts';
@@ -28,6 +27,8 @@ Example:
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw configError(`--port: expected 0–65535, got '${opts.port}'`);
       await withWarehouse(ctx, async (wh) => {
+        // The server (fastify and its plugins) is loaded only by this command, not on every command's start.
+        const { buildServer } = await import('../../api/server.ts');
         const app = await buildServer({ wh, config: ctx.config, log: ctx.log });
         const address = await app.listen({ port, host: opts.host });
         ctx.out.write(
