@@ -35,6 +35,15 @@ const keyMatch = (feed: FeedDefinition, a: string, b: string): RawBuilder<unknow
     sql` AND `,
   );
 
+/**
+ * The staged rows that keep a current record alive in a snapshot: the winners, and rows rejected for a bad
+ * value whose key still reads (a row quarantined for 识别时间 '待定' is in the file: its person did not leave the
+ * roster, and ending the record would close their findings for lack of evidence). A row whose key itself is
+ * unreadable cannot be matched to a record and keeps none alive.
+ */
+const keepsAlive = (w: string): RawBuilder<unknown> =>
+  sql`(${sql.ref(`${w}.skip`)} IS NULL AND (${sql.ref(`${w}.ok`)} AND ${sql.ref(`${w}.rn`)} = 1 OR NOT ${sql.ref(`${w}.ok`)}))`;
+
 /** Current rows of the feed that this load speaks for: all of them, or the scope partitions it carries. */
 function inScope(feed: FeedDefinition, norm: string): RawBuilder<unknown> {
   if (!feed.scope?.length) return sql`TRUE`;
@@ -77,7 +86,8 @@ export async function planLoad(db: Db, feed: FeedDefinition, norm: string): Prom
           count(*) FILTER (WHERE w.rec_no IS NULL)::int AS ended,
           count(*)::int AS current
         FROM ${sql.id(feed.id)} f
-        LEFT JOIN ${sql.id(norm)} w ON w.ok AND w.rn = 1 AND ${keyMatch(feed, 'w', 'f')}
+        LEFT JOIN (SELECT DISTINCT ${sql.join(feed.key.map((k) => sql.ref(`w.${k}`)))}, 1 AS rec_no
+                   FROM ${sql.id(norm)} w WHERE ${keepsAlive('w')}) w ON ${keyMatch(feed, 'w', 'f')}
         WHERE f.valid_to IS NULL AND ${scope}`.execute(db)
       : await sql<{ ended: number; current: number }>`SELECT 0 AS ended, count(*)::int AS current
         FROM ${sql.id(feed.id)} f WHERE f.valid_to IS NULL`.execute(db);
@@ -161,7 +171,7 @@ export async function publish(trx: Db, p: PublishParams, plan: LoadPlan): Promis
   if (feed.mode === 'snapshot' && plan.ended > 0) {
     await sql`UPDATE ${sql.id(feed.id)} f SET valid_to = ${now}, ended_run_id = ${runId}
       WHERE f.valid_to IS NULL AND ${inScope(feed, norm)}
-        AND NOT EXISTS (SELECT 1 FROM ${sql.id(norm)} w WHERE w.ok AND w.rn = 1 AND ${keyMatch(feed, 'w', 'f')})`.execute(
+        AND NOT EXISTS (SELECT 1 FROM ${sql.id(norm)} w WHERE ${keepsAlive('w')} AND ${keyMatch(feed, 'w', 'f')})`.execute(
       trx,
     );
   }

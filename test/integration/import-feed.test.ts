@@ -168,6 +168,43 @@ describe('importing a roster CSV', () => {
     ]);
   });
 
+  it('keeps the record of a row the snapshot still carries but quarantined for a bad value', async () => {
+    const HEAD = ['姓名', '身份证号', '送教学校', '送教开始日期'];
+    const first = await importFeed({
+      ...base,
+      wh,
+      feed: FEEDS.home_schooling,
+      confirmShrink: true,
+      path: writeCsv(join(dir, 'keep-1.csv'), [
+        HEAD,
+        ['丙', testId(401), '一小', '2026-09-01'],
+        ['丁', testId(402), '一小', '2026-09-01'],
+      ]),
+    });
+    expect(first.status).toBe('succeeded');
+    // 丁's start date is unreadable: the row is quarantined, but 丁 is in the file — not gone from the list.
+    // A row whose ID is unreadable cannot be matched to a record, and 丙's record is not kept by it.
+    const second = await importFeed({
+      ...base,
+      wh,
+      feed: FEEDS.home_schooling,
+      confirmShrink: true,
+      path: writeCsv(join(dir, 'keep-2.csv'), [
+        HEAD,
+        ['丁', testId(402), '一小', '待定'],
+        ['丙', '4.30102E+17', '一小', ''],
+      ]),
+    });
+    expect(second.counts).toMatchObject({ rows_read: 2, rows_quarantined: 2, rows_ended: 1 });
+    const current = await wh.db
+      .selectFrom('home_schooling')
+      .select(['name', 'run_id'])
+      .where('valid_to', 'is', null)
+      .where('id_number', 'in', [testId(401), testId(402)])
+      .execute();
+    expect(current).toEqual([{ name: '丁', run_id: first.runId }]);
+  });
+
   it('holds a snapshot that would end more than the allowed share of records', async () => {
     const c = writeCsv(join(dir, 'roll-3.csv'), [
       ['学生姓名', '身份证件号', '学籍状态'],
