@@ -61,15 +61,13 @@ async function* readXlsx(cfg: XlsxConfig, options: ReadOptions = {}): AsyncGener
   const { path } = XlsxConfigSchema.parse(cfg);
   const source = basename(path);
   await inspectWorkbook(path);
-  const wanted = options.sheet ?? 0;
+  const wanted = options.sheet ?? (options.isHeader ? await sheetWithHeader(path, options.isHeader) : 0);
   const seen: string[] = [];
   for await (const sheet of open(path)) {
     const index = seen.length;
     seen.push(sheet.name);
     if (typeof wanted === 'number' ? index !== wanted : sheet.name.trim() !== wanted.trim()) {
-      for await (const _ of sheet) {
-        // drain: the streaming reader must consume a sheet to reach the next one
-      }
+      await drain(sheet);
       continue;
     }
     yield* readSheet(sheet, source, options);
@@ -80,6 +78,60 @@ async function* readXlsx(cfg: XlsxConfig, options: ReadOptions = {}): AsyncGener
   );
 }
 
+/** The streaming reader must consume a sheet to reach the next one. */
+async function drain(sheet: SheetReader): Promise<void> {
+  for await (const _ of sheet) {
+    // nothing to keep
+  }
+}
+
+/**
+ * No sheet named: the first sheet whose header row holds the feed's required columns, as `check` reports it
+ * (workbooks often open with a 填表说明 sheet); the first sheet when none has one, so that the import fails
+ * naming the columns it misses. The workbook is read again from the start for the import: sheets before the
+ * one found are read to their end here, since the streaming reader reaches a sheet only through them.
+ */
+async function sheetWithHeader(path: string, isHeader: (cells: readonly string[]) => boolean) {
+  let index = 0;
+  for await (const sheet of open(path)) {
+    const find = headerFinder(isHeader);
+    let searching = true;
+    // Read to the end even after giving up on this sheet (leaving the loop early would close the sheet's stream
+    // before the reader reaches the next one).
+    for await (const row of sheet) {
+      if (!searching) continue;
+      const cells = cellsOf(row);
+      if (cells.every((c) => c === null)) continue;
+      const r = find(
+        cells.map((c) => (c ?? '').trim()),
+        row.number,
+      );
+      if (r === 'give-up') searching = false;
+      else if (r !== 'more') return index;
+    }
+    index++;
+  }
+  return 0;
+}
+
+/**
+ * Finds the header row among the first rows of a sheet, fed one non-empty row at a time: the first row that
+ * holds every required column — alone, or completed from the row above where a header cell is merged down from a
+ * two-row header's group row (its text is stored in the upper row only). 'give-up' after MAX_TITLE_ROWS rows.
+ */
+function headerFinder(isHeader: (cells: readonly string[]) => boolean) {
+  const candidates: { cells: string[]; row: number }[] = [];
+  const find = (text: string[], row: number): { cells: string[]; row: number } | 'more' | 'give-up' => {
+    const above = candidates.at(-1);
+    // Only empty cells are filled: a header cell of its own always wins over the group row's text.
+    const cells = above?.row === row - 1 ? text.map((c, i) => c || above.cells[i] || '') : text;
+    if (isHeader(cells)) return { cells, row };
+    candidates.push({ cells: text, row });
+    return candidates.length < MAX_TITLE_ROWS ? 'more' : 'give-up';
+  };
+  return Object.assign(find, { candidates });
+}
+
 async function* readSheet(
   sheet: SheetReader,
   source: string,
@@ -87,7 +139,7 @@ async function* readSheet(
 ): AsyncGenerator<ReadMessage> {
   const sheetName = sheet.name;
   let header: (string | null)[] | null = null;
-  const candidates: { cells: string[]; row: number }[] = [];
+  const find = headerFinder(options.isHeader ?? (() => true));
   let lastRow = 0;
   for await (const row of sheet) {
     const n = row.number;
@@ -96,19 +148,17 @@ async function* readSheet(
     if (!header) {
       lastRow = n;
       if (empty) continue;
-      const text = cells.map((c) => (c ?? '').trim());
-      if (options.isHeader && !options.isHeader(text)) {
-        candidates.push({ cells: text, row: n });
-        if (candidates.length < MAX_TITLE_ROWS) continue;
-        yield {
-          type: 'header',
-          columns: candidates[0]!.cells,
-          position: { source, sheet: sheetName, row: candidates[0]!.row },
-        };
+      const found = find(
+        cells.map((c) => (c ?? '').trim()),
+        n,
+      );
+      if (found === 'more') continue;
+      if (found === 'give-up') {
+        yield bestCandidate(find.candidates, source, sheetName);
         return;
       }
-      header = text;
-      yield { type: 'header', columns: text, position: { source, sheet: sheetName, row: n } };
+      header = found.cells;
+      yield { type: 'header', columns: found.cells, position: { source, sheet: sheetName, row: n } };
       continue;
     }
     // Rows absent from the sheet's XML are blank rows too.
@@ -142,13 +192,23 @@ async function* readSheet(
     while (padded.length < header.length) padded.push(null);
     yield { type: 'record', cells: padded, position };
   }
-  if (!header && candidates.length) {
-    yield {
-      type: 'header',
-      columns: candidates[0]!.cells,
-      position: { source, sheet: sheetName, row: candidates[0]!.row },
-    };
+  if (!header && find.candidates.length) {
+    yield bestCandidate(find.candidates, source, sheetName);
   } else if (!header) throw dataError(`${source}: sheet '${sheetName}' is empty (no header row)`);
+}
+
+/**
+ * No row holds every required column: the row with the most filled cells is reported as the header (the real
+ * header row short of one unknown spelling, rather than the title above it), so the error names what is missing.
+ */
+function bestCandidate(
+  candidates: readonly { cells: string[]; row: number }[],
+  source: string,
+  sheet: string,
+): ReadMessage {
+  const filled = (c: string[]) => c.filter((x) => x !== '').length;
+  const best = candidates.reduce((a, b) => (filled(b.cells) > filled(a.cells) ? b : a));
+  return { type: 'header', columns: best.cells, position: { source, sheet, row: best.row } };
 }
 
 export const xlsxConnector: Connector<XlsxConfig> = {

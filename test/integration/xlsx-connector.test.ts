@@ -102,6 +102,52 @@ describe('reading .xlsx', () => {
     );
   });
 
+  it('without a sheet named, reads the first sheet that has the header (a 填表说明 sheet first)', async () => {
+    const wb = new ExcelJS.Workbook();
+    const notes = wb.addWorksheet('填表说明');
+    for (let i = 1; i <= 12; i++) notes.addRow([`说明${i}：身份证号请以文本格式填写`]);
+    const data = wb.addWorksheet('Sheet1');
+    data.addRow(['学籍名册']);
+    data.addRow(HEADER);
+    data.addRow(['张三', ID1, '一小', '在读', '2026-09-01']);
+    const file = join(dir, 'notes-sheet-first.xlsx');
+    await wb.xlsx.writeFile(file);
+    const ms = await read(file);
+    expect(ms[0]).toMatchObject({ type: 'header', columns: HEADER, position: { row: 2, sheet: 'Sheet1' } });
+    expect(records(ms)).toEqual([{ row: 3, cells: ['张三', ID1, '一小', '在读', '2026-09-01'] }]);
+  });
+
+  it('reads a two-row header whose cells are merged down from the group row', async () => {
+    const wb = new ExcelJS.Workbook();
+    const ws = wb.addWorksheet('学籍');
+    ws.addRow(['学生信息', '', '学校名称', '学籍信息', '']);
+    ws.addRow(['学生姓名', '身份证件号', '', '学籍状态', '更新日期']);
+    ws.mergeCells('A1:B1');
+    ws.mergeCells('C1:C2'); // 学校名称 spans both header rows
+    ws.mergeCells('D1:E1');
+    ws.addRow(['张三', ID1, '一小', '在读', '2026-09-01']);
+    const file = join(dir, 'two-row-header.xlsx');
+    await wb.xlsx.writeFile(file);
+    const ms = await read(file);
+    expect(ms[0]).toMatchObject({ type: 'header', columns: HEADER, position: { row: 2 } });
+    expect(records(ms)).toEqual([{ row: 3, cells: ['张三', ID1, '一小', '在读', '2026-09-01'] }]);
+  });
+
+  it('reports the header row short of a column, not the title above it, when a required column is missing', async () => {
+    const wb = new ExcelJS.Workbook();
+    const ws = wb.addWorksheet('学籍');
+    ws.addRow(['示范县学籍名册']);
+    ws.addRow(['学生姓名', '学生证件号码', '学校名称', '学籍状态']);
+    ws.addRow(['张三', ID1, '一小', '在读']);
+    const file = join(dir, 'unknown-id-header.xlsx');
+    await wb.xlsx.writeFile(file);
+    const ms = await read(file);
+    expect(ms[0]).toMatchObject({
+      type: 'header',
+      columns: ['学生姓名', '学生证件号码', '学校名称', '学籍状态'],
+    });
+  });
+
   it('reads a workbook whose xl/workbook.xml is the last zip entry the same way every time', async () => {
     // exceljs writes workbook.xml last; unzipper's streaming parser used to end before delivering it in
     // about one read of twenty (see connectors/xlsx/unzip-end-fix.ts).
