@@ -48,8 +48,17 @@ const SERIAL = /^[0-9]{1,7}(\.[0-9]+)?$/;
 // Excel on Windows writes a date-time cell to CSV as '2023/5/1 0:00': any of the date separators before a time.
 const LOCAL_TS =
   /^([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})[T ][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?$/;
+// With a zone: Z, UTC/GMT, or an offset written +08, +0800 or +08:00, after the time or a space (PostgreSQL writes
+// '2026-05-31 18:30:00+00'). Hours, minutes and offsets are range-checked here so that both twins agree.
 const ZONED_TS =
-  /^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})[T ][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})$/;
+  /^([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})[T ]([01]?[0-9]|2[0-3]):([0-5][0-9])(:([0-5][0-9])(\.[0-9]+)?)? ?(Z|UTC|GMT|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)$/;
+
+/** '+08' / '+0800' / '+08:00' / 'Z' / 'UTC' → '+08:00' or 'Z'. */
+function isoOffset(zone: string): string {
+  if (zone === 'Z' || zone === 'UTC' || zone === 'GMT') return 'Z';
+  const digits = zone.slice(1).replace(':', '');
+  return `${zone[0]}${digits.slice(0, 2)}:${digits.slice(2) || '00'}`;
+}
 const AMBIGUOUS = [/^[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{2,4}$/, /^[0-9]{2}[-/.][0-9]{1,2}[-/.][0-9]{1,2}$/];
 
 export function parseDate(raw: string | null | undefined, timeZone = 'Asia/Shanghai'): DateResult {
@@ -66,8 +75,10 @@ export function parseDate(raw: string | null | undefined, timeZone = 'Asia/Shang
   if (SERIAL.test(s)) return checked(excelSerialToDate(Number(s)));
   m = ZONED_TS.exec(s);
   if (m) {
-    if (ymd(m[1] ?? '', m[2] ?? '', m[3] ?? '') == null) return bad;
-    const instant = new Date(s.replace(' ', 'T').replace(/([+-][0-9]{2})([0-9]{2})$/, '$1:$2'));
+    const day = ymd(m[1] ?? '', m[2] ?? '', m[3] ?? '');
+    if (day == null) return bad;
+    const time = `${(m[4] ?? '').padStart(2, '0')}:${m[5]}:${m[7] ?? '00'}`;
+    const instant = new Date(`${day}T${time}${isoOffset(m[9] ?? 'Z')}`);
     return Number.isNaN(instant.getTime()) ? bad : { ok: true, value: dayInZone(instant, timeZone) };
   }
   if (AMBIGUOUS.some((re) => re.test(s))) return { ok: false, problem: 'date_ambiguous' };

@@ -44,6 +44,12 @@ describe('dates', () => {
     ['2023.5.1 8:00', '2023-05-01'],
     ['2023-04-30T20:00:00Z', '2023-05-01'],
     ['2023-05-01T01:00:00+08:00', '2023-05-01'],
+    ['2026-05-31 18:30:00+00', '2026-06-01'], // PostgreSQL's own text form
+    ['2026-05-31 18:30:00+08', '2026-05-31'],
+    ['2023-05-01 08:00:00 +0800', '2023-05-01'],
+    ['2023-04-30 20:00:00 UTC', '2023-05-01'],
+    ['2023/04/30 20:00:00+00:00', '2023-05-01'],
+    ['2023-04-30T20:00Z', '2023-05-01'],
   ])('%s → %s', (raw, want) => {
     expect(parseDate(raw)).toEqual({ ok: true, value: want });
   });
@@ -56,6 +62,9 @@ describe('dates', () => {
     ['2023-13-01', 'date_unparseable'],
     ['明年', 'date_unparseable'],
     ['60', 'date_unparseable'],
+    ['2023-05-01 25:00:00+08', 'date_unparseable'],
+    ['2023-05-01 08:00:00+15', 'date_unparseable'],
+    ['2023-02-29 08:00:00Z', 'date_unparseable'],
   ])('%s is rejected as %s', (raw, problem) => {
     expect(parseDate(raw)).toEqual({ ok: false, problem });
   });

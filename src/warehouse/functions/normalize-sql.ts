@@ -148,15 +148,15 @@ export const NORMALIZE_FUNCTIONS = [
         IF n < 60 THEN RETURN (date '1899-12-31' + n)::text; END IF;
         RETURN (date '1899-12-30' + n)::text;
       END IF;
+      -- With a zone (Z, UTC/GMT, +08, +0800, +08:00, after the time or a space): same pattern as ZONED_TS.
       p := regexp_match(s,
-        '^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})[T ][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})$');
+        '^([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})[T ]([01]?[0-9]|2[0-3]):([0-5][0-9])(:([0-5][0-9])(\\.[0-9]+)?)? ?(Z|UTC|GMT|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)$');
       IF p IS NOT NULL THEN
         IF rh_ymd(p[1], p[2], p[3]) IS NULL THEN RETURN '!date_unparseable'; END IF;
-        BEGIN -- an hour of 25 is caught here, not by the pattern; the block is entered only for zoned stamps
-          RETURN to_char(s::timestamptz AT TIME ZONE tz, 'YYYY-MM-DD');
-        EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format THEN
-          RETURN '!date_unparseable';
-        END;
+        RETURN to_char((rh_ymd(p[1], p[2], p[3]) || ' ' || lpad(p[4], 2, '0') || ':' || p[5] || ':' || coalesce(p[7], '00')
+          || CASE WHEN p[9] IN ('Z', 'UTC', 'GMT') THEN '+00:00'
+                  ELSE left(p[9], 3) || ':' || coalesce(nullif(right(replace(p[9], ':', ''), -3), ''), '00') END
+          )::timestamptz AT TIME ZONE tz, 'YYYY-MM-DD');
       END IF;
       IF s ~ '^[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{2,4}$' OR s ~ '^[0-9]{2}[-/.][0-9]{1,2}[-/.][0-9]{1,2}$' THEN
         RETURN '!date_ambiguous';
