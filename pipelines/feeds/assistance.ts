@@ -1,5 +1,5 @@
 import { defineFeed } from '../../schemas/feed.ts';
-import { IDENTITY_HINTS } from './identity-hints.ts';
+import { headIdAliases, IDENTITY_HINTS, idAliases } from './identity-hints.ts';
 
 /** 社会救助 (低保, 特困供养, 临时救助) from the civil affairs bureau. */
 export const assistance = defineFeed({
@@ -11,12 +11,12 @@ export const assistance = defineFeed({
     name: { type: { kind: 'name' }, aliases: ['姓名', '救助对象姓名', '成员姓名'], required: true },
     id_number: {
       type: { kind: 'id_number' },
-      aliases: ['身份证号', '公民身份号码', '身份证号码', '证件号码'],
+      aliases: idAliases('身份证号'),
       required: true,
     },
     head_id_number: {
       type: { kind: 'id_number' },
-      aliases: ['户主身份证号', '户主公民身份号码', '户主证件号码'],
+      aliases: headIdAliases('户主身份证号').filter((a) => a.startsWith('户主')),
     },
     aid_type: {
       type: {

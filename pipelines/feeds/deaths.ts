@@ -1,5 +1,5 @@
 import { defineFeed } from '../../schemas/feed.ts';
-import { IDENTITY_HINTS } from './identity-hints.ts';
+import { IDENTITY_HINTS, idAliases } from './identity-hints.ts';
 
 /** 死亡注销 (death deregistrations) from public security; incremental. */
 export const deaths = defineFeed({
@@ -11,7 +11,7 @@ export const deaths = defineFeed({
     name: { type: { kind: 'name' }, aliases: ['姓名'], required: true },
     id_number: {
       type: { kind: 'id_number' },
-      aliases: ['公民身份号码', '身份证号', '身份证号码', '证件号码'],
+      aliases: idAliases('公民身份号码'),
       required: true,
     },
     died_on: { type: { kind: 'date' }, aliases: ['死亡日期', '死亡时间'], required: true },

@@ -1,5 +1,5 @@
 import { defineFeed } from '../../schemas/feed.ts';
-import { IDENTITY_HINTS } from './identity-hints.ts';
+import { IDENTITY_HINTS, idAliases } from './identity-hints.ts';
 
 /**
  * 残疾人证 (disability certificates) from the disabled persons' federation. The certificate number is the
@@ -14,7 +14,7 @@ export const disability = defineFeed({
     name: { type: { kind: 'name' }, aliases: ['姓名'], required: true },
     id_number: {
       type: { kind: 'id_number', disabilityCert: true },
-      aliases: ['残疾人证号', '残疾证号', '身份证号', '公民身份号码', '证件号码'],
+      aliases: idAliases('残疾人证号', '残疾证号', '残疾人证号码', '残疾证号码'),
       required: true,
     },
     category: { type: { kind: 'text' }, aliases: ['残疾类别', '残疾类型'] },

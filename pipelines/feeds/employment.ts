@@ -1,5 +1,5 @@
 import { defineFeed } from '../../schemas/feed.ts';
-import { IDENTITY_HINTS } from './identity-hints.ts';
+import { IDENTITY_HINTS, idAliases } from './identity-hints.ts';
 
 /** 就业和培训 registrations from the human resources bureau; incremental by registration date. */
 export const employment = defineFeed({
@@ -11,7 +11,7 @@ export const employment = defineFeed({
     name: { type: { kind: 'name' }, aliases: ['姓名'], required: true },
     id_number: {
       type: { kind: 'id_number' },
-      aliases: ['身份证号', '公民身份号码', '身份证号码', '证件号码'],
+      aliases: idAliases('身份证号'),
       required: true,
     },
     employment_status: {

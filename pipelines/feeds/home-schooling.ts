@@ -1,5 +1,5 @@
 import { defineFeed } from '../../schemas/feed.ts';
-import { IDENTITY_HINTS } from './identity-hints.ts';
+import { IDENTITY_HINTS, idAliases } from './identity-hints.ts';
 
 /** 送教上门 list from the education bureau: children with severe disabilities schooled at home. */
 export const homeSchooling = defineFeed({
@@ -11,7 +11,7 @@ export const homeSchooling = defineFeed({
     name: { type: { kind: 'name' }, aliases: ['姓名', '学生姓名'], required: true },
     id_number: {
       type: { kind: 'id_number' },
-      aliases: ['身份证号', '身份证件号', '公民身份号码', '证件号码', '身份证号码'],
+      aliases: idAliases('身份证号', '学生身份证号'),
       required: true,
     },
     disability_category: { type: { kind: 'text' }, aliases: ['残疾类别', '残疾类型'] },

@@ -1,6 +1,36 @@
 import type { FieldSpec } from '../../schemas/feed.ts';
 
 /**
+ * Header spellings of a resident ID column across departments' systems. A feed lists its department's own
+ * spelling first (the reference of DOMAIN §4), then these; `idAliases` de-duplicates.
+ */
+const ID_SPELLINGS = [
+  '身份证号',
+  '身份证号码',
+  '公民身份号码',
+  '公民身份证号码',
+  '公民身份证号',
+  '证件号码',
+  '证件号',
+  '身份证件号',
+  '身份证件号码',
+  '居民身份证号码',
+  '居民身份证号',
+  '身份证',
+] as const;
+
+/** A person's ID column: the feed's own spellings first, then every common one. */
+export const idAliases = (...own: string[]): string[] => [...new Set([...own, ...ID_SPELLINGS])];
+
+/**
+ * A household head's ID column (housing, water, disasters): 户主 + every spelling, then the plain ones, which such
+ * feeds also use for the head.
+ */
+export const headIdAliases = (...own: string[]): string[] => [
+  ...new Set([...own, ...ID_SPELLINGS.map((a) => `户主${a}`), ...ID_SPELLINGS]),
+];
+
+/**
  * Fields a department may send beside a person's ID, used only to link a record whose ID is missing or invalid
  * (src/identity): the person's birth date and home village. Optional everywhere; the roster, the reference
  * they are matched against, carries neither (its birth dates come from its IDs).

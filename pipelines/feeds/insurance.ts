@@ -1,5 +1,5 @@
 import { defineFeed } from '../../schemas/feed.ts';
-import { IDENTITY_HINTS } from './identity-hints.ts';
+import { IDENTITY_HINTS, idAliases } from './identity-hints.ts';
 
 /** 基本医疗保险参保登记 from the medical insurance bureau, one snapshot file per insurance year. */
 export const insurance = defineFeed({
@@ -11,7 +11,7 @@ export const insurance = defineFeed({
     name: { type: { kind: 'name' }, aliases: ['姓名', '参保人姓名'], required: true },
     id_number: {
       type: { kind: 'id_number' },
-      aliases: ['公民身份号码', '身份证号', '身份证号码', '证件号码', '社会保障号码'],
+      aliases: idAliases('公民身份号码', '社会保障号码', '社会保障卡号'),
       required: true,
     },
     scheme: {

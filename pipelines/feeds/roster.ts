@@ -1,4 +1,5 @@
 import { defineFeed } from '../../schemas/feed.ts';
+import { idAliases } from './identity-hints.ts';
 
 /**
  * 防返贫监测 roster exported from the national monitoring system: one row per household member of every
@@ -18,7 +19,7 @@ export const roster = defineFeed({
     name: { type: { kind: 'name' }, aliases: ['姓名', '成员姓名'], required: true },
     id_number: {
       type: { kind: 'id_number' },
-      aliases: ['证件号码', '身份证号', '身份证号码', '公民身份号码', '身份证件号'],
+      aliases: idAliases('证件号码', '成员证件号码'),
       required: true,
     },
     sex: {

@@ -1,5 +1,5 @@
 import { defineFeed } from '../../schemas/feed.ts';
-import { IDENTITY_HINTS } from './identity-hints.ts';
+import { IDENTITY_HINTS, idAliases } from './identity-hints.ts';
 
 /** 医疗结算 (medical bill settlements) from the medical insurance bureau; incremental by settlement date. */
 export const settlements = defineFeed({
@@ -16,7 +16,7 @@ export const settlements = defineFeed({
     name: { type: { kind: 'name' }, aliases: ['姓名', '患者姓名', '参保人姓名'], required: true },
     id_number: {
       type: { kind: 'id_number' },
-      aliases: ['公民身份号码', '身份证号', '身份证号码', '证件号码'],
+      aliases: idAliases('公民身份号码', '患者身份证号'),
       required: true,
     },
     visit_type: { type: { kind: 'text' }, aliases: ['就诊类型', '医疗类别', '就医类型'] },

@@ -1,5 +1,5 @@
 import { defineFeed } from '../../schemas/feed.ts';
-import { IDENTITY_HINTS } from './identity-hints.ts';
+import { IDENTITY_HINTS, idAliases } from './identity-hints.ts';
 
 /** 学籍 (student roll) from the education bureau's student information system. */
 export const studentRoll = defineFeed({
@@ -11,7 +11,7 @@ export const studentRoll = defineFeed({
     name: { type: { kind: 'name' }, aliases: ['学生姓名', '姓名'], required: true },
     id_number: {
       type: { kind: 'id_number' },
-      aliases: ['身份证件号', '身份证号', '身份证号码', '公民身份号码', '证件号码', '学生身份证号'],
+      aliases: idAliases('身份证件号', '学生身份证号', '学生身份证件号'),
       required: true,
     },
     school_code: { type: { kind: 'text' }, aliases: ['学校标识码', '学校代码'] },

@@ -17,7 +17,8 @@ export function headerKey(h: string): string {
   return h
     .normalize('NFKC')
     .replace(/\s+/g, '')
-    .replace(/^[*※]+|[*※]+$/g, '') // 「*姓名」: the required-field marker of government templates
+    .replace(/^[*※★☆]+|[*※★☆]+$/g, '') // 「*姓名」「★姓名」: required-field markers of government templates
+    .replace(/^[【[](必填|选填|必录)[】\]]|[【[](必填|选填|必录)[】\]]$/g, '')
     .replace(/[:：]$/, '')
     .replace(/\((必填|选填|元|单位:元)\)$/, '')
     .toLowerCase();
@@ -48,7 +49,7 @@ function findColumn(aliases: readonly string[], keys: readonly string[], loose: 
 export function aliasesOf(feed: FeedDefinition, extra: Readonly<Record<string, readonly string[]>> = {}) {
   const out: Record<string, string[]> = {};
   for (const [field, spec] of Object.entries(feed.fields)) {
-    out[field] = [...spec.aliases, ...(extra[field] ?? [])];
+    out[field] = [...new Set([...spec.aliases, ...(extra[field] ?? [])])];
   }
   return out;
 }

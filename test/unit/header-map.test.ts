@@ -4,7 +4,14 @@ import { headerDetector, locateFields, mapHeader } from '../../src/load/header-m
 
 describe('header mapping', () => {
   it('finds the columns under the spellings government templates add: markers, colons, notes, full-width', () => {
-    const header = ['*户主姓名', '户主身份证号(18位)', ' 灾种 ', '受灾日期：', '直接经济损失（元）', '备注'];
+    const header = [
+      '★户主姓名',
+      '户主身份证号码(18位)',
+      ' 灾种 ',
+      '【必填】受灾日期：',
+      '直接经济损失（元）',
+      '备注',
+    ];
     expect(locateFields(FEEDS.disasters, header)).toMatchObject({
       head_name: 0,
       head_id_number: 1,
@@ -21,6 +28,19 @@ describe('header mapping', () => {
     const cols = locateFields(FEEDS.assistance, header);
     expect(cols.id_number).toBe(2);
     expect(cols.head_id_number).toBe(3);
+  });
+
+  it('knows the common spellings of an ID column in every feed', () => {
+    for (const h of ['身份证件号码', '公民身份证号码', '公民身份证号', '居民身份证号码', '证件号']) {
+      expect(locateFields(FEEDS.deaths, ['姓名', h, '死亡日期']).id_number).toBe(1);
+      expect(locateFields(FEEDS.housing, ['户主姓名', `户主${h}`, '房屋安全等级']).head_id_number).toBe(1);
+    }
+  });
+
+  it('names the missing required columns and the aliases it tried, each once', () => {
+    expect(() => mapHeader(FEEDS.deaths, ['姓名'], 'd.csv', { died_on: ['死亡日期'] })).toThrow(
+      /died_on \(tried: 死亡日期, 死亡时间\)/,
+    );
   });
 
   it('names the missing required columns and the aliases it tried', () => {
