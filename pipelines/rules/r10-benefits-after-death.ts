@@ -68,9 +68,13 @@ export const r10 = defineRule({
       .innerJoin('assistance as a', (j) =>
         j.onRef('a.id_number', '=', 'd.id_number').on('a.valid_to', 'is', null),
       )
-      .where('a.status', '=', 'active')
-      .where(
-        sql<boolean>`coalesce(a.ended_on, 'infinity'::date) >= date_trunc('month', d.died_on::date) + interval '1 month'`,
+      // Paid after the death month: still active with no end date, or an end date (whatever the status now) in a
+      // later month — a record terminated only in July for a death in March was paid for April to July.
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('a.status', '=', 'active'), eb('a.ended_on', 'is', null)]),
+          sql<boolean>`a.ended_on >= date_trunc('month', d.died_on::date) + interval '1 month'`,
+        ]),
       )
       .groupBy(['d.id_number', 'd.died_on', 'd.name'])
       .select([

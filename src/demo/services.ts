@@ -273,6 +273,11 @@ export function buildServices(county: County, seed: number, residents = 0): Serv
       const endOfMonth = monthsBefore(`${d.died.slice(0, 8)}01`, -1);
       aid(d, '特困供养', { ended: daysBefore(endOfMonth, 1) });
     }
+    // Terminated by now, but only months after the death: paid in between (R10 all the same).
+    if (i % 6 === 2) {
+      const late = monthsBefore(`${d.died.slice(0, 8)}01`, -3);
+      if (late <= asOf) aid(d, '城乡低保', { active: false, ended: daysBefore(late, 1) });
+    }
   });
   const safetyNet = (id: string) =>
     (aidOf.get(id) ?? []).some(
@@ -536,8 +541,9 @@ export function buildServices(county: County, seed: number, residents = 0): Serv
   for (const d of deaths) {
     if (rosterIds.has(d.id)) truth.R10.push(`${d.id}:roster`);
     const nextMonth = monthsBefore(`${d.died.slice(0, 8)}01`, -1);
-    if ((aidOf.get(d.id) ?? []).some((a) => a.active && (a.ended === null || a.ended >= nextMonth)))
-      truth.R10.push(`${d.id}:assistance`);
+    const paidAfter = (a: AssistanceRecord) =>
+      (a.active && a.ended === null) || (a.ended !== null && a.ended >= nextMonth);
+    if ((aidOf.get(d.id) ?? []).some(paidAfter)) truth.R10.push(`${d.id}:assistance`);
     const enrolled = deadInsurance.filter((r) => r.id === d.id);
     if (enrolled.some((r) => r.status === '正常参保' && r.year > Number(d.died.slice(0, 4))))
       truth.R10.push(`${d.id}:insurance`);
