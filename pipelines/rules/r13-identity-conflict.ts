@@ -27,20 +27,24 @@ const PERSON_COLUMNS = FEED_IDS.filter((f) => f !== 'roster').map((feed) => {
   };
 });
 
-const departmentOf = sql`(VALUES ${sql.join(
-  FEED_IDS.map((f) => sql`(${f}, ${FEEDS[f].department}, ${FEEDS[f].title})`),
-)}) AS dep(feed, department, title)`;
+/** feed → its department and title, as a VALUES list aliased `alias`. */
+const departmentTable = (alias: string) =>
+  sql`(VALUES ${sql.join(
+    FEED_IDS.map((f) => sql`(${f}, ${FEEDS[f].department}, ${FEEDS[f].title})`),
+  )}) AS ${sql.id(alias)}(feed, department, title)`;
+const departmentOf = departmentTable('dep');
 
 /**
  * R13 身份信息冲突, reported to the department whose record needs correcting:
  *   - one ID number whose name in a department's feed differs from the roster's (compared by the name key:
- *     white space, middle dots and traditional/simplified forms do not count as differences);
+ *     white space, middle dots and traditional/simplified forms do not count as differences); for an ID the
+ *     roster does not have, one department's name differing from another's (each of them is told);
  *   - a record whose ID was rejected as invalid or unrecoverable by the feed's latest load (from quarantine),
  *     one item per (field, raw value, name), so the same broken row next week is the same item;
  *   - a record loaded under a person's ID through identity resolution (its own ID was missing or wrong);
  *   - a birth date a department sent (出生日期) that contradicts the one in the ID it stores the record under;
  *   - a roster row whose sex contradicts the ID number's sequence digit.
- * When an ID is not on the roster there is no reference name, and a name difference is not judged.
+ * The roster is the reference name where it has the ID; elsewhere no department is presumed right.
  */
 export const r13 = defineRule({
   id: 'R13',
@@ -118,6 +122,23 @@ export const r13 = defineRule({
       JOIN ${departmentOf} ON dep.feed = s.feed
       -- names are stored normalized: equal text needs no key (the key's translate() is the costly part)
       WHERE s.name <> p.name AND rh_name_key(s.name) <> rh_name_key(p.name)
+      UNION ALL
+      -- An ID the roster does not have (R04/R06 subjects are such persons): departments' names compared with
+      -- each other, and each department whose name differs from another's is told, with the other name.
+      SELECT * FROM (
+        SELECT DISTINCT ON (s.id, s.feed)
+               s.id || ':name:' || s.feed, dep.department, 'person', s.id, NULL::text, s.name, NULL::text, NULL::text,
+               jsonb_build_object('file', s.source, 'source', dep.title || ' ' || s.source, 'row', s.row_number,
+                 'conflict', '同一身份证号姓名不一致', 'reference', odep.title || '姓名：' || o.name)
+        FROM (${persons}) s
+        JOIN (SELECT x.id FROM (${persons}) x
+              WHERE NOT EXISTS (SELECT 1 FROM roster p WHERE p.id_number = x.id AND p.valid_to IS NULL)
+              GROUP BY x.id HAVING count(DISTINCT x.name) > 1) c ON c.id = s.id
+        JOIN (${persons}) o ON o.id = s.id AND o.feed <> s.feed AND o.name <> s.name
+        JOIN ${departmentOf} ON dep.feed = s.feed
+        JOIN ${departmentTable('odep')} ON odep.feed = o.feed
+        WHERE rh_name_key(s.name) <> rh_name_key(o.name)
+        ORDER BY s.id, s.feed, o.feed, o.name) off_roster
       UNION ALL
       SELECT DISTINCT ON (q.feed, q.field, q.raw_value, q.person)
              q.feed || ':rejected:' || md5(q.field || '|' || q.raw_value || '|' || coalesce(q.person, '')),

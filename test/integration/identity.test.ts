@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { homeSchooling } from '../../pipelines/feeds/home-schooling.ts';
+import { FEEDS } from '../../pipelines/feeds/index.ts';
 import { roster } from '../../pipelines/feeds/roster.ts';
 import { studentRoll } from '../../pipelines/feeds/student-roll.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
@@ -257,6 +258,48 @@ describe('person resolution', () => {
           reference: '身份证号中的出生日期为2015-03-01',
           row: 2,
         }),
+      },
+    ]);
+  });
+
+  it('compares the names departments give an ID the roster does not have, and tells each of them', async () => {
+    const OUT_1 = testId(31, '51010219700101'); // not on the roster: 毛勇阳 or 毛永阳?
+    const OUT_2 = testId(33, '51010219720202'); // not on the roster: 鍾 and 钟 are one name
+    const aid = writeCsv(join(dir, 'aid-offroster.csv'), [
+      ['姓名', '身份证号', '救助类型', '状态'],
+      ['毛勇阳', OUT_1, '城乡低保', '正常'],
+      ['鍾华', OUT_2, '城乡低保', '正常'],
+    ]);
+    const jobs = writeCsv(join(dir, 'jobs-offroster.csv'), [
+      ['姓名', '身份证号', '就业状态', '登记日期'],
+      ['毛永阳', OUT_1, '已就业', '2026-03-01'],
+      ['钟华', OUT_2, '已就业', '2026-03-01'],
+    ]);
+    expect((await importFeed({ ...base, wh, feed: FEEDS.assistance, path: aid })).status).toBe('succeeded');
+    expect((await importFeed({ ...base, wh, feed: FEEDS.employment, path: jobs })).status).toBe('succeeded');
+    await runMatch({ wh, config, log, asOf: '2026-11-24', rules: ['R13'] });
+    const found = await wh.db
+      .selectFrom('findings')
+      .select(['subject_key', 'department', 'name', 'details'])
+      .where('rule_id', '=', 'R13')
+      .where('id_number', 'in', [OUT_1, OUT_2])
+      .orderBy('subject_key')
+      .execute();
+    expect(found).toEqual([
+      {
+        subject_key: `${OUT_1}:name:assistance`,
+        department: '民政局',
+        name: '毛勇阳',
+        details: expect.objectContaining({
+          conflict: '同一身份证号姓名不一致',
+          reference: '就业帮扶和技能培训台账姓名：毛永阳',
+        }),
+      },
+      {
+        subject_key: `${OUT_1}:name:employment`,
+        department: '人社局',
+        name: '毛永阳',
+        details: expect.objectContaining({ reference: '社会救助对象名册姓名：毛勇阳' }),
       },
     ]);
   });
