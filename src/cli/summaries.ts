@@ -33,11 +33,14 @@ export function importTable(rows: readonly ImportSummary[]): string {
   );
 }
 
+/** Rejected values by feed and problem, for the lines under "rejected values". */
 export function problemLines(rows: readonly ImportSummary[]): string[] {
-  return rows.flatMap((s) => [
-    ...Object.entries(s.problems).map(([p, n]) => `  ${s.feed}: ${n} × ${p}`),
-    ...(s.message ? [`  ${s.feed}: ${s.message}`] : []),
-  ]);
+  return rows.flatMap((s) => Object.entries(s.problems).map(([p, n]) => `  ${s.feed}: ${n} × ${p}`));
+}
+
+/** What else an import has to say (a no-op's earlier run, a held snapshot's reason), one line per feed. */
+export function noteLines(rows: readonly ImportSummary[]): string[] {
+  return rows.flatMap((s) => (s.message ? [`  ${s.feed}: ${s.message}`] : []));
 }
 
 export function matchTable(rows: readonly RuleOutcome[]): string {

@@ -48,6 +48,23 @@ export interface ExportParams {
   rules?: readonly RuleId[];
   format?: ListFormat;
   actor?: string;
+  /** The county's time zone, for the export time on the cover sheet (default Asia/Shanghai). */
+  timeZone?: string;
+}
+
+/** '2026-12-01 17:03:05 (Asia/Shanghai)': the time a department reads, in the county's zone. */
+function localTime(now: Date, timeZone: string): string {
+  const t = new Intl.DateTimeFormat('sv-SE', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hour12: false,
+  }).format(now);
+  return `${t} (${timeZone})`;
 }
 
 interface FindingForList {
@@ -136,12 +153,18 @@ function addRuleSheet(
   }
 }
 
-function coverRows(department: string, version: string, asOf: string, perRule: Record<string, number>) {
+function coverRows(
+  department: string,
+  version: string,
+  asOf: string,
+  perRule: Record<string, number>,
+  exportedAt: string,
+) {
   const total = Object.values(perRule).reduce((a, b) => a + b, 0);
   return [
     ['部门', department],
     ['清单版本', version],
-    ['导出时间', new Date().toISOString()],
+    ['导出时间', exportedAt],
     ['数据截至', asOf],
     ['清单条数', total],
     ...Object.entries(perRule).map(([rule, n]) => [`${rule} ${RULES[rule as RuleId]?.name ?? ''}`, n]),
@@ -160,13 +183,14 @@ async function writeWorkbook(
   asOf: string,
   perRule: Record<string, number>,
   items: FindingForList[],
+  exportedAt: string,
 ) {
   // exceljs takes ~0.9 s to load: loaded on first use, so commands that write no workbook start faster.
   const { default: Excel } = await import('exceljs');
   const wb: ExcelJS.Workbook = new Excel.Workbook();
   wb.creator = 'RuralHub';
   const cover = wb.addWorksheet('说明');
-  cover.addRows(coverRows(department, version, asOf, perRule));
+  cover.addRows(coverRows(department, version, asOf, perRule, exportedAt));
   cover.getColumn(1).width = 28;
   cover.getColumn(2).width = 60;
   for (const ruleId of Object.keys(perRule)) {
@@ -203,6 +227,7 @@ async function writeCsv(
 
 export async function exportLists(p: ExportParams): Promise<ListFile[]> {
   const { db } = p.wh;
+  const exportedAt = localTime(new Date(), p.timeZone ?? 'Asia/Shanghai');
   const format = p.format ?? 'xlsx';
   let q = db
     .selectFrom('findings')
@@ -251,7 +276,7 @@ export async function exportLists(p: ExportParams): Promise<ListFile[]> {
     if (format === 'xlsx') {
       const path = join(p.outDir, `${department}-问题清单-${p.asOf}.xlsx`);
       targets.push({ tmp: `${path}.partial`, path });
-      await writeWorkbook(`${path}.partial`, department, version, p.asOf, perRule, items);
+      await writeWorkbook(`${path}.partial`, department, version, p.asOf, perRule, items, exportedAt);
     } else {
       for (const ruleId of Object.keys(perRule)) {
         const rule = RULES[ruleId as RuleId] as RuleDefinition<never>;

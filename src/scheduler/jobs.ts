@@ -89,6 +89,7 @@ export async function executeJob(job: Job, c: JobContext): Promise<JobResult> {
         log: c.log,
         department: job.department,
         actor: 'scheduler',
+        timeZone: c.config.timezone,
       });
       return { status: 'succeeded', runIds: [], summary: `${files.length} list(s) written` };
     }

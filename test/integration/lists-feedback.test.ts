@@ -84,6 +84,10 @@ describe('department lists', () => {
       expect(coverText).toContain(f.department);
       expect(coverText).toContain(PURPOSE);
       expect(coverText).toContain(f.version);
+      // The export time as the county reads it: local time, zone named (not UTC ISO text).
+      expect(
+        coverText.some((v) => /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \(Asia\/Shanghai\)$/.test(String(v))),
+      ).toBe(true);
       const mine = all.filter((x) => x.department === f.department);
       expect(sheets.slice(1).map((s) => s.name.slice(0, 3))).toEqual([
         ...new Set(mine.map((x) => x.rule_id)),

@@ -12,7 +12,7 @@ import { runMatch } from '../../matching/run-match.ts';
 import { loadRegions } from '../../regions/load-regions.ts';
 import { writeMonthlyReport } from '../../reporting/run-report.ts';
 import { asOfDate, makeContext, withWarehouse } from '../context.ts';
-import { importTable, matchTable, problemLines } from '../summaries.ts';
+import { importTable, matchTable, noteLines, problemLines } from '../summaries.ts';
 import { formatTable } from '../table.ts';
 
 /** Feeds in the order the demo loads them: the roster first, as an operator would. */
@@ -110,6 +110,8 @@ Example:
             say(
               `      rejected values (quarantined; \`ruralhub quarantine\` lists them):\n${problems.join('\n')}`,
             );
+          const notes = noteLines(imports);
+          if (notes.length) say(notes.join('\n'));
           say('[4/6] cross-matching …');
           const outcomes = await runMatch({ wh, config: ctx.config, log: ctx.log, asOf });
           say(matchTable(outcomes));
@@ -120,6 +122,7 @@ Example:
             asOf,
             log: ctx.log,
             actor: 'demo',
+            timeZone: ctx.config.timezone,
           });
           say(
             formatTable(

@@ -3,7 +3,7 @@ import { configuredSource, type ImportSummary, importFeed } from '../../load/imp
 import { resolveFeed } from '../../load/resolve-feed.ts';
 import { asOfDate, makeContext, withWarehouse } from '../context.ts';
 import { progress } from '../progress.ts';
-import { importTable, problemLines } from '../summaries.ts';
+import { importTable, noteLines, problemLines } from '../summaries.ts';
 
 export function registerImport(program: Command): void {
   program
@@ -89,6 +89,8 @@ Example:
             ctx.out.write(
               `rejected values (see \`ruralhub quarantine --feed ${feed.id}\`):\n${problems.join('\n')}\n`,
             );
+          const notes = noteLines(done);
+          if (notes.length) ctx.out.write(`${notes.join('\n')}\n`);
           if (done.some((d) => d.status === 'held')) process.exitCode = 3;
         });
       },

@@ -72,7 +72,16 @@ Example:
       const outDir = resolve(opts.out ?? `${ctx.config.paths.output_dir}/lists`);
       const asOf = asOfDate(ctx, opts.asOf);
       await withWarehouse(ctx, async (wh) => {
-        const files = await exportLists({ wh, outDir, asOf, log: ctx.log, department, rules, format });
+        const files = await exportLists({
+          wh,
+          outDir,
+          asOf,
+          log: ctx.log,
+          department,
+          rules,
+          format,
+          timeZone: ctx.config.timezone,
+        });
         if (!files.length) ctx.out.write('no open findings: no list written\n');
         else
           ctx.out.write(
