@@ -3,9 +3,12 @@
  * sides strip exactly the same characters (JavaScript's \s and PostgreSQL's [[:space:]] differ).
  */
 
-/** White space as JavaScript's \s knows it: ASCII, NBSP, the Unicode spaces, U+3000 and the BOM. */
+/**
+ * White space as JavaScript's \s knows it (ASCII, NBSP, the Unicode spaces, U+3000 and the BOM), plus the
+ * invisible zero-width characters copy-paste from web pages and chat leaves inside cells (U+200B–U+200D, U+2060).
+ */
 export const WHITESPACE =
-  ' \t\n\r\v\f\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff';
+  ' \t\n\r\v\f\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff\u200b\u200c\u200d\u2060';
 
 /** Quote marks Excel and copy-paste leave around numbers: the apostrophe text marker and its cousins. */
 export const QUOTES = '\'"`\u2018\u2019\u201c\u201d';

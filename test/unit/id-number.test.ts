@@ -13,6 +13,7 @@ describe('normalizeIdNumber', () => {
     ['１１０１０５１９４９１２３１００２Ｘ', 'recovered', '11010519491231002X', ['fullwidth']],
     [' 110105 1949\t1231 002X ', 'recovered', '11010519491231002X', ['whitespace']],
     ['110105\u30001949123 1002X', 'recovered', '11010519491231002X', ['whitespace']],
+    ['110105\u200b19491231002X', 'recovered', '11010519491231002X', ['whitespace']],
     ["'11010519491231002X", 'recovered', '11010519491231002X', ['quote']],
     ['110105491231002', 'recovered', '11010519491231002X', ['upgraded_15']],
   ] as const)('%s → %s %s', (raw, status, id, repairs) => {
