@@ -57,7 +57,7 @@ export const NORMALIZE_FUNCTIONS = [
     BEGIN
       IF raw IS NULL THEN RETURN NULL; END IF;
       -- Fast path, most values: already 18 clean characters.
-      IF raw ~ '^[0-9]{17}[0-9X]$' THEN c := raw; ELSE
+      IF octet_length(raw) = 18 AND raw ~ '^[0-9]+X?$' THEN c := raw; ELSE
       -- translate() drops characters without a counterpart: white space and quotes go, full-width maps.
       c := upper(translate(raw, ${sql.lit(`${FULLWIDTH_DIGITS}ｘＸ${WHITESPACE}${QUOTES}`)}, ${sql.lit(`${ASCII_DIGITS}XX`)}));
       IF c = '' THEN RETURN NULL; END IF;
@@ -68,7 +68,7 @@ export const NORMALIZE_FUNCTIONS = [
         c := left(c, 18);
       END IF;
       END IF;
-      IF c !~ '^[0-9]{17}[0-9X]$' THEN
+      IF NOT (octet_length(c) = 18 AND c ~ '^[0-9]+X?$') THEN
         IF c ~ '^[0-9]+(\\.[0-9]+)?E\\+?[0-9]+$' THEN RETURN '!id_sci_notation'; END IF;
         RETURN '!id_bad_format';
       END IF;
@@ -89,7 +89,9 @@ export const NORMALIZE_FUNCTIONS = [
   sql`CREATE OR REPLACE FUNCTION rh_id(raw text, disability_cert boolean, today text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE
-      WHEN raw ~ '^[0-9]{17}[0-9X]$'
+      -- 18 bytes of digits with an optional final X: the same set as '^[0-9]{17}[0-9X]$', whose bounded
+      -- repetition PostgreSQL's regex engine runs 3x slower (measured 1.4 vs 0.45 µs per value)
+      WHEN octet_length(raw) = 18 AND raw ~ '^[0-9]+X?$'
        AND left(raw, 2) = ANY (${sql.lit(PROVINCES)}::text[])
        AND substr(raw, 7, 4) >= '1900' AND substr(raw, 7, 8) <= replace(today, '-', '')
        AND substr(raw, 11, 2) BETWEEN '01' AND '12'
