@@ -23,7 +23,7 @@ import type {
   ReadOptions,
   StreamInfo,
 } from '../connector.ts';
-import { isTotalsRow, MAX_TITLE_ROWS } from '../row-shape.ts';
+import { bestCandidate, headerFinder, isTotalsRow } from '../row-shape.ts';
 import { type CsvEncoding, firstInvalidUtf8, type Sniffed, sniffCsv } from './sniff.ts';
 
 export const CsvConfigSchema = z.object({
@@ -132,9 +132,9 @@ async function* readCsv(cfg: CsvConfig, options: ReadOptions = {}): AsyncGenerat
       }),
     );
   let header: string[] | null = null;
-  // Title lines may stand above the header; after this many non-empty candidates the first one is taken as
-  // the header so that the loader can say which required columns it lacks.
-  const candidates: { cells: string[]; row: number }[] = [];
+  // Title lines may stand above the header; when none of the first lines is the header, the likeliest one is
+  // reported as it so that the loader can say which required columns it lacks.
+  const find = headerFinder(options.isHeader ?? (() => true));
   let row = 0;
   try {
     for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
@@ -144,14 +144,16 @@ async function* readCsv(cfg: CsvConfig, options: ReadOptions = {}): AsyncGenerat
       const empty = cells.every((c) => c === '');
       if (!header) {
         if (empty) continue;
-        if (options.isHeader && !options.isHeader(cells)) {
-          candidates.push({ cells, row });
-          if (candidates.length < MAX_TITLE_ROWS) continue;
-          header = candidates[0]!.cells;
-          yield { type: 'header', columns: header, position: { source, row: candidates[0]!.row } };
+        const found = find(
+          cells.map((c) => c.trim()),
+          row,
+        );
+        if (found === 'more') continue;
+        if (found === 'give-up') {
+          yield bestCandidate(find.candidates, { source });
           return;
         }
-        header = cells;
+        header = found.cells;
         yield { type: 'header', columns: header, position };
         continue;
       }
@@ -186,8 +188,8 @@ async function* readCsv(cfg: CsvConfig, options: ReadOptions = {}): AsyncGenerat
     if (err instanceof Error && 'kind' in err) throw err;
     throw dataError(`${source}: row ${row + 1}: ${(err as Error).message}`, err);
   }
-  if (!header && candidates.length) {
-    yield { type: 'header', columns: candidates[0]!.cells, position: { source, row: candidates[0]!.row } };
+  if (!header && find.candidates.length) {
+    yield bestCandidate(find.candidates, { source });
   } else if (!header) throw dataError(`${source}: the file is empty (no header row)`);
 }
 

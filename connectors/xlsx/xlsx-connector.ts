@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { dataError } from '../../src/errors.ts';
 import { excelSerialToDate } from '../../src/normalize/date.ts';
 import type { CheckResult, Connector, ReadMessage, ReadOptions, StreamInfo } from '../connector.ts';
-import { isTotalsRow, MAX_TITLE_ROWS } from '../row-shape.ts';
+import { bestCandidate, headerFinder, isTotalsRow } from '../row-shape.ts';
 import { cellText } from './cells.ts';
 import { inspectWorkbook } from './guard.ts';
 // Must run before exceljs creates its first zip parser.
@@ -114,24 +114,6 @@ async function sheetWithHeader(path: string, isHeader: (cells: readonly string[]
   return 0;
 }
 
-/**
- * Finds the header row among the first rows of a sheet, fed one non-empty row at a time: the first row that
- * holds every required column — alone, or completed from the row above where a header cell is merged down from a
- * two-row header's group row (its text is stored in the upper row only). 'give-up' after MAX_TITLE_ROWS rows.
- */
-function headerFinder(isHeader: (cells: readonly string[]) => boolean) {
-  const candidates: { cells: string[]; row: number }[] = [];
-  const find = (text: string[], row: number): { cells: string[]; row: number } | 'more' | 'give-up' => {
-    const above = candidates.at(-1);
-    // Only empty cells are filled: a header cell of its own always wins over the group row's text.
-    const cells = above?.row === row - 1 ? text.map((c, i) => c || above.cells[i] || '') : text;
-    if (isHeader(cells)) return { cells, row };
-    candidates.push({ cells: text, row });
-    return candidates.length < MAX_TITLE_ROWS ? 'more' : 'give-up';
-  };
-  return Object.assign(find, { candidates });
-}
-
 async function* readSheet(
   sheet: SheetReader,
   source: string,
@@ -154,7 +136,7 @@ async function* readSheet(
       );
       if (found === 'more') continue;
       if (found === 'give-up') {
-        yield bestCandidate(find.candidates, source, sheetName);
+        yield bestCandidate(find.candidates, { source, sheet: sheetName });
         return;
       }
       header = found.cells;
@@ -193,22 +175,8 @@ async function* readSheet(
     yield { type: 'record', cells: padded, position };
   }
   if (!header && find.candidates.length) {
-    yield bestCandidate(find.candidates, source, sheetName);
+    yield bestCandidate(find.candidates, { source, sheet: sheetName });
   } else if (!header) throw dataError(`${source}: sheet '${sheetName}' is empty (no header row)`);
-}
-
-/**
- * No row holds every required column: the row with the most filled cells is reported as the header (the real
- * header row short of one unknown spelling, rather than the title above it), so the error names what is missing.
- */
-function bestCandidate(
-  candidates: readonly { cells: string[]; row: number }[],
-  source: string,
-  sheet: string,
-): ReadMessage {
-  const filled = (c: string[]) => c.filter((x) => x !== '').length;
-  const best = candidates.reduce((a, b) => (filled(b.cells) > filled(a.cells) ? b : a));
-  return { type: 'header', columns: best.cells, position: { source, sheet, row: best.row } };
 }
 
 export const xlsxConnector: Connector<XlsxConfig> = {

@@ -323,6 +323,32 @@ describe('importing a roster CSV', () => {
   });
 });
 
+describe('a CSV saved from a sheet with a two-row header', () => {
+  it('finds the header cell merged down from the group row, below a title line', async () => {
+    const file = writeCsv(
+      join(dir, 'disasters-two-row-header.csv'),
+      [
+        ['示范县2026年自然灾害受灾农户台账'],
+        ['户主信息', '', '灾种', '受灾情况', ''],
+        ['户主姓名', '户主身份证号', '', '受灾日期', '直接经济损失（元）'],
+        ['吴一', testId(501), '洪涝', '2026/6/3', '¥12,000'],
+        ['合计', '', '', '', '12000'],
+      ],
+      { encoding: 'gb18030' },
+    );
+    const s = await importFeed({ ...base, wh, feed: FEEDS.disasters, path: file });
+    expect(s.counts).toMatchObject({ rows_read: 1, rows_loaded: 1, rows_quarantined: 0, rows_skipped: 1 });
+    const rows = await wh.db
+      .selectFrom('disasters')
+      .select(['head_name', 'disaster_type', 'hit_on', 'loss', 'row_number'])
+      .where('valid_to', 'is', null)
+      .execute();
+    expect(rows).toEqual([
+      { head_name: '吴一', disaster_type: '洪涝', hit_on: '2026-06-03', loss: '12000.00', row_number: 4 },
+    ]);
+  });
+});
+
 describe("a county's own spellings", () => {
   const INS = ['姓名', '公民身份号码', '险种', '参保年度', '参保状态', '出生日期'];
   const rows = [
