@@ -34,9 +34,24 @@ export function valueAliasProblems(feed: FeedDefinition, extra: ValueAliases): s
       );
       continue;
     }
-    for (const canon of Object.keys(byValue)) {
+    // Spellings are compared the way values are looked up: white space removed, upper case.
+    const key = (v: string) => v.replace(/\s+/g, '').toUpperCase();
+    const owner = new Map(
+      Object.entries(t.values).flatMap(([canon, spellings]) =>
+        spellings.map((v) => [key(v), canon] as const),
+      ),
+    );
+    for (const [canon, spellings] of Object.entries(byValue)) {
       if (!(canon in t.values)) {
         out.push(`${at}.${canon}: not a value of ${field} (values: ${Object.keys(t.values).join(', ')})`);
+        continue;
+      }
+      for (const v of spellings) {
+        const other = owner.get(key(v));
+        // 终止 made to mean active would count a terminated enrolment as insured: refused, not re-read.
+        if (other !== undefined && other !== canon) {
+          out.push(`${at}.${canon}: '${v}' already means ${other}`);
+        }
       }
     }
   }

@@ -387,9 +387,15 @@ describe("a county's own spellings", () => {
   });
 
   it('refuses a spelling for a field that is no closed vocabulary, or a value the field does not have', () => {
-    expect(valueAliasProblems(FEEDS.insurance, { place: { x: ['y'] }, status: { paid: ['缴费'] } })).toEqual([
+    expect(
+      valueAliasProblems(FEEDS.insurance, {
+        place: { x: ['y'] },
+        status: { paid: ['缴费'], active: ['参保', ' 终 止 '] },
+      }),
+    ).toEqual([
       'feeds.insurance.value_aliases.place: not a closed-vocabulary field of insurance (those are: scheme, status)',
       'feeds.insurance.value_aliases.status.paid: not a value of status (values: active, suspended, terminated)',
+      "feeds.insurance.value_aliases.status.active: ' 终 止 ' already means terminated",
     ]);
   });
 });
