@@ -61,7 +61,11 @@ async function* readXlsx(cfg: XlsxConfig, options: ReadOptions = {}): AsyncGener
   const { path } = XlsxConfigSchema.parse(cfg);
   const source = basename(path);
   await inspectWorkbook(path);
-  const wanted = options.sheet ?? (options.isHeader ? await sheetWithHeader(path, options.isHeader) : 0);
+  if (options.sheet === undefined && options.isHeader) {
+    yield* sheetsWithHeader(path, source, options, options.isHeader);
+    return;
+  }
+  const wanted = options.sheet ?? 0;
   const seen: string[] = [];
   for await (const sheet of open(path)) {
     const index = seen.length;
@@ -86,44 +90,73 @@ async function drain(sheet: SheetReader): Promise<void> {
 }
 
 /**
- * No sheet named: the first sheet whose header row holds the feed's required columns, as `check` reports it
- * (workbooks often open with a 填表说明 sheet); the first sheet when none has one, so that the import fails
- * naming the columns it misses. The workbook is read again from the start for the import: sheets before the
- * one found are read to their end here, since the streaming reader reaches a sheet only through them.
+ * No sheet named: every sheet whose header row holds the feed's required columns is read, in order, as one
+ * feed — a county's workbook often has a 填表说明 sheet first, or one sheet per township. Sheets without the
+ * header are passed over (their rows are read to the end: the streaming reader reaches a sheet only through the
+ * ones before it). A later sheet's columns are matched to the first sheet's by name, so their order may differ.
+ * When no sheet has the header, the first sheet's likeliest header row is reported, and the import fails
+ * naming the columns it misses.
  */
-async function sheetWithHeader(path: string, isHeader: (cells: readonly string[]) => boolean) {
-  let index = 0;
+async function* sheetsWithHeader(
+  path: string,
+  source: string,
+  options: ReadOptions,
+  isHeader: (cells: readonly string[]) => boolean,
+): AsyncGenerator<ReadMessage> {
+  let main: readonly string[] | null = null;
+  let fallback: ReadMessage | null = null;
   for await (const sheet of open(path)) {
-    const find = headerFinder(isHeader);
-    let searching = true;
-    // Read to the end even after giving up on this sheet (leaving the loop early would close the sheet's stream
-    // before the reader reaches the next one).
-    for await (const row of sheet) {
-      if (!searching) continue;
-      const cells = cellsOf(row);
-      if (cells.every((c) => c === null)) continue;
-      const r = find(
-        cells.map((c) => (c ?? '').trim()),
-        row.number,
-      );
-      if (r === 'give-up') searching = false;
-      else if (r !== 'more') return index;
+    let reading = false;
+    let remap: ((cells: readonly (string | null)[]) => (string | null)[]) | null = null;
+    for await (const m of readSheet(sheet, source, options, true)) {
+      if (m.type === 'header') {
+        if (!isHeader(m.columns)) {
+          fallback ??= m;
+          continue;
+        }
+        reading = true;
+        if (main) remap = columnsOf(main, m.columns);
+        else {
+          main = m.columns;
+          yield m;
+        }
+        continue;
+      }
+      if (!reading) continue;
+      yield m.type === 'record' && remap ? { ...m, cells: remap(m.cells) } : m;
     }
-    index++;
   }
-  return 0;
+  if (main) return;
+  if (!fallback) throw dataError(`${source}: the workbook has no sheet with rows`);
+  yield fallback;
+}
+
+/** Cells of a sheet whose header is `other`, rearranged into the columns of `main` (matched by name). */
+function columnsOf(main: readonly string[], other: readonly string[]) {
+  const key = (h: string) => h.replace(/\s+/g, '');
+  const taken = new Set<number>();
+  const from = main.map((h) => {
+    const j = h === '' ? -1 : other.findIndex((o, k) => !taken.has(k) && key(o) === key(h));
+    if (j >= 0) taken.add(j);
+    return j;
+  });
+  return (cells: readonly (string | null)[]) => from.map((j) => (j >= 0 ? (cells[j] ?? null) : null));
 }
 
 async function* readSheet(
   sheet: SheetReader,
   source: string,
   options: ReadOptions,
+  /** After giving up on finding the header, read the sheet to its end anyway (more sheets follow). */
+  consumeAll = false,
 ): AsyncGenerator<ReadMessage> {
   const sheetName = sheet.name;
   let header: (string | null)[] | null = null;
   const find = headerFinder(options.isHeader ?? (() => true));
   let lastRow = 0;
+  let gaveUp = false;
   for await (const row of sheet) {
+    if (gaveUp) continue;
     const n = row.number;
     const cells = cellsOf(row);
     const empty = cells.every((c) => c === null);
@@ -137,7 +170,9 @@ async function* readSheet(
       if (found === 'more') continue;
       if (found === 'give-up') {
         yield bestCandidate(find.candidates, { source, sheet: sheetName });
-        return;
+        if (!consumeAll) return;
+        gaveUp = true;
+        continue;
       }
       header = found.cells;
       yield { type: 'header', columns: found.cells, position: { source, sheet: sheetName, row: n } };
@@ -174,9 +209,9 @@ async function* readSheet(
     while (padded.length < header.length) padded.push(null);
     yield { type: 'record', cells: padded, position };
   }
-  if (!header && find.candidates.length) {
+  if (!header && find.candidates.length && !gaveUp) {
     yield bestCandidate(find.candidates, { source, sheet: sheetName });
-  } else if (!header) throw dataError(`${source}: sheet '${sheetName}' is empty (no header row)`);
+  } else if (!header && !consumeAll) throw dataError(`${source}: sheet '${sheetName}' is empty (no header row)`);
 }
 
 export const xlsxConnector: Connector<XlsxConfig> = {

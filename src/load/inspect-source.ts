@@ -89,15 +89,22 @@ export async function inspectSource(
     s.unmapped = s.header.filter((h) => h !== '' && !used.has(h));
     sheets.push(s);
   }
-  const good = sheets.find((s) => s.missingRequired.length === 0);
+  // Without a sheet named, an import reads every sheet that has the header (xlsx connector): so does this.
+  const good = sheets.filter((s) => s.missingRequired.length === 0);
+  const one = good.length === 1 ? good[0]! : null;
   return {
     source,
-    ok: !!good,
-    message: good
-      ? `${source}${good.sheet ? ` sheet '${good.sheet}'` : ''}: header on row ${good.headerRow}, ${good.rows} data rows`
-      : `${source}: no sheet has the required columns of ${feed.id} (${sheets
-          .map((s) => `${s.sheet ?? 'file'} misses ${s.missingRequired.join(', ')}`)
-          .join('; ')}); add the county's spelling under feeds.${feed.id}.header_aliases`,
-    sheets,
+    ok: good.length > 0,
+    // only the sheets that are read: columns left unread on a 填表说明 sheet are no news
+    sheets: good.length ? good : sheets,
+    message: one
+      ? `${source}${one.sheet ? ` sheet '${one.sheet}'` : ''}: header on row ${one.headerRow}, ${one.rows} data rows`
+      : good.length
+        ? `${source}: ${good.length} sheets with the header (${good
+            .map((g) => `'${g.sheet}' row ${g.headerRow}: ${g.rows}`)
+            .join(', ')}), ${good.reduce((n, g) => n + g.rows, 0)} data rows`
+        : `${source}: no sheet has the required columns of ${feed.id} (${sheets
+            .map((s) => `${s.sheet ?? 'file'} misses ${s.missingRequired.join(', ')}`)
+            .join('; ')}); add the county's spelling under feeds.${feed.id}.header_aliases`,
   };
 }

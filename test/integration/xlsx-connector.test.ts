@@ -117,6 +117,36 @@ describe('reading .xlsx', () => {
     expect(records(ms)).toEqual([{ row: 3, cells: ['张三', ID1, '一小', '在读', '2026-09-01'] }]);
   });
 
+  it('reads every sheet that has the header as one feed: one sheet per township, columns in any order', async () => {
+    const wb = new ExcelJS.Workbook();
+    wb.addWorksheet('填表说明').addRow(['说明：每个乡镇一个工作表']);
+    const a = wb.addWorksheet('城关镇');
+    a.addRow(HEADER);
+    a.addRow(['张三', ID1, '一小', '在读', '2026-09-01']);
+    a.addRow(['合计', '1人']);
+    wb.addWorksheet('空白');
+    const b = wb.addWorksheet('新场镇');
+    b.addRow(['学籍状态', '学生姓名', '身份证件号', '更新日期']); // no 学校名称, another order
+    b.addRow(['休学', '李四', ID2, '2026/9/15']);
+    const file = join(dir, 'sheet-per-township.xlsx');
+    await wb.xlsx.writeFile(file);
+    const ms = await read(file);
+    expect(ms.filter((m) => m.type === 'header')).toEqual([
+      {
+        type: 'header',
+        columns: HEADER,
+        position: { source: 'sheet-per-township.xlsx', sheet: '城关镇', row: 1 },
+      },
+    ]);
+    expect(
+      ms.flatMap((m) => (m.type === 'record' ? [[m.position.sheet, m.position.row, m.cells]] : [])),
+    ).toEqual([
+      ['城关镇', 2, ['张三', ID1, '一小', '在读', '2026-09-01']],
+      ['新场镇', 2, ['李四', ID2, null, '休学', '2026/9/15']],
+    ]);
+    expect(ms.filter((m) => m.type === 'skipped').map((m) => m.position.sheet)).toEqual(['城关镇']);
+  });
+
   it('reads a two-row header whose cells are merged down from the group row', async () => {
     const wb = new ExcelJS.Workbook();
     const ws = wb.addWorksheet('学籍');
