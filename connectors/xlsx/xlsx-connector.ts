@@ -211,7 +211,8 @@ async function* readSheet(
   }
   if (!header && find.candidates.length && !gaveUp) {
     yield bestCandidate(find.candidates, { source, sheet: sheetName });
-  } else if (!header && !consumeAll) throw dataError(`${source}: sheet '${sheetName}' is empty (no header row)`);
+  } else if (!header && !consumeAll)
+    throw dataError(`${source}: sheet '${sheetName}' is empty (no header row)`);
 }
 
 export const xlsxConnector: Connector<XlsxConfig> = {

@@ -186,7 +186,23 @@ describe('SQL and TypeScript normalizers agree', () => {
   });
 
   it('on money', async () => {
-    const inputs = ['¥1,234.50', '1234.5元', 'RMB 800', '￥１，２００', '-35.00', '12..5', '约300', '', '0'];
+    const inputs = [
+      '¥1,234.50',
+      '1234.5元',
+      'RMB 800',
+      '￥１，２００',
+      '-35.00',
+      '12..5',
+      '约300',
+      '',
+      '0',
+      '5000元整',
+      '12,00',
+      '1,2345',
+      '1,234,567.8',
+      ',123',
+      '整',
+    ];
     expect(await sqlMap('money', inputs)).toEqual(inputs.map((v) => tsResult(parseMoney(v))));
   });
 

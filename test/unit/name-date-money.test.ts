@@ -110,10 +110,12 @@ describe('money', () => {
     ['RMB 800', '800'],
     ['￥１，２００', '1200'],
     ['-35.00', '-35.00'],
+    ['5000元整', '5000'],
+    ['1,234,567.8', '1234567.8'],
   ])('%s → %s', (raw, want) => {
     expect(parseMoney(raw)).toEqual({ ok: true, value: want });
   });
-  it.each(['12..5', '约300', '1.2.3'])('%s is rejected', (raw) => {
+  it.each(['12..5', '约300', '1.2.3', '12,00', '1,2345', ',123'])('%s is rejected', (raw) => {
     expect(parseMoney(raw)).toEqual({ ok: false, problem: 'money_unparseable' });
   });
 });

@@ -185,9 +185,13 @@ export const NORMALIZE_FUNCTIONS = [
   // Money in yuan → exact decimal text or '!money_unparseable'.
   sql`CREATE OR REPLACE FUNCTION rh_money_parse(raw text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN s IS NULL THEN NULL WHEN s ~ '^-?[0-9]+(\\.[0-9]+)?$' THEN s ELSE '!money_unparseable' END
+    SELECT CASE WHEN s IS NULL THEN NULL
+      WHEN s ~ '^-?[0-9]+(\\.[0-9]+)?$' THEN s
+      -- separators only where thousands are: 12,000.50 yes; 12,00 or 1,2345 is not guessed at
+      WHEN s ~ '^-?[0-9]{1,3}(,[0-9]{3})+(\\.[0-9]+)?$' THEN replace(s, ',', '')
+      ELSE '!money_unparseable' END
     FROM (SELECT nullif(regexp_replace(translate(raw, ${sql.lit(`${FULLWIDTH_DIGITS}，．`)}, ${sql.lit(`${ASCII_DIGITS},.`)}),
-                                       ${sql.lit(`${SPACE}|[¥￥元,]|RMB`)}, '', 'g'), '') AS s) x $$`,
+                                       ${sql.lit(`${SPACE}|[¥￥元]|RMB|整$`)}, '', 'g'), '') AS s) x $$`,
 
   // Plain decimals (most values) pass through inlined; anything with ¥, 元, separators is parsed.
   sql`CREATE OR REPLACE FUNCTION rh_money(raw text) RETURNS text
