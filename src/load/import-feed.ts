@@ -37,7 +37,7 @@ import {
   ZERO_COUNTS,
 } from './ledger.ts';
 import { buildNormalize, normalizationSalt } from './normalize-sql.ts';
-import { type LoadPlan, planLoad, publish } from './publish.ts';
+import { endedByScope, type LoadPlan, planLoad, publish } from './publish.ts';
 import { countyFeed } from './resolve-feed.ts';
 import { copyBulk, copyRecords, createRawTable, dropStaging, stagingNames } from './stage.ts';
 
@@ -310,8 +310,14 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
       plan.currentBefore > 0 &&
       plan.ended / plan.currentBefore > maxShrink
     ) {
+      const byScope = await endedByScope(db, feed, norm);
+      const where = byScope.length
+        ? ` (${feed.scope!.map((f) => feed.fields[f]?.label ?? feed.fields[f]?.aliases[0] ?? f).join('/')} ${byScope
+            .map((b) => `${b.scope}: ${b.ended} of ${b.current}`)
+            .join(', ')})`
+        : '';
       const message =
-        `snapshot would end ${plan.ended} of ${plan.currentBefore} current records ` +
+        `snapshot would end ${plan.ended} of ${plan.currentBefore} current records${where} ` +
         `(more than ${Math.round(maxShrink * 100)}%); held: re-run with --confirm-shrink if the file is complete`;
       await finishRun(db, runId, 'held', counts, { message });
       rlog.warn({ ended: plan.ended, current: plan.currentBefore }, message);

@@ -110,6 +110,30 @@ export async function planLoad(db: Db, feed: FeedDefinition, norm: string): Prom
   };
 }
 
+/**
+ * For a feed delivered per partition (insurance per 参保年度): how many current records of each partition the
+ * load would end, for the held-snapshot message — a stray row of another year brings that year into scope.
+ */
+export async function endedByScope(
+  db: Db,
+  feed: FeedDefinition,
+  norm: string,
+): Promise<{ scope: string; ended: number; current: number }[]> {
+  if (!feed.scope?.length) return [];
+  const label = sql.join(
+    feed.scope.map((c) => sql`${sql.ref(`f.${c}`)}::text`),
+    sql` || '/' || `,
+  );
+  const { rows } = await sql<{ scope: string; ended: number; current: number }>`
+    SELECT ${label} AS scope, count(*) FILTER (WHERE w.rec_no IS NULL)::int AS ended, count(*)::int AS current
+    FROM ${sql.id(feed.id)} f
+    LEFT JOIN (SELECT DISTINCT ${sql.join(feed.key.map((k) => sql.ref(`w.${k}`)))}, 1 AS rec_no
+               FROM ${sql.id(norm)} w WHERE ${keepsAlive('w')}) w ON ${keyMatch(feed, 'w', 'f')}
+    WHERE f.valid_to IS NULL AND ${inScope(feed, norm)}
+    GROUP BY 1 HAVING count(*) FILTER (WHERE w.rec_no IS NULL) > 0 ORDER BY 1`.execute(db);
+  return rows;
+}
+
 export interface PublishParams {
   feed: FeedDefinition;
   norm: string;

@@ -386,6 +386,31 @@ describe("a county's own spellings", () => {
     expect(third.status).toBe('noop');
   });
 
+  it('names the year a stray row would end when a per-year snapshot is held', async () => {
+    const HEAD = ['姓名', '公民身份号码', '险种', '参保年度', '参保状态'];
+    const y2024 = [1, 2, 3].map((i) => ['丙', testId(310 + i), '城乡居民', '2024', '正常参保']);
+    const first = await importFeed({
+      ...base,
+      wh,
+      feed: FEEDS.insurance,
+      path: writeCsv(join(dir, 'ins-2024.csv'), [HEAD, ...y2024]),
+    });
+    expect(first.status).toBe('succeeded');
+    // A 2025 file with one 2024 row in it: 2024 is in scope, and two of its three records would end.
+    const held = await importFeed({
+      ...base,
+      wh,
+      feed: FEEDS.insurance,
+      path: writeCsv(join(dir, 'ins-2025-stray.csv'), [
+        HEAD,
+        y2024[0]!,
+        ['丁', testId(321), '职工', '2025', '正常参保'],
+      ]),
+    });
+    expect(held.status).toBe('held');
+    expect(held.message).toMatch(/would end 2 of \d+ current records \(参保年度 2024: 2 of 3\)/);
+  });
+
   it('refuses a spelling for a field that is no closed vocabulary, or a value the field does not have', () => {
     expect(
       valueAliasProblems(FEEDS.insurance, {
