@@ -39,6 +39,7 @@ const departmentOf = departmentTable('dep');
  *   - one ID number whose name in a department's feed differs from the roster's (compared by the name key:
  *     white space, middle dots and traditional/simplified forms do not count as differences); for an ID the
  *     roster does not have, one department's name differing from another's (each of them is told);
+ *   - two rows of one file under one ID with different names (kept as a conflicting duplicate by the load);
  *   - a record whose ID was rejected as invalid or unrecoverable by the feed's latest load (from quarantine),
  *     one item per (field, raw value, name), so the same broken row next week is the same item;
  *   - a record loaded under a person's ID through identity resolution (its own ID was missing or wrong);
@@ -139,6 +140,20 @@ export const r13 = defineRule({
         JOIN ${departmentTable('odep')} ON odep.feed = o.feed
         WHERE rh_name_key(s.name) <> rh_name_key(o.name)
         ORDER BY s.id, s.feed, o.feed, o.name) off_roster
+      UNION ALL
+      -- Two rows of one file under one ID with different names: the de-duplication order kept one of them, but
+      -- which name is right is for the department to say (§5.2: reported, not overwritten).
+      SELECT DISTINCT ON (c.person_id, c.feed)
+             c.person_id || ':dupname:' || c.feed, dep.department, 'person', c.person_id, p.household_id, c.name,
+             p.township, p.village,
+             jsonb_build_object('file', c.source, 'source', dep.title || ' ' || c.source, 'row', c.row_number,
+               'conflict', '同一文件中同一身份证号姓名不一致',
+               'reference', '第' || c.winner_row || '行姓名：' || c.winner_name) AS details
+      FROM load_conflicts c
+      JOIN ${departmentOf} ON dep.feed = c.feed
+      LEFT JOIN roster p ON p.id_number = c.person_id AND p.valid_to IS NULL
+      WHERE c.run_id IN (SELECT max(id) FROM runs WHERE kind = 'import' AND status = 'succeeded' GROUP BY feed)
+        AND c.person_id IS NOT NULL AND rh_name_key(c.name) <> rh_name_key(c.winner_name)
       UNION ALL
       SELECT DISTINCT ON (q.feed, q.field, q.raw_value, q.person)
              q.feed || ':rejected:' || md5(q.field || '|' || q.raw_value || '|' || coalesce(q.person, '')),

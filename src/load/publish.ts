@@ -173,8 +173,18 @@ export async function publish(trx: Db, p: PublishParams, plan: LoadPlan): Promis
       feed.key.map((k) => sql`${sql.ref(`l.${k}`)}::text`),
       sql` || '|' || `,
     );
-    await sql`INSERT INTO load_conflicts (run_id, feed, business_key, source, row_number, winner_row)
-      SELECT ${runId}, ${feed.id}, ${keyText}, ${source}, l.row_number, w.row_number
+    // One person's ID named differently by two rows of the file: both names are kept for R13.
+    const ident = feed.identity ?? ('name' in feed.fields ? { id: 'id_number', name: 'name' } : null);
+    const named = ident
+      ? sql`CASE WHEN ${sql.ref(`l.${ident.id}`)} = ${sql.ref(`w.${ident.id}`)} AND ${sql.ref(`l.${ident.name}`)} <> ${sql.ref(`w.${ident.name}`)}
+               THEN ${sql.ref(`l.${ident.id}`)} END`
+      : sql`NULL::text`;
+    const nameOf = (row: string) =>
+      ident
+        ? sql`CASE WHEN ${named} IS NOT NULL THEN ${sql.ref(`${row}.${ident.name}`)} END`
+        : sql`NULL::text`;
+    await sql`INSERT INTO load_conflicts (run_id, feed, business_key, source, row_number, winner_row, person_id, name, winner_name)
+      SELECT ${runId}, ${feed.id}, ${keyText}, ${source}, l.row_number, w.row_number, ${named}, ${nameOf('l')}, ${nameOf('w')}
       FROM ${sql.id(norm)} l
       JOIN ${sql.id(norm)} w ON w.ok AND w.rn = 1 AND ${keyMatch(feed, 'w', 'l')}
       WHERE l.ok AND l.hrn = 1 AND l.rn > 1`.execute(trx);

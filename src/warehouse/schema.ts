@@ -87,6 +87,10 @@ export interface LoadConflictsTable {
   source: string;
   row_number: number;
   winner_row: number;
+  /** Both rows' person ID when they share it, and their names when these differ (migration 0012). */
+  person_id: string | null;
+  name: string | null;
+  winner_name: string | null;
 }
 
 interface HistoryColumns {

@@ -303,4 +303,38 @@ describe('person resolution', () => {
       },
     ]);
   });
+
+  it('reports two rows of one file that give one ID two names, whichever row the load kept', async () => {
+    const HEAD_1 = testId(41, '51010219600101');
+    const HEAD_2 = testId(43, '51010219610101');
+    const houses = writeCsv(join(dir, 'housing-dupname.csv'), [
+      ['户主姓名', '户主身份证号', '房屋安全等级'],
+      ['马凡', HEAD_1, 'C'],
+      ['马帆', HEAD_1, 'D'], // the later row wins (no order declared), but the names disagree
+      ['鍾华', HEAD_2, 'A'],
+      ['钟华', HEAD_2, 'B'], // one name in two scripts: no conflict
+    ]);
+    const s = await importFeed({ ...base, wh, feed: FEEDS.housing, path: houses });
+    expect(s.counts).toMatchObject({ rows_loaded: 2, conflicting_duplicates: 2 });
+    await runMatch({ wh, config, log, asOf: '2026-11-24', rules: ['R13'] });
+    const found = await wh.db
+      .selectFrom('findings')
+      .select(['subject_key', 'department', 'name', 'details'])
+      .where('rule_id', '=', 'R13')
+      .where('subject_key', 'like', '%:dupname:%')
+      .execute();
+    expect(found).toEqual([
+      {
+        subject_key: `${HEAD_1}:dupname:housing`,
+        department: '住建局',
+        name: '马凡',
+        details: expect.objectContaining({
+          conflict: '同一文件中同一身份证号姓名不一致',
+          reference: '第3行姓名：马帆',
+          row: 2,
+          file: 'housing-dupname.csv',
+        }),
+      },
+    ]);
+  });
 });
