@@ -45,9 +45,10 @@ function dayInZone(instant: Date, timeZone: string): string {
 const YMD_SEP = /^([0-9]{4})[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})[日号]?$/;
 const COMPACT = /^([0-9]{4})([0-9]{2})([0-9]{2})$/;
 const SERIAL = /^[0-9]{1,7}(\.[0-9]+)?$/;
-// Excel on Windows writes a date-time cell to CSV as '2023/5/1 0:00': any of the date separators before a time.
+// Excel on Windows writes a date-time cell to CSV as '2023/5/1 0:00': any of the date separators before a time,
+// and '2023年5月1日 20:00'.
 const LOCAL_TS =
-  /^([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})[T ][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?$/;
+  /^([0-9]{4})[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})([日号] ?|[T ])[0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?$/;
 // With a zone: Z, UTC/GMT, or an offset written +08, +0800 or +08:00, after the time or a space (PostgreSQL writes
 // '2026-05-31 18:30:00+00'). Hours, minutes and offsets are range-checked here so that both twins agree.
 const ZONED_TS =

@@ -145,7 +145,7 @@ export const NORMALIZE_FUNCTIONS = [
       p := regexp_match(s, '^([0-9]{4})[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})[日号]?$');
       IF p IS NULL THEN p := regexp_match(s, '^([0-9]{4})([0-9]{2})([0-9]{2})$'); END IF;
       IF p IS NULL THEN
-        p := regexp_match(s, '^([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})[T ][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?$');
+        p := regexp_match(s, '^([0-9]{4})[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})([日号] ?|[T ])[0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?$');
       END IF;
       IF p IS NOT NULL THEN RETURN coalesce(rh_ymd(p[1], p[2], p[3]), '!date_unparseable'); END IF;
       IF s ~ '^[0-9]{1,7}(\\.[0-9]+)?$' THEN
