@@ -44,6 +44,11 @@ const keyMatch = (feed: FeedDefinition, a: string, b: string): RawBuilder<unknow
 const keepsAlive = (w: string): RawBuilder<unknown> =>
   sql`(${sql.ref(`${w}.skip`)} IS NULL AND (${sql.ref(`${w}.ok`)} AND ${sql.ref(`${w}.rn`)} = 1 OR NOT ${sql.ref(`${w}.ok`)}))`;
 
+/** The business keys the load keeps alive, one row each (`rec_no` is 1: NULL after a LEFT JOIN means ended). */
+const aliveKeys = (feed: FeedDefinition, norm: string): RawBuilder<unknown> =>
+  sql`(SELECT DISTINCT ${sql.join(feed.key.map((k) => sql.ref(`w.${k}`)))}, 1 AS rec_no
+       FROM ${sql.id(norm)} w WHERE ${keepsAlive('w')})`;
+
 /** Current rows of the feed that this load speaks for: all of them, or the scope partitions it carries. */
 function inScope(feed: FeedDefinition, norm: string): RawBuilder<unknown> {
   if (!feed.scope?.length) return sql`TRUE`;
@@ -86,8 +91,7 @@ export async function planLoad(db: Db, feed: FeedDefinition, norm: string): Prom
           count(*) FILTER (WHERE w.rec_no IS NULL)::int AS ended,
           count(*)::int AS current
         FROM ${sql.id(feed.id)} f
-        LEFT JOIN (SELECT DISTINCT ${sql.join(feed.key.map((k) => sql.ref(`w.${k}`)))}, 1 AS rec_no
-                   FROM ${sql.id(norm)} w WHERE ${keepsAlive('w')}) w ON ${keyMatch(feed, 'w', 'f')}
+        LEFT JOIN ${aliveKeys(feed, norm)} w ON ${keyMatch(feed, 'w', 'f')}
         WHERE f.valid_to IS NULL AND ${scope}`.execute(db)
       : await sql<{ ended: number; current: number }>`SELECT 0 AS ended, count(*)::int AS current
         FROM ${sql.id(feed.id)} f WHERE f.valid_to IS NULL`.execute(db);
@@ -127,8 +131,7 @@ export async function endedByScope(
   const { rows } = await sql<{ scope: string; ended: number; current: number }>`
     SELECT ${label} AS scope, count(*) FILTER (WHERE w.rec_no IS NULL)::int AS ended, count(*)::int AS current
     FROM ${sql.id(feed.id)} f
-    LEFT JOIN (SELECT DISTINCT ${sql.join(feed.key.map((k) => sql.ref(`w.${k}`)))}, 1 AS rec_no
-               FROM ${sql.id(norm)} w WHERE ${keepsAlive('w')}) w ON ${keyMatch(feed, 'w', 'f')}
+    LEFT JOIN ${aliveKeys(feed, norm)} w ON ${keyMatch(feed, 'w', 'f')}
     WHERE f.valid_to IS NULL AND ${inScope(feed, norm)}
     GROUP BY 1 HAVING count(*) FILTER (WHERE w.rec_no IS NULL) > 0 ORDER BY 1`.execute(db);
   return rows;
