@@ -13,3 +13,18 @@ export function isIsoDate(s: string): boolean {
   const d = new Date(`${s}T00:00:00Z`);
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
 }
+
+/** '2026-12-01 17:03:05 (Asia/Shanghai)': a moment as a person in the county reads it, the zone named. */
+export function localTimeIn(timeZone: string, now: Date = new Date()): string {
+  const t = new Intl.DateTimeFormat('sv-SE', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hour12: false,
+  }).format(now);
+  return `${t} (${timeZone})`;
+}

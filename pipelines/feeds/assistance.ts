@@ -16,7 +16,7 @@ export const assistance = defineFeed({
     },
     head_id_number: {
       type: { kind: 'id_number' },
-      aliases: headIdAliases('户主身份证号').filter((a) => a.startsWith('户主')),
+      aliases: headIdAliases('户主身份证号'),
     },
     aid_type: {
       type: {

@@ -1,5 +1,5 @@
 import { defineFeed } from '../../schemas/feed.ts';
-import { headIdAliases, IDENTITY_HINTS } from './identity-hints.ts';
+import { headOrPlainIdAliases, IDENTITY_HINTS } from './identity-hints.ts';
 
 /** 受灾 (disaster-affected households) from emergency management; incremental. */
 export const disasters = defineFeed({
@@ -11,7 +11,7 @@ export const disasters = defineFeed({
     head_name: { type: { kind: 'name' }, aliases: ['户主姓名', '姓名'], required: true },
     head_id_number: {
       type: { kind: 'id_number' },
-      aliases: headIdAliases('户主身份证号'),
+      aliases: headOrPlainIdAliases('户主身份证号'),
       required: true,
     },
     disaster_type: { type: { kind: 'text' }, aliases: ['灾种', '灾害类型', '受灾类型'], required: true },

@@ -22,12 +22,18 @@ const ID_SPELLINGS = [
 /** A person's ID column: the feed's own spellings first, then every common one. */
 export const idAliases = (...own: string[]): string[] => [...new Set([...own, ...ID_SPELLINGS])];
 
-/**
- * A household head's ID column (housing, water, disasters): 户主 + every spelling, then the plain ones, which such
- * feeds also use for the head.
- */
+/** A household head's ID column: the feed's own spellings first, then 户主 + every common spelling. */
 export const headIdAliases = (...own: string[]): string[] => [
-  ...new Set([...own, ...ID_SPELLINGS.map((a) => `户主${a}`), ...ID_SPELLINGS]),
+  ...new Set([...own, ...ID_SPELLINGS.map((a) => `户主${a}`)]),
+];
+
+/**
+ * The ID column of a feed keyed by the household head (housing, water, disasters): the head's spellings, then
+ * the plain ones, which such feeds also use for the head.
+ */
+export const headOrPlainIdAliases = (...own: string[]): string[] => [
+  ...headIdAliases(...own),
+  ...idAliases(),
 ];
 
 /**

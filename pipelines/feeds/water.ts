@@ -1,5 +1,5 @@
 import { defineFeed } from '../../schemas/feed.ts';
-import { headIdAliases, IDENTITY_HINTS } from './identity-hints.ts';
+import { headOrPlainIdAliases, IDENTITY_HINTS } from './identity-hints.ts';
 
 /** 农村饮水安全 from the water resources bureau; one row per household head. */
 export const water = defineFeed({
@@ -11,7 +11,7 @@ export const water = defineFeed({
     head_name: { type: { kind: 'name' }, aliases: ['户主姓名', '姓名'], required: true },
     head_id_number: {
       type: { kind: 'id_number' },
-      aliases: headIdAliases('户主身份证号'),
+      aliases: headOrPlainIdAliases('户主身份证号'),
       required: true,
     },
     village: { type: { kind: 'text' }, aliases: ['村', '行政村', '所属村'] },

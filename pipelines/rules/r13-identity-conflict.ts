@@ -34,6 +34,9 @@ const departmentTable = (alias: string) =>
   )}) AS ${sql.id(alias)}(feed, department, title)`;
 const departmentOf = departmentTable('dep');
 
+/** The run of each feed's latest load (a no-op is no load): what quarantine and conflicts are judged from. */
+const latestLoads = sql`SELECT max(id) FROM runs WHERE kind = 'import' AND status = 'succeeded' GROUP BY feed`;
+
 /**
  * R13 身份信息冲突, reported to the department whose record needs correcting:
  *   - one ID number whose name in a department's feed differs from the roster's (compared by the name key:
@@ -152,7 +155,7 @@ export const r13 = defineRule({
       FROM load_conflicts c
       JOIN ${departmentOf} ON dep.feed = c.feed
       LEFT JOIN roster p ON p.id_number = c.person_id AND p.valid_to IS NULL
-      WHERE c.run_id IN (SELECT max(id) FROM runs WHERE kind = 'import' AND status = 'succeeded' GROUP BY feed)
+      WHERE c.run_id IN (${latestLoads})
         AND c.person_id IS NOT NULL AND rh_name_key(c.name) <> rh_name_key(c.winner_name)
       UNION ALL
       SELECT DISTINCT ON (q.feed, q.field, q.raw_value, q.person)
@@ -164,7 +167,7 @@ export const r13 = defineRule({
       FROM (SELECT q.*, rh_name(coalesce(q.record ->> 'name', q.record ->> 'head_name')) AS person
             FROM quarantine q) q
       JOIN ${departmentOf} ON dep.feed = q.feed
-      WHERE q.run_id IN (SELECT max(id) FROM runs WHERE kind = 'import' AND status = 'succeeded' GROUP BY feed)
+      WHERE q.run_id IN (${latestLoads})
         AND q.field IN ('id_number', 'head_id_number')
         AND q.problem IN (${sql.join(problems.map(([code]) => code))})
       UNION ALL

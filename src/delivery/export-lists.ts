@@ -16,6 +16,7 @@ import {
   type FeedbackAnswer,
   type RuleId,
 } from '../../schemas/vocab.ts';
+import { localTimeIn } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
 import { csvLine, UTF8_BOM } from './csv.ts';
@@ -50,21 +51,6 @@ export interface ExportParams {
   actor?: string;
   /** The county's time zone, for the export time on the cover sheet (default Asia/Shanghai). */
   timeZone?: string;
-}
-
-/** '2026-12-01 17:03:05 (Asia/Shanghai)': the time a department reads, in the county's zone. */
-function localTime(now: Date, timeZone: string): string {
-  const t = new Intl.DateTimeFormat('sv-SE', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    hour12: false,
-  }).format(now);
-  return `${t} (${timeZone})`;
 }
 
 interface FindingForList {
@@ -227,7 +213,7 @@ async function writeCsv(
 
 export async function exportLists(p: ExportParams): Promise<ListFile[]> {
   const { db } = p.wh;
-  const exportedAt = localTime(new Date(), p.timeZone ?? 'Asia/Shanghai');
+  const exportedAt = localTimeIn(p.timeZone ?? 'Asia/Shanghai');
   const format = p.format ?? 'xlsx';
   let q = db
     .selectFrom('findings')

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { FeedDefinition, FieldSpec, FieldType } from '../../schemas/feed.ts';
 import type { ProblemCode } from '../../schemas/vocab.ts';
+import { vocabularyKey } from '../normalize/chars.ts';
 import { NORMALIZE_FUNCTIONS } from '../warehouse/functions/normalize-sql.ts';
 import type { Database } from '../warehouse/schema.ts';
 import { rawColumn } from './stage.ts';
@@ -86,9 +87,7 @@ function normalizer(spec: FieldSpec, raw: RawBuilder<unknown>, p: NormalizeParam
       return sql`rh_boolean(${raw})`;
     case 'enum': {
       const whens = Object.entries(t.values).flatMap(([canon, spellings]) =>
-        spellings.map(
-          (s) => sql`WHEN ${sql.lit(s.replace(/\s+/g, '').toUpperCase())} THEN ${sql.lit(canon)}`,
-        ),
+        spellings.map((s) => sql`WHEN ${sql.lit(vocabularyKey(s))} THEN ${sql.lit(canon)}`),
       );
       // A plain CASE, not a scalar subquery: a subquery here would run once per row as a SubPlan.
       return sql`CASE upper(rh_key(${raw})) ${sql.join(whens, sql` `)}

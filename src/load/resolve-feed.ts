@@ -3,6 +3,7 @@ import type { FeedConfig } from '../../schemas/config.ts';
 import type { FeedDefinition, FieldSpec } from '../../schemas/feed.ts';
 import { FEED_IDS, type FeedId } from '../../schemas/vocab.ts';
 import { configError } from '../errors.ts';
+import { vocabularyKey } from '../normalize/chars.ts';
 
 /** The reference pipeline of a feed id, or a config error that lists the valid ids. */
 export function resolveFeed(id: string): FeedDefinition {
@@ -20,7 +21,8 @@ type ValueAliases = FeedConfig['value_aliases'];
 
 /**
  * What is wrong with a county's extra value spellings for a feed, each message with its config key path:
- * a field that is not a closed vocabulary of the feed, or a canonical value it does not have.
+ * a field that is not a closed vocabulary of the feed, a canonical value it does not have, or a spelling that
+ * already means another value.
  */
 export function valueAliasProblems(feed: FeedDefinition, extra: ValueAliases): string[] {
   const out: string[] = [];
@@ -34,11 +36,10 @@ export function valueAliasProblems(feed: FeedDefinition, extra: ValueAliases): s
       );
       continue;
     }
-    // Spellings are compared the way values are looked up: white space removed, upper case.
-    const key = (v: string) => v.replace(/\s+/g, '').toUpperCase();
+    // Spellings are compared the way values are looked up.
     const owner = new Map(
       Object.entries(t.values).flatMap(([canon, spellings]) =>
-        spellings.map((v) => [key(v), canon] as const),
+        spellings.map((v) => [vocabularyKey(v), canon] as const),
       ),
     );
     for (const [canon, spellings] of Object.entries(byValue)) {
@@ -47,7 +48,7 @@ export function valueAliasProblems(feed: FeedDefinition, extra: ValueAliases): s
         continue;
       }
       for (const v of spellings) {
-        const other = owner.get(key(v));
+        const other = owner.get(vocabularyKey(v));
         // 终止 made to mean active would count a terminated enrolment as insured: refused, not re-read.
         if (other !== undefined && other !== canon) {
           out.push(`${at}.${canon}: '${v}' already means ${other}`);

@@ -17,6 +17,18 @@ export const QUOTES = '\'"`\u2018\u2019\u201c\u201d';
 export const FULLWIDTH_DIGITS = '０１２３４５６７８９';
 export const ASCII_DIGITS = '0123456789';
 
+/** A full-width form (１, ，, Ｘ) as its ASCII character: a replacer for String.replace over such a class. */
+export const halfWidth = (c: string): string => String.fromCharCode(c.charCodeAt(0) - 0xfee0);
+
+/**
+ * How a closed vocabulary's spelling is looked up: no white space, upper case — the TypeScript side of SQL
+ * `upper(rh_key(raw))`, used for the spellings a feed or a county declares.
+ */
+export const vocabularyKey = (v: string): string => v.replace(SPACE_RUNS, '').toUpperCase();
+
 /** A regular-expression character class of the given characters. */
-export const charClass = (chars: string): string =>
-  `[${[...chars].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')}]`;
+export function charClass(chars: string): string {
+  return `[${[...chars].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')}]`;
+}
+
+const SPACE_RUNS = new RegExp(`${charClass(WHITESPACE)}+`, 'g');

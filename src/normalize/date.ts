@@ -3,7 +3,7 @@
  * Ambiguous forms (05/01/2023: May or January?) are rejected with a reason, never guessed.
  */
 import type { ProblemCode } from '../../schemas/vocab.ts';
-import { charClass, WHITESPACE } from './chars.ts';
+import { charClass, halfWidth, WHITESPACE } from './chars.ts';
 
 export type DateResult = { ok: true; value: string } | { ok: false; problem: ProblemCode } | null;
 
@@ -64,9 +64,7 @@ const AMBIGUOUS = [/^[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{2,4}$/, /^[0-9]{2}[-/.]
 
 export function parseDate(raw: string | null | undefined, timeZone = 'Asia/Shanghai'): DateResult {
   if (raw == null) return null;
-  const s = raw
-    .replace(EDGE_SPACE, '')
-    .replace(FULLWIDTH_DIGIT, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
+  const s = raw.replace(EDGE_SPACE, '').replace(FULLWIDTH_DIGIT, halfWidth);
   if (s === '') return null;
   const bad: DateResult = { ok: false, problem: 'date_unparseable' };
   const checked = (v: string | null): DateResult => (v == null ? bad : { ok: true, value: v });

@@ -6,7 +6,7 @@
  * unrecoverable; a wrong check character is invalid, never "corrected".
  */
 import type { ProblemCode } from '../../schemas/vocab.ts';
-import { charClass, QUOTES, WHITESPACE } from './chars.ts';
+import { charClass, halfWidth, QUOTES, WHITESPACE } from './chars.ts';
 
 const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2] as const;
 const CHECK_CHARS = '10X98765432';
@@ -83,9 +83,7 @@ export function cleanIdNumber(raw: string, repairs?: IdRepair[]): string {
   }
   if (FULLWIDTH_TEST.test(s)) {
     repairs?.push('fullwidth');
-    s = s.replace(FULLWIDTH_ALL, (c) =>
-      c === 'ｘ' || c === 'Ｘ' ? 'X' : String.fromCharCode(c.charCodeAt(0) - 0xfee0),
-    );
+    s = s.replace(FULLWIDTH_ALL, (c) => (c === 'ｘ' || c === 'Ｘ' ? 'X' : halfWidth(c)));
   }
   if (s.includes('x')) {
     repairs?.push('lowercase_x');

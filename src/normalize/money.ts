@@ -4,7 +4,7 @@
  * Returned as exact decimal text, never a float: the warehouse stores numeric.
  */
 import type { ProblemCode } from '../../schemas/vocab.ts';
-import { charClass, WHITESPACE } from './chars.ts';
+import { charClass, halfWidth, WHITESPACE } from './chars.ts';
 
 export type MoneyResult = { ok: true; value: string } | { ok: false; problem: ProblemCode } | null;
 
@@ -15,9 +15,7 @@ const THOUSANDS = /^-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$/;
 
 export function parseMoney(raw: string | null | undefined): MoneyResult {
   if (raw == null) return null;
-  const s = raw
-    .replace(/[０-９，．]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0))
-    .replace(STRIP, '');
+  const s = raw.replace(/[０-９，．]/g, halfWidth).replace(STRIP, '');
   if (s === '') return null;
   if (PLAIN.test(s)) return { ok: true, value: s };
   if (THOUSANDS.test(s)) return { ok: true, value: s.replace(/,/g, '') };

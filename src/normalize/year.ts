@@ -3,7 +3,7 @@
  * written as '2026.0'. Twin of SQL rh_year. Years outside 1900–2100 and any other form are rejected.
  */
 import type { ProblemCode } from '../../schemas/vocab.ts';
-import { charClass, WHITESPACE } from './chars.ts';
+import { charClass, halfWidth, WHITESPACE } from './chars.ts';
 
 export type YearResult = { ok: true; value: string } | { ok: false; problem: ProblemCode } | null;
 
@@ -12,9 +12,7 @@ const YEAR = /^(19[0-9]{2}|20[0-9]{2}|2100)(年度?|\.0+)?$/;
 
 export function parseYear(raw: string | null | undefined): YearResult {
   if (raw == null) return null;
-  const s = raw
-    .replace(SPACE_ALL, '')
-    .replace(/[０-９]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
+  const s = raw.replace(SPACE_ALL, '').replace(/[０-９]/g, halfWidth);
   if (s === '') return null;
   return YEAR.test(s) ? { ok: true, value: s.slice(0, 4) } : { ok: false, problem: 'number_unparseable' };
 }
