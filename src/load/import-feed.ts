@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Connector, ReadMessage, ReadOptions } from '../../connectors/connector.ts';
 import { httpConnector } from '../../connectors/http/http-connector.ts';
 import { sqlConnector } from '../../connectors/sql/sql-connector.ts';
@@ -25,6 +25,7 @@ import { decisionsSince } from '../identity/review.ts';
 import type { Logger } from '../log.ts';
 import { phaseTimer } from '../phase-timer.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
+import type { Database } from '../warehouse/schema.ts';
 import { connectorFor } from './connector-for.ts';
 import { headerDetector, mapHeader } from './header-map.ts';
 import {
@@ -38,6 +39,8 @@ import {
 } from './ledger.ts';
 import { buildNormalize, normalizationSalt } from './normalize-sql.ts';
 import { endedByScope, type LoadPlan, planLoad, publish } from './publish.ts';
+import { pullInRecognized } from './pull-in.ts';
+import { copyUnseen, loadRecognizable, type RecognitionCounts, type Recognized } from './recognize.ts';
 import { countyFeed } from './resolve-feed.ts';
 import { copyBulk, copyRecords, createRawTable, dropStaging, stagingNames } from './stage.ts';
 
@@ -131,8 +134,16 @@ function countsFrom(plan: LoadPlan, connectorProblems: number, connectorSkipped:
   };
 }
 
-/** Memory for the sorts and hash joins of one load (per operation, not per session). */
-const WORK_MEM = '256MB';
+/**
+ * Planner settings for a load's statements, local to their transaction. Memory for the sorts and hash joins
+ * (per operation, not per session). And the cost of a random page read as on SSD-backed, well-cached servers:
+ * at the default (4, spinning disks) a few thousand staged rows were diffed by a scan of the whole feed table
+ * instead of probes of its key index (measured: 145 ms vs 50 ms for 5k rows against a 500k-row roster).
+ */
+async function loadSettings(trx: Kysely<Database>): Promise<void> {
+  await sql`SET LOCAL work_mem = '256MB'`.execute(trx);
+  await sql`SET LOCAL random_page_cost = 1.1`.execute(trx);
+}
 
 /** Milliseconds per phase of a load, for the log line an operator reads when a load is slow. */
 /** Fails before any run is recorded when the input is not a readable regular file. */
@@ -209,28 +220,48 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
     }
 
     // Stage: bulk bytes into COPY when the connector offers them and PostgreSQL accepts them; else records.
-    const { raw, norm } = stagingNames(runId);
+    const { raw, norm, unseen } = stagingNames(runId);
     let header: readonly string[] | undefined;
     let headerRow = 1;
     let connectorProblems: Extract<ReadMessage, { type: 'problem' }>[] = [];
     let connectorSkipped = 0;
+    let rec: Recognized | null = null;
+    const phase = phaseTimer();
     const bulk = connector?.bulk && path ? await connector.bulk({ path }, { isHeader }) : null;
     if (bulk) {
-      mapHeader(feed, bulk.columns, source, extra); // fail fast on missing columns
+      const bulkMapping = mapHeader(feed, bulk.columns, source, extra); // fail fast on missing columns
       await createRawTable(db, raw, bulk.columns.length);
       try {
         const totalBytes = path ? (await stat(path)).size : undefined;
-        const n = await copyBulk(db, wh.pool, raw, bulk, (bytes) =>
+        // The hashes of the current versions, to drop the records that are byte for byte one of them.
+        const set = await loadRecognizable(db, wh.pool, feed, Number(state?.current_rows ?? 0));
+        phase('recognize');
+        const counts: RecognitionCounts = { records: 0, recognized: 0, again: 0 };
+        // A record's bytes mean the same values only under the same header, column mapping and encoding.
+        const lineSalt = createHash('md5')
+          .update(JSON.stringify([salt, bulk.encoding, bulk.delimiter, bulk.columns, bulkMapping.columns]))
+          .digest('hex');
+        const n = await copyBulk(db, wh.pool, raw, bulk, { salt: lineSalt, set, counts }, (bytes) =>
           p.onProgress?.({ phase: 'staging', bytes, totalBytes }),
         );
         header = bulk.columns;
-        rlog.info({ rows: n, encoding: bulk.encoding, path: 'bulk' }, 'staged');
+        if (set) {
+          phase('stage');
+          await copyUnseen(db, wh.pool, unseen, set);
+          phase('unseen');
+          rec = { unseen, set, counts, pulledIn: 0 };
+        }
+        rlog.info(
+          { rows: n, recognized: counts.recognized, encoding: bulk.encoding, path: 'bulk' },
+          'staged',
+        );
       } catch (err) {
         // Malformed for COPY (ragged rows, stray quotes, bad bytes): the tolerant reader reports row by row.
         rlog.info(
           { reason: (err as Error).message.split('\n')[0] },
           'bulk parser rejected the file; reading row by row',
         );
+        rec = null;
         await dropStaging(db, runId);
       }
     }
@@ -263,13 +294,13 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
     }
     const mapping = mapHeader(feed, header, source, extra);
     if (mapping.unmapped.length) rlog.info({ columns: mapping.unmapped }, 'columns not used by this feed');
+    phase('stage');
 
-    const phase = phaseTimer();
     p.onProgress?.({ phase: 'normalize' });
     // One sort of the whole feed for de-duplication: in memory rather than spilled to disk (measured: a
     // 500k-row roster spilled 94 MB at the default 4 MB). SET LOCAL keeps it to this statement's transaction.
     await db.transaction().execute(async (trx) => {
-      await sql`SET LOCAL work_mem = ${sql.lit(WORK_MEM)}`.execute(trx);
+      await loadSettings(trx);
       await buildNormalize({
         feed,
         rawTable: raw,
@@ -280,11 +311,14 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
         today: p.today,
         timeZone: p.timeZone,
         salt,
+        lookupKnown: headerRow === 0,
       }).execute(trx);
+      // Statistics before anything joins it: identity linking, pull-in and the plan.
+      await sql`ANALYZE ${sql.id(norm)}`.execute(trx);
     });
     phase('normalize');
     const identity = await db.transaction().execute(async (trx) => {
-      await sql`SET LOCAL work_mem = ${sql.lit(WORK_MEM)}`.execute(trx);
+      await loadSettings(trx);
       return linkRecords(trx, { feed, norm, raw, columns: mapping.columns });
     });
     if (identity.unresolved) {
@@ -292,11 +326,18 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
       rlog.info({ ...identity }, 'records without a valid ID: linked where exactly one person matched');
     }
     phase('link');
+    if (rec) {
+      const recognized = rec;
+      recognized.pulledIn = await db.transaction().execute(async (trx) => {
+        await loadSettings(trx);
+        return pullInRecognized(trx, { feed, norm, headerRow, rec: recognized });
+      });
+      phase('pull_in');
+    }
     p.onProgress?.({ phase: 'plan' });
     const plan = await db.transaction().execute(async (trx) => {
-      await sql`SET LOCAL work_mem = ${sql.lit(WORK_MEM)}`.execute(trx);
-      await sql`ANALYZE ${sql.id(norm)}`.execute(trx);
-      return planLoad(trx, feed, norm);
+      await loadSettings(trx);
+      return planLoad(trx, feed, norm, rec);
     });
     phase('plan');
     const counts = countsFrom(plan, connectorProblems.length, connectorSkipped);
@@ -310,7 +351,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
       plan.currentBefore > 0 &&
       plan.ended / plan.currentBefore > maxShrink
     ) {
-      const byScope = await endedByScope(db, feed, norm);
+      const byScope = await endedByScope(db, feed, norm, rec);
       const where = byScope.length
         ? ` (${feed.scope!.map((f) => feed.fields[f]?.label ?? feed.fields[f]?.aliases[0] ?? f).join('/')} ${byScope
             .map((b) => `${b.scope}: ${b.ended} of ${b.current}`)
@@ -335,8 +376,8 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
 
     p.onProgress?.({ phase: 'publish' });
     await db.transaction().execute(async (trx) => {
-      await sql`SET LOCAL work_mem = ${sql.lit(WORK_MEM)}`.execute(trx);
-      await publish(trx, { feed, norm, raw, runId, source, columns: mapping.columns }, plan);
+      await loadSettings(trx);
+      await publish(trx, { feed, norm, raw, runId, source, columns: mapping.columns, rec }, plan);
       if (connectorProblems.length) {
         await trx
           .insertInto('quarantine')
@@ -355,8 +396,6 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
           )
           .execute();
       }
-      const current = await sql<{ n: number }>`
-        SELECT count(*)::int AS n FROM ${sql.id(feed.id)} WHERE valid_to IS NULL`.execute(trx);
       await trx
         .insertInto('feed_state')
         .values({
@@ -366,7 +405,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
           last_settings_hash: settingsHash,
           cursor: checkpoint ?? state?.cursor ?? null,
           last_success_at: sql`clock_timestamp()`,
-          current_rows: current.rows[0]?.n ?? 0,
+          current_rows: plan.currentAfter,
         })
         .onConflict((oc) =>
           oc.column('feed').doUpdateSet((eb) => ({
@@ -435,6 +474,7 @@ function emptyPlan(): LoadPlan {
     unchanged: 0,
     ended: 0,
     currentBefore: 0,
+    currentAfter: 0,
     recognized: 0,
   };
 }
@@ -453,7 +493,7 @@ async function problemCounts(wh: Warehouse, norm: string, ragged: number): Promi
 async function cleanOrphanStaging(wh: Warehouse): Promise<void> {
   const { rows } = await sql<{ name: string }>`
     SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = ${wh.schema} AND c.relkind = 'r' AND c.relname ~ '^stg_[0-9]+_(raw|norm)$'
+    WHERE n.nspname = ${wh.schema} AND c.relkind = 'r' AND c.relname ~ '^stg_[0-9]+_(raw|norm|unseen)$'
       AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.status = 'running'
                       AND r.id = substring(c.relname FROM '^stg_([0-9]+)_')::bigint)`.execute(wh.db);
   for (const r of rows) await sql`DROP TABLE IF EXISTS ${sql.id(r.name)}`.execute(wh.db);

@@ -14,6 +14,7 @@ import type { ProblemCode } from '../../schemas/vocab.ts';
 import { vocabularyKey } from '../normalize/chars.ts';
 import { NORMALIZE_FUNCTIONS } from '../warehouse/functions/normalize-sql.ts';
 import type { Database } from '../warehouse/schema.ts';
+import { recognizable } from './recognize.ts';
 import { rawColumn } from './stage.ts';
 
 export interface NormalizeParams {
@@ -33,6 +34,11 @@ export interface NormalizeParams {
    * region table): part of the raw hash, so a change of any of them re-normalizes every row once.
    */
   salt: string;
+  /**
+   * Look up rows by raw hash among the current versions (the record path). The bulk path did so in Node before
+   * staging (src/load/recognize.ts): what reaches the table was not recognised there.
+   */
+  lookupKnown: boolean;
 }
 
 const PG_TYPES: Record<FieldType['kind'], string> = {
@@ -150,11 +156,12 @@ export function buildNormalize(p: NormalizeParams): RawBuilder<unknown> {
     const col = p.columns[name];
     return col === undefined ? sql`NULL::text` : sql.ref(`r.${rawColumn(col)}`);
   });
-  const rawHash = sql`decode(md5(${p.salt} || ROW(${sql.join(mappedRaw)})::text), 'hex')`;
+  // Staged by the bulk path with the hash Node computed of the record's bytes; else the hash of its cells.
+  const rawHash = sql`coalesce(r.raw_hash, decode(md5(${p.salt} || ROW(${sql.join(mappedRaw)})::text), 'hex'))`;
   const known = sql`SELECT f.raw_hash AS k_hash, f.row_hash AS k_row_hash,
       ${sql.join(fields.map(([name]) => sql`${sql.ref(`f.${name}`)} AS ${sql.id(`k_${name}`)}`))}
     FROM ${sql.id(p.feed.id)} f
-    WHERE f.valid_to IS NULL AND f.raw_hash IS NOT NULL ${p.feed.identity ? sql`AND f.id_link IS NULL` : sql``}`;
+    WHERE ${p.lookupKnown ? recognizable(p.feed, 'f') : sql`FALSE`}`;
 
   // Level 2: typed values and the problem list.
   const typed = fields.map(([name, spec]) => {
@@ -198,11 +205,11 @@ export function buildNormalize(p: NormalizeParams): RawBuilder<unknown> {
                  CASE WHEN k.k_hash IS NOT NULL THEN NULL
                       WHEN ${firstCell} IS NULL THEN 'blank'
                       WHEN rh_key(${firstCell}) ~ '^(合计|总计|小计)' THEN 'totals' END AS skip,
-                 r.raw_hash, k.k_hash IS NOT NULL AS known, k.k_row_hash,
+                 r.r_hash AS raw_hash, k.k_hash IS NOT NULL AS known, k.k_row_hash,
                  ${sql.join(fields.map(([name]) => sql.ref(`k.k_${name}`)))},
                  ${sql.join(normalized)}
-          FROM (SELECT r.*, ${rawHash} AS raw_hash FROM ${sql.id(p.rawTable)} r) r
-          LEFT JOIN (${known}) k ON k.k_hash = r.raw_hash
+          FROM (SELECT r.*, ${rawHash} AS r_hash FROM ${sql.id(p.rawTable)} r) r
+          LEFT JOIN (${known}) k ON k.k_hash = r.r_hash
           OFFSET 0
         ) n
         -- A second fence: the problem list, \`ok\` and the row hash are computed once per row here, instead of

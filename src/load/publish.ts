@@ -9,6 +9,7 @@ import type { FeedDefinition } from '../../schemas/feed.ts';
 import { recordReview } from '../identity/record-review.ts';
 import type { Database } from '../warehouse/schema.ts';
 import { fieldNames } from './normalize-sql.ts';
+import { carried, type Recognized } from './recognize.ts';
 
 export interface LoadPlan {
   read: number;
@@ -23,13 +24,15 @@ export interface LoadPlan {
   ended: number;
   /** Current rows (within scope) before this load: the base of the shrink guard. */
   currentBefore: number;
+  /** Current rows of the whole feed once this load is published (feed_state.current_rows). */
+  currentAfter: number;
   /** Rows recognised by their raw hash as a current version: taken from it, not normalized again. */
   recognized: number;
 }
 
 type Db = Kysely<Database>;
 
-const keyMatch = (feed: FeedDefinition, a: string, b: string): RawBuilder<unknown> =>
+export const keyMatch = (feed: FeedDefinition, a: string, b: string): RawBuilder<unknown> =>
   sql.join(
     feed.key.map((k) => sql`${sql.ref(`${a}.${k}`)} = ${sql.ref(`${b}.${k}`)}`),
     sql` AND `,
@@ -50,14 +53,29 @@ const aliveKeys = (feed: FeedDefinition, norm: string): RawBuilder<unknown> =>
        FROM ${sql.id(norm)} w WHERE ${keepsAlive('w')})`;
 
 /** Current rows of the feed that this load speaks for: all of them, or the scope partitions it carries. */
-function inScope(feed: FeedDefinition, norm: string): RawBuilder<unknown> {
+function inScope(feed: FeedDefinition, norm: string, rec: Recognized | null): RawBuilder<unknown> {
   if (!feed.scope?.length) return sql`TRUE`;
   const cols = feed.scope.map((c) => sql.ref(`f.${c}`));
   const staged = feed.scope.map((c) => sql.ref(c));
-  return sql`(${sql.join(cols)}) IN (SELECT ${sql.join(staged)} FROM ${sql.id(norm)} WHERE ok AND rn = 1)`;
+  // Partitions of the records recognised before staging count as carried by the file too.
+  const recognized = rec
+    ? sql`UNION ALL SELECT ${sql.join(feed.scope.map((c) => sql.ref(`g.${c}`)))} FROM ${sql.id(feed.id)} g
+          WHERE ${carried(feed, 'g', rec)}`
+    : sql``;
+  return sql`(${sql.join(cols)}) IN (SELECT ${sql.join(staged)} FROM ${sql.id(norm)} WHERE ok AND rn = 1 ${recognized})`;
 }
 
-export async function planLoad(db: Db, feed: FeedDefinition, norm: string): Promise<LoadPlan> {
+/** Current rows (aliased f) the load ends: in scope, carried neither by a staged row (w) nor recognised. */
+const endedRow = (feed: FeedDefinition, rec: Recognized | null): RawBuilder<unknown> =>
+  sql`w.rec_no IS NULL AND NOT ${carried(feed, 'f', rec)}`;
+
+/** `rec`: what the bulk path recognised before staging (its records are not in `norm`), or null. */
+export async function planLoad(
+  db: Db,
+  feed: FeedDefinition,
+  norm: string,
+  rec: Recognized | null,
+): Promise<LoadPlan> {
   const counts = await sql<{
     read: number;
     skipped: number;
@@ -82,35 +100,46 @@ export async function planLoad(db: Db, feed: FeedDefinition, norm: string): Prom
     FROM ${sql.id(norm)} w
     LEFT JOIN ${sql.id(feed.id)} f ON f.valid_to IS NULL AND ${keyMatch(feed, 'f', 'w')}
     WHERE w.ok AND w.rn = 1`.execute(db);
-  const scope = inScope(feed, norm);
+  const scope = inScope(feed, norm, rec);
   const ended =
     feed.mode === 'snapshot'
       ? // A LEFT JOIN, not NOT EXISTS inside the FILTER: the planner turns only the join into a hash anti-join;
         // the sublink in an aggregate runs once per current row (quadratic on a re-load of a large snapshot).
-        await sql<{ ended: number; current: number }>`SELECT
-          count(*) FILTER (WHERE w.rec_no IS NULL)::int AS ended,
-          count(*)::int AS current
+        await sql<{ ended: number; current: number; all: number }>`SELECT
+          count(*) FILTER (WHERE ${scope} AND ${endedRow(feed, rec)})::int AS ended,
+          count(*) FILTER (WHERE ${scope})::int AS current,
+          count(*)::int AS all
         FROM ${sql.id(feed.id)} f
         LEFT JOIN ${aliveKeys(feed, norm)} w ON ${keyMatch(feed, 'w', 'f')}
-        WHERE f.valid_to IS NULL AND ${scope}`.execute(db)
-      : await sql<{ ended: number; current: number }>`SELECT 0 AS ended, count(*)::int AS current
+        WHERE f.valid_to IS NULL`.execute(db)
+      : await sql<{
+          ended: number;
+          current: number;
+          all: number;
+        }>`SELECT 0 AS ended, count(*)::int AS current,
+          count(*)::int AS all
         FROM ${sql.id(feed.id)} f WHERE f.valid_to IS NULL`.execute(db);
   const c = counts.rows[0]!;
   const d = diff.rows[0]!;
   const e = ended.rows[0]!;
+  // Records recognised before staging: unchanged winners, or exact duplicates of one; those pulled back into
+  // staging are counted there already.
+  const before = rec ? rec.counts.recognized - rec.pulledIn : 0;
+  const again = rec ? rec.counts.again : 0;
   return {
-    read: c.read,
+    read: c.read + before + again,
     skipped: c.skipped,
     quarantined: c.quarantined,
-    exactDuplicates: c.exact,
+    exactDuplicates: c.exact + again,
     conflictingDuplicates: c.conflicting,
-    winners: c.winners,
+    winners: c.winners + before,
     new: d.new,
     changed: d.changed,
-    unchanged: d.unchanged,
+    unchanged: d.unchanged + before,
     ended: e.ended,
     currentBefore: e.current,
-    recognized: c.recognized,
+    currentAfter: e.all + d.new - e.ended,
+    recognized: c.recognized + before,
   };
 }
 
@@ -122,6 +151,7 @@ export async function endedByScope(
   db: Db,
   feed: FeedDefinition,
   norm: string,
+  rec: Recognized | null,
 ): Promise<{ scope: string; ended: number; current: number }[]> {
   if (!feed.scope?.length) return [];
   const label = sql.join(
@@ -129,11 +159,11 @@ export async function endedByScope(
     sql` || '/' || `,
   );
   const { rows } = await sql<{ scope: string; ended: number; current: number }>`
-    SELECT ${label} AS scope, count(*) FILTER (WHERE w.rec_no IS NULL)::int AS ended, count(*)::int AS current
+    SELECT ${label} AS scope, count(*) FILTER (WHERE ${endedRow(feed, rec)})::int AS ended, count(*)::int AS current
     FROM ${sql.id(feed.id)} f
     LEFT JOIN ${aliveKeys(feed, norm)} w ON ${keyMatch(feed, 'w', 'f')}
-    WHERE f.valid_to IS NULL AND ${inScope(feed, norm)}
-    GROUP BY 1 HAVING count(*) FILTER (WHERE w.rec_no IS NULL) > 0 ORDER BY 1`.execute(db);
+    WHERE f.valid_to IS NULL AND ${inScope(feed, norm, rec)}
+    GROUP BY 1 HAVING count(*) FILTER (WHERE ${endedRow(feed, rec)}) > 0 ORDER BY 1`.execute(db);
   return rows;
 }
 
@@ -145,6 +175,8 @@ export interface PublishParams {
   source: string;
   /** canonical field → 0-based raw column, to quarantine the raw value a problem was found in */
   columns: Readonly<Record<string, number>>;
+  /** What the bulk path recognised before staging, or null. */
+  rec: Recognized | null;
 }
 
 /** Writes quarantine, conflicts and the new versions. Must run inside the run's publishing transaction. */
@@ -207,7 +239,7 @@ export async function publish(trx: Db, p: PublishParams, plan: LoadPlan): Promis
       AND (${changed} OR f.raw_hash IS DISTINCT FROM w.raw_hash)`.execute(trx);
   if (feed.mode === 'snapshot' && plan.ended > 0) {
     await sql`UPDATE ${sql.id(feed.id)} f SET valid_to = ${now}, ended_run_id = ${runId}
-      WHERE f.valid_to IS NULL AND ${inScope(feed, norm)}
+      WHERE f.valid_to IS NULL AND ${inScope(feed, norm, p.rec)} AND NOT ${carried(feed, 'f', p.rec)}
         AND NOT EXISTS (SELECT 1 FROM ${sql.id(norm)} w WHERE ${keepsAlive('w')} AND ${keyMatch(feed, 'w', 'f')})`.execute(
       trx,
     );

@@ -323,6 +323,108 @@ describe('importing a roster CSV', () => {
   });
 });
 
+describe('a re-sent snapshot recognised before staging', () => {
+  it('drops unchanged lines, yet lets the de-duplication order decide against a changed line of the same key', async () => {
+    const HEAD = ['户编号', '姓名', '证件号码', '与户主关系', '户类型', '识别时间'];
+    const person = (n: number, type: string, on: string) => [
+      `P${n}`,
+      `丁${n}`,
+      testId(200 + n),
+      '户主',
+      type,
+      on,
+    ];
+    const [a, b, c, d] = [1, 2, 3, 4].map((n) => person(n, '监测户', '2020-01-01'));
+    const feed = { ...roster, id: 'roster' as const };
+    const first = await importFeed({
+      ...base,
+      wh,
+      feed,
+      path: writeCsv(join(dir, 'p-1.csv'), [HEAD, a!, b!, c!, d!]),
+      confirmShrink: true,
+    });
+    expect(first.counts).toMatchObject({ rows_new: 4 });
+    const before = await wh.db
+      .selectFrom('roster')
+      .select(['id_number', 'row_number'])
+      .where('valid_to', 'is', null)
+      .where('household_id', 'like', 'P%')
+      .orderBy('household_id')
+      .execute();
+
+    // Saved with LF line ends this time. A twice; B's old line and a later-identified changed one (it wins by
+    // 识别时间); C's old line and an earlier-identified changed one (the old line wins); D gone; E new.
+    const newerB = person(2, '脱贫户', '2021-05-01');
+    const olderC = person(3, '脱贫户', '2019-01-01');
+    const e = person(5, '监测户', '2020-01-01');
+    const second = await importFeed({
+      ...base,
+      wh,
+      feed,
+      path: writeCsv(join(dir, 'p-2.csv'), [HEAD, a!, b!, newerB, olderC, c!, a!, e], { eol: '\n' }),
+      confirmShrink: true,
+    });
+    expect(second.counts).toMatchObject({
+      rows_read: 7,
+      rows_loaded: 4,
+      rows_new: 1,
+      rows_changed: 1,
+      rows_unchanged: 2,
+      rows_ended: 1,
+      exact_duplicates: 1,
+      conflicting_duplicates: 2,
+    });
+    expect(second.recognized).toBe(3); // A, B's old line, C: taken from their versions, not normalized
+    const current = await wh.db
+      .selectFrom('roster')
+      .select(['id_number', 'household_type', 'identified_on', 'row_number', 'run_id'])
+      .where('valid_to', 'is', null)
+      .where('household_id', 'like', 'P%')
+      .orderBy('household_id')
+      .execute();
+    expect(current).toEqual([
+      {
+        id_number: testId(201),
+        household_type: 'monitored',
+        identified_on: '2020-01-01',
+        row_number: before[0]!.row_number,
+        run_id: first.runId,
+      },
+      {
+        id_number: testId(202),
+        household_type: 'alleviated',
+        identified_on: '2021-05-01',
+        row_number: 4,
+        run_id: second.runId,
+      },
+      {
+        id_number: testId(203),
+        household_type: 'monitored',
+        identified_on: '2020-01-01',
+        row_number: before[2]!.row_number,
+        run_id: first.runId,
+      },
+      {
+        id_number: testId(205),
+        household_type: 'monitored',
+        identified_on: '2020-01-01',
+        row_number: 8,
+        run_id: second.runId,
+      },
+    ]);
+    const conflicts = await wh.db
+      .selectFrom('load_conflicts')
+      .select(['business_key', 'row_number', 'winner_row'])
+      .where('run_id', '=', second.runId)
+      .orderBy('row_number')
+      .execute();
+    expect(conflicts).toEqual([
+      { business_key: testId(202), row_number: 3, winner_row: 4 }, // B's old line lost to the newer one
+      { business_key: testId(203), row_number: 5, winner_row: 6 }, // the older C lost to the recognised line
+    ]);
+  });
+});
+
 describe('a CSV saved from a sheet with a two-row header', () => {
   it('finds the header cell merged down from the group row, below a title line', async () => {
     const file = writeCsv(

@@ -1,0 +1,38 @@
+/**
+ * Recognised records that share a business key with a staged row go back into normalized staging, so that the
+ * de-duplication order decides between them as it would have had nothing been recognised. (Two recognised
+ * records never share a key: each is a distinct current version, and a feed has one current version per key.)
+ * Rare — a file naming one person twice, once as loaded before and once changed — so done simply.
+ */
+import { type Kysely, sql } from 'kysely';
+import type { FeedDefinition } from '../../schemas/feed.ts';
+import type { Database } from '../warehouse/schema.ts';
+import { fieldNames, rankings } from './normalize-sql.ts';
+import { keyMatch } from './publish.ts';
+import { carried, type Recognized, recognizable } from './recognize.ts';
+
+export async function pullInRecognized(
+  trx: Kysely<Database>,
+  p: { feed: FeedDefinition; norm: string; headerRow: number; rec: Recognized },
+): Promise<number> {
+  const { feed, norm, rec } = p;
+  const { rows } = await sql<{ raw_hash: Buffer }>`
+    SELECT DISTINCT f.raw_hash FROM ${sql.id(norm)} w
+    JOIN ${sql.id(feed.id)} f ON f.valid_to IS NULL AND ${keyMatch(feed, 'f', 'w')}
+    WHERE w.ok AND ${carried(feed, 'f', rec)}`.execute(trx);
+  if (!rows.length) return 0;
+  const hashes = rows.map((r) => r.raw_hash);
+  const recNos = hashes.map((h) => rec.set.recordOf(h));
+  const fields = fieldNames(feed);
+  await sql`INSERT INTO ${sql.id(norm)} (rec_no, row_number, sheet, skip, raw_hash, known,
+      ${sql.join(fields.map((f) => sql.id(f)))}, problems, ok, row_hash)
+    SELECT x.rec_no, x.rec_no + ${p.headerRow}, NULL, NULL, f.raw_hash, TRUE,
+      ${sql.join(fields.map((f) => sql.ref(`f.${f}`)))}, '{}', TRUE, f.row_hash
+    FROM unnest(${hashes}::bytea[], ${recNos}::bigint[]) AS x(h, rec_no)
+    JOIN ${sql.id(feed.id)} f ON f.raw_hash = x.h AND ${recognizable(feed, 'f')}`.execute(trx);
+  const { rn, hrn } = rankings(feed);
+  await sql`UPDATE ${sql.id(norm)} n SET rn = r.rn, hrn = r.hrn
+    FROM (SELECT t.rec_no, ${rn} AS rn, ${hrn} AS hrn FROM ${sql.id(norm)} t) r
+    WHERE n.rec_no = r.rec_no AND (n.rn, n.hrn) IS DISTINCT FROM (r.rn, r.hrn)`.execute(trx);
+  return rows.length;
+}

@@ -1,0 +1,83 @@
+import { hash } from 'node:crypto';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { describe, expect, it } from 'vitest';
+import { RawHashSet } from '../../src/load/raw-hash-set.ts';
+import { type RecognitionCounts, recognizingStream } from '../../src/load/recognize.ts';
+
+const md5 = (s: string) => hash('md5', s, 'buffer');
+
+describe('the raw hash set', () => {
+  it('tells first sightings from repeats and lists what no record carried, across growth', () => {
+    const set = new RawHashSet(2); // far too small: it must grow
+    const hashes = Array.from({ length: 1000 }, (_, i) => md5(`row ${i}`));
+    for (const h of hashes) set.add(h);
+    set.add(hashes[0]!); // present already: not added twice
+    expect(set.size).toBe(1000);
+    expect(set.see(hashes[5]!, 7)).toBe('first');
+    expect(set.see(hashes[5]!, 9)).toBe('again');
+    expect(set.see(md5('not there'), 10)).toBe('absent');
+    expect(set.recordOf(hashes[5]!)).toBe(7);
+    expect(set.recordOf(hashes[6]!)).toBe(0);
+    for (let i = 10; i < 1000; i++) set.see(hashes[i]!, i + 1);
+    const unseen = [...set.unseen()].map((b) => b.toString('hex')).sort();
+    const expected = [0, 1, 2, 3, 4, 6, 7, 8, 9].map((i) => hashes[i]!.toString('hex')).sort();
+    expect(unseen).toEqual(expected);
+  });
+});
+
+async function run(input: Buffer[], set: RawHashSet | null, salt = 's') {
+  const counts: RecognitionCounts = { records: 0, recognized: 0, again: 0 };
+  const out: Buffer[] = [];
+  await pipeline(
+    Readable.from(input),
+    recognizingStream({ salt, delimiter: ',', width: 3, set, counts }),
+    new Writable({
+      write(chunk: Buffer, _enc, done) {
+        out.push(chunk);
+        done();
+      },
+    }),
+  );
+  const lines = Buffer.concat(out).toString('utf8').split('\n').slice(0, -1);
+  return { counts, lines };
+}
+
+describe('the recognizer in front of COPY', () => {
+  it('splits records where COPY does, across chunks, with number and hash in front; blank lines become empty rows', async () => {
+    const file = 'a,b,c\r\n1,"two\r\nlines",3\r\n\r\n4,5,"6""x"\r\n7,8,9';
+    // Cut into 3-byte chunks so that records and quoted newlines straddle chunk boundaries.
+    const bytes = Buffer.from(file);
+    const chunks = Array.from({ length: Math.ceil(bytes.length / 3) }, (_, i) =>
+      bytes.subarray(i * 3, i * 3 + 3),
+    );
+    const { counts, lines } = await run(chunks, null);
+    expect(counts).toEqual({ records: 4, recognized: 0, again: 0 });
+    const h = (rec: string) => hash('md5', Buffer.concat([Buffer.from('s'), Buffer.from(rec)]), 'hex');
+    expect(lines).toEqual([
+      `1,\\x${h('1,"two\r\nlines",3')},1,"two\r`,
+      'lines",3',
+      `2,\\x${h('')},,,`, // three empty cells
+      `3,\\x${h('4,5,"6""x"')},4,5,"6""x"`,
+      `4,\\x${h('7,8,9')},7,8,9`,
+    ]);
+  });
+
+  it('drops records that are a current version byte for byte (CRLF or LF alike), once as unchanged, again as duplicates', async () => {
+    const first = await run([Buffer.from('a,b,c\n1,2,3\n4,5,6\n')], null);
+    const set = new RawHashSet(2);
+    for (const line of first.lines) set.add(Buffer.from(line.split(',')[1]!.slice(2), 'hex'));
+    const second = await run([Buffer.from('a,b,c\r\n4,5,6\r\n9,9,9\r\n4,5,6\r\n')], set);
+    expect(second.counts).toEqual({ records: 3, recognized: 1, again: 1 });
+    expect(second.lines.map((l) => l.split(',').slice(0, 1).concat(l.split(',').slice(2)).join(','))).toEqual(
+      ['2,9,9,9'],
+    );
+    expect([...set.unseen()].map((b) => b.toString('hex'))).toEqual([
+      first.lines[0]!.split(',')[1]!.slice(2),
+    ]);
+    // Another salt (other settings, header or mapping): nothing is recognised.
+    const fresh = new RawHashSet(2);
+    for (const line of first.lines) fresh.add(Buffer.from(line.split(',')[1]!.slice(2), 'hex'));
+    expect((await run([Buffer.from('a,b,c\n1,2,3\n')], fresh, 'other')).counts.recognized).toBe(0);
+  });
+});
