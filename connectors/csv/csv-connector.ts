@@ -224,7 +224,8 @@ export const csvConnector: Connector<CsvConfig> = {
       encoding: s.encoding,
       delimiter: s.delimiter,
       columns: columns.map((c) => c.trim()),
-      open: () => createReadStream(config.path, { start: s.bomLength }),
+      // Large reads: the loader works per chunk (record splitting, hashing in batches).
+      open: () => createReadStream(config.path, { start: s.bomLength, highWaterMark: 2 ** 20 }),
     };
   },
 };
