@@ -7,8 +7,18 @@ import { type Config, ConfigSchema } from '../../schemas/config.ts';
 import { configError } from '../errors.ts';
 import { resolveFeed, valueAliasProblems } from '../load/resolve-feed.ts';
 
-/** The package's own folder: the shipped demo config is found from here wherever the command runs. */
-export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/**
+ * The package's own folder: the shipped demo config is found from here wherever the command runs. Found by
+ * walking up to package.json, since this code runs from src/config or bundled in dist/.
+ */
+export const PACKAGE_ROOT = packageRoot(dirname(fileURLToPath(import.meta.url)));
+
+function packageRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) return resolve(from, '..', '..');
+  }
+}
 export const DEMO_CONFIG = join(PACKAGE_ROOT, 'config', 'demo-county.yaml');
 
 /** `--config`, else RURALHUB_CONFIG, else the demo county's config shipped with the package. */
