@@ -25,6 +25,9 @@ export function sourceStamp() {
     }
   };
   for (const dir of SOURCE_DIRS) walk(join(ROOT, dir));
+  // Bundled packages are copies: a changed install (package-lock.json) needs a new bundle too.
+  const lock = statSync(join(ROOT, 'package-lock.json'), { throwIfNoEntry: false });
+  hash.update(`package-lock.json\0${lock?.size ?? 0}\0${lock?.mtimeMs ?? 0}\n`);
   return hash.digest('hex');
 }
 

