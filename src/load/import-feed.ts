@@ -40,7 +40,7 @@ import {
 import { buildNormalize, normalizationSalt } from './normalize-sql.ts';
 import { endedByScope, type LoadPlan, planLoad, publish } from './publish.ts';
 import { pullInRecognized } from './pull-in.ts';
-import { copyUnseen, loadRecognizable, type RecognitionCounts, type Recognized } from './recognize.ts';
+import { copyUnseen, loadCurrentVersions, type RecognitionCounts, type Recognized } from './recognize.ts';
 import { countyFeed } from './resolve-feed.ts';
 import { copyBulk, copyRecords, createRawTable, dropStaging, stagingNames } from './stage.ts';
 
@@ -137,13 +137,16 @@ function countsFrom(plan: LoadPlan, connectorProblems: number, connectorSkipped:
 
 /**
  * Planner settings for a load's statements, local to their transaction. Memory for the sorts and hash joins
- * (per operation, not per session). And the cost of a random page read as on SSD-backed, well-cached servers:
- * at the default (4, spinning disks) a few thousand staged rows were diffed by a scan of the whole feed table
- * instead of probes of its key index (measured: 145 ms vs 50 ms for 5k rows against a 500k-row roster).
+ * (per operation, not per session). The cost of a random page read as on SSD-backed, well-cached servers: at the
+ * default (4, spinning disks) a few thousand staged rows were diffed by a scan of the whole feed table instead of
+ * probes of its key index (measured: 145 ms vs 50 ms for 5k rows against a 500k-row roster). And no JIT but for
+ * the statement that normalizes the whole file: the others are short, and their cost estimates (inflated by
+ * per-row subplans) made PostgreSQL spend ~400 ms compiling a 140 ms query.
  */
-async function loadSettings(trx: Kysely<Database>): Promise<void> {
+async function loadSettings(trx: Kysely<Database>, opts: { jit?: boolean } = {}): Promise<void> {
   await sql`SET LOCAL work_mem = '256MB'`.execute(trx);
   await sql`SET LOCAL random_page_cost = 1.1`.execute(trx);
+  if (!opts.jit) await sql`SET LOCAL jit = off`.execute(trx);
 }
 
 /** Milliseconds per phase of a load, for the log line an operator reads when a load is slow. */
@@ -235,22 +238,23 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
       try {
         const totalBytes = path ? (await stat(path)).size : undefined;
         // The hashes of the current versions, to drop the records that are byte for byte one of them.
-        const set = await loadRecognizable(db, wh.pool, feed, Number(state?.current_rows ?? 0));
+        const current = await loadCurrentVersions(db, wh.pool, feed, Number(state?.current_rows ?? 0));
         phase('recognize');
         const counts: RecognitionCounts = { records: 0, recognized: 0, again: 0 };
         // A record's bytes mean the same values only under the same header, column mapping and encoding.
         const lineSalt = createHash('md5')
           .update(JSON.stringify([salt, bulk.encoding, bulk.delimiter, bulk.columns, bulkMapping.columns]))
           .digest('hex');
+        const set = current?.set ?? null;
         const n = await copyBulk(db, wh.pool, raw, bulk, { salt: lineSalt, set, counts }, (bytes) =>
           p.onProgress?.({ phase: 'staging', bytes, totalBytes }),
         );
         header = bulk.columns;
-        if (set) {
+        if (current) {
           phase('stage');
-          await copyUnseen(db, wh.pool, unseen, set);
+          await copyUnseen(db, wh.pool, unseen, current);
           phase('unseen');
-          rec = { unseen, set, counts, pulledIn: 0 };
+          rec = { unseen, current, counts, pulledIn: 0 };
         }
         rlog.info(
           { rows: n, recognized: counts.recognized, encoding: bulk.encoding, path: 'bulk' },
@@ -301,7 +305,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
     // One sort of the whole feed for de-duplication: in memory rather than spilled to disk (measured: a
     // 500k-row roster spilled 94 MB at the default 4 MB). SET LOCAL keeps it to this statement's transaction.
     await db.transaction().execute(async (trx) => {
-      await loadSettings(trx);
+      await loadSettings(trx, { jit: true });
       await buildNormalize({
         feed,
         rawTable: raw,

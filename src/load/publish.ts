@@ -60,14 +60,14 @@ function inScope(feed: FeedDefinition, norm: string, rec: Recognized | null): Ra
   // Partitions of the records recognised before staging count as carried by the file too.
   const recognized = rec
     ? sql`UNION ALL SELECT ${sql.join(feed.scope.map((c) => sql.ref(`g.${c}`)))} FROM ${sql.id(feed.id)} g
-          WHERE ${carried(feed, 'g', rec)}`
+          WHERE ${carried('g', rec)}`
     : sql``;
   return sql`(${sql.join(cols)}) IN (SELECT ${sql.join(staged)} FROM ${sql.id(norm)} WHERE ok AND rn = 1 ${recognized})`;
 }
 
 /** Current rows (aliased f) the load ends: in scope, carried neither by a staged row (w) nor recognised. */
-const endedRow = (feed: FeedDefinition, rec: Recognized | null): RawBuilder<unknown> =>
-  sql`w.rec_no IS NULL AND NOT ${carried(feed, 'f', rec)}`;
+const endedRow = (rec: Recognized | null): RawBuilder<unknown> =>
+  sql`w.rec_no IS NULL AND NOT ${carried('f', rec)}`;
 
 /** `rec`: what the bulk path recognised before staging (its records are not in `norm`), or null. */
 export async function planLoad(
@@ -101,24 +101,28 @@ export async function planLoad(
     LEFT JOIN ${sql.id(feed.id)} f ON f.valid_to IS NULL AND ${keyMatch(feed, 'f', 'w')}
     WHERE w.ok AND w.rn = 1`.execute(db);
   const scope = inScope(feed, norm, rec);
-  const ended =
-    feed.mode === 'snapshot'
-      ? // A LEFT JOIN, not NOT EXISTS inside the FILTER: the planner turns only the join into a hash anti-join;
-        // the sublink in an aggregate runs once per current row (quadratic on a re-load of a large snapshot).
-        await sql<{ ended: number; current: number; all: number }>`SELECT
-          count(*) FILTER (WHERE ${scope} AND ${endedRow(feed, rec)})::int AS ended,
-          count(*) FILTER (WHERE ${scope})::int AS current,
-          count(*)::int AS all
-        FROM ${sql.id(feed.id)} f
-        LEFT JOIN ${aliveKeys(feed, norm)} w ON ${keyMatch(feed, 'w', 'f')}
-        WHERE f.valid_to IS NULL`.execute(db)
-      : await sql<{
-          ended: number;
-          current: number;
-          all: number;
-        }>`SELECT 0 AS ended, count(*)::int AS current,
-          count(*)::int AS all
-        FROM ${sql.id(feed.id)} f WHERE f.valid_to IS NULL`.execute(db);
+  type Ended = { ended: number; current: number; all: number };
+  const ended: { rows: Ended[] } =
+    feed.mode !== 'snapshot'
+      ? await sql<Ended>`SELECT 0 AS ended, count(*)::int AS current, count(*)::int AS all
+          FROM ${sql.id(feed.id)} f WHERE f.valid_to IS NULL`.execute(db)
+      : rec && !feed.scope?.length
+        ? // Recognised before staging: the versions that can end are the few the file did not carry unchanged,
+          // found by their ids; the current ones were counted as they were read.
+          await sql<Ended>`SELECT count(*) FILTER (WHERE w.rec_no IS NULL)::int AS ended,
+              ${rec.current.total}::int AS current, ${rec.current.total}::int AS all
+            FROM ${sql.id(rec.unseen)} u
+            JOIN ${sql.id(feed.id)} f ON f.version_id = u.version_id AND f.valid_to IS NULL
+            LEFT JOIN ${aliveKeys(feed, norm)} w ON ${keyMatch(feed, 'w', 'f')}`.execute(db)
+        : // A LEFT JOIN, not NOT EXISTS inside the FILTER: the planner turns only the join into a hash anti-join;
+          // the sublink in an aggregate runs once per current row (quadratic on a re-load of a large snapshot).
+          await sql<Ended>`SELECT
+              count(*) FILTER (WHERE ${scope} AND ${endedRow(rec)})::int AS ended,
+              count(*) FILTER (WHERE ${scope})::int AS current,
+              count(*)::int AS all
+            FROM ${sql.id(feed.id)} f
+            LEFT JOIN ${aliveKeys(feed, norm)} w ON ${keyMatch(feed, 'w', 'f')}
+            WHERE f.valid_to IS NULL`.execute(db);
   const c = counts.rows[0]!;
   const d = diff.rows[0]!;
   const e = ended.rows[0]!;
@@ -159,11 +163,11 @@ export async function endedByScope(
     sql` || '/' || `,
   );
   const { rows } = await sql<{ scope: string; ended: number; current: number }>`
-    SELECT ${label} AS scope, count(*) FILTER (WHERE ${endedRow(feed, rec)})::int AS ended, count(*)::int AS current
+    SELECT ${label} AS scope, count(*) FILTER (WHERE ${endedRow(rec)})::int AS ended, count(*)::int AS current
     FROM ${sql.id(feed.id)} f
     LEFT JOIN ${aliveKeys(feed, norm)} w ON ${keyMatch(feed, 'w', 'f')}
     WHERE f.valid_to IS NULL AND ${inScope(feed, norm, rec)}
-    GROUP BY 1 HAVING count(*) FILTER (WHERE ${endedRow(feed, rec)}) > 0 ORDER BY 1`.execute(db);
+    GROUP BY 1 HAVING count(*) FILTER (WHERE ${endedRow(rec)}) > 0 ORDER BY 1`.execute(db);
   return rows;
 }
 
@@ -239,7 +243,8 @@ export async function publish(trx: Db, p: PublishParams, plan: LoadPlan): Promis
       AND (${changed} OR f.raw_hash IS DISTINCT FROM w.raw_hash)`.execute(trx);
   if (feed.mode === 'snapshot' && plan.ended > 0) {
     await sql`UPDATE ${sql.id(feed.id)} f SET valid_to = ${now}, ended_run_id = ${runId}
-      WHERE f.valid_to IS NULL AND ${inScope(feed, norm, p.rec)} AND NOT ${carried(feed, 'f', p.rec)}
+      WHERE f.valid_to IS NULL AND ${inScope(feed, norm, p.rec)}
+        AND ${p.rec ? sql`f.version_id IN (SELECT u.version_id FROM ${sql.id(p.rec.unseen)} u)` : sql`TRUE`}
         AND NOT EXISTS (SELECT 1 FROM ${sql.id(norm)} w WHERE ${keepsAlive('w')} AND ${keyMatch(feed, 'w', 'f')})`.execute(
       trx,
     );

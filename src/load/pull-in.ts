@@ -16,13 +16,19 @@ export async function pullInRecognized(
   p: { feed: FeedDefinition; norm: string; headerRow: number; rec: Recognized },
 ): Promise<number> {
   const { feed, norm, rec } = p;
+  // Per staged row, a probe of the feed's current-key index (OFFSET 0 keeps it so): left to itself the planner
+  // scanned the whole feed table instead (measured: 0.86 s for 20k staged rows against a 2M-row roster).
   const { rows } = await sql<{ raw_hash: Buffer }>`
     SELECT DISTINCT f.raw_hash FROM ${sql.id(norm)} w
-    JOIN ${sql.id(feed.id)} f ON f.valid_to IS NULL AND ${keyMatch(feed, 'f', 'w')}
-    WHERE w.ok AND ${carried(feed, 'f', rec)}`.execute(trx);
+    CROSS JOIN LATERAL (
+      SELECT f.raw_hash FROM ${sql.id(feed.id)} f
+      WHERE f.valid_to IS NULL AND ${keyMatch(feed, 'f', 'w')} AND ${carried('f', rec)}
+      OFFSET 0
+    ) f
+    WHERE w.ok`.execute(trx);
   if (!rows.length) return 0;
   const hashes = rows.map((r) => r.raw_hash);
-  const recNos = hashes.map((h) => rec.set.recordOf(h));
+  const recNos = hashes.map((h) => rec.current.set.recordOf(h));
   const fields = fieldNames(feed);
   await sql`INSERT INTO ${sql.id(norm)} (rec_no, row_number, sheet, skip, raw_hash, known,
       ${sql.join(fields.map((f) => sql.id(f)))}, problems, ok, row_hash)

@@ -1,8 +1,9 @@
 /**
  * The raw hashes (16-byte MD5) of a feed's current versions, held in typed arrays so that a 2M-row feed costs
- * ~60 MB instead of the ~200 MB a Map of strings would: open addressing with linear probing, four 32-bit words
+ * ~80 MB instead of the ~200 MB a Map of strings would: open addressing with linear probing, four 32-bit words
  * per slot. Each slot also remembers the first record of the incoming file that carried its hash (0: none yet),
- * which is what "recognised" means — that line is byte for byte the one the current version was loaded from.
+ * which is what "recognised" means — that line is byte for byte the one the current version was loaded from —
+ * and the version's id, so that SQL is told the versions the file did not carry by their primary key.
  */
 
 export const RAW_HASH_BYTES = 16;
@@ -15,6 +16,7 @@ export class RawHashSet {
   /** Per slot: 0 empty, 1 holds a hash no record carried yet, 2 carried by a record of the file. */
   private state: Uint8Array;
   private firstRecord: Int32Array;
+  private ids: Float64Array;
   private capacity: number;
   private filled = 0;
 
@@ -24,14 +26,15 @@ export class RawHashSet {
     this.words = new Uint32Array(this.capacity * 4);
     this.state = new Uint8Array(this.capacity);
     this.firstRecord = new Int32Array(this.capacity);
+    this.ids = new Float64Array(this.capacity);
   }
 
   get size(): number {
     return this.filled;
   }
 
-  /** Adds a hash (bytes at `offset` of `buf`); a hash already present is not added twice. */
-  add(buf: Uint8Array, offset = 0): void {
+  /** Adds a version's hash (bytes at `offset` of `buf`); a hash already present is not added twice. */
+  add(buf: Uint8Array, offset: number, id: number): void {
     // 0.75 load factor at most: linear probing stays short at that fill.
     if (this.filled + 1 > this.capacity * 0.75) this.grow();
     const slot = this.find(buf, offset);
@@ -39,15 +42,17 @@ export class RawHashSet {
     const free = -slot - 1;
     for (let i = 0; i < 4; i++) this.words[free * 4 + i] = word(buf, offset + i * 4);
     this.state[free] = 1;
+    this.ids[free] = id;
     this.filled++;
   }
 
   private grow(): void {
-    const { words, state, firstRecord, capacity } = this;
+    const { words, state, firstRecord, ids, capacity } = this;
     this.capacity = capacityFor(capacity * 2);
     this.words = new Uint32Array(this.capacity * 4);
     this.state = new Uint8Array(this.capacity);
     this.firstRecord = new Int32Array(this.capacity);
+    this.ids = new Float64Array(this.capacity);
     const bytes = new Uint8Array(words.buffer);
     for (let slot = 0; slot < capacity; slot++) {
       if (state[slot] === 0) continue;
@@ -55,6 +60,7 @@ export class RawHashSet {
       this.words.set(words.subarray(slot * 4, slot * 4 + 4), to * 4);
       this.state[to] = state[slot]!;
       this.firstRecord[to] = firstRecord[slot]!;
+      this.ids[to] = ids[slot]!;
     }
   }
 
@@ -74,14 +80,9 @@ export class RawHashSet {
     return slot < 0 ? 0 : (this.firstRecord[slot] ?? 0);
   }
 
-  /** The hashes no record of the file carried, as 16-byte buffers. */
-  *unseen(): Generator<Buffer> {
-    for (let slot = 0; slot < this.capacity; slot++) {
-      if (this.state[slot] !== 1) continue;
-      const out = Buffer.allocUnsafe(RAW_HASH_BYTES);
-      for (let i = 0; i < 4; i++) out.writeUInt32LE(this.words[slot * 4 + i]!, i * 4);
-      yield out;
-    }
+  /** The ids of the versions whose hash no record of the file carried. */
+  *unseen(): Generator<number> {
+    for (let slot = 0; slot < this.capacity; slot++) if (this.state[slot] === 1) yield this.ids[slot]!;
   }
 
   /** The slot holding the hash (≥ 0), or −(free slot) − 1 where it would go. */

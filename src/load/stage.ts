@@ -64,7 +64,7 @@ export async function copyBulk(
           },
         })
       : new PassThrough();
-    const recognizer = recognizingStream({
+    const recognizer = await recognizingStream({
       ...recognition,
       delimiter: source.delimiter,
       width: source.columns.length,
