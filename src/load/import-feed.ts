@@ -139,14 +139,15 @@ function countsFrom(plan: LoadPlan, connectorProblems: number, connectorSkipped:
  * Planner settings for a load's statements, local to their transaction. Memory for the sorts and hash joins
  * (per operation, not per session). The cost of a random page read as on SSD-backed, well-cached servers: at the
  * default (4, spinning disks) a few thousand staged rows were diffed by a scan of the whole feed table instead of
- * probes of its key index (measured: 145 ms vs 50 ms for 5k rows against a 500k-row roster). And no JIT but for
- * the statement that normalizes the whole file: the others are short, and their cost estimates (inflated by
- * per-row subplans) made PostgreSQL spend ~400 ms compiling a 140 ms query.
+ * probes of its key index (measured: 145 ms vs 50 ms for 5k rows against a 500k-row roster). And no JIT: cost
+ * estimates inflated by per-row subplans made PostgreSQL spend ~400 ms compiling a 140 ms query, and the one
+ * long statement (normalizing the file: calls of SQL functions) ran no faster with it (500k rows: 6.3 s with,
+ * 5.9 s without).
  */
-async function loadSettings(trx: Kysely<Database>, opts: { jit?: boolean } = {}): Promise<void> {
+async function loadSettings(trx: Kysely<Database>): Promise<void> {
   await sql`SET LOCAL work_mem = '256MB'`.execute(trx);
   await sql`SET LOCAL random_page_cost = 1.1`.execute(trx);
-  if (!opts.jit) await sql`SET LOCAL jit = off`.execute(trx);
+  await sql`SET LOCAL jit = off`.execute(trx);
 }
 
 /** Milliseconds per phase of a load, for the log line an operator reads when a load is slow. */
@@ -305,7 +306,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
     // One sort of the whole feed for de-duplication: in memory rather than spilled to disk (measured: a
     // 500k-row roster spilled 94 MB at the default 4 MB). SET LOCAL keeps it to this statement's transaction.
     await db.transaction().execute(async (trx) => {
-      await loadSettings(trx, { jit: true });
+      await loadSettings(trx);
       await buildNormalize({
         feed,
         rawTable: raw,

@@ -66,6 +66,9 @@ export async function copyBulk(
       : new PassThrough();
     const recognizer = await recognizingStream({
       ...recognition,
+      // A large re-sent snapshot is mostly recognised: PostgreSQL's core is idle and can hash. Not for a first
+      // load, where it is busy parsing every row.
+      parallel: (recognition.set?.size ?? 0) >= 100_000,
       delimiter: source.delimiter,
       width: source.columns.length,
     });

@@ -24,12 +24,12 @@ describe('the raw hash set', () => {
   });
 });
 
-async function run(input: Buffer[], set: RawHashSet | null, salt = 's') {
+async function run(input: Buffer[], set: RawHashSet | null, salt = 's', parallel = false) {
   const counts: RecognitionCounts = { records: 0, recognized: 0, again: 0 };
   const out: Buffer[] = [];
   await pipeline(
     Readable.from(input),
-    await recognizingStream({ salt, delimiter: ',', width: 3, set, counts }),
+    await recognizingStream({ salt, delimiter: ',', width: 3, set, counts, parallel }),
     new Writable({
       write(chunk: Buffer, _enc, done) {
         out.push(chunk);
@@ -77,5 +77,17 @@ describe('the recognizer in front of COPY', () => {
     for (const [i, line] of first.lines.entries())
       fresh.add(Buffer.from(line.split(',')[1]!.slice(2), 'hex'), 0, i + 1);
     expect((await run([Buffer.from('a,b,c\n1,2,3\n')], fresh, 'other')).counts.recognized).toBe(0);
+  });
+
+  it('hashes the same on a second thread as on the main one', async () => {
+    const rows = Array.from({ length: 5000 }, (_, i) => (i % 7 ? `${i},"x\n${i}",y` : `${i},,`));
+    const file = Buffer.from(`a,b,c\n${rows.join('\n')}\n`);
+    const chunks = Array.from({ length: Math.ceil(file.length / 50_000) }, (_, i) =>
+      file.subarray(i * 50_000, (i + 1) * 50_000),
+    );
+    const serial = await run(chunks, null, 's', false);
+    const parallel = await run(chunks, null, 's', true);
+    expect(parallel.counts.records).toBe(5000);
+    expect(parallel.lines).toEqual(serial.lines);
   });
 });
