@@ -188,20 +188,34 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
     throw new BusyError(`${message}; try again when it ends`);
   }
   let runId = 0;
+  let recordShaOfFailed: (() => Promise<unknown>) | null = null;
   try {
     const abandoned = await failAbandoned(db, 'import', feed.id);
     if (abandoned) log.warn({ feed: feed.id, abandoned }, 'marked abandoned runs of this feed as failed');
-    // Files are compared by content hash (an identical file is a no-op); connector sources by their cursor.
-    const sha = path !== undefined ? await sha256File(path) : null;
-    runId = await startRun(db, { kind: 'import', feed: feed.id, source, sha256: sha });
-    const rlog = log.child({ run_id: runId, feed: feed.id });
-    await cleanOrphanStaging(wh);
-
     const state = await db
       .selectFrom('feed_state')
       .selectAll()
       .where('feed', '=', feed.id)
       .executeTakeFirst();
+    // Files are compared by content hash (an identical file is a no-op); connector sources by their cursor. A
+    // file of another size than the last one loaded cannot be it: its hash (for the ledger) is computed while it
+    // loads, not in a pass of its own before.
+    const bytes = path !== undefined ? (await stat(path)).size : null;
+    const maybeSame = bytes !== null && (state?.last_bytes == null || Number(state.last_bytes) === bytes);
+    const sha = maybeSame ? await sha256File(path!) : null;
+    const shaLater = path !== undefined && sha === null ? sha256File(path) : null;
+    shaLater?.catch(() => undefined); // awaited below; a read error surfaces there
+    runId = await startRun(db, { kind: 'import', feed: feed.id, source, sha256: sha });
+    const rlog = log.child({ run_id: runId, feed: feed.id });
+    await cleanOrphanStaging(wh);
+    /** The file's hash into the ledger row, once known (in the run's final transaction when there is one). */
+    const recordSha = async (trx: Kysely<Database>): Promise<string | null> => {
+      const fileSha = sha ?? (shaLater ? await shaLater : null);
+      if (shaLater && fileSha)
+        await trx.updateTable('runs').set({ source_sha256: fileSha }).where('id', '=', runId).execute();
+      return fileSha;
+    };
+    recordShaOfFailed = () => recordSha(db);
     // The same file loads the same only under the same settings (normalizers, vocabularies, regions, header
     // aliases) and identity-review decisions: otherwise it is loaded again.
     const salt = await normalizationSalt(db, feed, p.timeZone);
@@ -366,6 +380,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
       const message =
         `snapshot would end ${plan.ended} of ${plan.currentBefore} current records${where} ` +
         `(more than ${Math.round(maxShrink * 100)}%); held: re-run with --confirm-shrink if the file is complete`;
+      await recordSha(db);
       await finishRun(db, runId, 'held', counts, { message });
       rlog.warn({ ended: plan.ended, current: plan.currentBefore }, message);
       return {
@@ -402,12 +417,14 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
           )
           .execute();
       }
+      const fileSha = await recordSha(trx);
       await trx
         .insertInto('feed_state')
         .values({
           feed: feed.id,
           last_run_id: runId,
-          last_sha256: sha,
+          last_sha256: fileSha,
+          last_bytes: bytes,
           last_settings_hash: settingsHash,
           cursor: checkpoint ?? state?.cursor ?? null,
           last_success_at: sql`clock_timestamp()`,
@@ -418,6 +435,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
             last_run_id: eb.ref('excluded.last_run_id'),
             last_sha256: eb.ref('excluded.last_sha256'),
             last_settings_hash: eb.ref('excluded.last_settings_hash'),
+            last_bytes: eb.ref('excluded.last_bytes'),
             cursor: eb.ref('excluded.cursor'),
             last_success_at: eb.ref('excluded.last_success_at'),
             current_rows: eb.ref('excluded.current_rows'),
@@ -447,6 +465,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
     };
   } catch (err) {
     if (runId) await failRun(db, runId, err).catch(() => undefined);
+    await recordShaOfFailed?.().catch(() => undefined);
     throw err instanceof RuralHubError
       ? err
       : dataError(`${source}: import failed: ${(err as Error).message}`, err);

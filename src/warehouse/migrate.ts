@@ -13,6 +13,7 @@ import * as m0009 from './migrations/0009-no-per-row-run-checks.ts';
 import * as m0010 from './migrations/0010-raw-hash.ts';
 import * as m0011 from './migrations/0011-load-settings.ts';
 import * as m0012 from './migrations/0012-conflict-names.ts';
+import * as m0013 from './migrations/0013-file-size.ts';
 import type { Database } from './schema.ts';
 
 /** Numbered, forward-only migrations. Add new ones at the end; never edit a shipped one. */
@@ -29,6 +30,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0010-raw-hash': m0010,
   '0011-load-settings': m0011,
   '0012-conflict-names': m0012,
+  '0013-file-size': m0013,
 };
 
 /** Repeatable definitions (functions), re-applied on every migrate; CREATE OR REPLACE keeps it idempotent. */

@@ -60,6 +60,7 @@ export interface FeedStateTable {
   last_sha256: string | null;
   /** Hash of the load's settings besides the file (migration 0011); NULL before it. */
   last_settings_hash: string | null;
+  last_bytes: Int8 | null;
   cursor: string | null;
   last_success_at: Timestamp | null;
   current_rows: Generated<Int8>;

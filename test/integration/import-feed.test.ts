@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -422,6 +424,42 @@ describe('a re-sent snapshot recognised before staging', () => {
       { business_key: testId(202), row_number: 3, winner_row: 4 }, // B's old line lost to the newer one
       { business_key: testId(203), row_number: 5, winner_row: 6 }, // the older C lost to the recognised line
     ]);
+  });
+});
+
+describe("the ledger's file hash", () => {
+  it('is the SHA-256 of the whole file, whether computed before the load (same size) or alongside it', async () => {
+    const HEAD = ['户编号', '姓名', '证件号码', '与户主关系', '户类型'];
+    const feed = { ...roster, id: 'roster' as const };
+    const one = writeCsv(join(dir, 'h-1.csv'), [HEAD, ['H1', '戊', testId(301), '户主', '监测户']], {
+      encoding: 'utf8-bom',
+    });
+    // Another size: hashed alongside. Same size, other bytes (甲→乙): hashed first, not a no-op.
+    const two = writeCsv(join(dir, 'h-2.csv'), [HEAD, ['H1', '戊', testId(301), '户主', '脱贫户']]);
+    const three = writeCsv(join(dir, 'h-3.csv'), [HEAD, ['H1', '己', testId(301), '户主', '脱贫户']]);
+    const runs = [];
+    for (const path of [one, two, three, three]) {
+      runs.push(await importFeed({ ...base, wh, feed, path, confirmShrink: true }));
+    }
+    expect(runs.map((r) => r.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'noop']);
+    const ledger = await wh.db
+      .selectFrom('runs')
+      .select(['id', 'source_sha256'])
+      .where(
+        'id',
+        'in',
+        runs.map((r) => r.runId),
+      )
+      .orderBy('id')
+      .execute();
+    const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+    expect(ledger.map((r) => r.source_sha256)).toEqual([sha(one), sha(two), sha(three), sha(three)]);
+    const state = await wh.db
+      .selectFrom('feed_state')
+      .select(['last_sha256', 'last_bytes'])
+      .where('feed', '=', 'roster')
+      .executeTakeFirstOrThrow();
+    expect(state).toEqual({ last_sha256: sha(three), last_bytes: statSync(three).size });
   });
 });
 
