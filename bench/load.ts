@@ -53,7 +53,8 @@ export async function main(args: string[]): Promise<void> {
       `county: { name: 示范县, code: "520102" }\ndatabase: { url_env: RH_BENCH_URL, schema: ${schema} }\nfeeds: { roster: { max_shrink: 1 } }\n`,
     );
     const bin = resolve(import.meta.dirname, '../bin/ruralhub.js');
-    const env = { ...process.env, RH_BENCH_URL: url, RURALHUB_LOG_LEVEL: 'warn' };
+    // Info level for the import's own 'published' line: its milliseconds per phase are printed below.
+    const env = { ...process.env, RH_BENCH_URL: url, RURALHUB_LOG_LEVEL: 'info' };
     const run = (label: string, file: string) => {
       const lsn0 = walLsn(url!);
       const r = timeIt(
@@ -79,6 +80,8 @@ export async function main(args: string[]): Promise<void> {
       console.log(
         `${label}: ${r.s.toFixed(2)} s (${(r.s / a).toFixed(2)}× (a)), WAL ${(wal / 2 ** 20).toFixed(0)} MiB, peak RSS ${rss.toFixed(0)} MiB`,
       );
+      const phases = phasesOf(`${r.stdout}\n${r.stderr}`);
+      if (phases) console.log(`    phases (ms): ${phases}`);
       return { s: r.s, wal };
     };
     timeIt(process.execPath, [bin, '--config', cfg, 'migrate'], env);
@@ -99,6 +102,23 @@ export async function main(args: string[]): Promise<void> {
     await stop?.();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The import's per-phase milliseconds from its 'published' log line, if it printed one. */
+function phasesOf(output: string): string | null {
+  for (const line of output.split('\n')) {
+    if (!line.includes('"published"')) continue;
+    try {
+      const ms = (JSON.parse(line) as { ms?: Record<string, number> }).ms;
+      if (ms)
+        return Object.entries(ms)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ');
+    } catch {
+      // not a JSON log line
+    }
+  }
+  return null;
 }
 
 function walLsn(url: string): string {
