@@ -64,9 +64,9 @@ export class RawHashSet {
     }
   }
 
-  /** Records that record `recNo` (1-based) of the incoming file has this hash. */
-  see(hash: Uint8Array, recNo: number): Sighting {
-    const slot = this.find(hash, 0);
+  /** Records that record `recNo` (1-based) of the incoming file has the hash at `offset` of `hash`. */
+  see(hash: Uint8Array, recNo: number, offset = 0): Sighting {
+    const slot = this.find(hash, offset);
     if (slot < 0) return 'absent';
     if (this.state[slot] === 2) return 'again';
     this.state[slot] = 2;

@@ -214,12 +214,11 @@ export async function recognizingStream(p: {
     const out: Buffer[] = [];
     for (let i = 0; i < n; i++) {
       const recNo = ++counts.records;
-      const h = hashes.subarray(16 * i, 16 * i + 16);
-      const seen = set ? set.see(h, recNo) : 'absent';
+      const seen = set ? set.see(hashes, recNo, 16 * i) : 'absent';
       if (seen === 'first') counts.recognized++;
       else if (seen === 'again') counts.again++;
       else {
-        const hex = Buffer.from(h.buffer, h.byteOffset, 16).toString('hex');
+        const hex = Buffer.from(hashes.buffer, hashes.byteOffset + 16 * i, 16).toString('hex');
         out.push(Buffer.from(`${recNo}${delimiter}\\x${hex}${delimiter}`));
         // An empty line is a row of empty cells (a blank row, skipped and counted), not a COPY error.
         out.push(ends[i]! > starts[i]! ? buf.subarray(starts[i]!, ends[i]!) : blank, newline);

@@ -427,6 +427,55 @@ describe('a re-sent snapshot recognised before staging', () => {
   });
 });
 
+describe('recognition before staging, in the encodings and delimiters departments use', () => {
+  it.each([
+    ['GB18030 with tabs', { encoding: 'gb18030' as const, delimiter: '\t' }],
+    ['UTF-8 with a BOM and semicolons', { encoding: 'utf8-bom' as const, delimiter: ';' }],
+  ])(
+    '%s: a re-sent file is recognised but for its changed row, whose new values load',
+    async (_label, opts) => {
+      const HEAD = ['户编号', '姓名', '证件号码', '与户主关系', '户类型', '乡镇'];
+      const rows = [1, 2, 3].map((n) => [`E${n}`, `庚${n}`, testId(400 + n), '户主', '监测户', '城关镇']);
+      const feed = { ...roster, id: 'roster' as const };
+      const tag = opts.encoding;
+      await importFeed({
+        ...base,
+        wh,
+        feed,
+        path: writeCsv(join(dir, `e-${tag}-1.csv`), [HEAD, ...rows], opts),
+        confirmShrink: true,
+      });
+      const changed = rows.map((r, i) => (i === 1 ? [...r.slice(0, 4), '脱贫户', '城关镇'] : r));
+      const second = await importFeed({
+        ...base,
+        wh,
+        feed,
+        path: writeCsv(join(dir, `e-${tag}-2.csv`), [HEAD, ...changed], opts),
+        confirmShrink: true,
+      });
+      expect(second.counts).toMatchObject({
+        rows_read: 3,
+        rows_unchanged: 2,
+        rows_changed: 1,
+        rows_ended: 0,
+      });
+      expect(second.recognized).toBe(2);
+      const current = await wh.db
+        .selectFrom('roster')
+        .select(['name', 'household_type'])
+        .where('valid_to', 'is', null)
+        .where('household_id', 'like', 'E%')
+        .orderBy('household_id')
+        .execute();
+      expect(current).toEqual([
+        { name: '庚1', household_type: 'monitored' },
+        { name: '庚2', household_type: 'alleviated' },
+        { name: '庚3', household_type: 'monitored' },
+      ]);
+    },
+  );
+});
+
 describe("the ledger's file hash", () => {
   it('is the SHA-256 of the whole file, whether computed before the load (same size) or alongside it', async () => {
     const HEAD = ['户编号', '姓名', '证件号码', '与户主关系', '户类型'];
