@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'kysely';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FEEDS } from '../../pipelines/feeds/index.ts';
 import { roster } from '../../pipelines/feeds/roster.ts';
@@ -474,6 +475,27 @@ describe('recognition before staging, in the encodings and delimiters department
       ]);
     },
   );
+});
+
+describe('a blank line inside a bulk CSV', () => {
+  it('is a skipped blank row, and the file still goes through COPY', async () => {
+    const HEAD = ['户编号', '姓名', '证件号码', '与户主关系', '户类型'];
+    const text = `${HEAD.join(',')}\r\nB1,辛一,${testId(501)},户主,监测户\r\n\r\nB2,辛二,${testId(502)},户主,监测户\r\n`;
+    const path = join(dir, 'blank-line.csv');
+    writeFileSync(path, text);
+    const lines: string[] = [];
+    const s = await importFeed({
+      ...base,
+      log: pino({ level: 'info' }, { write: (l: string) => void lines.push(l) }),
+      wh,
+      feed: { ...roster, id: 'roster' as const },
+      path,
+      confirmShrink: true,
+    });
+    expect(s.counts).toMatchObject({ rows_read: 2, rows_skipped: 1, rows_loaded: 2 });
+    expect(lines.some((l) => l.includes('"path":"bulk"'))).toBe(true);
+    expect(lines.some((l) => l.includes('reading row by row'))).toBe(false);
+  });
 });
 
 describe("the ledger's file hash", () => {
