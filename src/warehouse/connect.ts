@@ -82,6 +82,15 @@ export async function openWarehouse(config: Readonly<Config>, log: Logger): Prom
   const pool = createPool(url, schema);
   // An idle client's error (server restart) must not crash the process; the next query reports it.
   pool.on('error', (err) => log.warn({ err: err.message }, 'idle database connection lost'));
+  // pool.end() resolves once it has asked its clients to end, not when they have: stopping the embedded server
+  // right then cut the last ones off ("terminating connection due to administrator command" in the log of
+  // every other demo). So every open connection is tracked, and those still closing are awaited first.
+  const open = new Set<Promise<void>>();
+  pool.on('connect', (client) => {
+    const ended = new Promise<void>((resolve) => client.once('end', () => resolve()));
+    open.add(ended);
+    void ended.then(() => open.delete(ended));
+  });
   const where = describeUrl(url);
   try {
     const client = await pool.connect();
@@ -101,7 +110,10 @@ export async function openWarehouse(config: Readonly<Config>, log: Logger): Prom
     connectionUrl: () => url,
     async close() {
       await db.destroy();
-      await stopEmbedded?.();
+      if (stopEmbedded) {
+        await Promise.race([Promise.all(open), new Promise((r) => setTimeout(r, 2000).unref())]);
+        await stopEmbedded();
+      }
     },
   };
 }
