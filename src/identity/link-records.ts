@@ -14,7 +14,7 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { FeedDefinition } from '../../schemas/feed.ts';
 import type { IdLink } from '../../schemas/vocab.ts';
-import { rankings, rowHash } from '../load/normalize-sql.ts';
+import { rankDuplicates, rowHash } from '../load/normalize-sql.ts';
 import { rawColumn } from '../load/stage.ts';
 import type { Database } from '../warehouse/schema.ts';
 
@@ -125,13 +125,6 @@ export async function linkRecords(db: Kysely<Database>, p: LinkParams): Promise<
 
   // A linked row now has content and a key: hash it, and rank it among the valid rows with the same key.
   await sql`UPDATE ${norm} n SET row_hash = ${rowHash(p.feed, 'n')} WHERE n.id_link IS NOT NULL`.execute(db);
-  const { rn, hrn } = rankings(p.feed);
-  const key = p.feed.key.map((k) => sql.ref(k));
-  await sql`UPDATE ${norm} n SET rn = x.rn, hrn = x.hrn
-    FROM (
-      SELECT t.rec_no, ${rn} AS rn, ${hrn} AS hrn FROM ${norm} t
-      WHERE t.ok AND (${sql.join(key)}) IN (SELECT ${sql.join(key)} FROM ${norm} WHERE id_link IS NOT NULL)
-    ) x
-    WHERE n.rec_no = x.rec_no`.execute(db);
+  await rankDuplicates(db, p.feed, p.norm);
   return { unresolved, linked };
 }

@@ -37,7 +37,7 @@ import {
   tryFeedLock,
   ZERO_COUNTS,
 } from './ledger.ts';
-import { buildNormalize, normalizationSalt } from './normalize-sql.ts';
+import { buildNormalize, normalizationSalt, rankDuplicates } from './normalize-sql.ts';
 import { endedByScope, type LoadPlan, planLoad, publish } from './publish.ts';
 import { pullInRecognized } from './pull-in.ts';
 import { copyUnseen, loadCurrentVersions, type RecognitionCounts, type Recognized } from './recognize.ts';
@@ -333,8 +333,9 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
         salt,
         lookupKnown: headerRow === 0,
       }).execute(trx);
-      // Statistics before anything joins it: identity linking, pull-in and the plan.
+      // Statistics before anything joins it: ranking, identity linking, pull-in and the plan.
       await sql`ANALYZE ${sql.id(norm)}`.execute(trx);
+      await rankDuplicates(trx, feed, norm);
     });
     phase('normalize');
     const identity = await db.transaction().execute(async (trx) => {

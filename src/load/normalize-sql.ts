@@ -5,7 +5,9 @@
  *   rn  — rank among rows sharing the business key, by the feed's declared order, then later row first;
  *   hrn — the same rank among rows sharing key AND content.
  * So for each key: the winner has rn = 1; exact duplicates have hrn > 1; conflicting duplicates have
- * hrn = 1 and rn > 1 (together n − 1 rows set aside, as the ledger counts them).
+ * hrn = 1 and rn > 1 (together n − 1 rows set aside, as the ledger counts them). The statement writes 1 for
+ * both; `rankDuplicates` then ranks the valid rows whose key occurs more than once — few, in most files.
+ * (Ranks of rejected rows are never read.)
  */
 import { createHash } from 'node:crypto';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
@@ -183,7 +185,6 @@ export function buildNormalize(p: NormalizeParams): RawBuilder<unknown> {
     return [sql`CASE ${rejected} ${absent} END`];
   });
   problems.push(...regionProblems(p.feed));
-  const { rn, hrn } = rankings(p.feed);
   // Person resolution (src/identity) fills these for rows whose ID it links; NULL for every other row.
   const linkColumns = p.feed.identity
     ? sql`, NULL::text AS id_link, NULL::text AS link_fp, NULL::bigint[] AS link_keys`
@@ -191,7 +192,7 @@ export function buildNormalize(p: NormalizeParams): RawBuilder<unknown> {
 
   return sql`
     CREATE UNLOGGED TABLE ${sql.id(p.normTable)} AS
-    SELECT t.*, ${rn} AS rn, ${hrn} AS hrn ${linkColumns}
+    SELECT t.*, 1::bigint AS rn, 1::bigint AS hrn ${linkColumns}
     FROM (
       SELECT u.rec_no, u.row_number, u.sheet, u.skip, u.raw_hash, u.known, ${sql.join(fields.map(([name]) => sql.ref(`u.${name}`)))},
              u.problems, u.skip IS NULL AND cardinality(u.problems) = 0 AS ok,
@@ -243,6 +244,28 @@ export async function normalizationSalt(
 /** The content hash of a normalized row (`alias` names it): what snapshot diffs and exact duplicates compare. */
 export const rowHash = (feed: FeedDefinition, alias: string): RawBuilder<unknown> =>
   sql`decode(md5(ROW(${sql.join(fieldNames(feed).map((name) => sql.ref(`${alias}.${name}`)))})::text), 'hex')`;
+
+/**
+ * Ranks the valid rows of `norm` whose business key occurs more than once (see the top of this file); every
+ * other row keeps rn = hrn = 1. A hash aggregate finds those keys: two window sorts over every row cost 2.7 µs a
+ * row (measured on 500k roster rows: 1.84 s with them, 0.51 s without) for files whose keys are mostly unique.
+ * Run again by whatever changes keys or adds rows (identity linking, pull-in).
+ */
+export async function rankDuplicates(
+  db: Kysely<Database>,
+  feed: FeedDefinition,
+  norm: string,
+): Promise<void> {
+  const { rn, hrn } = rankings(feed);
+  const key = sql.join(feed.key.map((k) => sql.ref(k)));
+  const keyOf = sql.join(feed.key.map((k) => sql.ref(`t.${k}`)));
+  await sql`UPDATE ${sql.id(norm)} n SET rn = r.rn, hrn = r.hrn
+    FROM (
+      SELECT t.rec_no, ${rn} AS rn, ${hrn} AS hrn FROM ${sql.id(norm)} t
+      WHERE t.ok AND (${keyOf}) IN (SELECT ${key} FROM ${sql.id(norm)} WHERE ok GROUP BY ${key} HAVING count(*) > 1)
+    ) r
+    WHERE n.rec_no = r.rec_no AND (n.rn, n.hrn) IS DISTINCT FROM (r.rn, r.hrn)`.execute(db);
+}
 
 /**
  * The two de-duplication ranks over rows aliased `t` (see the top of this file). Partitioned by `ok` too, so a

@@ -7,7 +7,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { FeedDefinition } from '../../schemas/feed.ts';
 import type { Database } from '../warehouse/schema.ts';
-import { fieldNames, rankings } from './normalize-sql.ts';
+import { fieldNames, rankDuplicates } from './normalize-sql.ts';
 import { keyMatch } from './publish.ts';
 import { carried, type Recognized, recognizable } from './recognize.ts';
 
@@ -36,9 +36,6 @@ export async function pullInRecognized(
       ${sql.join(fields.map((f) => sql.ref(`f.${f}`)))}, '{}', TRUE, f.row_hash
     FROM unnest(${hashes}::bytea[], ${recNos}::bigint[]) AS x(h, rec_no)
     JOIN ${sql.id(feed.id)} f ON f.raw_hash = x.h AND ${recognizable(feed, 'f')}`.execute(trx);
-  const { rn, hrn } = rankings(feed);
-  await sql`UPDATE ${sql.id(norm)} n SET rn = r.rn, hrn = r.hrn
-    FROM (SELECT t.rec_no, ${rn} AS rn, ${hrn} AS hrn FROM ${sql.id(norm)} t) r
-    WHERE n.rec_no = r.rec_no AND (n.rn, n.hrn) IS DISTINCT FROM (r.rn, r.hrn)`.execute(trx);
+  await rankDuplicates(trx, feed, norm);
   return rows.length;
 }
