@@ -150,7 +150,6 @@ async function loadSettings(trx: Kysely<Database>): Promise<void> {
   await sql`SET LOCAL jit = off`.execute(trx);
 }
 
-/** Milliseconds per phase of a load, for the log line an operator reads when a load is slow. */
 /** Fails before any run is recorded when the input is not a readable regular file. */
 export async function assertInputFile(path: string): Promise<void> {
   const st = await stat(path).catch(() => null);
@@ -251,7 +250,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
       const bulkMapping = mapHeader(feed, bulk.columns, source, extra); // fail fast on missing columns
       await createRawTable(db, raw, bulk.columns.length);
       try {
-        const totalBytes = path ? (await stat(path)).size : undefined;
+        const totalBytes = bytes ?? undefined;
         // The hashes of the current versions, to drop the records that are byte for byte one of them.
         const current = await loadCurrentVersions(db, wh.pool, feed, Number(state?.current_rows ?? 0));
         phase('recognize');
@@ -317,8 +316,8 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
     phase('stage');
 
     p.onProgress?.({ phase: 'normalize' });
-    // One sort of the whole feed for de-duplication: in memory rather than spilled to disk (measured: a
-    // 500k-row roster spilled 94 MB at the default 4 MB). SET LOCAL keeps it to this statement's transaction.
+    // Hash aggregates and joins over the whole file in memory rather than spilled to disk (measured: a 500k-row
+    // roster spilled 94 MB at the default 4 MB); loadSettings keeps that to each statement's transaction.
     await db.transaction().execute(async (trx) => {
       await loadSettings(trx);
       await buildNormalize({
