@@ -21,6 +21,7 @@ import iconv from 'iconv-lite';
 import { csvConnector } from '../connectors/csv/csv-connector.ts';
 import { xlsxConnector } from '../connectors/xlsx/xlsx-connector.ts';
 import { BULK_ROSTER_HEADER as HEADER, writeRoster } from '../src/demo/bulk-roster.ts';
+import { LineHasher } from '../src/load/line-hasher.ts';
 import { copyBulk, createRawTable, stagingNames } from '../src/load/stage.ts';
 import { createDb, createPool } from '../src/warehouse/connect.ts';
 import { benchServer } from './support/server.ts';
@@ -48,11 +49,14 @@ async function child(kind: string, file: string, url: string): Promise<void> {
     await pool.query(`CREATE SCHEMA ${schema}`);
     const { raw } = stagingNames(1);
     await createRawTable(db, raw, bulk.columns.length);
+    const hasher = await LineHasher.create('bench', false);
     rows = await copyBulk(db, pool, raw, bulk, {
-      salt: 'bench',
       set: null,
       counts: { records: 0, recognized: 0, again: 0 },
+      hasher,
+      hashes: null,
     });
+    await hasher.close();
     await pool.query(`DROP SCHEMA ${schema} CASCADE`);
     await db.destroy();
   } else {

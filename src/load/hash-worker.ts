@@ -1,43 +1,47 @@
 /**
- * A second thread for the recognizer's MD5s, used when most records of a large file are expected to be
- * recognised (a re-sent snapshot): PostgreSQL then has little to do, and its core can hash. Each batch is split:
- * this thread hashes one part while the main thread hashes the other. Both use hash-wasm (two threads calling
- * node:crypto in one process ran at half speed each: the OpenSSL calls contend). The worker is plain JavaScript
- * evaluated from a string, so it runs the same from the bundle and through tsx.
+ * A second thread for the recognizer's record hashes (src/load/line-hasher.ts), used when most records of a
+ * large file are expected to be recognised (a re-sent snapshot): PostgreSQL then has little to do, and its core
+ * can hash. Each batch is split: this thread hashes one part while the main thread hashes the other. Both use
+ * hash-wasm (two threads calling node:crypto in one process ran at half speed each: the OpenSSL calls contend).
+ * The worker is plain JavaScript evaluated from a string, so it runs the same from the bundle and through tsx.
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
 const SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-const { createMD5 } = require(workerData.hashWasm);
-const salt = Buffer.from(workerData.salt, 'utf8');
-const ready = createMD5();
+const { createXXHash128 } = require(workerData.hashWasm);
+const ready = createXXHash128(workerData.seed[0], workerData.seed[1]);
 parentPort.on('message', async ({ id, bytes, starts, ends }) => {
-  const md5 = await ready;
+  const h = await ready;
   const out = new Uint8Array(16 * starts.length);
   for (let i = 0; i < starts.length; i++) {
-    md5.init();
-    md5.update(salt);
-    md5.update(bytes.subarray(starts[i], ends[i]));
-    out.set(md5.digest('binary'), 16 * i);
+    h.init();
+    h.update(bytes.subarray(starts[i], ends[i]));
+    out.set(h.digest('binary'), 16 * i);
   }
-  parentPort.postMessage({ id, out }, [out.buffer]);
+  // The bytes go back too, to be filled with the next batch: a buffer per batch left to this thread's garbage
+  // collector piled up (~100 MB for a 2M-row file).
+  parentPort.postMessage({ id, out, bytes }, [out.buffer, bytes.buffer]);
 });
 `;
 
 export class HashWorker {
   private readonly worker: Worker;
   private next = 0;
+  /** Byte buffers back from the worker, for the next batches. */
+  private readonly spare: ArrayBuffer[] = [];
   private readonly waiting = new Map<
     number,
     { resolve: (h: Uint8Array) => void; reject: (e: Error) => void }
   >();
 
-  constructor(salt: string) {
+  /** `seed`: the hash's 64-bit seed as low and high word (src/load/line-hasher.ts). */
+  constructor(seed: readonly [number, number]) {
     const hashWasm = createRequire(import.meta.url).resolve('hash-wasm');
-    this.worker = new Worker(SOURCE, { eval: true, workerData: { salt, hashWasm } });
-    this.worker.on('message', ({ id, out }: { id: number; out: Uint8Array }) => {
+    this.worker = new Worker(SOURCE, { eval: true, workerData: { seed, hashWasm } });
+    this.worker.on('message', ({ id, out, bytes }: { id: number; out: Uint8Array; bytes: Uint8Array }) => {
+      this.spare.push(bytes.buffer as ArrayBuffer);
       this.waiting.get(id)?.resolve(out);
       this.waiting.delete(id);
     });
@@ -47,16 +51,23 @@ export class HashWorker {
     });
   }
 
-  /** MD5 of salt + bytes[starts[i], ends[i]) for each i, 16 bytes each; `bytes` is handed over (transferred). */
-  hash(
-    bytes: Uint8Array<ArrayBuffer>,
-    starts: Int32Array<ArrayBuffer>,
-    ends: Int32Array<ArrayBuffer>,
-  ): Promise<Uint8Array> {
+  /**
+   * The hash of src[starts[i], ends[i]) for each i, 16 bytes each. The bytes are copied into a buffer of the
+   * worker's (the chunk they come from stays with the caller).
+   */
+  hash(src: Uint8Array, starts: readonly number[], ends: readonly number[]): Promise<Uint8Array> {
     const id = this.next++;
+    const base = starts[0] ?? 0;
+    const length = (ends.at(-1) ?? base) - base;
+    let buffer = this.spare.pop();
+    if (!buffer || buffer.byteLength < length) buffer = new ArrayBuffer(Math.max(length, 2 ** 20));
+    const bytes = new Uint8Array(buffer, 0, length);
+    bytes.set(src.subarray(base, base + length));
+    const from = Int32Array.from(starts, (v) => v - base);
+    const to = Int32Array.from(ends, (v) => v - base);
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      this.worker.postMessage({ id, bytes, starts, ends }, [bytes.buffer, starts.buffer, ends.buffer]);
+      this.worker.postMessage({ id, bytes, starts: from, ends: to }, [buffer, from.buffer, to.buffer]);
     });
   }
 

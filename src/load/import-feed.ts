@@ -10,7 +10,7 @@
  * constraint in the same commit.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, type Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { type Kysely, sql } from 'kysely';
@@ -37,10 +37,18 @@ import {
   tryFeedLock,
   ZERO_COUNTS,
 } from './ledger.ts';
+import { hashRecords, LineHasher, type RecordHashes } from './line-hasher.ts';
 import { buildNormalize, normalizationSalt, rankDuplicates } from './normalize-sql.ts';
 import { endedByScope, type LoadPlan, planLoad, publish } from './publish.ts';
 import { pullInRecognized } from './pull-in.ts';
-import { copyUnseen, loadCurrentVersions, type RecognitionCounts, type Recognized } from './recognize.ts';
+import {
+  type CurrentVersions,
+  copyUnseen,
+  FileChangedError,
+  loadCurrentVersions,
+  type RecognitionCounts,
+  type Recognized,
+} from './recognize.ts';
 import { countyFeed } from './resolve-feed.ts';
 import { copyBulk, copyRecords, createRawTable, dropStaging, stagingNames } from './stage.ts';
 
@@ -157,6 +165,19 @@ export async function assertInputFile(path: string): Promise<void> {
   if (!st.isFile()) throw dataError(`input is not a regular file: ${path}`);
 }
 
+const rejectedByCopy = (err: unknown): boolean =>
+  err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('22');
+
+/**
+ * The bulk path reads the file twice (src/load/recognize.ts): a file rewritten or replaced in between must not
+ * have the first pass's hashes stored with the second pass's values.
+ */
+async function assertUnchanged(path: string, before: Stats): Promise<void> {
+  const now = await stat(path);
+  if (now.ino !== before.ino || now.size !== before.size || now.mtimeMs !== before.mtimeMs)
+    throw new FileChangedError();
+}
+
 export async function importFeed(p: ImportParams): Promise<ImportSummary> {
   const { wh, log } = p;
   const feed = countyFeed(p.feed, p.feedConfig);
@@ -251,18 +272,40 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
       await createRawTable(db, raw, bulk.columns.length);
       try {
         const totalBytes = bytes ?? undefined;
-        // The hashes of the current versions, to drop the records that are byte for byte one of them.
-        const current = await loadCurrentVersions(db, wh.pool, feed, Number(state?.current_rows ?? 0));
-        phase('recognize');
-        const counts: RecognitionCounts = { records: 0, recognized: 0, again: 0 };
         // A record's bytes mean the same values only under the same header, column mapping and encoding.
-        const lineSalt = createHash('md5')
-          .update(JSON.stringify([salt, bulk.encoding, bulk.delimiter, bulk.columns, bulkMapping.columns]))
-          .digest('hex');
-        const set = current?.set ?? null;
-        const n = await copyBulk(db, wh.pool, raw, bulk, { salt: lineSalt, set, counts }, (bytes) =>
-          p.onProgress?.({ phase: 'staging', bytes, totalBytes }),
-        );
+        const lineSalt = JSON.stringify([
+          'xxh3-128',
+          salt,
+          bulk.encoding,
+          bulk.delimiter,
+          bulk.columns,
+          bulkMapping.columns,
+        ]);
+        const expected = Number(state?.current_rows ?? 0);
+        // A large re-sent snapshot is mostly recognised: PostgreSQL's core is idle and can hash. Not for a first
+        // load, where it is busy parsing every row.
+        const hasher = await LineHasher.create(lineSalt, expected >= 100_000);
+        const before = await stat(path!);
+        let n: number;
+        let current: CurrentVersions | null;
+        const counts: RecognitionCounts = { records: 0, recognized: 0, again: 0 };
+        try {
+          // The file's records hashed while PostgreSQL sends the hashes of the current versions (first pass),
+          // then only the records that are not one of them staged (second pass).
+          let hashes: RecordHashes | null = null;
+          [current, hashes] = await Promise.all([
+            loadCurrentVersions(db, wh.pool, feed, expected),
+            expected > 0 ? hashRecords(bulk.open() as AsyncIterable<Buffer>, hasher) : null,
+          ]);
+          phase('recognize');
+          const set = current?.set ?? null;
+          n = await copyBulk(db, wh.pool, raw, bulk, { set, counts, hasher, hashes }, (bytes) =>
+            p.onProgress?.({ phase: 'staging', bytes, totalBytes }),
+          );
+        } finally {
+          await hasher.close();
+        }
+        await assertUnchanged(path!, before);
         header = bulk.columns;
         if (current) {
           phase('stage');
@@ -275,7 +318,10 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
           'staged',
         );
       } catch (err) {
-        // Malformed for COPY (ragged rows, stray quotes, bad bytes): the tolerant reader reports row by row.
+        // Malformed for COPY (ragged rows, stray quotes, bad bytes: PostgreSQL's data exceptions, SQLSTATE class
+        // 22): the tolerant reader reports row by row. Anything else (a changed file, a lost connection, a bug)
+        // fails the run rather than hide behind the slow path.
+        if (!rejectedByCopy(err)) throw err;
         rlog.info(
           { reason: (err as Error).message.split('\n')[0] },
           'bulk parser rejected the file; reading row by row',

@@ -10,6 +10,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { BulkSource, ReadMessage } from '../../connectors/connector.ts';
 import { dataError } from '../errors.ts';
 import type { Database } from '../warehouse/schema.ts';
+import type { LineHasher, RecordHashes } from './line-hasher.ts';
 import type { RawHashSet } from './raw-hash-set.ts';
 import { type RecognitionCounts, recognizingStream } from './recognize.ts';
 
@@ -45,7 +46,12 @@ export async function copyBulk(
   pool: pg.Pool,
   table: string,
   source: BulkSource,
-  recognition: { salt: string; set: RawHashSet | null; counts: RecognitionCounts },
+  recognition: {
+    set: RawHashSet | null;
+    counts: RecognitionCounts;
+    hasher: LineHasher;
+    hashes: RecordHashes | null;
+  },
   onBytes?: (bytes: number) => void,
 ): Promise<number> {
   const cols = [sql.id('rec_no'), sql.id('raw_hash'), ...source.columns.map((_, i) => sql.id(rawColumn(i)))];
@@ -64,11 +70,8 @@ export async function copyBulk(
           },
         })
       : new PassThrough();
-    const recognizer = await recognizingStream({
+    const recognizer = recognizingStream({
       ...recognition,
-      // A large re-sent snapshot is mostly recognised: PostgreSQL's core is idle and can hash. Not for a first
-      // load, where it is busy parsing every row.
-      parallel: (recognition.set?.size ?? 0) >= 100_000,
       delimiter: source.delimiter,
       width: source.columns.length,
     });

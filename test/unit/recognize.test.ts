@@ -1,9 +1,11 @@
 import { hash } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { xxhash128 } from 'hash-wasm';
 import { describe, expect, it } from 'vitest';
+import { hashRecords, LineHasher, lineSeed } from '../../src/load/line-hasher.ts';
 import { RawHashSet } from '../../src/load/raw-hash-set.ts';
-import { type RecognitionCounts, recognizingStream } from '../../src/load/recognize.ts';
+import { FileChangedError, type RecognitionCounts, recognizingStream } from '../../src/load/recognize.ts';
 
 const md5 = (s: string) => hash('md5', s, 'buffer');
 
@@ -24,19 +26,33 @@ describe('the raw hash set', () => {
   });
 });
 
-async function run(input: Buffer[], set: RawHashSet | null, salt = 's', parallel = false) {
+/**
+ * The recognizer over `input`; `twoPass`: with the hashes of a first pass over `firstPass` (the same input
+ * unless a test says otherwise), as a feed with current versions is loaded.
+ */
+async function run(
+  input: Buffer[],
+  set: RawHashSet | null,
+  { salt = 's', parallel = false, twoPass = false, firstPass = input } = {},
+) {
   const counts: RecognitionCounts = { records: 0, recognized: 0, again: 0 };
   const out: Buffer[] = [];
-  await pipeline(
-    Readable.from(input),
-    await recognizingStream({ salt, delimiter: ',', width: 3, set, counts, parallel }),
-    new Writable({
-      write(chunk: Buffer, _enc, done) {
-        out.push(chunk);
-        done();
-      },
-    }),
-  );
+  const hasher = await LineHasher.create(salt, parallel);
+  try {
+    const hashes = twoPass ? await hashRecords(Readable.from(firstPass), hasher) : null;
+    await pipeline(
+      Readable.from(input),
+      recognizingStream({ delimiter: ',', width: 3, set, counts, hasher, hashes }),
+      new Writable({
+        write(chunk: Buffer, _enc, done) {
+          out.push(chunk);
+          done();
+        },
+      }),
+    );
+  } finally {
+    await hasher.close();
+  }
   const lines = Buffer.concat(out).toString('utf8').split('\n').slice(0, -1);
   return { counts, lines };
 }
@@ -51,14 +67,21 @@ describe('the recognizer in front of COPY', () => {
     );
     const { counts, lines } = await run(chunks, null);
     expect(counts).toEqual({ records: 4, recognized: 0, again: 0 });
-    const h = (rec: string) => hash('md5', Buffer.concat([Buffer.from('s'), Buffer.from(rec)]), 'hex');
-    expect(lines).toEqual([
-      `1,\\x${h('1,"two\r\nlines",3')},1,"two\r`,
+    // XXH3-128 of the record's bytes, seeded from the salt.
+    const seed = lineSeed('s');
+    const [h1, h2, h3, h4] = await Promise.all(
+      ['1,"two\r\nlines",3', '', '4,5,"6""x"', '7,8,9'].map((r) => xxhash128(Buffer.from(r), ...seed)),
+    );
+    const expected = [
+      `1,\\x${h1},1,"two\r`,
       'lines",3',
-      `2,\\x${h('')},,,`, // three empty cells
-      `3,\\x${h('4,5,"6""x"')},4,5,"6""x"`,
-      `4,\\x${h('7,8,9')},7,8,9`,
-    ]);
+      `2,\\x${h2},,,`, // three empty cells
+      `3,\\x${h3},4,5,"6""x"`,
+      `4,\\x${h4},7,8,9`,
+    ];
+    expect(lines).toEqual(expected);
+    // The same through two passes: the first one's hashes, looked up by the second.
+    expect((await run(chunks, null, { twoPass: true })).lines).toEqual(expected);
   });
 
   it('drops records that are a current version byte for byte (CRLF or LF alike), once as unchanged, again as duplicates', async () => {
@@ -72,11 +95,21 @@ describe('the recognizer in front of COPY', () => {
       ['2,9,9,9'],
     );
     expect([...set.unseen()]).toEqual([1]); // the version loaded from '1,2,3'
+    // The same when the records were hashed in a first pass, while the set was being read.
+    const again = new RawHashSet(2);
+    for (const [i, line] of first.lines.entries())
+      again.add(Buffer.from(line.split(',')[1]!.slice(2), 'hex'), 0, i + 1);
+    const twoPass = await run([Buffer.from('a,b,c\r\n4,5,6\r\n9,9,9\r\n4,5,6\r\n')], again, {
+      twoPass: true,
+    });
+    expect(twoPass.counts).toEqual(second.counts);
+    expect(twoPass.lines).toEqual(second.lines);
+    expect([...again.unseen()]).toEqual([1]);
     // Another salt (other settings, header or mapping): nothing is recognised.
     const fresh = new RawHashSet(2);
     for (const [i, line] of first.lines.entries())
       fresh.add(Buffer.from(line.split(',')[1]!.slice(2), 'hex'), 0, i + 1);
-    expect((await run([Buffer.from('a,b,c\n1,2,3\n')], fresh, 'other')).counts.recognized).toBe(0);
+    expect((await run([Buffer.from('a,b,c\n1,2,3\n')], fresh, { salt: 'other' })).counts.recognized).toBe(0);
   });
 
   it('hashes the same on a second thread as on the main one', async () => {
@@ -85,9 +118,22 @@ describe('the recognizer in front of COPY', () => {
     const chunks = Array.from({ length: Math.ceil(file.length / 50_000) }, (_, i) =>
       file.subarray(i * 50_000, (i + 1) * 50_000),
     );
-    const serial = await run(chunks, null, 's', false);
-    const parallel = await run(chunks, null, 's', true);
+    const serial = await run(chunks, null);
+    const parallel = await run(chunks, null, { parallel: true });
     expect(parallel.counts.records).toBe(5000);
     expect(parallel.lines).toEqual(serial.lines);
+  });
+
+  it('fails a load whose file has more or fewer records in the second pass than in the first', async () => {
+    const three = [Buffer.from('a,b,c\n1,2,3\n4,5,6\n7,8,9\n')];
+    const two = [Buffer.from('a,b,c\n1,2,3\n4,5,6\n')];
+    const four = [Buffer.from('a,b,c\n1,2,3\n4,5,6\n7,8,9\n0,0,0\n')];
+    await expect(run(two, null, { twoPass: true, firstPass: three })).rejects.toBeInstanceOf(
+      FileChangedError,
+    );
+    await expect(run(four, null, { twoPass: true, firstPass: three })).rejects.toBeInstanceOf(
+      FileChangedError,
+    );
+    expect((await run(three, null, { twoPass: true })).counts.records).toBe(3);
   });
 });

@@ -1,0 +1,69 @@
+/**
+ * Splits a delimited file's bytes into records where PostgreSQL's CSV parser splits them: at a newline outside
+ * quotes, every quote character toggling (so a quote inside an unquoted field behaves as it does there). The
+ * recognizer's two passes over a file both split with this, so record k of one pass is record k of the other.
+ */
+
+const NL = 0x0a;
+const CR = 0x0d;
+const QUOTE = 0x22;
+
+/** Complete records of a chunk: record i is buf[starts[i], ends[i]), its line ending left out. */
+export interface RecordBatch {
+  buf: Buffer;
+  starts: number[];
+  ends: number[];
+}
+
+export class RecordSplitter {
+  private carry: Buffer = Buffer.alloc(0);
+  private inQuote = false;
+  /** The first record is the header: passed over. */
+  private header = true;
+
+  /** The records a chunk completes (the part of a record it ends in is kept for the next chunk). */
+  push(chunk: Buffer): RecordBatch {
+    // The part of a record the last chunk ended in comes first; its quotes were counted then.
+    const buf = this.carry.length ? Buffer.concat([this.carry, chunk]) : chunk;
+    const batch: RecordBatch = { buf, starts: [], ends: [] };
+    let start = 0;
+    let scan = this.carry.length;
+    let nextQuote = buf.indexOf(QUOTE, scan);
+    if (nextQuote < 0) nextQuote = buf.length;
+    for (;;) {
+      const nl = buf.indexOf(NL, scan);
+      const end = nl < 0 ? buf.length : nl;
+      while (nextQuote < end) {
+        this.inQuote = !this.inQuote;
+        nextQuote = buf.indexOf(QUOTE, nextQuote + 1);
+        if (nextQuote < 0) nextQuote = buf.length;
+      }
+      if (nl < 0) break;
+      scan = nl + 1;
+      if (this.inQuote) continue; // a newline inside a quoted field
+      this.take(batch, start, nl);
+      start = nl + 1;
+    }
+    // A copy: a subarray would keep the whole chunk alive.
+    this.carry = Buffer.from(buf.subarray(start));
+    return batch;
+  }
+
+  /** The last record, when the file does not end with a newline. */
+  end(): RecordBatch {
+    const batch: RecordBatch = { buf: this.carry, starts: [], ends: [] };
+    if (this.carry.length) this.take(batch, 0, this.carry.length);
+    this.carry = Buffer.alloc(0);
+    return batch;
+  }
+
+  private take(batch: RecordBatch, from: number, to: number): void {
+    const end = to > from && batch.buf[to - 1] === CR ? to - 1 : to;
+    if (this.header) {
+      this.header = false;
+      return;
+    }
+    batch.starts.push(from);
+    batch.ends.push(end);
+  }
+}
