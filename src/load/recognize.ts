@@ -51,6 +51,7 @@ export async function loadCurrentVersions(
   pool: pg.Pool,
   feed: FeedDefinition,
   expected: number,
+  idsPerCopy = IDS_PER_COPY,
 ): Promise<CurrentVersions | null> {
   const current: CurrentVersions = { set: new RawHashSet(expected), unrecognizable: [], total: 0 };
   const top = await db
@@ -64,8 +65,8 @@ export async function loadCurrentVersions(
     // the ranges.
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     await client.query('SET LOCAL max_parallel_workers_per_gather = 0');
-    for (let lo = 0; lo <= Number(top?.top ?? -1); lo += IDS_PER_COPY) {
-      const stmt = packedCopy(feed, lo, lo + IDS_PER_COPY).compile(db);
+    for (let lo = 0; lo <= Number(top?.top ?? -1); lo += idsPerCopy) {
+      const stmt = packedCopy(feed, lo, lo + idsPerCopy).compile(db);
       await pipeline(client.query(copyTo(stmt.sql)), packedVersions(current));
     }
     await client.query('COMMIT');
