@@ -31,10 +31,7 @@ export class HashWorker {
   private next = 0;
   /** Byte buffers back from the worker, for the next batches. */
   private readonly spare: ArrayBuffer[] = [];
-  private readonly waiting = new Map<
-    number,
-    { resolve: (h: Uint8Array) => void; reject: (e: Error) => void }
-  >();
+  private readonly jobs = new Map<number, { resolve: (h: Uint8Array) => void; reject: (e: Error) => void }>();
 
   /** `seed`: the hash's 64-bit seed as low and high word (src/load/line-hasher.ts). */
   constructor(seed: readonly [number, number]) {
@@ -42,12 +39,12 @@ export class HashWorker {
     this.worker = new Worker(SOURCE, { eval: true, workerData: { seed, hashWasm } });
     this.worker.on('message', ({ id, out, bytes }: { id: number; out: Uint8Array; bytes: Uint8Array }) => {
       this.spare.push(bytes.buffer as ArrayBuffer);
-      this.waiting.get(id)?.resolve(out);
-      this.waiting.delete(id);
+      this.jobs.get(id)?.resolve(out);
+      this.jobs.delete(id);
     });
     this.worker.on('error', (err) => {
-      for (const w of this.waiting.values()) w.reject(err);
-      this.waiting.clear();
+      for (const w of this.jobs.values()) w.reject(err);
+      this.jobs.clear();
     });
   }
 
@@ -63,12 +60,24 @@ export class HashWorker {
     if (!buffer || buffer.byteLength < length) buffer = new ArrayBuffer(Math.max(length, 2 ** 20));
     const bytes = new Uint8Array(buffer, 0, length);
     bytes.set(src.subarray(base, base + length));
-    const from = Int32Array.from(starts, (v) => v - base);
-    const to = Int32Array.from(ends, (v) => v - base);
+    // A plain loop: Int32Array.from with a mapping function goes through the iterator protocol (measured: a
+    // quarter of the main thread's time in a 2M-row file's first pass).
+    const n = starts.length;
+    const from = new Int32Array(n);
+    const to = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      from[i] = starts[i]! - base;
+      to[i] = ends[i]! - base;
+    }
     return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
+      this.jobs.set(id, { resolve, reject });
       this.worker.postMessage({ id, bytes, starts: from, ends: to }, [buffer, from.buffer, to.buffer]);
     });
+  }
+
+  /** Batches handed over and not hashed yet. */
+  get waiting(): number {
+    return this.jobs.size;
   }
 
   async close(): Promise<void> {

@@ -190,6 +190,8 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
   const extra = p.feedConfig?.header_aliases ?? {};
   const isHeader = headerDetector(feed, extra);
 
+  // Milliseconds per phase, for the run's log line: 'start' is the lock, the ledger row and the no-op check.
+  const phase = phaseTimer();
   const unlock = await tryFeedLock(wh.pool, wh.schema, feed.id);
   if (!unlock) {
     const holder = await db
@@ -265,11 +267,12 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
     let connectorProblems: Extract<ReadMessage, { type: 'problem' }>[] = [];
     let connectorSkipped = 0;
     let rec: Recognized | null = null;
-    const phase = phaseTimer();
+    phase('start');
     const bulk = connector?.bulk && path ? await connector.bulk({ path }, { isHeader }) : null;
     if (bulk) {
       const bulkMapping = mapHeader(feed, bulk.columns, source, extra); // fail fast on missing columns
       await createRawTable(db, raw, bulk.columns.length);
+      phase('inspect');
       try {
         const totalBytes = bytes ?? undefined;
         // A record's bytes mean the same values only under the same header, column mapping and encoding.

@@ -35,14 +35,16 @@ export class LineHasher {
 
   /**
    * The hashes of a batch's records, 16 bytes each, in order. `offload`: all of them on the second thread (if
-   * any), leaving this one free for other work; else half there, half here.
+   * any) while it keeps up, leaving this one free for other work, and here when it has two batches waiting
+   * already; else half there, half here.
    */
   async hash(batch: RecordBatch, offload = false): Promise<Uint8Array> {
     const { buf, starts, ends } = batch;
     const n = starts.length;
     if (n === 0) return new Uint8Array(0);
+    const behind = (this.worker?.waiting ?? 0) >= 2;
     // Below a few hundred records the round trip to the worker costs more than it saves.
-    const split = !this.worker || n < 512 ? n : offload ? 0 : n >> 1;
+    const split = !this.worker || n < 512 ? n : offload ? (behind ? n : 0) : n >> 1;
     if (split === 0) return this.worker!.hash(buf, starts, ends);
     const theirs = split < n ? this.worker!.hash(buf, starts.slice(split), ends.slice(split)) : null;
     const out = new Uint8Array(LINE_HASH_BYTES * n);

@@ -582,10 +582,11 @@ describe('a file rewritten while it loads', () => {
 });
 
 describe("the current versions' hashes, read for recognition", () => {
-  it('come whole when read in several id ranges, those without a hash apart', async () => {
+  it('come whole when packed by ranges of blocks, those without a hash apart', async () => {
     const feed = { ...roster, id: 'roster' as const };
     const HEAD = ['户编号', '姓名', '证件号码', '与户主关系', '户类型'];
-    const people = Array.from({ length: 9 }, (_, i) => [
+    // Enough rows for the table to span several blocks.
+    const people = Array.from({ length: 60 }, (_, i) => [
       `V${i}`,
       `壬${i}`,
       testId(700 + i),
@@ -600,9 +601,15 @@ describe("the current versions' hashes, read for recognition", () => {
       confirmShrink: true,
     });
     // A version with no raw hash (as one loaded before raw hashes were kept) is one no file can carry unchanged.
-    await sql`UPDATE roster SET raw_hash = NULL WHERE household_id = 'V3' AND valid_to IS NULL`.execute(wh.db);
-    // Two ids per COPY: nine current versions, with ids over several ranges.
-    const got = await loadCurrentVersions(wh.db, wh.pool, feed, 0, 2);
+    await sql`UPDATE roster SET raw_hash = NULL WHERE household_id = 'V3' AND valid_to IS NULL`.execute(
+      wh.db,
+    );
+    // One block per packed value: the current versions come in several.
+    const size = await sql<{
+      blocks: number;
+    }>`SELECT (pg_relation_size('roster') / 8192)::int AS blocks`.execute(wh.db);
+    expect(size.rows[0]!.blocks).toBeGreaterThan(1);
+    const got = await loadCurrentVersions(wh.db, wh.pool, feed, 0, 1);
     const rows = await wh.db
       .selectFrom('roster')
       .select(['version_id', 'raw_hash'])
