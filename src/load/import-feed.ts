@@ -165,6 +165,17 @@ export async function assertInputFile(path: string): Promise<void> {
   if (!st.isFile()) throw dataError(`input is not a regular file: ${path}`);
 }
 
+/** The staged columns the load's joins and filters use: what the planner needs statistics for. */
+function plannedColumns(feed: FeedDefinition): string[] {
+  const fields = [
+    ...feed.key,
+    ...(feed.scope ?? []),
+    ...Object.values(feed.identity ?? {}),
+    ...Object.values(feed.surrogate ?? {}),
+  ];
+  return [...new Set(['rec_no', 'skip', 'ok', 'row_hash', 'raw_hash', ...fields])];
+}
+
 const rejectedByCopy = (err: unknown): boolean =>
   err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('22');
 
@@ -381,8 +392,12 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
         salt,
         lookupKnown: headerRow === 0,
       }).execute(trx);
-      // Statistics before anything joins it: ranking, identity linking, pull-in and the plan.
-      await sql`ANALYZE ${sql.id(norm)}`.execute(trx);
+      // Statistics before anything joins it: ranking, identity linking, pull-in and the plan — for the columns
+      // they join and filter on only (the row count comes with any ANALYZE): every column of a wide feed took
+      // 0.1–0.15 s for 20k staged rows.
+      await sql`ANALYZE ${sql.id(norm)} (${sql.join(plannedColumns(feed).map((c) => sql.id(c)))})`.execute(
+        trx,
+      );
       await rankDuplicates(trx, feed, norm);
     });
     phase('normalize');
