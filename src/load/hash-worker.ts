@@ -42,10 +42,19 @@ export class HashWorker {
       this.jobs.get(id)?.resolve(out);
       this.jobs.delete(id);
     });
-    this.worker.on('error', (err) => {
-      for (const w of this.jobs.values()) w.reject(err);
-      this.jobs.clear();
+    this.worker.on('error', (err) => this.fail(err));
+    // Ended (closed, or crashed without an error event): nothing waits for ever on a batch it will not hash.
+    this.worker.on('exit', () => {
+      this.ended = true;
+      this.fail(new Error('the hashing thread ended'));
     });
+  }
+
+  private ended = false;
+
+  private fail(err: Error): void {
+    for (const w of this.jobs.values()) w.reject(err);
+    this.jobs.clear();
   }
 
   /**
@@ -53,6 +62,7 @@ export class HashWorker {
    * worker's (the chunk they come from stays with the caller).
    */
   hash(src: Uint8Array, starts: readonly number[], ends: readonly number[]): Promise<Uint8Array> {
+    if (this.ended) return Promise.reject(new Error('the hashing thread ended'));
     const id = this.next++;
     const base = starts[0] ?? 0;
     const length = (ends.at(-1) ?? base) - base;
@@ -81,6 +91,7 @@ export class HashWorker {
   }
 
   async close(): Promise<void> {
+    this.ended = true;
     await this.worker.terminate();
   }
 }

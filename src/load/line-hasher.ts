@@ -127,12 +127,17 @@ export async function hashRecords(source: AsyncIterable<Buffer>, hasher: LineHas
   const splitter = new RecordSplitter();
   const hashes = new RecordHashes();
   const queue: Promise<Uint8Array>[] = [];
+  const enqueue = (batch: RecordBatch) => {
+    const hashed = hasher.hash(batch, true);
+    hashed.catch(() => undefined); // awaited in turn below; the first failure is the one reported
+    queue.push(hashed);
+  };
   for await (const chunk of source) {
     hashes.bytes += chunk.length;
-    queue.push(hasher.hash(splitter.push(chunk), true));
+    enqueue(splitter.push(chunk));
     if (queue.length >= IN_FLIGHT) hashes.push(await queue.shift()!);
   }
-  queue.push(hasher.hash(splitter.end(), true));
+  enqueue(splitter.end());
   for (const h of queue) hashes.push(await h);
   return hashes;
 }

@@ -137,3 +137,16 @@ describe('the recognizer in front of COPY', () => {
     expect((await run(three, null, { twoPass: true })).counts.records).toBe(3);
   });
 });
+
+describe('the hashing thread', () => {
+  it('fails the batches it still holds when it is closed, instead of leaving them unanswered', async () => {
+    const hasher = await LineHasher.create('s', true);
+    const rows = Array.from({ length: 20_000 }, (_, i) => `${i},x,y`);
+    const buf = Buffer.from(`a,b,c\n${rows.join('\n')}\n`);
+    const outcome = expect(hashRecords(Readable.from([buf, buf, buf, buf]), hasher)).rejects.toThrow(
+      'the hashing thread ended',
+    );
+    await hasher.close();
+    await outcome;
+  });
+});
