@@ -180,8 +180,9 @@ const rejectedByCopy = (err: unknown): boolean =>
   err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('22');
 
 /**
- * The bulk path reads the file twice (src/load/recognize.ts): a file rewritten or replaced in between must not
- * have the first pass's hashes stored with the second pass's values.
+ * A file rewritten or replaced while it loads fails the run: the bulk path reads it twice (src/load/recognize.ts)
+ * and must not store the first pass's hashes with the second pass's values, and the ledger's SHA-256 is read
+ * alongside.
  */
 async function assertUnchanged(path: string, before: Stats): Promise<void> {
   const now = await stat(path);
@@ -233,7 +234,10 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
     // Files are compared by content hash (an identical file is a no-op); connector sources by their cursor. A
     // file of another size than the last one loaded cannot be it: its hash (for the ledger) is computed while it
     // loads, not in a pass of its own before.
-    const bytes = path !== undefined ? (await stat(path)).size : null;
+    // Also what the file must still be once staged (assertUnchanged): the ledger's hash and the staged rows are
+    // of one file.
+    const opened = path !== undefined ? await stat(path) : null;
+    const bytes = opened?.size ?? null;
     const maybeSame = bytes !== null && (state?.last_bytes == null || Number(state.last_bytes) === bytes);
     const sha = maybeSame ? await sha256File(path!) : null;
     const shaLater = path !== undefined && sha === null ? sha256File(path) : null;
@@ -299,7 +303,6 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
         // A large re-sent snapshot is mostly recognised: PostgreSQL's core is idle and can hash. Not for a first
         // load, where it is busy parsing every row.
         const hasher = await LineHasher.create(lineSalt, expected >= 100_000);
-        const before = await stat(path!);
         let n: number;
         let current: CurrentVersions | null;
         const counts: RecognitionCounts = { records: 0, recognized: 0, again: 0 };
@@ -319,7 +322,6 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
         } finally {
           await hasher.close();
         }
-        await assertUnchanged(path!, before);
         header = bulk.columns;
         if (current) {
           phase('stage');
@@ -371,6 +373,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
       connectorSkipped = res.skipped;
       rlog.info({ rows: res.rows, malformed: res.problems.length, path: 'records' }, 'staged');
     }
+    if (path !== undefined && opened) await assertUnchanged(path, opened);
     const mapping = mapHeader(feed, header, source, extra);
     if (mapping.unmapped.length) rlog.info({ columns: mapping.unmapped }, 'columns not used by this feed');
     phase('stage');
