@@ -1,6 +1,6 @@
 /**
- * The raw hashes (16-byte MD5) of a feed's current versions, held in typed arrays so that a 2M-row feed costs
- * ~80 MB instead of the ~200 MB a Map of strings would: open addressing with linear probing, four 32-bit words
+ * The raw hashes (16 bytes: XXH3-128 of a line, or MD5 of the cells on the record path) of a feed's current
+ * versions, held in typed arrays so that a 2M-row feed costs ~80 MB instead of the ~200 MB a Map of strings would: open addressing with linear probing, four 32-bit words
  * per slot. Each slot also remembers the first record of the incoming file that carried its hash (0: none yet),
  * which is what "recognised" means — that line is byte for byte the one the current version was loaded from —
  * and the version's id, so that SQL is told the versions the file did not carry by their primary key.
@@ -91,7 +91,7 @@ export class RawHashSet {
     const w1 = word(buf, offset + 4);
     const w2 = word(buf, offset + 8);
     const w3 = word(buf, offset + 12);
-    // MD5 output is uniform: its first word is already a good slot index.
+    // Both hashes are uniform: the first word is already a good slot index.
     let slot = w0 % this.capacity;
     for (;;) {
       if (this.state[slot] === 0) return -slot - 1;
