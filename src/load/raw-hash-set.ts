@@ -1,9 +1,10 @@
 /**
  * The raw hashes (16 bytes: XXH3-128 of a line, or MD5 of the cells on the record path) of a feed's current
- * versions, held in typed arrays so that a 2M-row feed costs ~80 MB instead of the ~200 MB a Map of strings would: open addressing with linear probing, four 32-bit words
- * per slot. Each slot also remembers the first record of the incoming file that carried its hash (0: none yet),
- * which is what "recognised" means — that line is byte for byte the one the current version was loaded from —
- * and the version's id, so that SQL is told the versions the file did not carry by their primary key.
+ * versions, held in typed arrays so that a 2M-row feed costs ~80 MB instead of the ~200 MB a Map of strings
+ * would: open addressing with linear probing, four 32-bit words per slot. Each slot also remembers the first
+ * record of the incoming file that carried its hash (0: none yet), which is what "recognised" means — that line
+ * is byte for byte the one the current version was loaded from — and the version's id, so that SQL is told the
+ * versions the file did not carry by their primary key.
  */
 
 export const RAW_HASH_BYTES = 16;
