@@ -1,8 +1,9 @@
 /**
  * `ruralhub status`: what an operator (or a monitoring probe) needs in one look, computed from the ledger:
  * per feed — last success and its age, rows, last failure and its message, next scheduled load, a verdict;
- * per rule — last run, open and overdue findings; per scheduled job — its latest slot. A verdict other than
- * `ok` / `not_configured` makes the command exit non-zero.
+ * per rule — last run, open and overdue findings; per scheduled job — its latest slot; and the server settings
+ * a load's speed depends on, against a warehouse's. A verdict other than `ok` / `not_configured` makes the
+ * command exit non-zero (the settings are advice).
  */
 import { sql } from 'kysely';
 import { RULES } from '../../pipelines/rules/index.ts';
@@ -10,6 +11,7 @@ import type { Config } from '../../schemas/config.ts';
 import { FEED_IDS, type FeedId, RULE_IDS } from '../../schemas/vocab.ts';
 import { todayIn } from '../clock.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
+import { type SettingAdvice, serverSettings } from '../warehouse/server-settings.ts';
 import { nextSlot } from './slots.ts';
 
 /** ok; stale (older than its freshness limit); failing (last run failed); held (a snapshot held by the shrink
@@ -60,6 +62,8 @@ export interface Status {
   feeds: FeedStatus[];
   rules: RuleStatus[];
   jobs: JobStatus[];
+  /** The server's settings against a warehouse's (advice only: they do not make the status unhealthy). */
+  server: SettingAdvice[];
   healthy: boolean;
 }
 
@@ -173,5 +177,5 @@ export async function collectStatus(wh: Warehouse, config: Readonly<Config>, now
     feeds.every((f) => HEALTHY.has(f.verdict)) &&
     rules.every((r) => !r.enabled || r.last_status !== 'failed') &&
     jobs.every((j) => HEALTHY.has(j.status) || j.status === 'running' || j.status === 'retry');
-  return { feeds, rules, jobs, healthy };
+  return { feeds, rules, jobs, server: await serverSettings(wh.db), healthy };
 }

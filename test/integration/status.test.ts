@@ -135,7 +135,21 @@ describe('ruralhub status', () => {
     );
     const ok = await runCli(['--config', quiet, 'status', '--format', 'json'], { env });
     expect(ok.code, ok.stderr).toBe(0);
-    expect(JSON.parse(ok.stdout).healthy).toBe(true);
+    const healthy = JSON.parse(ok.stdout) as {
+      healthy: boolean;
+      server: { setting: string; value: string; ok: boolean }[];
+    };
+    expect(healthy.healthy).toBe(true);
+    // The server's settings as PostgreSQL reports them, advice only (the exit code stayed 0).
+    expect(healthy.server.map((x) => x.setting)).toEqual([
+      'shared_buffers',
+      'max_wal_size',
+      'wal_compression',
+    ]);
+    const shown = await sql<{ shared_buffers: string }>`SHOW shared_buffers`.execute(wh.db);
+    expect(healthy.server[0]!.value).toBe(shown.rows[0]!.shared_buffers);
+    const table = await runCli(['--config', quiet, 'status'], { env });
+    expect(table.stdout.includes('Server settings below')).toBe(healthy.server.some((x) => !x.ok));
     await dropWarehouse(wh.db, schema);
   });
 });

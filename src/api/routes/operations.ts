@@ -35,7 +35,7 @@ export function registerOperations(api: Api, config: Readonly<Config>): void {
     {
       method: 'get',
       path: '/api/status',
-      summary: 'Feed freshness and health, rules and scheduled jobs (as `ruralhub status`)',
+      summary: 'Feed freshness and health, rules, scheduled jobs and server settings (as `ruralhub status`)',
       roles: ['operator', 'bureau'],
     },
     async () => maskDeep(await collectStatus(wh, config, new Date())),

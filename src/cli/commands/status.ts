@@ -16,6 +16,7 @@ const FEED_COLUMNS = [
 ] as const;
 const RULE_COLUMNS = ['rule', 'enabled', 'last_run', 'last_status', 'open', 'overdue'] as const;
 const JOB_COLUMNS = ['job', 'kind', 'last_slot', 'status', 'attempts', 'next_slot', 'message'] as const;
+const SERVER_COLUMNS = ['setting', 'value', 'recommended', 'ok'] as const;
 
 export function registerStatus(program: Command): void {
   program
@@ -28,6 +29,9 @@ export function registerStatus(program: Command): void {
 Feed verdicts: ok · stale (last load older than matching.max_feed_age_days or its per-feed limit) ·
 failing (its last import failed) · held (a snapshot held by the shrink guard) · missing (never loaded, but
 an enabled rule needs it) · not_configured (never loaded, not needed).
+
+Server settings (shared_buffers, max_wal_size, wal_compression) below those the embedded server runs with
+are listed as advice; they do not change the exit code.
 
 Exit codes: 0 everything ok; 1 a feed is stale, failing, held or missing, a rule's last run failed, or a
 scheduled job's latest slot failed or is held — suitable for a monitoring probe; 2 configuration error;
@@ -50,6 +54,14 @@ Example:
           if (s.jobs.length) {
             ctx.out.write('\nScheduled jobs\n');
             writeRows(ctx.out, 'table', JOB_COLUMNS, s.jobs as unknown as Record<string, unknown>[]);
+          }
+          const low = s.server.filter((x) => !x.ok);
+          if (low.length) {
+            // Advice, not a failure: loads work with PostgreSQL's defaults, only slower.
+            ctx.out.write(
+              '\nServer settings below a warehouse\'s (loads run slower; see README, "Your own PostgreSQL")\n',
+            );
+            writeRows(ctx.out, 'table', SERVER_COLUMNS, low as unknown as Record<string, unknown>[]);
           }
           ctx.out.write(
             `\n${s.healthy ? 'all healthy' : 'ATTENTION: something is stale, failing or held'}\n`,
