@@ -11,9 +11,8 @@
 import { createHash } from 'node:crypto';
 import { createXXHash128, type IHasher } from 'hash-wasm';
 import { HashWorker } from './hash-worker.ts';
+import { RAW_HASH_BYTES } from './raw-hash-set.ts';
 import { type RecordBatch, RecordSplitter } from './record-splitter.ts';
-
-export const LINE_HASH_BYTES = 16;
 
 /** The 64-bit seed (low, high word) of a salt. */
 export function lineSeed(salt: string): [number, number] {
@@ -47,14 +46,14 @@ export class LineHasher {
     const split = !this.worker || n < 512 ? n : offload ? (behind ? n : 0) : n >> 1;
     if (split === 0) return this.worker!.hash(buf, starts, ends);
     const theirs = split < n ? this.worker!.hash(buf, starts.slice(split), ends.slice(split)) : null;
-    const out = new Uint8Array(LINE_HASH_BYTES * n);
+    const out = new Uint8Array(RAW_HASH_BYTES * n);
     const h = this.hasher;
     for (let i = 0; i < split; i++) {
       h.init();
       h.update(buf.subarray(starts[i]!, ends[i]!));
-      out.set(h.digest('binary'), LINE_HASH_BYTES * i);
+      out.set(h.digest('binary'), RAW_HASH_BYTES * i);
     }
-    if (theirs) out.set(await theirs, LINE_HASH_BYTES * split);
+    if (theirs) out.set(await theirs, RAW_HASH_BYTES * split);
     return out;
   }
 
@@ -71,17 +70,14 @@ export class RecordHashes {
   private readonly parts: Uint8Array[] = [];
   private part = 0;
   private at = 0;
-  records = 0;
-  bytes = 0;
 
   push(hashes: Uint8Array): void {
     if (hashes.length) this.parts.push(hashes);
-    this.records += hashes.length / LINE_HASH_BYTES;
   }
 
   /** The next n records' hashes; null when fewer than n are left (the file has more records than then). */
   take(n: number): Uint8Array | null {
-    const want = LINE_HASH_BYTES * n;
+    const want = RAW_HASH_BYTES * n;
     const cur = this.parts[this.part];
     if (cur && cur.length - this.at >= want) {
       const out = cur.subarray(this.at, this.at + want);
@@ -118,7 +114,7 @@ export class RecordHashes {
 }
 
 /**
- * First pass: every record of the file hashed, in order; `bytes` counts the bytes read. It runs while the main
+ * First pass: every record of the file hashed, in order. It runs while the main
  * thread also reads the current versions, so the hashing is left to the second thread where there is one, with a
  * few batches in flight so that it never waits for the next.
  */
@@ -133,7 +129,6 @@ export async function hashRecords(source: AsyncIterable<Buffer>, hasher: LineHas
     queue.push(hashed);
   };
   for await (const chunk of source) {
-    hashes.bytes += chunk.length;
     enqueue(splitter.push(chunk));
     if (queue.length >= IN_FLIGHT) hashes.push(await queue.shift()!);
   }

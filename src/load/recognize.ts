@@ -22,7 +22,7 @@ import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import type { FeedDefinition } from '../../schemas/feed.ts';
 import { RuralHubError } from '../errors.ts';
 import type { Database } from '../warehouse/schema.ts';
-import { LINE_HASH_BYTES, type LineHasher, type RecordHashes } from './line-hasher.ts';
+import type { LineHasher, RecordHashes } from './line-hasher.ts';
 import { RAW_HASH_BYTES, RawHashSet } from './raw-hash-set.ts';
 import { type RecordBatch, RecordSplitter } from './record-splitter.ts';
 
@@ -236,12 +236,12 @@ export function recognizingStream(p: {
     const out: Buffer[] = [];
     for (let i = 0; i < n; i++) {
       const recNo = ++counts.records;
-      const seen = set ? set.see(hashed, recNo, LINE_HASH_BYTES * i) : 'absent';
+      const seen = set ? set.see(hashed, recNo, RAW_HASH_BYTES * i) : 'absent';
       if (seen === 'first') counts.recognized++;
       else if (seen === 'again') counts.again++;
       else {
-        const at = hashed.byteOffset + LINE_HASH_BYTES * i;
-        const hex = Buffer.from(hashed.buffer, at, LINE_HASH_BYTES).toString('hex');
+        const at = hashed.byteOffset + RAW_HASH_BYTES * i;
+        const hex = Buffer.from(hashed.buffer, at, RAW_HASH_BYTES).toString('hex');
         out.push(Buffer.from(`${recNo}${delimiter}\\x${hex}${delimiter}`));
         // An empty line is a row of empty cells (a blank row, skipped and counted), not a COPY error.
         out.push(ends[i]! > starts[i]! ? buf.subarray(starts[i]!, ends[i]!) : blank, newline);

@@ -26,11 +26,11 @@ const UNIT_BYTES: Readonly<Record<string, number>> = {
   TB: 1024 ** 4,
 };
 
-/** '512MB' → bytes; a pg_settings value with its unit ('8kB' blocks: setting × 8 kB). */
+/** '512MB' → bytes; pg_settings' units too ('8kB': blocks of 8 kB, 'MB'). */
 export function sizeBytes(text: string): number {
-  const m = /^(\d+)\s*(B|kB|MB|GB|TB)$/.exec(text.trim());
+  const m = /^(\d*)\s*(B|kB|MB|GB|TB)$/.exec(text.trim());
   if (!m) throw new Error(`not a size: ${text}`);
-  return Number(m[1]) * UNIT_BYTES[m[2]!]!;
+  return Number(m[1] || 1) * UNIT_BYTES[m[2]!]!;
 }
 
 export interface PgSetting {
@@ -47,9 +47,7 @@ export function adviseSettings(rows: readonly PgSetting[]): SettingAdvice[] {
     const recommended = WAREHOUSE_SETTINGS[name]!;
     if (!row) continue;
     // pg_settings gives a count of its unit: '16384' of '8kB' for 128 MB.
-    const unit = row.unit ?? 'B';
-    const m = /^(\d+)?\s*(B|kB|MB|GB|TB)$/.exec(unit);
-    const bytes = Number(row.setting) * (m ? Number(m[1] ?? 1) * UNIT_BYTES[m[2]!]! : 1);
+    const bytes = Number(row.setting) * sizeBytes(row.unit ?? 'B');
     advice.push({ setting: name, value: human(bytes), recommended, ok: bytes >= sizeBytes(recommended) });
   }
   const compression = byName.get('wal_compression');

@@ -13,6 +13,7 @@ import { valueAliasProblems } from '../../src/load/resolve-feed.ts';
 import { silentLogger } from '../../src/log.ts';
 import { loadRegions } from '../../src/regions/load-regions.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
+import type { RosterTable } from '../../src/warehouse/schema.ts';
 import { testId } from '../support/demo.ts';
 import { tempDir, writeCsv } from '../support/files.ts';
 import { testWarehouse } from '../support/warehouse.ts';
@@ -40,6 +41,16 @@ beforeAll(async () => {
   wh = await testWarehouse('import');
 });
 afterAll(async () => wh?.close());
+
+/** The roster's current versions of the households whose number starts with `prefix`, in household order. */
+const currentHouseholds = <C extends keyof RosterTable & string>(prefix: string, columns: readonly C[]) =>
+  wh.db
+    .selectFrom('roster')
+    .select(columns)
+    .where('valid_to', 'is', null)
+    .where('household_id', 'like', `${prefix}%`)
+    .orderBy('household_id')
+    .execute();
 
 describe('importing a roster CSV', () => {
   it('loads clean and dirty-but-recoverable rows, quarantines bad ones, and the counts reconcile', async () => {
@@ -348,13 +359,7 @@ describe('a re-sent snapshot recognised before staging', () => {
       confirmShrink: true,
     });
     expect(first.counts).toMatchObject({ rows_new: 4 });
-    const before = await wh.db
-      .selectFrom('roster')
-      .select(['id_number', 'row_number'])
-      .where('valid_to', 'is', null)
-      .where('household_id', 'like', 'P%')
-      .orderBy('household_id')
-      .execute();
+    const before = await currentHouseholds('P', ['id_number', 'row_number']);
 
     // Saved with LF line ends this time. A twice; B's old line and a later-identified changed one (it wins by
     // 识别时间); C's old line and an earlier-identified changed one (the old line wins); D gone; E new.
@@ -379,13 +384,13 @@ describe('a re-sent snapshot recognised before staging', () => {
       conflicting_duplicates: 2,
     });
     expect(second.recognized).toBe(3); // A, B's old line, C: taken from their versions, not normalized
-    const current = await wh.db
-      .selectFrom('roster')
-      .select(['id_number', 'household_type', 'identified_on', 'row_number', 'run_id'])
-      .where('valid_to', 'is', null)
-      .where('household_id', 'like', 'P%')
-      .orderBy('household_id')
-      .execute();
+    const current = await currentHouseholds('P', [
+      'id_number',
+      'household_type',
+      'identified_on',
+      'row_number',
+      'run_id',
+    ]);
     expect(current).toEqual([
       {
         id_number: testId(201),
@@ -462,13 +467,7 @@ describe('recognition before staging, in the encodings and delimiters department
         rows_ended: 0,
       });
       expect(second.recognized).toBe(2);
-      const current = await wh.db
-        .selectFrom('roster')
-        .select(['name', 'household_type'])
-        .where('valid_to', 'is', null)
-        .where('household_id', 'like', 'E%')
-        .orderBy('household_id')
-        .execute();
+      const current = await currentHouseholds('E', ['name', 'household_type']);
       expect(current).toEqual([
         { name: '庚1', household_type: 'monitored' },
         { name: '庚2', household_type: 'alleviated' },

@@ -5,6 +5,7 @@ describe("the server settings against a warehouse's", () => {
   it("reads pg_settings' units and flags what is below the embedded server's settings", () => {
     expect(sizeBytes('512MB')).toBe(512 * 2 ** 20);
     expect(sizeBytes('4GB')).toBe(4 * 2 ** 30);
+    expect(sizeBytes('8kB')).toBe(8192);
     // PostgreSQL's defaults: 16384 blocks of 8 kB, 1024 MB, no compression.
     expect(
       adviseSettings([
