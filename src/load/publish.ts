@@ -9,6 +9,7 @@ import type { FeedDefinition } from '../../schemas/feed.ts';
 import { recordReview } from '../identity/record-review.ts';
 import type { Database } from '../warehouse/schema.ts';
 import { fieldNames } from './normalize-sql.ts';
+import { cacheStep, stepColumns } from './recognition-cache.ts';
 import { carried, type Recognized } from './recognize.ts';
 
 export interface LoadPlan {
@@ -181,6 +182,8 @@ export interface PublishParams {
   columns: Readonly<Record<string, number>>;
   /** What the bulk path recognised before staging, or null. */
   rec: Recognized | null;
+  /** The recognition cache is valid: each statement adds its step to it (src/load/recognition-cache.ts). */
+  cache: boolean;
 }
 
 /** Writes quarantine, conflicts and the new versions. Must run inside the run's publishing transaction. */
@@ -234,20 +237,29 @@ export async function publish(trx: Db, p: PublishParams, plan: LoadPlan): Promis
   // another salt) only takes the new raw hash, so that next time it is recognised without normalizing.
   const now = sql`statement_timestamp()`;
   const changed = sql`f.row_hash <> w.row_hash`;
-  await sql`UPDATE ${sql.id(feed.id)} f
+  /** The statement, and with a valid cache its step, from the versions it wrote. */
+  const stepped = (write: RawBuilder<unknown>, removes: boolean) =>
+    p.cache
+      ? sql`WITH written AS (${write} RETURNING ${stepColumns(feed, 'f')}) ${cacheStep(feed, 'written', removes)}`
+      : write;
+  await stepped(
+    sql`UPDATE ${sql.id(feed.id)} f
     SET valid_to = CASE WHEN ${changed} THEN ${now} END,
         ended_run_id = CASE WHEN ${changed} THEN ${runId}::bigint END,
         raw_hash = CASE WHEN ${changed} THEN f.raw_hash ELSE w.raw_hash END
     FROM ${sql.id(norm)} w
     WHERE w.ok AND w.rn = 1 AND f.valid_to IS NULL AND ${keyMatch(feed, 'f', 'w')}
-      AND (${changed} OR f.raw_hash IS DISTINCT FROM w.raw_hash)`.execute(trx);
+      AND (${changed} OR f.raw_hash IS DISTINCT FROM w.raw_hash)`,
+    true,
+  ).execute(trx);
   if (feed.mode === 'snapshot' && plan.ended > 0) {
-    await sql`UPDATE ${sql.id(feed.id)} f SET valid_to = ${now}, ended_run_id = ${runId}
+    await stepped(
+      sql`UPDATE ${sql.id(feed.id)} f SET valid_to = ${now}, ended_run_id = ${runId}
       WHERE f.valid_to IS NULL AND ${inScope(feed, norm, p.rec)}
         AND ${p.rec ? sql`f.version_id IN (SELECT u.version_id FROM ${sql.id(p.rec.unseen)} u)` : sql`TRUE`}
-        AND NOT EXISTS (SELECT 1 FROM ${sql.id(norm)} w WHERE ${keepsAlive('w')} AND ${keyMatch(feed, 'w', 'f')})`.execute(
-      trx,
-    );
+        AND NOT EXISTS (SELECT 1 FROM ${sql.id(norm)} w WHERE ${keepsAlive('w')} AND ${keyMatch(feed, 'w', 'f')})`,
+      true,
+    ).execute(trx);
   }
   // New versions (new keys and changed rows), and a stable surrogate key for every person and household first
   // seen in them — in the same statement, from the rows it returns, so the cost follows the rows written.
@@ -257,7 +269,7 @@ export async function publish(trx: Db, p: PublishParams, plan: LoadPlan): Promis
   const person = feed.surrogate?.person ?? feed.identity?.id;
   const household = feed.surrogate?.household;
   const returned = [person, household].filter((f): f is string => f !== undefined);
-  const insert = sql`INSERT INTO ${sql.id(feed.id)} (${sql.join(cols)}, row_hash, raw_hash, valid_from, run_id, source, sheet, row_number)
+  const insert = sql`INSERT INTO ${sql.id(feed.id)} AS f (${sql.join(cols)}, row_hash, raw_hash, valid_from, run_id, source, sheet, row_number)
     SELECT ${sql.join(vals)}, w.row_hash, w.raw_hash, ${now}, ${runId}, ${source}, w.sheet, w.row_number
     FROM ${sql.id(norm)} w
     WHERE w.ok AND w.rn = 1
@@ -266,7 +278,7 @@ export async function publish(trx: Db, p: PublishParams, plan: LoadPlan): Promis
     -- 500k rows in random order into a roster-shaped table with its three indexes, 5.5 s; in key order, 3.5 s).
     ORDER BY ${sql.join(feed.key.map((k) => sql.ref(`w.${k}`)))}`;
   if (!returned.length) {
-    await insert.execute(trx);
+    await stepped(insert, false).execute(trx);
     return;
   }
   // Keys are registered by a plain insert of the ones not there yet, under a lock that makes concurrent loads of
@@ -279,6 +291,8 @@ export async function publish(trx: Db, p: PublishParams, plan: LoadPlan): Promis
         AND NOT EXISTS (SELECT 1 FROM ${sql.id(table)} t WHERE t.${sql.id(column)} = i.${sql.id(field)})
       ORDER BY 1`;
   const households = household ? sql`, hh AS (${register('households', 'household_id', household)})` : sql``;
-  await sql`WITH ins AS (${insert} RETURNING ${sql.join(returned.map((f) => sql.id(f)))}) ${households}
+  const step = p.cache ? sql`, step AS (${cacheStep(feed, 'ins', false)})` : sql``;
+  const back = [...returned.map((f) => sql.ref(`f.${f}`)), ...(p.cache ? [stepColumns(feed, 'f')] : [])];
+  await sql`WITH ins AS (${insert} RETURNING ${sql.join(back)}) ${households} ${step}
     ${person ? register('persons', 'id_number', person) : sql`SELECT 1`}`.execute(trx);
 }

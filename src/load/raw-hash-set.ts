@@ -8,9 +8,21 @@
  */
 
 export const RAW_HASH_BYTES = 16;
+/** A hash and its version's id (int8), as PostgreSQL packs them. */
+export const PAIR_BYTES = RAW_HASH_BYTES + 8;
+
+/** An int8 id, big-endian as PostgreSQL's int8send (ids stay below 2^53). */
+export function writeId(buf: Buffer, at: number, id: number): void {
+  buf.writeInt32BE(Math.floor(id / 2 ** 32), at);
+  buf.writeUInt32BE(id % 2 ** 32, at + 4);
+}
 
 /** What `see` found for one record's hash. */
 export type Sighting = 'first' | 'again' | 'absent';
+
+/** Marks the start of an image (written in the platform's byte order, as the typed arrays hold it). */
+const IMAGE_MAGIC = 0x52484831;
+const IMAGE_HEADER = 8;
 
 export class RawHashSet {
   private words: Uint32Array;
@@ -21,13 +33,63 @@ export class RawHashSet {
   private capacity: number;
   private filled = 0;
 
-  /** `expected`: about how many hashes will be added (the set grows past it, at the cost of a rehash). */
-  constructor(expected: number) {
-    this.capacity = capacityFor(expected);
+  /**
+   * `expected`: about how many hashes will be added (the set grows past it, at the cost of a rehash); room is
+   * left for a few more, so that a set read back from its image takes a load's new versions without a rehash.
+   */
+  constructor(expected: number, capacity = capacityFor(expected * 1.03)) {
+    this.capacity = capacity;
     this.words = new Uint32Array(this.capacity * 4);
     this.state = new Uint8Array(this.capacity);
     this.firstRecord = new Int32Array(this.capacity);
     this.ids = new Float64Array(this.capacity);
+  }
+
+  /**
+   * The set's memory as it is — a header, the slots' hashes, their ids (0: empty) — for the recognition cache:
+   * read back (`ImageReader`) it is the set again without hashing or probing (measured for 2M hashes: ~0.05 s
+   * of copying against 0.45–0.5 s of adding them one by one). Views, not copies.
+   */
+  image(): Buffer[] {
+    const header = Buffer.alloc(IMAGE_HEADER);
+    new Uint32Array(header.buffer, header.byteOffset, 2).set([IMAGE_MAGIC, this.capacity]);
+    const view = (a: Uint32Array | Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    return [header, view(this.words), view(this.ids)];
+  }
+
+  /**
+   * Removes the hashes of the versions in `ids`; returns how many. By shifting back the hashes after each one
+   * removed (linear probing's deletion without markers), so that the set holds no more slots than hashes.
+   */
+  remove(ids: ReadonlySet<number>): number {
+    let n = 0;
+    for (let slot = 0; slot < this.capacity; slot++) {
+      // A hash shifted into this slot is looked at again: it came from further on, not yet looked at.
+      while (this.state[slot] !== 0 && ids.has(this.ids[slot]!)) {
+        this.removeAt(slot);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private removeAt(at: number): void {
+    const cap = this.capacity;
+    let hole = at;
+    for (let j = (hole + 1) % cap; this.state[j] !== 0; j = (j + 1) % cap) {
+      const home = this.words[j * 4]! % cap;
+      // The hash at j stays if its home is cyclically within (hole, j]: its probe sequence does not cross the hole.
+      const stays = hole <= j ? hole < home && home <= j : hole < home || home <= j;
+      if (stays) continue;
+      this.words.copyWithin(hole * 4, j * 4, j * 4 + 4);
+      this.state[hole] = this.state[j]!;
+      this.firstRecord[hole] = this.firstRecord[j]!;
+      this.ids[hole] = this.ids[j]!;
+      hole = j;
+    }
+    this.state[hole] = 0;
+    this.ids[hole] = 0;
+    this.filled--;
   }
 
   get size(): number {
@@ -49,7 +111,8 @@ export class RawHashSet {
 
   private grow(): void {
     const { words, state, firstRecord, ids, capacity } = this;
-    this.capacity = capacityFor(capacity * 2);
+    this.capacity = capacityFor(capacity * 1.5);
+    this.filled = 0;
     this.words = new Uint32Array(this.capacity * 4);
     this.state = new Uint8Array(this.capacity);
     this.firstRecord = new Int32Array(this.capacity);
@@ -58,6 +121,7 @@ export class RawHashSet {
     for (let slot = 0; slot < capacity; slot++) {
       if (state[slot] === 0) continue;
       const to = -this.find(bytes, slot * 16) - 1;
+      this.filled++;
       this.words.set(words.subarray(slot * 4, slot * 4 + 4), to * 4);
       this.state[to] = state[slot]!;
       this.firstRecord[to] = firstRecord[slot]!;
@@ -86,6 +150,44 @@ export class RawHashSet {
     for (let slot = 0; slot < this.capacity; slot++) if (this.state[slot] === 1) yield this.ids[slot]!;
   }
 
+  /**
+   * Every hash with its version's id, as 16 bytes + int8 (big-endian) each, in buffers of at most `perBuffer`
+   * pairs: the recognition cache's form (src/load/recognition-cache.ts).
+   */
+  *pairs(perBuffer: number): Generator<Buffer> {
+    const bytes = new Uint8Array(this.words.buffer);
+    let out = Buffer.allocUnsafe(Math.min(perBuffer, this.filled) * PAIR_BYTES);
+    let at = 0;
+    for (let slot = 0; slot < this.capacity; slot++) {
+      if (this.state[slot] === 0) continue;
+      out.set(bytes.subarray(slot * RAW_HASH_BYTES, (slot + 1) * RAW_HASH_BYTES), at);
+      writeId(out, at + RAW_HASH_BYTES, this.ids[slot]!);
+      at += PAIR_BYTES;
+      if (at === out.length) {
+        yield out;
+        out = Buffer.allocUnsafe(Math.min(perBuffer, this.filled) * PAIR_BYTES);
+        at = 0;
+      }
+    }
+    if (at) yield out.subarray(0, at);
+  }
+
+  /** The byte views an image is read into (ImageReader): the hashes, then the ids. */
+  raw(): Uint8Array[] {
+    return [new Uint8Array(this.words.buffer), new Uint8Array(this.ids.buffer)];
+  }
+
+  /** After an image was read into `raw()`: each slot's state from its id (positive; 0 is empty); returns the size. */
+  afterImage(): number {
+    this.filled = 0;
+    for (let slot = 0; slot < this.capacity; slot++) {
+      if (this.ids[slot] === 0) continue;
+      this.filled++;
+      this.state[slot] = 1;
+    }
+    return this.filled;
+  }
+
   /** The slot holding the hash (≥ 0), or −(free slot) − 1 where it would go. */
   private find(buf: Uint8Array, offset: number): number {
     const w0 = word(buf, offset);
@@ -107,6 +209,51 @@ export class RawHashSet {
       }
       slot = slot + 1 === this.capacity ? 0 : slot + 1;
     }
+  }
+}
+
+/**
+ * A set read back from its image as the bytes arrive (`push` any pieces, then `finish`). Throws on an image this
+ * code cannot read — one written on a machine of the other byte order.
+ */
+export class ImageReader {
+  private set: RawHashSet | null = null;
+  private bytes: Uint8Array[] = [];
+  private header = Buffer.alloc(IMAGE_HEADER);
+  private at = 0;
+
+  push(buf: Uint8Array): void {
+    let from = 0;
+    if (this.at < IMAGE_HEADER) {
+      const k = Math.min(IMAGE_HEADER - this.at, buf.length);
+      this.header.set(buf.subarray(0, k), this.at);
+      this.at += k;
+      from = k;
+      if (this.at < IMAGE_HEADER) return;
+      const [magic, capacity] = new Uint32Array(this.header.buffer, this.header.byteOffset, 2);
+      if (magic !== IMAGE_MAGIC) throw new Error('a recognition image of another byte order');
+      this.set = new RawHashSet(0, capacity);
+      this.bytes = this.set.raw();
+    }
+    for (let i = from; i < buf.length; ) {
+      let pos = this.at - IMAGE_HEADER;
+      const part = this.bytes.find((b) => {
+        if (pos < b.length) return true;
+        pos -= b.length;
+        return false;
+      });
+      if (!part) throw new Error('a recognition image longer than its capacity');
+      const k = Math.min(part.length - pos, buf.length - i);
+      part.set(buf.subarray(i, i + k), pos);
+      i += k;
+      this.at += k;
+    }
+  }
+
+  /** The set, and how many hashes it holds. */
+  finish(): { set: RawHashSet; live: number } {
+    if (!this.set) throw new Error('an empty recognition image');
+    return { set: this.set, live: this.set.afterImage() };
   }
 }
 

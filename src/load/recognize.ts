@@ -23,7 +23,7 @@ import type { FeedDefinition } from '../../schemas/feed.ts';
 import { RuralHubError } from '../errors.ts';
 import type { Database } from '../warehouse/schema.ts';
 import type { LineHasher, RecordHashes } from './line-hasher.ts';
-import { RAW_HASH_BYTES, RawHashSet } from './raw-hash-set.ts';
+import { ImageReader, PAIR_BYTES, RAW_HASH_BYTES, RawHashSet } from './raw-hash-set.ts';
 import { type RecordBatch, RecordSplitter } from './record-splitter.ts';
 
 /**
@@ -44,24 +44,65 @@ export interface CurrentVersions {
   unrecognizable: number[];
   /** All current versions. */
   total: number;
+  /** Read from the recognition cache (src/load/recognition-cache.ts) rather than from the feed table… */
+  fromCache: boolean;
+  /** …and from a base that is the set's image (not pairs to add one by one). */
+  fromImage: boolean;
+  /** Steps of the cache read, and the hashes and ids they held (the base, added and removed since). */
+  steps: number;
+  entries: number;
 }
 
+/**
+ * The recognizable versions with a hash of a line hash's size (`alias` names the feed table or a step's
+ * returned rows): the ones a recognition set holds.
+ */
+export const hashedVersion = (feed: FeedDefinition, alias: string): RawBuilder<unknown> =>
+  sql`(${recognizable(feed, alias)} AND octet_length(${sql.ref(`${alias}.raw_hash`)}) = ${sql.lit(RAW_HASH_BYTES)})`;
+
+/**
+ * Reads the current versions: from the recognition cache when it describes the feed's table as it is (its
+ * generation is the table's), else from the table itself. `generation` is the feed's as the load found it
+ * when it started: a write since (by anything but a load, which holds the feed's lock) fails the load.
+ */
 export async function loadCurrentVersions(
   db: Kysely<Database>,
   pool: pg.Pool,
   feed: FeedDefinition,
   expected: number,
+  generation: string | null,
   blocksPerValue = BLOCKS_PER_VALUE,
 ): Promise<CurrentVersions | null> {
-  const current: CurrentVersions = { set: new RawHashSet(expected), unrecognizable: [], total: 0 };
+  const current: CurrentVersions = {
+    set: new RawHashSet(0), // replaced by the one read
+    unrecognizable: [],
+    total: 0,
+    fromCache: false,
+    fromImage: false,
+    steps: 0,
+    entries: 0,
+  };
   const client = await pool.connect();
   try {
-    // One PostgreSQL process, not three: the file is hashed on the other core meanwhile (measured on 2 cores:
-    // 0.92 s serial, 0.70 s with two parallel workers that then compete with the hashing).
-    await client.query('BEGIN');
+    // One snapshot for the generation and what it describes. One PostgreSQL process, not three: the file is
+    // hashed on the other core meanwhile (measured on 2 cores: 0.92 s serial, 0.70 s with two parallel workers
+    // that then compete with the hashing).
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
     await client.query('SET LOCAL max_parallel_workers_per_gather = 0');
-    const stmt = packedCopy(feed, blocksPerValue).compile(db);
-    await pipeline(client.query(copyTo(stmt.sql)), packedVersions(current));
+    const st = db
+      .selectFrom('feed_state')
+      .select(['generation', 'cache_generation'])
+      .where('feed', '=', feed.id)
+      .compile();
+    const row = (
+      await client.query<{ generation: string | null; cache_generation: string | null }>(st.sql, [
+        ...st.parameters,
+      ])
+    ).rows[0];
+    if ((row?.generation ?? null) !== generation) throw new FeedWrittenError(feed.id);
+    current.fromCache = row?.cache_generation != null && row.cache_generation === row.generation;
+    const stmt = (current.fromCache ? cachedCopy(feed) : packedCopy(feed, blocksPerValue)).compile(db);
+    await pipeline(client.query(copyTo(stmt.sql)), packedVersions(current, expected));
     await client.query('COMMIT');
     client.release();
   } catch (err) {
@@ -75,19 +116,20 @@ export async function loadCurrentVersions(
 const BLOCKS_PER_VALUE = 2048;
 
 /**
- * The current versions, packed by PostgreSQL into two values per range of the table's blocks: hash + int8 id
- * of each recognizable one, int8 id of each other. One COPY row per version cost more in Node than the whole
- * scan in PostgreSQL (pg-copy-streams handles each row's message on its own: measured 1.5 s against 0.4 s
- * packed for 2M versions); one value for the whole table would arrive only once the scan is over. Ranges of
- * blocks (TID range scans, in the heap's order) stream: Node takes in one while PostgreSQL packs the next.
- * Filtered aggregates, not GROUP BY: the planner sorted 2M rows to form two groups.
+ * The current versions, packed by PostgreSQL into values per range of the table's blocks: hash + int8 id of
+ * each recognizable one, int8 id of each other (no image, no removals: the shape of a cache step, read by the
+ * same parser). One COPY row per version cost more in Node than the whole scan in PostgreSQL (pg-copy-streams
+ * handles each row's message on its own: measured 1.5 s against 0.4 s packed for 2M versions); one value for
+ * the whole table would arrive only once the scan is over. Ranges of blocks (TID range scans, in the heap's
+ * order) stream: Node takes in one while PostgreSQL packs the next. Filtered aggregates, not GROUP BY: the
+ * planner sorted 2M rows to form two groups.
  */
 function packedCopy(feed: FeedDefinition, blocksPerValue: number): RawBuilder<unknown> {
-  const ok = sql`(${recognizable(feed, 'f')} AND octet_length(f.raw_hash) = ${sql.lit(RAW_HASH_BYTES)})`;
+  const ok = hashedVersion(feed, 'f');
   const step = sql.lit(blocksPerValue);
   const blocks = sql`(pg_relation_size(quote_ident(${sql.lit(feed.id)})::regclass)
     / current_setting('block_size')::bigint)::bigint`;
-  return sql`COPY (SELECT a.pairs, a.ids
+  return sql`COPY (SELECT NULL::bytea AS image, a.pairs, a.ids, NULL::bytea AS removed
       FROM generate_series(0::bigint, ${blocks}, ${step}) AS b(lo)
       CROSS JOIN LATERAL (
         SELECT string_agg(f.raw_hash || int8send(f.version_id), ''::bytea) FILTER (WHERE ${ok}) AS pairs,
@@ -99,13 +141,33 @@ function packedCopy(feed: FeedDefinition, blocksPerValue: number): RawBuilder<un
 }
 
 /**
- * PostgreSQL's binary COPY of (pairs bytea, ids bytea): a 19-byte header, then per tuple an int16 field count
- * (−1 ends the data) and per field an int32 length (−1: NULL) and its bytes. The values are read as they arrive,
- * in units of 24 bytes (hash, id) in the first, 8 (id) in the second.
+ * The cache's base image first, then its steps newest first: a step's removals then apply to the steps read
+ * after it (older ones) and to the image.
  */
-function packedVersions(into: CurrentVersions): Writable {
+function cachedCopy(feed: FeedDefinition): RawBuilder<unknown> {
+  return sql`COPY (SELECT c.image, c.pairs, c.ids, c.removed FROM recognition_cache c
+      WHERE c.feed = ${sql.lit(feed.id)} ORDER BY c.image IS NULL, c.seq DESC)
+    TO STDOUT WITH (FORMAT binary)`;
+}
+
+/**
+ * PostgreSQL's binary COPY of (image, pairs, ids, removed — all bytea): a 19-byte header, then per tuple an int16
+ * field count (−1 ends the data) and per field an int32 length (−1: NULL) and its bytes. Values are read as they
+ * arrive: an image is the set itself (src/load/raw-hash-set.ts); the others come in units of 24 bytes (hash,
+ * id) in `pairs`, 8 (id) in `ids` and `removed`. Steps come newest first, after the image if there is one: a
+ * version removed by a step is left out of the steps read after it (older ones: it was added before the removal)
+ * and out of the image. Additions after an image are held until its removals are done.
+ */
+function packedVersions(into: CurrentVersions, expected: number): Writable {
   const HEADER = 19;
-  const UNITS = [RAW_HASH_BYTES + 8, 8] as const;
+  const FIELDS = 4;
+  const UNITS = [1, PAIR_BYTES, 8, 8] as const;
+  const removed = new Set<number>();
+  let set: RawHashSet | null = null;
+  let image: ImageReader | null = null;
+  let live = 0;
+  /** Pairs read after an image, kept until the image's removals are done. */
+  const later: Buffer[] = [];
   let pending: Buffer = Buffer.alloc(0);
   let headerDone = false;
   let ended = false;
@@ -114,6 +176,39 @@ function packedVersions(into: CurrentVersions): Writable {
   let left = -1;
   // An int64 read as two halves: exact below 2^53, and without a BigInt per version.
   const idAt = (buf: Buffer, at: number) => buf.readInt32BE(at) * 2 ** 32 + buf.readUInt32BE(at + 4);
+  const bad = () => new Error('unexpected packed versions from PostgreSQL');
+  const take = (buf: Buffer, at: number, end: number): void => {
+    const all = removed.size === 0;
+    const unit = UNITS[field as 0 | 1 | 2 | 3];
+    if (field === 0) {
+      if (end === at) return; // no image (or the rest of one yet to come)
+      if (into.steps !== 1) throw bad(); // an image is the base: the first value, if any
+      image ??= new ImageReader();
+      image.push(buf.subarray(at, end));
+      return;
+    }
+    set ??= new RawHashSet(expected);
+    if (field === 1) {
+      const keep = image ? Buffer.allocUnsafe(end - at) : null;
+      let k = 0;
+      for (; at < end; at += unit) {
+        const id = idAt(buf, at + RAW_HASH_BYTES);
+        if (!all && removed.has(id)) continue;
+        if (keep) k += buf.copy(keep, k, at, at + unit);
+        else set.add(buf, at, id);
+        into.total++;
+      }
+      if (keep && k) later.push(keep.subarray(0, k));
+    } else if (field === 2) {
+      for (; at < end; at += unit) {
+        const id = idAt(buf, at);
+        if (all || !removed.has(id)) {
+          into.unrecognizable.push(id);
+          into.total++;
+        }
+      }
+    } else for (; at < end; at += unit) removed.add(idAt(buf, at));
+  };
   return new Writable({
     write(chunk: Buffer, _enc, done) {
       const buf: Buffer = pending.length ? Buffer.concat([pending, chunk]) : chunk;
@@ -126,38 +221,57 @@ function packedVersions(into: CurrentVersions): Writable {
         at = HEADER;
         headerDone = true;
       }
-      while (!ended) {
-        if (field === -1) {
-          if (buf.length - at < 2) break;
-          const fields = buf.readInt16BE(at);
-          at += 2;
-          if (fields === -1) {
-            ended = true; // trailer
-            at = buf.length;
-            break;
+      try {
+        while (!ended) {
+          if (field === -1) {
+            if (buf.length - at < 2) break;
+            const fields = buf.readInt16BE(at);
+            at += 2;
+            if (fields === -1) {
+              ended = true; // trailer
+              at = buf.length;
+              break;
+            }
+            if (fields !== FIELDS) throw bad();
+            field = 0;
+            into.steps++;
           }
-          if (fields !== UNITS.length) return done(new Error('unexpected packed versions from PostgreSQL'));
-          field = 0;
+          if (left === -1) {
+            if (buf.length - at < 4) break;
+            left = Math.max(0, buf.readInt32BE(at)); // NULL: none
+            at += 4;
+            if (left % UNITS[field as 0 | 1 | 2 | 3]) throw bad();
+          }
+          const unit = UNITS[field as 0 | 1 | 2 | 3];
+          const whole = Math.min(left, Math.floor((buf.length - at) / unit) * unit);
+          take(buf, at, at + whole);
+          at += whole;
+          if (field !== 0) into.entries += whole / unit;
+          left -= whole;
+          if (left > 0) break; // the rest of the value is in the next chunk
+          left = -1;
+          if (field === 0 && image && !set) {
+            ({ set, live } = image.finish());
+            into.total += live;
+            into.entries += live;
+            into.fromImage = true;
+          }
+          field = field + 1 === FIELDS ? -1 : field + 1;
         }
-        if (left === -1) {
-          if (buf.length - at < 4) break;
-          left = Math.max(0, buf.readInt32BE(at)); // NULL: no such version
-          at += 4;
-          if (left % UNITS[field as 0 | 1])
-            return done(new Error('unexpected packed versions from PostgreSQL'));
-        }
-        const unit = UNITS[field as 0 | 1];
-        const whole = Math.min(left, Math.floor((buf.length - at) / unit) * unit);
-        const end = at + whole;
-        if (field === 1) for (; at < end; at += unit) into.unrecognizable.push(idAt(buf, at));
-        else for (; at < end; at += unit) into.set.add(buf, at, idAt(buf, at + RAW_HASH_BYTES));
-        into.total += whole / unit;
-        left -= whole;
-        if (left > 0) break; // the rest of the value is in the next chunk
-        left = -1;
-        field = field + 1 === UNITS.length ? -1 : field + 1;
+      } catch (err) {
+        return done(err as Error);
       }
       pending = Buffer.from(buf.subarray(at));
+      done();
+    },
+    final(done) {
+      set ??= new RawHashSet(expected);
+      if (image && removed.size) into.total -= set.remove(removed);
+      for (const pairs of later) {
+        for (let at = 0; at < pairs.length; at += PAIR_BYTES)
+          set.add(pairs, at, idAt(pairs, at + RAW_HASH_BYTES));
+      }
+      into.set = set;
       done();
     },
   });
@@ -272,6 +386,17 @@ export class FileChangedError extends RuralHubError {
   }
 }
 const fileChanged = () => new FileChangedError();
+
+/** The feed's table was written, during this load, by something other than it. */
+export class FeedWrittenError extends RuralHubError {
+  constructor(feed: string) {
+    super(
+      'data',
+      `feed ${feed}: its table was written by something other than this load while it ran; nothing was ` +
+        'published: run the import again',
+    );
+  }
+}
 
 /**
  * What the bulk path recognised before staging; null on the record path and on a feed's first load.

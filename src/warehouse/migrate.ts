@@ -14,6 +14,7 @@ import * as m0010 from './migrations/0010-raw-hash.ts';
 import * as m0011 from './migrations/0011-load-settings.ts';
 import * as m0012 from './migrations/0012-conflict-names.ts';
 import * as m0013 from './migrations/0013-file-size.ts';
+import * as m0014 from './migrations/0014-recognition-cache.ts';
 import type { Database } from './schema.ts';
 
 /** Numbered, forward-only migrations. Add new ones at the end; never edit a shipped one. */
@@ -31,6 +32,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0011-load-settings': m0011,
   '0012-conflict-names': m0012,
   '0013-file-size': m0013,
+  '0014-recognition-cache': m0014,
 };
 
 /** Repeatable definitions (functions), re-applied on every migrate; CREATE OR REPLACE keeps it idempotent. */

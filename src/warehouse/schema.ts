@@ -64,6 +64,19 @@ export interface FeedStateTable {
   cursor: string | null;
   last_success_at: Timestamp | null;
   current_rows: Generated<Int8>;
+  /** Replaced by every statement that writes the feed's table (trigger of migration 0014). */
+  generation: string | null;
+  /** The generation recognition_cache describes; the cache is trusted only while it equals `generation`. */
+  cache_generation: string | null;
+}
+
+export interface RecognitionCacheTable {
+  feed: string;
+  seq: Generated<Int8>;
+  image: Buffer | null;
+  pairs: Buffer | null;
+  ids: Buffer | null;
+  removed: Buffer | null;
 }
 
 export interface QuarantineTable {
@@ -312,6 +325,7 @@ export interface IdentityReviewTable {
 export interface Database {
   runs: RunsTable;
   feed_state: FeedStateTable;
+  recognition_cache: RecognitionCacheTable;
   quarantine: QuarantineTable;
   load_conflicts: LoadConflictsTable;
   roster: RosterTable;

@@ -608,7 +608,14 @@ describe("the current versions' hashes, read for recognition", () => {
       blocks: number;
     }>`SELECT (pg_relation_size('roster') / 8192)::int AS blocks`.execute(wh.db);
     expect(size.rows[0]!.blocks).toBeGreaterThan(1);
-    const got = await loadCurrentVersions(wh.db, wh.pool, feed, 0, 1);
+    // The UPDATE above replaced the feed's generation: the cache no longer counts, the table is read.
+    const { generation } = await wh.db
+      .selectFrom('feed_state')
+      .select('generation')
+      .where('feed', '=', 'roster')
+      .executeTakeFirstOrThrow();
+    const got = await loadCurrentVersions(wh.db, wh.pool, feed, 0, generation, 1);
+    expect(got?.fromCache).toBe(false);
     const rows = await wh.db
       .selectFrom('roster')
       .select(['version_id', 'raw_hash'])

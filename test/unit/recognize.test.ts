@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { xxhash128 } from 'hash-wasm';
 import { describe, expect, it } from 'vitest';
 import { hashRecords, LineHasher, lineSeed } from '../../src/load/line-hasher.ts';
-import { RawHashSet } from '../../src/load/raw-hash-set.ts';
+import { ImageReader, PAIR_BYTES, RawHashSet } from '../../src/load/raw-hash-set.ts';
 import { FileChangedError, type RecognitionCounts, recognizingStream } from '../../src/load/recognize.ts';
 
 const md5 = (s: string) => hash('md5', s, 'buffer');
@@ -23,6 +23,65 @@ describe('the raw hash set', () => {
     expect(set.recordOf(hashes[6]!)).toBe(0);
     for (let i = 10; i < 1000; i++) set.see(hashes[i]!, i + 1);
     expect([...set.unseen()].sort()).toEqual([1000, 1001, 1002, 1003, 1004, 1006, 1007, 1008, 1009]);
+  });
+
+  it('removes hashes by version and keeps finding those placed after them, across growth', () => {
+    const set = new RawHashSet(8); // small: removals happen inside probe sequences, and across the wrap
+    const hashes = Array.from({ length: 300 }, (_, i) => md5(`row ${i}`));
+    for (const [i, h] of hashes.entries()) set.add(h, 0, i + 1);
+    const gone = new Set(Array.from({ length: 100 }, (_, k) => 3 * k + 1)); // every third version
+    expect(set.remove(new Set([...gone, 999]))).toBe(100);
+    expect(set.size).toBe(200);
+    for (const [i, h] of hashes.entries())
+      expect(set.see(h, i + 1)).toBe(gone.has(i + 1) ? 'absent' : 'first');
+    set.add(hashes[0]!, 0, 1); // a removed hash is taken again
+    expect(set.see(hashes[0]!, 500)).toBe('first');
+    for (let i = 0; i < 400; i++) set.add(md5(`more ${i}`), 0, 1000 + i);
+    expect(set.size).toBe(601);
+    expect(set.see(hashes[3]!, 501)).toBe('absent');
+    expect([...set.pairs(64)].reduce((n, b) => n + b.length, 0)).toBe(601 * PAIR_BYTES);
+  });
+
+  it('agrees with a plain Map through random additions and removals', () => {
+    const set = new RawHashSet(16);
+    const model = new Map<number, Buffer>();
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    for (let round = 0; round < 30; round++) {
+      for (let i = 0; i < 200; i++) {
+        const id = 1 + (next() % 5000);
+        if (model.has(id)) continue;
+        const h = md5(`v${id}`);
+        model.set(id, h);
+        set.add(h, 0, id);
+      }
+      const gone = new Set([...model.keys()].filter(() => next() % 3 === 0));
+      expect(set.remove(gone)).toBe(gone.size);
+      for (const id of gone) model.delete(id);
+      expect(set.size).toBe(model.size);
+    }
+    for (const [id, h] of model) expect(set.see(h, id)).toBe('first');
+    for (let id = 1; id <= 5000; id++) if (!model.has(id)) expect(set.see(md5(`v${id}`), 1)).toBe('absent');
+  });
+
+  it('reads back from its image, delivered in pieces of any size, with its removals', () => {
+    const set = new RawHashSet(100);
+    const hashes = Array.from({ length: 100 }, (_, i) => md5(`row ${i}`));
+    for (const [i, h] of hashes.entries()) set.add(h, 0, 2 ** 40 + i); // ids past 32 bits
+    expect(set.remove(new Set([2 ** 40 + 7]))).toBe(1);
+    const image = Buffer.concat(set.image());
+    const reader = new ImageReader();
+    for (let at = 0; at < image.length; at += 13) reader.push(image.subarray(at, at + 13));
+    const { set: back, live } = reader.finish();
+    expect(live).toBe(99);
+    expect([...back.unseen()].sort((a, b) => a - b)).toEqual(
+      hashes.map((_, i) => 2 ** 40 + i).filter((id) => id !== 2 ** 40 + 7),
+    );
+    expect(back.see(hashes[7]!, 1)).toBe('absent');
+    expect(back.see(hashes[8]!, 1)).toBe('first');
+    const foreign = Buffer.from(image);
+    foreign.writeUInt32BE(foreign.readUInt32LE(0), 0); // the other byte order
+    expect(() => new ImageReader().push(foreign)).toThrow('another byte order');
   });
 });
 

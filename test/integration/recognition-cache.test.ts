@@ -1,0 +1,156 @@
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { roster } from '../../pipelines/feeds/roster.ts';
+import { importFeed } from '../../src/load/import-feed.ts';
+import { beginPublish } from '../../src/load/recognition-cache.ts';
+import { FeedWrittenError, loadCurrentVersions } from '../../src/load/recognize.ts';
+import type { Warehouse } from '../../src/warehouse/connect.ts';
+import { testId } from '../support/demo.ts';
+import { tempDir, writeCsv } from '../support/files.ts';
+import { testWarehouse } from '../support/warehouse.ts';
+
+let wh: Warehouse;
+const dir = tempDir();
+const feed = { ...roster, id: 'roster' as const };
+const HEAD = ['户编号', '姓名', '证件号码', '与户主关系', '户类型'];
+const person = (hh: string, name: string, n: number, type = '监测户') => [hh, name, testId(n), '户主', type];
+
+beforeAll(async () => {
+  wh = await testWarehouse('cache');
+});
+afterAll(async () => wh?.close());
+
+/** Imports `rows` as the whole roster; returns the summary and where the current versions were read from. */
+async function load(name: string, rows: string[][]) {
+  const lines: string[] = [];
+  const summary = await importFeed({
+    log: pino({ level: 'info' }, { write: (l: string) => void lines.push(l) }),
+    today: '2026-11-24',
+    timeZone: 'Asia/Shanghai',
+    wh,
+    feed,
+    path: writeCsv(join(dir, name), [HEAD, ...rows]),
+    confirmShrink: true,
+  });
+  const staged = lines.map((l) => JSON.parse(l) as { msg: string; versions_from?: string });
+  return { summary, from: staged.find((l) => l.msg === 'staged')?.versions_from ?? null };
+}
+
+const state = () =>
+  wh.db
+    .selectFrom('feed_state')
+    .select(['generation', 'cache_generation'])
+    .where('feed', '=', 'roster')
+    .executeTakeFirstOrThrow();
+
+/** The cache, read as a load reads it, holds exactly the table's current versions; returns what it read. */
+async function expectCacheIsTable() {
+  const { generation, cache_generation } = await state();
+  expect(cache_generation).toBe(generation);
+  const cached = await loadCurrentVersions(wh.db, wh.pool, feed, 0, generation);
+  expect(cached?.fromCache).toBe(true);
+  const rows = await wh.db
+    .selectFrom('roster')
+    .select(['version_id', 'raw_hash'])
+    .where('valid_to', 'is', null)
+    .execute();
+  const ids = (list: typeof rows) => list.map((r) => Number(r.version_id)).sort((a, b) => a - b);
+  const hashed = rows.filter((r) => r.raw_hash?.length === 16);
+  expect(cached!.total).toBe(rows.length);
+  expect([...cached!.set.unseen()].sort((a, b) => a - b)).toEqual(ids(hashed));
+  expect([...cached!.unrecognizable].sort((a, b) => a - b)).toEqual(
+    ids(rows.filter((r) => r.raw_hash?.length !== 16)),
+  );
+  for (const r of hashed) expect(cached!.set.see(r.raw_hash!, 1)).toBe('first');
+  return cached!;
+}
+
+describe('the recognition cache', () => {
+  const first = [
+    person('C1', '甲一', 801),
+    person('C2', '甲二', 802),
+    person('C3', '甲三', 803),
+    person('C4', '甲四', 804),
+    person('C5', '甲五', 805),
+  ];
+
+  it('is written by a first load and kept exact through loads that add, change, end and re-format rows', async () => {
+    const a = await load('c-1.csv', first);
+    expect(a.summary.counts).toMatchObject({ rows_new: 5 });
+    expect((await expectCacheIsTable()).fromImage).toBe(false); // the pairs its INSERT returned
+
+    // C1 changed, C2 gone, C3 re-formatted (same values, other bytes: a new raw hash on the same version), C6 new.
+    const b = await load('c-2.csv', [
+      person('C1', '甲一', 801, '脱贫户'),
+      [' C3 ', '甲三', testId(803), '户主', '监测户'],
+      first[3]!,
+      first[4]!,
+      person('C6', '甲六', 806),
+    ]);
+    expect(b.from).toBe('cache pairs'); // the first load's
+    expect(b.summary.counts).toMatchObject({
+      rows_new: 1,
+      rows_changed: 1,
+      rows_unchanged: 3,
+      rows_ended: 1,
+    });
+    expect(b.summary.recognized).toBe(2); // C4, C5
+    // It wrote a base (the set it read, as an image), then a step per statement of its publish: changed and
+    // re-hashed versions, the ended one, the new versions.
+    expect(await expectCacheIsTable()).toMatchObject({ fromImage: true, steps: 4 });
+
+    // The re-formatted C3 is recognised now, under the hash its version took.
+    const c = await load('c-3.csv', [
+      person('C1', '甲一', 801, '脱贫户'),
+      [' C3 ', '甲三', testId(803), '户主', '监测户'],
+      first[3]!,
+      person('C6', '甲六', 806),
+    ]);
+    expect(c.from).toBe('cache');
+    expect(c.summary.recognized).toBe(4);
+    expect(c.summary.counts).toMatchObject({ rows_unchanged: 4, rows_ended: 1 });
+    // The image and the steps of two loads: C5's removal applies to the image.
+    expect(await expectCacheIsTable()).toMatchObject({ fromImage: true });
+  });
+
+  it('is not trusted once anything else wrote the table: the next load reads the table and writes a new base', async () => {
+    const rows = [person('C1', '甲一', 801, '脱贫户'), first[3]!, person('C6', '甲六', 806)];
+    await load('c-4.csv', rows);
+    const before = await state();
+    expect(before.cache_generation).toBe(before.generation);
+    // An operator's statement (a version without a raw hash, as one loaded before they were kept).
+    await sql`UPDATE roster SET raw_hash = NULL WHERE household_id = 'C4' AND valid_to IS NULL`.execute(
+      wh.db,
+    );
+    const after = await state();
+    expect(after.generation).not.toBe(before.generation);
+    expect(after.cache_generation).not.toBe(after.generation);
+
+    const d = await load('c-5.csv', [...rows, person('C7', '甲七', 807)]);
+    expect(d.from).toBe('table');
+    expect(d.summary.recognized).toBe(2); // C1, C6; C4 has no hash to be recognised by
+    await expectCacheIsTable(); // the base (with C4 among the ids without a hash) and this load's steps
+
+    const e = await load('c-6.csv', [...rows, person('C7', '甲七', 807), person('C8', '甲八', 808)]);
+    expect(e.from).toBe('cache');
+    expect(e.summary.recognized).toBe(4); // C4 took its hash again in the load before
+    expect(e.summary.counts).toMatchObject({ rows_new: 1, rows_unchanged: 4 });
+    await expectCacheIsTable();
+  });
+
+  it('makes a load fail when the table was written while it ran', async () => {
+    const { generation } = await state();
+    await sql`UPDATE roster SET row_number = row_number WHERE household_id = 'C1'`.execute(wh.db);
+    await expect(loadCurrentVersions(wh.db, wh.pool, feed, 0, generation)).rejects.toBeInstanceOf(
+      FeedWrittenError,
+    );
+    await expect(wh.db.transaction().execute((trx) => beginPublish(trx, feed, generation))).rejects.toThrow(
+      'its table was written by something other than this load while it ran',
+    );
+    // What the load found when it started is what counts: the feed's current generation publishes.
+    const now = await state();
+    expect(await wh.db.transaction().execute((trx) => beginPublish(trx, feed, now.generation))).toBe(false);
+  });
+});
