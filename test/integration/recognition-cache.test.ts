@@ -140,6 +140,28 @@ describe('the recognition cache', () => {
     await expectCacheIsTable();
   });
 
+  it('stays exact through a load read row by row (a file COPY rejects), whose hashes are of cells, not lines', async () => {
+    const rows = [
+      person('C1', '甲一', 801, '脱贫户'),
+      first[3]!,
+      person('C6', '甲六', 806),
+      person('C7', '甲七', 807),
+      person('C8', '甲八', 808),
+      person('C9', '甲九', 809),
+    ];
+    const ragged = ['C10', '甲十', testId(810), '户主', '监测户', '多余'];
+    const f = await load('c-7.csv', [...rows, ragged]);
+    expect(f.from).toBeNull(); // not the bulk path
+    expect(f.summary.counts).toMatchObject({ rows_new: 1, rows_unchanged: 5, rows_quarantined: 1 });
+    await expectCacheIsTable();
+    // The next bulk load reads the cache; no line is recognised by a cell hash, so every row is staged again.
+    const g = await load('c-8.csv', [...rows, person('C11', '甲十一', 811)]);
+    expect(g.from).toBe('cache');
+    expect(g.summary.recognized).toBe(0);
+    expect(g.summary.counts).toMatchObject({ rows_new: 1, rows_unchanged: 6 });
+    await expectCacheIsTable();
+  });
+
   it('makes a load fail when the table was written while it ran', async () => {
     const { generation } = await state();
     await sql`UPDATE roster SET row_number = row_number WHERE household_id = 'C1'`.execute(wh.db);
