@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { roster } from '../../pipelines/feeds/roster.ts';
+import { writeRoster } from '../../src/demo/bulk-roster.ts';
 import { importFeed } from '../../src/load/import-feed.ts';
 import { beginPublish } from '../../src/load/recognition-cache.ts';
 import { FeedWrittenError, loadCurrentVersions } from '../../src/load/recognize.ts';
@@ -174,5 +175,42 @@ describe('the recognition cache', () => {
     // What the load found when it started is what counts: the feed's current generation publishes.
     const now = await state();
     expect(await wh.db.transaction().execute((trx) => beginPublish(trx, feed, now.generation))).toBe(false);
+  });
+});
+
+describe("a feed's first load by the bulk path", () => {
+  it('leaves the cache with an image of its versions, so that the next load need not build one', async () => {
+    const own = await testWarehouse('cache_first');
+    try {
+      const path = join(dir, 'first-12k.csv');
+      await writeRoster(path, 12_000);
+      const lines: string[] = [];
+      const s = await importFeed({
+        log: pino({ level: 'info' }, { write: (l: string) => void lines.push(l) }),
+        today: '2026-11-24',
+        timeZone: 'Asia/Shanghai',
+        wh: own,
+        feed,
+        path,
+      });
+      expect(s.counts).toMatchObject({ rows_new: 12_000 });
+      const published = JSON.parse(lines.find((l) => l.includes('"published"'))!) as { ms: object };
+      expect(published.ms).toHaveProperty('base');
+      const { generation } = await own.db
+        .selectFrom('feed_state')
+        .select('generation')
+        .where('feed', '=', 'roster')
+        .executeTakeFirstOrThrow();
+      const cached = await loadCurrentVersions(own.db, own.pool, feed, 0, generation);
+      expect(cached).toMatchObject({ fromCache: true, fromImage: true, total: 12_000 });
+      const images = await own.db
+        .selectFrom('recognition_cache')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('image', 'is not', null)
+        .executeTakeFirstOrThrow();
+      expect(Number(images.n)).toBe(1);
+    } finally {
+      await own.close();
+    }
   });
 });
