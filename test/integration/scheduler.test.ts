@@ -138,14 +138,16 @@ describe('two scheduler processes over a simulated day', () => {
       expect(loaded).toHaveLength(byJob('roster-hourly').filter((r) => r.status === 'succeeded').length);
       // Midnight: insurance had not loaded yet, so the suite was held. Whether it was then given up (its window
       // closed first) or ran (the other process, further along the simulated day, had loaded insurance by
-      // its re-check) depends on the two processes' pace; both are right. Holding is tested in process below.
-      const [midnight, ...later] = byJob('match-6h');
-      if (midnight!.status === 'failed') {
-        expect(midnight!.error).toMatch(
-          /held until the catch-up window closed: feed insurance has never loaded/,
-        );
-      } else expect(midnight!.status).toBe('succeeded');
-      for (const m of later) expect(m.status).toBe('succeeded');
+      // its re-check) depends on the two processes' pace; both are right. The same holds for a later slot when
+      // the process that claimed insurance's 01:30 slot lags far behind the other (seen once in a full test
+      // run on 2 cores), but not for the last: by 18:00 insurance has loaded. Holding is tested in process below.
+      const matches = byJob('match-6h');
+      for (const m of matches.slice(0, -1)) {
+        if (m.status === 'failed') {
+          expect(m.error).toMatch(/held until the catch-up window closed: feed insurance has never loaded/);
+        } else expect(m.status).toBe('succeeded');
+      }
+      expect(matches.at(-1)!.status, String(matches.at(-1)!.error)).toBe('succeeded');
     } finally {
       await dropWarehouse(db, schema);
       await db.destroy();
