@@ -53,6 +53,8 @@ export async function main(args: string[]): Promise<void> {
       return s;
     });
     const a = [...copies].sort((x, y) => x - y)[1]!;
+    // The three copies wrote ~0.9 GB of WAL: the checkpoint they would bring about is taken here, not during (b).
+    psql('CHECKPOINT');
     console.log(
       `(a) psql \\copy into a bare table: ${a.toFixed(2)} s (${Math.round(rows / a)} rows/s; median of ${copies.map((c) => c.toFixed(2)).join(', ')})`,
     );
@@ -121,6 +123,20 @@ export async function main(args: string[]): Promise<void> {
     const dS = median(ds, (d) => d.s);
     console.log(`(d) median of ${repeat}: ${dS.toFixed(2)} s (${(dS / a).toFixed(2)}× (a))`);
     console.log(`WAL of (d) / WAL of (b): ${(median(ds, (d) => d.wal) / b.wal).toFixed(3)} (median)`);
+    // The runs above find the feed's pages in PostgreSQL's buffers, and most of them already logged whole since
+    // the last checkpoint. A monthly load meets a server that has checkpointed since and holds other data: one
+    // more (d) after a CHECKPOINT with the buffers emptied (PostgreSQL 18's pg_buffercache_evict_all; the OS page
+    // cache is left as it is) — its pages are read again, and the first change of each is logged whole.
+    try {
+      psql('CREATE EXTENSION IF NOT EXISTS pg_buffercache');
+      psql('CHECKPOINT');
+      psql('SELECT count(*) FROM pg_buffercache_evict_all()');
+      run("(d) cold: after a CHECKPOINT, with PostgreSQL's buffers emptied", repeat % 2 ? file : changedFile);
+    } catch (err) {
+      console.log(`(d) cold: not measured (${(err as Error).message.split('\n')[0]})`);
+    } finally {
+      psql('DROP EXTENSION IF EXISTS pg_buffercache');
+    }
     psql(`DROP SCHEMA ${schema} CASCADE`);
   } finally {
     await stop?.();
