@@ -1,13 +1,14 @@
 /**
  * The recognition cache: the raw hash and id of each of a feed's current versions, kept between loads so that
  * recognising a re-sent snapshot (src/load/recognize.ts) need not read them from the feed table (a scan of all
- * of it: 1.0–1.3 s for a 2M-row roster, on the critical path with the file's hashing) — the same pairs packed
- * are ~48 MB.
+ * of it: 1.0–1.3 s for a 2M-row roster, on the critical path with the file's hashing).
  *
- * It is a list of steps in `recognition_cache` (migration 0014), each "remove these ids, then add these pairs
- * and ids". The publish statements write theirs from the rows they return, in the transaction that publishes
- * them; a load that read the table instead (or found too many steps) first writes a base from the set it
- * holds. Trusted only while `feed_state.cache_generation` equals `feed_state.generation`, which a trigger
+ * It is a base and steps in `recognition_cache` (migration 0014). The base is the image of the set a load held
+ * (src/load/raw-hash-set.ts: read back by copying, ~0.3 s for 2M versions against 0.8 s for their pairs added one
+ * by one), or the pairs of a feed's first load. Each step is "remove these ids, then add these pairs and ids":
+ * the publish statements write theirs from the rows they return, in the transaction that publishes them. A load
+ * that read the table, pairs or too many steps writes a new base from the set it holds, alongside
+ * normalization. Trusted only while `feed_state.cache_generation` equals `feed_state.generation`, which a trigger
  * replaces on every write to the feed table by anyone: then the cache is exactly the table's current versions.
  */
 import { Readable } from 'node:stream';
@@ -31,8 +32,8 @@ const MAX_STEPS = 64;
 
 /**
  * Whether the load should write a new base before it publishes: when the current versions came from the table
- * (no valid cache) or from a base of pairs (a first load's), or the cache's steps have grown to where reading them costs noticeably more than a base
- * (each load adds up to three, with ~2 entries per changed row).
+ * (no valid cache) or from a base of pairs (a first load's), or when the steps have grown to where reading them
+ * costs noticeably more than a base (each load adds up to three, with ~2 entries per changed row).
  */
 export function needsBase(current: CurrentVersions): boolean {
   return (
@@ -133,29 +134,28 @@ export async function beginPublish(
     .forUpdate()
     .executeTakeFirst();
   if ((state?.generation ?? null) !== generation) throw new FeedWrittenError(feed.id);
+  const empty = () => trx.deleteFrom('recognition_cache').where('feed', '=', feed.id).execute();
+  const { n } = await trx
+    .selectFrom('recognition_cache')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('feed', '=', feed.id)
+    .executeTakeFirstOrThrow();
+  let rows = Number(n);
   let valid: boolean;
   if (state) valid = state.cache_generation !== null && state.cache_generation === state.generation;
   else {
-    // A feed's first load: an empty cache is exact if the table has no current version (a base written by
-    // this load before it published counts too: it was written from the versions it read).
+    // No load recorded yet. With no current version in the table, an empty cache is exact; with some (a table
+    // restored without its state), only a base this load wrote from the versions it read.
     const current = await sql<{ any: boolean }>`SELECT EXISTS (SELECT 1 FROM ${sql.id(feed.id)} f
       WHERE f.valid_to IS NULL) AS any`.execute(trx);
-    const base = await trx
-      .selectFrom('recognition_cache')
-      .select((eb) => eb.fn.countAll<string>().as('n'))
-      .where('feed', '=', feed.id)
-      .executeTakeFirstOrThrow();
-    valid = !current.rows[0]!.any || Number(base.n) > 0;
+    valid = !current.rows[0]!.any || rows > 0;
+    if (!current.rows[0]!.any && rows > 0) {
+      await empty();
+      rows = 0;
+    }
   }
-  if (valid) {
-    const steps = await trx
-      .selectFrom('recognition_cache')
-      .select((eb) => eb.fn.countAll<string>().as('n'))
-      .where('feed', '=', feed.id)
-      .executeTakeFirstOrThrow();
-    valid = Number(steps.n) < MAX_STEPS;
-  }
-  if (!valid) await trx.deleteFrom('recognition_cache').where('feed', '=', feed.id).execute();
+  if (valid && rows >= MAX_STEPS) valid = false;
+  if (!valid) await empty();
   return valid;
 }
 

@@ -178,6 +178,25 @@ describe('the recognition cache', () => {
   });
 });
 
+describe('a cache of many steps', () => {
+  it('is dropped by the next publish rather than grown (a feed loaded only row by row never reads it)', async () => {
+    const { generation } = await state();
+    await wh.db
+      .updateTable('feed_state')
+      .set({ cache_generation: generation })
+      .where('feed', '=', 'roster')
+      .execute();
+    await wh.db.deleteFrom('recognition_cache').execute();
+    await wh.db
+      .insertInto('recognition_cache')
+      .values(Array.from({ length: 64 }, () => ({ feed: 'roster', ids: Buffer.alloc(8) })))
+      .execute();
+    expect(await wh.db.transaction().execute((trx) => beginPublish(trx, feed, generation))).toBe(false);
+    const left = await wh.db.selectFrom('recognition_cache').select('seq').execute();
+    expect(left).toHaveLength(0);
+  });
+});
+
 describe("a feed's first load by the bulk path", () => {
   it('leaves the cache with an image of its versions, so that the next load need not build one', async () => {
     const own = await testWarehouse('cache_first');
