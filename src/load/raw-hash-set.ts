@@ -212,6 +212,13 @@ export class RawHashSet {
   }
 }
 
+/** An image this machine cannot read as it is: written where the byte order is the other one. */
+export class ForeignImageError extends Error {
+  constructor() {
+    super('a recognition image of another byte order');
+  }
+}
+
 /**
  * A set read back from its image as the bytes arrive (`push` any pieces, then `finish`). Throws on an image this
  * code cannot read — one written on a machine of the other byte order.
@@ -231,7 +238,7 @@ export class ImageReader {
       from = k;
       if (this.at < IMAGE_HEADER) return;
       const [magic, capacity] = new Uint32Array(this.header.buffer, this.header.byteOffset, 2);
-      if (magic !== IMAGE_MAGIC) throw new Error('a recognition image of another byte order');
+      if (magic !== IMAGE_MAGIC) throw new ForeignImageError();
       this.set = new RawHashSet(0, capacity);
       this.bytes = this.set.raw();
     }

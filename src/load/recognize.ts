@@ -23,7 +23,7 @@ import type { FeedDefinition } from '../../schemas/feed.ts';
 import { RuralHubError } from '../errors.ts';
 import type { Database } from '../warehouse/schema.ts';
 import type { LineHasher, RecordHashes } from './line-hasher.ts';
-import { ImageReader, PAIR_BYTES, RAW_HASH_BYTES, RawHashSet } from './raw-hash-set.ts';
+import { ForeignImageError, ImageReader, PAIR_BYTES, RAW_HASH_BYTES, RawHashSet } from './raw-hash-set.ts';
 import { type RecordBatch, RecordSplitter } from './record-splitter.ts';
 
 /**
@@ -72,6 +72,7 @@ export async function loadCurrentVersions(
   expected: number,
   generation: string | null,
   blocksPerValue = BLOCKS_PER_VALUE,
+  cache = true,
 ): Promise<CurrentVersions | null> {
   const current: CurrentVersions = {
     set: new RawHashSet(0), // replaced by the one read
@@ -100,13 +101,17 @@ export async function loadCurrentVersions(
       ])
     ).rows[0];
     if ((row?.generation ?? null) !== generation) throw new FeedWrittenError(feed.id);
-    current.fromCache = row?.cache_generation != null && row.cache_generation === row.generation;
+    current.fromCache = cache && row?.cache_generation != null && row.cache_generation === row.generation;
     const stmt = (current.fromCache ? cachedCopy(feed) : packedCopy(feed, blocksPerValue)).compile(db);
     await pipeline(client.query(copyTo(stmt.sql)), packedVersions(current, expected));
     await client.query('COMMIT');
     client.release();
   } catch (err) {
     client.release(true); // mid-COPY or mid-transaction: not fit to go back to the pool
+    // A base written on a machine of the other byte order: the table is read instead (and a new base written).
+    if (err instanceof ForeignImageError) {
+      return loadCurrentVersions(db, pool, feed, expected, generation, blocksPerValue, false);
+    }
     throw err;
   }
   return current.total ? current : null;

@@ -228,6 +228,11 @@ describe("a feed's first load by the bulk path", () => {
         .where('image', 'is not', null)
         .executeTakeFirstOrThrow();
       expect(Number(images.n)).toBe(1);
+      // An image this machine cannot read (as one written where the byte order is the other): the table is read.
+      await sql`UPDATE recognition_cache SET image = overlay(image PLACING '\\x00000000'::bytea FROM 1 FOR 4)
+        WHERE image IS NOT NULL`.execute(own.db);
+      const fallback = await loadCurrentVersions(own.db, own.pool, feed, 0, generation);
+      expect(fallback).toMatchObject({ fromCache: false, total: 12_000 });
     } finally {
       await own.close();
     }
