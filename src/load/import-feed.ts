@@ -1,9 +1,11 @@
 /**
  * One import run of one feed from one source:
  *
- *   lock feed → ledger row → (same file as last success? no-op) → stage raw via COPY (bulk bytes, or
- *   records from the connector) → normalize + rank in SQL → plan → guard rails → ONE transaction:
- *   quarantine + conflicts + new versions + feed state + ledger counts → drop staging → unlock.
+ *   lock feed → ledger row → (same file as last success? no-op) → stage raw via COPY (bulk bytes, with the
+ *   records that are current versions byte for byte left out — src/load/recognize.ts, their hashes from the
+ *   recognition cache; or records from the connector) → normalize + rank in SQL → plan → guard rails → ONE
+ *   transaction: (feed table unwritten since the start?) quarantine + conflicts + new versions + their cache
+ *   steps + feed state + ledger counts → drop staging → unlock.
  *
  * A crash at any point before the commit leaves the warehouse as it was (staging tables are invisible to
  * readers and dropped by the next run of the feed); the ledger equation is checked by a database

@@ -150,28 +150,6 @@ export class RawHashSet {
     for (let slot = 0; slot < this.capacity; slot++) if (this.state[slot] === 1) yield this.ids[slot]!;
   }
 
-  /**
-   * Every hash with its version's id, as 16 bytes + int8 (big-endian) each, in buffers of at most `perBuffer`
-   * pairs: the recognition cache's form (src/load/recognition-cache.ts).
-   */
-  *pairs(perBuffer: number): Generator<Buffer> {
-    const bytes = new Uint8Array(this.words.buffer);
-    let out = Buffer.allocUnsafe(Math.min(perBuffer, this.filled) * PAIR_BYTES);
-    let at = 0;
-    for (let slot = 0; slot < this.capacity; slot++) {
-      if (this.state[slot] === 0) continue;
-      out.set(bytes.subarray(slot * RAW_HASH_BYTES, (slot + 1) * RAW_HASH_BYTES), at);
-      writeId(out, at + RAW_HASH_BYTES, this.ids[slot]!);
-      at += PAIR_BYTES;
-      if (at === out.length) {
-        yield out;
-        out = Buffer.allocUnsafe(Math.min(perBuffer, this.filled) * PAIR_BYTES);
-        at = 0;
-      }
-    }
-    if (at) yield out.subarray(0, at);
-  }
-
   /** The byte views an image is read into (ImageReader): the hashes, then the ids. */
   raw(): Uint8Array[] {
     return [new Uint8Array(this.words.buffer), new Uint8Array(this.ids.buffer)];
