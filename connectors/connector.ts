@@ -16,6 +16,7 @@
  * ```
  */
 import type { z } from 'zod';
+import type { RowProblem } from '../schemas/vocab.ts';
 
 /** Where a record came from, as an operator would find it: the row number a spreadsheet shows. */
 export interface SourcePosition {
@@ -29,10 +30,24 @@ export interface SourcePosition {
 export type ReadMessage =
   | { type: 'header'; columns: readonly string[]; position: SourcePosition }
   | { type: 'record'; cells: readonly (string | null)[]; position: SourcePosition }
-  /** A row with no data (blank) or a totals row (合计/总计): counted, not loaded. */
-  | { type: 'skipped'; reason: 'blank' | 'totals'; position: SourcePosition }
-  /** A row that cannot be turned into cells (wrong column count, …): quarantined with this reason. */
-  | { type: 'problem'; problem: 'ragged_row'; detail: string; raw: string; position: SourcePosition }
+  /**
+   * A row with no data (blank), a totals row (合计/总计) or footer lines under the table (制表人：…, 备注：…; see
+   * footerKind in connectors/row-shape.ts): counted, not loaded.
+   */
+  | { type: 'skipped'; reason: 'blank' | 'totals' | 'footer'; position: SourcePosition }
+  /**
+   * A row that cannot be turned into cells: wrong column count (ragged_row), or text that could not be decoded
+   * from the source's bytes (text_damaged: a U+FFFD the source does not hold; `field` names the column).
+   * Quarantined with this reason, never loaded.
+   */
+  | {
+      type: 'problem';
+      problem: RowProblem;
+      detail: string;
+      raw: string;
+      position: SourcePosition;
+      field?: string;
+    }
   /** Opaque resume state for incremental sources; written in the same transaction as the rows. */
   | { type: 'checkpoint'; cursor: string };
 
@@ -59,6 +74,8 @@ export interface StreamInfo {
   /** Header cells if the connector could read them cheaply. */
   columns?: readonly string[];
   rows?: number;
+  /** A workbook sheet the user hid: not read unless named. */
+  hidden?: boolean;
 }
 
 /**

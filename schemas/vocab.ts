@@ -158,10 +158,12 @@ export const PROBLEM_CODES = [
   // regions (§5.4), checked when a region table is loaded
   'region_unknown', // a code or name the county's region table does not have (within its parent)
   'region_ambiguous', // a name that more than one region under the same parent carries
-  // whole-row problems
-  'ragged_row',
+  // whole-row problems, found by the connector while reading
+  'ragged_row', // more values than the header has columns
+  'text_damaged', // a U+FFFD the source's bytes do not hold: bytes that could not be decoded
 ] as const;
 export type ProblemCode = (typeof PROBLEM_CODES)[number];
+export type RowProblem = Extract<ProblemCode, 'ragged_row' | 'text_damaged'>;
 export const ProblemCodeSchema = vocab(PROBLEM_CODES).schema;
 
 /** Error kinds (ARCHITECTURE principle 6): decides exit code, retry and wording. */

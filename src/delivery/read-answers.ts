@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import type { ReadMessage } from '../../connectors/connector.ts';
 import { DEPARTMENTS, type Department } from '../../schemas/vocab.ts';
 import { dataError } from '../errors.ts';
-import { connectorFor } from '../load/connector-for.ts';
+import { connectorFor, isWorkbook } from '../load/connector-for.ts';
 import { headerKey } from '../load/header-map.ts';
 import { ITEM_ID_HEADER } from './export-lists.ts';
 
@@ -101,8 +101,8 @@ async function coverDepartment(path: string, sheets: string[]): Promise<Departme
 export async function readAnswerFile(path: string): Promise<AnswerFile> {
   const source = basename(path);
   const connector = connectorFor(path);
-  const sheets = path.toLowerCase().endsWith('.xlsx')
-    ? (await connector.list({ path })).map((s) => s.name)
+  const sheets = isWorkbook(path)
+    ? (await connector.list({ path })).filter((s) => !s.hidden).map((s) => s.name)
     : [undefined];
   const rows: AnswerRow[] = [];
   let unanswered = 0;

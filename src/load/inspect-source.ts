@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import type { FeedConfig } from '../../schemas/config.ts';
 import type { FeedDefinition } from '../../schemas/feed.ts';
 import { RuralHubError } from '../errors.ts';
-import { connectorFor } from './connector-for.ts';
+import { connectorFor, isWorkbook } from './connector-for.ts';
 import { headerDetector, locateFields } from './header-map.ts';
 import { assertInputFile } from './import-feed.ts';
 
@@ -45,9 +45,11 @@ export async function inspectSource(
   if (!opened.ok) return { source, ok: false, message: opened.message, sheets: [] };
   const extra = feedConfig?.header_aliases ?? {};
   const isHeader = headerDetector(feed, extra);
-  const names = path.toLowerCase().endsWith('.xlsx')
-    ? (await connector.list({ path })).map((s) => s.name)
-    : [null];
+  const listed = isWorkbook(path) ? await connector.list({ path }) : [{ name: null, hidden: false }];
+  // hidden sheets are read only when named, by an import as here
+  const names = listed
+    .filter((s) => !s.hidden || (only ?? feedConfig?.sheet) !== undefined)
+    .map((s) => s.name);
   const wanted = only ?? feedConfig?.sheet;
   const sheets: SheetInspection[] = [];
   for (const [i, name] of names.entries()) {
