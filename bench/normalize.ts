@@ -87,7 +87,7 @@ export async function main(args: string[]): Promise<void> {
     };
     const floor = await time('count(id) (floor)', 'id');
     for (const [label, expr] of [
-      ['rh_id', "rh_id(id, false, '2026-11-24')"],
+      ['rh_id', "rh_id(id, '2026-11-24')"],
       ['rh_name', 'rh_name(name)'],
       ['rh_name_key', 'rh_name_key(name)'],
       ['rh_date', "rh_date(d, 'Asia/Shanghai')"],

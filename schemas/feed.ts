@@ -6,8 +6,8 @@ import type { Department, FeedId, WriteMode } from './vocab.ts';
  * (src/warehouse/functions), chosen by `kind`.
  */
 export type FieldType =
-  /** Resident ID (DOMAIN §5.1). `disabilityCert`: the column may hold a 残疾人证号 (ID + 2 digits). */
-  | { kind: 'id_number'; disabilityCert?: boolean }
+  /** Resident ID (DOMAIN §5.1); a 残疾人证号 (ID + 2 digits) in any feed's ID column is read as its ID. */
+  | { kind: 'id_number' }
   /** Person name (§5.2): trimmed, inner white space removed, middle dots unified. */
   | { kind: 'name' }
   /** Free text, trimmed; empty becomes NULL. */
@@ -88,6 +88,31 @@ export interface FeedDefinition {
   surrogate?: { person?: string; household?: string };
 }
 
+/**
+ * What a record states about a person that the resident ID number also encodes (DOMAIN §5.1): a feed declaring a
+ * field `sex` (an enum of M and F) or `birth_date` (a date) is a source of R13's "sex or birth date contradicting
+ * the ID", compared with the ID the record is stored under and reported to the feed's department. Declared by
+ * those canonical names (checked by defineFeed), so a feed that starts carrying 性别 or 出生日期 needs the field
+ * and its column, nothing else.
+ */
+export interface IdFacts {
+  /** The ID field the facts are about: the person's (the household head's in household feeds). */
+  id: string;
+  /** The name field beside it, for the finding. */
+  name: string;
+  sex: string | null;
+  birthDate: string | null;
+}
+
+export function idFacts(feed: FeedDefinition): IdFacts | null {
+  // The roster, the reference, declares no identity: its person is the surrogate person field.
+  const id = feed.identity?.id ?? feed.surrogate?.person;
+  const sex = 'sex' in feed.fields ? 'sex' : null;
+  const birthDate = feed.identity?.birthDate ?? ('birth_date' in feed.fields ? 'birth_date' : null);
+  if (id === undefined || (sex === null && birthDate === null)) return null;
+  return { id, name: feed.identity?.name ?? 'name', sex, birthDate };
+}
+
 export function defineFeed<const F extends FeedDefinition>(feed: F): F {
   for (const k of feed.key) {
     if (!(k in feed.fields)) throw new Error(`feed ${feed.id}: key field ${k} is not declared`);
@@ -97,6 +122,18 @@ export function defineFeed<const F extends FeedDefinition>(feed: F): F {
     field,
   }))) {
     if (!(o.field in feed.fields)) throw new Error(`feed ${feed.id}: field ${o.field} is not declared`);
+  }
+  // The ID facts' canonical names mean what R13 compares them as (see IdFacts).
+  const sex = feed.fields.sex?.type;
+  if (sex && (sex.kind !== 'enum' || Object.keys(sex.values).sort().join() !== 'F,M')) {
+    throw new Error(`feed ${feed.id}: field sex must be an enum of M and F`);
+  }
+  const birth = feed.fields.birth_date?.type;
+  if (birth && birth.kind !== 'date') throw new Error(`feed ${feed.id}: field birth_date must be a date`);
+  if ((sex || birth) && !(feed.identity?.id ?? feed.surrogate?.person)) {
+    throw new Error(
+      `feed ${feed.id}: sex or birth_date without the person's ID (identity or surrogate.person)`,
+    );
   }
   return feed;
 }

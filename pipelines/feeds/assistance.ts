@@ -30,7 +30,12 @@ export const assistance = defineFeed({
       aliases: ['救助类型', '救助类别', '保障类型'],
       required: true,
     },
-    started_on: { type: { kind: 'date' }, aliases: ['开始日期', '开始时间', '批准日期', '享受开始日期'] },
+    // A one-off payment (临时救助) carries its payment date where a monthly benefit has its start; the later
+    // aliases are only taken where none of the earlier ones is a header.
+    started_on: {
+      type: { kind: 'date' },
+      aliases: ['开始日期', '开始时间', '批准日期', '享受开始日期', '发放日期', '救助日期', '发放时间'],
+    },
     ended_on: { type: { kind: 'date' }, aliases: ['终止日期', '结束日期', '停保日期'] },
     monthly_amount: { type: { kind: 'money' }, aliases: ['月保障金额', '保障金额', '月救助金额'] },
     status: {
@@ -40,6 +45,20 @@ export const assistance = defineFeed({
           active: ['正常', '在保', '享受中', '有效'],
           suspended: ['暂停', '停发'],
           terminated: ['终止', '停保', '退出', '注销'],
+          // A one-off payment made (临时救助): neither an ongoing benefit nor one that was stopped. The rules that
+          // look for ongoing support count `active` only; R10 reports one paid after the death date.
+          paid: [
+            '已发放',
+            '发放完成',
+            '已救助',
+            '救助完成',
+            '已领取',
+            '已支付',
+            '已拨付',
+            '已兑付',
+            '已到账',
+            '已完成',
+          ],
         },
       },
       aliases: ['状态', '救助状态', '保障状态'],

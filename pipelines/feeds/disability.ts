@@ -3,7 +3,7 @@ import { IDENTITY_HINTS, idAliases } from './identity-hints.ts';
 
 /**
  * 残疾人证 (disability certificates) from the disabled persons' federation. The certificate number is the
- * ID number plus two digits (category, grade); the ID is recovered from it.
+ * ID number plus two digits (category, grade); the ID is recovered from it as in every feed's ID column.
  */
 export const disability = defineFeed({
   id: 'disability',
@@ -13,7 +13,7 @@ export const disability = defineFeed({
   fields: {
     name: { type: { kind: 'name' }, aliases: ['姓名'], required: true },
     id_number: {
-      type: { kind: 'id_number', disabilityCert: true },
+      type: { kind: 'id_number' },
       aliases: idAliases('残疾人证号', '残疾证号', '残疾人证号码', '残疾证号码'),
       required: true,
     },

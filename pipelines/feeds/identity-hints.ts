@@ -53,3 +53,13 @@ export const IDENTITY_HINTS = {
     aliases: ['村', '所在村', '户籍所在村', '居住村', '行政村', '所属村', '村(社区)', '村名'],
   },
 } as const satisfies Record<string, FieldSpec>;
+
+/**
+ * 性别, in every feed that carries it (the roster, the student roll): M or F, the same spellings everywhere. A feed
+ * declaring it is checked by R13 against the sex its ID number encodes (schemas/feed.ts, ID facts). Spellings are
+ * the departments' systems' words and the GB/T 2261.1 codes 1 and 2.
+ */
+export const SEX = {
+  type: { kind: 'enum', values: { M: ['男', '男性', 'M', '1'], F: ['女', '女性', 'F', '2'] } },
+  aliases: ['性别'],
+} as const satisfies FieldSpec;

@@ -1,5 +1,5 @@
 import { defineFeed } from '../../schemas/feed.ts';
-import { idAliases } from './identity-hints.ts';
+import { idAliases, SEX } from './identity-hints.ts';
 
 /**
  * 防返贫监测 roster exported from the national monitoring system: one row per household member of every
@@ -22,10 +22,7 @@ export const roster = defineFeed({
       aliases: idAliases('证件号码', '成员证件号码'),
       required: true,
     },
-    sex: {
-      type: { kind: 'enum', values: { M: ['男', '男性', 'M', '1'], F: ['女', '女性', 'F', '2'] } },
-      aliases: ['性别'],
-    },
+    sex: SEX,
     relation: { type: { kind: 'text' }, aliases: ['与户主关系', '与户主的关系'] },
     household_type: {
       type: {

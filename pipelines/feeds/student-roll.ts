@@ -1,5 +1,5 @@
 import { defineFeed } from '../../schemas/feed.ts';
-import { IDENTITY_HINTS, idAliases } from './identity-hints.ts';
+import { IDENTITY_HINTS, idAliases, SEX } from './identity-hints.ts';
 
 /** 学籍 (student roll) from the education bureau's student information system. */
 export const studentRoll = defineFeed({
@@ -14,6 +14,8 @@ export const studentRoll = defineFeed({
       aliases: idAliases('身份证件号', '学生身份证号', '学生身份证件号'),
       required: true,
     },
+    // The roll's 性别 and 出生日期 (IDENTITY_HINTS) are checked against the ID by R13, reported to 教育局.
+    sex: SEX,
     school_code: { type: { kind: 'text' }, aliases: ['学校标识码', '学校代码'] },
     school_name: { type: { kind: 'text' }, aliases: ['学校名称', '就读学校'] },
     stage: { type: { kind: 'text' }, aliases: ['学段'] },

@@ -6,7 +6,8 @@ import { enumLabel } from './common.ts';
 
 /**
  * R10 死亡人员待遇未停: a person with a death record (dated on or before the reference date) who is still
- * current on the roster (→ 乡村振兴局), still receives assistance after the month of death (→ 民政局), or is
+ * current on the roster (→ 乡村振兴局), still receives assistance after the month of death or was paid a one-off
+ * aid after the day of death (→ 民政局), or is
  * enrolled in insurance for a year after the year of death (→ 医保局). One finding per person and department:
  * the subject is `<id>:<feed>`, so each department closes its own item.
  */
@@ -70,10 +71,13 @@ export const r10 = defineRule({
       )
       // Paid after the death month: still active with no end date, or an end date (whatever the status now) in a
       // later month — a record terminated only in July for a death in March was paid for April to July.
+      // A one-off payment (status paid, 临时救助) has no month to run out: it is a finding when it was paid, on its
+      // date, after the day of death; one paid on that day or before, or without a date, is not.
       .where((eb) =>
         eb.or([
           eb.and([eb('a.status', '=', 'active'), eb('a.ended_on', 'is', null)]),
           sql<boolean>`a.ended_on >= date_trunc('month', d.died_on::date) + interval '1 month'`,
+          eb.and([eb('a.status', '=', 'paid'), eb('a.started_on', '>', eb.ref('d.died_on'))]),
         ]),
       )
       .groupBy(['d.id_number', 'd.died_on', 'd.name'])
@@ -86,7 +90,9 @@ export const r10 = defineRule({
         sql<string | null>`NULL`.as('township'),
         sql<string | null>`NULL`.as('village'),
         details(
-          sql`string_agg(${enumLabel(assistance, 'aid_type', 'a.aid_type')}, '、' ORDER BY a.aid_type)`,
+          // a one-off payment names its date: the department looks it up by it
+          sql`string_agg(${enumLabel(assistance, 'aid_type', 'a.aid_type')} || CASE WHEN a.status = 'paid'
+            THEN coalesce('(' || a.started_on::text || '发放)', '') ELSE '' END, '、' ORDER BY a.aid_type)`,
         ).as('details'),
       ]);
     const inInsurance = db

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
+import { idFacts } from '../../schemas/feed.ts';
 import type { FindingRow } from '../../schemas/rule.ts';
 import { defineRule } from '../../schemas/rule.ts';
 import { FEED_IDS, type ProblemCode } from '../../schemas/vocab.ts';
@@ -46,8 +47,8 @@ const latestLoads = sql`SELECT max(id) FROM runs WHERE kind = 'import' AND statu
  *   - a record whose ID was rejected as invalid or unrecoverable by the feed's latest load (from quarantine),
  *     one item per (field, raw value, name), so the same broken row next week is the same item;
  *   - a record loaded under a person's ID through identity resolution (its own ID was missing or wrong);
- *   - a birth date a department sent (出生日期) that contradicts the one in the ID it stores the record under;
- *   - a roster row whose sex contradicts the ID number's sequence digit.
+ *   - a birth date (出生日期) or a sex (性别) a department sent that contradicts the ID it stores the record
+ *     under (its sequence digit: odd male, even female), from every feed declaring either (ID facts).
  * The roster is the reference name where it has the ID; elsewhere no department is presumed right.
  */
 export const r13 = defineRule({
@@ -81,17 +82,22 @@ export const r13 = defineRule({
       ),
       sql` UNION ALL `,
     );
-    // Birth dates a department sent beside an ID it stores the record under (a linked record's matched by
-    // construction, so only the record's own ID is compared).
-    const births = sql.join(
+    // What departments state that the ID also encodes (schemas/feed.ts, ID facts): every feed declaring 性别 or
+    // 出生日期, the roster among them, the same way. A linked record's birth date matched the person's by
+    // construction (or an operator decided), so only a record's own ID is held against its birth date; its sex,
+    // which linking does not look at, is checked whatever the link.
+    const facts = sql.join(
       FEED_IDS.flatMap((feed) => {
-        const ident = FEEDS[feed].identity;
-        if (!ident?.birthDate) return [];
+        const f = idFacts(FEEDS[feed]);
+        if (!f) return [];
+        const sex = f.sex ? sql.ref(f.sex) : sql`NULL::text`;
+        const born = f.birthDate ? sql.ref(f.birthDate) : sql`NULL::date`;
+        const linked = FEEDS[feed].identity ? sql`id_link IS NOT NULL` : sql`FALSE`;
         return [
-          sql`SELECT ${feed}::text AS feed, ${sql.ref(ident.id)} AS id, ${sql.ref(ident.name)} AS name,
-                     ${sql.ref(ident.birthDate)} AS born, source, row_number
+          sql`SELECT ${feed}::text AS feed, ${sql.ref(f.id)} AS id, ${sql.ref(f.name)} AS name, ${sex} AS sex,
+                     CASE WHEN ${linked} THEN NULL ELSE ${born} END AS born, source, row_number
               FROM ${sql.table(feed)}
-              WHERE valid_to IS NULL AND id_link IS NULL AND ${sql.ref(ident.birthDate)} IS NOT NULL`,
+              WHERE valid_to IS NULL AND (${sex} IS NOT NULL OR ${born} IS NOT NULL)`,
         ];
       }),
       sql` UNION ALL `,
@@ -176,7 +182,7 @@ export const r13 = defineRule({
              jsonb_build_object('file', b.source, 'source', dep.title || ' ' || b.source, 'row', b.row_number,
                'conflict', '出生日期与身份证号不符',
                'reference', '身份证号中的出生日期为' || to_char(to_date(substr(b.id, 7, 8), 'YYYYMMDD'), 'YYYY-MM-DD'))
-      FROM (${births}) b
+      FROM (${facts}) b
       JOIN ${departmentOf} ON dep.feed = b.feed
       LEFT JOIN roster p ON p.id_number = b.id AND p.valid_to IS NULL
       WHERE to_char(b.born, 'YYYYMMDD') <> substr(b.id, 7, 8)
@@ -191,13 +197,18 @@ export const r13 = defineRule({
       JOIN ${departmentOf} ON dep.feed = l.feed
       LEFT JOIN roster p ON p.id_number = l.id AND p.valid_to IS NULL
       UNION ALL
-      SELECT p.id_number || ':sex', '乡村振兴局', 'person', p.id_number, p.household_id, p.name, p.township, p.village,
-             jsonb_build_object('file', p.source, 'source', '防返贫监测名册 ' || p.source, 'row', p.row_number,
+      -- The roster's items keep the subject they had before every feed's sex was checked (\`<id>:sex\`), so that an
+      -- open item is the same item after the upgrade.
+      SELECT DISTINCT ON (x.id, x.feed)
+             x.id || ':sex' || CASE WHEN x.feed = 'roster' THEN '' ELSE ':' || x.feed END, dep.department, 'person',
+             x.id, p.household_id, x.name, p.township, p.village,
+             jsonb_build_object('file', x.source, 'source', dep.title || ' ' || x.source, 'row', x.row_number,
                'conflict', '性别与身份证号不符',
-               'reference', '身份证号第17位' || CASE WHEN substr(p.id_number, 17, 1)::int % 2 = 1
+               'reference', '身份证号第17位' || CASE WHEN substr(x.id, 17, 1)::int % 2 = 1
                                                     THEN '为奇数(男)' ELSE '为偶数(女)' END)
-      FROM roster p
-      WHERE p.valid_to IS NULL AND p.sex IS NOT NULL
-        AND p.sex <> CASE WHEN substr(p.id_number, 17, 1)::int % 2 = 1 THEN 'M' ELSE 'F' END`;
+      FROM (${facts}) x
+      JOIN ${departmentOf} ON dep.feed = x.feed
+      LEFT JOIN roster p ON p.id_number = x.id AND p.valid_to IS NULL
+      WHERE x.sex <> CASE WHEN substr(x.id, 17, 1)::int % 2 = 1 THEN 'M' ELSE 'F' END`;
   },
 });

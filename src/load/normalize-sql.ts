@@ -78,7 +78,7 @@ function normalizer(spec: FieldSpec, raw: RawBuilder<unknown>, p: NormalizeParam
   const t = spec.type;
   switch (t.kind) {
     case 'id_number':
-      return sql`rh_id(${raw}, ${sql.lit(t.disabilityCert ?? false)}, ${sql.lit(p.today)})`;
+      return sql`rh_id(${raw}, ${sql.lit(p.today)})`;
     case 'name':
       return sql`rh_name(${raw})`;
     case 'text':

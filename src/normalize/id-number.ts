@@ -4,6 +4,10 @@
  *
  * Nothing dirty is guessed: a number Excel turned into scientific notation has lost digits and is reported as
  * unrecoverable; a wrong check character is invalid, never "corrected".
+ *
+ * A 残疾人证号 (the ID number + category digit + grade digit) is read as the ID in every feed's ID column, not
+ * only the disability feed's: departments copy it wherever an ID is asked for (送教上门 lists do), and the person is
+ * the same. Its first 18 characters are judged like any ID, so it is accepted only when they are a valid one.
  */
 import type { ProblemCode } from '../../schemas/vocab.ts';
 import { charClass, halfWidth, QUOTES, WHITESPACE } from './chars.ts';
@@ -38,7 +42,7 @@ export interface IdResult {
   repairs: IdRepair[];
   sex: 'M' | 'F' | null;
   birthDate: string | null;
-  /** 残疾人证号 suffix: category (1st digit) and grade (2nd digit). */
+  /** 残疾人证号 suffix, when the value was one: category (1st digit) and grade (2nd digit). */
   disability: { category: number; grade: number } | null;
 }
 
@@ -51,8 +55,6 @@ export type IdRepair =
   | 'disability_cert';
 
 export interface IdOptions {
-  /** Treat a 20-character value as a 残疾人证号 (ID + category digit + grade digit). */
-  disabilityCert?: boolean;
   /** 'YYYY-MM-DD'; a birth date after it is rejected. */
   today: string;
   /** Earliest plausible birth year (default 1900). */
@@ -68,6 +70,7 @@ const FULLWIDTH_TEST = /[０-９ｘＸ]/;
 const FULLWIDTH_ALL = /[０-９ｘＸ]/g;
 const SCI_RE = /^[0-9]+(\.[0-9]+)?E\+?[0-9]+$/;
 const CLEAN_18 = /^[0-9]{17}[0-9X]$/;
+const CERT_20 = /^[0-9]{17}[0-9X][0-9]{2}$/;
 
 /** Cleaning of §5.1 without judging: white space, quote marks, full-width characters, x → X. */
 export function cleanIdNumber(raw: string, repairs?: IdRepair[]): string {
@@ -141,7 +144,7 @@ export function normalizeIdNumber(raw: string | null | undefined, opts: IdOption
     const first17 = `${c.slice(0, 6)}19${c.slice(6)}`;
     id = first17 + idCheckChar(first17);
     repairs.push('upgraded_15');
-  } else if (opts.disabilityCert && /^[0-9]{17}[0-9X][0-9]{2}$/.test(c)) {
+  } else if (CERT_20.test(c)) {
     id = c.slice(0, 18);
     disability = { category: Number(c[18]), grade: Number(c[19]) };
     repairs.push('disability_cert');

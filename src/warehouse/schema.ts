@@ -153,6 +153,7 @@ export interface RosterTable extends HistoryColumns {
 export interface StudentRollTable extends HistoryColumns, LinkColumns {
   id_number: string;
   name: string;
+  sex: string | null;
   school_code: string | null;
   school_name: string | null;
   stage: string | null;

@@ -51,14 +51,33 @@ describe('normalizeIdNumber', () => {
     expect(norm('440524188001010014', { minBirthYear: 1800 }).status).toBe('valid');
   });
 
-  it('splits a 残疾人证号 into the ID, category and grade only for disability-certificate columns', () => {
-    const r = norm('11010519491231002X42', { disabilityCert: true });
-    expect(r).toMatchObject({
+  it('reads a 残疾人证号 in any ID column as the ID, with its category and grade', () => {
+    expect(norm('11010519491231002X42')).toMatchObject({
       status: 'recovered',
       id: '11010519491231002X',
+      repairs: ['disability_cert'],
       disability: { category: 4, grade: 2 },
+      sex: 'F',
+      birthDate: '1949-12-31',
     });
-    expect(norm('11010519491231002X42').problem).toBe('id_bad_format');
+    // dirty like any ID: spaces, lowercase x, full-width digits
+    expect(norm(' 110105 19491231002x 42').id).toBe('11010519491231002X');
+    expect(norm('１１０１０５１９４９１２３１００２Ｘ１１').id).toBe('11010519491231002X');
+  });
+
+  it.each([
+    ['11010519491231002142', 'id_bad_checksum'], // the first 18 characters are no valid ID
+    ['99010519491231002042', 'id_bad_region'],
+    ['11010519490230002142', 'id_bad_birth_date'],
+    ['1101051949123100201', 'id_bad_format'], // 19 characters: neither
+    ['110105194912310020421', 'id_bad_format'], // 21
+    ['11010519491231002X4X', 'id_bad_format'], // the suffix is two digits
+  ] as const)('does not accept %s as a certificate number (%s)', (raw, problem) => {
+    const r = norm(raw);
+    expect(r.status).toBe('invalid');
+    expect(r.problem).toBe(problem);
+    expect(r.id).toBeNull();
+    expect(r.disability).toBeNull();
   });
 
   it('recovers every dirty rendering of a valid number to the same key (property)', () => {

@@ -32,7 +32,8 @@ const checkChar = (v: string) => {
 export const NORMALIZE_FUNCTIONS = [
   // Definitions of earlier versions whose signature changed (CREATE OR REPLACE cannot change it).
   sql`DROP FUNCTION IF EXISTS rh_id(text, boolean, date), rh_id_parse(text, boolean, date), rh_id_problem(text, date, integer),
-    rh_id_canon(text, boolean), rh_id_clean(text), rh_id_check_char(text)`,
+    rh_id_canon(text, boolean), rh_id_clean(text), rh_id_check_char(text),
+    rh_id(text, boolean, text), rh_id_parse(text, boolean, text)`,
 
   // Y, M, D as text → 'YYYY-MM-DD', or NULL when there is no such calendar day (or the year is before min_year).
   sql`CREATE OR REPLACE FUNCTION rh_ymd(y text, m text, d text, min_year integer DEFAULT 1900) RETURNS text
@@ -49,9 +50,10 @@ export const NORMALIZE_FUNCTIONS = [
     END $$`,
 
   // Raw cell → canonical 18-character ID, or '!problem', or NULL when empty. Same steps, same order as
-  // normalizeIdNumber(): clean (white space, quotes, full-width, x → X); 15-digit upgrade; 残疾人证号 suffix;
-  // scientific notation; format; region; birth date; future birth date; check character.
-  sql`CREATE OR REPLACE FUNCTION rh_id_parse(raw text, disability_cert boolean, today text) RETURNS text
+  // normalizeIdNumber(): clean (white space, quotes, full-width, x → X); 15-digit upgrade; 残疾人证号 suffix (in
+  // every feed: the certificate number is the ID plus two digits wherever it is written); scientific notation;
+  // format; region; birth date; future birth date; check character.
+  sql`CREATE OR REPLACE FUNCTION rh_id_parse(raw text, today text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
     DECLARE c text; first17 text; y int; m int; d int; last int;
     BEGIN
@@ -64,7 +66,7 @@ export const NORMALIZE_FUNCTIONS = [
       IF length(c) = 15 AND c ~ '^[0-9]{15}$' THEN
         first17 := left(c, 6) || '19' || substr(c, 7, 9);
         c := first17 || ${checkChar('first17')};
-      ELSIF disability_cert AND length(c) = 20 AND c ~ '^[0-9]{17}[0-9X][0-9]{2}$' THEN
+      ELSIF length(c) = 20 AND c ~ '^[0-9]{17}[0-9X][0-9]{2}$' THEN
         c := left(c, 18);
       END IF;
       END IF;
@@ -86,7 +88,7 @@ export const NORMALIZE_FUNCTIONS = [
   // value is returned as it is without a function call (most values); anything else is parsed in full.
   // Feb 29 birthdays take the full path (the leap-year test lives there). \`today\` is 'YYYY-MM-DD' text so that
   // the comparison folds to a constant (a text → date cast is only STABLE, and would stop the inlining).
-  sql`CREATE OR REPLACE FUNCTION rh_id(raw text, disability_cert boolean, today text) RETURNS text
+  sql`CREATE OR REPLACE FUNCTION rh_id(raw text, today text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE
       -- 18 bytes of digits with an optional final X: the same set as '^[0-9]{17}[0-9X]$', whose bounded
@@ -99,7 +101,7 @@ export const NORMALIZE_FUNCTIONS = [
              WHEN '04' THEN '30' WHEN '06' THEN '30' WHEN '09' THEN '30' WHEN '11' THEN '30' ELSE '31' END
        AND ${checkChar('raw')} = substr(raw, 18, 1)
       THEN raw
-      ELSE rh_id_parse(raw, disability_cert, today)
+      ELSE rh_id_parse(raw, today)
     END $$`,
 
   // Names (§5.2): no white space anywhere, middle-dot variants → '·', '-' between Han characters → '·'.
