@@ -1,6 +1,6 @@
 /**
  * CSV files as departments export them: UTF-8 (with or without BOM) or GB18030, comma/tab/semicolon,
- * CRLF or LF, quoted fields with newlines, title lines above the header, blank and totals rows.
+ * CRLF or LF, quoted fields with newlines, title lines above the header, blank, totals and footer rows.
  *
  * Two ways to read: `bulk` hands the raw bytes to a bulk parser (PostgreSQL COPY) when the header is on the
  * first line; `read` parses with csv-parse, tolerating and reporting malformed rows. The loader tries bulk
@@ -23,7 +23,7 @@ import type {
   ReadOptions,
   StreamInfo,
 } from '../connector.ts';
-import { bestCandidate, headerFinder, isTotalsRow } from '../row-shape.ts';
+import { bestCandidate, footerKind, headerFinder } from '../row-shape.ts';
 import { type CsvEncoding, firstInvalidUtf8, type Sniffed, sniffCsv } from './sniff.ts';
 
 export const CsvConfigSchema = z.object({
@@ -161,8 +161,10 @@ async function* readCsv(cfg: CsvConfig, options: ReadOptions = {}): AsyncGenerat
         yield { type: 'skipped', reason: 'blank', position };
         continue;
       }
-      if (isTotalsRow(cells)) {
-        yield { type: 'skipped', reason: 'totals', position };
+      // Before the width check: a footer line is often shorter than the header (制表人：张三 alone).
+      const kind = footerKind(cells);
+      if (kind) {
+        yield { type: 'skipped', reason: kind, position };
         continue;
       }
       // Excel sometimes writes trailing empty cells past the header; they carry nothing.

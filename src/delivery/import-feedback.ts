@@ -29,7 +29,10 @@ import { type AnswerRow, readAnswerFile } from './read-answers.ts';
 export interface FeedbackParams {
   wh: Warehouse;
   file: string;
-  /** The answering department; required when the file has no cover sheet naming it. */
+  /**
+   * The answering department. Without it, the file's cover sheet names it, or its name begins with it, or
+   * else it is the one department whose list holds every item the file answers (inferDepartment).
+   */
   department?: Department;
   /** Date the answers are recorded on; rectification dates after it are rejected. */
   asOf: string;
@@ -180,8 +183,10 @@ function validate(
         continue;
       }
       const key = subjectKey(rawKey, asOf);
-      const matches = (found.keyed.get(`${rule}|${key}`) ?? []).filter((c) => c.state !== 'closed');
-      const any = found.keyed.get(`${rule}|${key}`) ?? [];
+      // Only the department's own items: whether another department's list holds this person is not theirs to
+      // learn, from a count of matches nor from an error naming the other list.
+      const any = (found.keyed.get(`${rule}|${key}`) ?? []).filter((c) => c.department === department);
+      const matches = any.filter((c) => c.state !== 'closed');
       if (matches.length > 1) {
         fail(
           '身份证号',
@@ -196,7 +201,8 @@ function validate(
       }
     }
     if (item.department !== department) {
-      fail(ITEM_ID_HEADER, `item ${item.id} is on ${item.department}'s list, not ${department}'s`);
+      // Not whose list it is on: the error workbook goes back to the department.
+      fail(ITEM_ID_HEADER, `item ${item.id} is not on ${department}'s list`);
       continue;
     }
     if (item.state === 'closed') {
@@ -277,23 +283,62 @@ async function writeErrorWorkbook(path: string, errors: (RowError & { source: An
   await wb.xlsx.writeFile(path);
 }
 
+/**
+ * The one department whose list holds every item the file answers that is on any list (by 清单编号, or by
+ * 规则编号 + 身份证号 / 户编号 — a person on a rule that routes to several departments counts for each of them);
+ * null when they are of more than one department, or none is found. Items on no list do not decide: they are
+ * reported row by row once the department is known.
+ */
+function inferDepartment(
+  rows: AnswerRow[],
+  found: Awaited<ReturnType<typeof candidatesFor>>,
+  asOf: string,
+): Department | null {
+  // Per department, how many of the rows whose item was found it holds: it must hold all of them.
+  const holds = new Map<string, number>();
+  let rowsFound = 0;
+  for (const r of rows) {
+    if (r.problem) continue;
+    const v = r.values;
+    let items: Candidate[] = [];
+    if (v.item_id) {
+      const item = /^[0-9]{1,18}$/.test(v.item_id) ? found.byId.get(String(BigInt(v.item_id))) : undefined;
+      items = item ? [item] : [];
+    } else {
+      const rule = v.rule_id ? parseRuleId(v.rule_id) : null;
+      const rawKey = v.id_number ?? v.household_id ?? v.head_id_number;
+      if (rule && rawKey) items = found.keyed.get(`${rule}|${subjectKey(rawKey, asOf)}`) ?? [];
+    }
+    if (!items.length) continue;
+    rowsFound++;
+    for (const d of new Set(items.map((c) => c.department))) holds.set(d, (holds.get(d) ?? 0) + 1);
+  }
+  const all = [...holds].filter(([, n]) => n === rowsFound).map(([d]) => d);
+  const only = rowsFound > 0 && all.length === 1 ? all[0]! : null;
+  return only && (DEPARTMENTS as readonly string[]).includes(only) ? (only as Department) : null;
+}
+
 export async function importFeedback(p: FeedbackParams): Promise<FeedbackOutcome> {
   const file = await readAnswerFile(p.file);
-  const department = file.coverDepartment ?? p.department ?? departmentFromName(p.file);
-  if (!department) {
-    throw configError(
-      `${file.source}: cannot tell which department answered (no cover sheet naming it); pass --department`,
-    );
-  }
   if (p.department && file.coverDepartment && p.department !== file.coverDepartment) {
     throw configError(
       `${file.source}: the cover sheet says ${file.coverDepartment}, but --department says ${p.department}`,
     );
   }
+  const found = await candidatesFor(p.wh, file.rows, p.asOf);
+  const named = file.coverDepartment ?? p.department ?? departmentFromName(p.file);
+  const department = named ?? inferDepartment(file.rows, found, p.asOf);
+  if (!department) {
+    // Says nothing of which department any item is on: whoever sent the file may be another department, and
+    // must not learn from an error who is on whose list.
+    throw configError(
+      `${file.source}: no cover sheet names the answering department, and the items it answers are not all on ` +
+        "one department's list (items of more than one department, or items on no list); pass --department",
+    );
+  }
   const sha256 = createHash('sha256')
     .update(await readFile(p.file))
     .digest('hex');
-  const found = await candidatesFor(p.wh, file.rows, p.asOf);
   const { valid, errors } = validate(file.rows, found, department, p.asOf);
 
   const applied = await p.wh.db.transaction().execute(async (trx) => {
@@ -346,7 +391,14 @@ export async function importFeedback(p: FeedbackParams): Promise<FeedbackOutcome
     await writeErrorWorkbook(errorFile, errors);
   }
   p.log.info(
-    { source: file.source, department, applied, errors: errors.length, unanswered: file.unanswered },
+    {
+      source: file.source,
+      department,
+      ...(named ? {} : { department_from: 'items' }),
+      applied,
+      errors: errors.length,
+      unanswered: file.unanswered,
+    },
     'feedback imported',
   );
   return {

@@ -532,17 +532,23 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
         await trx
           .insertInto('quarantine')
           .values(
-            connectorProblems.map((m) => ({
-              run_id: runId,
-              feed: feed.id,
-              source,
-              sheet: m.position.sheet ?? null,
-              row_number: m.position.row,
-              field: null,
-              raw_value: m.raw.slice(0, 4000),
-              problem: m.problem,
-              detail: m.detail,
-            })),
+            connectorProblems.map((m) => {
+              const kept = firstChars(m.raw, MAX_RAW_CHARS);
+              return {
+                run_id: runId,
+                feed: feed.id,
+                source,
+                sheet: m.position.sheet ?? null,
+                row_number: m.position.row,
+                field: null,
+                raw_value: kept,
+                problem: m.problem,
+                detail:
+                  kept.length < m.raw.length
+                    ? `${m.detail} (the row's first ${MAX_RAW_CHARS} characters kept)`
+                    : m.detail,
+              };
+            }),
           )
           .execute();
       }
@@ -622,6 +628,26 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
     if (runId) await dropStaging(db, runId).catch(() => undefined);
     await unlock();
   }
+}
+
+/**
+ * Characters kept of a row the connector could not read: such a row can run to max_record_bytes (1 MB) of
+ * runaway quoting, and up to 100,000 of them are quarantined. Values quarantined from staging are kept whole.
+ */
+const MAX_RAW_CHARS = 4000;
+
+/**
+ * The first `max` characters of `s`, counted and cut as PostgreSQL's left() does: by code point. A cut by UTF-16
+ * unit (String.slice) can split a surrogate pair — CJK Extension B (𠀀), emoji — and the half left over is
+ * stored as U+FFFD.
+ */
+export function firstChars(s: string, max: number): string {
+  if (s.length <= max) return s;
+  let units = 0;
+  for (let chars = 0; chars < max && units < s.length; chars++) {
+    units += s.codePointAt(units)! > 0xffff ? 2 : 1;
+  }
+  return s.slice(0, units);
 }
 
 /** Below this many current versions a base of pairs costs the next load little: none is written after a first load. */

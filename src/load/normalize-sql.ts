@@ -1,7 +1,8 @@
 /**
  * Builds the one set-based statement that turns raw staging into normalized staging for a feed:
  * every value through its SQL normalizer (src/warehouse/functions), problems collected per row as
- * 'field:code', skipped rows (blank, totals) marked, a content hash, and two rankings for de-duplication:
+ * 'field:code', skipped rows (blank, totals, footer) marked, a content hash, and two rankings for
+ * de-duplication:
  *   rn  — rank among rows sharing the business key, by the feed's declared order, then later row first;
  *   hrn — the same rank among rows sharing key AND content.
  * So for each key: the winner has rn = 1; exact duplicates have hrn > 1; conflicting duplicates have
@@ -11,6 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
+import { FOOTER_PATTERN, SHAPE_PREFIX_PATTERN, TOTALS_PATTERN } from '../../connectors/row-shape.ts';
 import type { FeedDefinition, FieldSpec, FieldType } from '../../schemas/feed.ts';
 import type { ProblemCode } from '../../schemas/vocab.ts';
 import { vocabularyKey } from '../normalize/chars.ts';
@@ -140,6 +142,24 @@ function regionProblems(feed: FeedDefinition): RawBuilder<unknown>[] {
   return out;
 }
 
+/**
+ * 'totals', 'footer' or NULL for a row of raw cells: footerKind (connectors/row-shape.ts) in SQL, for the rows of a
+ * file staged in bulk, which no connector has looked at. The same patterns over the same keys: a row's non-empty
+ * cells with white space removed (rh_key strips the WHITESPACE row-shape.ts strips), the first one for the
+ * cheap test and the totals rule, all of them joined by a space for the footer rule. COALESCE evaluates no
+ * further than the first non-empty cell, so a data row costs one rh_key call and one regular expression; the
+ * whole row is looked at only for the few rows whose first key begins like a totals or footer row.
+ */
+export function rowShape(cells: readonly RawBuilder<unknown>[]): RawBuilder<unknown> {
+  if (!cells.length) return sql`NULL::text`;
+  const keys = cells.map((c) => sql`rh_key(${c})`);
+  const first = sql`coalesce(${sql.join(keys)})`;
+  return sql`CASE WHEN ${first} ~ ${sql.lit(SHAPE_PREFIX_PATTERN)} THEN CASE
+      WHEN ${first} ~ ${sql.lit(TOTALS_PATTERN)} THEN 'totals'
+      WHEN array_to_string(ARRAY[${sql.join(keys)}]::text[], ' ') ~ ${sql.lit(FOOTER_PATTERN)} THEN 'footer'
+    END END`;
+}
+
 export function buildNormalize(p: NormalizeParams): RawBuilder<unknown> {
   const fields = Object.entries(p.feed.fields);
   const allRaw = Array.from({ length: p.width }, (_, i) => sql.ref(`r.${rawColumn(i)}`));
@@ -205,7 +225,7 @@ export function buildNormalize(p: NormalizeParams): RawBuilder<unknown> {
           SELECT r.rec_no, coalesce(r.src_row, r.rec_no + ${sql.lit(p.headerRow)})::integer AS row_number, r.sheet,
                  CASE WHEN k.k_hash IS NOT NULL THEN NULL
                       WHEN ${firstCell} IS NULL THEN 'blank'
-                      WHEN rh_key(${firstCell}) ~ '^(合计|总计|小计)' THEN 'totals' END AS skip,
+                      ELSE ${rowShape(allRaw)} END AS skip,
                  r.r_hash AS raw_hash, k.k_hash IS NOT NULL AS known, k.k_row_hash,
                  ${sql.join(fields.map(([name]) => sql.ref(`k.k_${name}`)))},
                  ${sql.join(normalized)}

@@ -296,7 +296,8 @@ describe('feedback', () => {
     expect(problems).toEqual([
       ['我局核实情况', 4, '身份证号', 'no R01 item for 1101**********0021'],
       ['清单', 2, '清单编号', 'item 999999999 is not on any list'],
-      ['清单', 3, '清单编号', `item ${health.id} is on 医保局's list, not 教育局's`],
+      // Not whose list it is on: the error workbook goes back to the department.
+      ['清单', 3, '清单编号', `item ${health.id} is not on 教育局's list`],
       ['清单', 4, '核实结果', "'已处理' is not one of 已整改 / 核实不属实 / 整改中"],
       ['清单', 5, '说明', '核实不属实 needs a reason in 说明 (e.g. 外地就读, 外省参保, 已死亡)'],
       ['清单', 6, '整改日期', `2027-03-01 is in the future (answers are recorded as of ${AS_OF})`],
@@ -347,5 +348,88 @@ describe('feedback', () => {
     await expect(sql`UPDATE audit_log SET actor = 'x'`.execute(wh.db)).rejects.toThrow(/append-only/);
     await expect(sql`DELETE FROM audit_log`.execute(wh.db)).rejects.toThrow(/append-only/);
     await expect(sql`TRUNCATE audit_log`.execute(wh.db)).rejects.toThrow(/append-only/);
+  });
+});
+
+describe('feedback without a cover sheet or --department', () => {
+  /** A returned list with no cover sheet, under a name that names no department: answers by item id or rule + ID. */
+  async function answers(
+    name: string,
+    byItem: readonly string[],
+    byRule: readonly { rule: string; id: string }[] = [],
+  ): Promise<string> {
+    const wb = new ExcelJS.Workbook();
+    const items = wb.addWorksheet('清单');
+    items.addRow(['清单编号', '核实结果', '说明', '整改日期']);
+    for (const id of byItem) items.addRow([id, '整改中', '正在核实', null]);
+    if (byRule.length) {
+      const own = wb.addWorksheet('我局核实情况');
+      own.addRow(['规则编号', '身份证号', '核实结果', '说明/原因']);
+      for (const r of byRule) own.addRow([r.rule, r.id, '整改中', '正在核实']);
+    }
+    const path = join(dir, name);
+    await wb.xlsx.writeFile(path);
+    return path;
+  }
+
+  it('takes the department whose list holds every item the file answers', async () => {
+    const sent = (await openFindings('教育局')).filter((f) => f.state === 'sent' && f.id_number);
+    const [a, b, c] = sent.slice(-3);
+    const path = await answers(
+      'returned-no-cover.xlsx',
+      [String(a!.id), String(b!.id), '999999999'], // an item on no list does not decide; it is reported
+      [{ rule: c!.rule_id, id: c!.id_number! }],
+    );
+    const o = await importFeedback({ wh, file: path, asOf: AS_OF, outDir, log });
+    expect(o).toMatchObject({ department: '教育局', answered: 4, applied: 3 });
+    expect(o.errors.map((e) => e.message)).toEqual(['item 999999999 is not on any list']);
+    const states = await wh.db
+      .selectFrom('findings')
+      .select(['state', 'feedback'])
+      .where('id', 'in', [a!.id, b!.id, c!.id])
+      .execute();
+    expect(states).toEqual(Array(3).fill({ state: 'feedback', feedback: 'in_progress' }));
+  });
+
+  it("refuses items of more than one department's list, or none on a list, without saying whose they are", async () => {
+    const eduOpen = await openFindings('教育局');
+    const edu = eduOpen.find((f) => f.state === 'sent' && f.id_number)!;
+    // On a rule of 医保局's only: 规则编号 + 身份证号 then finds no 教育局 item to share the row with.
+    const eduRules = new Set(eduOpen.map((f) => f.rule_id));
+    const health = (await openFindings('医保局')).find((f) => f.id_number && !eduRules.has(f.rule_id))!;
+    const mixed = [
+      await answers('returned-mixed.xlsx', [String(edu.id), String(health.id)]),
+      await answers(
+        'returned-mixed-by-id.xlsx',
+        [String(edu.id)],
+        [{ rule: health.rule_id, id: health.id_number! }],
+      ),
+      await answers('returned-unknown.xlsx', ['999999999']),
+    ];
+    for (const path of mixed) {
+      const err = await importFeedback({ wh, file: path, asOf: AS_OF, outDir, log }).then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
+      expect(err?.message).toMatch(
+        /no cover sheet names the answering department, and the items it answers are not all on one department's list \(items of more than one department, or items on no list\); pass --department$/,
+      );
+      // Neither a department nor an item nor an ID: nothing of whose list holds whom.
+      for (const leak of [
+        '教育局',
+        '医保局',
+        String(edu.id),
+        String(health.id),
+        edu.id_number!,
+        health.id_number!,
+      ])
+        expect(err!.message).not.toContain(leak);
+    }
+    const untouched = await wh.db
+      .selectFrom('findings')
+      .select('state')
+      .where('id', '=', edu.id)
+      .executeTakeFirstOrThrow();
+    expect(untouched.state).toBe('sent');
   });
 });

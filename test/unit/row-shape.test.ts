@@ -1,0 +1,14 @@
+import { describe, expect, it } from 'vitest';
+import { footerKind, isTotalsRow } from '../../connectors/row-shape.ts';
+import { FOOTER_CASES } from '../support/footer-cases.ts';
+
+describe('footerKind', () => {
+  it.each(FOOTER_CASES.map((c) => [JSON.stringify(c.cells), c.kind, c.cells] as const))(
+    '%s is %s',
+    (_, kind, cells) => {
+      expect(footerKind(cells)).toBe(kind);
+      // Until every connector calls footerKind, isTotalsRow keeps footers out of the records too.
+      expect(isTotalsRow(cells)).toBe(kind !== null);
+    },
+  );
+});
