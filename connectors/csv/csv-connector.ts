@@ -40,28 +40,40 @@ export const CsvConfigSchema = z.object({
 });
 export type CsvConfig = z.input<typeof CsvConfigSchema>;
 
-/** Decodes to UTF-8 text, failing with the file and byte offset at the first undecodable byte. */
-class StrictDecoder extends Transform {
-  private offset = 0;
+/**
+ * Stands in the decoded text for bytes that could not be decoded. U+FFFF is a noncharacter (never text), so it
+ * cannot be confused with anything a department wrote — unlike U+FFFD, which a file may really hold. A record
+ * with it is quarantined as text_damaged; the file's other rows load.
+ */
+export const UNDECODABLE = '\uFFFF';
+
+/** GB18030's four bytes for U+FFFD: a replacement character the file really holds. */
+const GB_FFFD = iconv.encode('\uFFFD', 'gb18030');
+
+/** Decodes to text chunk by chunk (characters split across chunks carried over), marking undecodable bytes. */
+class MarkingDecoder extends Transform {
   private carry: Buffer = Buffer.alloc(0);
+  private gbTail: Buffer = Buffer.alloc(0);
   private readonly gb = iconv.getDecoder('gb18030');
-  constructor(
-    private readonly encoding: CsvEncoding,
-    private readonly file: string,
-  ) {
+  constructor(private readonly encoding: CsvEncoding) {
     super({ decodeStrings: true, readableObjectMode: false, encoding: 'utf8' });
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     if (this.encoding === 'UTF8') {
       const buf = this.carry.length ? Buffer.concat([this.carry, chunk]) : chunk;
-      const bad = firstInvalidUtf8(buf, false);
-      if (bad >= 0) {
-        done(dataError(`${this.file}: invalid UTF-8 at byte offset ${this.offset + bad}`));
-        return;
+      let text = '';
+      let start = 0;
+      for (
+        let bad = firstInvalidUtf8(buf, false);
+        bad >= 0;
+        bad = firstInvalidUtf8(buf.subarray(start), false)
+      ) {
+        text += buf.toString('utf8', start, start + bad) + UNDECODABLE;
+        start += bad + 1;
       }
       // Keep an incomplete trailing sequence for the next chunk.
       let cut = buf.length;
-      for (let k = 1; k <= 3 && k <= buf.length; k++) {
+      for (let k = 1; k <= 3 && k <= buf.length - start; k++) {
         const b = buf[buf.length - k]!;
         if ((b & 0xc0) === 0xc0) {
           const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
@@ -71,28 +83,24 @@ class StrictDecoder extends Transform {
         if ((b & 0x80) === 0) break;
       }
       this.carry = Buffer.from(buf.subarray(cut));
-      const text = buf.subarray(0, cut).toString('utf8');
-      this.offset += cut;
-      done(null, text);
+      done(null, text + buf.toString('utf8', start, cut));
       return;
     }
-    const text = this.gb.write(chunk);
-    const at = text.indexOf('\uFFFD');
-    if (at >= 0) {
-      const offset = this.offset + iconv.encode(text.slice(0, at), 'gb18030').length;
-      done(dataError(`${this.file}: bytes at offset ~${offset} are not valid GB18030`));
-      return;
+    let text: string = this.gb.write(chunk);
+    if (text.includes('\uFFFD')) {
+      // iconv-lite writes U+FFFD for what it cannot decode: those the bytes do not hold are marked.
+      const bytes = Buffer.concat([this.gbTail, chunk]);
+      let genuine = 0;
+      for (let i = bytes.indexOf(GB_FFFD); i >= 0; i = bytes.indexOf(GB_FFFD, i + 4)) genuine++;
+      if ((text.match(/\uFFFD/g) ?? []).length > genuine) text = text.replaceAll('\uFFFD', UNDECODABLE);
     }
-    this.offset += chunk.length;
+    this.gbTail = Buffer.from(chunk.subarray(Math.max(0, chunk.length - 3)));
     done(null, text);
   }
   override _flush(done: TransformCallback): void {
-    if (this.carry.length) {
-      done(dataError(`${this.file}: file ends inside a UTF-8 character`));
-      return;
-    }
-    const rest = this.encoding === 'GB18030' ? this.gb.end() : '';
-    done(null, rest || undefined);
+    // A file that ends inside a character: that character is undecodable.
+    const rest = this.encoding === 'GB18030' ? this.gb.end() : this.carry.length ? UNDECODABLE : '';
+    done(null, rest ? rest.replaceAll('\uFFFD', UNDECODABLE) : undefined);
   }
 }
 
@@ -118,7 +126,7 @@ async function* readCsv(cfg: CsvConfig, options: ReadOptions = {}): AsyncGenerat
   const s = await sniffWith(config);
   const source = basename(config.path);
   const parser = createReadStream(config.path, { start: s.bomLength })
-    .pipe(new StrictDecoder(s.encoding, source))
+    .pipe(new MarkingDecoder(s.encoding))
     .pipe(
       parse({
         delimiter: s.delimiter,
@@ -180,9 +188,24 @@ async function* readCsv(cfg: CsvConfig, options: ReadOptions = {}): AsyncGenerat
         };
         continue;
       }
+      const record = item.record.slice(0, width);
+      const damaged = record.flatMap((c, i) =>
+        c.includes(UNDECODABLE) ? [header?.[i] || `column ${i + 1}`] : [],
+      );
+      if (damaged.length) {
+        yield {
+          type: 'problem',
+          problem: 'text_damaged',
+          field: damaged[0],
+          detail: `${damaged.join(', ')}: bytes that are not valid ${s.encoding === 'UTF8' ? 'UTF-8' : 'GB18030'} (shown as U+FFFD); the file is damaged, export it again`,
+          raw: record.join(s.delimiter).replaceAll(UNDECODABLE, '\uFFFD'),
+          position,
+        };
+        continue;
+      }
       yield {
         type: 'record',
-        cells: item.record.slice(0, width).map((c) => (c.trim() === '' ? null : c)),
+        cells: record.map((c) => (c.trim() === '' ? null : c)),
         position,
       };
     }

@@ -39,10 +39,40 @@ export function firstInvalidUtf8(buf: Uint8Array, complete: boolean): number {
       const c = buf[i + k];
       if (c === undefined) return complete ? i : -1;
       if ((c & 0xc0) !== 0x80) return i;
+      // The second byte's narrower ranges: no overlong forms, no surrogates, nothing above U+10FFFF (what a
+      // decoder would turn into U+FFFD is invalid here too).
+      if (k === 1) {
+        if (b === 0xe0 && c < 0xa0) return i;
+        if (b === 0xed && c > 0x9f) return i;
+        if (b === 0xf0 && c < 0x90) return i;
+        if (b === 0xf4 && c > 0x8f) return i;
+      }
     }
     i += need + 1;
   }
   return -1;
+}
+
+/**
+ * UTF-8, or GB18030? Chinese text in GB18030 almost never forms valid UTF-8 sequences (its lead bytes are not
+ * followed by continuation bytes), while a UTF-8 file with a damaged byte or two is still overwhelmingly valid
+ * multi-byte sequences: so a sample is UTF-8 when it is valid, or when its valid multi-byte sequences outnumber
+ * its invalid bytes twenty to one. (Taking a damaged UTF-8 file for GB18030 would turn every Chinese character
+ * into silent mojibake; this way only the damaged rows are quarantined.)
+ */
+export function looksUtf8(buf: Uint8Array, complete: boolean): boolean {
+  let invalid = 0;
+  let multibyte = 0;
+  let i = 0;
+  while (i < buf.length) {
+    const bad = firstInvalidUtf8(buf.subarray(i), complete);
+    const end = bad < 0 ? buf.length : i + bad;
+    for (let k = i; k < end; k++) if ((buf[k]! & 0xc0) === 0xc0) multibyte++;
+    if (bad < 0) break;
+    invalid++;
+    i = end + 1;
+  }
+  return invalid === 0 || (multibyte >= 8 && invalid * 20 <= multibyte);
 }
 
 /** Counts delimiter candidates outside double quotes in a line; the most frequent wins, comma on ties. */
@@ -76,22 +106,20 @@ export async function sniffCsv(path: string): Promise<Sniffed> {
   if (sample[0] === 0xef && sample[1] === 0xbb && sample[2] === 0xbf) {
     encoding = 'UTF8';
     bomLength = 3;
-    const bad = firstInvalidUtf8(sample.subarray(3), complete);
-    if (bad >= 0) decodeError = { offset: bad + 3, message: 'invalid UTF-8 after a UTF-8 BOM' };
   } else if ((sample[0] === 0xff && sample[1] === 0xfe) || (sample[0] === 0xfe && sample[1] === 0xff)) {
     encoding = 'UTF8';
     decodeError = { offset: 0, message: 'UTF-16 text; save the file as UTF-8 or GB18030 (CSV) instead' };
-  } else if (firstInvalidUtf8(sample, complete) < 0) {
+  } else if (looksUtf8(sample, complete)) {
     encoding = 'UTF8';
   } else {
     encoding = 'GB18030';
-    // iconv-lite maps undecodable bytes to U+FFFD; find the first one to report where the file is broken.
+    // iconv-lite maps undecodable bytes to U+FFFD. A few are damaged rows (quarantined as text_damaged by the
+    // reader); a sample full of them is another encoding altogether, refused before anything is read.
     const text = iconv.decode(sample, 'gb18030');
-    const at = text.indexOf('\uFFFD');
-    const cutAtEnd = !complete && at >= text.length - 2;
-    if (at >= 0 && !cutAtEnd) {
+    const bad = (text.match(/\uFFFD/g) ?? []).length;
+    if (bad > 0 && bad * 50 > text.length) {
       decodeError = {
-        offset: iconv.encode(text.slice(0, at), 'gb18030').length,
+        offset: iconv.encode(text.slice(0, text.indexOf('\uFFFD')), 'gb18030').length,
         message: 'neither valid UTF-8 nor GB18030',
       };
     }

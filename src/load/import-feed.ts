@@ -484,7 +484,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
     });
     phase('plan');
     const counts = countsFrom(plan, connectorProblems.length, connectorSkipped);
-    const problems = await problemCounts(wh, norm, connectorProblems.length);
+    const problems = await problemCounts(wh, norm, connectorProblems);
 
     // Guard rail: a department that sent half a file must not end half the county's records.
     const maxShrink = p.feedConfig?.max_shrink ?? 0.3;
@@ -540,7 +540,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
                 source,
                 sheet: m.position.sheet ?? null,
                 row_number: m.position.row,
-                field: null,
+                field: m.field ?? null,
                 raw_value: kept,
                 problem: m.problem,
                 detail:
@@ -693,13 +693,17 @@ function emptyPlan(): LoadPlan {
   };
 }
 
-async function problemCounts(wh: Warehouse, norm: string, ragged: number): Promise<Record<string, number>> {
+async function problemCounts(
+  wh: Warehouse,
+  norm: string,
+  fromConnector: readonly { problem: string }[],
+): Promise<Record<string, number>> {
   const { rows } = await sql<{ problem: string; n: number }>`
     SELECT pr AS problem, count(*)::int AS n
     FROM ${sql.id(norm)} CROSS JOIN LATERAL unnest(problems) AS pr
     WHERE skip IS NULL GROUP BY pr ORDER BY pr`.execute(wh.db);
   const out: Record<string, number> = Object.fromEntries(rows.map((r) => [r.problem, r.n]));
-  if (ragged) out.ragged_row = ragged;
+  for (const m of fromConnector) out[m.problem] = (out[m.problem] ?? 0) + 1;
   return out;
 }
 
