@@ -96,16 +96,6 @@ export function footerKind(cells: readonly (string | null)[]): 'totals' | 'foote
   return FOOTER.test(keys.join(' ')) ? 'footer' : null;
 }
 
-/**
- * A row to skip at the bottom of a table: a totals row or footer lines.
- * @deprecated Use footerKind, which tells the two apart for the skipped message's reason. Until every connector
- * calls it, this keeps footers out of the records of those that still call isTotalsRow (they count them as
- * 'totals': skipped either way, so the counts reconcile).
- */
-export function isTotalsRow(cells: readonly (string | null)[]): boolean {
-  return footerKind(cells) !== null;
-}
-
 /** A row examined as a possible header: its trimmed cells and its row number in the file. */
 export interface HeaderCandidate {
   cells: string[];

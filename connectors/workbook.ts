@@ -12,7 +12,7 @@ import { basename } from 'node:path';
 import { z } from 'zod';
 import { dataError } from '../src/errors.ts';
 import type { CheckResult, Connector, ReadMessage, ReadOptions, StreamInfo } from './connector.ts';
-import { bestCandidate, headerFinder, isTotalsRow } from './row-shape.ts';
+import { bestCandidate, footerKind, headerFinder } from './row-shape.ts';
 
 export interface SheetRow {
   /** 1-based, as the spreadsheet shows it. */
@@ -204,8 +204,9 @@ async function* readSheet(
       yield { type: 'skipped', reason: 'blank', position };
       continue;
     }
-    if (isTotalsRow(cells)) {
-      yield { type: 'skipped', reason: 'totals', position };
+    const kind = footerKind(cells);
+    if (kind) {
+      yield { type: 'skipped', reason: kind, position };
       continue;
     }
     let width = cells.length;

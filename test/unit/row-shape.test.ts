@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { footerKind, isTotalsRow } from '../../connectors/row-shape.ts';
+import { footerKind } from '../../connectors/row-shape.ts';
 import { FOOTER_CASES } from '../support/footer-cases.ts';
 
 describe('footerKind', () => {
@@ -7,8 +7,6 @@ describe('footerKind', () => {
     '%s is %s',
     (_, kind, cells) => {
       expect(footerKind(cells)).toBe(kind);
-      // Until every connector calls footerKind, isTotalsRow keeps footers out of the records too.
-      expect(isTotalsRow(cells)).toBe(kind !== null);
     },
   );
 });
