@@ -20,6 +20,7 @@ import { localTimeIn } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
 import { csvLine, UTF8_BOM } from './csv.ts';
+import { loadExcel } from './excel.ts';
 import { neutralizeCell } from './neutralize.ts';
 
 export const PURPOSE = '疑点清单，仅用于核实整改，不得转作他用';
@@ -171,8 +172,7 @@ async function writeWorkbook(
   items: FindingForList[],
   exportedAt: string,
 ) {
-  // exceljs takes ~0.9 s to load: loaded on first use, so commands that write no workbook start faster.
-  const { default: Excel } = await import('exceljs');
+  const Excel = await loadExcel();
   const wb: ExcelJS.Workbook = new Excel.Workbook();
   wb.creator = 'RuralHub';
   const cover = wb.addWorksheet('说明');

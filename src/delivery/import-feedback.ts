@@ -22,6 +22,7 @@ import { configError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { maskIdNumber, normalizeIdNumber, parseDate } from '../normalize/index.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
+import { loadExcel } from './excel.ts';
 import { ANSWER_CHOICES, ITEM_ID_HEADER } from './export-lists.ts';
 import { neutralizeCell } from './neutralize.ts';
 import { type AnswerRow, readAnswerFile } from './read-answers.ts';
@@ -263,7 +264,7 @@ function validate(
 }
 
 async function writeErrorWorkbook(path: string, errors: (RowError & { source: AnswerRow })[]) {
-  const { default: Excel } = await import('exceljs'); // loaded on first use (~0.9 s)
+  const Excel = await loadExcel();
   const wb: ExcelJS.Workbook = new Excel.Workbook();
   wb.creator = 'RuralHub';
   const bySheet = new Map<string, typeof errors>();

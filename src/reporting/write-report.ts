@@ -6,6 +6,7 @@
 import type ExcelJS from 'exceljs';
 import { RULES } from '../../pipelines/rules/index.ts';
 import { FINDING_STATE_LABELS, type RuleId } from '../../schemas/vocab.ts';
+import { loadExcel } from '../delivery/excel.ts';
 import { neutralizeCell } from '../delivery/neutralize.ts';
 import { type MonthlyFindings, villageCount } from './monthly-report.ts';
 
@@ -117,8 +118,7 @@ export function reportTables(input: ReportInput): Table[] {
 }
 
 export async function writeReportWorkbook(path: string, input: ReportInput): Promise<void> {
-  // exceljs takes ~0.9 s to load: loaded on first use, so commands that write no workbook start faster.
-  const { default: Excel } = await import('exceljs');
+  const Excel = await loadExcel();
   const wb: ExcelJS.Workbook = new Excel.Workbook();
   wb.creator = 'RuralHub';
   const cover = wb.addWorksheet('概览');
