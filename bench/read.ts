@@ -6,25 +6,29 @@
  *   (b) UTF-8 CSV end to end into a staging table (the loader's bulk path: COPY parses, rows/s into staging)
  *   (c) GB18030 CSV the same way (COPY decodes GB18030 itself)
  *   (d) UTF-8 CSV through the record reader (csv-parse; the fallback for files COPY rejects), parse only
- *   (e) xlsx through the streaming workbook reader, parse only
+ *   (e) .xlsx with shared strings (as Excel, WPS and openpyxl write it), parse only
+ *   (f) .xlsx with inline strings (exceljs's streaming writer), parse only
+ *   (g) .xls (BIFF8, SheetJS's writer, 65,536 rows a sheet), parse only — held whole in memory by SheetJS
+ * Every workbook case also checks that the cells read are the CSV's, byte for byte (a digest of both).
  * Prints rows/s, ratios to (a) and peak RSS. Measures; never asserts.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
 import { csvConnector } from '../connectors/csv/csv-connector.ts';
-import { xlsxConnector } from '../connectors/xlsx/xlsx-connector.ts';
 import { BULK_ROSTER_HEADER as HEADER, writeRoster } from '../src/demo/bulk-roster.ts';
+import { connectorFor } from '../src/load/connector-for.ts';
 import { LineHasher } from '../src/load/line-hasher.ts';
 import { copyBulk, createRawTable, stagingNames } from '../src/load/stage.ts';
 import { createDb, createPool } from '../src/warehouse/connect.ts';
 import { benchServer } from './support/server.ts';
+import { csvRows, writeXls, writeXlsx } from './support/workbooks.ts';
 
 const arg = (args: string[], name: string, dflt: number) => {
   const i = args.indexOf(name);
@@ -40,6 +44,7 @@ async function child(kind: string, file: string, url: string): Promise<void> {
   }, 50);
   const t = performance.now();
   let rows = 0;
+  const digest = createHash('sha256');
   if (kind === 'bulk') {
     const bulk = await csvConnector.bulk!({ path: file }, {});
     if (!bulk) throw new Error('the bulk path refused the file');
@@ -60,45 +65,43 @@ async function child(kind: string, file: string, url: string): Promise<void> {
     await pool.query(`DROP SCHEMA ${schema} CASCADE`);
     await db.destroy();
   } else {
-    const connector = kind === 'xlsx' ? xlsxConnector : csvConnector;
-    for await (const m of connector.read({ path: file })) if (m.type === 'record') rows++;
+    const connector = kind === 'csv' ? csvConnector : connectorFor(file);
+    for await (const m of connector.read({ path: file })) {
+      if (m.type !== 'record') continue;
+      rows++;
+      if (kind !== 'csv') digest.update(`${m.cells.map((c) => c ?? '').join(',')}\n`);
+    }
   }
   const s = (performance.now() - t) / 1000;
   clearInterval(sampler);
   peak = Math.max(peak, process.memoryUsage().rss);
-  process.stdout.write(`${JSON.stringify({ rows, s, rss: peak })}\n`);
+  process.stdout.write(`${JSON.stringify({ rows, s, rss: peak, digest: digest.digest('hex') })}\n`);
 }
 
-async function writeXlsx(path: string, rows: number): Promise<void> {
-  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: path, useSharedStrings: false });
-  const ws = wb.addWorksheet('名单');
-  ws.addRow([...HEADER]).commit();
-  const csv = createReadStream(join(path, '..', 'roster.csv'), 'utf8');
-  let buf = '';
-  let n = 0;
-  for await (const chunk of csv) {
-    buf += chunk;
-    const lines = buf.split('\n');
-    buf = lines.pop()!;
-    for (const line of lines) {
-      if (n++ === 0 || n > rows + 1) continue;
-      ws.addRow(line.replace(/\r$/, '').split(',')).commit();
-    }
-    if (n > rows + 1) break;
+/** The digest a workbook reader must reproduce: the CSV's data rows, as the child hashes the cells it read. */
+async function csvDigest(csv: string, rows: number): Promise<string> {
+  const digest = createHash('sha256');
+  let first = true;
+  for await (const cells of csvRows(csv, rows)) {
+    if (first) first = false;
+    else digest.update(`${cells.join(',')}\n`);
   }
-  await wb.commit();
+  return digest.digest('hex');
 }
 
 export async function main(args: string[]): Promise<void> {
   if (args[0] === '--child') return child(args[1]!, args[2]!, args[3]!);
   const rows = arg(args, '--rows', 1_000_000);
-  const xlsxRows = arg(args, '--xlsx-rows', 1_000_000);
+  const xlsxRows = arg(args, '--xlsx-rows', 250_000);
+  const xlsRows = arg(args, '--xls-rows', 100_000);
   const dir = mkdtempSync(join(tmpdir(), 'ruralhub-bench-read-'));
   const { url, stop } = await benchServer(dir);
   try {
     const utf8 = join(dir, 'roster.csv');
     const gb = join(dir, 'roster-gb18030.csv');
     const xlsx = join(dir, 'roster.xlsx');
+    const inline = join(dir, 'roster-inline.xlsx');
+    const xls = join(dir, 'roster.xls');
     let t = performance.now();
     await writeRoster(utf8, rows);
     await pipeline(
@@ -107,11 +110,19 @@ export async function main(args: string[]): Promise<void> {
       iconv.encodeStream('gb18030'),
       createWriteStream(gb),
     );
-    await writeXlsx(xlsx, xlsxRows);
+    await writeXlsx(xlsx, utf8, xlsxRows, true);
+    await writeXlsx(inline, utf8, xlsxRows, false);
+    await writeXls(xls, utf8, xlsRows);
+    const mib = (f: string) => `${(statSync(f).size / 2 ** 20).toFixed(0)} MiB`;
     console.log(
-      `generated ${rows} rows: UTF-8 ${(statSync(utf8).size / 2 ** 20).toFixed(0)} MiB, GB18030 ${(statSync(gb).size / 2 ** 20).toFixed(0)} MiB, ` +
-        `xlsx (${xlsxRows} rows) ${(statSync(xlsx).size / 2 ** 20).toFixed(0)} MiB in ${((performance.now() - t) / 1000).toFixed(0)} s`,
+      `generated ${rows} rows: UTF-8 ${mib(utf8)}, GB18030 ${mib(gb)}; xlsx (${xlsxRows} rows) ${mib(xlsx)} shared strings, ` +
+        `${mib(inline)} inline; xls (${xlsRows} rows) ${mib(xls)}; in ${((performance.now() - t) / 1000).toFixed(0)} s`,
     );
+    const expected: Record<string, string> = {
+      [xlsx]: await csvDigest(utf8, xlsxRows),
+      [inline]: await csvDigest(utf8, xlsxRows),
+      [xls]: await csvDigest(utf8, xlsRows),
+    };
 
     const cols = HEADER.map((_, i) => `c${i + 1} text`).join(', ');
     const psql = (q: string) => {
@@ -132,7 +143,9 @@ export async function main(args: string[]): Promise<void> {
       ['(b) UTF-8 CSV into staging (bulk COPY path)', 'bulk', utf8],
       ['(c) GB18030 CSV into staging (bulk COPY path)', 'bulk', gb],
       ['(d) UTF-8 CSV, record reader (csv-parse), parse only', 'csv', utf8],
-      ['(e) xlsx, streaming reader, parse only', 'xlsx', xlsx],
+      ['(e) xlsx, shared strings, parse only', 'xlsx', xlsx],
+      ['(f) xlsx, inline strings, parse only', 'xlsx', inline],
+      ['(g) xls (BIFF8), parse only', 'xls', xls],
     ];
     for (const [label, kind, file] of cases) {
       const r = spawnSync(process.execPath, ['--import', 'tsx', self, 'read', '--child', kind, file, url], {
@@ -143,10 +156,16 @@ export async function main(args: string[]): Promise<void> {
         console.log(`${label}: failed: ${r.stderr.split('\n').slice(0, 3).join(' ')}`);
         continue;
       }
-      const m = JSON.parse(r.stdout.trim().split('\n').pop()!) as { rows: number; s: number; rss: number };
+      const m = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+        rows: number;
+        s: number;
+        rss: number;
+        digest: string;
+      };
+      const exact = expected[file] ? (expected[file] === m.digest ? '  text exact' : '  TEXT DIFFERS') : '';
       const rate = m.rows / m.s;
       console.log(
-        `${label.padEnd(52)} ${m.s.toFixed(2)} s  ${Math.round(rate)} rows/s  ${(rate / (rows / a)).toFixed(2)}× (a)  peak RSS ${(m.rss / 2 ** 20).toFixed(0)} MiB  (${m.rows} rows)`,
+        `${label.padEnd(52)} ${m.s.toFixed(2)} s  ${Math.round(rate)} rows/s  ${(rate / (rows / a)).toFixed(2)}× (a)  peak RSS ${(m.rss / 2 ** 20).toFixed(0)} MiB  (${m.rows} rows)${exact}`,
       );
     }
   } finally {
