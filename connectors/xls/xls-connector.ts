@@ -6,17 +6,20 @@
  * file's size is bounded (MAX_BYTES): a BIFF8 sheet holds at most 65,536 rows, and real exports are a few MB.
  * Rows then go through the same sheet reading as .xlsx (connectors/workbook.ts).
  */
+import { isUtf8 } from 'node:buffer';
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import iconv from 'iconv-lite';
 import { dataError } from '../../src/errors.ts';
 import { isDateFormat, isDateFormatId, numberText, serialText, textOrNull } from '../cell-text.ts';
 import { type SheetRow, type SheetSource, type WorkbookSource, workbookConnector } from '../workbook.ts';
 
 /**
- * Measured: a 100k-row, 12-column .xls (two sheets, 22 MB) peaks at ~400 MB of memory while SheetJS reads it.
- * Larger files are refused with what to do instead.
+ * Measured (npm run bench -- read): a 100k-row, 13-column .xls (two sheets, 31 MiB) is read in 3.4 s at a peak of
+ * 145 MiB, about twice the file over the process's own; SheetJS's formatted copy of each value (cellText), which
+ * is not used, had taken it to 880 MiB. Larger files are refused with what to do instead.
  */
-export const MAX_BYTES = 32 * 1024 ** 2;
+export const MAX_BYTES = 64 * 1024 ** 2;
 
 type SheetJS = typeof import('@e965/xlsx');
 let sheetjs: Promise<SheetJS> | null = null;
@@ -54,6 +57,23 @@ function cellText(cell: Cell | undefined, date1904: boolean) {
   }
 }
 
+/** How the bytes of an HTML or XML ".xls" are turned into text before SheetJS parses them. */
+function decodeMarkup(bytes: Buffer): { text: string; damaged: boolean } {
+  const head = bytes.subarray(0, 2048).toString('latin1');
+  const declared =
+    /charset\s*=\s*["']?([\w-]+)/i.exec(head)?.[1] ?? /encoding\s*=\s*["']([\w-]+)/i.exec(head)?.[1];
+  // A GB label (gb2312, gbk, gb18030) is read as GB18030, the superset every such file fits in; no label, and
+  // bytes that are not UTF-8, mean a Chinese Windows program wrote it.
+  const gb = declared ? /^gb|^x-gbk|^cp936$/i.test(declared) : !isUtf8(bytes);
+  const text = iconv.decode(bytes, gb ? 'gb18030' : 'utf8');
+  const made = (text.match(/\uFFFD/g) ?? []).length;
+  const held = gb ? 0 : bytes.toString('latin1').split('\xEF\xBF\xBD').length - 1;
+  return { text, damaged: made > held };
+}
+
+/** Excel's own HTML names its sheet in a conditional comment SheetJS does not read. */
+const htmlSheetName = (text: string) => /<x:Name>([^<]+)<\/x:Name>/.exec(text)?.[1]?.trim();
+
 export async function openXls(path: string): Promise<WorkbookSource> {
   const file = basename(path);
   const { size } = await stat(path);
@@ -63,23 +83,38 @@ export async function openXls(path: string): Promise<WorkbookSource> {
     );
   }
   const X = await loadSheetJS();
+  const bytes = await readFile(path);
+  const markup = bytes[0] !== 0xd0; // not a compound file: an HTML table or an XML Spreadsheet 2003
+  const decoded = markup ? decodeMarkup(bytes) : null;
   let book: ReturnType<SheetJS['read']>;
   try {
-    book = X.read(await readFile(path), {
-      type: 'buffer',
+    book = X.read(decoded ? decoded.text : bytes, {
+      type: decoded ? 'string' : 'buffer',
       dense: true,
       cellNF: true, // number formats, to tell date cells from numbers
+      cellText: false, // no formatted copy of every value: memory, and the values are what is loaded
       cellDates: false, // dates as serials: converted here the same way as in .xlsx
       cellFormula: false, // a formula's cached value only
       cellHTML: false,
       cellStyles: false,
+      // An HTML cell is text as written: SheetJS would otherwise guess numbers and dates, turning an 18-digit ID
+      // into 5.2E+17 and a class "3-1" into a date.
+      ...(decoded && /^\s*<(!doctype\s+)?html|<table/i.test(decoded.text.slice(0, 4096))
+        ? { raw: true }
+        : {}),
     });
   } catch (err) {
     throw dataError(
       `${file}: not a readable .xls/.et workbook (${(err as Error).message}); save it as .xlsx or CSV`,
     );
   }
+  const named = decoded ? htmlSheetName(decoded.text) : undefined;
+  if (named && book.SheetNames.length === 1 && book.SheetNames[0] !== named) {
+    book.Sheets[named] = book.Sheets[book.SheetNames[0]!]!;
+    book.SheetNames[0] = named;
+  }
   const date1904 = Boolean(book.Workbook?.WBProps?.date1904);
+  const damagedText = decoded?.damaged ?? false;
   const sheets: SheetSource[] = book.SheetNames.map((name, i) => {
     const hidden = (book.Workbook?.Sheets?.[i]?.Hidden ?? 0) !== 0;
     return {
@@ -94,7 +129,9 @@ export async function openXls(path: string): Promise<WorkbookSource> {
           const cells: (string | null)[] = [];
           for (let c = 0; c < row.length; c++) cells.push(cellText(row[c], date1904));
           while (cells.length && cells.at(-1) === null) cells.pop();
-          if (cells.length) yield { number: r + 1, cells };
+          if (!cells.length) continue;
+          const damaged = damagedText ? cells.flatMap((c, k) => (c?.includes('\uFFFD') ? [k] : [])) : [];
+          yield damaged.length ? { number: r + 1, cells, damaged } : { number: r + 1, cells };
         }
       },
     };
