@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { dataError } from '../src/errors.ts';
 import type { CheckResult, Connector, ReadMessage, ReadOptions, StreamInfo } from './connector.ts';
 import { bestCandidate, footerKind, headerFinder } from './row-shape.ts';
+import { textDamaged } from './text-damage.ts';
 
 export interface SheetRow {
   /** 1-based, as the spreadsheet shows it. */
@@ -222,15 +223,7 @@ async function* readSheet(
       continue;
     }
     if (damaged?.length) {
-      const columns = damaged.map((i) => header?.[i] || `column ${i + 1}`);
-      yield {
-        type: 'problem',
-        problem: 'text_damaged',
-        field: columns[0],
-        detail: `${columns.join(', ')}: bytes that are not valid text in the file (shown as U+FFFD); the file is damaged, export it again`,
-        raw: rawLine(cells),
-        position,
-      };
+      yield textDamaged(header, damaged, rawLine(cells), position, 'valid text in the file');
       continue;
     }
     // Short rows are normal in a workbook (trailing empty cells are not stored).

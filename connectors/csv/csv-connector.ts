@@ -24,6 +24,7 @@ import type {
   StreamInfo,
 } from '../connector.ts';
 import { bestCandidate, footerKind, headerFinder } from '../row-shape.ts';
+import { REPLACEMENT, replacements, textDamaged } from '../text-damage.ts';
 import { type CsvEncoding, firstInvalidUtf8, type Sniffed, sniffCsv } from './sniff.ts';
 
 export const CsvConfigSchema = z.object({
@@ -92,7 +93,7 @@ class MarkingDecoder extends Transform {
       const bytes = Buffer.concat([this.gbTail, chunk]);
       let genuine = 0;
       for (let i = bytes.indexOf(GB_FFFD); i >= 0; i = bytes.indexOf(GB_FFFD, i + 4)) genuine++;
-      if ((text.match(/\uFFFD/g) ?? []).length > genuine) text = text.replaceAll('\uFFFD', UNDECODABLE);
+      if (replacements(text) > genuine) text = text.replaceAll('\uFFFD', UNDECODABLE);
     }
     this.gbTail = Buffer.from(chunk.subarray(Math.max(0, chunk.length - 3)));
     done(null, text);
@@ -183,24 +184,22 @@ async function* readCsv(cfg: CsvConfig, options: ReadOptions = {}): AsyncGenerat
           type: 'problem',
           problem: 'ragged_row',
           detail: `expected ${header.length} columns, found ${width}`,
-          raw: item.record.join(s.delimiter),
+          raw: item.record.join(s.delimiter).replaceAll(UNDECODABLE, REPLACEMENT),
           position,
         };
         continue;
       }
       const record = item.record.slice(0, width);
-      const damaged = record.flatMap((c, i) =>
-        c.includes(UNDECODABLE) ? [header?.[i] || `column ${i + 1}`] : [],
-      );
+      const damaged = record.flatMap((c, i) => (c.includes(UNDECODABLE) ? [i] : []));
       if (damaged.length) {
-        yield {
-          type: 'problem',
-          problem: 'text_damaged',
-          field: damaged[0],
-          detail: `${damaged.join(', ')}: bytes that are not valid ${s.encoding === 'UTF8' ? 'UTF-8' : 'GB18030'} (shown as U+FFFD); the file is damaged, export it again`,
-          raw: record.join(s.delimiter).replaceAll(UNDECODABLE, '\uFFFD'),
+        const raw = record.join(s.delimiter).replaceAll(UNDECODABLE, REPLACEMENT);
+        yield textDamaged(
+          header,
+          damaged,
+          raw,
           position,
-        };
+          s.encoding === 'UTF8' ? 'valid UTF-8' : 'valid GB18030',
+        );
         continue;
       }
       yield {

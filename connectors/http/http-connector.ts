@@ -9,10 +9,12 @@
  *    largest value seen becomes the next checkpoint.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import iconv from 'iconv-lite';
 import { z } from 'zod';
 import { configError, dataError, transientError } from '../../src/errors.ts';
 import { backoffSeconds } from '../../src/scheduler/slots.ts';
 import type { CheckResult, Connector, ReadMessage, ReadOptions, StreamInfo } from '../connector.ts';
+import { REPLACEMENT, replacements, textDamaged } from '../text-damage.ts';
 
 const envName = z
   .string()
@@ -73,7 +75,7 @@ async function getJson(
   url: URL,
   headers: Record<string, string>,
   signal?: AbortSignal,
-): Promise<unknown> {
+): Promise<{ body: unknown; isDamaged: (value: string) => boolean }> {
   let lastError = '';
   for (let attempt = 1; attempt <= cfg.max_attempts; attempt++) {
     if (attempt > 1) {
@@ -99,8 +101,16 @@ async function getJson(
       continue;
     }
     if (res.ok) {
+      const bytes = Buffer.from(await res.arrayBuffer());
+      // Decoded here, not by res.json(): a damaged byte must be seen, not silently made U+FFFD.
+      const gb = /charset\s*=\s*"?(gb|cp936)/i.test(res.headers.get('content-type') ?? '');
+      const text = gb ? iconv.decode(bytes, 'gb18030') : bytes.toString('utf8');
+      const held = gb ? 0 : bytes.toString('latin1').split('\xEF\xBF\xBD').length - 1;
       try {
-        return await res.json();
+        const damaged = replacements(text) > held;
+        // On a damaged page, a value with U+FFFD is damaged unless the answer holds it byte for byte.
+        const isDamaged = (v: string) => damaged && (gb || !bytes.includes(Buffer.from(v, 'utf8')));
+        return { body: JSON.parse(text) as unknown, isDamaged };
       } catch {
         throw dataError(`${shown(url)}: the answer is not JSON`);
       }
@@ -154,7 +164,7 @@ async function* readHttp(config: HttpConfig, options: ReadOptions = {}): AsyncGe
       url.searchParams.set(p.offset_param, String(offset));
       url.searchParams.set(p.limit_param, String(p.limit));
     } else if (next !== undefined) url.searchParams.set(p.cursor_param, next);
-    const body = await getJson(cfg, url, headers, options.signal);
+    const { body, isDamaged } = await getJson(cfg, url, headers, options.signal);
     const records = field(body, cfg.records_field);
     if (!Array.isArray(records))
       throw dataError(`${shown(url)}: no array at '${cfg.records_field}' in the answer`);
@@ -173,7 +183,13 @@ async function* readHttp(config: HttpConfig, options: ReadOptions = {}): AsyncGe
     }
     for (const r of records as Record<string, unknown>[]) {
       n++;
-      yield { type: 'record', cells: columns.map((c) => cellOf(r[c])), position: { source, row: n } };
+      const cells = columns.map((c) => cellOf(r[c]));
+      const bad = cells.flatMap((c, i) => (c?.includes(REPLACEMENT) && isDamaged(c) ? [i] : []));
+      if (bad.length) {
+        yield textDamaged(columns, bad, JSON.stringify(r), { source, row: n }, 'valid UTF-8 in the answer');
+        continue;
+      }
+      yield { type: 'record', cells, position: { source, row: n } };
       if (cfg.cursor_field) {
         const v = cellOf(r[cfg.cursor_field]);
         if (v !== null && (max === undefined || v > max)) max = v;

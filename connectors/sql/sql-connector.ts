@@ -9,9 +9,11 @@
  *    it are never lost; the loader de-duplicates them by business key) up to the snapshot's maximum, which
  *    becomes the next checkpoint.
  */
+import { isUtf8 } from 'node:buffer';
 import { z } from 'zod';
 import { configError } from '../../src/errors.ts';
 import type { CheckResult, Connector, ReadMessage, ReadOptions, StreamInfo } from '../connector.ts';
+import { textDamaged } from '../text-damage.ts';
 import { openSession, SQL_DIALECTS, type SqlSession } from './dialects.ts';
 
 const envName = z
@@ -50,6 +52,17 @@ function cellOf(v: unknown): string | null {
   if (Buffer.isBuffer(v)) return v.toString('utf8');
   return String(v);
 }
+
+/**
+ * Columns whose value came as bytes (BLOB, BINARY, VARBINARY: a department's system storing text without a
+ * character set) that are not UTF-8: their text would hold U+FFFD the source does not. Text columns arrive
+ * decoded by the driver from the server's own conversion, which the source database guarantees.
+ */
+const undecodable = (row: Record<string, unknown>, columns: readonly string[]) =>
+  columns.flatMap((c, i) => {
+    const v = row[c];
+    return Buffer.isBuffer(v) && !isUtf8(v) ? [i] : [];
+  });
 
 async function checkedColumns(s: SqlSession, cfg: z.infer<typeof SqlConfigSchema>) {
   const all = await s.columns(cfg.table);
@@ -111,7 +124,14 @@ async function* readSql(config: SqlConfig, options: ReadOptions = {}): AsyncGene
       );
       for (const r of rows) {
         n++;
-        yield { type: 'record', cells: columns.map((c) => cellOf(r[c])), position: { source, row: n } };
+        const cells = columns.map((c) => cellOf(r[c]));
+        const bad = undecodable(r, columns);
+        if (bad.length) {
+          const raw = cells.map((c) => c ?? '').join('\t');
+          yield textDamaged(columns, bad, raw, { source, row: n }, 'valid UTF-8 in a binary column');
+          continue;
+        }
+        yield { type: 'record', cells, position: { source, row: n } };
       }
       if (rows.length < cfg.page_size) break;
       const end = rows[rows.length - 1]!;

@@ -12,6 +12,7 @@
 import { TextDecoder } from 'node:util';
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
 import { dataError, RuralHubError } from '../../src/errors.ts';
+import { replacements } from '../text-damage.ts';
 import type { ZipArchive } from './zip.ts';
 
 /** U+FFFD as UTF-8, to tell a replacement character the part really holds from one the decoder made. */
@@ -62,7 +63,7 @@ export async function* streamPart<T>(
     if (!decoder) decoder = new TextDecoder(bomEncoding(chunk)); // the BOM itself is dropped by the decoder
     const text = decoder.decode(chunk, { stream: true });
     if (!reader.damaged && text.includes('\uFFFD')) {
-      reader.damaged = countFffd(text) > countBytes(Buffer.concat([tail, chunk]), FFFD_UTF8);
+      reader.damaged = replacements(text) > countBytes(Buffer.concat([tail, chunk]), FFFD_UTF8);
     }
     tail = chunk.subarray(Math.max(0, chunk.length - 2));
     feed(text);
@@ -97,12 +98,6 @@ function bomEncoding(first: Buffer): string {
   if (first[0] === 0xff && first[1] === 0xfe) return 'utf-16le';
   if (first[0] === 0xfe && first[1] === 0xff) return 'utf-16be';
   return 'utf-8';
-}
-
-function countFffd(text: string): number {
-  let n = 0;
-  for (let i = text.indexOf('\uFFFD'); i >= 0; i = text.indexOf('\uFFFD', i + 1)) n++;
-  return n;
 }
 
 function countBytes(haystack: Buffer, needle: Buffer): number {

@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import iconv from 'iconv-lite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReadMessage } from '../../connectors/connector.ts';
 import { type HttpConfig, HttpConfigSchema, httpConnector } from '../../connectors/http/http-connector.ts';
@@ -69,6 +70,21 @@ beforeAll(async () => {
       res.statusCode = 503;
       return res.end('{}');
     }
+    if (req.url!.startsWith('/damaged')) {
+      // One name's last byte cut: the JSON is still JSON, that string is not UTF-8. The other holds a real U+FFFD.
+      res.setHeader('content-type', 'application/json; charset=utf-8');
+      const body = Buffer.from(
+        JSON.stringify({ data: [{ xm: '张三X' }, { xm: '李\uFFFD四' }, { xm: '王五' }], next_cursor: null }),
+      );
+      const at = body.indexOf(Buffer.from('三X'));
+      return res.end(Buffer.concat([body.subarray(0, at + 2), body.subarray(at + 3)])); // drop 三's last byte
+    }
+    if (req.url!.startsWith('/gbk')) {
+      res.setHeader('content-type', 'application/json; charset=GBK');
+      return res.end(
+        iconv.encode(JSON.stringify({ data: [{ xm: '赵六𠀀' }], next_cursor: null }), 'gb18030'),
+      );
+    }
     if (failNext === 'hang') {
       failNext = 'none';
       return; // never answers: the client's timeout must fire
@@ -113,6 +129,21 @@ describe('an HTTP/JSON API source', () => {
     expect(names(off)).toEqual(people.map((p) => p.xm));
     const cur = await read({ ...common, url: `${base}/cursor`, paging: { kind: 'cursor' } });
     expect(names(cur)).toEqual(people.map((p) => p.xm));
+  });
+
+  it('quarantines a record whose text is not valid UTF-8 as text_damaged, keeps a real U+FFFD, reads GBK answers', async () => {
+    const ms = await read({ ...common, url: `${base}/damaged`, paging: { kind: 'cursor' } });
+    expect(names(ms)).toEqual(['李\uFFFD四', '王五']);
+    expect(ms.filter((m) => m.type === 'problem')).toEqual([
+      expect.objectContaining({
+        problem: 'text_damaged',
+        field: 'xm',
+        position: expect.objectContaining({ row: 1 }),
+      }),
+    ]);
+    // Without damage elsewhere on the page, a U+FFFD the answer really holds is text.
+    const gbk = await read({ ...common, url: `${base}/gbk`, paging: { kind: 'cursor' } });
+    expect(names(gbk)).toEqual(['赵六𠀀']);
   });
 
   it('retries a 503 and a request that never answers, and does not retry a 404', async () => {

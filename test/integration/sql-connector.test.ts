@@ -227,6 +227,31 @@ for (const make of [mysqlSource, postgresSource]) {
       expect(third.counts).toMatchObject({ rows_read: 1, rows_new: 0, rows_unchanged: 1 });
     });
 
+    it('quarantines a binary column whose bytes are not UTF-8 as text_damaged; valid bytes are text', async () => {
+      const binary = src.dialect === 'mysql' ? 'VARBINARY(40)' : 'bytea';
+      await src.exec(`CREATE TABLE legacy_names (reg_no INT PRIMARY KEY, xm ${binary})`);
+      const ph = (i: number) => (src.dialect === 'mysql' ? '?' : `$${i}`);
+      const insert = `INSERT INTO legacy_names VALUES (${ph(1)}, ${ph(2)})`;
+      await src.exec(insert, [1, Buffer.from('张三𠀀', 'utf8')]);
+      await src.exec(insert, [2, Buffer.from([0xe5, 0xbc, 0xa0, 0xe4, 0xb8])]); // 张, then 三 cut short
+      const out: ReadMessage[] = [];
+      for await (const m of sqlConnector.read({
+        ...cfg,
+        table: 'legacy_names',
+        cursor: undefined,
+        key: ['reg_no'],
+      }))
+        out.push(m);
+      expect(out.flatMap((m) => (m.type === 'record' ? [m.cells] : []))).toEqual([['1', '张三𠀀']]);
+      expect(out.filter((m) => m.type === 'problem')).toEqual([
+        expect.objectContaining({
+          problem: 'text_damaged',
+          field: 'xm',
+          position: expect.objectContaining({ row: 2 }),
+        }),
+      ]);
+    });
+
     it('checks table and column names against the catalog before building any query', async () => {
       const read = async (c: SqlConfig) => {
         for await (const _ of sqlConnector.read(c)) {
