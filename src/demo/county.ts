@@ -12,15 +12,46 @@ const TOWNSHIPS = ['城关镇', '新场镇', '龙岗镇', '青山乡', '白云�
 const VILLAGES = ['新村', '东风村', '和平村', '龙井村', '中寨村', '红岩村'];
 const OTHER_REGIONS = ['520103', '520111', '522121', '522401'];
 
+/** The province and city above the demo county, as the published list names them (Guizhou's codes). */
+const PROVINCE = { code: '520000000000', name: '贵州省' } as const;
+const CITY = { code: '520100000000', name: '贵阳市' } as const;
 /**
- * The county's region table as the statistical division code list publishes it (行政区划代码, 名称, 级别,
- * 上级代码): the county, its townships, and every village of every township (codes as the households carry).
+ * Other counties of the province, with a few townships and villages each: in the published list, never loaded.
+ * Township and village names repeat the demo county's (城关镇, 新村), as they do across real counties.
+ */
+const OTHER_COUNTIES = [
+  {
+    city: CITY,
+    code: '520103',
+    name: '邻县',
+    level: '区',
+    townships: [
+      ['城关镇', ['新村', '东风村']],
+      ['河西街道', ['河西社区']],
+    ],
+  },
+  {
+    city: { code: '520300000000', name: '遵义市' },
+    code: '520303',
+    name: '远县',
+    level: '县',
+    townships: [['新场镇', ['和平村', '中寨村', '红岩村']]],
+  },
+] as const;
+
+/**
+ * The region list as the statistical division code list publishes it for a whole province (行政区划代码, 名称,
+ * 级别, 上级代码), in code order: the province, its cities, the demo county — its townships, and every village
+ * of every township (codes as the households carry) — and other counties with theirs. Only the demo county's
+ * subtree is the region table's; `ruralhub regions load` with county.code skips and counts the rest.
  */
 export function regionRows(): string[][] {
   const county = `${COUNTY.code}000000`;
   const rows = [
     ['行政区划代码', '名称', '级别', '上级代码'],
-    [county, COUNTY.name, '县', ''],
+    [PROVINCE.code, PROVINCE.name, '省', ''],
+    [CITY.code, CITY.name, '市', PROVINCE.code],
+    [county, COUNTY.name, '县', CITY.code],
   ];
   TOWNSHIPS.forEach((t, ti) => {
     const town = `${COUNTY.code}${String(ti + 1).padStart(3, '0')}000`;
@@ -34,6 +65,21 @@ export function regionRows(): string[][] {
       ]);
     });
   });
+  let city: string = CITY.code;
+  for (const c of OTHER_COUNTIES) {
+    if (c.city.code !== city) rows.push([c.city.code, c.city.name, '市', PROVINCE.code]);
+    city = c.city.code;
+    const code = `${c.code}000000`;
+    rows.push([code, c.name, c.level, city]);
+    c.townships.forEach(([t, villages], ti) => {
+      const town = `${c.code}${String(ti + 1).padStart(3, '0')}000`;
+      rows.push([town, t, t.endsWith('街道') ? '街道' : '镇', code]);
+      villages.forEach((v, vi) => {
+        const village = `${town.slice(0, 9)}${String(vi + 1).padStart(3, '0')}`;
+        rows.push([village, v, v.endsWith('社区') ? '社区' : '村', town]);
+      });
+    });
+  }
   return rows;
 }
 

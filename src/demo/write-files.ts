@@ -1,10 +1,13 @@
 /**
  * Writes the demo county's department files the way departments make them:
  *   roster         GB18030 CSV from Excel on Windows (CRLF), dirty IDs, dates and money in several forms
- *   student_roll   UTF-8 CSV with BOM, a title line above the header and a totals line below the data
+ *   student_roll   UTF-8 CSV with BOM, a title line above the header; below the data a totals line, a blank
+ *                  line and footer lines (制表人/审核人, 联系电话, 填表说明), every line as wide as the header,
+ *                  as Excel saves a sheet to CSV
  *   home_schooling UTF-8 CSV
  *   insurance      UTF-8 CSV, this year's and last year's enrollments, header spellings of another system
- * Rows are written as they are produced (streams), so large demo counties do not sit in memory.
+ * (the service feeds: write-service-files.ts). Rows are written as they are produced (streams), so large demo
+ * counties do not sit in memory. Each file's shape (records, rows a reader must skip) is returned with it.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -20,8 +23,35 @@ import { writeServiceFiles } from './write-service-files.ts';
 
 type Cell = string | number | null;
 
+/** Lines below a table that are no records, by the reason a reader skips them (connectors/row-shape.ts). */
+export interface Skipped {
+  totals: number;
+  blank: number;
+  footer: number;
+}
+
+/**
+ * What a written file holds: its records (rows a reader reads, quarantined or loaded), and the lines below the
+ * table a reader must skip and count. Title lines above the header are neither.
+ */
+export interface FileShape {
+  records: number;
+  skipped: Skipped;
+}
+
+/**
+ * The footer lines a county clerk writes under a table: who made and checked it, a phone number, notes. The
+ * first two are in footerKind's vocabulary in the forms departments use (both labels in one cell, two spaces
+ * apart; a label and its value in one cell); `note` is the feed's own 填表说明.
+ */
+export function footerLines(note: string): string[][] {
+  return [['制表人：张三  审核人：李四'], ['联系电话：0851-86821234'], [`填表说明：${note}`]];
+}
+
 export class CsvOut {
   private readonly out: WriteStream;
+  private records = 0;
+  private readonly skipped: Skipped = { totals: 0, blank: 0, footer: 0 };
   constructor(
     readonly path: string,
     private readonly encoding: 'gb18030' | 'utf8' | 'utf8-bom',
@@ -31,7 +61,24 @@ export class CsvOut {
     this.out = createWriteStream(path);
     if (encoding === 'utf8-bom') this.out.write(Buffer.from([0xef, 0xbb, 0xbf]));
   }
+  /** A record. */
   row(cells: readonly Cell[]): void {
+    this.records++;
+    this.write(cells);
+  }
+  /** A line that is no record: a title line, the header. */
+  line(cells: readonly Cell[]): void {
+    this.write(cells);
+  }
+  /** A line below the table a reader skips: a totals line, a blank line, a footer line. */
+  skip(kind: keyof Skipped, cells: readonly Cell[]): void {
+    this.skipped[kind]++;
+    this.write(cells);
+  }
+  get shape(): FileShape {
+    return { records: this.records, skipped: { ...this.skipped } };
+  }
+  private write(cells: readonly Cell[]): void {
     const line = csvLine(cells, this.delimiter).replace(/\r\n$/, this.eol);
     this.out.write(this.encoding === 'gb18030' ? iconv.encode(line, 'gb18030') : line);
   }
@@ -73,19 +120,22 @@ const LABOR_LABEL: Record<Labor, readonly string[]> = {
   none: ['无劳动力'],
 };
 
+/** Every feed's file and its shape. */
+export type WrittenFiles = Partial<Record<FeedId, { path: string } & FileShape>>;
+
 export async function writeDemoFiles(
   county: County,
   services: Services,
   dir: string,
   seed: number,
-): Promise<Partial<Record<FeedId, string>>> {
+): Promise<WrittenFiles> {
   await mkdir(dir, { recursive: true });
   const rng = new Rng(seed ^ 0x5eed);
   const y = county.schoolYear;
   const year = Number(county.asOf.slice(0, 4));
 
   const roster = new CsvOut(join(dir, 'roster-防返贫监测对象.csv'), 'gb18030');
-  roster.row([
+  roster.line([
     '县',
     '乡镇',
     '村',
@@ -140,16 +190,24 @@ export async function writeDemoFiles(
 
   const roll = new CsvOut(join(dir, 'student_roll-学籍.csv'), 'utf8-bom');
   const home = new CsvOut(join(dir, 'home_schooling-送教上门.csv'), 'utf8');
-  roll.row([`${COUNTY.name}${y}年秋季学期中小学学籍名册`]);
-  roll.row(['学生姓名', '身份证件号', '学校标识码', '学校名称', '学段', '年级', '学籍状态', '更新日期']);
-  home.row(['姓名', '身份证号', '残疾类别', '送教学校', '送教开始日期']);
-  let rollRows = 0;
+  roll.line([`${COUNTY.name}${y}年秋季学期中小学学籍名册`]);
+  const rollHeader = [
+    '学生姓名',
+    '身份证件号',
+    '学校标识码',
+    '学校名称',
+    '学段',
+    '年级',
+    '学籍状态',
+    '更新日期',
+  ];
+  roll.line(rollHeader);
+  home.line(['姓名', '身份证号', '残疾类别', '送教学校', '送教开始日期']);
   const school = (p: Person) => [
     `21${p.household.villageCode.slice(6, 9)}0001`,
     `${p.household.township}中心学校`,
   ];
   const rollRow = (p: Person, id: string, status: string, updated: string) => {
-    rollRows++;
     const [code, name] = school(p);
     const age = y - Number(p.birth.slice(0, 4));
     roll.row([
@@ -205,21 +263,31 @@ export async function writeDemoFiles(
     }
   }
   for (const p of county.nonFocusPupils) if (rng.chance(0.5)) rollRow(p, p.id, '在读', updated);
-  roll.row(['合计', `${rollRows}人`, '', '', '', '', '', '']);
+  // Excel writes every line of a saved sheet as wide as its used range: the lines below pad with empty cells.
+  const wide = (cells: readonly string[]) => [
+    ...cells,
+    ...Array<string>(rollHeader.length - cells.length).fill(''),
+  ];
+  roll.skip('totals', wide(['合计', `${roll.shape.records}人`]));
+  roll.skip('blank', wide([]));
+  for (const f of footerLines('1.本表由各校学籍管理员填报；2.身份证件号须填写18位，以文本格式录入。'))
+    roll.skip('footer', wide(f));
 
   const ins = new CsvOut(join(dir, 'insurance-参保登记.csv'), 'utf8');
-  ins.row(['姓名', '身份证号', '险种', '参保年度', '参保状态', '资助类别', '参保地']);
+  ins.line(['姓名', '身份证号', '险种', '参保年度', '参保状态', '资助类别', '参保地']);
   const place = `${COUNTY.name}医保局`;
   for (const r of services.insurance) {
     const name = services.insuranceNames.get(r.id) ?? r.name;
     ins.row([name, r.dirtyId ? dirtyId(r.id, rng) : r.id, r.scheme, r.year, r.status, r.subsidy, place]);
   }
 
-  return {
-    roster: await roster.close(),
-    student_roll: await roll.close(),
-    home_schooling: await home.close(),
-    insurance: await ins.close(),
-    ...(await writeServiceFiles(services, dir, rng)),
-  };
+  const files: WrittenFiles = {};
+  for (const [feed, out] of [
+    ['roster', roster],
+    ['student_roll', roll],
+    ['home_schooling', home],
+    ['insurance', ins],
+  ] as const)
+    files[feed] = { path: await out.close(), ...out.shape };
+  return { ...files, ...(await writeServiceFiles(services, dir, rng, county.asOf)) };
 }

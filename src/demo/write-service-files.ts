@@ -1,22 +1,34 @@
 /**
  * Writes the eight service feeds of the demo county the way those departments send them:
  *   assistance   GB18030 CSV (民政 system export), a title line, dates in Chinese form
- *   housing      .xlsx: a merged title row above the header, dates as date cells, a totals row at the end
- *   (the semicolon-separated CSV variant is the disasters feed's)
- *   water        UTF-8 CSV
+ *   housing      .xlsx written by exceljs: a merged title row above the header, dates as date cells, a totals
+ *                row at the end
+ *   water        .xlsx written by SheetJS (as WPS and web systems write them, not exceljs's package layout): a
+ *                填表说明 sheet before the data sheet, a merged title row, a 序号 column, a totals row and
+ *                footer lines under the table, and two hidden sheets (last period's table, with the header,
+ *                and the drop-down lists) that must not be read
  *   employment   tab-separated UTF-8 (.tsv)
- *   disability   GB18030 CSV, 残疾人证号 = ID number + category digit + grade digit
+ *   disability   binary .xls (BIFF8, the 残联 system's old export, written by SheetJS): a merged title row, a
+ *                序号 column, 发证日期 as date cells, a totals row and footer lines; a table longer than a
+ *                BIFF8 sheet continues on further sheets
  *   deaths       UTF-8 CSV
  *   disasters    UTF-8 CSV with BOM, semicolon-separated, 直接经济损失(元) with ¥ and thousands separators
  *   settlements  UTF-8 CSV, money in several forms
  */
 import { join } from 'node:path';
 import type ExcelJS from 'exceljs';
-import type { FeedId } from '../../schemas/vocab.ts';
 import { COUNTY } from './county.ts';
 import type { Rng } from './random.ts';
 import type { Services } from './services.ts';
-import { CsvOut, dateForms, moneyForms } from './write-files.ts';
+import { BIFF8_MAX_ROWS, type BookCell, type BookSheet, writeSheetJsBook } from './sheetjs-book.ts';
+import {
+  CsvOut,
+  dateForms,
+  type FileShape,
+  footerLines,
+  moneyForms,
+  type WrittenFiles,
+} from './write-files.ts';
 
 const ymd = (iso: string) => iso.replace(/-/g, '');
 const GRADE = ['一级', '二级', '三级', '四级'] as const;
@@ -28,14 +40,19 @@ const CATEGORY_DIGIT: Record<string, number> = {
   多重残疾: 7,
 };
 
+/** 2026-11-20 → 2026年11月20日, as a 填报日期 is written. */
+const chineseDate = (iso: string) =>
+  `${iso.slice(0, 4)}年${Number(iso.slice(5, 7))}月${Number(iso.slice(8, 10))}日`;
+
 export async function writeServiceFiles(
   s: Services,
   dir: string,
   rng: Rng,
-): Promise<Partial<Record<FeedId, string>>> {
+  asOf: string,
+): Promise<WrittenFiles> {
   const assistance = new CsvOut(join(dir, 'assistance-低保特困.csv'), 'gb18030', '\r\n');
-  assistance.row([`${COUNTY.name}城乡低保及特困供养对象名册`]);
-  assistance.row([
+  assistance.line([`${COUNTY.name}城乡低保及特困供养对象名册`]);
+  assistance.line([
     '姓名',
     '身份证号',
     '户主身份证号',
@@ -86,14 +103,12 @@ export async function writeServiceFiles(
   sheet.addRow(['合计', `${s.housing.length}户`]).commit();
   sheet.commit();
   await book.commit();
+  const housingShape: FileShape = { records: s.housing.length, skipped: { totals: 1, blank: 0, footer: 0 } };
 
-  const water = new CsvOut(join(dir, 'water-饮水安全.csv'), 'utf8');
-  water.row(['户主姓名', '户主身份证号', '村', '饮水是否安全', '问题类型']);
-  for (const w of s.water)
-    water.row([w.head.name, w.head.id, w.village, w.safe ? '是' : '否', w.problem ?? '']);
+  const water = await writeWaterBook(s, join(dir, 'water-饮水安全.xlsx'));
 
   const employment = new CsvOut(join(dir, 'employment-就业培训.tsv'), 'utf8', '\n', '\t');
-  employment.row([
+  employment.line([
     '姓名',
     '身份证号',
     '就业状态',
@@ -118,31 +133,20 @@ export async function writeServiceFiles(
     ]);
   }
 
-  const disability = new CsvOut(join(dir, 'disability-持证残疾人.csv'), 'gb18030', '\r\n');
-  disability.row(['姓名', '残疾人证号', '残疾类别', '残疾等级', '发证日期', '证件状态']);
-  for (const d of s.disability) {
-    disability.row([
-      d.name,
-      `${d.id}${CATEGORY_DIGIT[d.category] ?? 7}${d.grade}`,
-      d.category,
-      GRADE[d.grade - 1]!,
-      dateForms(rng, ymd(d.issued)),
-      d.valid ? '有效' : '注销',
-    ]);
-  }
+  const disability = await writeDisabilityXls(s, join(dir, 'disability-持证残疾人.xls'), asOf);
 
   const deaths = new CsvOut(join(dir, 'deaths-死亡注销.csv'), 'utf8');
-  deaths.row(['姓名', '公民身份号码', '死亡日期', '注销日期']);
+  deaths.line(['姓名', '公民身份号码', '死亡日期', '注销日期']);
   for (const d of s.deaths) deaths.row([d.name, d.id, d.died, d.deregistered]);
 
   const disasters = new CsvOut(join(dir, 'disasters-受灾农户.csv'), 'utf8-bom', '\r\n', ';');
-  disasters.row(['户主姓名', '户主身份证号', '灾种', '受灾日期', '直接经济损失(元)']);
+  disasters.line(['户主姓名', '户主身份证号', '灾种', '受灾日期', '直接经济损失(元)']);
   for (const d of s.disasters) {
     disasters.row([d.head.name, d.head.id, d.type, dateForms(rng, ymd(d.hit)), moneyForms(rng, d.loss)]);
   }
 
   const settlements = new CsvOut(join(dir, 'settlements-医疗结算.csv'), 'utf8');
-  settlements.row(['结算流水号', '姓名', '公民身份号码', '就诊类型', '结算日期', '医疗总费用', '个人自付']);
+  settlements.line(['结算流水号', '姓名', '公民身份号码', '就诊类型', '结算日期', '医疗总费用', '个人自付']);
   for (const x of s.settlements) {
     settlements.row([
       x.sid,
@@ -155,14 +159,109 @@ export async function writeServiceFiles(
     ]);
   }
 
+  const files: WrittenFiles = {
+    housing: { path: housingFile, ...housingShape },
+    water,
+    disability,
+  };
+  for (const [feed, out] of [
+    ['assistance', assistance],
+    ['employment', employment],
+    ['deaths', deaths],
+    ['disasters', disasters],
+    ['settlements', settlements],
+  ] as const)
+    files[feed] = { path: await out.close(), ...out.shape };
+  return files;
+}
+
+/** The water bureau's workbook (see the file comment): one SheetJS .xlsx. */
+async function writeWaterBook(s: Services, path: string): Promise<{ path: string } & FileShape> {
+  const header = ['序号', '户主姓名', '户主身份证号', '村', '饮水是否安全', '问题类型'];
+  const rows: BookCell[][] = [[`${COUNTY.name}农村饮水安全排查台账`], header];
+  s.water.forEach((w, i) => {
+    rows.push([i + 1, w.head.name, w.head.id, w.village, w.safe ? '是' : '否', w.problem ?? '']);
+  });
+  rows.push(['合计', `${s.water.length}户`]);
+  const footers = footerLines('1.本表由各村水管员逐户排查填报；2.饮水不安全的须填写问题类型。');
+  rows.push(...footers);
+  // Last period's table, hidden rather than deleted: the same header, its first households as unsafe. Read, it
+  // would add conflicting rows and R09 findings that are not there.
+  const lastPeriod: BookCell[][] = [
+    header,
+    ...s.water.slice(0, 20).map((w, i) => [i + 1, w.head.name, w.head.id, w.village, '否', '水量不足']),
+  ];
+  const sheets: BookSheet[] = [
+    {
+      name: '填表说明',
+      rows: [
+        ['填表说明'],
+        ['1.本表由各村水管员逐户排查填报，乡镇水务站汇总后报县水利局。'],
+        ['2.“饮水是否安全”填“是”或“否”；填“否”的须从下拉列表选择问题类型。'],
+        ['3.户主身份证号须填写18位，以文本格式录入。'],
+      ],
+    },
+    // The title and the last footer line (填表说明) across the table, as such lines are.
+    { name: '排查台账', rows, mergedRows: [0, rows.length - 1], width: header.length },
+    { name: '上期台账', rows: lastPeriod, hidden: true },
+    {
+      name: '下拉选项',
+      rows: [
+        ['是否', '问题类型'],
+        ['是', '水量不足'],
+        ['否', '水质不达标'],
+        [null, '取水不便'],
+      ],
+      hidden: true,
+    },
+  ];
   return {
-    assistance: await assistance.close(),
-    housing: housingFile,
-    water: await water.close(),
-    employment: await employment.close(),
-    disability: await disability.close(),
-    deaths: await deaths.close(),
-    disasters: await disasters.close(),
-    settlements: await settlements.close(),
+    path: await writeSheetJsBook(path, 'xlsx', sheets),
+    records: s.water.length,
+    skipped: { totals: 1, blank: 0, footer: footers.length },
+  };
+}
+
+/** The 残联 system's .xls export (see the file comment): BIFF8 written by SheetJS. */
+async function writeDisabilityXls(
+  s: Services,
+  path: string,
+  asOf: string,
+): Promise<{ path: string } & FileShape> {
+  const header = ['序号', '姓名', '残疾人证号', '残疾类别', '残疾等级', '发证日期', '证件状态'];
+  const title = `${COUNTY.name}持证残疾人基本信息`;
+  const records: BookCell[][] = s.disability.map((d, i) => [
+    i + 1,
+    d.name,
+    `${d.id}${CATEGORY_DIGIT[d.category] ?? 7}${d.grade}`, // as text: 20 digits do not survive as a number
+    d.category,
+    GRADE[d.grade - 1]!,
+    { date: d.issued },
+    d.valid ? '有效' : '注销',
+  ]);
+  // Each label with its value in a cell of its own, spread over the row, as the export template lays them out.
+  const below: BookCell[][] = [
+    ['合计', `${records.length}人`],
+    ['制表人：王芳', null, '审核人：刘强'],
+    ['联系电话：0851-86825678'],
+    [`填报日期：${chineseDate(asOf)}`],
+  ];
+  // Title and header on every sheet; the totals and footer lines once, under the last.
+  const perSheet = BIFF8_MAX_ROWS - 2 - below.length;
+  const chunks: BookCell[][][] = [];
+  for (let i = 0; i < records.length; i += perSheet) chunks.push(records.slice(i, i + perSheet));
+  if (!chunks.length) chunks.push([]);
+  const sheets = chunks.map(
+    (chunk, k): BookSheet => ({
+      name: k === 0 ? '残疾人名册' : `残疾人名册(${k + 1})`,
+      rows: [[title], header, ...chunk, ...(k === chunks.length - 1 ? below : [])],
+      mergedRows: [0],
+      width: header.length,
+    }),
+  );
+  return {
+    path: await writeSheetJsBook(path, 'biff8', sheets),
+    records: records.length,
+    skipped: { totals: 1, blank: 0, footer: below.length - 1 },
   };
 }

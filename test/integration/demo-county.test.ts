@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { extname, join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,11 +10,15 @@ import { FEED_IDS, RULE_IDS } from '../../schemas/vocab.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
 import { exportLists, listHeaders } from '../../src/delivery/export-lists.ts';
 import { DEPARTMENT_SCHEMA, serveDeathsFromDatabase } from '../../src/demo/department-db.ts';
-import { generateDemoCounty } from '../../src/demo/generate.ts';
-import { configuredSource, importFeed } from '../../src/load/import-feed.ts';
+import { type DemoCounty, generateDemoCounty } from '../../src/demo/generate.ts';
+import type { FileShape } from '../../src/demo/write-files.ts';
+import { connectorFor } from '../../src/load/connector-for.ts';
+import { headerDetector } from '../../src/load/header-map.ts';
+import { configuredSource, type ImportSummary, importFeed } from '../../src/load/import-feed.ts';
 import { resolveFeed } from '../../src/load/resolve-feed.ts';
 import { silentLogger } from '../../src/log.ts';
 import { runMatch } from '../../src/matching/run-match.ts';
+import { loadRegions } from '../../src/regions/load-regions.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
 import { tempDir } from '../support/files.ts';
 import { testWarehouse } from '../support/warehouse.ts';
@@ -39,6 +43,38 @@ async function loadAll(files: Partial<Record<string, string>>) {
   return out;
 }
 
+/** The first bytes of a file: what the readers tell its format by. */
+function magic(path: string): string {
+  const b = Buffer.alloc(4);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, b, 0, 4, 0);
+  } finally {
+    closeSync(fd);
+  }
+  return b.toString('hex');
+}
+
+/** Rows the file's reader skipped below the header, by reason, and the sheets its records came from. */
+async function readShape(feedId: (typeof FEED_IDS)[number], path: string) {
+  const skipped = { totals: 0, blank: 0, footer: 0 };
+  const sheets = new Set<string>();
+  let records = 0;
+  for await (const m of connectorFor(path).read(
+    { path },
+    { isHeader: headerDetector(resolveFeed(feedId)) },
+  )) {
+    if (m.type === 'skipped') skipped[m.reason]++;
+    else if (m.type === 'record') {
+      records++;
+      if (m.position.sheet !== undefined) sheets.add(m.position.sheet);
+    }
+  }
+  return { records, skipped, sheets: [...sheets] };
+}
+
+const skippedRows = (shape: FileShape) => shape.skipped.totals + shape.skipped.blank + shape.skipped.footer;
+
 async function openIds(rule: string): Promise<string[]> {
   const rows = await wh.db
     .selectFrom('findings')
@@ -57,6 +93,31 @@ async function openIds(rule: string): Promise<string[]> {
 describe('the demo county end to end', () => {
   it('finds exactly the injected cases of every rule R01–R13, no more and no fewer', async () => {
     const county = await generateDemoCounty({ dir, persons: 1500, seed: 11, asOf: AS_OF });
+    expect(county.countyCode).toBe(config.county.code);
+
+    // The region list is the whole province's, loaded as `ruralhub demo` and `regions load` do: the county's
+    // subtree kept, the province, its cities and the other counties' townships and villages skipped and counted.
+    const regions = await loadRegions(wh, county.regionsFile, config.county.code);
+    const r = county.regionRows;
+    expect(r).toMatchObject({ county: 1, township: 5, village: 30 });
+    expect(r.above).toBeGreaterThanOrEqual(2); // a province and at least one city
+    expect(r.otherCounties).toBeGreaterThanOrEqual(3); // a county, a township, a village at least
+    expect(regions).toEqual({
+      county_code: `${config.county.code}000000`,
+      county_name: '示范县',
+      read: r.county + r.township + r.village + r.above + r.otherCounties,
+      loaded: r.county + r.township + r.village,
+      skipped_above: r.above,
+      skipped_outside: r.otherCounties,
+      refused: 0,
+      county: r.county,
+      township: r.township,
+      village: r.village,
+    });
+    const table = await wh.db.selectFrom('regions').select(['code', 'level']).execute();
+    expect(table).toHaveLength(r.county + r.township + r.village);
+    expect(table.filter((t) => !t.code.startsWith(config.county.code))).toEqual([]);
+
     const imports = await loadAll(county.files);
     for (const s of imports) {
       expect(s.status).toBe('succeeded');
@@ -65,6 +126,7 @@ describe('the demo county end to end', () => {
         c.rows_loaded + c.rows_quarantined + c.exact_duplicates + c.conflicting_duplicates,
       );
     }
+    await expectShapes(county, imports);
     const outcomes = await runMatch({ wh, config, log, asOf: AS_OF });
     expect(outcomes.map((o) => `${o.rule}:${o.status}`)).toEqual(RULE_IDS.map((r) => `${r}:ran`));
     for (const rule of RULE_IDS) {
@@ -87,10 +149,10 @@ describe('the demo county end to end', () => {
   it('is idempotent: the same files again are no-op loads and the findings do not change', async () => {
     const county = await generateDemoCounty({ dir, persons: 1500, seed: 11, asOf: AS_OF });
     const imports = await loadAll(county.files);
-    // CSV files come out byte-identical: no-ops by content hash. A workbook re-written by the generator has new
-    // zip timestamps, so it is read again, and publishes nothing.
+    // CSV files and SheetJS's workbooks come out byte-identical: no-ops by content hash. The exceljs workbook
+    // (housing) has new zip timestamps, so it is read again, and publishes nothing.
     for (const s of imports) {
-      if (s.source.endsWith('.xlsx')) {
+      if (s.feed === 'housing') {
         expect(s).toMatchObject({
           status: 'succeeded',
           counts: { rows_new: 0, rows_changed: 0, rows_ended: 0 },
@@ -99,7 +161,7 @@ describe('the demo county end to end', () => {
     }
     const outcomes = await runMatch({ wh, config, log, asOf: AS_OF });
     // Same loads, same reference date: a rule is a recorded no-op, and the findings stand. Only rules reading
-    // the re-read workbook run again.
+    // the re-read workbook (housing) run again.
     for (const o of outcomes) {
       expect(o).toMatchObject({ new: 0, closed: 0, reopened: 0 });
       const rule = RULES[o.rule];
@@ -256,3 +318,83 @@ describe('the demo county end to end', () => {
     await sql`DROP SCHEMA ${sql.id(DEPARTMENT_SCHEMA)} CASCADE`.execute(wh.db);
   });
 });
+
+/**
+ * Every file loaded the rows the generator wrote, and skipped — in the ledger too — exactly the rows it wrote
+ * below the table: the binary .xls and the SheetJS .xlsx among them, footer lines (制表人/审核人, 联系电话,
+ * 填表说明) counted as skipped, never quarantined, and hidden sheets not read.
+ */
+async function expectShapes(county: DemoCounty, imports: readonly ImportSummary[]): Promise<void> {
+  const runs = await wh.db
+    .selectFrom('runs')
+    .select(['id', 'rows_read', 'rows_skipped'])
+    .where(
+      'id',
+      'in',
+      imports.map((s) => s.runId),
+    )
+    .execute();
+  for (const s of imports) {
+    const feed = s.feed as (typeof FEED_IDS)[number];
+    const shape = county.shapes[feed]!;
+    const path = county.files[feed]!;
+    expect(s.counts.rows_read, feed).toBe(shape.records);
+    expect(s.counts.rows_skipped, feed).toBe(skippedRows(shape));
+    const run = runs.find((x) => Number(x.id) === s.runId)!;
+    expect([Number(run.rows_read), Number(run.rows_skipped)], feed).toEqual([
+      shape.records,
+      skippedRows(shape),
+    ]);
+    // Why each row was skipped, as the file's reader says.
+    const read = await readShape(feed, path);
+    expect({ records: read.records, skipped: read.skipped }, feed).toEqual(shape);
+  }
+  const byFeed = (id: string) => imports.find((s) => s.feed === id)!;
+
+  // The 残联 feed is a binary .xls (a BIFF8 compound file), its footer lines below the totals row.
+  const disability = byFeed('disability');
+  expect(extname(county.files.disability!)).toBe('.xls');
+  expect(magic(county.files.disability!)).toBe('d0cf11e0');
+  expect(county.shapes.disability!.skipped).toEqual({ totals: 1, blank: 0, footer: 3 });
+  expect(disability.counts).toMatchObject({
+    rows_read: county.shapes.disability!.records,
+    rows_loaded: county.shapes.disability!.records,
+    rows_quarantined: 0,
+    rows_skipped: 4,
+  });
+  expect(county.shapes.disability!.records).toBeGreaterThan(10);
+  // 发证日期 came as date cells and loaded as dates.
+  const issued = await sql<{ dated: number; all: number }>`
+    SELECT count(issued_on)::int AS dated, count(*)::int AS all FROM disability WHERE valid_to IS NULL`.execute(
+    wh.db,
+  );
+  expect(issued.rows[0]).toEqual({
+    dated: county.shapes.disability!.records,
+    all: county.shapes.disability!.records,
+  });
+
+  // The water bureau's .xlsx written by SheetJS: a 填表说明 sheet first, the data, two hidden sheets (one with the
+  // header and last period's rows) that are not read.
+  const water = byFeed('water');
+  expect(extname(county.files.water!)).toBe('.xlsx');
+  expect(magic(county.files.water!)).toBe('504b0304');
+  const sheets = await connectorFor(county.files.water!).list({ path: county.files.water! });
+  expect(sheets.map((x) => `${x.name}${x.hidden ? ' (hidden)' : ''}`)).toEqual([
+    '填表说明',
+    '排查台账',
+    '上期台账 (hidden)',
+    '下拉选项 (hidden)',
+  ]);
+  expect((await readShape('water', county.files.water!)).sheets).toEqual(['排查台账']);
+  expect(county.shapes.water!.skipped).toEqual({ totals: 1, blank: 0, footer: 3 });
+  expect(water.counts).toMatchObject({
+    rows_read: county.shapes.water!.records,
+    rows_loaded: county.shapes.water!.records,
+    rows_quarantined: 0,
+    rows_skipped: 4,
+  });
+
+  // A CSV with footer lines: the roll's totals line, a blank line and three footer lines.
+  expect(county.shapes.student_roll!.skipped).toEqual({ totals: 1, blank: 1, footer: 3 });
+  expect(byFeed('student_roll').counts.rows_skipped).toBe(5);
+}

@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
 import { FEED_IDS, RULE_IDS } from '../../../schemas/vocab.ts';
 import { exportLists } from '../../delivery/export-lists.ts';
+import { COUNTY } from '../../demo/county.ts';
 import { serveDeathsFromDatabase } from '../../demo/department-db.ts';
 import { generateDemoCounty } from '../../demo/generate.ts';
 import { configError } from '../../errors.ts';
@@ -14,8 +15,6 @@ import { writeMonthlyReport } from '../../reporting/run-report.ts';
 import { asOfDate, makeContext, withWarehouse } from '../context.ts';
 import { importTable, matchTable, noteLines, problemLines } from '../summaries.ts';
 import { formatTable } from '../table.ts';
-
-/** Feeds in the order the demo loads them: the roster first, as an operator would. */
 
 interface DemoOpts {
   persons: string;
@@ -39,7 +38,13 @@ export function registerDemo(program: Command): void {
     .addHelpText(
       'after',
       `
-Runs the same code paths as the individual commands (import, match, lists export). Uses DATABASE_URL when
+The department files come as departments send them: CSV in GB18030 and UTF-8 (with and without BOM, comma,
+semicolon or tab), .xlsx from Excel and from another writer (a 填表说明 sheet first, hidden sheets), a binary
+.xls, title rows above the header, totals rows and footer lines (制表人：…, 联系电话：…) below it. The region
+list is the whole province's (province, cities, other counties): the demo county's subtree is loaded.
+
+Runs the same code paths as the individual commands (regions load, import, match, lists export), so the config's
+county.code must be the demo county's (520102, as in config/demo-county.yaml). Uses DATABASE_URL when
 set, else an embedded PostgreSQL in .ruralhub/pg. Safe to run again: unchanged files are no-op imports and
 findings are not duplicated.
 
@@ -58,6 +63,13 @@ Example:
         throw configError(`--residents: expected a whole number from 0 to 20000000, got '${opts.residents}'`);
       }
       if (!Number.isInteger(seed)) throw configError(`--seed: expected a whole number, got '${opts.seed}'`);
+      // The demo writes a synthetic county into the configured warehouse: never into a real county's, whose
+      // region table and feeds it would replace. The region load would refuse it later, after the files.
+      if (ctx.config.county.code !== COUNTY.code) {
+        throw configError(
+          `the demo county is ${COUNTY.name} (${COUNTY.code}), but county.code in the config is ${ctx.config.county.code}: run the demo with a config for the demo county (config/demo-county.yaml)`,
+        );
+      }
       const asOf = asOfDate(ctx, opts.asOf);
       const outDir = resolve(opts.out ?? ctx.config.paths.output_dir);
       const say = (line: string) => ctx.out.write(`${line}\n`);
@@ -80,8 +92,11 @@ Example:
           say(
             `      PostgreSQL at ${wh.where}${wh.embedded ? ' (embedded)' : ''}, schema ${wh.schema}  [${elapsed()}]`,
           );
-          const regions = await loadRegions(wh, county.regionsFile);
-          say(`      region table: ${regions.township} townships, ${regions.village} villages`);
+          // The list is the whole province's: the configured county picks its subtree, as `regions load` does.
+          const regions = await loadRegions(wh, county.regionsFile, ctx.config.county.code);
+          say(
+            `      region table: ${regions.township} townships, ${regions.village} villages (of the province's list: ${regions.skipped_above} rows above the county and ${regions.skipped_outside} of other counties skipped)`,
+          );
           say('[3/6] importing department files …');
           const imports: ImportSummary[] = [];
           // The deaths feed comes from the 公安局's database (a table on the same server), not from its file.
