@@ -3,14 +3,16 @@
  * and refusing the ones nobody should open. The end-to-end case loads a roll through importFeed into a real
  * warehouse.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import ExcelJS from 'exceljs';
 import JSZip from 'jszip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReadMessage } from '../../connectors/connector.ts';
 import { xlsxConnector } from '../../connectors/xlsx/xlsx-connector.ts';
 import { studentRoll } from '../../pipelines/feeds/student-roll.ts';
+import { connectorFor } from '../../src/load/connector-for.ts';
 import { headerDetector } from '../../src/load/header-map.ts';
 import { importFeed } from '../../src/load/import-feed.ts';
 import { silentLogger } from '../../src/log.ts';
@@ -18,6 +20,7 @@ import { idCheckChar } from '../../src/normalize/id-number.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
 import { tempDir } from '../support/files.ts';
 import { testWarehouse } from '../support/warehouse.ts';
+import { buildXlsx } from '../support/xlsx-builder.ts';
 
 const dir = tempDir('ruralhub-xlsx-');
 const isHeader = headerDetector(studentRoll, {});
@@ -179,9 +182,8 @@ describe('reading .xlsx', () => {
   });
 
   it('reads a workbook whose xl/workbook.xml is the last zip entry the same way every time', async () => {
-    // exceljs writes workbook.xml last; unzipper's streaming parser used to end before delivering it in
-    // about one read of twenty (see connectors/xlsx/unzip-end-fix.ts).
-    // A cover and three styled sheets: without the fix, about one read in twelve of this file failed.
+    // exceljs writes workbook.xml last; the streaming reader used before (exceljs over unzipper) missed it in
+    // about one read of twelve of this file. Parts are now opened through the zip's directory, in any order.
     const wb = new ExcelJS.Workbook();
     wb.addWorksheet('说明').addRows([
       ['部门', '教育局'],
@@ -223,7 +225,101 @@ describe('reading .xlsx', () => {
   });
 });
 
+describe('workbooks as other programs lay them out', () => {
+  const body = [HEADER, ['张三', ID1, '一小', '在读', '2026-09-01']];
+
+  it('reads hidden sheets only when named, and lists them as hidden', async () => {
+    const file = join(dir, 'hidden.xlsx');
+    await buildXlsx(
+      file,
+      [
+        { name: '代码表', rows: body, state: 'hidden' },
+        { name: '学籍', rows: body },
+        { name: '旧表', rows: body, state: 'veryHidden' },
+      ],
+      { workbookLast: true, sharedStrings: true },
+    );
+    const ms = await read(file);
+    expect(ms.find((m) => m.type === 'header')?.position.sheet).toBe('学籍');
+    expect(records(ms)).toHaveLength(1);
+    expect(records(await read(file, '代码表'))).toHaveLength(1);
+    const listed = await xlsxConnector.list({ path: file });
+    expect(listed.map((l) => [l.name, l.hidden ?? false])).toEqual([
+      ['代码表', true],
+      ['学籍', false],
+      ['旧表', true],
+    ]);
+  });
+
+  it('reads dates in built-in and custom 年月日 formats, in the 1900 and the 1904 date systems', async () => {
+    const rows = (offset: number) => [
+      HEADER,
+      ['张三', ID1, '一小', '在读', { serial: 46266 - offset, style: 1 }],
+      ['李四', ID2, '一小', '在读', { serial: 46266.5 - offset, style: 2 }],
+      ['王五', ID3, '一小', '在读', 46266], // no date format: a number, read by the loader as a serial
+    ];
+    const y1900 = join(dir, 'dates-1900.xlsx');
+    const y1904 = join(dir, 'dates-1904.xlsx');
+    await buildXlsx(y1900, [{ name: 'Sheet1', rows: rows(0) }]);
+    await buildXlsx(y1904, [{ name: 'Sheet1', rows: rows(1462) }], { date1904: true });
+    for (const file of [y1900, y1904]) {
+      expect(records(await read(file)).map((r) => r.cells[4])).toEqual([
+        '2026-09-01',
+        '2026-09-01 12:00:00',
+        '46266',
+      ]);
+    }
+  });
+
+  it('tells the format by the bytes, not the name', async () => {
+    const fixtures = fileURLToPath(new URL('../fixtures/writers/', import.meta.url));
+    const xlsxNamedXls = join(dir, 'package.xls');
+    copyFileSync(join(fixtures, 'openpyxl.xlsx'), xlsxNamedXls);
+    const xlsNamedXlsx = join(dir, 'biff.xlsx');
+    copyFileSync(join(fixtures, 'libreoffice.xls'), xlsNamedXlsx);
+    const tsvNamedXls = join(dir, 'export.xls');
+    writeFileSync(tsvNamedXls, `${HEADER.join('\t')}\r\n张三\t${ID1}\t一小\t在读\t2026-09-01\r\n`);
+    expect(connectorFor(xlsxNamedXls).kind).toBe('xlsx');
+    expect(connectorFor(xlsNamedXlsx).kind).toBe('xls');
+    expect(connectorFor(tsvNamedXls).kind).toBe('csv');
+    for (const file of [xlsxNamedXls, xlsNamedXlsx, tsvNamedXls]) {
+      const path = file;
+      const ms: ReadMessage[] = [];
+      for await (const m of connectorFor(path).read({ path }, { isHeader })) ms.push(m);
+      expect(records(ms).length).toBeGreaterThan(0);
+    }
+  });
+});
+
 describe('refusing dangerous or wrong files before parsing', () => {
+  it('refuses a part that inflates beyond the size its directory declares (a forged zip bomb)', async () => {
+    const file = join(dir, 'forged.xlsx');
+    await buildXlsx(file, [
+      {
+        name: 'Sheet1',
+        rows: [HEADER, ...Array.from({ length: 3000 }, () => ['张三', ID1, '一小', '在读', '2026-09-01'])],
+      },
+    ]);
+    // Declare the sheet 1 000 bytes long, in the central directory and in its local header.
+    const bytes = readFileSync(file);
+    const name = Buffer.from('xl/worksheets/sheet1.xml');
+    for (let at = bytes.indexOf(name); at >= 0; at = bytes.indexOf(name, at + 1)) {
+      if (bytes.readUInt32LE(at - 46) === 0x02014b50) bytes.writeUInt32LE(1000, at - 46 + 24);
+      else if (bytes.readUInt32LE(at - 30) === 0x04034b50) bytes.writeUInt32LE(1000, at - 30 + 22);
+    }
+    writeFileSync(file, bytes);
+    await expect(read(file)).rejects.toThrow(
+      /forged\.xlsx: refused: part xl\/worksheets\/sheet1\.xml inflates beyond the size it declares/,
+    );
+  });
+
+  it('names a truncated workbook in one line', async () => {
+    const good = await titleRowTotals(join(dir, 'whole.xlsx'));
+    const file = join(dir, 'truncated.xlsx');
+    writeFileSync(file, readFileSync(good).subarray(0, 3000));
+    await expect(read(file)).rejects.toThrow(/^truncated\.xlsx: not an \.xlsx workbook/);
+  });
+
   it('refuses a DOCTYPE (entity expansion) in any XML part', async () => {
     const good = await titleRowTotals(join(dir, 'good.xlsx'));
     const zip = await JSZip.loadAsync(readFileSync(good));
