@@ -20,6 +20,7 @@ import type { Principal } from '../api/tokens.ts';
 import { authenticate } from '../api/tokens.ts';
 import { importFeedback } from '../delivery/import-feedback.ts';
 import { maskIdsInText } from '../delivery/mask-text.ts';
+import { ANSWER_FILE_TYPES, isAnswerFileType } from '../delivery/read-answers.ts';
 import { RUN_COLUMNS } from '../load/ledger.ts';
 import type { Logger } from '../log.ts';
 import { normalizeIdNumber } from '../normalize/id-number.ts';
@@ -351,7 +352,7 @@ ${Object.entries(picture.feeds)
       `${w.department} 问题清单`,
       html`${notice}<p><a id="download" href="/api/lists/current.xlsx">下载清单（Excel）</a>：下载后清单内条目记为“已派发”。</p>
 <form id="upload" method="post" action="/console/department/feedback" enctype="multipart/form-data">
-<label>上传填好的清单 <input type="file" name="file" accept=".xlsx,.csv"></label><button type="submit">上传核实结果</button></form>
+<label>上传填好的清单 <input type="file" name="file" accept="${ANSWER_FILE_TYPES.join(',')}"></label><button type="submit">上传核实结果</button></form>
 <h2>未销号条目（${items.length}）</h2>
 ${table(
   ['清单编号', '规则', '身份证号', '姓名', '乡镇', '村', '状态', '核实结果', '整改时限'],
@@ -383,10 +384,10 @@ ${table(
     if (!w) return;
     const part = await req.file();
     const ext = part ? extname(part.filename).toLowerCase() : '';
-    if (!part || (ext !== '.xlsx' && ext !== '.csv')) {
+    if (!part || !isAnswerFileType(ext)) {
       return send(
         reply,
-        await departmentPage(w, html`<p class="error">请选择 .xlsx 或 .csv 文件。</p>`),
+        await departmentPage(w, html`<p class="error">请选择 ${ANSWER_FILE_TYPES.join('、')} 文件。</p>`),
         400,
       );
     }

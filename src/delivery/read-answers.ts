@@ -46,6 +46,10 @@ export interface AnswerFile {
   unanswered: number;
 }
 
+/** File types a returned list may come back as: a department may save it in an older format, or as CSV. */
+export const ANSWER_FILE_TYPES = ['.xlsx', '.xls', '.et', '.csv'] as const;
+export const isAnswerFileType = (ext: string) => (ANSWER_FILE_TYPES as readonly string[]).includes(ext);
+
 /** A returned list is one department's list: a few thousand rows. More means a wrong file. */
 const MAX_ROWS = 200_000;
 

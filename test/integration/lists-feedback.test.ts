@@ -3,7 +3,7 @@
  * an independent reader (contract per rule), formula neutralization, the CSV variant, a round trip of
  * answers, every malformed answer reported by row, bureau review with suppression, and the audit log.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { sql } from 'kysely';
@@ -389,6 +389,36 @@ describe('feedback without a cover sheet or --department', () => {
       .where('id', 'in', [a!.id, b!.id, c!.id])
       .execute();
     expect(states).toEqual(Array(3).fill({ state: 'feedback', feedback: 'in_progress' }));
+  });
+
+  it('reads a returned list saved as Excel 97–2003 (.xls), as older office software saves it', async () => {
+    const sent = (await openFindings('教育局')).filter((f) => f.state === 'sent');
+    const [a, b] = sent.slice(0, 2);
+    const X = await import('@e965/xlsx');
+    const book = X.utils.book_new();
+    X.utils.book_append_sheet(
+      book,
+      X.utils.aoa_to_sheet([
+        ['清单编号', '核实结果', '说明', '整改日期'],
+        [String(a!.id), '整改中', '已联系家长', null],
+        [String(b!.id), '核实不属实', '已转学外省', null],
+      ]),
+      '清单',
+    );
+    const path = join(dir, '教育局-returned.xls');
+    writeFileSync(path, X.write(book, { type: 'buffer', bookType: 'biff8' }) as Buffer);
+    const o = await importFeedback({ wh, file: path, asOf: AS_OF, outDir, log, department: '教育局' });
+    expect(o).toMatchObject({ department: '教育局', answered: 2, applied: 2, errors: [] });
+    const states = await wh.db
+      .selectFrom('findings')
+      .select(['id', 'feedback', 'feedback_reason'])
+      .where('id', 'in', [a!.id, b!.id])
+      .orderBy('id')
+      .execute();
+    expect(states.map((r) => [r.feedback, r.feedback_reason])).toEqual([
+      ['in_progress', '已联系家长'],
+      ['not_an_issue', '已转学外省'],
+    ]);
   });
 
   it("refuses items of more than one department's list, or none on a list, without saying whose they are", async () => {

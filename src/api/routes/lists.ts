@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { exportLists } from '../../delivery/export-lists.ts';
 import { importFeedback } from '../../delivery/import-feedback.ts';
+import { ANSWER_FILE_TYPES, isAnswerFileType } from '../../delivery/read-answers.ts';
 import type { Logger } from '../../log.ts';
 import { type Api, departmentOf, HttpError, route } from '../http.ts';
 
@@ -55,7 +56,7 @@ export function registerLists(api: Api, log: Logger, today: () => string): void 
     {
       method: 'post',
       path: '/api/lists/feedback',
-      summary: 'Upload a filled list (xlsx or csv, ≤ 10 MiB): answers applied, rejected rows listed',
+      summary: 'Upload a filled list (xlsx, xls, et or csv, ≤ 10 MiB): answers applied, rejected rows listed',
       roles: ['department'],
     },
     async ({ who, req }) => {
@@ -63,8 +64,12 @@ export function registerLists(api: Api, log: Logger, today: () => string): void 
       const part = await req.file({ limits: { fileSize: MAX_UPLOAD_BYTES, files: 1 } });
       if (!part) throw new HttpError(400, 'invalid_request', 'multipart field "file" is required');
       const ext = extname(part.filename).toLowerCase();
-      if (ext !== '.xlsx' && ext !== '.csv') {
-        throw new HttpError(400, 'invalid_request', `file: expected .xlsx or .csv, got '${ext || '(none)'}'`);
+      if (!isAnswerFileType(ext)) {
+        throw new HttpError(
+          400,
+          'invalid_request',
+          `file: expected ${ANSWER_FILE_TYPES.join(', ')}, got '${ext || '(none)'}'`,
+        );
       }
       const buf = await part.toBuffer();
       if (part.file.truncated)
