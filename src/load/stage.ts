@@ -128,12 +128,15 @@ export async function copyRecords(
   const stmt = sql`COPY ${sql.id(table)} (${sql.join(cols)}) FROM STDIN`.compile(db);
   const client = await pool.connect();
   let rows = 0;
+  let failed: unknown = null;
   try {
     const stream = client.query(copyFrom(stmt.sql));
     const done = new Promise<void>((resolve, reject) => {
       stream.on('finish', resolve);
       stream.on('error', reject);
     });
+    // awaited on success; on a failure the COPY is destroyed on purpose and its error is not news
+    done.catch(() => {});
     let batch: string[] = [];
     const flush = async () => {
       if (!batch.length) return;
@@ -141,32 +144,41 @@ export async function copyRecords(
       batch = [];
       if (!ok) await new Promise((r) => stream.once('drain', r));
     };
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-      const m = next.value;
-      if (m.type === 'record') {
-        rows++;
-        const cells = header.map((_, i) => escapeCopy(m.cells[i]));
-        batch.push(`${m.position.row}\t${escapeCopy(m.position.sheet)}\t${cells.join('\t')}\n`);
-        if (batch.length >= 2000) {
-          await flush();
-          onRows?.(rows);
-        }
-      } else if (m.type === 'skipped') skipped++;
-      else if (m.type === 'problem') {
-        problems.push(m);
-        if (problems.length > MAX_PROBLEMS) {
-          stream.destroy();
-          throw dataError(
-            `${source}: more than ${MAX_PROBLEMS} malformed rows; is this the right file and format?`,
-          );
+    try {
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+        const m = next.value;
+        if (m.type === 'record') {
+          rows++;
+          const cells = header.map((_, i) => escapeCopy(m.cells[i]));
+          batch.push(`${m.position.row}\t${escapeCopy(m.position.sheet)}\t${cells.join('\t')}\n`);
+          if (batch.length >= 2000) {
+            await flush();
+            onRows?.(rows);
+          }
+        } else if (m.type === 'skipped') skipped++;
+        else if (m.type === 'problem') {
+          problems.push(m);
+          if (problems.length > MAX_PROBLEMS) {
+            stream.destroy();
+            throw dataError(
+              `${source}: more than ${MAX_PROBLEMS} malformed rows; is this the right file and format?`,
+            );
+          }
         }
       }
+      await flush();
+      stream.end();
+      await done;
+    } catch (err) {
+      // The reader failed mid-file (a quote never closed, a damaged workbook): the COPY is abandoned, not
+      // left waiting for rows that will never come — and its connection is discarded, not handed to the next
+      // statement (the run's own failure record), which would wait behind the open COPY for ever.
+      failed = err;
+      stream.destroy(err instanceof Error ? err : new Error(String(err)));
+      throw err;
     }
-    await flush();
-    stream.end();
-    await done;
   } finally {
-    client.release();
+    client.release(failed ? (failed instanceof Error ? failed : true) : undefined);
   }
   return { header, rows, skipped, problems };
 }

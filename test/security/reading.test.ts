@@ -1,0 +1,104 @@
+/**
+ * Attack and fault cases on the reading path (hardening): each ends quickly, as a data error or a quarantined
+ * row, with the run recorded and the feed's lock released — never a hang, a crash or silent damage. The files
+ * are made here by the test.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import iconv from 'iconv-lite';
+import JSZip from 'jszip';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { water } from '../../pipelines/feeds/water.ts';
+import { importFeed } from '../../src/load/import-feed.ts';
+import { silentLogger } from '../../src/log.ts';
+import { idCheckChar } from '../../src/normalize/id-number.ts';
+import type { Warehouse } from '../../src/warehouse/connect.ts';
+import { tempDir } from '../support/files.ts';
+import { testWarehouse } from '../support/warehouse.ts';
+import { buildXlsx } from '../support/xlsx-builder.ts';
+
+const dir = tempDir('ruralhub-sec-read-');
+const HEADER = '户主姓名,户主身份证号,村,饮水是否安全,问题类型';
+/** Distinct valid IDs: a birth day per thousand. */
+const id = (i: number) => {
+  const day = new Date(Date.UTC(1950, 0, 1 + Math.floor(i / 1000)))
+    .toISOString()
+    .slice(0, 10)
+    .replaceAll('-', '');
+  const first17 = `520102${day}${String(i % 1000).padStart(3, '0')}`;
+  return first17 + idCheckChar(first17);
+};
+const line = (i: number) => `张${i},${id(i)},新村饮水安全示范点第${i}户,是,`;
+let wh: Warehouse;
+
+beforeAll(async () => {
+  wh = await testWarehouse('sec_read');
+});
+afterAll(async () => wh?.close());
+
+const load = (path: string) =>
+  importFeed({ wh, feed: water, path, log: silentLogger(), today: '2026-11-24', timeZone: 'Asia/Shanghai' });
+
+async function lastRun() {
+  return wh.db
+    .selectFrom('runs')
+    .select(['status', 'error'])
+    .where('feed', '=', 'water')
+    .orderBy('id', 'desc')
+    .executeTakeFirstOrThrow();
+}
+
+describe('a department file that would hang, crash or damage the import', () => {
+  it('a quote never closed fails the run at once, and the next import of the feed loads', async () => {
+    const lines = [HEADER, ...Array.from({ length: 2000 }, (_, i) => line(i))];
+    lines.push(`王五,"${id(9999)},新村,是,`); // the quote runs to the end of the file
+    const broken = join(dir, 'unclosed.csv');
+    writeFileSync(broken, `${lines.join('\r\n')}\r\n`);
+    const started = Date.now();
+    await expect(load(broken)).rejects.toThrow(/unclosed\.csv: .*Quote Not Closed/);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(await lastRun()).toMatchObject({ status: 'failed' });
+
+    const good = join(dir, 'fixed.csv');
+    writeFileSync(good, `${lines.slice(0, -1).join('\r\n')}\r\n`);
+    const s = await load(good);
+    expect(s.status).toBe('succeeded');
+    expect(s.counts.rows_loaded).toBe(2000);
+  }, 60_000);
+
+  it('a UTF-8 file with one GBK line after 75 kB loads, quarantining that line as text_damaged', async () => {
+    const head = Buffer.from(
+      `${[HEADER, ...Array.from({ length: 1500 }, (_, i) => line(i))].join('\r\n')}\r\n`,
+    );
+    expect(head.length).toBeGreaterThan(75_000);
+    const gbk = iconv.encode(`李四,${id(5000)},新村,是,\r\n`, 'gb18030');
+    const tail = Buffer.from(`${line(5001)}\r\n`);
+    const path = join(dir, 'late-gbk.csv');
+    writeFileSync(path, Buffer.concat([head, gbk, tail]));
+    const s = await load(path);
+    expect(s.status).toBe('succeeded');
+    expect(s.counts).toMatchObject({ rows_read: 1502, rows_loaded: 1501, rows_quarantined: 1 });
+    const q = await wh.db
+      .selectFrom('quarantine')
+      .select(['problem', 'field', 'row_number', 'source'])
+      .where('problem', '=', 'text_damaged')
+      .execute();
+    expect(q).toEqual([
+      { problem: 'text_damaged', field: '户主姓名', row_number: 1502, source: 'late-gbk.csv' },
+    ]);
+  });
+
+  it('a DOCTYPE hidden behind a 200 kB comment is refused all the same', async () => {
+    const path = join(dir, 'padded-doctype.xlsx');
+    await buildXlsx(path, [{ name: 'Sheet1', rows: [HEADER.split(','), line(1).split(',')] }]);
+    const zip = await JSZip.loadAsync(await import('node:fs').then((fs) => fs.readFileSync(path)));
+    const sheet = await zip.file('xl/worksheets/sheet1.xml')!.async('nodebuffer');
+    const padded = sheet
+      .toString('utf8')
+      .replace('?>', `?><!--${'x'.repeat(200_000)}--><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">]>`);
+    zip.file('xl/worksheets/sheet1.xml', Buffer.from(padded));
+    writeFileSync(path, await zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' }));
+    await expect(load(path)).rejects.toThrow(/padded-doctype\.xlsx: refused: part .* declares a DOCTYPE/);
+    expect(await lastRun()).toMatchObject({ status: 'failed' });
+  });
+});
