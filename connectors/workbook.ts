@@ -85,10 +85,10 @@ export function workbookConnector(
           return;
         }
         const wanted = options.sheet ?? firstVisible(book);
+        // A name first, even one that is a number (a sheet named 2025); then a 0-based index.
         const sheet =
-          typeof wanted === 'number'
-            ? book.sheets[wanted]
-            : book.sheets.find((s) => s.name.trim() === wanted.trim());
+          book.sheets.find((s) => s.name.trim() === String(wanted).trim()) ??
+          (typeof wanted === 'number' ? book.sheets[wanted] : undefined);
         if (!sheet) {
           const names = book.sheets.map((s, i) => `${i}: ${s.name}${s.hidden ? ' (hidden)' : ''}`);
           throw dataError(

@@ -285,9 +285,14 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
     };
     recordShaOfFailed = () => recordSha(db);
     // The same file loads the same only under the same settings (normalizers, vocabularies, regions, header
-    // aliases) and identity-review decisions: otherwise it is loaded again.
+    // aliases), the same choice of sheet (another sheet of the same workbook is other data) and identity-review
+    // decisions: otherwise it is loaded again.
     const salt = await normalizationSalt(db, feed, p.timeZone);
-    const settingsHash = createHash('sha256').update(salt).update(JSON.stringify(extra)).digest('hex');
+    const settingsHash = createHash('sha256')
+      .update(salt)
+      .update(JSON.stringify(extra))
+      .update(JSON.stringify({ sheet: p.feedConfig?.sheet ?? null }))
+      .digest('hex');
     const sameFile = sha !== null && state?.last_sha256 === sha && state.last_settings_hash === settingsHash;
     const decided = sameFile && state ? await decisionsSince(db, feed.id, state.last_success_at) : 0;
     if (decided) rlog.info({ decisions: decided }, 'same file, but identity-review decisions since its load');

@@ -101,4 +101,44 @@ describe('a department file that would hang, crash or damage the import', () => 
     await expect(load(path)).rejects.toThrow(/padded-doctype\.xlsx: refused: part .* declares a DOCTYPE/);
     expect(await lastRun()).toMatchObject({ status: 'failed' });
   });
+
+  it('another sheet of a workbook already loaded is loaded, not a no-op; a sheet named 2025 is chosen by name', async () => {
+    const path = join(dir, 'two-years.xlsx');
+    const rows = (from: number) => [
+      HEADER.split(','),
+      ...Array.from({ length: 5 }, (_, i) => line(from + i).split(',')),
+    ];
+    await buildXlsx(path, [
+      { name: '说明', rows: [['本表说明']] },
+      { name: '2025', rows: rows(100) },
+      { name: '2026', rows: rows(200) },
+    ]);
+    const bySheet = (sheet: string | number) =>
+      importFeed({
+        wh,
+        feed: water,
+        path,
+        feedConfig: { sheet },
+        confirmShrink: true, // each sheet is a whole snapshot of the feed, replacing the one before
+        log: silentLogger(),
+        today: '2026-11-24',
+        timeZone: 'Asia/Shanghai',
+      });
+    const first = await bySheet(2025);
+    expect(first.status).toBe('succeeded');
+    const heads = async () =>
+      (
+        await wh.db
+          .selectFrom('water')
+          .select('head_name')
+          .where('valid_to', 'is', null)
+          .orderBy('head_name')
+          .execute()
+      ).map((r) => r.head_name);
+    expect(await heads()).toEqual(['张100', '张101', '张102', '张103', '张104']);
+    const second = await bySheet('2026');
+    expect(second.status).toBe('succeeded');
+    expect(await heads()).toEqual(['张200', '张201', '张202', '张203', '张204']);
+    expect((await bySheet('2026')).status).toBe('noop');
+  });
 });
