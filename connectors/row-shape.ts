@@ -96,6 +96,15 @@ export function footerKind(cells: readonly (string | null)[]): 'totals' | 'foote
   return FOOTER.test(keys.join(' ')) ? 'footer' : null;
 }
 
+/**
+ * Why a row under the header is skipped, not read: blank (every cell empty), a totals row or a footer line —
+ * the same for every file connector.
+ */
+export function skipReason(cells: readonly (string | null)[]): 'blank' | 'totals' | 'footer' | null {
+  if (cells.every((c) => c === null || c.trim() === '')) return 'blank';
+  return footerKind(cells);
+}
+
 /** A row examined as a possible header: its trimmed cells and its row number in the file. */
 export interface HeaderCandidate {
   cells: string[];

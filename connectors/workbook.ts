@@ -12,7 +12,7 @@ import { basename } from 'node:path';
 import { z } from 'zod';
 import { dataError } from '../src/errors.ts';
 import type { CheckResult, Connector, ReadMessage, ReadOptions, StreamInfo } from './connector.ts';
-import { bestCandidate, footerKind, headerFinder } from './row-shape.ts';
+import { bestCandidate, headerFinder, skipReason } from './row-shape.ts';
 import { textDamaged } from './text-damage.ts';
 
 export interface SheetRow {
@@ -201,13 +201,9 @@ async function* readSheet(
     }
     lastRow = n;
     const position = { source, sheet: sheetName, row: n };
-    if (empty) {
-      yield { type: 'skipped', reason: 'blank', position };
-      continue;
-    }
-    const kind = footerKind(cells);
-    if (kind) {
-      yield { type: 'skipped', reason: kind, position };
+    const skip = skipReason(cells);
+    if (skip) {
+      yield { type: 'skipped', reason: skip, position };
       continue;
     }
     let width = cells.length;

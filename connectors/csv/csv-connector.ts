@@ -23,7 +23,7 @@ import type {
   ReadOptions,
   StreamInfo,
 } from '../connector.ts';
-import { bestCandidate, footerKind, headerFinder } from '../row-shape.ts';
+import { bestCandidate, headerFinder, skipReason } from '../row-shape.ts';
 import { REPLACEMENT, replacements, textDamaged } from '../text-damage.ts';
 import { type CsvEncoding, firstInvalidUtf8, type Sniffed, sniffCsv } from './sniff.ts';
 
@@ -166,14 +166,10 @@ async function* readCsv(cfg: CsvConfig, options: ReadOptions = {}): AsyncGenerat
         yield { type: 'header', columns: header, position };
         continue;
       }
-      if (empty) {
-        yield { type: 'skipped', reason: 'blank', position };
-        continue;
-      }
       // Before the width check: a footer line is often shorter than the header (制表人：张三 alone).
-      const kind = footerKind(cells);
-      if (kind) {
-        yield { type: 'skipped', reason: kind, position };
+      const skip = skipReason(cells);
+      if (skip) {
+        yield { type: 'skipped', reason: skip, position };
         continue;
       }
       // Excel sometimes writes trailing empty cells past the header; they carry nothing.
