@@ -18,6 +18,16 @@ const envName = z
 
 const sqlName = z.string().regex(/^[a-z_][a-z0-9_]{0,40}$/, 'a lower-case SQL name (letters, digits, _)');
 
+/** A zone Intl accepts (IANA names; case-insensitive, as PostgreSQL takes them too). */
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD');
 
 export const FeedConfigSchema = z
@@ -179,7 +189,15 @@ export const ConfigSchema = z
         code: z.string().regex(/^\d{6}$/, 'a 6-digit county code'),
       })
       .strict(),
-    timezone: z.string().default('Asia/Shanghai'),
+    // Checked here, not where it is first used (a date in an import, after the database has started): a
+    // mistyped zone is a config error naming the key.
+    timezone: z
+      .string()
+      .refine(isTimeZone, {
+        error: (issue) =>
+          `'${String(issue.input)}' is not a time zone this Node.js knows; expected an IANA name such as Asia/Shanghai`,
+      })
+      .default('Asia/Shanghai'),
     database: z
       .object({
         /** Environment variable holding the connection string. Unset → the embedded server is used. */

@@ -1,6 +1,6 @@
 /**
  * The `ruralhub` command. Every sub-command lives in src/cli/commands/; this file only wires them, and turns
- * errors into one clear line and an exit code by kind (config 2, data 3, transient 75, other 1).
+ * errors into one clear line and an exit code by kind (usage and config 2, data 3, transient 75, other 1).
  * `--verbose` adds the stack and causes.
  */
 import { Command, CommanderError } from 'commander';
@@ -34,7 +34,6 @@ export function buildProgram(): Command {
     )
     .option('-v, --verbose', 'debug logs, and stack traces on errors')
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace')
-    .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
       `
@@ -64,16 +63,55 @@ Example:
   registerScheduler(program);
   registerServe(program);
   registerDemo(program);
+  catchUsageErrors(program);
   return program;
 }
 
+/**
+ * A command line commander cannot parse (an unknown command or option, a missing argument), with the command
+ * it was meant for: main() prints it in one line and exits 2, as for any other usage or config mistake.
+ */
+class UsageError extends Error {
+  readonly command: string;
+  constructor(command: string, message: string) {
+    super(message);
+    this.name = 'UsageError';
+    this.command = command;
+  }
+}
+
+/**
+ * Commander prints its own errors (over several lines: the error, its suggestion) and exits 1. Every command
+ * instead throws a UsageError naming itself, printed by main(); help and version output are left alone.
+ */
+function catchUsageErrors(cmd: Command): void {
+  const path: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) path.unshift(c.name());
+  cmd.configureOutput({ outputError: () => {} }).exitOverride((err) => {
+    if (err.exitCode === 0 || err.code === 'commander.help') throw err;
+    // "error: unknown command 'improt'\n(Did you mean import?)" → one line.
+    const message = err.message
+      .replace(/^error: /, '')
+      .replace(/\s*\n\(Did you mean (.*)\?\)\s*$/s, '; did you mean $1?')
+      .replace(/\s*\n\s*/g, ' ');
+    throw new UsageError(path.join(' '), message);
+  });
+  for (const sub of cmd.commands) catchUsageErrors(sub);
+}
+
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram().exitOverride();
+  const program = buildProgram();
   try {
     await program.parseAsync(argv);
     return 0;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof UsageError) {
+      process.stderr.write(`ruralhub: usage error: ${err.message} (see \`${err.command} --help\`)\n`);
+      return EXIT_CODES.config;
+    }
+    // Help printed because a command needs a sub-command (`ruralhub identity`): a usage mistake too.
+    if (err instanceof CommanderError)
+      return err.code === 'commander.help' && err.exitCode !== 0 ? 2 : err.exitCode;
     const verbose = program.opts().verbose === true;
     if (err instanceof RuralHubError) {
       process.stderr.write(`ruralhub: ${err.kind} error: ${err.message}\n`);

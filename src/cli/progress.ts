@@ -76,3 +76,26 @@ export function progress(
     },
   };
 }
+
+/**
+ * Whether a person is watching: stderr (where logs and progress go) is a terminal. Then a command prints a few
+ * readable lines of its own, and its INFO log (some forty lines an import) would bury them: the log drops to
+ * warnings unless a level was asked for (--verbose, --log-level, RURALHUB_LOG_LEVEL). Elsewhere the JSON log
+ * stays complete for the collector.
+ */
+export function watchedByPerson(
+  log: Logger,
+  g: { verbose?: boolean | undefined; logLevel?: string | undefined },
+  stream: NodeJS.WriteStream = process.stderr,
+): boolean {
+  if (stream.isTTY !== true) return false;
+  if (!g.verbose && !g.logLevel && !process.env.RURALHUB_LOG_LEVEL) log.level = 'warn';
+  return true;
+}
+
+/** A duration as a person reads it: 0.4s, 12.3s, 2m05s. */
+export function fmtDuration(ms: number): string {
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  const s = Math.round(ms / 1000);
+  return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+}

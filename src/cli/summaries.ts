@@ -1,5 +1,6 @@
 import type { ImportSummary } from '../load/import-feed.ts';
 import type { RuleOutcome } from '../matching/run-match.ts';
+import { fmtDuration } from './progress.ts';
 import { formatTable } from './table.ts';
 
 export function importTable(rows: readonly ImportSummary[]): string {
@@ -72,4 +73,29 @@ export function matchTable(rows: readonly RuleOutcome[]): string {
       Math.round(r.durationMs),
     ]),
   );
+}
+
+/**
+ * One import in a few lines for a person at a terminal, with the time the feed itself took: what happened
+ * and what to look at, where the INFO log said the same in forty. (A run's note, such as a no-op's earlier run, is
+ * left to noteLines under the table.)
+ */
+export function feedLines(s: ImportSummary, ms: number): string[] {
+  const c = s.counts;
+  const parts: string[] = [];
+  if (s.status !== 'noop') {
+    parts.push(
+      `${c.rows_read} read`,
+      `${c.rows_loaded} loaded (${c.rows_new} new, ${c.rows_changed} changed, ${c.rows_ended} ended)`,
+    );
+    if (c.rows_quarantined) parts.push(`${c.rows_quarantined} quarantined`);
+    const duplicates = c.exact_duplicates + c.conflicting_duplicates;
+    if (duplicates) parts.push(`${duplicates} duplicates`);
+    if (c.rows_skipped) parts.push(`${c.rows_skipped} skipped`);
+  }
+  const lines = [
+    `${s.feed}  ${s.source}  ${s.status}${parts.length ? `: ${parts.join(', ')}` : ''}  [${fmtDuration(ms)}]`,
+  ];
+  if (s.unmappedColumns.length) lines.push(`  columns not used: ${s.unmappedColumns.join(', ')}`);
+  return lines;
 }

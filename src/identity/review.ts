@@ -106,6 +106,19 @@ async function decide(
   personKey: number | null,
 ): Promise<number[]> {
   return wh.db.transaction().execute(async (trx) => {
+    // All or nothing: a mistyped id is the operator's mistake (exit 2, like an unknown --person), and the
+    // items typed beside it are left undecided rather than half the decision applied.
+    const found = await trx
+      .selectFrom('identity_review')
+      .select('id')
+      .where('id', 'in', [...d.ids])
+      .execute();
+    const known = new Set(found.map((r) => Number(r.id)));
+    const missing = [...new Set(d.ids)].filter((id) => !known.has(id));
+    if (missing.length)
+      throw configError(
+        `no identity-review item ${missing.join(', ')} (\`ruralhub identity list --status all\` lists them); nothing was changed`,
+      );
     const done = await trx
       .updateTable('identity_review')
       .set({

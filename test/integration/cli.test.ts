@@ -1,9 +1,12 @@
-import { writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.ts';
+import { BIN, runCli } from '../support/cli.ts';
 import { tempDir, writeCsv } from '../support/files.ts';
 import { databaseUrl } from '../support/warehouse.ts';
+import { buildXlsx } from '../support/xlsx-builder.ts';
 
 const dir = tempDir('ruralhub-cli-');
 
@@ -18,6 +21,50 @@ function configFile(extra = ''): string {
     `county: { name: 示范县, code: "520102" }\ndatabase: { url_env: RH_TEST_URL, schema: ${schema} }\n${extra}`,
   );
   return file;
+}
+
+const schemaOf = (cfg: string) => /schema: (cli_\w+)/.exec(readFileSync(cfg, 'utf8'))![1]!;
+
+async function query<T>(text: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: databaseUrl() });
+  await client.connect();
+  try {
+    return (await client.query(text)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+/** `script` (util-linux) runs the command on a pseudo-terminal: what a person at a terminal sees. */
+const hasScript = (() => {
+  try {
+    execFileSync('script', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const sh = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+
+async function atTerminal(args: string[], env: Record<string, string>) {
+  const command = [process.execPath, BIN, ...args].map(sh).join(' ');
+  const { RURALHUB_LOG_LEVEL: _, ...inherited } = process.env;
+  const r = await new Promise<{ code: number | null; out: string }>((done, fail) => {
+    const child = spawn('script', ['-qec', command, '/dev/null'], {
+      env: { ...inherited, DATABASE_URL: '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 120_000,
+    });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+    });
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, out }));
+  });
+  // Colours and line redraws are the terminal's business; the words are the test's.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the escape sequences are what is removed
+  return { code: r.code, out: r.out.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replace(/\r/g, '') };
 }
 
 describe('the ruralhub command', () => {
@@ -129,5 +176,154 @@ describe('the ruralhub command', () => {
     expect(b.stdout).toMatch(
       /NOT OK: roll-bad\.csv: no sheet has the required columns of student_roll \(file misses id_number/,
     );
+  });
+
+  it('reports a usage mistake in one line, exit 2, suggesting the command meant', async () => {
+    const opt = await ruralhub(['findings', '--colour']);
+    expect(opt.code).toBe(2);
+    expect(opt.stderr).toBe(
+      "ruralhub: usage error: unknown option '--colour' (see `ruralhub findings --help`)\n",
+    );
+    const cmd = await ruralhub(['improt', 'roster']);
+    expect(cmd.code).toBe(2);
+    expect(cmd.stderr).toBe(
+      "ruralhub: usage error: unknown command 'improt'; did you mean import? (see `ruralhub --help`)\n",
+    );
+    const arg = await ruralhub(['identity', 'link', '12']);
+    expect(arg.code).toBe(2);
+    expect(arg.stderr.trim().split('\n')).toHaveLength(1);
+    expect(arg.stderr).toMatch(/required option '--person <key>' not specified/);
+    // Help asked for stays help, exit 0.
+    expect((await ruralhub(['findings', '--help'])).code).toBe(0);
+  });
+
+  it('rejects an unknown time zone as a config error naming the key, before anything starts', async () => {
+    // The database is unreachable: had the zone been checked after connecting, this would exit 75.
+    const r = await ruralhub(['--config', configFile('timezone: Asia/Shangai\n'), 'runs'], {
+      RH_TEST_URL: 'postgres://nobody@127.0.0.1:1/none',
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/timezone: 'Asia\/Shangai' is not a time zone/);
+  });
+
+  it('refuses to link an identity-review item that does not exist, naming it, exit 2', async () => {
+    const env = { RH_TEST_URL: databaseUrl() };
+    const cfg = configFile();
+    expect((await ruralhub(['--config', cfg, 'migrate'], env)).code).toBe(0);
+    const roster = writeCsv(join(dir, 'r-link.csv'), [
+      ['户编号', '姓名', '证件号码', '户类型', '乡镇', '村'],
+      ['H1', '甲', '520102201508310028', '监测户', '城关镇', '新村'],
+    ]);
+    expect((await ruralhub(['--config', cfg, 'import', 'roster', '--file', roster], env)).code).toBe(0);
+    const [person] = await query<{ person_key: number }>(
+      `select person_key from ${schemaOf(cfg)}.persons limit 1`,
+    );
+    const r = await ruralhub(
+      ['--config', cfg, 'identity', 'link', '99', '--person', String(person!.person_key)],
+      env,
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/no identity-review item 99 .*nothing was changed/);
+    const d = await ruralhub(['--config', cfg, 'identity', 'dismiss', '98', '99'], env);
+    expect(d.code).toBe(2);
+    expect(d.stderr).toMatch(/no identity-review item 98, 99 /);
+    expect(await query(`select 1 from ${schemaOf(cfg)}.audit_log where action like 'identity.%'`)).toEqual(
+      [],
+    );
+  });
+
+  it('refuses a --sheet the workbook does not have, naming its sheets, and records no failed run', async () => {
+    const env = { RH_TEST_URL: databaseUrl() };
+    const cfg = configFile();
+    expect((await ruralhub(['--config', cfg, 'migrate'], env)).code).toBe(0);
+    const book = join(dir, '名册.xlsx');
+    const rows = [
+      ['户编号', '姓名', '证件号码', '户类型', '乡镇', '村'],
+      ['H1', '甲', '520102201508310028', '监测户', '城关镇', '新村'],
+    ];
+    await buildXlsx(book, [
+      { name: '填表说明', rows: [['说明']] },
+      { name: '2026年', rows },
+      { name: '旧表', rows, state: 'hidden' },
+    ]);
+    const r = await ruralhub(['--config', cfg, 'import', 'roster', '--file', book, '--sheet', '2025年'], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      "ruralhub: config error: --sheet: 名册.xlsx has no sheet named '2025年'; its sheets are 0: 填表说明, 1: 2026年, 2: 旧表 (hidden)\n",
+    );
+    const n = await ruralhub(['--config', cfg, 'import', 'roster', '--file', book, '--sheet', '3'], env);
+    expect(n.code).toBe(2);
+    expect(n.stderr).toMatch(/no sheet number 3; its sheets are 0: 填表说明/);
+    expect(await query(`select 1 from ${schemaOf(cfg)}.runs`)).toEqual([]);
+    const ok = await ruralhub(
+      ['--config', cfg, 'import', 'roster', '--file', book, '--sheet', '2026年'],
+      env,
+    );
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/roster\s+名册\.xlsx\s+succeeded\s+1\s+1/);
+  });
+
+  it.skipIf(!hasScript)(
+    'shows a person at a terminal a few lines per feed, not the log; elsewhere the JSON log is complete',
+    async () => {
+      const env = { RH_TEST_URL: databaseUrl() };
+      const cfg = configFile();
+      expect((await ruralhub(['--config', cfg, 'migrate'], env)).code).toBe(0);
+      const roster = writeCsv(join(dir, 'r-tty.csv'), [
+        ['户编号', '姓名', '证件号码', '户类型', '乡镇', '村', '备注'],
+        ['H1', '甲', '520102201508310028', '监测户', '城关镇', '新村', ''],
+        ['H2', '乙', '5.20102E+17', '监测户', '城关镇', '新村', ''],
+      ]);
+      const t = await atTerminal(['--config', cfg, 'import', 'roster', '--file', roster], env);
+      expect(t.code, t.out).toBe(0);
+      expect(t.out).not.toMatch(/INFO|published|run_id/);
+      expect(t.out).toMatch(
+        /^roster {2}r-tty\.csv {2}succeeded: 2 read, 1 loaded \(1 new, 0 changed, 0 ended\), 1 quarantined {2}\[\d+\.\ds\]$/m,
+      );
+      expect(t.out).toMatch(/^ {2}columns not used: 备注$/m);
+      expect(t.out).toMatch(/roster\s+r-tty\.csv\s+succeeded\s+2\s+1/); // the table, as always
+      expect(t.out.trim().split('\n').length).toBeLessThan(12);
+      // --verbose at a terminal: the log again.
+      const v = await atTerminal(
+        ['--config', cfg, '--verbose', 'import', 'roster', '--file', roster, '--force'],
+        env,
+      );
+      expect(v.out).toMatch(/published/);
+      // Not a terminal: every INFO line, as JSON, on stderr; stdout only the table.
+      const { RURALHUB_LOG_LEVEL: _, ...inherited } = process.env;
+      const j = await runCli(['--config', cfg, 'import', 'roster', '--file', roster, '--force'], {
+        env: { ...inherited, DATABASE_URL: '', ...env },
+      });
+      expect(j.code).toBe(0);
+      const log = j.stderr
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { msg: string });
+      expect(log.map((l) => l.msg)).toEqual(expect.arrayContaining(['staged', 'published']));
+      expect(j.stdout).not.toMatch(/\[\d+\.\ds\]/);
+    },
+  );
+
+  it.skipIf(!hasScript)('times each feed of the demo by itself, not since the start', async () => {
+    const out = join(dir, 'demo-out');
+    const cfg = configFile(`paths: { output_dir: ${out} }\n`);
+    const t = await atTerminal(['--config', cfg, 'demo', '--persons', '50', '--as-of', '2026-11-24'], {
+      RH_TEST_URL: databaseUrl(),
+    });
+    expect(t.code, t.out).toBe(0);
+    expect(t.out).not.toMatch(/INFO/);
+    const feeds = [...t.out.matchAll(/^ {6}(\w+) {2}.* {2}\[(\d+\.\d)s\]$/gm)].map(
+      (m) => [m[1], Number(m[2])] as const,
+    );
+    expect(feeds.map(([f]) => f)).toEqual(
+      expect.arrayContaining(['roster', 'student_roll', 'deaths', 'disasters']),
+    );
+    const total = Number(/^done in (\d+\.\d)s/m.exec(t.out)![1]);
+    // Times since the start would add up to far more than the run took.
+    const sum = feeds.reduce((a, [, s]) => a + s, 0);
+    expect(sum).toBeLessThanOrEqual(total + 0.05 * feeds.length);
+    expect(Math.max(...feeds.map(([, s]) => s))).toBeLessThan(total);
   });
 });

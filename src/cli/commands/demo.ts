@@ -13,7 +13,8 @@ import { runMatch } from '../../matching/run-match.ts';
 import { loadRegions } from '../../regions/load-regions.ts';
 import { writeMonthlyReport } from '../../reporting/run-report.ts';
 import { asOfDate, makeContext, withWarehouse } from '../context.ts';
-import { importTable, matchTable, noteLines, problemLines } from '../summaries.ts';
+import { fmtDuration, watchedByPerson } from '../progress.ts';
+import { feedLines, importTable, matchTable, noteLines, problemLines } from '../summaries.ts';
 import { formatTable } from '../table.ts';
 
 interface DemoOpts {
@@ -52,7 +53,11 @@ Example:
   $ ruralhub demo --persons 20000 --seed 42`,
     )
     .action(async (opts: DemoOpts, cmd: Command) => {
-      const ctx = makeContext(cmd.optsWithGlobals());
+      const globals = cmd.optsWithGlobals();
+      const ctx = makeContext(globals);
+      // On a terminal these lines are what a person reads; the INFO log would bury them (it stays complete
+      // as JSON when stderr is not a terminal, or with --verbose).
+      watchedByPerson(ctx.log, globals);
       const persons = Number(opts.persons);
       const seed = Number(opts.seed);
       if (!Number.isInteger(persons) || persons < 50 || persons > 5_000_000) {
@@ -74,7 +79,7 @@ Example:
       const outDir = resolve(opts.out ?? ctx.config.paths.output_dir);
       const say = (line: string) => ctx.out.write(`${line}\n`);
       const t0 = performance.now();
-      const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(1)}s`;
+      const elapsed = () => fmtDuration(performance.now() - t0);
 
       say(`[1/6] generating the demo county (${persons} persons, seed ${seed}, as of ${asOf}) …`);
       const county = await generateDemoCounty({
@@ -86,11 +91,12 @@ Example:
       });
       say(`      files in ${county.dir}`);
       say('[2/6] opening the warehouse and applying migrations …');
+      const opening = performance.now();
       await withWarehouse(
         ctx,
         async (wh) => {
           say(
-            `      PostgreSQL at ${wh.where}${wh.embedded ? ' (embedded)' : ''}, schema ${wh.schema}  [${elapsed()}]`,
+            `      PostgreSQL at ${wh.where}${wh.embedded ? ' (embedded)' : ''}, schema ${wh.schema}  [${fmtDuration(performance.now() - opening)}]`,
           );
           // The list is the whole province's: the configured county picks its subtree, as `regions load` does.
           const regions = await loadRegions(wh, county.regionsFile, ctx.config.county.code);
@@ -106,6 +112,7 @@ Example:
             if (!path) continue;
             const feed = resolveFeed(feedId);
             const fromDb = feedId === 'deaths';
+            const started = performance.now();
             imports.push(
               await importFeed({
                 wh,
@@ -117,7 +124,8 @@ Example:
                 timeZone: ctx.config.timezone,
               }),
             );
-            say(`      ${feedId}: ${imports.at(-1)!.status}  [${elapsed()}]`);
+            // The feed's own time: the run's elapsed time beside each feed read as if each took seconds.
+            for (const line of feedLines(imports.at(-1)!, performance.now() - started)) say(`      ${line}`);
           }
           say(importTable(imports));
           const problems = problemLines(imports);

@@ -67,7 +67,11 @@ Example:
     .description('link items to a person; the next load of the feed stores them under that person')
     .requiredOption('--person <key>', 'the person_key (from candidate_persons, or the persons table)')
     .option('--note <text>', 'why (kept with the item and in the audit log)')
-    .addHelpText('after', '\nExample:\n  $ ruralhub identity link 12 --person 3481 --note "已核对户口本"')
+    .addHelpText(
+      'after',
+      '\nAn item or person that does not exist is an error (exit 2), and then nothing is changed.\n\n' +
+        'Example:\n  $ ruralhub identity link 12 --person 3481 --note "已核对户口本"',
+    )
     .action(async (items: string[], opts: { person: string; note?: string }, cmd: Command) => {
       const ctx = makeContext(cmd.optsWithGlobals());
       if (!/^[0-9]{1,15}$/.test(opts.person))
@@ -81,7 +85,7 @@ Example:
           note: opts.note,
         });
         ctx.out.write(
-          `linked ${done.length} item(s) to person ${opts.person}${done.length < ids.length ? `; ${ids.length - done.length} id(s) not found` : ''}; ` +
+          `linked ${done.length} item(s) to person ${opts.person}; ` +
             'they are loaded at the next import of their feed\n',
         );
       });
@@ -96,9 +100,7 @@ Example:
       const ids = itemIds(items);
       await withWarehouse(ctx, async (wh) => {
         const done = await dismissReview(wh, { ids, actor: process.env.USER ?? 'cli', note: opts.note });
-        ctx.out.write(
-          `dismissed ${done.length} item(s)${done.length < ids.length ? `; ${ids.length - done.length} id(s) not found` : ''}\n`,
-        );
+        ctx.out.write(`dismissed ${done.length} item(s)\n`);
       });
     });
 }

@@ -1,9 +1,41 @@
+import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
+import { configError } from '../../errors.ts';
+import { connectorFor } from '../../load/connector-for.ts';
 import { configuredSource, type ImportSummary, importFeed } from '../../load/import-feed.ts';
 import { resolveFeed } from '../../load/resolve-feed.ts';
 import { asOfDate, makeContext, withWarehouse } from '../context.ts';
-import { progress } from '../progress.ts';
-import { importTable, noteLines, problemLines } from '../summaries.ts';
+import { progress, watchedByPerson } from '../progress.ts';
+import { feedLines, importTable, noteLines, problemLines } from '../summaries.ts';
+
+/**
+ * A mistyped --sheet is the operator's mistake, not a failure of the feed: it is checked before any run is
+ * recorded (a failed run would turn `ruralhub status` red for a feed whose data is fine), and the error names
+ * the sheets there are. Only the command line's sheet: a configured sheet missing from this month's file is the
+ * department's change, and fails the run like any other file that is not as configured. A file that is missing
+ * or cannot be opened is left to the import, which records and reports it in its own words.
+ */
+async function checkSheet(path: string, sheet: string | number): Promise<void> {
+  if (!existsSync(path)) return;
+  const connector = connectorFor(path);
+  if (connector.kind === 'csv') return; // no sheets: the reader ignores --sheet, as it always has
+  let sheets: { name: string; hidden?: boolean }[];
+  try {
+    sheets = await connector.list({ path });
+  } catch {
+    return;
+  }
+  // As the reader picks one: an index counts hidden sheets too; a name is compared trimmed.
+  const found =
+    typeof sheet === 'number' ? sheet < sheets.length : sheets.some((s) => s.name.trim() === sheet.trim());
+  if (found) return;
+  const names = sheets.map((s, i) => `${i}: ${s.name}${s.hidden ? ' (hidden)' : ''}`);
+  throw configError(
+    `--sheet: ${basename(path)} has no sheet ${typeof sheet === 'number' ? `number ${sheet}` : `named '${sheet}'`}; its sheets are ${names.length ? names.join(', ') : 'none'}`,
+  );
+}
 
 export function registerImport(program: Command): void {
   program
@@ -46,7 +78,9 @@ Example:
         opts: { file?: string[]; sheet?: string; confirmShrink?: boolean; force?: boolean; asOf?: string },
         cmd: Command,
       ) => {
-        const ctx = makeContext(cmd.optsWithGlobals());
+        const globals = cmd.optsWithGlobals();
+        const ctx = makeContext(globals);
+        const person = watchedByPerson(ctx.log, globals);
         const feed = resolveFeed(feedId);
         const today = asOfDate(ctx, opts.asOf);
         const configured = ctx.config.feeds[feed.id];
@@ -61,6 +95,8 @@ Example:
           configured || sheet !== undefined
             ? { header_aliases: {}, max_shrink: 0.3, ...configured, sheet }
             : undefined;
+        if (opts.sheet !== undefined && sheet !== undefined)
+          for (const path of opts.file ?? []) await checkSheet(path, sheet);
         await withWarehouse(ctx, async (wh) => {
           const done: ImportSummary[] = [];
           const sources = opts.file?.length
@@ -68,20 +104,23 @@ Example:
             : [{ source: configuredSource(feed, feedConfig) }];
           for (const from of sources) {
             const bar = progress(feed.id, ctx.log);
-            done.push(
-              await importFeed({
-                onProgress: (u) => bar.update(u),
-                wh,
-                feed,
-                feedConfig,
-                ...from,
-                log: ctx.log,
-                today,
-                timeZone: ctx.config.timezone,
-                confirmShrink: opts.confirmShrink,
-                force: opts.force,
-              }).finally(() => bar.end()),
-            );
+            const started = performance.now();
+            const summary = await importFeed({
+              onProgress: (u) => bar.update(u),
+              wh,
+              feed,
+              feedConfig,
+              ...from,
+              log: ctx.log,
+              today,
+              timeZone: ctx.config.timezone,
+              confirmShrink: opts.confirmShrink,
+              force: opts.force,
+            }).finally(() => bar.end());
+            done.push(summary);
+            // Beside the progress line, where the log would have been: stdout keeps only the table.
+            if (person)
+              process.stderr.write(`${feedLines(summary, performance.now() - started).join('\n')}\n`);
           }
           ctx.out.write(`${importTable(done)}\n`);
           const problems = problemLines(done);
