@@ -276,6 +276,17 @@ export interface ApiTokensTable {
   created_at: GeneratedTimestamp;
   last_used_at: Date | null;
   revoked_at: Date | null;
+  /** NULL: never expires. */
+  expires_at: Date | null;
+}
+
+/** A console login (migration 0016): the cookie's random id, stored hashed, for one token. */
+export interface ConsoleSessionsTable {
+  id: Generated<Int8>;
+  session_sha256: string;
+  token_id: Int8;
+  created_at: GeneratedTimestamp;
+  last_seen_at: GeneratedTimestamp;
 }
 
 export interface RegionsTable {
@@ -346,6 +357,7 @@ export interface Database {
   audit_log: AuditLogTable;
   job_slots: JobSlotsTable;
   api_tokens: ApiTokensTable;
+  console_sessions: ConsoleSessionsTable;
   regions: RegionsTable;
   persons: PersonsTable;
   households: HouseholdsTable;
