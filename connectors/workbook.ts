@@ -85,10 +85,7 @@ export function workbookConnector(
           return;
         }
         const wanted = options.sheet ?? firstVisible(book);
-        // A name first, even one that is a number (a sheet named 2025); then a 0-based index.
-        const sheet =
-          book.sheets.find((s) => s.name.trim() === String(wanted).trim()) ??
-          (typeof wanted === 'number' ? book.sheets[wanted] : undefined);
+        const sheet = book.sheets[pickSheet(book.sheets, wanted)];
         if (!sheet) {
           const names = book.sheets.map((s, i) => `${i}: ${s.name}${s.hidden ? ' (hidden)' : ''}`);
           throw dataError(
@@ -101,6 +98,16 @@ export function workbookConnector(
       }
     },
   };
+}
+
+/**
+ * The sheet `--sheet` names: a name first, even one that is a number (a sheet named 2025), compared trimmed; then
+ * a 0-based index, counting hidden sheets. -1 when there is none.
+ */
+export function pickSheet(sheets: readonly { name: string }[], wanted: string | number): number {
+  const byName = sheets.findIndex((s) => s.name.trim() === String(wanted).trim());
+  if (byName >= 0) return byName;
+  return typeof wanted === 'number' && wanted >= 0 && wanted < sheets.length ? wanted : -1;
 }
 
 const firstVisible = (book: WorkbookSource) =>

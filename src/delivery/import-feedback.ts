@@ -163,7 +163,8 @@ function validate(
       }
       item = found.byId.get(String(BigInt(v.item_id)));
       if (!item) {
-        fail(ITEM_ID_HEADER, `item ${v.item_id} is not on any list`);
+        // The same words as for another department's item: an answer must not tell the two apart.
+        fail(ITEM_ID_HEADER, `item ${v.item_id} is not on ${department}'s list`);
         continue;
       }
     } else {

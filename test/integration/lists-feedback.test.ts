@@ -295,7 +295,7 @@ describe('feedback', () => {
     const problems = o.errors.map((x) => [x.sheet, x.row, x.field, x.message]);
     expect(problems).toEqual([
       ['我局核实情况', 4, '身份证号', 'no R01 item for 1101**********0021'],
-      ['清单', 2, '清单编号', 'item 999999999 is not on any list'],
+      ['清单', 2, '清单编号', "item 999999999 is not on 教育局's list"],
       // Not whose list it is on: the error workbook goes back to the department.
       ['清单', 3, '清单编号', `item ${health.id} is not on 教育局's list`],
       ['清单', 4, '核实结果', "'已处理' is not one of 已整改 / 核实不属实 / 整改中"],
@@ -324,7 +324,7 @@ describe('feedback', () => {
     ]);
     expect(errs[1]!.rows.get(2)!.map((c) => c.value)).toEqual([
       '2',
-      'item 999999999 is not on any list',
+      "item 999999999 is not on 教育局's list",
       '999999999',
       '已整改',
     ]);
@@ -382,7 +382,7 @@ describe('feedback without a cover sheet or --department', () => {
     );
     const o = await importFeedback({ wh, file: path, asOf: AS_OF, outDir, log });
     expect(o).toMatchObject({ department: '教育局', answered: 4, applied: 3 });
-    expect(o.errors.map((e) => e.message)).toEqual(['item 999999999 is not on any list']);
+    expect(o.errors.map((e) => e.message)).toEqual(["item 999999999 is not on 教育局's list"]);
     const states = await wh.db
       .selectFrom('findings')
       .select(['state', 'feedback'])

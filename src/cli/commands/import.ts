@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
+import { pickSheet } from '../../../connectors/workbook.ts';
 import { configError } from '../../errors.ts';
 import { connectorFor } from '../../load/connector-for.ts';
 import { configuredSource, type ImportSummary, importFeed } from '../../load/import-feed.ts';
@@ -27,10 +28,7 @@ async function checkSheet(path: string, sheet: string | number): Promise<void> {
   } catch {
     return;
   }
-  // As the reader picks one: an index counts hidden sheets too; a name is compared trimmed.
-  const found =
-    typeof sheet === 'number' ? sheet < sheets.length : sheets.some((s) => s.name.trim() === sheet.trim());
-  if (found) return;
+  if (pickSheet(sheets, sheet) >= 0) return; // as the reader picks one
   const names = sheets.map((s, i) => `${i}: ${s.name}${s.hidden ? ' (hidden)' : ''}`);
   throw configError(
     `--sheet: ${basename(path)} has no sheet ${typeof sheet === 'number' ? `number ${sheet}` : `named '${sheet}'`}; its sheets are ${names.length ? names.join(', ') : 'none'}`,
