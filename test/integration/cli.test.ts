@@ -62,9 +62,15 @@ async function atTerminal(args: string[], env: Record<string, string>) {
     child.on('error', fail);
     child.on('close', (code) => done({ code, out }));
   });
-  // Colours and line redraws are the terminal's business; the words are the test's.
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: the escape sequences are what is removed
-  return { code: r.code, out: r.out.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replace(/\r/g, '') };
+  // Colours are the terminal's business; the words are the test's. A line redrawn after a carriage return
+  // (a progress bar, then the feed's line) shows what was written last, as on the screen.
+  const screen = r.out
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the escape sequences are what is removed
+    .replace(/\x1b\[[0-9;]*[A-Za-z]/g, '')
+    .split('\n')
+    .map((line) => line.replace(/\r+$/, '').split('\r').at(-1) ?? '')
+    .join('\n');
+  return { code: r.code, out: screen };
 }
 
 describe('the ruralhub command', () => {
