@@ -25,6 +25,7 @@ import { BusyError, configError, dataError, RuralHubError } from '../errors.ts';
 import { linkRecords } from '../identity/link-records.ts';
 import { decisionsSince } from '../identity/review.ts';
 import type { Logger } from '../log.ts';
+import { firstChars } from '../normalize/text.ts';
 import { phaseTimer } from '../phase-timer.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
 import type { Database } from '../warehouse/schema.ts';
@@ -640,20 +641,6 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
  * runaway quoting, and up to 100,000 of them are quarantined. Values quarantined from staging are kept whole.
  */
 const MAX_RAW_CHARS = 4000;
-
-/**
- * The first `max` characters of `s`, counted and cut as PostgreSQL's left() does: by code point. A cut by UTF-16
- * unit (String.slice) can split a surrogate pair — CJK Extension B (𠀀), emoji — and the half left over is
- * stored as U+FFFD.
- */
-export function firstChars(s: string, max: number): string {
-  if (s.length <= max) return s;
-  let units = 0;
-  for (let chars = 0; chars < max && units < s.length; chars++) {
-    units += s.codePointAt(units)! > 0xffff ? 2 : 1;
-  }
-  return s.slice(0, units);
-}
 
 /** Below this many current versions a base of pairs costs the next load little: none is written after a first load. */
 const FIRST_BASE_ROWS = 10_000;

@@ -6,6 +6,7 @@ import { type Kysely, sql } from 'kysely';
 import type pg from 'pg';
 import type { RunKind, RunStatus } from '../../schemas/vocab.ts';
 import { RuralHubError } from '../errors.ts';
+import { firstChars, withoutNul } from '../normalize/text.ts';
 import type { Database } from '../warehouse/schema.ts';
 
 type Db = Kysely<Database>;
@@ -96,7 +97,13 @@ export async function failRun(db: Db, id: number, err: unknown): Promise<void> {
     err instanceof RuralHubError ? err.message : `unexpected: ${(err as Error)?.message ?? String(err)}`;
   await db
     .updateTable('runs')
-    .set({ status: 'failed', error: message.slice(0, 2000), finished_at: sql`clock_timestamp()` })
+    // A message may quote the file (a header cell with a NUL in it): stored whole characters, no NUL, so the run
+    // is recorded failed rather than left running by a failing UPDATE.
+    .set({
+      status: 'failed',
+      error: withoutNul(firstChars(message, 2000)),
+      finished_at: sql`clock_timestamp()`,
+    })
     .where('id', '=', id)
     .execute();
 }

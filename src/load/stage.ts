@@ -9,6 +9,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { BulkSource, ReadMessage } from '../../connectors/connector.ts';
 import { dataError } from '../errors.ts';
+import { withoutNul } from '../normalize/text.ts';
 import type { Database } from '../warehouse/schema.ts';
 import type { LineHasher, RecordHashes } from './line-hasher.ts';
 import type { RawHashSet } from './raw-hash-set.ts';
@@ -147,7 +148,19 @@ export async function copyRecords(
     try {
       for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
         const m = next.value;
-        if (m.type === 'record') {
+        if (m.type === 'record' && m.cells.some((c) => c?.includes('\0'))) {
+          // PostgreSQL's text cannot hold NUL, whatever the source: the row is quarantined, not the import failed.
+          const at = m.cells.flatMap((c, i) => (c?.includes('\0') ? [i] : []));
+          const field = header[at[0]!] || `column ${at[0]! + 1}`;
+          problems.push({
+            type: 'problem',
+            problem: 'text_damaged',
+            field,
+            detail: `${field}: holds a NUL character (0x00), which is not text`,
+            raw: withoutNul(m.cells.map((c) => c ?? '').join('\t')),
+            position: m.position,
+          });
+        } else if (m.type === 'record') {
           rows++;
           const cells = header.map((_, i) => escapeCopy(m.cells[i]));
           batch.push(`${m.position.row}\t${escapeCopy(m.position.sheet)}\t${cells.join('\t')}\n`);

@@ -6,8 +6,9 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { studentRoll } from '../../pipelines/feeds/student-roll.ts';
-import { firstChars, importFeed } from '../../src/load/import-feed.ts';
+import { importFeed } from '../../src/load/import-feed.ts';
 import { silentLogger } from '../../src/log.ts';
+import { firstChars } from '../../src/normalize/text.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
 import { testId } from '../support/demo.ts';
 import { tempDir, writeCsv } from '../support/files.ts';

@@ -36,8 +36,17 @@ beforeAll(async () => {
 });
 afterAll(async () => wh?.close());
 
+/** Each file here is a whole snapshot of its own: replacing the last one's rows is expected, not held. */
 const load = (path: string) =>
-  importFeed({ wh, feed: water, path, log: silentLogger(), today: '2026-11-24', timeZone: 'Asia/Shanghai' });
+  importFeed({
+    wh,
+    feed: water,
+    path,
+    confirmShrink: true,
+    log: silentLogger(),
+    today: '2026-11-24',
+    timeZone: 'Asia/Shanghai',
+  });
 
 async function lastRun() {
   return wh.db
@@ -140,5 +149,26 @@ describe('a department file that would hang, crash or damage the import', () => 
     expect(second.status).toBe('succeeded');
     expect(await heads()).toEqual(['张200', '张201', '张202', '张203', '张204']);
     expect((await bySheet('2026')).status).toBe('noop');
+  });
+
+  it('a NUL in the header fails the run with its reason recorded; a NUL in a cell quarantines that row', async () => {
+    const inHeader = join(dir, 'nul-header.csv');
+    writeFileSync(inHeader, `${HEADER.replace('户主身份证号', '户主身份证号\0')}\r\n${line(1)}\r\n`);
+    await expect(load(inHeader)).rejects.toThrow(/nul-header\.csv: required columns missing/);
+    const failed = await lastRun();
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatch(/户主身份证号\\0/);
+
+    const inCell = join(dir, 'nul-cell.csv');
+    writeFileSync(inCell, `${HEADER}\r\n${line(1)}\r\n张\0二,${id(2)},新村,是,\r\n${line(3)}\r\n`);
+    const s = await load(inCell);
+    expect(s.status).toBe('succeeded');
+    expect(s.counts).toMatchObject({ rows_read: 3, rows_loaded: 2, rows_quarantined: 1 });
+    const q = await wh.db
+      .selectFrom('quarantine')
+      .select(['problem', 'field', 'row_number'])
+      .where('source', '=', 'nul-cell.csv')
+      .execute();
+    expect(q).toEqual([{ problem: 'text_damaged', field: '户主姓名', row_number: 3 }]);
   });
 });
