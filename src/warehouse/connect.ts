@@ -70,10 +70,12 @@ export async function openWarehouse(config: Readonly<Config>, log: Logger): Prom
   let stopEmbedded: (() => Promise<void>) | undefined;
   if (url !== undefined && url.trim() === '') throw configError(`${envName} is set but empty`);
   if (!url) {
-    log.info({ data_dir: config.database.embedded.data_dir }, `no ${envName}: starting embedded PostgreSQL`);
+    log.info({ data_dir: config.database.embedded.data_dir }, `no ${envName}: using embedded PostgreSQL`);
+    // Shared by every ruralhub process on the same data folder (embedded.ts): started here, or attached to.
     const server = await startEmbedded({
       dataDir: config.database.embedded.data_dir,
       port: config.database.embedded.port,
+      onNotice: (message) => log.info(message),
     });
     url = server.url;
     stopEmbedded = server.stop;
