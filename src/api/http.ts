@@ -1,12 +1,13 @@
 /**
  * The HTTP plumbing every route shares: who is asking (token from `Authorization: Bearer` or the console's
- * cookie), role checks that answer 403 and write an audit row, zod validation of params/query with a 400 that
+ * session cookie), role checks that answer 403 and write an audit row, zod validation of params/query with a 400 that
  * names the field, one JSON error shape, and the registry /openapi.json is built from.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Department } from '../../schemas/vocab.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
+import { sessionPrincipal } from './sessions.ts';
 import { type ApiRole, authenticate, type Principal } from './tokens.ts';
 
 export class HttpError extends Error {
@@ -19,13 +20,34 @@ export class HttpError extends Error {
   }
 }
 
-export const COOKIE = 'rh_token';
+/** The console's session cookie: a session id (src/api/sessions.ts), never an API token. */
+export const SESSION_COOKIE = 'rh_session';
+/** The cookie before sessions, which held the raw token: no longer read, and cleared at login and logout. */
+export const LEGACY_TOKEN_COOKIE = 'rh_token';
 
-export async function principalOf(wh: Warehouse, req: FastifyRequest): Promise<Principal | null> {
-  const header = req.headers.authorization;
-  const bearer = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-  const cookie = (req.cookies as Record<string, string | undefined> | undefined)?.[COOKIE];
-  return authenticate(wh, bearer ?? cookie);
+/** `Bearer <token>`, the scheme in any case and any run of spaces after it (RFC 7235); else undefined. */
+export function bearerToken(header: string | undefined): string | undefined {
+  return header ? /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header)?.[1] : undefined;
+}
+
+export const sessionCookieOf = (req: FastifyRequest): string | undefined =>
+  (req.cookies as Record<string, string | undefined> | undefined)?.[SESSION_COOKIE];
+
+/**
+ * Who is asking: the API token of an `Authorization` header when there is one, else the console session of
+ * the cookie. Worked out once per request (the rate limiter and the handler both ask).
+ */
+const principals = new WeakMap<FastifyRequest, Promise<Principal | null>>();
+export function principalOf(wh: Warehouse, req: FastifyRequest): Promise<Principal | null> {
+  let p = principals.get(req);
+  if (!p) {
+    p =
+      req.headers.authorization !== undefined
+        ? authenticate(wh, bearerToken(req.headers.authorization))
+        : sessionPrincipal(wh, sessionCookieOf(req));
+    principals.set(req, p);
+  }
+  return p;
 }
 
 export async function audit(

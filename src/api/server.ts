@@ -9,6 +9,7 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from '../../schemas/config.ts';
 import { todayIn } from '../clock.ts';
+import { STYLE_HASH } from '../console/html.ts';
 import { registerConsole } from '../console/routes.ts';
 import { maskIdsInText } from '../delivery/mask-text.ts';
 import { RuralHubError } from '../errors.ts';
@@ -19,6 +20,14 @@ import { registerFindings } from './routes/findings.ts';
 import { MAX_UPLOAD_BYTES, registerLists } from './routes/lists.ts';
 import { registerOperations } from './routes/operations.ts';
 import { registerPeople } from './routes/people.ts';
+import {
+  personLookupLimit,
+  principalKey,
+  registerOriginCheck,
+  registerSecurityHeaders,
+  TRUSTED_PROXIES_ENV,
+  trustedProxies,
+} from './security.ts';
 
 export interface ServerParams {
   wh: Warehouse;
@@ -26,20 +35,28 @@ export interface ServerParams {
   log: Logger;
   /** Fixed "today" for tests; default: today in the county's time zone. */
   today?: () => string;
+  /**
+   * Reverse proxies believed about X-Forwarded-Proto/-For/-Host (addresses, CIDR ranges, `loopback`);
+   * default: the comma-separated list in RURALHUB_TRUSTED_PROXIES, else none.
+   */
+  trustedProxies?: string[];
 }
 
 const STATUS_OF_KIND = { config: 400, data: 422, transient: 503, terminal: 500 } as const;
 
 export async function buildServer(p: ServerParams): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  const trustProxy = p.trustedProxies ?? trustedProxies(process.env[TRUSTED_PROXIES_ENV]);
+  // Only a named proxy may say the request came over HTTPS: that decides the cookie's Secure flag and HSTS.
+  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, ...(trustProxy ? { trustProxy } : {}) });
   const today = p.today ?? (() => todayIn(p.config.timezone));
   await app.register(cookie);
   await app.register(multipart, { limits: { fileSize: MAX_UPLOAD_BYTES, files: 1, fields: 5 } });
-  // Only routes that opt in (person lookup) are limited; keyed by token so one user cannot starve others.
-  await app.register(rateLimit, {
-    global: false,
-    keyGenerator: (req) => req.headers.authorization ?? req.cookies?.rh_token ?? req.ip,
-  });
+  // Only what opts in is limited (person lookups, src/api/security.ts); keyed by the token behind the request,
+  // however its header is spelled and whether it comes as a header or a console session.
+  await app.register(rateLimit, { global: false, keyGenerator: (req) => principalKey(p.wh, req) });
+  registerSecurityHeaders(app, STYLE_HASH);
+  registerOriginCheck(app);
+  const lookupLimit = personLookupLimit(app, p.wh);
 
   app.setErrorHandler((err, req, reply) => {
     const e = err as Error & { statusCode?: number; code?: string };
@@ -71,13 +88,13 @@ export async function buildServer(p: ServerParams): Promise<FastifyInstance> {
   });
 
   const api: Api = { app, wh: p.wh, registry: [] };
-  registerPeople(api, today);
+  registerPeople(api, today, lookupLimit);
   registerFindings(api, p.config, today);
   registerOperations(api, p.config);
   registerLists(api, p.log, today);
   app.get('/openapi.json', async () =>
     openApiDocument(api.registry, `RuralHub API (${p.config.county.name})`),
   );
-  registerConsole(app, { wh: p.wh, config: p.config, log: p.log, today });
+  registerConsole(app, { wh: p.wh, config: p.config, log: p.log, today, lookupLimit });
   return app;
 }

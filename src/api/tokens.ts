@@ -1,7 +1,8 @@
 /**
  * API tokens: 32 random bytes shown once, stored as a SHA-256 hash with a role (and a department for
  * department tokens). A fast hash is right here: the token is random and long, so there is nothing to
- * brute-force that a slow password hash would protect.
+ * brute-force that a slow password hash would protect. A token may carry an expiry (`expires_at`, migration 0016;
+ * NULL, the default, never expires): from then on it authenticates nothing, API or console.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
@@ -23,7 +24,7 @@ const hash = (token: string) => createHash('sha256').update(token).digest('hex')
 
 export async function createToken(
   wh: Warehouse,
-  p: { role: ApiRole; department?: Department; label?: string },
+  p: { role: ApiRole; department?: Department; label?: string; expiresAt?: Date },
 ): Promise<{ id: number; token: string }> {
   const token = PREFIX + randomBytes(32).toString('base64url');
   const row = await wh.db
@@ -33,23 +34,25 @@ export async function createToken(
       role: p.role,
       department: p.role === 'department' ? (p.department ?? null) : null,
       label: p.label ?? null,
+      expires_at: p.expiresAt ?? null,
     })
     .returning('id')
     .executeTakeFirstOrThrow();
   return { id: Number(row.id), token };
 }
 
-/** The principal of a presented token, or null (unknown, revoked, malformed). Marks the token used. */
+/** The principal of a presented token, or null (unknown, revoked, expired, malformed). Marks the token used. */
 export async function authenticate(wh: Warehouse, token: string | undefined): Promise<Principal | null> {
   if (!token?.startsWith(PREFIX) || token.length > 100) return null;
   const row = await sql<{ id: string; role: ApiRole; department: Department | null; label: string | null }>`
     UPDATE api_tokens SET last_used_at = now()
-    WHERE token_sha256 = ${hash(token)} AND revoked_at IS NULL
+    WHERE token_sha256 = ${hash(token)} AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
     RETURNING id::text, role, department, label`.execute(wh.db);
   const r = row.rows[0];
   return r ? { tokenId: Number(r.id), role: r.role, department: r.department, label: r.label } : null;
 }
 
+/** Revokes a token and ends its console sessions at once (they would be refused anyway; this removes them). */
 export async function revokeToken(wh: Warehouse, id: number): Promise<boolean> {
   const r = await wh.db
     .updateTable('api_tokens')
@@ -57,13 +60,14 @@ export async function revokeToken(wh: Warehouse, id: number): Promise<boolean> {
     .where('id', '=', id)
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
+  await wh.db.deleteFrom('console_sessions').where('token_id', '=', id).execute();
   return Number(r.numUpdatedRows) > 0;
 }
 
 export async function listTokens(wh: Warehouse) {
   return wh.db
     .selectFrom('api_tokens')
-    .select(['id', 'role', 'department', 'label', 'created_at', 'last_used_at', 'revoked_at'])
+    .select(['id', 'role', 'department', 'label', 'created_at', 'last_used_at', 'revoked_at', 'expires_at'])
     .orderBy('id')
     .execute();
 }

@@ -2,6 +2,8 @@
  * Server-rendered HTML without a framework: a tagged template that escapes every interpolated value unless it
  * is already markup, and the page layout. Chinese for people, English identifiers for code.
  */
+import { createHash } from 'node:crypto';
+
 export class Html {
   constructor(readonly value: string) {}
   toString(): string {
@@ -35,6 +37,9 @@ th,td{border:1px solid #d9e2ec;padding:.3rem .6rem;text-align:left}th{background
 .ok{background:#d3f9d8}.risk{background:#fff3bf}.bad{background:#ffd8d8}
 .num{font-size:1.6rem;font-weight:600}.cards{display:flex;gap:1rem}.card{background:#fff;padding:.8rem 1.2rem;border:1px solid #d9e2ec}
 .error{color:#b00020}`;
+
+/** The stylesheet's CSP source (the pages' only inline content), so the policy needs no 'unsafe-inline'. */
+export const STYLE_HASH = `sha256-${createHash('sha256').update(CSS).digest('base64')}`;
 
 export function page(title: string, body: Html, nav: Html = html``): string {
   return html`<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>${title} · RuralHub</title>

@@ -1,6 +1,8 @@
 /**
- * The web console: login with a token (kept in an HttpOnly, SameSite=Strict cookie), then one home page per
- * role — the bureau's dashboard, the operator's page, a department's page — plus the findings browser and the
+ * The web console: login with a token, which starts a session (src/api/sessions.ts) whose random id — never the
+ * token — is kept in an HttpOnly, SameSite=Strict cookie, Secure over HTTPS (direct or via a trusted proxy);
+ * logout ends the session. Every state-changing request must come from our own pages (src/api/security.ts).
+ * Then one home page per role — the bureau's dashboard, the operator's page, a department's page — plus the findings browser and the
  * person page for the bureau. The pages call the same functions as the API; department pages read through
  * the department scope, so PostgreSQL enforces the boundary here too.
  */
@@ -12,10 +14,19 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RULES } from '../../pipelines/rules/index.ts';
 import type { Config } from '../../schemas/config.ts';
 import { FEEDBACK_LABELS, FINDING_STATE_LABELS, type RuleId } from '../../schemas/vocab.ts';
-import { audit, COOKIE, principalOf } from '../api/http.ts';
+import {
+  audit,
+  HttpError,
+  LEGACY_TOKEN_COOKIE,
+  principalOf,
+  SESSION_COOKIE,
+  sessionCookieOf,
+} from '../api/http.ts';
 import { maskDeep } from '../api/mask-json.ts';
 import { personPicture } from '../api/person.ts';
 import { withDepartmentScope } from '../api/scope.ts';
+import type { LookupLimit } from '../api/security.ts';
+import { createSession, endSession, SESSION_ABSOLUTE_HOURS } from '../api/sessions.ts';
 import type { Principal } from '../api/tokens.ts';
 import { authenticate } from '../api/tokens.ts';
 import { importFeedback } from '../delivery/import-feedback.ts';
@@ -36,6 +47,8 @@ interface ConsoleParams {
   config: Readonly<Config>;
   log: Logger;
   today: () => string;
+  /** The person-lookup limit shared with the API. */
+  lookupLimit: LookupLimit;
 }
 
 const STATE_LABELS: Readonly<Record<string, string>> = FINDING_STATE_LABELS;
@@ -101,20 +114,34 @@ export function registerConsole(app: FastifyInstance, p: ConsoleParams): void {
     if (!w)
       return send(
         reply,
-        page('登录', html`<p class="error">令牌无效或已撤销。</p><p><a href="/console/login">重试</a></p>`),
+        page(
+          '登录',
+          html`<p class="error">令牌无效、已过期或已撤销。</p><p><a href="/console/login">重试</a></p>`,
+        ),
         401,
       );
-    void reply.setCookie(COOKIE, token, {
+    // A fresh id at every login (a session id planted before login is worth nothing), and the old one ended.
+    await endSession(wh, sessionCookieOf(req));
+    const session = await createSession(wh, w.tokenId);
+    await audit(wh, w, 'console.login', 'console', 0);
+    void reply.clearCookie(LEGACY_TOKEN_COOKIE, { path: '/' });
+    void reply.setCookie(SESSION_COOKIE, session, {
       httpOnly: true,
       sameSite: 'strict',
       path: '/',
+      // req.protocol is 'https' over TLS, or when a trusted proxy (RURALHUB_TRUSTED_PROXIES) says so.
       secure: req.protocol === 'https',
+      maxAge: SESSION_ABSOLUTE_HOURS * 3600,
     });
-    return reply.redirect('/console');
+    return reply.redirect('/console', 303);
   });
-  app.post('/console/logout', async (_req, reply) => {
-    void reply.clearCookie(COOKIE, { path: '/' });
-    return reply.redirect('/console/login');
+  app.post('/console/logout', async (req, reply) => {
+    const w = await principalOf(wh, req);
+    await endSession(wh, sessionCookieOf(req));
+    if (w) await audit(wh, w, 'console.logout', 'console', 0);
+    void reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    void reply.clearCookie(LEGACY_TOKEN_COOKIE, { path: '/' });
+    return reply.redirect('/console/login', 303);
   });
 
   app.get('/console', async (req, reply) => {
@@ -231,6 +258,16 @@ ${table(
         reply,
         page('人员查询', html`${form}<p class="error">请填写有效的身份证号和查询事由。</p>`, nav(w)),
         400,
+      );
+    }
+    try {
+      await p.lookupLimit(req, reply);
+    } catch (err) {
+      if (!(err instanceof HttpError)) throw err;
+      return send(
+        reply,
+        page('人员查询', html`${form}<p class="error">查询过于频繁，请稍后再试。</p>`, nav(w)),
+        429,
       );
     }
     const picture = await personPicture(wh.db, n.id);

@@ -15,8 +15,26 @@ export interface RecordBatch {
   ends: number[];
 }
 
+/**
+ * The longest record the bulk path takes (the record reader's own limit, csv-parse's max_record_size, is the
+ * same by default): a runaway quote or a 10 MB field would otherwise be carried whole in memory and staged.
+ */
+export const MAX_RECORD_BYTES = 1024 * 1024;
+
+/**
+ * A record longer than the limit: the bulk path gives the file up (as PostgreSQL's own data exceptions make it,
+ * SQLSTATE class 22) and the record reader, which reports it with its row number, reads it instead.
+ */
+export class RecordTooLongError extends Error {
+  readonly code = '22001'; // string_data_right_truncation
+  constructor(limit: number) {
+    super(`a record longer than ${limit} bytes`);
+  }
+}
+
 export class RecordSplitter {
   private carry: Buffer = Buffer.alloc(0);
+  constructor(private readonly maxRecordBytes = MAX_RECORD_BYTES) {}
   private inQuote = false;
   /** The first record is the header: passed over. */
   private header = true;
@@ -41,9 +59,11 @@ export class RecordSplitter {
       if (nl < 0) break;
       scan = nl + 1;
       if (this.inQuote) continue; // a newline inside a quoted field
+      if (nl - start > this.maxRecordBytes) throw new RecordTooLongError(this.maxRecordBytes);
       this.take(batch, start, nl);
       start = nl + 1;
     }
+    if (buf.length - start > this.maxRecordBytes) throw new RecordTooLongError(this.maxRecordBytes);
     // A copy: a subarray would keep the whole chunk alive.
     this.carry = Buffer.from(buf.subarray(start));
     return batch;

@@ -1,6 +1,7 @@
 /**
  * The web console in a real browser (playwright-core driving Debian's Chromium): the bureau's dashboard shows
- * the warehouse's numbers; a department downloads its list, uploads answers and sees the states change.
+ * the warehouse's numbers; a department downloads its list, uploads answers and sees the states change; the
+ * session cookie, the CSP and logout work in a real browser.
  * Screenshots go to artifacts/. Chromium comes from `apt-get install -y chromium` (.ci/run installs it).
  */
 import { existsSync, mkdirSync } from 'node:fs';
@@ -131,6 +132,27 @@ describe('the console in a browser', () => {
       .executeTakeFirstOrThrow();
     expect(db).toEqual({ state: 'feedback', feedback: 'rectified' });
     await page.screenshot({ path: join(ARTIFACTS, 'console-department.png'), fullPage: true });
+    await page.context().close();
+  });
+
+  it('keeps a session id, not the token, in the cookie; styles load under the CSP; logout ends the session', async () => {
+    const page = await login(tokens.bureau);
+    await page.waitForSelector('#open-total');
+    // The stylesheet is allowed by its hash: the header is styled, so the CSP did not block it.
+    expect(
+      await page.$eval('header', (h) => h.ownerDocument.defaultView!.getComputedStyle(h).backgroundColor),
+    ).toBe('rgb(31, 78, 121)');
+    const cookies = await page.context().cookies();
+    expect(cookies.map((c) => c.name)).toEqual(['rh_session']);
+    expect(cookies[0]).toMatchObject({ httpOnly: true, sameSite: 'Strict', secure: false });
+    expect(cookies[0]!.value).not.toContain(tokens.bureau);
+    const before = await wh.db.selectFrom('console_sessions').select('id').execute();
+    await page.click('header form button');
+    await page.waitForSelector('input[name=token]');
+    expect(await page.context().cookies()).toEqual([]);
+    expect(await wh.db.selectFrom('console_sessions').select('id').execute()).toHaveLength(before.length - 1);
+    await page.goto(`${base}/console`);
+    expect(new URL(page.url()).pathname).toBe('/console/login');
     await page.context().close();
   });
 });

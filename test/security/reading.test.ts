@@ -171,4 +171,12 @@ describe('a department file that would hang, crash or damage the import', () => 
       .execute();
     expect(q).toEqual([{ problem: 'text_damaged', field: '户主姓名', row_number: 3 }]);
   });
+
+  it('a 3 MB field is refused with its row, on the bulk path as on the record reader, never staged', async () => {
+    const path = join(dir, 'huge-field.csv');
+    const rows = [HEADER, line(1), `张二,${id(2)},${'村'.repeat(1_000_000)},是,`, line(3)];
+    writeFileSync(path, `${rows.join('\r\n')}\r\n`);
+    await expect(load(path)).rejects.toThrow(/huge-field\.csv: row 3: .*(max_record_size|record)/i);
+    expect(await lastRun()).toMatchObject({ status: 'failed' });
+  });
 });

@@ -5,10 +5,11 @@ import { maskIdNumber } from '../../normalize/mask.ts';
 import { type Api, audit, forbid, HttpError, route } from '../http.ts';
 import { maskDeep } from '../mask-json.ts';
 import { personPicture } from '../person.ts';
+import type { LookupLimit } from '../security.ts';
 
 const Purpose = z.string().trim().min(2, 'state the purpose of the lookup (查询事由)').max(200);
 
-export function registerPeople(api: Api, today: () => string): void {
+export function registerPeople(api: Api, today: () => string, lookupLimit: LookupLimit): void {
   const { wh } = api;
   route(
     api,
@@ -19,9 +20,9 @@ export function registerPeople(api: Api, today: () => string): void {
       roles: ['bureau', 'department'],
       params: z.object({ id: z.string().min(15).max(20) }),
       query: z.object({ purpose: Purpose }),
-      config: { rateLimit: { max: 30, timeWindow: '1 minute' } },
     },
-    async ({ who, params, query }) => {
+    async ({ req, reply, who, params, query }) => {
+      await lookupLimit(req, reply);
       const n = normalizeIdNumber(params.id, { today: today() });
       if (!n.id)
         throw new HttpError(
