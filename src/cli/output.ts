@@ -1,4 +1,5 @@
 import { csvLine } from '../delivery/csv.ts';
+import { neutralizeCell } from '../delivery/neutralize.ts';
 import { configError } from '../errors.ts';
 import { formatTable } from './table.ts';
 
@@ -22,8 +23,9 @@ export function writeRows(
     v === null || v === undefined ? null : typeof v === 'object' ? JSON.stringify(v) : String(v);
   if (format === 'json') out.write(`${JSON.stringify(rows, null, 2)}\n`);
   else if (format === 'csv') {
+    // `--format csv > file.csv` is opened in a spreadsheet: neutralized like every file the system writes.
     out.write(csvLine(columns));
-    for (const r of rows) out.write(csvLine(columns.map((c) => cell(r[c]))));
+    for (const r of rows) out.write(csvLine(columns.map((c) => neutralizeCell(cell(r[c])))));
   } else
     out.write(
       `${formatTable(

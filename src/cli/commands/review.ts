@@ -28,7 +28,8 @@ export function registerReview(findings: Command): void {
     .option('--reject <id...>', 'reject these items: back to the department as sent, answer cleared')
     .option('--note <text>', 'why (recorded in the history of rejected items)')
     .option('--as-of <date>', 'date of the decision, YYYY-MM-DD (default: today)')
-    .option('--format <format>', 'table, csv or json', 'table')
+    // No default here: `findings --format` is the parent's option too, and commander gives it the value.
+    .option('--format <format>', 'table, csv or json (default: table)')
     .addHelpText(
       'after',
       `
@@ -41,7 +42,7 @@ Example:
     )
     .action(async (opts: Opts, cmd: Command) => {
       const ctx = makeContext(cmd.optsWithGlobals());
-      const format = parseFormat(opts.format);
+      const format = parseFormat(opts.format ?? (cmd.optsWithGlobals() as { format?: string }).format);
       const asOf = asOfDate(ctx, opts.asOf);
       for (const id of [...(opts.accept ?? []), ...(opts.reject ?? [])]) {
         if (!/^[0-9]{1,18}$/.test(id)) throw configError(`'${id}' is not an item id (清单编号)`);

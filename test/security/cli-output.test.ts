@@ -1,0 +1,48 @@
+/**
+ * What the CLI writes for a spreadsheet: `--format csv > file.csv` is opened in Excel or WPS, so a value that
+ * would run as a formula (= + - @, and their full-width forms) is written as text, as every file the system
+ * writes is; and a subcommand's --format is honoured although its parent has the same option.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.ts';
+import { tempDir, writeCsv } from '../support/files.ts';
+import { databaseUrl } from '../support/warehouse.ts';
+
+const dir = tempDir('ruralhub-cli-out-');
+const schema = `cliout_${Math.random().toString(36).slice(2, 8)}`;
+const cfg = join(dir, 'county.yaml');
+writeFileSync(
+  cfg,
+  `county: { name: 示范县, code: "520102" }\ndatabase: { url_env: RH_TEST_URL, schema: ${schema} }\n`,
+);
+const ruralhub = (args: string[]) =>
+  runCli(['--config', cfg, ...args], {
+    env: { ...process.env, DATABASE_URL: '', RURALHUB_LOG_LEVEL: 'warn', RH_TEST_URL: databaseUrl() },
+  });
+
+describe('CLI output meant for a spreadsheet', () => {
+  it('neutralizes formula-looking values in --format csv, full-width forms included', async () => {
+    expect((await ruralhub(['migrate'])).code).toBe(0);
+    const roster = writeCsv(join(dir, 'r.csv'), [
+      ['户编号', '姓名', '证件号码', '户类型', '乡镇', '村'],
+      ['H1', '甲', '=HYPERLINK("http://x","y")', '监测户', '城关镇', '新村'],
+      ['H2', '乙', '＝1+1', '监测户', '城关镇', '新村'],
+      ['H3', '丙', '@SUM(A1)', '监测户', '城关镇', '新村'],
+    ]);
+    expect((await ruralhub(['import', 'roster', '--file', roster])).code).toBe(0);
+    const q = await ruralhub(['quarantine', '--format', 'csv']);
+    expect(q.code).toBe(0);
+    expect(q.stdout).toContain(`"'=HYPERLINK(""http://x"",""y"")"`);
+    expect(q.stdout).toContain("'＝1+1");
+    expect(q.stdout).toContain("'@SUM(A1)");
+    expect(q.stdout).not.toMatch(/(^|,)[=＝@]/m);
+  });
+
+  it('findings review --format json is JSON', async () => {
+    const r = await ruralhub(['findings', 'review', '--format', 'json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([]);
+  });
+});
