@@ -127,9 +127,21 @@ export interface SharedStrings {
  * joined; phonetic guides (`<rPh>`, furigana) are not part of the text. Held in memory: cells refer to it by
  * index from anywhere in the sheet.
  */
+/**
+ * The largest shared string table held in memory. A 250k-row roster's is ~30 MiB; a table past this is a
+ * workbook to send as CSV (read as a stream), or a bomb.
+ */
+export const MAX_SHARED_STRINGS_BYTES = 256 * 1024 ** 2;
+
 export async function readSharedStrings(archive: ZipArchive, part: string | null): Promise<SharedStrings> {
   const out: SharedStrings = { strings: [], damaged: new Set() };
   if (!part) return out;
+  const size = archive.size(part);
+  if (size > MAX_SHARED_STRINGS_BYTES) {
+    throw dataError(
+      `${archive.file}: refused: its shared string table is ${Math.round(size / 1024 ** 2)} MiB (limit ${MAX_SHARED_STRINGS_BYTES / 1024 ** 2} MiB); save the sheet as CSV`,
+    );
+  }
   let depthPh = 0;
   let inT = false;
   let text = '';

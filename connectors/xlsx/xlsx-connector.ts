@@ -38,4 +38,14 @@ async function* noRows() {
   // a chart sheet, or a sheet whose part is missing: no rows
 }
 
+/** What the package says it inflates to in all (a bound: inflating more than a part declares fails its read). */
+export async function inflatedSize(path: string): Promise<number> {
+  const archive = await openZip(path);
+  try {
+    return archive.totalSize;
+  } finally {
+    archive.close();
+  }
+}
+
 export const xlsxConnector = workbookConnector('xlsx', openXlsx);

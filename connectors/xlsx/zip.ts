@@ -33,6 +33,10 @@ export interface ZipArchive {
   file: string;
   /** Whether a part exists (names compared case-insensitively, as Excel does). */
   has(name: string): boolean;
+  /** A part's uncompressed size as declared (never exceeded: inflating more fails the read); 0 when absent. */
+  size(name: string): number;
+  /** The whole archive's declared uncompressed size. */
+  readonly totalSize: number;
   /** The part inflated, chunk by chunk; nothing when absent. */
   chunks(name: string): AsyncGenerator<Buffer>;
   close(): void;
@@ -84,6 +88,8 @@ export async function openZip(path: string, limits: WorkbookLimits = DEFAULT_LIM
   return {
     file,
     has: (name) => entries.has(partKey(name)),
+    size: (name) => entries.get(partKey(name))?.uncompressedSize ?? 0,
+    totalSize: [...entries.values()].reduce((n, e) => n + e.uncompressedSize, 0),
     async *chunks(name) {
       const entry = entries.get(partKey(name));
       if (!entry) return;

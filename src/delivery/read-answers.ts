@@ -4,8 +4,10 @@
  * spaces, their own sheet with 规则编号 + 身份证号 instead of our item id. Columns are found by header
  * aliases; nothing here touches the warehouse (validation and applying live in import-feedback.ts).
  */
+
 import { basename } from 'node:path';
 import type { ReadMessage } from '../../connectors/connector.ts';
+import { inflatedSize } from '../../connectors/xlsx/xlsx-connector.ts';
 import { DEPARTMENTS, type Department } from '../../schemas/vocab.ts';
 import { dataError } from '../errors.ts';
 import { connectorFor, isWorkbook } from '../load/connector-for.ts';
@@ -52,6 +54,12 @@ export const isAnswerFileType = (ext: string) => (ANSWER_FILE_TYPES as readonly 
 
 /** A returned list is one department's list: a few thousand rows. More means a wrong file. */
 const MAX_ROWS = 200_000;
+/**
+ * A returned workbook inflates to a few MB (200,000 rows of a list are ~60 MB of XML): more is refused before
+ * any part is parsed, so a small upload that inflates to gigabytes costs nothing (the feedback upload is open
+ * to every department's token).
+ */
+const MAX_INFLATED_BYTES = 128 * 1024 ** 2;
 
 const KEYS = Object.fromEntries(
   Object.entries(ANSWER_COLUMNS).map(([col, aliases]) => [col, aliases.map(headerKey)]),
@@ -105,6 +113,14 @@ async function coverDepartment(path: string, sheets: string[]): Promise<Departme
 export async function readAnswerFile(path: string): Promise<AnswerFile> {
   const source = basename(path);
   const connector = connectorFor(path);
+  if (connector.kind === 'xlsx') {
+    const size = await inflatedSize(path);
+    if (size > MAX_INFLATED_BYTES) {
+      throw dataError(
+        `${source}: refused: the workbook inflates to ${Math.round(size / 1024 ** 2)} MiB (a returned list is a few MB; limit ${MAX_INFLATED_BYTES / 1024 ** 2} MiB)`,
+      );
+    }
+  }
   const sheets = isWorkbook(path)
     ? (await connector.list({ path })).filter((s) => !s.hidden).map((s) => s.name)
     : [undefined];
