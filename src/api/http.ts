@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Department } from '../../schemas/vocab.ts';
+import { writeAudit } from '../warehouse/audit.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
 import { sessionPrincipal } from './sessions.ts';
 import { type ApiRole, authenticate, type Principal } from './tokens.ts';
@@ -45,6 +46,8 @@ export function principalOf(wh: Warehouse, req: FastifyRequest): Promise<Princip
       req.headers.authorization !== undefined
         ? authenticate(wh, bearerToken(req.headers.authorization))
         : sessionPrincipal(wh, sessionCookieOf(req));
+    // Audit rows record where a request came from (req.ip: the socket's peer, or what trustProxy allows).
+    p = p.then((who) => who && { ...who, clientAddr: req.ip });
     principals.set(req, p);
   }
   return p;
@@ -58,18 +61,16 @@ export async function audit(
   rowCount: number,
   details: Record<string, unknown> = {},
 ): Promise<void> {
-  await wh.db
-    .insertInto('audit_log')
-    .values({
-      actor: `token:${who.tokenId}${who.label ? ` (${who.label})` : ''}`,
-      role: who.role,
-      department: who.department,
-      action,
-      target,
-      row_count: rowCount,
-      details: JSON.stringify(details),
-    })
-    .execute();
+  await writeAudit(wh.db, {
+    actor: `token:${who.tokenId}${who.label ? ` (${who.label})` : ''}`,
+    role: who.role,
+    department: who.department,
+    action,
+    target,
+    rowCount,
+    details,
+    clientAddr: who.clientAddr ?? null,
+  });
 }
 
 /** 403, recorded: a refused request is an access attempt the bureau wants to see. */

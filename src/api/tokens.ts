@@ -17,6 +17,8 @@ export interface Principal {
   role: ApiRole;
   department: Department | null;
   label: string | null;
+  /** The request's remote address, for the audit log (set by principalOf; absent outside a request). */
+  clientAddr?: string | null;
 }
 
 const PREFIX = 'rh_';

@@ -440,6 +440,7 @@ ${table(
         outDir: dir,
         log: p.log,
         actor: `token:${w.tokenId}`,
+        clientAddr: w.clientAddr ?? null,
       });
       const notice = html`<div id="result"><p>已处理：${o.answered} 行有答复，${o.applied} 条已更新，${o.unchanged} 条无变化，${o.errors.length} 行有错误。</p>
 ${

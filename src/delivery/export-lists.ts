@@ -18,6 +18,7 @@ import {
 } from '../../schemas/vocab.ts';
 import { localTimeIn } from '../clock.ts';
 import type { Logger } from '../log.ts';
+import { writeAudit } from '../warehouse/audit.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
 import { csvLine, UTF8_BOM } from './csv.ts';
 import { loadExcel } from './excel.ts';
@@ -50,6 +51,8 @@ export interface ExportParams {
   rules?: readonly RuleId[];
   format?: ListFormat;
   actor?: string;
+  /** The remote address of the API request asking for the list, for the audit log. */
+  clientAddr?: string | null;
   /** The county's time zone, for the export time on the cover sheet (default Asia/Shanghai). */
   timeZone?: string;
 }
@@ -291,18 +294,16 @@ export async function exportLists(p: ExportParams): Promise<ListFile[]> {
         INSERT INTO finding_events (finding_id, on_date, from_state, to_state, reason)
         SELECT id, ${p.asOf}::date, from_state, 'sent', ${`list ${version} exported to ${department}`}
         FROM s WHERE from_state <> state`.execute(trx);
-      await trx
-        .insertInto('audit_log')
-        .values({
-          actor: p.actor ?? 'cli',
-          role: 'operator',
-          department: department as Department,
-          action: 'lists.export',
-          target: targets.map((t) => t.path).join(', '),
-          row_count: items.length,
-          details: JSON.stringify({ per_rule: perRule, as_of: p.asOf, version, format }),
-        })
-        .execute();
+      await writeAudit(trx, {
+        actor: p.actor ?? 'cli',
+        role: 'operator',
+        department: department as Department,
+        action: 'lists.export',
+        target: targets.map((t) => t.path).join(', '),
+        rowCount: items.length,
+        details: { per_rule: perRule, as_of: p.asOf, version, format },
+        clientAddr: p.clientAddr ?? null,
+      });
     });
     for (const t of targets) await rename(t.tmp, t.path);
     p.log.info({ department, items: items.length, version }, 'list written');

@@ -21,6 +21,7 @@ import {
 import { configError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { maskIdNumber, normalizeIdNumber, parseDate } from '../normalize/index.ts';
+import { writeAudit } from '../warehouse/audit.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
 import { loadExcel } from './excel.ts';
 import { ANSWER_CHOICES, ITEM_ID_HEADER } from './export-lists.ts';
@@ -41,6 +42,8 @@ export interface FeedbackParams {
   outDir: string;
   log: Logger;
   actor?: string;
+  /** The remote address of the API or console upload, for the audit log. */
+  clientAddr?: string | null;
 }
 
 export interface RowError {
@@ -365,25 +368,23 @@ export async function importFeedback(p: FeedbackParams): Promise<FeedbackOutcome
         FROM u)
       SELECT count(*)::int AS n FROM u`.execute(trx);
     const n = changed.rows[0]!.n;
-    await trx
-      .insertInto('audit_log')
-      .values({
-        actor: p.actor ?? 'cli',
-        role: 'department',
-        department,
-        action: 'lists.feedback',
-        target: file.source,
-        row_count: n,
-        details: JSON.stringify({
-          sha256,
-          answered: file.rows.length,
-          valid: valid.length,
-          applied: n,
-          errors: errors.length,
-          as_of: p.asOf,
-        }),
-      })
-      .execute();
+    await writeAudit(trx, {
+      actor: p.actor ?? 'cli',
+      role: 'department',
+      department,
+      action: 'lists.feedback',
+      target: file.source,
+      rowCount: n,
+      details: {
+        sha256,
+        answered: file.rows.length,
+        valid: valid.length,
+        applied: n,
+        errors: errors.length,
+        as_of: p.asOf,
+      },
+      clientAddr: p.clientAddr ?? null,
+    });
     return n;
   });
 

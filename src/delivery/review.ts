@@ -4,6 +4,7 @@
  * rejecting one sends it back to the department as `sent` with its answer cleared, to be checked again.
  */
 import { sql } from 'kysely';
+import { writeAudit } from '../warehouse/audit.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
 
 /** History reason of a review acceptance; the monthly report counts closures by review by it. */
@@ -82,17 +83,14 @@ export async function decideReviews(p: ReviewParams): Promise<string[]> {
         FROM u)
       SELECT id::text AS id FROM u ORDER BY id`.execute(trx);
     const ids = done.rows.map((r) => r.id);
-    await trx
-      .insertInto('audit_log')
-      .values({
-        actor: p.actor,
-        role: 'bureau',
-        action: `findings.review.${p.decision}`,
-        target: ids.join(','),
-        row_count: ids.length,
-        details: JSON.stringify({ requested: p.ids.length, as_of: p.asOf, note: p.note ?? null }),
-      })
-      .execute();
+    await writeAudit(trx, {
+      actor: p.actor,
+      role: 'bureau',
+      action: `findings.review.${p.decision}`,
+      target: ids.join(','),
+      rowCount: ids.length,
+      details: { requested: p.ids.length, as_of: p.asOf, note: p.note ?? null },
+    });
     return ids;
   });
 }

@@ -8,6 +8,7 @@ import { sql } from 'kysely';
 import type { FeedId, ReviewStatus } from '../../schemas/vocab.ts';
 import { configError } from '../errors.ts';
 import { maskIdNumber } from '../normalize/mask.ts';
+import { writeAudit } from '../warehouse/audit.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
 
 /** The documented columns of `ruralhub identity list` (the raw ID and candidate IDs are masked). */
@@ -133,17 +134,14 @@ async function decide(
       .returning('id')
       .execute();
     const ids = done.map((r) => r.id);
-    await trx
-      .insertInto('audit_log')
-      .values({
-        actor: d.actor,
-        role: 'operator',
-        action: `identity.${status === 'linked' ? 'link' : 'dismiss'}`,
-        target: ids.join(','),
-        row_count: ids.length,
-        details: JSON.stringify({ requested: d.ids.length, person_key: personKey, note: d.note ?? null }),
-      })
-      .execute();
+    await writeAudit(trx, {
+      actor: d.actor,
+      role: 'operator',
+      action: `identity.${status === 'linked' ? 'link' : 'dismiss'}`,
+      target: ids.join(','),
+      rowCount: ids.length,
+      details: { requested: d.ids.length, person_key: personKey, note: d.note ?? null },
+    });
     return ids;
   });
 }

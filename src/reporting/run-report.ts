@@ -4,6 +4,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../../schemas/config.ts';
+import { writeAudit } from '../warehouse/audit.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
 import { computeIndicators, INDICATOR_LABELS } from './indicators.ts';
 import { monthlyFindings } from './monthly-report.ts';
@@ -41,16 +42,13 @@ export async function writeMonthlyReport(p: ReportParams): Promise<{ path: strin
   const path = p.out ?? join(p.outDir, `月报-${p.month}${p.bureauCopy ? '' : '-对外'}.xlsx`);
   await mkdir(p.outDir, { recursive: true });
   await writeReportWorkbook(path, input);
-  await p.wh.db
-    .insertInto('audit_log')
-    .values({
-      actor: p.actor,
-      role: 'bureau',
-      action: 'report.monthly',
-      target: path,
-      row_count: findings.movements.reduce((n, m) => n + m.open_at_end, 0),
-      details: JSON.stringify({ month: p.month, bureau_copy: p.bureauCopy }),
-    })
-    .execute();
+  await writeAudit(p.wh.db, {
+    actor: p.actor,
+    role: 'bureau',
+    action: 'report.monthly',
+    target: path,
+    rowCount: findings.movements.reduce((n, m) => n + m.open_at_end, 0),
+    details: { month: p.month, bureau_copy: p.bureauCopy },
+  });
   return { path, markdown: reportMarkdown(input) };
 }

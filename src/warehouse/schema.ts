@@ -251,6 +251,18 @@ export interface AuditLogTable {
   target: string | null;
   row_count: Generated<number>;
   details: Generated<unknown>;
+  /** inet: the remote address of an API or console request; NULL for the CLI and the scheduler. */
+  client_addr: string | null;
+  /** The hash chain (migration 0017): set by the database's trigger only, so never written from here. */
+  chain_seq: ColumnType<Int8, never, never>;
+  prev_hash: ColumnType<string, never, never>;
+  row_hash: ColumnType<string, never, never>;
+}
+
+export interface AuditChainHeadTable {
+  one: ColumnType<boolean, never, never>;
+  seq: ColumnType<Int8, never, never>;
+  hash: ColumnType<string, never, never>;
 }
 
 export interface JobSlotsTable {
@@ -355,6 +367,7 @@ export interface Database {
   findings: FindingsTable;
   finding_events: FindingEventsTable;
   audit_log: AuditLogTable;
+  audit_chain_head: AuditChainHeadTable;
   job_slots: JobSlotsTable;
   api_tokens: ApiTokensTable;
   console_sessions: ConsoleSessionsTable;

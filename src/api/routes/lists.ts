@@ -36,6 +36,7 @@ export function registerLists(api: Api, log: Logger, today: () => string): void 
         log,
         department,
         actor: `token:${who.tokenId}`,
+        clientAddr: who.clientAddr ?? null,
       });
       if (!file) {
         await rm(dir, { recursive: true, force: true });
@@ -87,6 +88,7 @@ export function registerLists(api: Api, log: Logger, today: () => string): void 
           outDir: dir,
           log,
           actor: `token:${who.tokenId}`,
+          clientAddr: who.clientAddr ?? null,
         });
         if (o.department !== department)
           throw new HttpError(403, 'forbidden', `the file is ${o.department}'s list`);

@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { FINDING_STATES } from '../../../schemas/vocab.ts';
 import { configError } from '../../errors.ts';
 import { maskIdNumber } from '../../normalize/mask.ts';
+import { writeAudit } from '../../warehouse/audit.ts';
 import { asOfDate, makeContext, withWarehouse } from '../context.ts';
 import { parseFormat, writeRows } from '../output.ts';
 import { parseRuleIds } from './match.ts';
@@ -128,16 +129,13 @@ Example:
           };
         });
         if (opts.fullIds) {
-          await wh.db
-            .insertInto('audit_log')
-            .values({
-              actor: process.env.USER ?? 'cli',
-              role: 'bureau',
-              action: 'findings.export_full_ids',
-              target: JSON.stringify({ rules, department: opts.department, state }),
-              row_count: rows.length,
-            })
-            .execute();
+          await writeAudit(wh.db, {
+            actor: process.env.USER ?? 'cli',
+            role: 'bureau',
+            action: 'findings.export_full_ids',
+            target: JSON.stringify({ rules, department: opts.department, state }),
+            rowCount: rows.length,
+          });
         }
         writeRows(ctx.out, format, FINDING_COLUMNS, shown);
       });
