@@ -51,6 +51,8 @@ export interface RowError {
   row: number;
   field: string | null;
   message: string;
+  /** An answer about an item that is not the department's (or not at all): a refused access, audited as one. */
+  refused?: boolean;
 }
 
 export interface FeedbackOutcome {
@@ -150,8 +152,8 @@ function validate(
   const conflicting = new Set<string>();
   for (const r of rows) {
     const where = `${r.sheet ? `sheet '${r.sheet}' ` : ''}row ${r.row}`;
-    const fail = (field: string | null, message: string) =>
-      errors.push({ sheet: r.sheet, row: r.row, field, message, source: r });
+    const fail = (field: string | null, message: string, refused = false) =>
+      errors.push({ sheet: r.sheet, row: r.row, field, message, source: r, ...(refused ? { refused } : {}) });
     if (r.problem) {
       fail(null, `the row could not be read: ${r.problem}`);
       continue;
@@ -167,7 +169,7 @@ function validate(
       item = found.byId.get(String(BigInt(v.item_id)));
       if (!item) {
         // The same words as for another department's item: an answer must not tell the two apart.
-        fail(ITEM_ID_HEADER, `item ${v.item_id} is not on ${department}'s list`);
+        fail(ITEM_ID_HEADER, `item ${v.item_id} is not on ${department}'s list`, true);
         continue;
       }
     } else {
@@ -201,13 +203,13 @@ function validate(
       }
       item = matches[0] ?? any[0];
       if (!item) {
-        fail('身份证号', `no ${rule} item for ${maskIdNumber(key)}`);
+        fail('身份证号', `no ${rule} item for ${maskIdNumber(key)}`, true);
         continue;
       }
     }
     if (item.department !== department) {
       // Not whose list it is on: the error workbook goes back to the department.
-      fail(ITEM_ID_HEADER, `item ${item.id} is not on ${department}'s list`);
+      fail(ITEM_ID_HEADER, `item ${item.id} is not on ${department}'s list`, true);
       continue;
     }
     if (item.state === 'closed') {
@@ -385,6 +387,20 @@ export async function importFeedback(p: FeedbackParams): Promise<FeedbackOutcome
       },
       clientAddr: p.clientAddr ?? null,
     });
+    const refused = errors.filter((e) => e.refused);
+    if (refused.length) {
+      // Asking about items not on one's own list is an access attempt the bureau wants to see, as a 403 is.
+      await writeAudit(trx, {
+        actor: p.actor ?? 'cli',
+        role: 'department',
+        department,
+        action: 'access.denied',
+        target: `lists.feedback ${file.source}`,
+        rowCount: refused.length,
+        details: { rows: refused.map((e) => `${e.sheet ?? ''}!${e.row}`) },
+        clientAddr: p.clientAddr ?? null,
+      });
+    }
     return n;
   });
 

@@ -315,6 +315,15 @@ describe('feedback', () => {
       .where('id', 'in', [b!.id, c!.id, d!.id, e!.id])
       .execute();
     expect(untouched.map((u) => u.state)).toEqual(['sent', 'sent', 'sent', 'sent']);
+    // The three answers about items that are not 教育局's (or nobody's) are a refused access, audited as one.
+    const denied = await wh.db
+      .selectFrom('audit_log')
+      .select(['department', 'row_count', 'details'])
+      .where('action', '=', 'access.denied')
+      .where('target', '=', 'lists.feedback answers-own-sheet.xlsx')
+      .execute();
+    expect(denied.map((d) => [d.department, d.row_count])).toEqual([['教育局', 3]]);
+    expect(JSON.stringify(denied[0]!.details)).not.toMatch(/[0-9]{17}[0-9X]/);
 
     // The error workbook holds the rejected rows as sent, with the problem, for the department to correct.
     const errs = await readXlsxRaw(o.errorFile!);
