@@ -45,4 +45,29 @@ describe('CLI output meant for a spreadsheet', () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual([]);
   });
+
+  it('tokens create --expires gives the token an end; a past or malformed one is a usage error', async () => {
+    const r = await ruralhub([
+      'tokens',
+      'create',
+      '--role',
+      'operator',
+      '--label',
+      'expiring',
+      '--expires',
+      '30d',
+    ]);
+    expect(r.code).toBe(0);
+    const list = await ruralhub(['tokens', 'list', '--format', 'json']);
+    const rows = JSON.parse(list.stdout) as { label: string; expires_at: string | null }[];
+    const days =
+      (Date.parse(rows.find((t) => t.label === 'expiring')!.expires_at!) - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(29.9);
+    expect(days).toBeLessThan(30.1);
+    for (const bad of ['2020-01-01', 'soon', '2026-02-30']) {
+      const b = await ruralhub(['tokens', 'create', '--role', 'operator', '--expires', bad]);
+      expect(b.code).toBe(2);
+      expect(b.stderr).toMatch(/--expires: expected a future date/);
+    }
+  });
 });

@@ -49,33 +49,40 @@ Example:
     .requiredOption('--role <role>', `one of ${API_ROLES.join(', ')}`)
     .option('-d, --department <name>', 'the department of a department token, e.g. 教育局')
     .option('--label <text>', 'who or what it is for (shown in the audit log)')
+    .option(
+      '--expires <when>',
+      'when it stops working: a date (YYYY-MM-DD) or a lifetime (90d, 12h); default never',
+    )
     .addHelpText(
       'after',
-      '\nExample:\n  $ ruralhub tokens create --role department --department 教育局 --label 张老师',
+      '\nExample:\n  $ ruralhub tokens create --role department --department 教育局 --label 张老师 --expires 90d',
     )
-    .action(async (opts: { role: string; department?: string; label?: string }, cmd: Command) => {
-      const ctx = makeContext(cmd.optsWithGlobals());
-      if (!(API_ROLES as readonly string[]).includes(opts.role)) {
-        throw configError(`--role: expected one of ${API_ROLES.join(', ')}, got '${opts.role}'`);
-      }
-      const role = opts.role as ApiRole;
-      let department: Department | undefined;
-      if (role === 'department') {
-        const d = DepartmentSchema.safeParse(opts.department);
-        if (!d.success)
-          throw configError(
-            `--department: a department token needs one of ${DepartmentSchema.options.join(', ')}`,
+    .action(
+      async (opts: { role: string; department?: string; label?: string; expires?: string }, cmd: Command) => {
+        const ctx = makeContext(cmd.optsWithGlobals());
+        if (!(API_ROLES as readonly string[]).includes(opts.role)) {
+          throw configError(`--role: expected one of ${API_ROLES.join(', ')}, got '${opts.role}'`);
+        }
+        const role = opts.role as ApiRole;
+        let department: Department | undefined;
+        if (role === 'department') {
+          const d = DepartmentSchema.safeParse(opts.department);
+          if (!d.success)
+            throw configError(
+              `--department: a department token needs one of ${DepartmentSchema.options.join(', ')}`,
+            );
+          department = d.data;
+        } else if (opts.department) throw configError('--department is only for --role department');
+        const expiresAt = opts.expires === undefined ? undefined : expiryOf(opts.expires, new Date());
+        await withWarehouse(ctx, async (wh) => {
+          const t = await createToken(wh, { role, department, label: opts.label, expiresAt });
+          ctx.out.write(`${t.token}\n`);
+          process.stderr.write(
+            `token ${t.id} created for ${role}${department ? ` (${department})` : ''}${expiresAt ? `, expires ${expiresAt.toISOString()}` : ''}; it is not shown again\n`,
           );
-        department = d.data;
-      } else if (opts.department) throw configError('--department is only for --role department');
-      await withWarehouse(ctx, async (wh) => {
-        const t = await createToken(wh, { role, department, label: opts.label });
-        ctx.out.write(`${t.token}\n`);
-        process.stderr.write(
-          `token ${t.id} created for ${role}${department ? ` (${department})` : ''}; it is not shown again\n`,
-        );
-      });
-    });
+        });
+      },
+    );
   tokens
     .command('list')
     .description('tokens with role, department and last use (never the tokens themselves)')
@@ -86,7 +93,7 @@ Example:
         writeRows(
           ctx.out,
           parseFormat(opts.format),
-          ['id', 'role', 'department', 'label', 'created_at', 'last_used_at', 'revoked_at'],
+          ['id', 'role', 'department', 'label', 'created_at', 'last_used_at', 'expires_at', 'revoked_at'],
           await listTokens(wh),
         );
       });
@@ -102,4 +109,16 @@ Example:
         ctx.out.write(`token ${id} revoked\n`);
       });
     });
+}
+
+/** `--expires`: a calendar date (the token works through that day, in UTC) or a lifetime from now (90d, 12h). */
+export function expiryOf(when: string, now: Date): Date {
+  const life = /^([0-9]{1,5})([dh])$/.exec(when.trim());
+  if (life) return new Date(now.getTime() + Number(life[1]) * (life[2] === 'd' ? 86_400_000 : 3_600_000));
+  const day = /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(when.trim()) ? new Date(`${when.trim()}T23:59:59Z`) : null;
+  if (day && !Number.isNaN(day.getTime()) && day.toISOString().startsWith(when.trim()) && day > now)
+    return day;
+  throw configError(
+    `--expires: expected a future date YYYY-MM-DD or a lifetime such as 90d or 12h, got '${when}'`,
+  );
 }
