@@ -5,13 +5,21 @@
 import { type Kysely, sql } from 'kysely';
 import { FEEDS } from '../../pipelines/feeds/index.ts';
 import { FEED_IDS } from '../../schemas/vocab.ts';
+import { maskPhone } from '../normalize/mask.ts';
 import type { Database } from '../warehouse/schema.ts';
 
 /** Technical columns of the history tables an API reader does not need. */
 const INTERNAL = new Set(['row_hash', 'version_id', 'run_id', 'ended_run_id']);
 
+/** Technical columns left out; a phone number masked (the lookup is for checking a case, not for calling). */
 const clean = (rows: Record<string, unknown>[]) =>
-  rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !INTERNAL.has(k))));
+  rows.map((r) =>
+    Object.fromEntries(
+      Object.entries(r)
+        .filter(([k]) => !INTERNAL.has(k))
+        .map(([k, v]) => [k, k === 'phone' && typeof v === 'string' ? maskPhone(v) : v]),
+    ),
+  );
 
 export interface PersonPicture {
   id_number: string;

@@ -9,7 +9,7 @@ export {
   normalizeIdNumber,
   PROVINCE_PREFIXES,
 } from './id-number.ts';
-export { maskIdNumber } from './mask.ts';
+export { maskIdNumber, maskPhone } from './mask.ts';
 export { type MoneyResult, parseMoney } from './money.ts';
 export { nameKey, normalizeName, traditionalPairs } from './name.ts';
 export { parseYear, type YearResult } from './year.ts';

@@ -8,3 +8,13 @@ export function maskIdNumber(value: string): string {
   if (chars.length <= 8) return '*'.repeat(chars.length);
   return chars.slice(0, 4).join('') + '*'.repeat(chars.length - 8) + chars.slice(-4).join('');
 }
+
+/**
+ * A phone number as a lookup shows it: the first 3 and last 4 digits (138****5678), as Chinese services print
+ * one. The bureau sees whose number it is, not the number (it is in the roster for the township to call).
+ */
+export function maskPhone(value: string): string {
+  const chars = [...value.trim()];
+  if (chars.length <= 7) return '*'.repeat(chars.length);
+  return chars.slice(0, 3).join('') + '*'.repeat(chars.length - 7) + chars.slice(-4).join('');
+}

@@ -221,6 +221,12 @@ describe('roles', () => {
     expect(r.statusCode).toBe(200);
     expect(r.json().id_number).toBe(id);
     expect(r.json().feeds.roster.length).toBeGreaterThan(0);
+    // Phone numbers are masked in a lookup: the first 3 and last 4 digits.
+    const phones = (r.json().feeds.roster as { phone: string | null }[]).flatMap((x) =>
+      x.phone ? [x.phone] : [],
+    );
+    expect(phones.length).toBeGreaterThan(0);
+    for (const p of phones) expect(p).toMatch(/^[0-9]{3}\*+[0-9]{4}$/);
     const lookups = await wh.db
       .selectFrom('audit_log')
       .select(['target', 'details', 'role'])
