@@ -53,7 +53,8 @@ export async function* sheetRows(ctx: SheetContext, part: string): AsyncGenerato
     let damaged = false;
     switch (type) {
       case 's': {
-        const i = Number(value);
+        // an index into the shared strings; a cell without one (no <v>) is empty, not string 0
+        const i = value.trim() === '' ? -1 : Number(value);
         text = textOrNull(strings.strings[i] ?? '');
         damaged = strings.damaged.has(i);
         break;
