@@ -41,7 +41,7 @@ export function registerInspect(program: Command): void {
       for (const s of r.sheets) {
         ctx.out.write(
           `${s.sheet === null ? r.source : `sheet '${s.sheet}'`}: header on row ${s.headerRow ?? '?'}, ${s.rows} data rows, ` +
-            `${s.skipped} blank/totals rows skipped, ${s.problems} unreadable rows\n`,
+            `${s.skipped} blank, totals or footer rows skipped, ${s.problems} unreadable rows\n`,
         );
         ctx.out.write(
           `${formatTable(
