@@ -71,6 +71,23 @@ function decodeMarkup(bytes: Buffer): { text: string; damaged: boolean } {
   return { text, damaged: made > held };
 }
 
+/**
+ * Numeric character references (`&#x2A6A5;`, `&#183537;`) as the characters they stand for: a GBK system writes
+ * every character outside GBK that way (the rare characters of people's names), and SheetJS's HTML reader
+ * decodes named references only. `<` and `&` become the named references SheetJS does decode.
+ */
+function withCharacterReferences(text: string): string {
+  return text.replace(
+    /&#(?:x([0-9a-f]{1,6})|([0-9]{1,7}));/gi,
+    (ref, hex: string | undefined, dec: string | undefined) => {
+      const cp = hex !== undefined ? Number.parseInt(hex, 16) : Number(dec);
+      if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp === 0) return ref;
+      const ch = String.fromCodePoint(cp);
+      return ch === '<' ? '&lt;' : ch === '&' ? '&amp;' : ch;
+    },
+  );
+}
+
 /** Excel's own HTML names its sheet in a conditional comment SheetJS does not read. */
 const htmlSheetName = (text: string) => /<x:Name>([^<]+)<\/x:Name>/.exec(text)?.[1]?.trim();
 
@@ -86,6 +103,8 @@ export async function openXls(path: string): Promise<WorkbookSource> {
   const bytes = await readFile(path);
   const markup = bytes[0] !== 0xd0; // not a compound file: an HTML table or an XML Spreadsheet 2003
   const decoded = markup ? decodeMarkup(bytes) : null;
+  const html = decoded !== null && /^\s*<(!doctype\s+)?html|<table/i.test(decoded.text.slice(0, 4096));
+  if (decoded && html) decoded.text = withCharacterReferences(decoded.text);
   let book: ReturnType<SheetJS['read']>;
   try {
     book = X.read(decoded ? decoded.text : bytes, {

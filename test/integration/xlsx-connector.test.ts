@@ -7,6 +7,7 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ExcelJS from 'exceljs';
+import iconv from 'iconv-lite';
 import JSZip from 'jszip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReadMessage } from '../../connectors/connector.ts';
@@ -269,6 +270,20 @@ describe('workbooks as other programs lay them out', () => {
         '46266',
       ]);
     }
+  });
+
+  it('reads numeric character references in an HTML ".xls" as the characters (GBK systems write rare ones so)', async () => {
+    const file = join(dir, 'refs.xls');
+    const html =
+      '<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312"></head><body><table>' +
+      `<tr>${HEADER.map((h) => `<td>${h}</td>`).join('')}</tr>` +
+      `<tr><td>李&#x2A6A5;&#12293;&#60;&amp;&#38;</td><td>${ID1}</td><td>一小</td><td>在读</td><td>2026-09-01</td></tr>` +
+      '</table></body></html>';
+    writeFileSync(file, iconv.encode(html, 'gb18030'));
+    const path = file;
+    const ms: ReadMessage[] = [];
+    for await (const m of connectorFor(path).read({ path }, { isHeader })) ms.push(m);
+    expect(records(ms).map((r) => r.cells[0])).toEqual(['李𪚥々<&&']);
   });
 
   it('tells the format by the bytes, not the name', async () => {
