@@ -15,11 +15,11 @@ import { isDateFormat, isDateFormatId, numberText, serialText, textOrNull } from
 import { type SheetRow, type SheetSource, type WorkbookSource, workbookConnector } from '../workbook.ts';
 
 /**
- * Measured (npm run bench -- read): a 100k-row, 13-column .xls (two sheets, 31 MiB) is read in 3.4 s at a peak of
- * 145 MiB, about twice the file over the process's own; SheetJS's formatted copy of each value (cellText), which
- * is not used, had taken it to 880 MiB. Larger files are refused with what to do instead.
+ * SheetJS parses the whole file into cell objects: measured here, a 19 MiB .xls (60k rows × 13 columns) peaks at
+ * ~590 MiB and a 31 MiB one (100k rows) at ~860 MiB — about 25 times the file. Files above this bound (roughly
+ * 50k rows of a dozen columns) are refused with what to do instead: .xlsx and CSV are read as a stream.
  */
-export const MAX_BYTES = 64 * 1024 ** 2;
+export const MAX_BYTES = 16 * 1024 ** 2;
 
 type SheetJS = typeof import('@e965/xlsx');
 let sheetjs: Promise<SheetJS> | null = null;
