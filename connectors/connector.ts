@@ -48,8 +48,11 @@ export type ReadMessage =
       position: SourcePosition;
       field?: string;
     }
-  /** Opaque resume state for incremental sources; written in the same transaction as the rows. */
-  | { type: 'checkpoint'; cursor: string };
+  /**
+   * Opaque resume state for incremental sources; written in the same transaction as the rows. `read`: how the
+   * read was bounded (full, or from which value), kept in the run's details so a reconciliation shows.
+   */
+  | { type: 'checkpoint'; cursor: string; read?: Record<string, string | number> };
 
 export interface ReadOptions {
   /**

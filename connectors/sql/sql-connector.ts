@@ -7,7 +7,12 @@
  *    written during the read are neither half-seen nor lost;
  *  - incremental: rows with cursor ≥ the saved checkpoint (the boundary value is read again: rows that share
  *    it are never lost; the loader de-duplicates them by business key) up to the snapshot's maximum, which
- *    becomes the next checkpoint.
+ *    becomes the next checkpoint;
+ *  - reconciliation of incremental reads, for rows that appear below the checkpoint (a transaction that set
+ *    its cursor value before the last read's snapshot but committed after it; a back-dated entry):
+ *    `lookback` starts each read that far below the checkpoint, and `full_every` makes every N-th read a full
+ *    one. Rows read again that the warehouse already holds are counted unchanged, not loaded twice; missing
+ *    ones load as new. The read's bounds go to the run's details.
  */
 import { isUtf8 } from 'node:buffer';
 import { z } from 'zod';
@@ -32,11 +37,23 @@ export const SqlConfigSchema = z
     columns: z.array(z.string().min(1)).optional(),
     /** Incremental sources: the column whose value only grows (update time, settlement date). */
     cursor: z.string().min(1).optional(),
+    /**
+     * With `cursor`: each read starts this far below the checkpoint — days (fractions allowed) for a date or
+     * time cursor, the cursor's own units for a numeric one — so rows committed late with an older cursor
+     * value are still read.
+     */
+    lookback: z.number().positive().optional(),
+    /** With `cursor`: every N-th read reads the whole table (up to the snapshot's maximum), loading any row missed. */
+    full_every: z.number().int().min(1).optional(),
     /** Columns that make a row unique, for keyset paging. */
     key: z.array(z.string().min(1)).min(1),
     page_size: z.number().int().min(1).max(100_000).default(5000),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.cursor !== undefined || (c.lookback === undefined && c.full_every === undefined), {
+    message: 'lookback and full_every reconcile incremental reads: they need a cursor',
+    path: ['cursor'],
+  });
 export type SqlConfig = z.input<typeof SqlConfigSchema>;
 
 function urlOf(cfg: z.infer<typeof SqlConfigSchema>): string {
@@ -82,10 +99,66 @@ async function checkedColumns(s: SqlSession, cfg: z.infer<typeof SqlConfigSchema
   return cfg.columns ?? all;
 }
 
+/**
+ * The stored checkpoint. Plain: the cursor value. With `full_every`: JSON holding it and the number of reads
+ * since the last full one (the loader stores it opaquely with the rows it covers, so a failed run counts none).
+ */
+interface Resume {
+  cursor: string;
+  /** null: not known (no checkpoint, or a plain one from before full_every was set): read in full. */
+  sinceFull: number | null;
+}
+
+function resumeOf(saved: string): Resume {
+  if (saved.startsWith('{')) {
+    try {
+      const o = JSON.parse(saved) as { cursor?: unknown; reads_since_full?: unknown };
+      if (typeof o.cursor === 'string' && Number.isInteger(o.reads_since_full))
+        return { cursor: o.cursor, sinceFull: o.reads_since_full as number };
+    } catch {
+      // not JSON: a cursor value that happens to start with '{'
+    }
+  }
+  return { cursor: saved, sinceFull: null };
+}
+
+const DAY_MS = 86_400_000;
+const DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:([T ])(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/;
+
+/**
+ * The checkpoint moved `lookback` down, in the checkpoint's own text form (so the source compares it with the
+ * column as it compared the checkpoint): integers exactly (BigInt: row versions pass 2^53), date/time values
+ * by calendar arithmetic on their fields, the zone suffix kept. Rounded down: the window is never shorter.
+ */
+export function lookbackFrom(cursor: string, lookback: number): string {
+  if (/^-?\d+$/.test(cursor)) return String(BigInt(cursor) - BigInt(Math.ceil(lookback)));
+  if (/^-?\d+\.\d+$/.test(cursor)) return String(Number(cursor) - lookback);
+  const m = DATE_TIME.exec(cursor);
+  if (!m) {
+    throw configError(
+      `lookback needs a numeric or date/time cursor; the checkpoint '${cursor.slice(0, 40)}' is neither`,
+    );
+  }
+  const [, y, mo, d, sep, h, mi, sec, zone] = m;
+  if (!sep)
+    return new Date(Date.UTC(+y!, +mo! - 1, +d!) - Math.ceil(lookback) * DAY_MS).toISOString().slice(0, 10);
+  const t = Date.UTC(+y!, +mo! - 1, +d!, +h!, +mi!, +sec!) - Math.ceil((lookback * DAY_MS) / 1000) * 1000;
+  const iso = new Date(t).toISOString();
+  return `${iso.slice(0, 10)}${sep}${iso.slice(11, 19)}${zone ?? ''}`;
+}
+
 async function* readSql(config: SqlConfig, options: ReadOptions = {}): AsyncGenerator<ReadMessage> {
   const cfg = SqlConfigSchema.parse(config);
   const s = await openSession(cfg.dialect, urlOf(cfg), cfg.schema);
   const source = `${cfg.dialect}:${cfg.table}`;
+  const saved = options.cursor !== undefined ? resumeOf(options.cursor) : null;
+  // Full: a first read, or every full_every-th (counting this one); else from the checkpoint, less the lookback.
+  const full =
+    !saved ||
+    (cfg.full_every !== undefined && (saved.sinceFull === null || saved.sinceFull + 1 >= cfg.full_every));
+  const from =
+    full || !saved ? undefined : cfg.lookback ? lookbackFrom(saved.cursor, cfg.lookback) : saved.cursor;
   try {
     const columns = await checkedColumns(s, cfg);
     const order = [...(cfg.cursor ? [cfg.cursor] : []), ...cfg.key.filter((k) => k !== cfg.cursor)];
@@ -113,7 +186,7 @@ async function* readSql(config: SqlConfig, options: ReadOptions = {}): AsyncGene
       };
       if (cfg.cursor) {
         where.push(`${s.quote(cfg.cursor)} <= ${p(upper)}`);
-        if (options.cursor !== undefined) where.push(`${s.quote(cfg.cursor)} >= ${p(options.cursor)}`);
+        if (from !== undefined) where.push(`${s.quote(cfg.cursor)} >= ${p(from)}`);
       }
       // Row-value comparison: the next page starts strictly after the last row of this one.
       if (last)
@@ -137,7 +210,19 @@ async function* readSql(config: SqlConfig, options: ReadOptions = {}): AsyncGene
       const end = rows[rows.length - 1]!;
       last = order.map((c) => end[c]);
     }
-    if (cfg.cursor) yield { type: 'checkpoint', cursor: cellOf(upper)! };
+    if (cfg.cursor) {
+      const value = cellOf(upper)!;
+      yield {
+        type: 'checkpoint',
+        cursor:
+          cfg.full_every === undefined
+            ? value
+            : JSON.stringify({ cursor: value, reads_since_full: full ? 0 : (saved?.sinceFull ?? 0) + 1 }),
+        read: full
+          ? { mode: 'full', ...(saved ? { reason: `full_every ${cfg.full_every}` } : {}) }
+          : { mode: 'incremental', from: from!, ...(cfg.lookback ? { lookback: cfg.lookback } : {}) },
+      };
+    }
   } finally {
     await s.close().catch(() => undefined);
   }

@@ -21,7 +21,7 @@ import { httpConnector } from '../../connectors/http/http-connector.ts';
 import { sqlConnector } from '../../connectors/sql/sql-connector.ts';
 import type { FeedConfig } from '../../schemas/config.ts';
 import type { FeedDefinition } from '../../schemas/feed.ts';
-import { BusyError, configError, dataError, RuralHubError } from '../errors.ts';
+import { BusyError, configError, dataError, RuralHubError, terminalError } from '../errors.ts';
 import { linkRecords } from '../identity/link-records.ts';
 import { decisionsSince } from '../identity/review.ts';
 import type { Logger } from '../log.ts';
@@ -408,6 +408,8 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
       }
     }
     let checkpoint: string | undefined;
+    /** How a connector bounded its read (full, or from which cursor value): into the run's details. */
+    let readBounds: Record<string, string | number> | undefined;
     if (!header) {
       const options: ReadOptions = {
         isHeader,
@@ -419,8 +421,9 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
         db,
         wh.pool,
         raw,
-        takeCheckpoint(messages, (c) => {
+        takeCheckpoint(messages, (c, read) => {
           checkpoint = c;
+          readBounds = read;
         }),
         async (cols) => {
           mapHeader(feed, cols, source, extra);
@@ -588,7 +591,11 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
           })),
         )
         .execute();
-      await finishRun(trx, runId, 'succeeded', counts, { problems, unmapped_columns: mapping.unmapped });
+      await finishRun(trx, runId, 'succeeded', counts, {
+        problems,
+        unmapped_columns: mapping.unmapped,
+        ...(readBounds ? { read: readBounds } : {}),
+      });
       return cache;
     });
     phase('publish');
@@ -623,7 +630,17 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
       unmappedColumns: mapping.unmapped,
       recognized: plan.recognized,
     };
-  } catch (err) {
+  } catch (thrown) {
+    // A full disk (the warehouse's: SQLSTATE 53100; or this host's: ENOSPC) is named as such, not as bad data:
+    // a person must free space. The load's one transaction rolled back: nothing of it was published.
+    const code = (thrown as { code?: unknown } | null)?.code;
+    const err =
+      code === '53100' || code === 'ENOSPC'
+        ? terminalError(
+            `${source}: import failed, disk full: ${(thrown as Error).message}; nothing of this load was published`,
+            thrown,
+          )
+        : thrown;
     if (runId) await failRun(db, runId, err).catch(() => undefined);
     await recordShaOfFailed?.().catch(() => undefined);
     throw err instanceof RuralHubError
@@ -659,10 +676,10 @@ async function firstLoadBase(
 /** Passes records through and hands the stream's final checkpoint to `save` (the stager ignores them). */
 async function* takeCheckpoint(
   messages: AsyncIterable<ReadMessage>,
-  save: (cursor: string) => void,
+  save: (cursor: string, read?: Record<string, string | number>) => void,
 ): AsyncGenerator<ReadMessage> {
   for await (const m of messages) {
-    if (m.type === 'checkpoint') save(m.cursor);
+    if (m.type === 'checkpoint') save(m.cursor, m.read);
     else yield m;
   }
 }

@@ -2,15 +2,20 @@
  * Department databases as sources, against real servers: MariaDB/MySQL (TEST_MYSQL_URL, default
  * root@127.0.0.1:3306 — the test creates its own database) and PostgreSQL (the test server, a schema of its
  * own). Keyset paging over pages smaller than the table, an incremental feed resumed from its checkpoint
- * (rows sharing the boundary cursor value are not lost, nothing is loaded twice), and names checked against
- * the source's catalog.
+ * (rows sharing the boundary cursor value are not lost, nothing is loaded twice), late inserts below the
+ * checkpoint reconciled by `lookback` and `full_every`, and names checked against the source's catalog.
  */
 import { randomBytes } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReadMessage } from '../../connectors/connector.ts';
-import { type SqlConfig, SqlConfigSchema, sqlConnector } from '../../connectors/sql/sql-connector.ts';
+import {
+  lookbackFrom,
+  type SqlConfig,
+  SqlConfigSchema,
+  sqlConnector,
+} from '../../connectors/sql/sql-connector.ts';
 import { deaths } from '../../pipelines/feeds/deaths.ts';
 import type { FeedConfig } from '../../schemas/config.ts';
 import { configuredSource, importFeed } from '../../src/load/import-feed.ts';
@@ -159,7 +164,7 @@ for (const make of [mysqlSource, postgresSource]) {
         '2026-10-01',
         '2026-10-02',
       ]);
-      expect(out.at(-1)).toEqual({ type: 'checkpoint', cursor: '2026-10-20' });
+      expect(out.at(-1)).toEqual({ type: 'checkpoint', cursor: '2026-10-20', read: { mode: 'full' } });
     });
 
     it('resumes from the checkpoint: boundary rows read again but not loaded twice, new rows loaded once', async () => {
@@ -227,6 +232,87 @@ for (const make of [mysqlSource, postgresSource]) {
       expect(third.counts).toMatchObject({ rows_read: 1, rows_new: 0, rows_unchanged: 1 });
     });
 
+    it('loads a late insert below the checkpoint: within the lookback on the next run, older ones on the full_every read', async () => {
+      await src.exec(
+        'CREATE TABLE late_reg (reg_no INT PRIMARY KEY, xm VARCHAR(40), sfzh VARCHAR(18), swrq DATE, cancel_date DATE)',
+      );
+      const insert = (n: number, day: string) =>
+        src.exec('INSERT INTO late_reg VALUES (?, ?, ?, ?, ?)', row(100 + n, day));
+      for (let n = 1; n <= 5; n++) await insert(n, `2026-10-0${n}`);
+      const source = (extra: Partial<SqlConfig>) =>
+        SqlConfigSchema.parse({ ...cfg, table: 'late_reg', lookback: 3, ...extra });
+      const run = async (extra: Partial<SqlConfig> = {}) => {
+        const feedConfig: Partial<FeedConfig> = {
+          header_aliases: {
+            name: ['xm'],
+            id_number: ['sfzh'],
+            died_on: ['swrq'],
+            deregistered_on: ['cancel_date'],
+          },
+          source: source(extra),
+        };
+        const r = await importFeed({
+          wh,
+          feed: deaths,
+          feedConfig,
+          source: configuredSource(deaths, feedConfig),
+          log,
+          today: '2026-11-24',
+          timeZone: 'Asia/Shanghai',
+        });
+        const { details } = await wh.db
+          .selectFrom('runs')
+          .select('details')
+          .where('id', '=', r.runId)
+          .executeTakeFirstOrThrow();
+        return { counts: r.counts, read: (details as { read?: unknown }).read };
+      };
+      const loaded = async () =>
+        (await wh.db.selectFrom('deaths').select('id_number').where('valid_to', 'is', null).execute())
+          .map((c) => c.id_number)
+          .sort();
+      const ids = (...ns: number[]) => ns.map((n) => id(100 + n)).sort();
+      await wh.db.deleteFrom('deaths').execute();
+      await wh.db.deleteFrom('feed_state').where('feed', '=', 'deaths').execute();
+
+      expect(await run()).toEqual({
+        counts: expect.objectContaining({ rows_read: 5, rows_new: 5 }),
+        read: { mode: 'full' },
+      });
+      // Committed after that read with older cursor values: one within the 3-day lookback, one long before.
+      await insert(6, '2026-10-03');
+      await insert(7, '2026-09-20');
+      // From 2026-10-05 − 3 days: rows 2–5 again (unchanged, no new version) and the late row 6.
+      expect(await run()).toEqual({
+        counts: expect.objectContaining({ rows_read: 5, rows_new: 1, rows_unchanged: 4, rows_changed: 0 }),
+        read: { mode: 'incremental', from: '2026-10-02', lookback: 3 },
+      });
+      expect(await loaded()).toEqual(ids(1, 2, 3, 4, 5, 6));
+      // full_every newly set over a plain checkpoint: reads in full at once, and row 7 loads.
+      expect(await run({ full_every: 2 })).toEqual({
+        counts: expect.objectContaining({ rows_read: 7, rows_new: 1, rows_unchanged: 6 }),
+        read: { mode: 'full', reason: 'full_every 2' },
+      });
+      expect(await loaded()).toEqual(ids(1, 2, 3, 4, 5, 6, 7));
+      const state = await wh.db
+        .selectFrom('feed_state')
+        .select('cursor')
+        .where('feed', '=', 'deaths')
+        .executeTakeFirstOrThrow();
+      expect(JSON.parse(state.cursor!)).toEqual({ cursor: '2026-10-05', reads_since_full: 0 });
+      await insert(8, '2026-08-01');
+      // The next read is incremental (row 8 is not in its window); the one after it is full and loads it.
+      expect(await run({ full_every: 2 })).toEqual({
+        counts: expect.objectContaining({ rows_read: 5, rows_new: 0, rows_unchanged: 5 }),
+        read: { mode: 'incremental', from: '2026-10-02', lookback: 3 },
+      });
+      expect(await run({ full_every: 2 })).toEqual({
+        counts: expect.objectContaining({ rows_read: 8, rows_new: 1, rows_unchanged: 7 }),
+        read: { mode: 'full', reason: 'full_every 2' },
+      });
+      expect(await loaded()).toEqual(ids(1, 2, 3, 4, 5, 6, 7, 8));
+    });
+
     it('quarantines a binary column whose bytes are not UTF-8 as text_damaged; valid bytes are text', async () => {
       const binary = src.dialect === 'mysql' ? 'VARBINARY(40)' : 'bytea';
       await src.exec(`CREATE TABLE legacy_names (reg_no INT PRIMARY KEY, xm ${binary})`);
@@ -276,3 +362,23 @@ for (const make of [mysqlSource, postgresSource]) {
     });
   });
 }
+
+describe('lookback arithmetic on checkpoints as the drivers give them', () => {
+  it('moves integers exactly, dates by days, date-times by fractions of days keeping their form and zone', () => {
+    expect(lookbackFrom('9007199254740993', 10)).toBe('9007199254740983');
+    expect(lookbackFrom('105.5', 0.5)).toBe('105');
+    expect(lookbackFrom('2026-03-01', 1)).toBe('2026-02-28');
+    expect(lookbackFrom('2026-03-01', 0.25)).toBe('2026-02-28'); // rounded to whole days: never shorter
+    expect(lookbackFrom('2026-01-01 06:00:00', 0.5)).toBe('2025-12-31 18:00:00'); // MySQL DATETIME
+    expect(lookbackFrom('2026-10-20T08:00:00.123Z', 1 / 24)).toBe('2026-10-20T07:00:00Z'); // pg timestamptz
+    expect(lookbackFrom('2026-10-20 08:00:00+08', 1)).toBe('2026-10-19 08:00:00+08');
+    expect(() => lookbackFrom('A-17', 1)).toThrow(/lookback needs a numeric or date\/time cursor/);
+  });
+
+  it('refuses lookback or full_every without a cursor', () => {
+    expect(
+      SqlConfigSchema.safeParse({ dialect: 'mysql', url_env: 'X', table: 't', key: ['id'], full_every: 7 })
+        .success,
+    ).toBe(false);
+  });
+});
