@@ -27,7 +27,7 @@ import { decisionsSince } from '../identity/review.ts';
 import type { Logger } from '../log.ts';
 import { firstChars } from '../normalize/text.ts';
 import { phaseTimer } from '../phase-timer.ts';
-import type { Warehouse } from '../warehouse/connect.ts';
+import { databaseFault, poolTimeouts, type Warehouse, within } from '../warehouse/connect.ts';
 import type { Database } from '../warehouse/schema.ts';
 import { connectorFor } from './connector-for.ts';
 import { headerDetector, mapHeader } from './header-map.ts';
@@ -173,7 +173,10 @@ function countsFrom(plan: LoadPlan, connectorProblems: number, connectorSkipped:
  * long statement (normalizing the file: calls of SQL functions) ran no faster with it (500k rows: 6.3 s with,
  * 5.9 s without).
  */
-async function loadSettings(trx: Kysely<Database>): Promise<void> {
+async function loadSettings(trx: Kysely<Database>, statementMs: number): Promise<void> {
+  // The loader's own limit per statement (RURALHUB_DB_LOAD_STATEMENT_TIMEOUT), below the session's: a load
+  // whose statement runs away fails with its reason instead of holding the feed's lock.
+  await sql`SET LOCAL statement_timeout = ${sql.lit(statementMs)}`.execute(trx);
   await sql`SET LOCAL work_mem = '256MB'`.execute(trx);
   await sql`SET LOCAL random_page_cost = 1.1`.execute(trx);
   await sql`SET LOCAL jit = off`.execute(trx);
@@ -218,6 +221,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
   if (path === undefined && !p.source) throw dataError('an import needs a file or a source');
   if (path !== undefined) await assertInputFile(path);
   const { db } = wh;
+  const limits = poolTimeouts(wh.pool);
   const source = path !== undefined ? basename(path) : p.source!.label;
   const connector: Connector<{ path: string }> | null = path !== undefined ? connectorFor(path) : null;
   const extra = p.feedConfig?.header_aliases ?? {};
@@ -447,7 +451,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
     // Hash aggregates and joins over the whole file in memory rather than spilled to disk (measured: a 500k-row
     // roster spilled 94 MB at the default 4 MB); loadSettings keeps that to each statement's transaction.
     await db.transaction().execute(async (trx) => {
-      await loadSettings(trx);
+      await loadSettings(trx, limits.loadStatementMs);
       await buildNormalize({
         feed,
         rawTable: raw,
@@ -470,7 +474,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
     });
     phase('normalize');
     const identity = await db.transaction().execute(async (trx) => {
-      await loadSettings(trx);
+      await loadSettings(trx, limits.loadStatementMs);
       return linkRecords(trx, { feed, norm, raw, columns: mapping.columns });
     });
     if (identity.unresolved) {
@@ -481,14 +485,14 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
     if (rec) {
       const recognized = rec;
       recognized.pulledIn = await db.transaction().execute(async (trx) => {
-        await loadSettings(trx);
+        await loadSettings(trx, limits.loadStatementMs);
         return pullInRecognized(trx, { feed, norm, headerRow, rec: recognized });
       });
       phase('pull_in');
     }
     p.onProgress?.({ phase: 'plan' });
     const plan = await db.transaction().execute(async (trx) => {
-      await loadSettings(trx);
+      await loadSettings(trx, limits.loadStatementMs);
       return planLoad(trx, feed, norm, rec);
     });
     phase('plan');
@@ -534,7 +538,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
     }
     const nextGeneration = randomUUID();
     const cached = await db.transaction().execute(async (trx) => {
-      await loadSettings(trx);
+      await loadSettings(trx, limits.loadStatementMs);
       const cache = await beginPublish(trx, feed, generation);
       await publish(trx, { feed, norm, raw, runId, source, columns: mapping.columns, rec, cache }, plan);
       if (connectorProblems.length) {
@@ -641,15 +645,19 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
             thrown,
           )
         : thrown;
-    if (runId) await failRun(db, runId, err).catch(() => undefined);
-    await recordShaOfFailed?.().catch(() => undefined);
-    throw err instanceof RuralHubError
-      ? err
+    // A lost or stalled connection, a statement over its limit: transient (exit 75), named in the ledger.
+    const failure = databaseFault(err) ?? err;
+    // Bounded: after a database fault the database may not answer these either. Then the run stays `running`
+    // and the next run of the feed marks it abandoned (failAbandoned).
+    if (runId) await within(failRun(db, runId, failure), limits.graceMs);
+    await within(recordShaOfFailed?.() ?? Promise.resolve(), limits.graceMs);
+    throw failure instanceof RuralHubError
+      ? failure
       : dataError(`${source}: import failed: ${(err as Error).message}`, err);
   } finally {
-    await base?.catch(() => undefined); // its transaction ends before the feed is unlocked
-    if (runId) await dropStaging(db, runId).catch(() => undefined);
-    await unlock();
+    await within(base ?? Promise.resolve(), limits.graceMs); // its transaction ends before the feed is unlocked
+    if (runId) await within(dropStaging(db, runId), limits.graceMs);
+    await within(unlock(), limits.graceMs);
   }
 }
 

@@ -119,19 +119,28 @@ export async function tryFeedLock(
 ): Promise<(() => Promise<void>) | null> {
   const client = await pool.connect();
   const key = `${schema}.${feed}`;
-  const { rows } = await client.query<{ ok: boolean }>(
-    `SELECT pg_try_advisory_lock(hashtext('ruralhub.feed'), hashtext($1)) AS ok`,
-    [key],
-  );
+  let rows: { ok: boolean }[];
+  try {
+    ({ rows } = await client.query<{ ok: boolean }>(
+      `SELECT pg_try_advisory_lock(hashtext('ruralhub.feed'), hashtext($1)) AS ok`,
+      [key],
+    ));
+  } catch (err) {
+    client.release(err instanceof Error ? err : true);
+    throw err;
+  }
   if (!rows[0]?.ok) {
     client.release();
     return null;
   }
+  // Never throws: it runs in the import's `finally`, where an error would replace the run's own. A session that
+  // cannot unlock (lost, stalled: the pool's watchdog gives it up) is discarded, and its end releases the lock.
   return async () => {
     try {
       await client.query(`SELECT pg_advisory_unlock(hashtext('ruralhub.feed'), hashtext($1))`, [key]);
-    } finally {
       client.release();
+    } catch (err) {
+      client.release(err instanceof Error ? err : true);
     }
   };
 }
