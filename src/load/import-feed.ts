@@ -655,7 +655,8 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
       ? failure
       : dataError(`${source}: import failed: ${(err as Error).message}`, err);
   } finally {
-    await within(base ?? Promise.resolve(), limits.graceMs); // its transaction ends before the feed is unlocked
+    // Not bounded: its transaction ends before the feed is unlocked (the connection's watchdog bounds it).
+    await base?.catch(() => undefined);
     if (runId) await within(dropStaging(db, runId), limits.graceMs);
     await within(unlock(), limits.graceMs);
   }
