@@ -29,17 +29,23 @@ export interface SourcePosition {
 
 export type ReadMessage =
   | { type: 'header'; columns: readonly string[]; position: SourcePosition }
-  | { type: 'record'; cells: readonly (string | null)[]; position: SourcePosition }
+  /**
+   * `damaged`: the cells whose text could not be decoded from the source's bytes (shown with U+FFFD where the
+   * bytes were). The loader quarantines the row as text_damaged for those columns — never loads the damaged
+   * text — while its other cells still identify the record (a snapshot keeps it current, as for any bad value).
+   */
+  | {
+      type: 'record';
+      cells: readonly (string | null)[];
+      position: SourcePosition;
+      damaged?: readonly number[];
+    }
   /**
    * A row with no data (blank), a totals row (合计/总计) or footer lines under the table (制表人：…, 备注：…; see
    * footerKind in connectors/row-shape.ts): counted, not loaded.
    */
   | { type: 'skipped'; reason: 'blank' | 'totals' | 'footer'; position: SourcePosition }
-  /**
-   * A row that cannot be turned into cells: wrong column count (ragged_row), or text that could not be decoded
-   * from the source's bytes (text_damaged: a U+FFFD the source does not hold; `field` names the column).
-   * Quarantined with this reason, never loaded.
-   */
+  /** A row that cannot be turned into cells (wrong column count, …): quarantined with this reason, never loaded. */
   | {
       type: 'problem';
       problem: RowProblem;

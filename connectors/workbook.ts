@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { dataError } from '../src/errors.ts';
 import type { CheckResult, Connector, ReadMessage, ReadOptions, StreamInfo } from './connector.ts';
 import { bestCandidate, headerFinder, skipReason } from './row-shape.ts';
-import { textDamaged } from './text-damage.ts';
+import { recordOf } from './text-damage.ts';
 
 export interface SheetRow {
   /** 1-based, as the spreadsheet shows it. */
@@ -134,7 +134,7 @@ async function* sheetsWithHeader(
   for (const sheet of book.sheets) {
     if (sheet.hidden) continue;
     let reading = false;
-    let remap: ((cells: readonly (string | null)[]) => (string | null)[]) | null = null;
+    let remap: ReturnType<typeof columnsOf> | null = null;
     for await (const m of readSheet(sheet, source, options, true)) {
       if (m.type === 'header') {
         if (!isHeader(m.columns)) {
@@ -150,7 +150,7 @@ async function* sheetsWithHeader(
         continue;
       }
       if (!reading) continue;
-      yield m.type === 'record' && remap ? { ...m, cells: remap(m.cells) } : m;
+      yield m.type === 'record' && remap ? remap(m) : m;
     }
   }
   if (main) return;
@@ -158,7 +158,7 @@ async function* sheetsWithHeader(
   yield fallback;
 }
 
-/** Cells of a sheet whose header is `other`, rearranged into the columns of `main` (matched by name). */
+/** A record of a sheet whose header is `other`, its cells rearranged into the columns of `main` (by name). */
 function columnsOf(main: readonly string[], other: readonly string[]) {
   const key = (h: string) => h.replace(/\s+/g, '');
   const taken = new Set<number>();
@@ -167,7 +167,12 @@ function columnsOf(main: readonly string[], other: readonly string[]) {
     if (j >= 0) taken.add(j);
     return j;
   });
-  return (cells: readonly (string | null)[]) => from.map((j) => (j >= 0 ? (cells[j] ?? null) : null));
+  return (m: Extract<ReadMessage, { type: 'record' }>) =>
+    recordOf(
+      from.map((j) => (j >= 0 ? (m.cells[j] ?? null) : null)),
+      m.position,
+      from.flatMap((j, i) => (j >= 0 && m.damaged?.includes(j) ? [i] : [])),
+    );
 }
 
 /** The row as one line of text, for quarantine. */
@@ -225,14 +230,10 @@ async function* readSheet(
       };
       continue;
     }
-    if (damaged?.length) {
-      yield textDamaged(header, damaged, rawLine(cells), position, 'valid text in the file');
-      continue;
-    }
     // Short rows are normal in a workbook (trailing empty cells are not stored).
     const padded = cells.slice(0, header.length);
     while (padded.length < header.length) padded.push(null);
-    yield { type: 'record', cells: padded, position };
+    yield recordOf(padded, position, damaged ?? []);
   }
   if (!header && find.candidates.length) {
     yield bestCandidate(find.candidates, { source, sheet: sheetName });

@@ -24,7 +24,7 @@ import type {
   StreamInfo,
 } from '../connector.ts';
 import { bestCandidate, headerFinder, skipReason } from '../row-shape.ts';
-import { REPLACEMENT, replacements, textDamaged } from '../text-damage.ts';
+import { REPLACEMENT, recordOf, replacements } from '../text-damage.ts';
 import { type CsvEncoding, firstInvalidUtf8, type Sniffed, sniffCsv } from './sniff.ts';
 
 export const CsvConfigSchema = z.object({
@@ -187,22 +187,8 @@ async function* readCsv(cfg: CsvConfig, options: ReadOptions = {}): AsyncGenerat
       }
       const record = item.record.slice(0, width);
       const damaged = record.flatMap((c, i) => (c.includes(UNDECODABLE) ? [i] : []));
-      if (damaged.length) {
-        const raw = record.join(s.delimiter).replaceAll(UNDECODABLE, REPLACEMENT);
-        yield textDamaged(
-          header,
-          damaged,
-          raw,
-          position,
-          s.encoding === 'UTF8' ? 'valid UTF-8' : 'valid GB18030',
-        );
-        continue;
-      }
-      yield {
-        type: 'record',
-        cells: record.map((c) => (c.trim() === '' ? null : c)),
-        position,
-      };
+      const values = record.map((c) => (c.trim() === '' ? null : c.replaceAll(UNDECODABLE, REPLACEMENT)));
+      yield recordOf(values, position, damaged);
     }
   } catch (err) {
     if (err instanceof Error && 'kind' in err) throw err;

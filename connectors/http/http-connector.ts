@@ -25,7 +25,7 @@ import { z } from 'zod';
 import { configError, dataError, transientError } from '../../src/errors.ts';
 import { backoffSeconds } from '../../src/scheduler/slots.ts';
 import type { CheckResult, Connector, ReadMessage, ReadOptions, StreamInfo } from '../connector.ts';
-import { REPLACEMENT, replacements, textDamaged } from '../text-damage.ts';
+import { REPLACEMENT, recordOf, replacements } from '../text-damage.ts';
 
 const envName = z
   .string()
@@ -322,11 +322,7 @@ async function* readHttp(config: HttpConfig, options: ReadOptions = {}): AsyncGe
       n++;
       const cells = columns.map((c) => cellOf(r[c]));
       const bad = cells.flatMap((c, i) => (c?.includes(REPLACEMENT) && isDamaged(c) ? [i] : []));
-      if (bad.length) {
-        yield textDamaged(columns, bad, JSON.stringify(r), { source, row: n }, 'valid UTF-8 in the answer');
-        continue;
-      }
-      yield { type: 'record', cells, position: { source, row: n } };
+      yield recordOf(cells, { source, row: n }, bad);
       if (cfg.cursor_field) {
         const v = cellOf(r[cfg.cursor_field]);
         if (v !== null && (max === undefined || v > max)) max = v;

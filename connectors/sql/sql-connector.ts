@@ -18,7 +18,7 @@ import { isUtf8 } from 'node:buffer';
 import { z } from 'zod';
 import { configError } from '../../src/errors.ts';
 import type { CheckResult, Connector, ReadMessage, ReadOptions, StreamInfo } from '../connector.ts';
-import { textDamaged } from '../text-damage.ts';
+import { recordOf } from '../text-damage.ts';
 import { openSession, SQL_DIALECTS, type SqlSession } from './dialects.ts';
 
 const envName = z
@@ -197,14 +197,11 @@ async function* readSql(config: SqlConfig, options: ReadOptions = {}): AsyncGene
       );
       for (const r of rows) {
         n++;
-        const cells = columns.map((c) => cellOf(r[c]));
-        const bad = undecodable(r, columns);
-        if (bad.length) {
-          const raw = cells.map((c) => c ?? '').join('\t');
-          yield textDamaged(columns, bad, raw, { source, row: n }, 'valid UTF-8 in a binary column');
-          continue;
-        }
-        yield { type: 'record', cells, position: { source, row: n } };
+        yield recordOf(
+          columns.map((c) => cellOf(r[c])),
+          { source, row: n },
+          undecodable(r, columns),
+        );
       }
       if (rows.length < cfg.page_size) break;
       const end = rows[rows.length - 1]!;

@@ -197,12 +197,19 @@ export function buildNormalize(p: NormalizeParams): RawBuilder<unknown> {
     const n = sql.ref(`n.n_${name}`);
     const missing = spec.required ? (MISSING[spec.type.kind] ?? 'value_missing') : null;
     const validating = VALIDATING.has(spec.type.kind);
-    if (!validating && !missing) return [];
+    const col = p.columns[name];
+    if (!validating && !missing && col === undefined) return [];
+    // A cell the connector could not decode (staged with U+FFFD, its column listed in \`damaged\`) is that, first:
+    // whatever else its text would fail is a consequence. NULL for every other row: a cheap test.
+    const damaged =
+      col === undefined
+        ? sql``
+        : sql`WHEN ${sql.lit(col + 1)} = ANY(n.damaged) THEN ${sql.lit(`${name}:text_damaged`)}`;
     const rejected = validating
       ? sql`WHEN left(${n}, 1) = '!' THEN ${sql.lit(`${name}:`)} || substr(${n}, 2)`
       : sql``;
     const absent = missing ? sql`WHEN ${n} IS NULL THEN ${sql.lit(`${name}:${missing}`)}` : sql``;
-    return [sql`CASE ${rejected} ${absent} END`];
+    return [sql`CASE ${damaged} ${rejected} ${absent} END`];
   });
   problems.push(...regionProblems(p.feed));
   // Person resolution (src/identity) fills these for rows whose ID it links; NULL for every other row.
@@ -226,7 +233,7 @@ export function buildNormalize(p: NormalizeParams): RawBuilder<unknown> {
                  CASE WHEN k.k_hash IS NOT NULL THEN NULL
                       WHEN ${firstCell} IS NULL THEN 'blank'
                       ELSE ${rowShape(allRaw)} END AS skip,
-                 r.r_hash AS raw_hash, k.k_hash IS NOT NULL AS known, k.k_row_hash,
+                 r.r_hash AS raw_hash, k.k_hash IS NOT NULL AS known, k.k_row_hash, r.damaged,
                  ${sql.join(fields.map(([name]) => sql.ref(`k.k_${name}`)))},
                  ${sql.join(normalized)}
           FROM (SELECT r.*, ${rawHash} AS r_hash FROM ${sql.id(p.rawTable)} r) r

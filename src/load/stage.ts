@@ -9,7 +9,6 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { BulkSource, ReadMessage } from '../../connectors/connector.ts';
 import { dataError } from '../errors.ts';
-import { withoutNul } from '../normalize/text.ts';
 import type { Database } from '../warehouse/schema.ts';
 import type { LineHasher, RecordHashes } from './line-hasher.ts';
 import type { RawHashSet } from './raw-hash-set.ts';
@@ -28,6 +27,7 @@ export async function createRawTable(db: Kysely<Database>, table: string, width:
     src_row integer,
     sheet text,
     raw_hash bytea,
+    damaged integer[],
     ${sql.join(cols)}
   )`.execute(db);
 }
@@ -125,7 +125,12 @@ export async function copyRecords(
   const header = first.value.columns;
   const source = first.value.position.source;
   await onHeader(header);
-  const cols = [sql.id('src_row'), sql.id('sheet'), ...header.map((_, i) => sql.id(rawColumn(i)))];
+  const cols = [
+    sql.id('src_row'),
+    sql.id('sheet'),
+    sql.id('damaged'),
+    ...header.map((_, i) => sql.id(rawColumn(i))),
+  ];
   const stmt = sql`COPY ${sql.id(table)} (${sql.join(cols)}) FROM STDIN`.compile(db);
   const client = await pool.connect();
   let rows = 0;
@@ -148,22 +153,21 @@ export async function copyRecords(
     try {
       for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
         const m = next.value;
-        if (m.type === 'record' && m.cells.some((c) => c?.includes('\0'))) {
-          // PostgreSQL's text cannot hold NUL, whatever the source: the row is quarantined, not the import failed.
-          const at = m.cells.flatMap((c, i) => (c?.includes('\0') ? [i] : []));
-          const field = header[at[0]!] || `column ${at[0]! + 1}`;
-          problems.push({
-            type: 'problem',
-            problem: 'text_damaged',
-            field,
-            detail: `${field}: holds a NUL character (0x00), which is not text`,
-            raw: withoutNul(m.cells.map((c) => c ?? '').join('\t')),
-            position: m.position,
-          });
-        } else if (m.type === 'record') {
+        if (m.type === 'record') {
           rows++;
-          const cells = header.map((_, i) => escapeCopy(m.cells[i]));
-          batch.push(`${m.position.row}\t${escapeCopy(m.position.sheet)}\t${cells.join('\t')}\n`);
+          // PostgreSQL's text cannot hold NUL, whatever the source: such a cell is damaged text, like bytes that
+          // could not be decoded — quarantined for its column by the normalizer, the row's other cells kept.
+          const damaged = new Set(m.damaged ?? []);
+          const cells = header.map((_, i) => {
+            const v = m.cells[i];
+            if (v?.includes('\0')) {
+              damaged.add(i);
+              return escapeCopy(v.replaceAll('\0', '\uFFFD'));
+            }
+            return escapeCopy(v);
+          });
+          const marks = damaged.size ? `{${[...damaged].map((i) => i + 1).join(',')}}` : '\\N';
+          batch.push(`${m.position.row}\t${escapeCopy(m.position.sheet)}\t${marks}\t${cells.join('\t')}\n`);
           if (batch.length >= 2000) {
             await flush();
             onRows?.(rows);

@@ -2,8 +2,8 @@
  * Text survives reading byte for byte, and text that cannot survive is never loaded silently. Generated files
  * with thousands of random strings — common and rare CJK (extension B), 々, middle dots, emoji, combining marks
  * — large enough that characters fall across every chunk boundary of the inflated XML or the file, read back
- * identical from .xlsx (shared strings and inline strings), CSV in UTF-8 and GB18030. Files with undecodable
- * bytes quarantine exactly the damaged rows as text_damaged, naming file, sheet, row and column.
+ * identical from .xlsx (shared strings and inline strings), CSV in UTF-8 and GB18030. In files with undecodable
+ * bytes exactly the damaged cells are marked, for the loader to quarantine as text_damaged.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -112,11 +112,15 @@ describe('text read byte for byte', () => {
   });
 });
 
-describe('undecodable bytes quarantine their rows as text_damaged, the rest loads', () => {
-  const problems = (ms: ReadMessage[]) =>
+describe('undecodable bytes are marked on their cells (the loader quarantines them as text_damaged)', () => {
+  /** The records with damaged cells: their row and the damaged columns. */
+  const damagedOf = (ms: ReadMessage[]) =>
     ms.flatMap((m) =>
-      m.type === 'problem' ? [{ problem: m.problem, field: m.field, row: m.position.row, raw: m.raw }] : [],
+      m.type === 'record' && m.damaged ? [{ row: m.position.row, damaged: m.damaged }] : [],
     );
+  /** The text of the undamaged records. */
+  const cleanText = (ms: ReadMessage[]) =>
+    ms.flatMap((m) => (m.type === 'record' && !m.damaged ? m.cells : [])).join('');
 
   it('UTF-8 CSV with a cut character in one row', async () => {
     const rows = Array.from({ length: 200 }, (_, i) => [`松林村${i}`, '正常']);
@@ -128,11 +132,11 @@ describe('undecodable bytes quarantine their rows as text_damaged, the rest load
     const path = fresh('csv');
     writeFileSync(path, bad);
     const ms = await records(path);
-    expect(problems(ms)).toEqual([
-      { problem: 'text_damaged', field: '姓名', row: 59, raw: expect.stringContaining('\uFFFD') },
-    ]);
-    expect(cellsOf(ms)).toHaveLength(199);
-    expect(cellsOf(ms).flat().join('')).not.toMatch(/[\uFFFD\uFFFF]/);
+    expect(damagedOf(ms)).toEqual([{ row: 59, damaged: [0] }]);
+    // the damaged cell shows U+FFFD where the bytes were; nothing else is touched
+    expect(cellsOf(ms)[57]).toEqual([expect.stringContaining('\uFFFD'), '正常']);
+    expect(cellsOf(ms)).toHaveLength(200);
+    expect(cleanText(ms)).not.toMatch(/[\uFFFD\uFFFF]/);
   });
 
   it('GB18030 CSV with an undecodable pair in one row', async () => {
@@ -144,8 +148,9 @@ describe('undecodable bytes quarantine their rows as text_damaged, the rest load
     const path = fresh('csv');
     writeFileSync(path, bad);
     const ms = await records(path);
-    expect(problems(ms).map((p) => [p.problem, p.field, p.row])).toEqual([['text_damaged', '姓名', 122]]);
-    expect(cellsOf(ms)).toHaveLength(199);
+    expect(damagedOf(ms)).toEqual([{ row: 122, damaged: [0] }]);
+    expect(cellsOf(ms)).toHaveLength(200);
+    expect(cleanText(ms)).not.toMatch(/[\uFFFD\uFFFF]/);
   });
 
   it('.xlsx whose shared strings hold an invalid byte', async () => {
@@ -163,9 +168,11 @@ describe('undecodable bytes quarantine their rows as text_damaged, the rest load
     zip.file('xl/sharedStrings.xml', sst);
     writeFileSync(path, await zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' }));
     const ms = await records(path);
-    expect(problems(ms).map((p) => [p.problem, p.field, p.row])).toEqual([['text_damaged', '姓名', 19]]);
-    const position = ms.find((m) => m.type === 'problem')?.position;
+    expect(damagedOf(ms)).toEqual([{ row: 19, damaged: [0] }]);
+    const damagedRecord = ms.find((m) => m.type === 'record' && m.damaged);
+    const position = damagedRecord?.type === 'record' ? damagedRecord.position : undefined;
     expect(position).toEqual({ source: expect.stringMatching(/\.xlsx$/), sheet: '名册', row: 19 });
-    expect(cellsOf(ms)).toHaveLength(49);
+    expect(cellsOf(ms)).toHaveLength(50);
+    expect(cleanText(ms)).not.toMatch(/\uFFFD/);
   });
 });

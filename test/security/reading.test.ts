@@ -91,9 +91,13 @@ describe('a department file that would hang, crash or damage the import', () => 
       .selectFrom('quarantine')
       .select(['problem', 'field', 'row_number', 'source'])
       .where('problem', '=', 'text_damaged')
+      .orderBy('field')
       .execute();
-    expect(q).toEqual([
-      { problem: 'text_damaged', field: '户主姓名', row_number: 1502, source: 'late-gbk.csv' },
+    // every column whose GBK bytes are not UTF-8 (the name, the village, 是), the ID intact
+    expect(q.map((r) => [r.field, r.row_number, r.source])).toEqual([
+      ['head_name', 1502, 'late-gbk.csv'],
+      ['village', 1502, 'late-gbk.csv'],
+      ['water_safe', 1502, 'late-gbk.csv'],
     ]);
   });
 
@@ -169,7 +173,7 @@ describe('a department file that would hang, crash or damage the import', () => 
       .select(['problem', 'field', 'row_number'])
       .where('source', '=', 'nul-cell.csv')
       .execute();
-    expect(q).toEqual([{ problem: 'text_damaged', field: '户主姓名', row_number: 3 }]);
+    expect(q).toEqual([{ problem: 'text_damaged', field: 'head_name', row_number: 3 }]);
   });
 
   it('a 3 MB field is refused with its row, on the bulk path as on the record reader, never staged', async () => {
@@ -178,5 +182,35 @@ describe('a department file that would hang, crash or damage the import', () => 
     writeFileSync(path, `${rows.join('\r\n')}\r\n`);
     await expect(load(path)).rejects.toThrow(/huge-field\.csv: row 3: .*(max_record_size|record)/i);
     expect(await lastRun()).toMatchObject({ status: 'failed' });
+  });
+
+  it('a snapshot row with a damaged name is quarantined, and the household stays current (its key is intact)', async () => {
+    const rows = Array.from({ length: 20 }, (_, i) => line(7000 + i));
+    const clean = join(dir, 'snapshot-clean.csv');
+    writeFileSync(clean, iconv.encode(`${[HEADER, ...rows].join('\r\n')}\r\n`, 'gb18030'));
+    expect((await load(clean)).status).toBe('succeeded');
+    // The same file again, one byte of one name replaced by 0xFF (leads nothing in GB18030).
+    const bytes = iconv.encode(`${[HEADER, ...rows].join('\r\n')}\r\n`, 'gb18030');
+    const at = bytes.indexOf(iconv.encode('张7005', 'gb18030'));
+    bytes[at] = 0xff;
+    const damaged = join(dir, 'snapshot-damaged.csv');
+    writeFileSync(damaged, bytes);
+    const s = await importFeed({
+      wh,
+      feed: water,
+      path: damaged,
+      log: silentLogger(),
+      today: '2026-11-24',
+      timeZone: 'Asia/Shanghai',
+    });
+    expect(s.status).toBe('succeeded'); // not held: nothing would end
+    expect(s.counts).toMatchObject({ rows_read: 20, rows_quarantined: 1, rows_ended: 0 });
+    const current = await wh.db
+      .selectFrom('water')
+      .select('head_name')
+      .where('valid_to', 'is', null)
+      .where('head_id_number', '=', id(7005))
+      .execute();
+    expect(current.map((r) => r.head_name)).toEqual(['张7005']); // the version loaded before, untouched
   });
 });
