@@ -75,7 +75,7 @@ export async function pendingMigrations(db: Kysely<Database>, schema: string): P
   return Object.keys(MIGRATIONS).filter((m) => !applied.has(m));
 }
 
-function isIntrospectionRace(result: MigrationResultSet): boolean {
+export function isIntrospectionRace(result: MigrationResultSet): boolean {
   const code = (result.error as { code?: string } | undefined)?.code;
   // 42P01 a table, 3F000 a whole schema, dropped between Kysely's catalog listing and its reading.
   return (code === '42P01' || code === '3F000') && (result.results ?? []).length === 0;
