@@ -43,12 +43,12 @@ export function registerImport(program: Command): void {
     )
     .option(
       '-f, --file <path...>',
-      'one or more files (CSV/TSV in UTF-8 or GB18030, or .xlsx), loaded in the order given; ' +
+      'one or more files (CSV/TSV in UTF-8 or GB18030, .xlsx, .xls/.et — told by their bytes), loaded in the order given; ' +
         'without it the database configured under feeds.<feed>.source is read',
     )
     .option(
       '--sheet <name-or-index>',
-      'workbook sheet by name or 0-based index (default: feeds.<feed>.sheet, else the first)',
+      'workbook sheet by name or 0-based index (default: feeds.<feed>.sheet, else every visible sheet with the header)',
     )
     .option(
       '--confirm-shrink',

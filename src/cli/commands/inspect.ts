@@ -11,8 +11,11 @@ export function registerInspect(program: Command): void {
   program
     .command('check <feed>')
     .description('can the file be opened, do its headers map to the feed, how many rows — without loading it')
-    .requiredOption('-f, --file <path>', 'the department file (CSV or .xlsx)')
-    .option('--sheet <name-or-index>', 'workbook sheet (default: feeds.<feed>.sheet, else every sheet)')
+    .requiredOption('-f, --file <path>', 'the department file (CSV/TSV, .xlsx, .xls/.et)')
+    .option(
+      '--sheet <name-or-index>',
+      'workbook sheet (default: feeds.<feed>.sheet, else every visible sheet with the header)',
+    )
     .addHelpText(
       'after',
       '\nExit codes: 0 the file would load, 3 it would not (the message says why).\n\nExample:\n  $ ruralhub check student_roll --file 学籍名册.xlsx',
@@ -31,7 +34,7 @@ export function registerInspect(program: Command): void {
   program
     .command('discover <feed>')
     .description('the sheets, header rows and column mapping an import of this file would use')
-    .requiredOption('-f, --file <path>', 'the department file (CSV or .xlsx)')
+    .requiredOption('-f, --file <path>', 'the department file (CSV/TSV, .xlsx, .xls/.et)')
     .option('--sheet <name-or-index>', 'only this sheet')
     .addHelpText('after', '\nExample:\n  $ ruralhub discover housing --file 危房改造台账.xlsx')
     .action(async (feedId: string, opts: { file: string; sheet?: string }, cmd: Command) => {
