@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { EXIT_CODES, RuralHubError } from '../errors.ts';
+import { databaseFault } from '../warehouse/connect.ts';
 import { registerAudit } from './commands/audit.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerDrop } from './commands/drop.ts';
@@ -115,13 +116,15 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError)
       return err.code === 'commander.help' && err.exitCode !== 0 ? 2 : err.exitCode;
     const verbose = program.opts().verbose === true;
-    if (err instanceof RuralHubError) {
-      process.stderr.write(`ruralhub: ${err.kind} error: ${err.message}\n`);
+    // A lost connection or a timeout from any command is transient (exit 75: retry), not "unexpected".
+    const known = err instanceof RuralHubError ? err : databaseFault(err);
+    if (known) {
+      process.stderr.write(`ruralhub: ${known.kind} error: ${known.message}\n`);
       if (verbose)
         process.stderr.write(
-          `${err.stack}\n${err.cause instanceof Error ? `caused by: ${err.cause.stack}\n` : ''}`,
+          `${known.stack}\n${known.cause instanceof Error ? `caused by: ${known.cause.stack}\n` : ''}`,
         );
-      return EXIT_CODES[err.kind];
+      return EXIT_CODES[known.kind];
     }
     process.stderr.write(
       `ruralhub: unexpected error: ${(err as Error)?.message ?? String(err)}${verbose ? '' : ' (run with --verbose for details)'}\n`,
