@@ -16,6 +16,7 @@ import { silentLogger } from '../../src/log.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
 import { loadDemoCounty } from '../support/demo.ts';
 import { tempDir } from '../support/files.ts';
+import { multipart } from '../support/multipart.ts';
 import { testWarehouse } from '../support/warehouse.ts';
 
 const AS_OF = '2026-11-24';
@@ -63,19 +64,6 @@ const deniedAudits = async () =>
         .executeTakeFirstOrThrow()
     ).n,
   );
-
-function multipart(filename: string, content: Buffer) {
-  const boundary = '----ruralhub-test-boundary';
-  const payload = Buffer.concat([
-    Buffer.from(
-      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\n` +
-        'Content-Type: application/octet-stream\r\n\r\n',
-    ),
-    content,
-    Buffer.from(`\r\n--${boundary}--\r\n`),
-  ]);
-  return { payload, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
-}
 
 beforeAll(async () => {
   wh = await testWarehouse('api');

@@ -13,6 +13,7 @@ import { parseConfig } from '../../src/config/load-config.ts';
 import { silentLogger } from '../../src/log.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
 import { tempDir } from '../support/files.ts';
+import { multipart } from '../support/multipart.ts';
 import { testWarehouse } from '../support/warehouse.ts';
 import { buildXlsx } from '../support/xlsx-builder.ts';
 
@@ -29,19 +30,6 @@ afterAll(async () => {
   await app?.close();
   await wh?.close();
 });
-
-function multipart(filename: string, content: Buffer) {
-  const boundary = '----ruralhub-bomb-boundary';
-  const payload = Buffer.concat([
-    Buffer.from(
-      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\n` +
-        'Content-Type: application/octet-stream\r\n\r\n',
-    ),
-    content,
-    Buffer.from(`\r\n--${boundary}--\r\n`),
-  ]);
-  return { payload, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
-}
 
 describe('an upload that inflates to hundreds of MB', () => {
   it('is refused in one line before anything is inflated, and the server stays small', async () => {
