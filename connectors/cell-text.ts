@@ -2,7 +2,17 @@
  * Spreadsheet cell values as the text the loader normalizes, the same for every workbook format: what a person
  * reading the sheet would type, nothing invented.
  */
-import { excelSerialToDate } from '../src/normalize/date.ts';
+
+/**
+ * Excel serial day → ISO date. Excel counts 1900-02-29, a day that never was (the Lotus 1-2-3 leap-year
+ * quirk): serials below 60 are one day later than the 1899-12-30 epoch suggests, and 60 itself is no date.
+ */
+export function excelSerialToDate(serial: number): string | null {
+  const day = Math.floor(serial);
+  if (day === 60 || day < 1 || day > 2958465) return null;
+  const epoch = day < 60 ? Date.UTC(1899, 11, 31) : Date.UTC(1899, 11, 30);
+  return new Date(epoch + day * 86_400_000).toISOString().slice(0, 10);
+}
 
 /** Text that is only white space is an empty cell (a space typed to clear a cell). */
 export const textOrNull = (s: string) => (s.trim() === '' ? null : s);

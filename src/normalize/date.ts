@@ -2,6 +2,8 @@
  * Dates of DOMAIN §5.3 → 'YYYY-MM-DD'. Twin of SQL rh_date; same inputs, same answers (differential test).
  * Ambiguous forms (05/01/2023: May or January?) are rejected with a reason, never guessed.
  */
+
+import { excelSerialToDate } from '../../connectors/cell-text.ts';
 import type { ProblemCode } from '../../schemas/vocab.ts';
 import { charClass, halfWidth, WHITESPACE } from './chars.ts';
 
@@ -21,16 +23,8 @@ export function ymd(y: string, m: string, d: string, minYear = 1900): string | n
   return `${y}-${m.padStart(2, '0')}-${d.padStart(2, '0')}`;
 }
 
-/**
- * Excel serial day → ISO date. Excel counts 1900-02-29, a day that never was (the Lotus 1-2-3 leap-year
- * quirk): serials below 60 are one day later than the 1899-12-30 epoch suggests, and 60 itself is no date.
- */
-export function excelSerialToDate(serial: number): string | null {
-  const day = Math.floor(serial);
-  if (day === 60 || day < 1 || day > 2958465) return null;
-  const epoch = day < 60 ? Date.UTC(1899, 11, 31) : Date.UTC(1899, 11, 30);
-  return new Date(epoch + day * 86_400_000).toISOString().slice(0, 10);
-}
+// Excel serial days are read in the workbook connectors (a date cell) and here (a serial typed into a CSV).
+export { excelSerialToDate };
 
 /** Calendar day of an instant in a time zone (IANA name). */
 function dayInZone(instant: Date, timeZone: string): string {
