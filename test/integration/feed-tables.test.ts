@@ -1,0 +1,324 @@
+/**
+ * Each feed's table, as the migrations left it, against what its declaration (pipelines/feeds) implies: one
+ * column per declared field of the type the loader casts it to (pgTypeOf), NOT NULL exactly when the field is
+ * required; the history columns every feed table has; the indexes the loader relies on; the `<feed>_written`
+ * trigger. The tables are hand-written migrations (0001, 0002 and the ALTERs after them) while the loader writes
+ * whatever the declaration says, so a field added to a declaration without its migration, or a migration that
+ * drifts from the declaration, fails here with the feed, the column and what was expected — not on a
+ * department's first file.
+ *
+ * The Kysely view of the tables (src/warehouse/schema.ts) is checked at compile time, at the end of this file:
+ * types do not exist at run time, so `npx tsc` (part of `npm test`) is what runs that check, not vitest.
+ */
+import { type Kysely, sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assistance } from '../../pipelines/feeds/assistance.ts';
+import { deaths } from '../../pipelines/feeds/deaths.ts';
+import { disability } from '../../pipelines/feeds/disability.ts';
+import { disasters } from '../../pipelines/feeds/disasters.ts';
+import { employment } from '../../pipelines/feeds/employment.ts';
+import { homeSchooling } from '../../pipelines/feeds/home-schooling.ts';
+import { housing } from '../../pipelines/feeds/housing.ts';
+import { FEEDS } from '../../pipelines/feeds/index.ts';
+import { insurance } from '../../pipelines/feeds/insurance.ts';
+import { roster } from '../../pipelines/feeds/roster.ts';
+import { settlements } from '../../pipelines/feeds/settlements.ts';
+import { studentRoll } from '../../pipelines/feeds/student-roll.ts';
+import { water } from '../../pipelines/feeds/water.ts';
+import type { FeedDefinition } from '../../schemas/feed.ts';
+import type { FeedId } from '../../schemas/vocab.ts';
+import { pgTypeOf } from '../../src/load/normalize-sql.ts';
+import type { Warehouse } from '../../src/warehouse/connect.ts';
+import type { Database } from '../../src/warehouse/schema.ts';
+import { testWarehouse } from '../support/warehouse.ts';
+
+interface ColumnSpec {
+  /** As `format_type` prints it. */
+  type: string;
+  notNull: boolean;
+}
+
+/**
+ * The columns every feed table has besides its declared fields, each with why it is there. Types as
+ * `format_type` prints them.
+ */
+const HISTORY_COLUMNS = [
+  // The version's identity: the recognition cache and the snapshot's end of unseen versions find rows by it
+  // (src/load/recognition-cache.ts, publish.ts `f.version_id IN (…)`).
+  { name: 'version_id', type: 'bigint', notNull: true },
+  // Content hash of the normalized fields (normalize-sql.ts rowHash): changed vs unchanged on every load.
+  { name: 'row_hash', type: 'bytea', notNull: true },
+  // Hash of the raw values and normalization salt (0010): a re-sent row is recognised without normalizing.
+  // NULL for versions written before 0010.
+  { name: 'raw_hash', type: 'bytea', notNull: false },
+  // When the version became current.
+  { name: 'valid_from', type: 'timestamp with time zone', notNull: true },
+  // When it stopped being current; NULL is the current version (the current-key index's predicate).
+  { name: 'valid_to', type: 'timestamp with time zone', notNull: false },
+  // The run that wrote the version (no foreign key: 0009).
+  { name: 'run_id', type: 'bigint', notNull: true },
+  // The run that ended it (a change or, in a snapshot, its absence).
+  { name: 'ended_run_id', type: 'bigint', notNull: false },
+  // Where the version came from, for lists, quarantine and conflicts: file, sheet, row.
+  { name: 'source', type: 'text', notNull: true },
+  { name: 'sheet', type: 'text', notNull: false },
+  { name: 'row_number', type: 'integer', notNull: true },
+] as const satisfies readonly (ColumnSpec & { name: string })[];
+
+/**
+ * How a row got its person ID when its own was missing or invalid (0008; NULL = its own): written by the
+ * loader for feeds that declare `identity` (publish.ts), absent from the others (the roster, the reference).
+ */
+const ID_LINK = { name: 'id_link', type: 'text', notNull: false } as const;
+
+/** Every column a feed's table must have: declared fields, then history columns, then id_link if any. */
+function expectedColumns(feed: FeedDefinition): Map<string, ColumnSpec> {
+  const cols = new Map<string, ColumnSpec>();
+  for (const [name, spec] of Object.entries(feed.fields)) {
+    cols.set(name, { type: pgTypeOf(spec.type), notNull: spec.required === true });
+  }
+  for (const c of HISTORY_COLUMNS) cols.set(c.name, { type: c.type, notNull: c.notNull });
+  if (feed.identity) cols.set(ID_LINK.name, { type: ID_LINK.type, notNull: ID_LINK.notNull });
+  return cols;
+}
+
+interface CatalogColumn {
+  table: string;
+  column: string;
+  /** Without type modifier: what the loader's cast names (`numeric`, not `numeric(14,2)`). */
+  base: string;
+  /** With it, as the column stores values. */
+  full: string;
+  not_null: boolean;
+}
+
+interface CatalogIndex {
+  table: string;
+  index: string;
+  unique: boolean;
+  primary: boolean;
+  columns: string[];
+  predicate: string | null;
+  expressions: boolean;
+}
+
+interface CatalogTrigger {
+  table: string;
+  trigger: string;
+  fn: string;
+  fn_schema: string;
+  tgtype: number;
+  enabled: string;
+}
+
+/** pg_trigger.tgtype: AFTER (no BEFORE bit), FOR EACH STATEMENT (no ROW bit), INSERT | DELETE | UPDATE | TRUNCATE. */
+const WRITTEN_TGTYPE = 4 | 8 | 16 | 32;
+
+let wh: Warehouse;
+let columns: CatalogColumn[];
+let indexes: CatalogIndex[];
+let triggers: CatalogTrigger[];
+let runsForeignKeys: { table: string; name: string }[];
+
+async function readCatalog(db: Kysely<Database>, schema: string): Promise<void> {
+  const tables = Object.keys(FEEDS);
+  columns = (
+    await sql<CatalogColumn>`
+      SELECT c.relname AS table, a.attname AS column, format_type(a.atttypid, NULL) AS base,
+             format_type(a.atttypid, a.atttypmod) AS full, a.attnotnull AS not_null
+      FROM pg_attribute a
+      JOIN pg_class c ON c.oid = a.attrelid
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = ${schema} AND c.relkind = 'r' AND c.relname IN (${sql.join(tables)})
+        AND a.attnum > 0 AND NOT a.attisdropped
+      ORDER BY 1, a.attnum`.execute(db)
+  ).rows;
+  indexes = (
+    await sql<CatalogIndex>`
+      SELECT c.relname AS table, ic.relname AS index, i.indisunique AS unique, i.indisprimary AS primary,
+             ARRAY(SELECT a.attname::text FROM unnest(i.indkey) WITH ORDINALITY k(attnum, ord)
+                   JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum ORDER BY k.ord) AS columns,
+             pg_get_expr(i.indpred, i.indrelid) AS predicate, i.indexprs IS NOT NULL AS expressions
+      FROM pg_index i
+      JOIN pg_class c ON c.oid = i.indrelid
+      JOIN pg_class ic ON ic.oid = i.indexrelid
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = ${schema} AND c.relname IN (${sql.join(tables)}) AND i.indisvalid
+      ORDER BY 1, 2`.execute(db)
+  ).rows;
+  triggers = (
+    await sql<CatalogTrigger>`
+      SELECT c.relname AS table, t.tgname AS trigger, p.proname AS fn, pn.nspname AS fn_schema,
+             t.tgtype::int AS tgtype, t.tgenabled::text AS enabled
+      FROM pg_trigger t
+      JOIN pg_class c ON c.oid = t.tgrelid
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+      JOIN pg_proc p ON p.oid = t.tgfoid
+      JOIN pg_namespace pn ON pn.oid = p.pronamespace
+      WHERE n.nspname = ${schema} AND c.relname IN (${sql.join(tables)}) AND NOT t.tgisinternal
+      ORDER BY 1, 2`.execute(db)
+  ).rows;
+  runsForeignKeys = (
+    await sql<{ table: string; name: string }>`
+      SELECT c.relname AS table, k.conname AS name
+      FROM pg_constraint k
+      JOIN pg_class c ON c.oid = k.conrelid
+      JOIN pg_class r ON r.oid = k.confrelid
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = ${schema} AND k.contype = 'f' AND r.relname = 'runs'
+        AND c.relname IN (${sql.join(tables)})
+      ORDER BY 1, 2`.execute(db)
+  ).rows;
+}
+
+const feeds = Object.values(FEEDS);
+const show = (c: ColumnSpec) => `${c.type} ${c.notNull ? 'NOT NULL' : 'NULL'}`;
+
+beforeAll(async () => {
+  wh = await testWarehouse('feed_tables');
+  await readCatalog(wh.db, wh.schema);
+});
+afterAll(async () => wh?.close());
+
+describe('feed tables match their declarations', () => {
+  it('every declared feed has a table', () => {
+    const present = new Set(columns.map((c) => c.table));
+    expect(feeds.filter((f) => !present.has(f.id)).map((f) => `${f.id}: no table`)).toEqual([]);
+  });
+
+  it('has one column per declared field and history column, of the type the loader casts to', () => {
+    const problems: string[] = [];
+    for (const feed of feeds) {
+      const expected = expectedColumns(feed);
+      const actual = new Map(columns.filter((c) => c.table === feed.id).map((c) => [c.column, c]));
+      for (const [name, want] of expected) {
+        const got = actual.get(name);
+        if (!got) {
+          problems.push(`${feed.id}.${name}: missing, expected ${show(want)}`);
+          continue;
+        }
+        const have = { type: got.base, notNull: got.not_null };
+        if (have.type !== want.type || have.notNull !== want.notNull) {
+          problems.push(`${feed.id}.${name}: expected ${show(want)}, found ${show(have)}`);
+        }
+      }
+      for (const name of actual.keys()) {
+        if (!expected.has(name)) {
+          problems.push(`${feed.id}.${name}: not declared (no field, history column or id_link)`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  // Known mismatch, reported on issue 25 rather than hidden: money fields are cast to unconstrained `numeric` by
+  // the loader (pgTypeOf) and their columns are numeric(14,2) (0001, 0002), so a value with more than two
+  // decimals is hashed as sent and stored rounded. `it.fails` turns red once the two agree: make it `it` then.
+  it.fails('stores values with the type modifier the loader casts to (none)', () => {
+    const problems = columns
+      .filter((c) => c.base !== c.full)
+      .filter((c) => FEEDS[c.table as FeedId]?.fields[c.column] !== undefined)
+      .map((c) => `${c.table}.${c.column}: expected ${c.base} as the loader casts, found ${c.full}`);
+    expect(problems).toEqual([]);
+  });
+
+  it("has the business key's unique current-version index and the version_id primary key", () => {
+    const problems: string[] = [];
+    for (const feed of feeds) {
+      const own = indexes.filter((i) => i.table === feed.id);
+      // One current version per key (publish.ts inserts a new key only when no current row has it, and reads
+      // the current row by key); in key order, as the new versions are inserted (publish.ts ORDER BY key).
+      const current = own.find(
+        (i) =>
+          i.unique &&
+          !i.expressions &&
+          i.predicate === '(valid_to IS NULL)' &&
+          i.columns.join() === feed.key.join(),
+      );
+      if (!current) {
+        const seen = own.map((i) => `${i.index} (${i.columns.join(', ')}) WHERE ${i.predicate ?? 'TRUE'}`);
+        problems.push(
+          `${feed.id}: expected a UNIQUE index on (${feed.key.join(', ')}) WHERE valid_to IS NULL; found ${seen.join('; ') || 'none'}`,
+        );
+      }
+      if (!own.some((i) => i.primary && i.columns.join() === 'version_id')) {
+        problems.push(`${feed.id}: expected PRIMARY KEY (version_id)`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('has no foreign key to runs (0009: a per-row check on the load path)', () => {
+    expect(runsForeignKeys.map((k) => `${k.table}: foreign key ${k.name} to runs`)).toEqual([]);
+  });
+
+  it('has the <feed>_written trigger that bumps feed_state.generation (0014)', () => {
+    const problems: string[] = [];
+    for (const feed of feeds) {
+      const name = `${feed.id}_written`;
+      const t = triggers.find((x) => x.table === feed.id && x.trigger === name);
+      if (!t) {
+        problems.push(`${feed.id}: missing trigger ${name}`);
+        continue;
+      }
+      if (t.fn !== 'feed_written' || t.fn_schema !== wh.schema) {
+        problems.push(
+          `${feed.id}: ${name} expected to run ${wh.schema}.feed_written, runs ${t.fn_schema}.${t.fn}`,
+        );
+      }
+      if (t.tgtype !== WRITTEN_TGTYPE) {
+        problems.push(
+          `${feed.id}: ${name} expected AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE FOR EACH STATEMENT (tgtype ${WRITTEN_TGTYPE}), found tgtype ${t.tgtype}`,
+        );
+      }
+      if (t.enabled !== 'O')
+        problems.push(`${feed.id}: ${name} expected enabled, found tgenabled ${t.enabled}`);
+    }
+    expect(problems).toEqual([]);
+  });
+});
+
+// ---- Compile-time: src/warehouse/schema.ts's Database lists every feed table with its columns. ----
+
+/**
+ * The declarations with their literal field names (FEEDS widens them to FeedDefinition). `satisfies` makes
+ * this list exactly the feed ids: a feed missing here or extra is a compile error.
+ */
+const DECLARED = {
+  roster,
+  student_roll: studentRoll,
+  home_schooling: homeSchooling,
+  insurance,
+  settlements,
+  assistance,
+  housing,
+  water,
+  employment,
+  disability,
+  deaths,
+  disasters,
+} satisfies Record<FeedId, FeedDefinition>;
+type Declared = typeof DECLARED;
+
+/**
+ * Compile-time assertions: these do nothing when called; tsc rejects the call when the type argument breaks the
+ * constraint. A feed id Database lacks shows in the error as the type that is not `never`.
+ */
+function noneMissing<_T extends never>(): void {}
+noneMissing<Exclude<FeedId, keyof Database>>();
+
+type ColumnsOf<F extends FeedDefinition> =
+  | keyof F['fields']
+  | (typeof HISTORY_COLUMNS)[number]['name']
+  | (F extends { identity: object } ? typeof ID_LINK.name : never);
+type DatabaseColumns<K extends FeedId> = K extends keyof Database ? keyof Database[K] : never;
+/** Per feed: columns the declaration implies that Database lacks, and Database columns it does not imply. */
+type Drift = {
+  [K in FeedId]: {
+    missing: Exclude<ColumnsOf<Declared[K]>, DatabaseColumns<K>>;
+    extra: Exclude<DatabaseColumns<K>, ColumnsOf<Declared[K]>>;
+  };
+};
+/** A drift names the feed and the column in the error: "Types of property 'water' are incompatible…". */
+function inStep<_T extends Record<FeedId, { missing: never; extra: never }>>(): void {}
+inStep<Drift>();
