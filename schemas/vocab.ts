@@ -151,6 +151,7 @@ export const PROBLEM_CODES = [
   'date_missing',
   // money and numbers
   'money_unparseable',
+  'money_out_of_range', // a trillion yuan or more: no department's amount, a shifted column or an ID
   'number_unparseable',
   // closed vocabularies in feeds
   'value_not_in_vocabulary',

@@ -50,7 +50,7 @@ const PG_TYPES: Record<FieldType['kind'], string> = {
   name: 'text',
   text: 'text',
   date: 'date',
-  money: 'numeric',
+  money: 'numeric(14,2)', // as the tables store it: the normalizer keeps values within (rh_money)
   integer: 'integer',
   year: 'integer',
   boolean: 'boolean',

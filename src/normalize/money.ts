@@ -17,7 +17,23 @@ export function parseMoney(raw: string | null | undefined): MoneyResult {
   if (raw == null) return null;
   const s = raw.replace(/[０-９，．]/g, halfWidth).replace(STRIP, '');
   if (s === '') return null;
-  if (PLAIN.test(s)) return { ok: true, value: s };
-  if (THOUSANDS.test(s)) return { ok: true, value: s.replace(/,/g, '') };
-  return { ok: false, problem: 'money_unparseable' };
+  const v = PLAIN.test(s) ? s : THOUSANDS.test(s) ? s.replace(/,/g, '') : null;
+  if (v === null) return { ok: false, problem: 'money_unparseable' };
+  // The columns hold numeric(14,2): cents, below a trillion yuan (a 13-digit amount is a shifted column or an ID).
+  if (/^-?0*[1-9][0-9]{12,}/.test(v)) return { ok: false, problem: 'money_out_of_range' };
+  if (!/\.[0-9]{3,}$/.test(v)) return { ok: true, value: v };
+  const rounded = roundToCents(v); // 999999999999.995 rounds to a trillion
+  return /^-?[0-9]{13,}/.test(rounded) ? { ok: false, problem: 'money_out_of_range' } : { ok: true, value: rounded };
+}
+
+/**
+ * A decimal rounded to two places as PostgreSQL's round(numeric, 2) does it — half away from zero, on the
+ * digits, never through a float (an Excel formula's 1234.5600000000001 is 1234.56).
+ */
+function roundToCents(v: string): string {
+  const negative = v.startsWith('-');
+  const [whole = '', fraction = ''] = v.replace(/^-/, '').split('.');
+  const cents = BigInt(whole + fraction.slice(0, 2)) + (fraction.charCodeAt(2) >= 53 ? 1n : 0n); // '5' is 53
+  const digits = cents.toString().padStart(3, '0');
+  return `${negative && cents !== 0n ? '-' : ''}${digits.slice(0, -2)}.${digits.slice(-2)}`;
 }

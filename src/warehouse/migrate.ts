@@ -18,6 +18,7 @@ import * as m0014 from './migrations/0014-recognition-cache.ts';
 import * as m0015 from './migrations/0015-student-roll-sex.ts';
 import * as m0016 from './migrations/0016-console-sessions.ts';
 import * as m0017 from './migrations/0017-audit-chain.ts';
+import * as m0018 from './migrations/0018-money-cents.ts';
 import type { Database } from './schema.ts';
 
 /** Numbered, forward-only migrations. Add new ones at the end; never edit a shipped one. */
@@ -39,6 +40,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0015-student-roll-sex': m0015,
   '0016-console-sessions': m0016,
   '0017-audit-chain': m0017,
+  '0018-money-cents': m0018,
 };
 
 /** Repeatable definitions (functions), re-applied on every migrate; CREATE OR REPLACE keeps it idempotent. */

@@ -208,8 +208,41 @@ describe('SQL and TypeScript normalizers agree', () => {
       '1,234,567.8',
       ',123',
       '整',
+      // within numeric(14,2): cents (rounded half away from zero), below a trillion yuan
+      '12.345',
+      '12.344',
+      '-12.345',
+      '-0.004',
+      '0.005',
+      '1234.5600000000001',
+      '0.30000000000000004',
+      '¥1,234.565',
+      '007.125',
+      '999999999999.99',
+      '999999999999.995',
+      '1000000000000',
+      '0000000000001',
+      '-1000000000000.5',
+      '1,234,567,890,123',
     ];
     expect(await sqlMap('money', inputs)).toEqual(inputs.map((v) => tsResult(parseMoney(v))));
+    expect(inputs.slice(-15).map((v) => tsResult(parseMoney(v)))).toEqual([
+      '12.35',
+      '12.34',
+      '-12.35',
+      '0.00',
+      '0.01',
+      '1234.56',
+      '0.30',
+      '1234.57',
+      '7.13',
+      '999999999999.99',
+      '!money_out_of_range',
+      '!money_out_of_range',
+      '0000000000001',
+      '!money_out_of_range',
+      '!money_out_of_range',
+    ]);
   });
 
   it('on years', async () => {

@@ -187,18 +187,23 @@ export const NORMALIZE_FUNCTIONS = [
   // Money in yuan → exact decimal text or '!money_unparseable'.
   sql`CREATE OR REPLACE FUNCTION rh_money_parse(raw text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN s IS NULL THEN NULL
-      WHEN s ~ '^-?[0-9]+(\\.[0-9]+)?$' THEN s
+    SELECT CASE WHEN v IS NULL THEN CASE WHEN s IS NULL THEN NULL ELSE '!money_unparseable' END
+      -- the columns hold numeric(14,2): cents, below a trillion yuan
+      WHEN v ~ '^-?0*[1-9][0-9]{12,}' THEN '!money_out_of_range'
+      -- more decimals than cents (an Excel formula's 1234.5600000000001): rounded as the column would
+      WHEN v ~ '\\.[0-9]{3,}$' THEN CASE WHEN abs(round(v::numeric, 2)) >= 1e12 THEN '!money_out_of_range'
+                                        ELSE round(v::numeric, 2)::text END
+      ELSE v END
+    FROM (SELECT s, CASE WHEN s ~ '^-?[0-9]+(\\.[0-9]+)?$' THEN s
       -- separators only where thousands are: 12,000.50 yes; 12,00 or 1,2345 is not guessed at
-      WHEN s ~ '^-?[0-9]{1,3}(,[0-9]{3})+(\\.[0-9]+)?$' THEN replace(s, ',', '')
-      ELSE '!money_unparseable' END
+      WHEN s ~ '^-?[0-9]{1,3}(,[0-9]{3})+(\\.[0-9]+)?$' THEN replace(s, ',', '') END AS v
     FROM (SELECT nullif(regexp_replace(translate(raw, ${sql.lit(`${FULLWIDTH_DIGITS}，．`)}, ${sql.lit(`${ASCII_DIGITS},.`)}),
-                                       ${sql.lit(`${SPACE}|[¥￥元]|RMB|整$`)}, '', 'g'), '') AS s) x $$`,
+                                       ${sql.lit(`${SPACE}|[¥￥元]|RMB|整$`)}, '', 'g'), '') AS s) x) y $$`,
 
-  // Plain decimals (most values) pass through inlined; anything with ¥, 元, separators is parsed.
+  // Plain decimals within numeric(14,2) (most values) pass through inlined; anything else is parsed.
   sql`CREATE OR REPLACE FUNCTION rh_money(raw text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN raw ~ '^-?[0-9]+(\\.[0-9]+)?$' THEN raw ELSE rh_money_parse(raw) END $$`,
+    SELECT CASE WHEN raw ~ '^-?[0-9]{1,12}(\\.[0-9]{1,2})?$' THEN raw ELSE rh_money_parse(raw) END $$`,
 
   sql`CREATE OR REPLACE FUNCTION rh_integer(raw text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
