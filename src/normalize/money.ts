@@ -23,7 +23,9 @@ export function parseMoney(raw: string | null | undefined): MoneyResult {
   if (/^-?0*[1-9][0-9]{12,}/.test(v)) return { ok: false, problem: 'money_out_of_range' };
   if (!/\.[0-9]{3,}$/.test(v)) return { ok: true, value: v };
   const rounded = roundToCents(v); // 999999999999.995 rounds to a trillion
-  return /^-?[0-9]{13,}/.test(rounded) ? { ok: false, problem: 'money_out_of_range' } : { ok: true, value: rounded };
+  return /^-?[0-9]{13,}/.test(rounded)
+    ? { ok: false, problem: 'money_out_of_range' }
+    : { ok: true, value: rounded };
 }
 
 /**

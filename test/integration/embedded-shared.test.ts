@@ -229,6 +229,12 @@ describe('the embedded server, shared by processes on one data folder', () => {
       expect(lines[0]).toContain('DATABASE_URL');
       expect(r.stderr).not.toMatch(/EACCES|\n\s+at /);
       expect(readdirSync(dir)).toEqual(['config.yaml']); // nothing made in a folder it cannot use
+      // The README's first command, the same way: one line naming what to do, exit 3.
+      const demo = await runCli(['--config', config, 'demo', '--persons', '30'], { env, timeoutMs: 60_000 });
+      expect(demo.code).toBe(3);
+      expect(demo.stderr.trim().split('\n')).toHaveLength(1);
+      expect(demo.stderr).toContain(`cannot enter ${dir}`);
+      expect(demo.stderr).not.toMatch(/EACCES|\n\s+at /);
     },
     60_000,
   );
