@@ -218,7 +218,8 @@ describe('the embedded server, shared by processes on one data folder', () => {
       const config = join(dir, 'config.yaml');
       writeFileSync(
         config,
-        `county: { name: 示范县, code: "520102" }\ndatabase: { embedded: { data_dir: "${join(dir, '.ruralhub', 'pg')}" } }\n`,
+        `county: { name: 示范县, code: "520102" }\ndatabase: { embedded: { data_dir: "${join(dir, '.ruralhub', 'pg')}" } }\n` +
+          `paths: { output_dir: "${join(dir, 'out')}" }\n`,
       );
       const env = { ...cliEnv(), RURALHUB_LOG_LEVEL: 'error' };
       const r = await runCli(['--config', config, 'status'], { env, timeoutMs: 60_000 });
@@ -230,7 +231,7 @@ describe('the embedded server, shared by processes on one data folder', () => {
       expect(r.stderr).not.toMatch(/EACCES|\n\s+at /);
       expect(readdirSync(dir)).toEqual(['config.yaml']); // nothing made in a folder it cannot use
       // The README's first command, the same way: one line naming what to do, exit 3.
-      const demo = await runCli(['--config', config, 'demo', '--persons', '30'], { env, timeoutMs: 60_000 });
+      const demo = await runCli(['--config', config, 'demo', '--persons', '50'], { env, timeoutMs: 60_000 });
       expect(demo.code).toBe(3);
       expect(demo.stderr.trim().split('\n')).toHaveLength(1);
       expect(demo.stderr).toContain(`cannot enter ${dir}`);
