@@ -19,7 +19,12 @@ const envName = z
 const sqlName = z.string().regex(/^[a-z_][a-z0-9_]{0,40}$/, 'a lower-case SQL name (letters, digits, _)');
 
 /** A zone Intl accepts (IANA names; case-insensitive, as PostgreSQL takes them too). */
+/**
+ * An IANA zone name (Area/Location) or UTC, that Node.js knows. Abbreviations are refused although Intl takes
+ * some: `CST` is China Standard Time to a person and America/Chicago to Intl.
+ */
 function isTimeZone(name: string): boolean {
+  if (!/^(UTC|Etc\/[A-Za-z0-9+-]+|[A-Za-z_]+\/[A-Za-z0-9_+/-]+)$/.test(name)) return false;
   try {
     new Intl.DateTimeFormat('en', { timeZone: name });
     return true;

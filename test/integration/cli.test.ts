@@ -211,6 +211,12 @@ describe('the ruralhub command', () => {
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/timezone: 'Asia\/Shangai' is not a time zone/);
+    // An abbreviation Intl takes is refused all the same: CST would be America/Chicago, not China.
+    const cst = await ruralhub(['--config', configFile('timezone: CST\n'), 'runs'], {
+      RH_TEST_URL: 'postgres://nobody@127.0.0.1:1/none',
+    });
+    expect(cst.code).toBe(2);
+    expect(cst.stderr).toMatch(/timezone: 'CST' is not a time zone/);
   });
 
   it('refuses to link an identity-review item that does not exist, naming it, exit 2', async () => {
