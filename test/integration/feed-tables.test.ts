@@ -12,19 +12,7 @@
  */
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assistance } from '../../pipelines/feeds/assistance.ts';
-import { deaths } from '../../pipelines/feeds/deaths.ts';
-import { disability } from '../../pipelines/feeds/disability.ts';
-import { disasters } from '../../pipelines/feeds/disasters.ts';
-import { employment } from '../../pipelines/feeds/employment.ts';
-import { homeSchooling } from '../../pipelines/feeds/home-schooling.ts';
-import { housing } from '../../pipelines/feeds/housing.ts';
-import { FEEDS } from '../../pipelines/feeds/index.ts';
-import { insurance } from '../../pipelines/feeds/insurance.ts';
-import { roster } from '../../pipelines/feeds/roster.ts';
-import { settlements } from '../../pipelines/feeds/settlements.ts';
-import { studentRoll } from '../../pipelines/feeds/student-roll.ts';
-import { water } from '../../pipelines/feeds/water.ts';
+import { DECLARED_FEEDS, FEEDS } from '../../pipelines/feeds/index.ts';
 import type { FeedDefinition } from '../../schemas/feed.ts';
 import type { FeedId } from '../../schemas/vocab.ts';
 import { pgTypeOf } from '../../src/load/normalize-sql.ts';
@@ -269,24 +257,7 @@ describe('feed tables match their declarations', () => {
 
 // ---- Compile-time: src/warehouse/schema.ts's Database lists every feed table with its columns. ----
 
-/**
- * The declarations with their literal field names (FEEDS widens them to FeedDefinition). `satisfies` makes
- * this list exactly the feed ids: a feed missing here or extra is a compile error.
- */
-const DECLARED = {
-  roster,
-  student_roll: studentRoll,
-  home_schooling: homeSchooling,
-  insurance,
-  settlements,
-  assistance,
-  housing,
-  water,
-  employment,
-  disability,
-  deaths,
-  disasters,
-} satisfies Record<FeedId, FeedDefinition>;
+const DECLARED = DECLARED_FEEDS;
 type Declared = typeof DECLARED;
 
 /**
