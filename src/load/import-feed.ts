@@ -42,7 +42,7 @@ import {
 } from './ledger.ts';
 import { hashRecords, LineHasher, type RecordHashes } from './line-hasher.ts';
 import { buildNormalize, normalizationSalt, rankDuplicates } from './normalize-sql.ts';
-import { endedByScope, type LoadPlan, planLoad, publish } from './publish.ts';
+import { endedByScope, type LoadPlan, planLoad, publish, recordQuarantine } from './publish.ts';
 import { pullInRecognized } from './pull-in.ts';
 import { beginPublish, needsBase, writeBase } from './recognition-cache.ts';
 import {
@@ -499,6 +499,33 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
     const counts = countsFrom(plan, connectorProblems.length, connectorSkipped);
     const problems = await problemCounts(wh, norm, connectorProblems);
 
+    /** Rows the connector could not read (ragged, a quote never closed …), quarantined with the run. */
+    const quarantineConnectorProblems = async (trx: Kysely<Database>) => {
+      if (!connectorProblems.length) return;
+      await trx
+        .insertInto('quarantine')
+        .values(
+          connectorProblems.map((m) => {
+            const kept = firstChars(m.raw, MAX_RAW_CHARS);
+            return {
+              run_id: runId,
+              feed: feed.id,
+              source,
+              sheet: m.position.sheet ?? null,
+              row_number: m.position.row,
+              field: m.field ?? null,
+              raw_value: kept,
+              problem: m.problem,
+              detail:
+                kept.length < m.raw.length
+                  ? `${m.detail} (the row's first ${MAX_RAW_CHARS} characters kept)`
+                  : m.detail,
+            };
+          }),
+        )
+        .execute();
+    };
+
     // Guard rail: a department that sent half a file must not end half the county's records.
     const maxShrink = p.feedConfig?.max_shrink ?? 0.3;
     if (
@@ -515,8 +542,16 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
         : '';
       const message =
         `snapshot would end ${plan.ended} of ${plan.currentBefore} current records${where} ` +
-        `(more than ${Math.round(maxShrink * 100)}%); held: re-run with --confirm-shrink if the file is complete`;
+        `(more than ${Math.round(maxShrink * 100)}%); held: re-run with --confirm-shrink if the file is complete` +
+        (counts.rows_quarantined
+          ? ` (its rejected rows: ruralhub quarantine --feed ${feed.id} --all-runs)`
+          : '');
       await recordSha(db);
+      // What was rejected is kept for the held run too: the operator decides on --confirm-shrink seeing it.
+      await db.transaction().execute(async (trx) => {
+        await recordQuarantine(trx, { feed, norm, raw, runId, source, columns: mapping.columns });
+        await quarantineConnectorProblems(trx);
+      });
       await finishRun(db, runId, 'held', counts, { message });
       rlog.warn({ ended: plan.ended, current: plan.currentBefore }, message);
       return {
@@ -541,30 +576,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
       await loadSettings(trx, limits.loadStatementMs);
       const cache = await beginPublish(trx, feed, generation);
       await publish(trx, { feed, norm, raw, runId, source, columns: mapping.columns, rec, cache }, plan);
-      if (connectorProblems.length) {
-        await trx
-          .insertInto('quarantine')
-          .values(
-            connectorProblems.map((m) => {
-              const kept = firstChars(m.raw, MAX_RAW_CHARS);
-              return {
-                run_id: runId,
-                feed: feed.id,
-                source,
-                sheet: m.position.sheet ?? null,
-                row_number: m.position.row,
-                field: m.field ?? null,
-                raw_value: kept,
-                problem: m.problem,
-                detail:
-                  kept.length < m.raw.length
-                    ? `${m.detail} (the row's first ${MAX_RAW_CHARS} characters kept)`
-                    : m.detail,
-              };
-            }),
-          )
-          .execute();
-      }
+      await quarantineConnectorProblems(trx);
       const fileSha = await recordSha(trx);
       await trx
         .insertInto('feed_state')

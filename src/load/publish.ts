@@ -186,15 +186,15 @@ export interface PublishParams {
   cache: boolean;
 }
 
-/** Writes quarantine, conflicts and the new versions. Must run inside the run's publishing transaction. */
-export async function publish(trx: Db, p: PublishParams, plan: LoadPlan): Promise<void> {
+/**
+ * Quarantine: one row per rejected value, with the raw value it came from. Written by the publishing transaction,
+ * and for a held snapshot too, so the operator deciding on --confirm-shrink can see what was rejected.
+ */
+export async function recordQuarantine(
+  trx: Db,
+  p: Pick<PublishParams, 'feed' | 'norm' | 'raw' | 'runId' | 'source' | 'columns'>,
+): Promise<void> {
   const { feed, norm, raw, runId, source } = p;
-  const fields = fieldNames(feed);
-
-  // Rows that could not be linked to one person go to identity review (besides quarantine, below).
-  await recordReview(trx, p);
-
-  // Quarantine: one row per rejected value, with the raw value it came from.
   const rawOf = Object.entries(p.columns).map(
     ([field, col]) => sql`WHEN ${sql.lit(field)} THEN ${sql.ref(`r.c${col + 1}`)}`,
   );
@@ -208,6 +208,17 @@ export async function publish(trx: Db, p: PublishParams, plan: LoadPlan): Promis
     JOIN ${sql.id(raw)} r ON r.rec_no = n.rec_no
     CROSS JOIN LATERAL unnest(n.problems) AS pr
     WHERE n.skip IS NULL AND NOT n.ok`.execute(trx);
+}
+
+/** Writes quarantine, conflicts and the new versions. Must run inside the run's publishing transaction. */
+export async function publish(trx: Db, p: PublishParams, plan: LoadPlan): Promise<void> {
+  const { feed, norm, runId, source } = p;
+  const fields = fieldNames(feed);
+
+  // Rows that could not be linked to one person go to identity review (besides quarantine, below).
+  await recordReview(trx, p);
+
+  await recordQuarantine(trx, p);
 
   // Conflicting duplicates stay visible to the operator, with the row that won.
   if (plan.conflictingDuplicates > 0) {

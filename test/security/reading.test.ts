@@ -213,4 +213,31 @@ describe('a department file that would hang, crash or damage the import', () => 
       .execute();
     expect(current.map((r) => r.head_name)).toEqual(['张7005']); // the version loaded before, untouched
   });
+
+  it('a held snapshot keeps what it rejected, for the operator deciding on --confirm-shrink', async () => {
+    const full = join(dir, 'held-full.csv');
+    writeFileSync(
+      full,
+      `${[HEADER, ...Array.from({ length: 20 }, (_, i) => line(8000 + i))].join('\r\n')}\r\n`,
+    );
+    expect((await load(full)).status).toBe('succeeded');
+    const part = join(dir, 'held-part.csv');
+    writeFileSync(part, `${[HEADER, line(8000), line(8001), '张三,5201,新村,是,'].join('\r\n')}\r\n`);
+    const s = await importFeed({
+      wh,
+      feed: water,
+      path: part,
+      log: silentLogger(),
+      today: '2026-11-24',
+      timeZone: 'Asia/Shanghai',
+    });
+    expect(s.status).toBe('held');
+    expect(s.message).toMatch(/ruralhub quarantine --feed water --all-runs/);
+    const q = await wh.db
+      .selectFrom('quarantine')
+      .select(['field', 'problem', 'row_number'])
+      .where('run_id', '=', s.runId)
+      .execute();
+    expect(q).toEqual([{ field: 'head_id_number', problem: 'id_bad_format', row_number: 4 }]);
+  });
 });
