@@ -14,6 +14,24 @@ export function replacements(text: string): number {
   return n;
 }
 
+/** U+FFFD as each decoded encoding writes it in bytes. */
+const ENCODED = { utf8: Buffer.from(REPLACEMENT, 'utf8'), gb18030: Buffer.from([0x84, 0x31, 0xa4, 0x37]) };
+
+/** How many U+FFFD the bytes really hold, in `encoding`. */
+export function heldReplacements(bytes: Buffer, encoding: keyof typeof ENCODED): number {
+  const needle = ENCODED[encoding];
+  let n = 0;
+  for (let i = bytes.indexOf(needle); i >= 0; i = bytes.indexOf(needle, i + needle.length)) n++;
+  return n;
+}
+
+/**
+ * Whether decoding `bytes` into `text` made a U+FFFD the bytes do not hold: some bytes could not be decoded.
+ * Cheap for the usual text, which holds none.
+ */
+export const decodingDamaged = (text: string, bytes: Buffer, encoding: keyof typeof ENCODED): boolean =>
+  text.includes(REPLACEMENT) && replacements(text) > heldReplacements(bytes, encoding);
+
 /** The record message, with `damaged` only when some cell is. */
 export const recordOf = (
   cells: readonly (string | null)[],

@@ -24,7 +24,7 @@ import type {
   StreamInfo,
 } from '../connector.ts';
 import { bestCandidate, headerFinder, skipReason } from '../row-shape.ts';
-import { REPLACEMENT, recordOf, replacements } from '../text-damage.ts';
+import { decodingDamaged, REPLACEMENT, recordOf } from '../text-damage.ts';
 import { type CsvEncoding, firstInvalidUtf8, type Sniffed, sniffCsv } from './sniff.ts';
 
 export const CsvConfigSchema = z.object({
@@ -47,9 +47,6 @@ export type CsvConfig = z.input<typeof CsvConfigSchema>;
  * with it is quarantined as text_damaged; the file's other rows load.
  */
 export const UNDECODABLE = '\uFFFF';
-
-/** GB18030's four bytes for U+FFFD: a replacement character the file really holds. */
-const GB_FFFD = iconv.encode('\uFFFD', 'gb18030');
 
 /** Decodes to text chunk by chunk (characters split across chunks carried over), marking undecodable bytes. */
 class MarkingDecoder extends Transform {
@@ -88,12 +85,9 @@ class MarkingDecoder extends Transform {
       return;
     }
     let text: string = this.gb.write(chunk);
-    if (text.includes('\uFFFD')) {
-      // iconv-lite writes U+FFFD for what it cannot decode: those the bytes do not hold are marked.
-      const bytes = Buffer.concat([this.gbTail, chunk]);
-      let genuine = 0;
-      for (let i = bytes.indexOf(GB_FFFD); i >= 0; i = bytes.indexOf(GB_FFFD, i + 4)) genuine++;
-      if (replacements(text) > genuine) text = text.replaceAll('\uFFFD', UNDECODABLE);
+    // iconv-lite writes U+FFFD for what it cannot decode: those the bytes do not hold are marked.
+    if (text.includes(REPLACEMENT) && decodingDamaged(text, Buffer.concat([this.gbTail, chunk]), 'gb18030')) {
+      text = text.replaceAll('\uFFFD', UNDECODABLE);
     }
     this.gbTail = Buffer.from(chunk.subarray(Math.max(0, chunk.length - 3)));
     done(null, text);

@@ -5,6 +5,7 @@
  */
 import { open } from 'node:fs/promises';
 import iconv from 'iconv-lite';
+import { replacements } from '../text-damage.ts';
 
 export type CsvEncoding = 'UTF8' | 'GB18030';
 
@@ -116,7 +117,7 @@ export async function sniffCsv(path: string): Promise<Sniffed> {
     // iconv-lite maps undecodable bytes to U+FFFD. A few are damaged rows (quarantined as text_damaged by the
     // reader); a sample full of them is another encoding altogether, refused before anything is read.
     const text = iconv.decode(sample, 'gb18030');
-    const bad = (text.match(/\uFFFD/g) ?? []).length;
+    const bad = replacements(text);
     if (bad > 0 && bad * 50 > text.length) {
       decodeError = {
         offset: iconv.encode(text.slice(0, text.indexOf('\uFFFD')), 'gb18030').length,

@@ -25,7 +25,7 @@ import { z } from 'zod';
 import { configError, dataError, transientError } from '../../src/errors.ts';
 import { backoffSeconds } from '../../src/scheduler/slots.ts';
 import type { CheckResult, Connector, ReadMessage, ReadOptions, StreamInfo } from '../connector.ts';
-import { REPLACEMENT, recordOf, replacements } from '../text-damage.ts';
+import { decodingDamaged, REPLACEMENT, recordOf } from '../text-damage.ts';
 
 const envName = z
   .string()
@@ -196,9 +196,8 @@ async function getJson(
       // Decoded here, not by res.json(): a damaged byte must be seen, not silently made U+FFFD.
       const gb = /charset\s*=\s*"?(gb|cp936)/i.test(res.headers.get('content-type') ?? '');
       const text = gb ? iconv.decode(bytes, 'gb18030') : bytes.toString('utf8');
-      const held = gb ? 0 : bytes.toString('latin1').split('\xEF\xBF\xBD').length - 1;
       try {
-        const damaged = replacements(text) > held;
+        const damaged = decodingDamaged(text, bytes, gb ? 'gb18030' : 'utf8');
         // On a damaged page, a value with U+FFFD is damaged unless the answer holds it byte for byte.
         const isDamaged = (v: string) => damaged && (gb || !bytes.includes(Buffer.from(v, 'utf8')));
         return { body: JSON.parse(text) as unknown, isDamaged };

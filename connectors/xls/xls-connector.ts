@@ -12,6 +12,7 @@ import { basename } from 'node:path';
 import iconv from 'iconv-lite';
 import { dataError } from '../../src/errors.ts';
 import { isDateFormat, isDateFormatId, numberText, serialText, textOrNull } from '../cell-text.ts';
+import { decodingDamaged } from '../text-damage.ts';
 import { type SheetRow, type SheetSource, type WorkbookSource, workbookConnector } from '../workbook.ts';
 
 /**
@@ -65,10 +66,9 @@ function decodeMarkup(bytes: Buffer): { text: string; damaged: boolean } {
   // A GB label (gb2312, gbk, gb18030) is read as GB18030, the superset every such file fits in; no label, and
   // bytes that are not UTF-8, mean a Chinese Windows program wrote it.
   const gb = declared ? /^gb|^x-gbk|^cp936$/i.test(declared) : !isUtf8(bytes);
-  const text = iconv.decode(bytes, gb ? 'gb18030' : 'utf8');
-  const made = (text.match(/\uFFFD/g) ?? []).length;
-  const held = gb ? 0 : bytes.toString('latin1').split('\xEF\xBF\xBD').length - 1;
-  return { text, damaged: made > held };
+  const encoding = gb ? 'gb18030' : 'utf8';
+  const text = iconv.decode(bytes, encoding);
+  return { text, damaged: decodingDamaged(text, bytes, encoding) };
 }
 
 /**

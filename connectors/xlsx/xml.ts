@@ -12,11 +12,8 @@
 import { TextDecoder } from 'node:util';
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
 import { dataError, RuralHubError } from '../../src/errors.ts';
-import { replacements } from '../text-damage.ts';
+import { decodingDamaged } from '../text-damage.ts';
 import type { ZipArchive } from './zip.ts';
-
-/** U+FFFD as UTF-8, to tell a replacement character the part really holds from one the decoder made. */
-const FFFD_UTF8 = Buffer.from('\uFFFD', 'utf8');
 
 export interface PartReader {
   /** Set once the part's bytes failed to decode somewhere; values with U+FFFD are then not to be trusted. */
@@ -62,8 +59,9 @@ export async function* streamPart<T>(
   for await (const chunk of archive.chunks(part)) {
     if (!decoder) decoder = new TextDecoder(bomEncoding(chunk)); // the BOM itself is dropped by the decoder
     const text = decoder.decode(chunk, { stream: true });
+    // the tail: a U+FFFD the part really holds may straddle two chunks
     if (!reader.damaged && text.includes('\uFFFD')) {
-      reader.damaged = replacements(text) > countBytes(Buffer.concat([tail, chunk]), FFFD_UTF8);
+      reader.damaged = decodingDamaged(text, Buffer.concat([tail, chunk]), 'utf8');
     }
     tail = chunk.subarray(Math.max(0, chunk.length - 2));
     feed(text);
@@ -98,12 +96,6 @@ function bomEncoding(first: Buffer): string {
   if (first[0] === 0xff && first[1] === 0xfe) return 'utf-16le';
   if (first[0] === 0xfe && first[1] === 0xff) return 'utf-16be';
   return 'utf-8';
-}
-
-function countBytes(haystack: Buffer, needle: Buffer): number {
-  let n = 0;
-  for (let i = haystack.indexOf(needle); i >= 0; i = haystack.indexOf(needle, i + needle.length)) n++;
-  return n;
 }
 
 /**

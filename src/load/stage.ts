@@ -157,14 +157,12 @@ export async function copyRecords(
           rows++;
           // PostgreSQL's text cannot hold NUL, whatever the source: such a cell is damaged text, like bytes that
           // could not be decoded — quarantined for its column by the normalizer, the row's other cells kept.
-          const damaged = new Set(m.damaged ?? []);
+          const damaged = new Set(m.damaged);
           const cells = header.map((_, i) => {
             const v = m.cells[i];
-            if (v?.includes('\0')) {
-              damaged.add(i);
-              return escapeCopy(v.replaceAll('\0', '\uFFFD'));
-            }
-            return escapeCopy(v);
+            if (!v?.includes('\0')) return escapeCopy(v);
+            damaged.add(i);
+            return escapeCopy(v.replaceAll('\0', '\uFFFD'));
           });
           const marks = damaged.size ? `{${[...damaged].map((i) => i + 1).join(',')}}` : '\\N';
           batch.push(`${m.position.row}\t${escapeCopy(m.position.sheet)}\t${marks}\t${cells.join('\t')}\n`);
