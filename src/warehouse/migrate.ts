@@ -77,10 +77,14 @@ export async function pendingMigrations(db: Kysely<Database>, schema: string): P
   return Object.keys(MIGRATIONS).filter((m) => !applied.has(m));
 }
 
+const RACE_CODES = new Set(['42P01', '3F000', '42703', 'XX000']);
+
 export function isIntrospectionRace(result: MigrationResultSet): boolean {
   const code = (result.error as { code?: string } | undefined)?.code;
-  // 42P01 a table, 3F000 a whole schema, dropped between Kysely's catalog listing and its reading.
-  return (code === '42P01' || code === '3F000') && (result.results ?? []).length === 0;
+  // Between Kysely's catalog listing and its reading (pg_get_serial_sequence on every column of every table of
+  // the database), another session's DDL removed what was listed: 42P01 a table, 3F000 a whole schema, 42703 a
+  // column (a migration in another warehouse's schema), XX000 "cache lookup failed" for a relation mid-drop.
+  return RACE_CODES.has(code ?? '') && (result.results ?? []).length === 0;
 }
 
 /**
@@ -93,7 +97,7 @@ export async function migrate(db: Kysely<Database>, schema: string): Promise<Mig
   // Kysely's Migrator introspects every table of the database before it takes its lock; a table dropped
   // meanwhile in another schema (a finishing import's staging table, another warehouse's schema) makes that
   // read fail before any migration ran. That is a race, not a failure of ours: try again.
-  for (let attempt = 1; attempt <= 5 && isIntrospectionRace(result); attempt++) {
+  for (let attempt = 1; attempt <= 10 && isIntrospectionRace(result); attempt++) {
     await new Promise((r) => setTimeout(r, 50 * attempt));
     result = await migrator(db, schema).migrateToLatest();
   }
