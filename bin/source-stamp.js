@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const BUNDLE = join(ROOT, 'dist', 'main.js');
 const STAMP = join(ROOT, 'dist', 'sources.sha256');
-const SOURCE_DIRS = ['src', 'connectors', 'schemas', 'pipelines'];
+const SOURCE_DIRS = ['core', 'src', 'connectors', 'schemas', 'pipelines'];
 
 export function sourceStamp() {
   const hash = createHash('sha256');

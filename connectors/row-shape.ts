@@ -4,7 +4,7 @@
  * these; they are not records. The loader's SQL (src/load/normalize-sql.ts) marks the same rows of a file staged
  * in bulk with the patterns exported here, so that both readers of a CSV skip exactly the same rows.
  */
-import { charClass, WHITESPACE } from '../src/normalize/chars.ts';
+import { charClass, WHITESPACE } from '../core/chars.ts';
 
 /** Candidate rows examined for the header before the first one is taken (so the loader can name what's missing). */
 export const MAX_TITLE_ROWS = 10;

@@ -10,7 +10,7 @@
  */
 import { basename } from 'node:path';
 import { z } from 'zod';
-import { dataError } from '../src/errors.ts';
+import { dataError } from '../core/errors.ts';
 import type { CheckResult, Connector, ReadMessage, ReadOptions, StreamInfo } from './connector.ts';
 import { bestCandidate, headerFinder, skipReason } from './row-shape.ts';
 import { recordOf } from './text-damage.ts';

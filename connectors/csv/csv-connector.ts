@@ -14,7 +14,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { parse } from 'csv-parse';
 import iconv from 'iconv-lite';
 import { z } from 'zod';
-import { dataError } from '../../src/errors.ts';
+import { dataError } from '../../core/errors.ts';
 import type {
   BulkSource,
   CheckResult,

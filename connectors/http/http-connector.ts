@@ -22,8 +22,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import iconv from 'iconv-lite';
 import { z } from 'zod';
-import { configError, dataError, transientError } from '../../src/errors.ts';
-import { backoffSeconds } from '../../src/scheduler/slots.ts';
+import { backoffSeconds } from '../../core/backoff.ts';
+import { configError, dataError, transientError } from '../../core/errors.ts';
 import type { CheckResult, Connector, ReadMessage, ReadOptions, StreamInfo } from '../connector.ts';
 import { decodingDamaged, REPLACEMENT, recordOf } from '../text-damage.ts';
 

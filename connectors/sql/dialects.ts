@@ -5,7 +5,7 @@
  */
 import type { Connection } from 'mysql2/promise';
 import pg from 'pg';
-import { transientError } from '../../src/errors.ts';
+import { transientError } from '../../core/errors.ts';
 
 export const SQL_DIALECTS = ['mysql', 'postgres'] as const;
 export type SqlDialect = (typeof SQL_DIALECTS)[number];

@@ -16,7 +16,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { z } from 'zod';
-import { configError } from '../../src/errors.ts';
+import { configError } from '../../core/errors.ts';
 import type { CheckResult, Connector, ReadMessage, ReadOptions, StreamInfo } from '../connector.ts';
 import { recordOf } from '../text-damage.ts';
 import { openSession, SQL_DIALECTS, type SqlSession } from './dialects.ts';

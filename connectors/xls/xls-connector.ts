@@ -10,7 +10,7 @@ import { isUtf8 } from 'node:buffer';
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import iconv from 'iconv-lite';
-import { dataError } from '../../src/errors.ts';
+import { dataError } from '../../core/errors.ts';
 import { isDateFormat, isDateFormatId, numberText, serialText, textOrNull } from '../cell-text.ts';
 import { decodingDamaged } from '../text-damage.ts';
 import { type SheetRow, type SheetSource, type WorkbookSource, workbookConnector } from '../workbook.ts';

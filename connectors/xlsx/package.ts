@@ -6,7 +6,7 @@
  * (openpyxl and pandas write xl/workbook.xml after the sheets; exceljs before them).
  */
 import { posix } from 'node:path';
-import { dataError } from '../../src/errors.ts';
+import { dataError } from '../../core/errors.ts';
 import { isDateFormat, isDateFormatId } from '../cell-text.ts';
 import { localName, readPart, unescapeXstring } from './xml.ts';
 import type { ZipArchive } from './zip.ts';

@@ -6,7 +6,7 @@
  * loader's COPY of records.
  */
 import { basename } from 'node:path';
-import { dataError } from '../../src/errors.ts';
+import { dataError } from '../../core/errors.ts';
 import { type SheetSource, type WorkbookSource, workbookConnector } from '../workbook.ts';
 import { readDateStyles, readPackage, readSharedStrings } from './package.ts';
 import { sheetRows } from './sheet.ts';

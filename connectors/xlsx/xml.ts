@@ -11,7 +11,7 @@
  */
 import { TextDecoder } from 'node:util';
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
-import { dataError, RuralHubError } from '../../src/errors.ts';
+import { dataError, RuralHubError } from '../../core/errors.ts';
 import { decodingDamaged } from '../text-damage.ts';
 import type { ZipArchive } from './zip.ts';
 

@@ -13,7 +13,7 @@
  */
 import { basename } from 'node:path';
 import yauzl from 'yauzl';
-import { dataError, RuralHubError } from '../../src/errors.ts';
+import { dataError, RuralHubError } from '../../core/errors.ts';
 
 export interface WorkbookLimits {
   maxEntries: number;

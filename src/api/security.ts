@@ -7,7 +7,7 @@
  *  - the person-lookup rate limit, keyed on who is asking, shared by the API and the console.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { configError } from '../errors.ts';
+import { configError } from '../../core/errors.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
 import { HttpError, principalOf, sessionCookieOf } from './http.ts';
 

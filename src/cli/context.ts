@@ -2,11 +2,12 @@
  * What every command needs, built once per invocation: the validated config, a logger, and (for commands
  * that touch data) an open warehouse that is closed — and an embedded server stopped — when the command ends.
  */
+
+import { isIsoDate, todayIn } from '../../core/clock.ts';
+import { configError } from '../../core/errors.ts';
+import { createLogger, type Logger } from '../../core/log.ts';
 import type { Config } from '../../schemas/config.ts';
-import { isIsoDate, todayIn } from '../clock.ts';
 import { configPath, loadConfig } from '../config/load-config.ts';
-import { configError } from '../errors.ts';
-import { createLogger, type Logger } from '../log.ts';
 import { openWarehouse, type Warehouse } from '../warehouse/connect.ts';
 import { migrate, pendingMigrations } from '../warehouse/migrate.ts';
 

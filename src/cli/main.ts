@@ -4,7 +4,7 @@
  * `--verbose` adds the stack and causes.
  */
 import { Command, CommanderError } from 'commander';
-import { EXIT_CODES, RuralHubError } from '../errors.ts';
+import { EXIT_CODES, RuralHubError } from '../../core/errors.ts';
 import { databaseFault } from '../warehouse/connect.ts';
 import { registerAudit } from './commands/audit.ts';
 import { registerDemo } from './commands/demo.ts';

@@ -1,6 +1,6 @@
+import { configError } from '../../core/errors.ts';
 import { csvLine } from '../delivery/csv.ts';
 import { neutralizeCell } from '../delivery/neutralize.ts';
-import { configError } from '../errors.ts';
 import { formatTable } from './table.ts';
 
 export const FORMATS = ['table', 'csv', 'json'] as const;

@@ -3,7 +3,7 @@
  * (phase, share done, rows or MiB, rate, elapsed); elsewhere (cron, systemd, CI) a plain log line every few
  * seconds, so a log shows the run is alive without drowning in redraws.
  */
-import type { Logger } from '../log.ts';
+import type { Logger } from '../../core/log.ts';
 
 export interface ProgressUpdate {
   phase: string;

@@ -3,9 +3,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import type { z } from 'zod';
+import { configError } from '../../core/errors.ts';
+import { resolveFeed, valueAliasProblems } from '../../pipelines/feeds/resolve.ts';
 import { type Config, ConfigSchema } from '../../schemas/config.ts';
-import { configError } from '../errors.ts';
-import { resolveFeed, valueAliasProblems } from '../load/resolve-feed.ts';
 
 /**
  * The package's own folder: the shipped demo config is found from here wherever the command runs. Found by

@@ -7,6 +7,8 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type ExcelJS from 'exceljs';
 import { sql } from 'kysely';
+import { localTimeIn } from '../../core/clock.ts';
+import type { Logger } from '../../core/log.ts';
 import { RULES } from '../../pipelines/rules/index.ts';
 import type { RuleDefinition } from '../../schemas/rule.ts';
 import {
@@ -16,8 +18,6 @@ import {
   type FeedbackAnswer,
   type RuleId,
 } from '../../schemas/vocab.ts';
-import { localTimeIn } from '../clock.ts';
-import type { Logger } from '../log.ts';
 import { writeAudit } from '../warehouse/audit.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
 import { csvLine, UTF8_BOM } from './csv.ts';

@@ -9,6 +9,8 @@ import { readFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import type ExcelJS from 'exceljs';
 import { sql } from 'kysely';
+import { configError } from '../../core/errors.ts';
+import type { Logger } from '../../core/log.ts';
 import {
   DEPARTMENTS,
   type Department,
@@ -18,8 +20,6 @@ import {
   RULE_IDS,
   type RuleId,
 } from '../../schemas/vocab.ts';
-import { configError } from '../errors.ts';
-import type { Logger } from '../log.ts';
 import { maskIdNumber, normalizeIdNumber, parseDate } from '../normalize/index.ts';
 import { writeAudit } from '../warehouse/audit.ts';
 import type { Warehouse } from '../warehouse/connect.ts';

@@ -8,10 +8,10 @@
 import { basename } from 'node:path';
 import type { ReadMessage } from '../../connectors/connector.ts';
 import { inflatedSize } from '../../connectors/xlsx/xlsx-connector.ts';
+import { dataError } from '../../core/errors.ts';
 import { DEPARTMENTS, type Department } from '../../schemas/vocab.ts';
-import { dataError } from '../errors.ts';
 import { connectorFor, isWorkbook } from '../load/connector-for.ts';
-import { headerKey } from '../load/header-map.ts';
+import { headerKey } from '../normalize/header-map.ts';
 import { ITEM_ID_HEADER } from './export-lists.ts';
 
 /** Answer-sheet columns and the header spellings they are found by (compared with headerKey). */

@@ -9,12 +9,12 @@
 import { lstat, mkdir, readdir, realpath, rename, rm } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { sql } from 'kysely';
+import { BusyError, configError, RuralHubError } from '../../core/errors.ts';
+import type { Logger } from '../../core/log.ts';
+import { resolveFeed } from '../../pipelines/feeds/resolve.ts';
 import type { Config } from '../../schemas/config.ts';
 import { FEED_IDS, type FeedId } from '../../schemas/vocab.ts';
-import { BusyError, configError, RuralHubError } from '../errors.ts';
 import { importFeed, sha256File } from '../load/import-feed.ts';
-import { resolveFeed } from '../load/resolve-feed.ts';
-import type { Logger } from '../log.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
 
 export const DROP_OUTCOMES = ['loaded', 'duplicate', 'failed', 'waiting', 'refused', 'retry'] as const;

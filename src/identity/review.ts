@@ -5,8 +5,8 @@
  * id_link = 'operator'. Every decision is written to the append-only audit log.
  */
 import { sql } from 'kysely';
+import { configError } from '../../core/errors.ts';
 import type { FeedId, ReviewStatus } from '../../schemas/vocab.ts';
-import { configError } from '../errors.ts';
 import { maskIdNumber } from '../normalize/mask.ts';
 import { writeAudit } from '../warehouse/audit.ts';
 import type { Warehouse } from '../warehouse/connect.ts';

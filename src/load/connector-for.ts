@@ -4,7 +4,7 @@ import type { Connector } from '../../connectors/connector.ts';
 import { csvConnector } from '../../connectors/csv/csv-connector.ts';
 import { xlsConnector } from '../../connectors/xls/xls-connector.ts';
 import { xlsxConnector } from '../../connectors/xlsx/xlsx-connector.ts';
-import { configError } from '../errors.ts';
+import { configError } from '../../core/errors.ts';
 
 /** File connectors by extension. Database and HTTP sources are chosen by the source config instead. */
 const BY_EXTENSION: Record<string, Connector<{ path: string }>> = {

@@ -19,18 +19,16 @@ import { type Kysely, sql } from 'kysely';
 import type { Connector, ReadMessage, ReadOptions } from '../../connectors/connector.ts';
 import { httpConnector } from '../../connectors/http/http-connector.ts';
 import { sqlConnector } from '../../connectors/sql/sql-connector.ts';
+import { BusyError, configError, dataError, RuralHubError, terminalError } from '../../core/errors.ts';
+import type { Logger } from '../../core/log.ts';
+import { phaseTimer } from '../../core/phase-timer.ts';
+import { countyFeed } from '../../pipelines/feeds/resolve.ts';
 import type { FeedConfig } from '../../schemas/config.ts';
 import type { FeedDefinition } from '../../schemas/feed.ts';
-import { BusyError, configError, dataError, RuralHubError, terminalError } from '../errors.ts';
-import { linkRecords } from '../identity/link-records.ts';
 import { decisionsSince } from '../identity/review.ts';
-import type { Logger } from '../log.ts';
+import { headerDetector, mapHeader } from '../normalize/header-map.ts';
 import { firstChars } from '../normalize/text.ts';
-import { phaseTimer } from '../phase-timer.ts';
 import { databaseFault, poolTimeouts, type Warehouse, within } from '../warehouse/connect.ts';
-import type { Database } from '../warehouse/schema.ts';
-import { connectorFor } from './connector-for.ts';
-import { headerDetector, mapHeader } from './header-map.ts';
 import {
   failAbandoned,
   failRun,
@@ -39,8 +37,11 @@ import {
   startRun,
   tryFeedLock,
   ZERO_COUNTS,
-} from './ledger.ts';
+} from '../warehouse/ledger.ts';
+import type { Database } from '../warehouse/schema.ts';
+import { connectorFor } from './connector-for.ts';
 import { hashRecords, LineHasher, type RecordHashes } from './line-hasher.ts';
+import { linkRecords } from './link-identities.ts';
 import { buildNormalize, normalizationSalt, rankDuplicates } from './normalize-sql.ts';
 import { endedByScope, type LoadPlan, planLoad, publish, recordQuarantine } from './publish.ts';
 import { pullInRecognized } from './pull-in.ts';
@@ -53,7 +54,6 @@ import {
   type RecognitionCounts,
   type Recognized,
 } from './recognize.ts';
-import { countyFeed } from './resolve-feed.ts';
 import { copyBulk, copyRecords, createRawTable, dropStaging, stagingNames } from './stage.ts';
 
 export interface ImportParams {

@@ -5,11 +5,11 @@
  * same header detection), writes nothing.
  */
 import { basename } from 'node:path';
+import { RuralHubError } from '../../core/errors.ts';
 import type { FeedConfig } from '../../schemas/config.ts';
 import type { FeedDefinition } from '../../schemas/feed.ts';
-import { RuralHubError } from '../errors.ts';
+import { headerDetector, locateFields } from '../normalize/header-map.ts';
 import { connectorFor, isWorkbook } from './connector-for.ts';
-import { headerDetector, locateFields } from './header-map.ts';
 import { assertInputFile } from './import-feed.ts';
 
 export interface SheetInspection {

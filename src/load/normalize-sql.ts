@@ -13,9 +13,9 @@
 import { createHash } from 'node:crypto';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { FOOTER_PATTERN, SHAPE_PREFIX_PATTERN, TOTALS_PATTERN } from '../../connectors/row-shape.ts';
+import { vocabularyKey } from '../../core/chars.ts';
 import type { FeedDefinition, FieldSpec, FieldType } from '../../schemas/feed.ts';
 import type { ProblemCode } from '../../schemas/vocab.ts';
-import { vocabularyKey } from '../normalize/chars.ts';
 import { NORMALIZE_FUNCTIONS } from '../warehouse/functions/normalize-sql.ts';
 import type { Database } from '../warehouse/schema.ts';
 import { recognizable } from './recognize.ts';

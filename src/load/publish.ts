@@ -6,11 +6,11 @@
  */
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { FeedDefinition } from '../../schemas/feed.ts';
-import { recordReview } from '../identity/record-review.ts';
 import type { Database } from '../warehouse/schema.ts';
 import { fieldNames } from './normalize-sql.ts';
 import { cacheStep, stepColumns } from './recognition-cache.ts';
 import { carried, type Recognized } from './recognize.ts';
+import { recordReview } from './record-review.ts';
 
 export interface LoadPlan {
   read: number;

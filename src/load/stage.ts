@@ -8,7 +8,7 @@ import { type Kysely, sql } from 'kysely';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { BulkSource, ReadMessage } from '../../connectors/connector.ts';
-import { dataError } from '../errors.ts';
+import { dataError } from '../../core/errors.ts';
 import type { Database } from '../warehouse/schema.ts';
 import type { LineHasher, RecordHashes } from './line-hasher.ts';
 import type { RawHashSet } from './raw-hash-set.ts';

@@ -6,15 +6,15 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
+import { configError, RuralHubError } from '../../core/errors.ts';
+import type { Logger } from '../../core/log.ts';
+import { phaseTimer } from '../../core/phase-timer.ts';
 import { RULES } from '../../pipelines/rules/index.ts';
 import type { Config } from '../../schemas/config.ts';
 import type { RuleDefinition } from '../../schemas/rule.ts';
 import type { FeedId, RuleId } from '../../schemas/vocab.ts';
-import { configError, RuralHubError } from '../errors.ts';
-import { failRun, finishRun, startRun } from '../load/ledger.ts';
-import type { Logger } from '../log.ts';
-import { phaseTimer } from '../phase-timer.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
+import { failRun, finishRun, startRun } from '../warehouse/ledger.ts';
 import { applyTransitions, type TransitionCounts } from './transitions.ts';
 
 export interface RuleOutcome extends Partial<TransitionCounts> {

@@ -4,8 +4,8 @@
  */
 
 import { excelSerialToDate } from '../../connectors/cell-text.ts';
+import { charClass, halfWidth, WHITESPACE } from '../../core/chars.ts';
 import type { ProblemCode } from '../../schemas/vocab.ts';
-import { charClass, halfWidth, WHITESPACE } from './chars.ts';
 
 export type DateResult = { ok: true; value: string } | { ok: false; problem: ProblemCode } | null;
 

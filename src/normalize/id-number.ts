@@ -9,8 +9,9 @@
  * only the disability feed's: departments copy it wherever an ID is asked for (送教上门 lists do), and the person is
  * the same. Its first 18 characters are judged like any ID, so it is accepted only when they are a valid one.
  */
+
+import { charClass, halfWidth, QUOTES, WHITESPACE } from '../../core/chars.ts';
 import type { ProblemCode } from '../../schemas/vocab.ts';
-import { charClass, halfWidth, QUOTES, WHITESPACE } from './chars.ts';
 
 const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2] as const;
 const CHECK_CHARS = '10X98765432';

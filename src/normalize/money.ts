@@ -3,8 +3,9 @@
  * rh_money. Thousands separators must stand where thousands are.
  * Returned as exact decimal text, never a float: the warehouse stores numeric.
  */
+
+import { charClass, halfWidth, WHITESPACE } from '../../core/chars.ts';
 import type { ProblemCode } from '../../schemas/vocab.ts';
-import { charClass, halfWidth, WHITESPACE } from './chars.ts';
 
 export type MoneyResult = { ok: true; value: string } | { ok: false; problem: ProblemCode } | null;
 

@@ -7,7 +7,7 @@
  */
 import { CustomConverter } from 'opencc-js/core';
 import TS_CHARACTERS from 'opencc-js/dict/TSCharacters';
-import { charClass, WHITESPACE } from './chars.ts';
+import { charClass, WHITESPACE } from '../../core/chars.ts';
 
 const SPACES = new RegExp(`${charClass(WHITESPACE)}+`, 'g');
 const DOT_VARIANTS = /[•.‧・･∙]/g;

@@ -2,8 +2,9 @@
  * A calendar year (参保年度) → 'YYYY': '2026', '2026年', '2026年度', full-width digits, or an Excel number
  * written as '2026.0'. Twin of SQL rh_year. Years outside 1900–2100 and any other form are rejected.
  */
+
+import { charClass, halfWidth, WHITESPACE } from '../../core/chars.ts';
 import type { ProblemCode } from '../../schemas/vocab.ts';
-import { charClass, halfWidth, WHITESPACE } from './chars.ts';
 
 export type YearResult = { ok: true; value: string } | { ok: false; problem: ProblemCode } | null;
 

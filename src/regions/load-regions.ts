@@ -11,9 +11,9 @@
 import { basename } from 'node:path';
 import { sql } from 'kysely';
 import { csvConnector } from '../../connectors/csv/csv-connector.ts';
+import { dataError } from '../../core/errors.ts';
 import { REGION_LEVEL_WORDS, REGION_LEVELS, type RegionLevel } from '../../schemas/vocab.ts';
-import { dataError } from '../errors.ts';
-import { headerKey } from '../load/header-map.ts';
+import { headerKey } from '../normalize/header-map.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
 
 const COLUMNS = {

@@ -3,8 +3,9 @@
  * named by scheduler.alert_webhook_env. The URL is a secret (it often embeds a token): it is never logged.
  * A webhook that fails is logged as a warning and never fails the job.
  */
+
+import type { Logger } from '../../core/log.ts';
 import type { Config } from '../../schemas/config.ts';
-import type { Logger } from '../log.ts';
 
 export interface Alert {
   job: string;

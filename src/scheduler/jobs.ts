@@ -5,14 +5,14 @@
  */
 import { join } from 'node:path';
 import { sql } from 'kysely';
+import { todayIn } from '../../core/clock.ts';
+import { dataError } from '../../core/errors.ts';
+import type { Logger } from '../../core/log.ts';
+import { resolveFeed } from '../../pipelines/feeds/resolve.ts';
 import type { Config, Job } from '../../schemas/config.ts';
-import { todayIn } from '../clock.ts';
 import { exportLists } from '../delivery/export-lists.ts';
 import { DROP_OUTCOMES, takeDrops } from '../drop/take-drops.ts';
-import { dataError } from '../errors.ts';
 import { configuredSource, importFeed } from '../load/import-feed.ts';
-import { resolveFeed } from '../load/resolve-feed.ts';
-import type { Logger } from '../log.ts';
 import { runMatch } from '../matching/run-match.ts';
 import { previousMonth, writeMonthlyReport } from '../reporting/run-report.ts';
 import type { Warehouse } from '../warehouse/connect.ts';

@@ -6,10 +6,10 @@
  * command exit non-zero (the settings are advice).
  */
 import { sql } from 'kysely';
+import { todayIn } from '../../core/clock.ts';
 import { RULES } from '../../pipelines/rules/index.ts';
 import type { Config } from '../../schemas/config.ts';
 import { FEED_IDS, type FeedId, RULE_IDS } from '../../schemas/vocab.ts';
-import { todayIn } from '../clock.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
 import { type SettingAdvice, serverSettings } from '../warehouse/server-settings.ts';
 import { nextSlot } from './slots.ts';

@@ -5,14 +5,16 @@
  * runs; the earlier ones are recorded as skipped (a second import of the same file, or a second match of the
  * same data, tells nobody anything) and slots older than the window are left alone.
  */
+
+import { backoffSeconds } from '../../core/backoff.ts';
+import { BusyError, RuralHubError } from '../../core/errors.ts';
+import type { Logger } from '../../core/log.ts';
 import type { Config, Job } from '../../schemas/config.ts';
-import { BusyError, RuralHubError } from '../errors.ts';
-import type { Logger } from '../log.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
 import type { AlertSink } from './alerts.ts';
 import { claimDue, claimNew, finishSlot, recoverDead, skipSlots } from './claims.ts';
 import { executeJob } from './jobs.ts';
-import { backoffSeconds, slotsBetween } from './slots.ts';
+import { slotsBetween } from './slots.ts';
 
 export interface TickParams {
   wh: Warehouse;

@@ -1,9 +1,9 @@
 import type { Readable, Writable } from 'node:stream';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { configError, RuralHubError, transientError } from '../../core/errors.ts';
+import type { Logger } from '../../core/log.ts';
 import type { Config } from '../../schemas/config.ts';
-import { configError, RuralHubError, transientError } from '../errors.ts';
-import type { Logger } from '../log.ts';
 import { startEmbedded } from './embedded.ts';
 import type { Database } from './schema.ts';
 

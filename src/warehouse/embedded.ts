@@ -45,7 +45,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { dataError, type RuralHubError, transientError } from '../errors.ts';
+import { dataError, type RuralHubError, transientError } from '../../core/errors.ts';
 
 export interface EmbeddedServer {
   url: string;

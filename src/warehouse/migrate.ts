@@ -1,5 +1,5 @@
 import { type Kysely, type Migration, type MigrationResultSet, Migrator, sql } from 'kysely';
-import { terminalError } from '../errors.ts';
+import { terminalError } from '../../core/errors.ts';
 import { NORMALIZE_FUNCTIONS } from './functions/normalize-sql.ts';
 import * as m0001 from './migrations/0001-initial.ts';
 import * as m0002 from './migrations/0002-more-feeds.ts';

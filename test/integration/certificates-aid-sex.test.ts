@@ -8,11 +8,11 @@
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../core/log.ts';
 import { FEEDS } from '../../pipelines/feeds/index.ts';
 import { defineFeed } from '../../schemas/feed.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
 import { importFeed } from '../../src/load/import-feed.ts';
-import { silentLogger } from '../../src/log.ts';
 import { runMatch } from '../../src/matching/run-match.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
 import { STUDENT_ROLL_ROW_HASH } from '../../src/warehouse/migrations/0015-student-roll-sex.ts';

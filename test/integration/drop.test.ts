@@ -7,9 +7,9 @@
 import { existsSync, mkdirSync, readdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../core/log.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
 import { takeDrops } from '../../src/drop/take-drops.ts';
-import { silentLogger } from '../../src/log.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
 import { testId } from '../support/demo.ts';
 import { tempDir, writeCsv } from '../support/files.ts';

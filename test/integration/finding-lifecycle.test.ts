@@ -5,11 +5,11 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../core/log.ts';
+import { resolveFeed } from '../../pipelines/feeds/resolve.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
 import { exportLists } from '../../src/delivery/export-lists.ts';
 import { importFeed } from '../../src/load/import-feed.ts';
-import { resolveFeed } from '../../src/load/resolve-feed.ts';
-import { silentLogger } from '../../src/log.ts';
 import { runMatch } from '../../src/matching/run-match.ts';
 import { idCheckChar } from '../../src/normalize/id-number.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';

@@ -19,9 +19,9 @@ import {
   httpConnector,
   retryAfterMs,
 } from '../../connectors/http/http-connector.ts';
+import { silentLogger } from '../../core/log.ts';
 import { deaths } from '../../pipelines/feeds/deaths.ts';
 import { configuredSource, importFeed } from '../../src/load/import-feed.ts';
-import { silentLogger } from '../../src/log.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
 import { testId } from '../support/demo.ts';
 import { testWarehouse } from '../support/warehouse.ts';

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../core/log.ts';
 import { homeSchooling } from '../../pipelines/feeds/home-schooling.ts';
 import { FEEDS } from '../../pipelines/feeds/index.ts';
 import { roster } from '../../pipelines/feeds/roster.ts';
@@ -7,7 +8,6 @@ import { studentRoll } from '../../pipelines/feeds/student-roll.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
 import { dismissReview, linkReview, listReview } from '../../src/identity/review.ts';
 import { importFeed } from '../../src/load/import-feed.ts';
-import { silentLogger } from '../../src/log.ts';
 import { runMatch } from '../../src/matching/run-match.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
 import { testId } from '../support/demo.ts';

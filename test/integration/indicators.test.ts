@@ -5,8 +5,8 @@
  */
 import { type RawBuilder, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../core/log.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
-import { silentLogger } from '../../src/log.ts';
 import {
   computeIndicators,
   INDICATOR_IDS,

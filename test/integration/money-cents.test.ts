@@ -6,9 +6,9 @@
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../core/log.ts';
 import { roster } from '../../pipelines/feeds/roster.ts';
 import { importFeed } from '../../src/load/import-feed.ts';
-import { silentLogger } from '../../src/log.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
 import { up as migration0018 } from '../../src/warehouse/migrations/0018-money-cents.ts';
 import { testId } from '../support/demo.ts';

@@ -6,8 +6,8 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../core/log.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
-import { silentLogger } from '../../src/log.ts';
 import { computeIndicators, type IndicatorRow } from '../../src/reporting/indicators.ts';
 import { monthlyFindings } from '../../src/reporting/monthly-report.ts';
 import { writeMonthlyReport } from '../../src/reporting/run-report.ts';

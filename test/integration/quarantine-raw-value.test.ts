@@ -5,9 +5,9 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../core/log.ts';
 import { studentRoll } from '../../pipelines/feeds/student-roll.ts';
 import { importFeed } from '../../src/load/import-feed.ts';
-import { silentLogger } from '../../src/log.ts';
 import { firstChars } from '../../src/normalize/text.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
 import { testId } from '../support/demo.ts';

@@ -15,16 +15,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReadMessage } from '../../connectors/connector.ts';
+import { silentLogger } from '../../core/log.ts';
 import { studentRoll } from '../../pipelines/feeds/student-roll.ts';
 import { connectorFor } from '../../src/load/connector-for.ts';
-import { headerDetector } from '../../src/load/header-map.ts';
 import { importFeed } from '../../src/load/import-feed.ts';
 import { inspectSource } from '../../src/load/inspect-source.ts';
-import { silentLogger } from '../../src/log.ts';
+import { headerDetector } from '../../src/normalize/header-map.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
 import { testWarehouse } from '../support/warehouse.ts';
 
-const DIR = fileURLToPath(new URL('../fixtures/writers/', import.meta.url));
+const DIR = fileURLToPath(new URL('../fixtures/writers', import.meta.url));
 
 interface Fixture {
   file: string;

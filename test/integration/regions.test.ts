@@ -6,10 +6,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../core/log.ts';
+import { resolveFeed } from '../../pipelines/feeds/resolve.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
 import { importFeed } from '../../src/load/import-feed.ts';
-import { resolveFeed } from '../../src/load/resolve-feed.ts';
-import { silentLogger } from '../../src/log.ts';
 import { loadRegions } from '../../src/regions/load-regions.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
 import { runCli } from '../support/cli.ts';

@@ -16,10 +16,10 @@ import {
   SqlConfigSchema,
   sqlConnector,
 } from '../../connectors/sql/sql-connector.ts';
+import { silentLogger } from '../../core/log.ts';
 import { deaths } from '../../pipelines/feeds/deaths.ts';
 import type { FeedConfig } from '../../schemas/config.ts';
 import { configuredSource, importFeed } from '../../src/load/import-feed.ts';
-import { silentLogger } from '../../src/log.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
 import { testId } from '../support/demo.ts';
 import { databaseUrl, testWarehouse } from '../support/warehouse.ts';

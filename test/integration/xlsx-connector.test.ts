@@ -12,11 +12,11 @@ import JSZip from 'jszip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReadMessage } from '../../connectors/connector.ts';
 import { xlsxConnector } from '../../connectors/xlsx/xlsx-connector.ts';
+import { silentLogger } from '../../core/log.ts';
 import { studentRoll } from '../../pipelines/feeds/student-roll.ts';
 import { connectorFor } from '../../src/load/connector-for.ts';
-import { headerDetector } from '../../src/load/header-map.ts';
 import { importFeed } from '../../src/load/import-feed.ts';
-import { silentLogger } from '../../src/log.ts';
+import { headerDetector } from '../../src/normalize/header-map.ts';
 import { idCheckChar } from '../../src/normalize/id-number.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
 import { tempDir } from '../support/files.ts';
@@ -287,7 +287,7 @@ describe('workbooks as other programs lay them out', () => {
   });
 
   it('tells the format by the bytes, not the name', async () => {
-    const fixtures = fileURLToPath(new URL('../fixtures/writers/', import.meta.url));
+    const fixtures = fileURLToPath(new URL('../fixtures/writers', import.meta.url));
     const xlsxNamedXls = join(dir, 'package.xls');
     copyFileSync(join(fixtures, 'openpyxl.xlsx'), xlsxNamedXls);
     const xlsNamedXlsx = join(dir, 'biff.xlsx');

@@ -8,12 +8,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { RuralHubError } from '../../core/errors.ts';
+import { silentLogger } from '../../core/log.ts';
 import { roster } from '../../pipelines/feeds/roster.ts';
 import { writeRoster } from '../../src/demo/bulk-roster.ts';
-import { RuralHubError } from '../../src/errors.ts';
 import { importFeed } from '../../src/load/import-feed.ts';
-import { tryFeedLock } from '../../src/load/ledger.ts';
-import { silentLogger } from '../../src/log.ts';
 import {
   createDb,
   createPool,
@@ -21,6 +20,7 @@ import {
   databaseFault,
   type Warehouse,
 } from '../../src/warehouse/connect.ts';
+import { tryFeedLock } from '../../src/warehouse/ledger.ts';
 import { runCli } from '../support/cli.ts';
 import { type FaultProxy, faultProxy } from '../support/fault-proxy.ts';
 import { tempDir } from '../support/files.ts';

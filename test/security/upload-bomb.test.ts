@@ -7,10 +7,10 @@
 import type { FastifyInstance } from 'fastify';
 import JSZip from 'jszip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../core/log.ts';
 import { buildServer } from '../../src/api/server.ts';
 import { createToken } from '../../src/api/tokens.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
-import { silentLogger } from '../../src/log.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
 import { tempDir } from '../support/files.ts';
 import { multipart } from '../support/multipart.ts';

@@ -3,12 +3,12 @@
  * for a test (a prefix of birth date and sequence, the check character computed).
  */
 
+import type { Logger } from '../../core/log.ts';
+import { resolveFeed } from '../../pipelines/feeds/resolve.ts';
 import type { Config } from '../../schemas/config.ts';
 import { FEED_IDS } from '../../schemas/vocab.ts';
 import { generateDemoCounty } from '../../src/demo/generate.ts';
 import { type ImportSummary, importFeed } from '../../src/load/import-feed.ts';
-import { resolveFeed } from '../../src/load/resolve-feed.ts';
-import type { Logger } from '../../src/log.ts';
 import { runMatch } from '../../src/matching/run-match.ts';
 import { idCheckChar } from '../../src/normalize/id-number.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';

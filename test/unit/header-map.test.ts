@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FEEDS } from '../../pipelines/feeds/index.ts';
-import { headerDetector, locateFields, mapHeader } from '../../src/load/header-map.ts';
+import { headerDetector, locateFields, mapHeader } from '../../src/normalize/header-map.ts';
 
 describe('header mapping', () => {
   it('finds the columns under the spellings government templates add: markers, colons, notes, full-width', () => {

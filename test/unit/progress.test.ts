@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../core/log.ts';
 import { describeProgress, progress } from '../../src/cli/progress.ts';
-import { createLogger } from '../../src/log.ts';
 
 describe('progress for a person watching', () => {
   it('describes share, rows, rate and elapsed time', () => {

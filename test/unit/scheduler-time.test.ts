@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { backoffSeconds, nextSlot, slotsBetween } from '../../src/scheduler/slots.ts';
+import { backoffSeconds } from '../../core/backoff.ts';
+import { nextSlot, slotsBetween } from '../../src/scheduler/slots.ts';
 
 describe('scheduler time arithmetic', () => {
   it('lists the slots of a cron expression in the county time zone', () => {

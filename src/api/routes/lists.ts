@@ -7,10 +7,10 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
+import type { Logger } from '../../../core/log.ts';
 import { exportLists } from '../../delivery/export-lists.ts';
 import { importFeedback } from '../../delivery/import-feedback.ts';
 import { ANSWER_FILE_TYPES, isAnswerFileType } from '../../delivery/read-answers.ts';
-import type { Logger } from '../../log.ts';
 import { type Api, departmentOf, HttpError, route } from '../http.ts';
 
 export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;

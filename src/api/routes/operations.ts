@@ -2,8 +2,8 @@
 import { z } from 'zod';
 import type { Config } from '../../../schemas/config.ts';
 import { FEED_IDS } from '../../../schemas/vocab.ts';
-import { RUN_COLUMNS } from '../../load/ledger.ts';
 import { collectStatus } from '../../scheduler/status.ts';
+import { RUN_COLUMNS } from '../../warehouse/ledger.ts';
 import { type Api, route } from '../http.ts';
 import { maskDeep } from '../mask-json.ts';
 

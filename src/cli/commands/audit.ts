@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { configError, dataError } from '../../errors.ts';
+import { configError, dataError } from '../../../core/errors.ts';
 import { auditRoleRisks, describeBreak, verifyAuditChain } from '../../warehouse/audit.ts';
 import { makeContext, withWarehouse } from '../context.ts';
 

@@ -1,14 +1,14 @@
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
+import { configError } from '../../../core/errors.ts';
+import { resolveFeed } from '../../../pipelines/feeds/resolve.ts';
 import { FEED_IDS, RULE_IDS } from '../../../schemas/vocab.ts';
 import { exportLists } from '../../delivery/export-lists.ts';
 import { COUNTY } from '../../demo/county.ts';
 import { serveDeathsFromDatabase } from '../../demo/department-db.ts';
 import { generateDemoCounty } from '../../demo/generate.ts';
-import { configError } from '../../errors.ts';
 import { configuredSource, type ImportSummary, importFeed } from '../../load/import-feed.ts';
-import { resolveFeed } from '../../load/resolve-feed.ts';
 import { runMatch } from '../../matching/run-match.ts';
 import { loadRegions } from '../../regions/load-regions.ts';
 import { writeMonthlyReport } from '../../reporting/run-report.ts';

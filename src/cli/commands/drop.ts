@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
+import { resolveFeed } from '../../../pipelines/feeds/resolve.ts';
 import { takeDrops } from '../../drop/take-drops.ts';
-import { resolveFeed } from '../../load/resolve-feed.ts';
 import { asOfDate, makeContext, withWarehouse } from '../context.ts';
 import { formatTable } from '../table.ts';
 

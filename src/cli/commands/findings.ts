@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { sql } from 'kysely';
+import { configError } from '../../../core/errors.ts';
 import { FINDING_STATES } from '../../../schemas/vocab.ts';
-import { configError } from '../../errors.ts';
 import { maskIdNumber } from '../../normalize/mask.ts';
 import { writeAudit } from '../../warehouse/audit.ts';
 import { asOfDate, makeContext, withWarehouse } from '../context.ts';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
+import { resolveFeed } from '../../../pipelines/feeds/resolve.ts';
 import { inspectSource } from '../../load/inspect-source.ts';
-import { resolveFeed } from '../../load/resolve-feed.ts';
 import { makeContext } from '../context.ts';
 import { formatTable } from '../table.ts';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
+import { configError } from '../../../core/errors.ts';
 import { type RuleId, RuleIdSchema } from '../../../schemas/vocab.ts';
-import { configError } from '../../errors.ts';
 import { runMatch } from '../../matching/run-match.ts';
 import { asOfDate, makeContext, withWarehouse } from '../context.ts';
 import { progress } from '../progress.ts';

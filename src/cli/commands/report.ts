@@ -1,7 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { todayIn } from '../../clock.ts';
-import { configError } from '../../errors.ts';
+import { todayIn } from '../../../core/clock.ts';
+import { configError } from '../../../core/errors.ts';
 import { previousMonth, writeMonthlyReport } from '../../reporting/run-report.ts';
 import { makeContext, withWarehouse } from '../context.ts';
 

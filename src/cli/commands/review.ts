@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
+import { configError } from '../../../core/errors.ts';
 import { decideReviews, PENDING_REVIEW_COLUMNS, pendingReviews } from '../../delivery/review.ts';
-import { configError } from '../../errors.ts';
 import { maskIdNumber } from '../../normalize/mask.ts';
 import { asOfDate, makeContext, withWarehouse } from '../context.ts';
 import { parseFormat, writeRows } from '../output.ts';

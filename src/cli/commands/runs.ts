@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { RUN_COLUMNS } from '../../load/ledger.ts';
+import { RUN_COLUMNS } from '../../warehouse/ledger.ts';
 import { makeContext, withWarehouse } from '../context.ts';
 import { parseFormat, writeRows } from '../output.ts';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import cron from 'node-cron';
-import { configError } from '../../errors.ts';
+import { configError } from '../../../core/errors.ts';
 import { alertSink } from '../../scheduler/alerts.ts';
 import { claimNew } from '../../scheduler/claims.ts';
 import { runClaimed, type SlotOutcome, tick } from '../../scheduler/tick.ts';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
+import { configError } from '../../../core/errors.ts';
 import { type Department, DepartmentSchema } from '../../../schemas/vocab.ts';
 import { API_ROLES, type ApiRole, createToken, listTokens, revokeToken } from '../../api/tokens.ts';
-import { configError } from '../../errors.ts';
 import { makeContext, withWarehouse } from '../context.ts';
 import { parseFormat, writeRows } from '../output.ts';
 

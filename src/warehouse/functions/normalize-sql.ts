@@ -13,7 +13,7 @@
  * These definitions are repeatable (CREATE OR REPLACE) and re-applied by `migrate`.
  */
 import { sql } from 'kysely';
-import { ASCII_DIGITS, charClass, FULLWIDTH_DIGITS, QUOTES, WHITESPACE } from '../../normalize/chars.ts';
+import { ASCII_DIGITS, charClass, FULLWIDTH_DIGITS, QUOTES, WHITESPACE } from '../../../core/chars.ts';
 import { PROVINCE_PREFIXES } from '../../normalize/id-number.ts';
 import { traditionalPairs } from '../../normalize/name.ts';
 

@@ -3,8 +3,9 @@
  * the county's extra ones from config). Headers are compared after removing white space, full-width
  * parentheses and a trailing unit like "(元)", so 「身份证号 」「身份证号（必填）」 are found too.
  */
+
+import { dataError } from '../../core/errors.ts';
 import type { FeedDefinition } from '../../schemas/feed.ts';
-import { dataError } from '../errors.ts';
 
 export interface HeaderMapping {
   /** canonical field → 0-based column index in the file */

@@ -4,10 +4,10 @@
  */
 import { type Kysely, sql } from 'kysely';
 import type pg from 'pg';
+import { RuralHubError } from '../../core/errors.ts';
 import type { RunKind, RunStatus } from '../../schemas/vocab.ts';
-import { RuralHubError } from '../errors.ts';
 import { firstChars, withoutNul } from '../normalize/text.ts';
-import type { Database } from '../warehouse/schema.ts';
+import type { Database } from './schema.ts';
 
 type Db = Kysely<Database>;
 

@@ -14,9 +14,9 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { FeedDefinition } from '../../schemas/feed.ts';
 import type { IdLink } from '../../schemas/vocab.ts';
-import { rankDuplicates, rowHash } from '../load/normalize-sql.ts';
-import { rawColumn } from '../load/stage.ts';
 import type { Database } from '../warehouse/schema.ts';
+import { rankDuplicates, rowHash } from './normalize-sql.ts';
+import { rawColumn } from './stage.ts';
 
 export interface LinkParams {
   feed: FeedDefinition;

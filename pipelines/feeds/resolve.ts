@@ -1,9 +1,9 @@
-import { FEEDS } from '../../pipelines/feeds/index.ts';
+import { vocabularyKey } from '../../core/chars.ts';
+import { configError } from '../../core/errors.ts';
 import type { FeedConfig } from '../../schemas/config.ts';
 import type { FeedDefinition, FieldSpec } from '../../schemas/feed.ts';
 import { FEED_IDS, type FeedId } from '../../schemas/vocab.ts';
-import { configError } from '../errors.ts';
-import { vocabularyKey } from '../normalize/chars.ts';
+import { FEEDS } from './index.ts';
 
 /** The reference pipeline of a feed id, or a config error that lists the valid ids. */
 export function resolveFeed(id: string): FeedDefinition {

@@ -5,10 +5,10 @@
  * when the same record comes again, and its row stays quarantined.
  */
 import { type Kysely, sql } from 'kysely';
-import type { PublishParams } from '../load/publish.ts';
-import { rawColumn } from '../load/stage.ts';
 import type { Database } from '../warehouse/schema.ts';
-import { identityOf } from './link-records.ts';
+import { identityOf } from './link-identities.ts';
+import type { PublishParams } from './publish.ts';
+import { rawColumn } from './stage.ts';
 
 /** What publish knows of the run: its staging tables, run id, source label and column mapping. */
 export type ReviewParams = PublishParams;
