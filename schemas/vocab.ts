@@ -170,3 +170,7 @@ export const ProblemCodeSchema = vocab(PROBLEM_CODES).schema;
 /** Error kinds (ARCHITECTURE principle 6): decides exit code, retry and wording. */
 export const ERROR_KINDS = ['config', 'transient', 'data', 'terminal'] as const;
 export type ErrorKind = (typeof ERROR_KINDS)[number];
+
+/** Database dialects a department source may be (feeds.<feed>.source.dialect; connectors/sql/dialects.ts). */
+export const SQL_DIALECTS = ['mysql', 'postgres'] as const;
+export type SqlDialect = (typeof SQL_DIALECTS)[number];
