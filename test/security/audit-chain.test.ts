@@ -11,9 +11,9 @@ import { join, resolve } from 'node:path';
 import { type Kysely, type Migration, type MigrationResultSet, Migrator, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../core/log.ts';
-import { buildServer } from '../../src/api/server.ts';
-import { createToken } from '../../src/api/tokens.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
+import { buildServer } from '../../src/http/server.ts';
+import { createToken } from '../../src/http/tokens.ts';
 import {
   auditRoleRisks,
   type ChainReport,

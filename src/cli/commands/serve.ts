@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { configError } from '../../../core/errors.ts';
 import { type Department, DepartmentSchema } from '../../../schemas/vocab.ts';
-import { API_ROLES, type ApiRole, createToken, listTokens, revokeToken } from '../../api/tokens.ts';
+import { API_ROLES, type ApiRole, createToken, listTokens, revokeToken } from '../../http/tokens.ts';
 import { makeContext, withWarehouse } from '../context.ts';
 import { parseFormat, writeRows } from '../output.ts';
 
@@ -28,7 +28,7 @@ Example:
         throw configError(`--port: expected 0–65535, got '${opts.port}'`);
       await withWarehouse(ctx, async (wh) => {
         // The server (fastify and its plugins) is loaded only by this command, not on every command's start.
-        const { buildServer } = await import('../../api/server.ts');
+        const { buildServer } = await import('../../http/server.ts');
         const app = await buildServer({ wh, config: ctx.config, log: ctx.log });
         const address = await app.listen({ port, host: opts.host });
         ctx.out.write(

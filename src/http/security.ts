@@ -9,7 +9,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { configError } from '../../core/errors.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
-import { HttpError, principalOf, sessionCookieOf } from './http.ts';
+import { HttpError, principalOf, sessionCookieOf } from './request.ts';
 
 /** Environment variable naming the reverse proxies whose X-Forwarded-Proto/-For/-Host are believed. */
 export const TRUSTED_PROXIES_ENV = 'RURALHUB_TRUSTED_PROXIES';

@@ -2,9 +2,9 @@
 import { z } from 'zod';
 import { normalizeIdNumber } from '../../normalize/id-number.ts';
 import { maskIdNumber } from '../../normalize/mask.ts';
-import { type Api, audit, forbid, HttpError, route } from '../http.ts';
 import { maskDeep } from '../mask-json.ts';
 import { personPicture } from '../person.ts';
+import { type Api, audit, forbid, HttpError, route } from '../request.ts';
 import type { LookupLimit } from '../security.ts';
 
 const Purpose = z.string().trim().min(2, 'state the purpose of the lookup (查询事由)').max(200);

@@ -11,7 +11,7 @@ import type { Logger } from '../../../core/log.ts';
 import { exportLists } from '../../delivery/export-lists.ts';
 import { importFeedback } from '../../delivery/import-feedback.ts';
 import { ANSWER_FILE_TYPES, isAnswerFileType } from '../../delivery/read-answers.ts';
-import { type Api, departmentOf, HttpError, route } from '../http.ts';
+import { type Api, departmentOf, HttpError, route } from '../request.ts';
 
 export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
 

@@ -4,8 +4,8 @@ import type { Config } from '../../../schemas/config.ts';
 import { FEED_IDS } from '../../../schemas/vocab.ts';
 import { collectStatus } from '../../scheduler/status.ts';
 import { RUN_COLUMNS } from '../../warehouse/ledger.ts';
-import { type Api, route } from '../http.ts';
 import { maskDeep } from '../mask-json.ts';
+import { type Api, route } from '../request.ts';
 
 export function registerOperations(api: Api, config: Readonly<Config>): void {
   const { wh } = api;

@@ -11,15 +11,15 @@ import { todayIn } from '../../core/clock.ts';
 import { RuralHubError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Config } from '../../schemas/config.ts';
-import { STYLE_HASH } from '../console/html.ts';
-import { registerConsole } from '../console/routes.ts';
 import { maskIdsInText } from '../delivery/mask-text.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
-import { type Api, HttpError, openApiDocument } from './http.ts';
-import { registerFindings } from './routes/findings.ts';
-import { MAX_UPLOAD_BYTES, registerLists } from './routes/lists.ts';
-import { registerOperations } from './routes/operations.ts';
-import { registerPeople } from './routes/people.ts';
+import { registerFindings } from './api/findings.ts';
+import { MAX_UPLOAD_BYTES, registerLists } from './api/lists.ts';
+import { registerOperations } from './api/operations.ts';
+import { registerPeople } from './api/people.ts';
+import { STYLE_HASH } from './console/html.ts';
+import { registerConsole } from './console/index.ts';
+import { type Api, HttpError, openApiDocument } from './request.ts';
 import {
   personLookupLimit,
   principalKey,
@@ -51,7 +51,7 @@ export async function buildServer(p: ServerParams): Promise<FastifyInstance> {
   const today = p.today ?? (() => todayIn(p.config.timezone));
   await app.register(cookie);
   await app.register(multipart, { limits: { fileSize: MAX_UPLOAD_BYTES, files: 1, fields: 5 } });
-  // Only what opts in is limited (person lookups, src/api/security.ts); keyed by the token behind the request,
+  // Only what opts in is limited (person lookups, src/http/security.ts); keyed by the token behind the request,
   // however its header is spelled and whether it comes as a header or a console session.
   await app.register(rateLimit, { global: false, keyGenerator: (req) => principalKey(p.wh, req) });
   registerSecurityHeaders(app, STYLE_HASH);

@@ -6,8 +6,8 @@ import type { Config } from '../../../schemas/config.ts';
 import { FINDING_STATES, RuleIdSchema } from '../../../schemas/vocab.ts';
 import { computeIndicators } from '../../reporting/indicators.ts';
 import type { Database } from '../../warehouse/schema.ts';
-import { type Api, forbid, HttpError, route } from '../http.ts';
 import { maskDeep } from '../mask-json.ts';
+import { type Api, forbid, HttpError, route } from '../request.ts';
 import { withDepartmentScope } from '../scope.ts';
 
 const FindingsQuery = z.object({

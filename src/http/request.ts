@@ -21,7 +21,7 @@ export class HttpError extends Error {
   }
 }
 
-/** The console's session cookie: a session id (src/api/sessions.ts), never an API token. */
+/** The console's session cookie: a session id (src/http/sessions.ts), never an API token. */
 export const SESSION_COOKIE = 'rh_session';
 /** The cookie before sessions, which held the raw token: no longer read, and cleared at login and logout. */
 export const LEGACY_TOKEN_COOKIE = 'rh_token';

@@ -1,6 +1,6 @@
 /** The figures the console shows, each one query; pages only render them. */
 import { sql } from 'kysely';
-import type { Warehouse } from '../warehouse/connect.ts';
+import type { Warehouse } from '../../warehouse/connect.ts';
 
 export async function openByRuleAndDepartment(wh: Warehouse, today: string) {
   return (

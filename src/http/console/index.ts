@@ -1,7 +1,7 @@
 /**
- * The web console: login with a token, which starts a session (src/api/sessions.ts) whose random id — never the
+ * The web console: login with a token, which starts a session (src/http/sessions.ts) whose random id — never the
  * token — is kept in an HttpOnly, SameSite=Strict cookie, Secure over HTTPS (direct or via a trusted proxy);
- * logout ends the session. Every state-changing request must come from our own pages (src/api/security.ts).
+ * logout ends the session. Every state-changing request must come from our own pages (src/http/security.ts).
  * Then one home page per role — the bureau's dashboard, the operator's page, a department's page — plus the findings browser and the
  * person page for the bureau. The pages call the same functions as the API; department pages read through
  * the department scope, so PostgreSQL enforces the boundary here too.
@@ -11,10 +11,21 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Logger } from '../../core/log.ts';
-import { RULES } from '../../pipelines/rules/index.ts';
-import type { Config } from '../../schemas/config.ts';
-import { FEEDBACK_LABELS, FINDING_STATE_LABELS, type RuleId } from '../../schemas/vocab.ts';
+import type { Logger } from '../../../core/log.ts';
+import { RULES } from '../../../pipelines/rules/index.ts';
+import type { Config } from '../../../schemas/config.ts';
+import { FEEDBACK_LABELS, FINDING_STATE_LABELS, type RuleId } from '../../../schemas/vocab.ts';
+import { importFeedback } from '../../delivery/import-feedback.ts';
+import { maskIdsInText } from '../../delivery/mask-text.ts';
+import { ANSWER_FILE_TYPES, isAnswerFileType } from '../../delivery/read-answers.ts';
+import { normalizeIdNumber } from '../../normalize/id-number.ts';
+import { maskIdNumber } from '../../normalize/mask.ts';
+import { computeIndicators, INDICATOR_LABELS } from '../../reporting/indicators.ts';
+import { collectStatus } from '../../scheduler/status.ts';
+import type { Warehouse } from '../../warehouse/connect.ts';
+import { RUN_COLUMNS } from '../../warehouse/ledger.ts';
+import { maskDeep } from '../mask-json.ts';
+import { personPicture } from '../person.ts';
 import {
   audit,
   HttpError,
@@ -22,24 +33,13 @@ import {
   principalOf,
   SESSION_COOKIE,
   sessionCookieOf,
-} from '../api/http.ts';
-import { maskDeep } from '../api/mask-json.ts';
-import { personPicture } from '../api/person.ts';
-import { withDepartmentScope } from '../api/scope.ts';
-import type { LookupLimit } from '../api/security.ts';
-import { createSession, endSession, SESSION_ABSOLUTE_HOURS } from '../api/sessions.ts';
-import type { Principal } from '../api/tokens.ts';
-import { authenticate } from '../api/tokens.ts';
-import { importFeedback } from '../delivery/import-feedback.ts';
-import { maskIdsInText } from '../delivery/mask-text.ts';
-import { ANSWER_FILE_TYPES, isAnswerFileType } from '../delivery/read-answers.ts';
-import { normalizeIdNumber } from '../normalize/id-number.ts';
-import { maskIdNumber } from '../normalize/mask.ts';
-import { computeIndicators, INDICATOR_LABELS } from '../reporting/indicators.ts';
-import { collectStatus } from '../scheduler/status.ts';
-import type { Warehouse } from '../warehouse/connect.ts';
-import { RUN_COLUMNS } from '../warehouse/ledger.ts';
-import { openByRuleAndDepartment, openTrend } from './data.ts';
+} from '../request.ts';
+import { withDepartmentScope } from '../scope.ts';
+import type { LookupLimit } from '../security.ts';
+import { createSession, endSession, SESSION_ABSOLUTE_HOURS } from '../sessions.ts';
+import type { Principal } from '../tokens.ts';
+import { authenticate } from '../tokens.ts';
+import { openByRuleAndDepartment, openTrend } from './dashboard.ts';
 import { type Html, html, lineChart, page, table } from './html.ts';
 
 interface ConsoleParams {
