@@ -1,5 +1,6 @@
-// What the bundle in dist/ was built from: every TypeScript source's path, size and modification time. The
-// command runs the bundle only while the sources still match it, so an edited checkout never runs stale code.
+// What the bundle in dist/ was built from: every source's path, size and modification time (TypeScript, and the
+// .mjs modules started by address, src/load/hash-thread.mjs). The command runs the bundle only while the sources
+// still match it, so an edited checkout never runs stale code.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -18,7 +19,7 @@ export function sourceStamp() {
     )) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) walk(path);
-      else if (entry.name.endsWith('.ts')) {
+      else if (entry.name.endsWith('.ts') || entry.name.endsWith('.mjs')) {
         const st = statSync(path);
         hash.update(`${relative(ROOT, path)}\0${st.size}\0${st.mtimeMs}\n`);
       }

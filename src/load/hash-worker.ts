@@ -3,28 +3,34 @@
  * large file are expected to be recognised (a re-sent snapshot): PostgreSQL then has little to do, and its core
  * can hash. Each batch is split: this thread hashes one part while the main thread hashes the other. Both use
  * hash-wasm (two threads calling node:crypto in one process ran at half speed each: the OpenSSL calls contend).
- * The worker is plain JavaScript evaluated from a string, so it runs the same from the bundle and through tsx.
+ * The thread runs src/load/hash-thread.mjs: from the sources beside this file, from the bundle as
+ * dist/hash-thread.mjs beside the bundle's chunks (scripts/build.js), the same relative address either way.
  */
-import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
-const SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { createXXHash128 } = require(workerData.hashWasm);
-const ready = createXXHash128(workerData.seed[0], workerData.seed[1]);
-parentPort.on('message', async ({ id, bytes, starts, ends }) => {
-  const h = await ready;
-  const out = new Uint8Array(16 * starts.length);
-  for (let i = 0; i < starts.length; i++) {
-    h.init();
-    h.update(bytes.subarray(starts[i], ends[i]));
-    out.set(h.digest('binary'), 16 * i);
-  }
-  // The bytes go back too, to be filled with the next batch: a buffer per batch left to this thread's garbage
-  // collector piled up (~100 MB for a 2M-row file).
-  parentPort.postMessage({ id, out, bytes }, [out.buffer, bytes.buffer]);
-});
-`;
+/** A batch for the hashing thread: the records bytes[starts[i], ends[i]). */
+export interface HashJob {
+  id: number;
+  bytes: Uint8Array<ArrayBuffer>;
+  starts: Int32Array;
+  ends: Int32Array;
+}
+
+/** A batch hashed: 16 bytes a record in `out`, and the batch's bytes handed back for reuse. */
+export interface HashDone {
+  id: number;
+  out: Uint8Array<ArrayBuffer>;
+  bytes: Uint8Array<ArrayBuffer>;
+}
+
+/** What the hashing thread starts with. */
+export interface HashThreadData {
+  /** The hash's 64-bit seed as low and high word (src/load/line-hasher.ts). */
+  seed: readonly [number, number];
+}
+
+/** The thread's module: the same name beside the sources and beside the bundle. */
+const THREAD = new URL('./hash-thread.mjs', import.meta.url);
 
 export class HashWorker {
   private readonly worker: Worker;
@@ -35,10 +41,10 @@ export class HashWorker {
 
   /** `seed`: the hash's 64-bit seed as low and high word (src/load/line-hasher.ts). */
   constructor(seed: readonly [number, number]) {
-    const hashWasm = createRequire(import.meta.url).resolve('hash-wasm');
-    this.worker = new Worker(SOURCE, { eval: true, workerData: { seed, hashWasm } });
-    this.worker.on('message', ({ id, out, bytes }: { id: number; out: Uint8Array; bytes: Uint8Array }) => {
-      this.spare.push(bytes.buffer as ArrayBuffer);
+    const workerData: HashThreadData = { seed };
+    this.worker = new Worker(THREAD, { workerData });
+    this.worker.on('message', ({ id, out, bytes }: HashDone) => {
+      this.spare.push(bytes.buffer);
       this.jobs.get(id)?.resolve(out);
       this.jobs.delete(id);
     });
@@ -81,7 +87,8 @@ export class HashWorker {
     }
     return new Promise((resolve, reject) => {
       this.jobs.set(id, { resolve, reject });
-      this.worker.postMessage({ id, bytes, starts: from, ends: to }, [buffer, from.buffer, to.buffer]);
+      const job: HashJob = { id, bytes, starts: from, ends: to };
+      this.worker.postMessage(job, [buffer, from.buffer, to.buffer]);
     });
   }
 

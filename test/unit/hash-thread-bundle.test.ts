@@ -1,0 +1,35 @@
+/**
+ * The hashing thread (src/load/hash-thread.mjs) runs from a bundle made as scripts/build.js makes dist/: the
+ * bundle starts it by its address beside the chunks, and its hashes are those the main thread computes.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { bundle } from '../../scripts/bundle.js';
+import { hashRecords, LineHasher } from '../../src/load/line-hasher.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'ruralhub-bundle-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('the hashing thread in a bundle', () => {
+  it('is started beside the bundle and hashes every record as the main thread does', async () => {
+    await bundle({ main: join(import.meta.dirname, '../fixtures/bundle/hash-on-thread.ts') }, dir);
+    expect(existsSync(join(dir, 'hash-thread.mjs'))).toBe(true);
+    const records = 3000; // above the 512 below which nothing goes to the thread
+    const fromBundle = execFileSync(process.execPath, [join(dir, 'main.js'), 'settings', String(records)], {
+      encoding: 'utf8',
+    });
+
+    const rows = Array.from({ length: records }, (_, i) => `${i},name${i},x\n`);
+    const lines = `id,name,mark\n${rows.join('')}`;
+    const hasher = await LineHasher.create('settings', false);
+    const here = await hashRecords(Readable.from([Buffer.from(lines)]), hasher);
+    await hasher.close();
+    const expected = Buffer.from(here.take(records)!).toString('hex');
+    expect(fromBundle).toHaveLength(32 * records);
+    expect(fromBundle).toBe(expected);
+  });
+});
