@@ -1,4 +1,4 @@
-import type { Department, FeedId, WriteMode } from './vocab.ts';
+import type { Department, WriteMode } from './vocab.ts';
 
 /**
  * How one canonical field is read from a department's column and normalized.
@@ -53,8 +53,13 @@ export interface DedupOrder {
  * });
  * ```
  */
-export interface FeedDefinition {
-  id: FeedId;
+export interface FeedDefinition<Id extends string = string> {
+  /**
+   * The feed's name in config keys, CLI arguments and runs, and its table's name (a lower-case identifier, see
+   * defineFeed). The project's feeds are those of its registry (pipelines/feeds/index.ts), whose keys are their
+   * ids; `FeedDefinition<FeedId>` is one of them, `FeedDefinition` any feed, an extension's too.
+   */
+  id: Id;
   /** Chinese title, as departments name the file. */
   title: string;
   department: Department;
@@ -62,6 +67,12 @@ export interface FeedDefinition {
   fields: Readonly<Record<string, FieldSpec>>;
   /** Business key: one current row per key. */
   key: readonly string[];
+  /**
+   * Further indexes on the current versions, for the rules that join the feed by fields its key does not start
+   * with: name → fields, made as the index `<feed>_<name>` (src/warehouse/feed-table.ts). Example:
+   * `{ person: ['id_number', 'settled_on'] }`.
+   */
+  indexes?: Readonly<Record<string, readonly string[]>>;
   /**
    * De-duplication winner among rows sharing a key: these fields in order, then the later source row.
    * Deterministic by construction (principle 4).
@@ -113,14 +124,32 @@ export function idFacts(feed: FeedDefinition): IdFacts | null {
   return { id, name: feed.identity?.name ?? 'name', sex, birthDate };
 }
 
+/**
+ * A feed id names the feed's table, and suffixed its sequence, indexes and trigger (`<id>_version_id_seq`,
+ * `<id>_current`, `<id>_written`): a plain lower-case identifier that PostgreSQL keeps whole (63 bytes at most).
+ */
+const FEED_ID = /^[a-z][a-z0-9_]{0,47}$/;
+const MAX_NAME = 63;
+
 export function defineFeed<const F extends FeedDefinition>(feed: F): F {
+  if (!FEED_ID.test(feed.id)) {
+    throw new Error(`feed ${feed.id}: the id names its table: lower-case letters, digits and _, at most 48`);
+  }
+  for (const name of Object.keys(feed.indexes ?? {})) {
+    if (!/^[a-z0-9_]+$/.test(name) || `${feed.id}_${name}`.length > MAX_NAME) {
+      throw new Error(
+        `feed ${feed.id}: index ${name} must be lower-case letters, digits and _, ${feed.id}_${name} at most ${MAX_NAME}`,
+      );
+    }
+  }
   for (const k of feed.key) {
     if (!(k in feed.fields)) throw new Error(`feed ${feed.id}: key field ${k} is not declared`);
   }
   const idFields = [...Object.values(feed.identity ?? {}), ...Object.values(feed.surrogate ?? {})];
-  for (const o of [...feed.order.map((x) => x.field), ...(feed.scope ?? []), ...idFields].map((field) => ({
-    field,
-  }))) {
+  const indexed = Object.values(feed.indexes ?? {}).flat();
+  for (const o of [...feed.order.map((x) => x.field), ...(feed.scope ?? []), ...idFields, ...indexed].map(
+    (field) => ({ field }),
+  )) {
     if (!(o.field in feed.fields)) throw new Error(`feed ${feed.id}: field ${o.field} is not declared`);
   }
   // The ID facts' canonical names mean what R13 compares them as (see IdFacts).

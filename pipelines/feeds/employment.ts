@@ -42,6 +42,8 @@ export const employment = defineFeed({
     ...IDENTITY_HINTS,
   },
   key: ['id_number', 'registered_on'],
+  // Rules join employment by person.
+  indexes: { person: ['id_number'] },
   order: [],
   cursor: 'registered_on',
   identity: { id: 'id_number', name: 'name', birthDate: 'birth_date', village: 'home_village' },

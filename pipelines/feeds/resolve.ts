@@ -2,19 +2,12 @@ import { vocabularyKey } from '../../core/chars.ts';
 import { configError } from '../../core/errors.ts';
 import type { FeedConfig } from '../../schemas/config.ts';
 import type { FeedDefinition, FieldSpec } from '../../schemas/feed.ts';
-import { FEED_IDS, type FeedId } from '../../schemas/vocab.ts';
-import { FEEDS } from './index.ts';
+import { FEED_IDS, FEEDS, type FeedId, isFeedId } from './index.ts';
 
 /** The reference pipeline of a feed id, or a config error that lists the valid ids. */
-export function resolveFeed(id: string): FeedDefinition {
-  if (!(FEED_IDS as readonly string[]).includes(id)) {
-    throw configError(`unknown feed '${id}'; feeds are: ${FEED_IDS.join(', ')}`);
-  }
-  const feed = FEEDS[id as FeedId];
-  if (!feed) {
-    throw configError(`feed '${id}' is not implemented yet; implemented: ${Object.keys(FEEDS).join(', ')}`);
-  }
-  return feed;
+export function resolveFeed(id: string): FeedDefinition<FeedId> {
+  if (!isFeedId(id)) throw configError(`unknown feed '${id}'; feeds are: ${FEED_IDS.join(', ')}`);
+  return FEEDS[id];
 }
 
 type ValueAliases = FeedConfig['value_aliases'];
@@ -63,7 +56,10 @@ export function valueAliasProblems(feed: FeedDefinition, extra: ValueAliases): s
  * The feed as this county reads it: the reference declaration with the county's extra value spellings
  * (feeds.<feed>.value_aliases) added to its closed vocabularies. A new spelling is configuration, not code.
  */
-export function countyFeed(feed: FeedDefinition, feedConfig?: Partial<FeedConfig>): FeedDefinition {
+export function countyFeed<Id extends string>(
+  feed: FeedDefinition<Id>,
+  feedConfig?: Partial<FeedConfig>,
+): FeedDefinition<Id> {
   const extra = feedConfig?.value_aliases ?? {};
   if (Object.keys(extra).length === 0) return feed;
   const problems = valueAliasProblems(feed, extra);

@@ -70,6 +70,8 @@ export const roster = defineFeed({
     phone: { type: { kind: 'text' }, aliases: ['联系电话', '电话'] },
   },
   key: ['id_number'],
+  // Household rules gather a household's members by 户编号.
+  indexes: { household: ['household_id'] },
   order: [{ field: 'identified_on', direction: 'desc' }],
   surrogate: { person: 'id_number', household: 'household_id' },
 });

@@ -35,6 +35,8 @@ export const settlements = defineFeed({
     ...IDENTITY_HINTS,
   },
   key: ['settlement_id'],
+  // Rules join settlements by person and date; the key does not start with the ID.
+  indexes: { person: ['id_number', 'settled_on'] },
   order: [{ field: 'settled_on', direction: 'desc' }],
   cursor: 'settled_on',
   identity: { id: 'id_number', name: 'name', birthDate: 'birth_date', village: 'home_village' },

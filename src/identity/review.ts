@@ -6,7 +6,7 @@
  */
 import { sql } from 'kysely';
 import { configError } from '../../core/errors.ts';
-import type { FeedId, ReviewStatus } from '../../schemas/vocab.ts';
+import type { ReviewStatus } from '../../schemas/vocab.ts';
 import { maskIdNumber } from '../normalize/mask.ts';
 import { writeAudit } from '../warehouse/audit.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
@@ -37,13 +37,13 @@ const maskRaw = (v: string | null) => (v === null ? null : v.length >= 8 ? maskI
 
 export async function listReview(
   wh: Warehouse,
-  filter: { status?: ReviewStatus | 'all'; feed?: FeedId } = {},
+  filter: { status?: ReviewStatus | 'all'; feed?: string } = {},
 ): Promise<ReviewItem[]> {
   const status = filter.status ?? 'open';
   const rows = await sql<{
     id: number;
     status: ReviewStatus;
-    feed: FeedId;
+    feed: string;
     source: string;
     row_number: number;
     problem: string;
@@ -149,7 +149,8 @@ async function decide(
 /** Decisions on a feed's items since `since` (a later load of the same file must apply them). */
 export async function decisionsSince(
   db: Warehouse['db'],
-  feed: FeedId,
+  /** A feed id: the registry's or an extension's (the loader asks for any feed it loads). */
+  feed: string,
   since: Date | string | null,
 ): Promise<number> {
   if (since === null) return 0;

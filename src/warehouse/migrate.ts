@@ -1,5 +1,8 @@
 import { type Kysely, type Migration, type MigrationResultSet, Migrator, sql } from 'kysely';
 import { terminalError } from '../../core/errors.ts';
+import { FEEDS } from '../../pipelines/feeds/index.ts';
+import type { FeedDefinition } from '../../schemas/feed.ts';
+import { createFeedTable } from './feed-table.ts';
 import { NORMALIZE_FUNCTIONS } from './functions/normalize-sql.ts';
 import * as m0001 from './migrations/0001-initial.ts';
 import * as m0002 from './migrations/0002-more-feeds.ts';
@@ -47,8 +50,19 @@ const MIGRATIONS: Record<string, Migration> = {
 const REPEATABLE = [...NORMALIZE_FUNCTIONS];
 
 export interface MigrateOutcome {
+  /** Numbered migrations applied by this call. */
   applied: string[];
   skipped: number;
+  /** Feeds whose table this call created from their declaration (createFeedTable). */
+  feedTables: string[];
+}
+
+/** The feeds whose tables the warehouse must have: the project's registry, or an extension's own list. */
+export type FeedRegistry = Readonly<Record<string, FeedDefinition>>;
+
+export interface MigrateOptions {
+  /** Default: the project's registry (pipelines/feeds/index.ts). */
+  feeds?: FeedRegistry;
 }
 
 function migrator(db: Kysely<Database>, schema: string): Migrator {
@@ -65,7 +79,11 @@ function migrator(db: Kysely<Database>, schema: string): Migrator {
  * concurrent import drops its staging table (or another schema goes) between the listing and the reading —
  * a spurious error for every command that checks the schema while a load finishes.
  */
-export async function pendingMigrations(db: Kysely<Database>, schema: string): Promise<string[]> {
+export async function pendingMigrations(
+  db: Kysely<Database>,
+  schema: string,
+  opts: MigrateOptions = {},
+): Promise<string[]> {
   const exists = await sql<{
     ok: boolean;
   }>`SELECT to_regclass(${`${schema}.kysely_migration`}) IS NOT NULL AS ok`.execute(db);
@@ -74,7 +92,62 @@ export async function pendingMigrations(db: Kysely<Database>, schema: string): P
     name: string;
   }>`SELECT name FROM ${sql.table(`${schema}.kysely_migration`)}`.execute(db);
   const applied = new Set(done.rows.map((r) => r.name));
-  return Object.keys(MIGRATIONS).filter((m) => !applied.has(m));
+  const pending = Object.keys(MIGRATIONS).filter((m) => !applied.has(m));
+  // The feed tables are made after the numbered migrations: only then is a missing one worth naming.
+  if (pending.length) return pending;
+  const missing = await missingFeedTables(db, schema, Object.values(opts.feeds ?? FEEDS));
+  return missing.map((f) => `feed table ${f.id}`);
+}
+
+/**
+ * The registered feeds without a table in `schema`. A relation of a feed's name that is not a feed table (it has
+ * no `<feed>_written` trigger: `runs`, say) is refused: the loader would write into it.
+ */
+async function missingFeedTables(
+  db: Kysely<Database>,
+  schema: string,
+  feeds: readonly FeedDefinition[],
+): Promise<FeedDefinition[]> {
+  if (feeds.length === 0) return [];
+  const found = await sql<{ feed: string; table: boolean; trigger: boolean }>`
+    SELECT f.feed, c.oid IS NOT NULL AS table,
+           EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND t.tgname = f.feed || '_written') AS trigger
+    FROM unnest(${feeds.map((f) => f.id)}::text[]) AS f(feed)
+    LEFT JOIN pg_class c ON c.relname = f.feed AND c.relnamespace = (
+      SELECT oid FROM pg_namespace WHERE nspname = ${schema})`.execute(db);
+  const clash = found.rows.filter((r) => r.table && !r.trigger).map((r) => r.feed);
+  if (clash.length) {
+    throw terminalError(
+      `feed ${clash.join(', ')}: schema ${schema} has a table of that name that is not a feed table (no ${clash[0]}_written trigger); give the feed another id`,
+    );
+  }
+  const missing = new Set(found.rows.filter((r) => !r.table).map((r) => r.feed));
+  return feeds.filter((f) => missing.has(f.id));
+}
+
+/**
+ * Kysely's migration lock on PostgreSQL (PostgresAdapter.acquireMigrationLock, kysely 0.28): a feed table is made
+ * under the same advisory lock as the numbered migrations, so it never runs beside a migrator of another process.
+ */
+const KYSELY_MIGRATION_LOCK = '3853314791062309107';
+
+/**
+ * Creates the table of every registered feed that has none yet (createFeedTable), under the migrators' lock and in
+ * one transaction: two processes migrating at once make it once, and a failure leaves none half made.
+ */
+async function createMissingFeedTables(
+  db: Kysely<Database>,
+  schema: string,
+  feeds: readonly FeedDefinition[],
+): Promise<string[]> {
+  // Unlocked first: the common case (every table there) takes no lock the other schemas' migrators wait on.
+  if ((await missingFeedTables(db, schema, feeds)).length === 0) return [];
+  return db.transaction().execute(async (trx) => {
+    await sql`SELECT pg_advisory_xact_lock(${sql.lit(KYSELY_MIGRATION_LOCK)}::bigint)`.execute(trx);
+    const missing = await missingFeedTables(trx, schema, feeds);
+    for (const feed of missing) await createFeedTable(trx, feed);
+    return missing.map((f) => f.id);
+  });
 }
 
 const RACE_CODES = new Set(['42P01', '3F000', '42703', 'XX000']);
@@ -88,10 +161,15 @@ export function isIntrospectionRace(result: MigrationResultSet): boolean {
 }
 
 /**
- * Applies pending migrations inside `schema` (Kysely's Migrator holds a lock table so two processes never
- * migrate at once), then re-applies the repeatable definitions under an advisory lock.
+ * Applies pending migrations inside `schema` (Kysely's Migrator holds an advisory lock so two processes never
+ * migrate at once), creates the table of each registered feed that has none yet (`opts.feeds`, default the
+ * project's registry) from its declaration, then re-applies the repeatable definitions under an advisory lock.
  */
-export async function migrate(db: Kysely<Database>, schema: string): Promise<MigrateOutcome> {
+export async function migrate(
+  db: Kysely<Database>,
+  schema: string,
+  opts: MigrateOptions = {},
+): Promise<MigrateOutcome> {
   await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(db);
   let result: MigrationResultSet = await migrator(db, schema).migrateToLatest();
   // Kysely's Migrator introspects every table of the database before it takes its lock; a table dropped
@@ -105,6 +183,7 @@ export async function migrate(db: Kysely<Database>, schema: string): Promise<Mig
     const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw terminalError(`migration ${failed} failed: ${(result.error as Error).message}`, result.error);
   }
+  const feedTables = await createMissingFeedTables(db, schema, Object.values(opts.feeds ?? FEEDS));
   await db.transaction().execute(async (trx) => {
     await sql`SELECT pg_advisory_xact_lock(hashtext('ruralhub.repeatable'), hashtext(${schema}))`.execute(
       trx,
@@ -112,5 +191,5 @@ export async function migrate(db: Kysely<Database>, schema: string): Promise<Mig
     for (const stmt of REPEATABLE) await stmt.execute(trx);
   });
   const applied = (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
-  return { applied, skipped: Object.keys(MIGRATIONS).length - applied.length };
+  return { applied, skipped: Object.keys(MIGRATIONS).length - applied.length, feedTables };
 }

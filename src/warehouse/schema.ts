@@ -1,25 +1,13 @@
 /**
  * Kysely's view of the warehouse tables (migrations are the source of truth; keep this in step).
- * Feed tables hold every version of a record: the current one has valid_to = NULL.
+ * Feed tables hold every version of a record: the current one has valid_to = NULL. Their types are derived from
+ * the feed registry (pipelines/feeds/index.ts), as their tables are (src/warehouse/feed-table.ts): a new feed
+ * needs no edit here.
  */
 import type { ColumnType, Generated } from 'kysely';
-import type { assistance } from '../../pipelines/feeds/assistance.ts';
-import type { deaths } from '../../pipelines/feeds/deaths.ts';
-import type { disability } from '../../pipelines/feeds/disability.ts';
-import type { disasters } from '../../pipelines/feeds/disasters.ts';
-import type { employment } from '../../pipelines/feeds/employment.ts';
-import type { housing } from '../../pipelines/feeds/housing.ts';
-import type { settlements } from '../../pipelines/feeds/settlements.ts';
-import type { water } from '../../pipelines/feeds/water.ts';
+import type { DECLARED_FEEDS, FeedId } from '../../pipelines/feeds/index.ts';
 import type { FeedDefinition, FieldSpec } from '../../schemas/feed.ts';
-import type {
-  FeedbackAnswer,
-  FeedId,
-  IdLink,
-  RegionLevel,
-  ReviewStatus,
-  SlotStatus,
-} from '../../schemas/vocab.ts';
+import type { FeedbackAnswer, IdLink, RegionLevel, ReviewStatus, SlotStatus } from '../../schemas/vocab.ts';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 /** `date` columns come back as 'YYYY-MM-DD' strings (the pg type parser is set so in connect.ts). */
@@ -121,65 +109,6 @@ interface HistoryColumns {
   row_number: number;
 }
 
-/** Feeds with person resolution (src/identity): how a row got its ID when its own was missing or invalid. */
-interface LinkColumns {
-  birth_date: DateText | null;
-  home_village: string | null;
-  id_link: IdLink | null;
-}
-
-export interface RosterTable extends HistoryColumns {
-  id_number: string;
-  household_id: string;
-  name: string;
-  county: string | null;
-  township: string | null;
-  village: string | null;
-  village_code: string | null;
-  sex: string | null;
-  relation: string | null;
-  household_type: string;
-  monitor_category: string | null;
-  risk_type: string | null;
-  risk_eliminated: boolean | null;
-  identified_on: DateText | null;
-  risk_eliminated_on: DateText | null;
-  labor_capacity: string | null;
-  schooling_status: string | null;
-  income_per_capita: Numeric | null;
-  phone: string | null;
-}
-
-export interface StudentRollTable extends HistoryColumns, LinkColumns {
-  id_number: string;
-  name: string;
-  sex: string | null;
-  school_code: string | null;
-  school_name: string | null;
-  stage: string | null;
-  grade: string | null;
-  status: string;
-  updated_on: DateText | null;
-}
-
-export interface HomeSchoolingTable extends HistoryColumns, LinkColumns {
-  id_number: string;
-  name: string;
-  disability_category: string | null;
-  school_name: string | null;
-  started_on: DateText | null;
-}
-
-export interface InsuranceTable extends HistoryColumns, LinkColumns {
-  id_number: string;
-  name: string;
-  scheme: string;
-  year: number;
-  status: string;
-  subsidy_category: string | null;
-  place: string | null;
-}
-
 /** Column type of a declared field as the warehouse returns it. */
 type ColumnOf<S extends FieldSpec> = S['type']['kind'] extends 'date'
   ? DateText
@@ -192,14 +121,18 @@ type ColumnOf<S extends FieldSpec> = S['type']['kind'] extends 'date'
         : string;
 
 /**
- * Table type derived from a feed declaration (migration 0002 wrote these tables from the same declarations):
- * required fields are NOT NULL, the others nullable.
+ * A feed's table type, derived from its declaration as the table is (src/warehouse/feed-table.ts): its fields
+ * (required ones NOT NULL, the others nullable), the history columns, and `id_link` when it declares `identity`.
  */
-type FeedTable<F extends FeedDefinition> = HistoryColumns & { id_link: IdLink | null } & {
-  [K in keyof F['fields']]: F['fields'][K] extends { required: true }
-    ? ColumnOf<F['fields'][K]>
-    : ColumnOf<F['fields'][K]> | null;
-};
+type FeedTable<F extends FeedDefinition> = HistoryColumns &
+  (F extends { identity: object } ? { id_link: IdLink | null } : unknown) & {
+    [K in keyof F['fields']]: F['fields'][K] extends { required: true }
+      ? ColumnOf<F['fields'][K]>
+      : ColumnOf<F['fields'][K]> | null;
+  };
+
+/** The project's feed tables, by feed id. */
+type FeedTables = { [K in FeedId]: FeedTable<(typeof DECLARED_FEEDS)[K]> };
 
 export interface FindingsTable {
   id: Generated<Int8>;
@@ -325,7 +258,8 @@ export interface HouseholdsTable {
 
 export interface IdentityReviewTable {
   id: Generated<Int8>;
-  feed: FeedId;
+  /** The feed's id: one of the registry's, or an extension's. */
+  feed: string;
   fingerprint: string;
   status: Generated<ReviewStatus>;
   problem: string;
@@ -346,24 +280,12 @@ export interface IdentityReviewTable {
   note: string | null;
 }
 
-export interface Database {
+export interface Database extends FeedTables {
   runs: RunsTable;
   feed_state: FeedStateTable;
   recognition_cache: RecognitionCacheTable;
   quarantine: QuarantineTable;
   load_conflicts: LoadConflictsTable;
-  roster: RosterTable;
-  student_roll: StudentRollTable;
-  home_schooling: HomeSchoolingTable;
-  insurance: InsuranceTable;
-  settlements: FeedTable<typeof settlements>;
-  assistance: FeedTable<typeof assistance>;
-  housing: FeedTable<typeof housing>;
-  water: FeedTable<typeof water>;
-  employment: FeedTable<typeof employment>;
-  disability: FeedTable<typeof disability>;
-  deaths: FeedTable<typeof deaths>;
-  disasters: FeedTable<typeof disasters>;
   findings: FindingsTable;
   finding_events: FindingEventsTable;
   audit_log: AuditLogTable;

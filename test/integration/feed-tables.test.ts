@@ -1,22 +1,22 @@
 /**
  * Each feed's table, as the migrations left it, against what its declaration (pipelines/feeds) implies: one
- * column per declared field of the type the loader casts it to (pgTypeOf), NOT NULL exactly when the field is
- * required; the history columns every feed table has; the indexes the loader relies on; the `<feed>_written`
- * trigger. The tables are hand-written migrations (0001, 0002 and the ALTERs after them) while the loader writes
- * whatever the declaration says, so a field added to a declaration without its migration, or a migration that
- * drifts from the declaration, fails here with the feed, the column and what was expected — not on a
- * department's first file.
+ * column per declared field of the type the loader casts it to (columnTypeOf), NOT NULL exactly when the field is
+ * required; the history columns every feed table has; the indexes the loader and the rules rely on; the
+ * `<feed>_written` trigger. A feed's table is made once, when it is first migrated (by the numbered migrations
+ * for the twelve of 0001–0002, by src/warehouse/feed-table.ts for a feed registered later), while the loader
+ * writes whatever the declaration says today: a field added to or changed in a declaration without its numbered
+ * migration (an ALTER TABLE), or a migration that drifts from the declaration, fails here with the feed, the
+ * column and what was expected — not on a department's first file.
  *
  * The Kysely view of the tables (src/warehouse/schema.ts) is checked at compile time, at the end of this file:
  * types do not exist at run time, so `npx tsc` (part of `npm test`) is what runs that check, not vitest.
  */
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DECLARED_FEEDS, FEEDS } from '../../pipelines/feeds/index.ts';
+import { DECLARED_FEEDS, FEEDS, type FeedId } from '../../pipelines/feeds/index.ts';
 import type { FeedDefinition } from '../../schemas/feed.ts';
-import type { FeedId } from '../../schemas/vocab.ts';
-import { pgTypeOf } from '../../src/load/normalize-sql.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
+import { columnTypeOf } from '../../src/warehouse/feed-table.ts';
 import type { Database } from '../../src/warehouse/schema.ts';
 import { testWarehouse } from '../support/warehouse.ts';
 
@@ -63,7 +63,7 @@ const ID_LINK = { name: 'id_link', type: 'text', notNull: false } as const;
 function expectedColumns(feed: FeedDefinition): Map<string, ColumnSpec> {
   const cols = new Map<string, ColumnSpec>();
   for (const [name, spec] of Object.entries(feed.fields)) {
-    cols.set(name, { type: pgTypeOf(spec.type), notNull: spec.required === true });
+    cols.set(name, { type: columnTypeOf(spec.type), notNull: spec.required === true });
   }
   for (const c of HISTORY_COLUMNS) cols.set(c.name, { type: c.type, notNull: c.notNull });
   if (feed.identity) cols.set(ID_LINK.name, { type: ID_LINK.type, notNull: ID_LINK.notNull });
@@ -75,7 +75,7 @@ interface CatalogColumn {
   column: string;
   /** Without type modifier. */
   base: string;
-  /** With it (`numeric(14,2)`), as the column stores values and the loader casts them (pgTypeOf). */
+  /** With it (`numeric(14,2)`), as the column stores values and the loader casts them (columnTypeOf). */
   full: string;
   not_null: boolean;
 }
@@ -220,6 +220,28 @@ describe('feed tables match their declarations', () => {
       }
       if (!own.some((i) => i.primary && i.columns.join() === 'version_id')) {
         problems.push(`${feed.id}: expected PRIMARY KEY (version_id)`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it("has each of the declaration's further indexes, over the current versions", () => {
+    const problems: string[] = [];
+    for (const feed of feeds) {
+      for (const [name, fields] of Object.entries(feed.indexes ?? {})) {
+        const index = `${feed.id}_${name}`;
+        const found = indexes.find((i) => i.table === feed.id && i.index === index);
+        const want = `(${fields.join(', ')}) WHERE valid_to IS NULL`;
+        if (!found) problems.push(`${feed.id}: missing index ${index} ${want}`);
+        else if (
+          found.columns.join() !== fields.join() ||
+          found.predicate !== '(valid_to IS NULL)' ||
+          found.unique
+        ) {
+          problems.push(
+            `${feed.id}: ${index} expected ${want}, found ${found.unique ? 'UNIQUE ' : ''}(${found.columns.join(', ')}) WHERE ${found.predicate ?? 'TRUE'}`,
+          );
+        }
       }
     }
     expect(problems).toEqual([]);

@@ -13,7 +13,7 @@ import { importFeed } from '../../src/load/import-feed.ts';
 import { loadCurrentVersions } from '../../src/load/recognize.ts';
 import { loadRegions } from '../../src/regions/load-regions.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
-import type { RosterTable } from '../../src/warehouse/schema.ts';
+import type { Database } from '../../src/warehouse/schema.ts';
 import { testId } from '../support/demo.ts';
 import { tempDir, writeCsv } from '../support/files.ts';
 import { testWarehouse } from '../support/warehouse.ts';
@@ -43,7 +43,10 @@ beforeAll(async () => {
 afterAll(async () => wh?.close());
 
 /** The roster's current versions of the households whose number starts with `prefix`, in household order. */
-const currentHouseholds = <C extends keyof RosterTable & string>(prefix: string, columns: readonly C[]) =>
+const currentHouseholds = <C extends keyof Database['roster'] & string>(
+  prefix: string,
+  columns: readonly C[],
+) =>
   wh.db
     .selectFrom('roster')
     .select(columns)

@@ -18,6 +18,8 @@ export function registerMigrate(program: Command): void {
               ? `applied ${r.applied.length} migration(s) to ${wh.where} schema ${wh.schema}: ${r.applied.join(', ')}\n`
               : `schema ${wh.schema} at ${wh.where} is up to date (${r.skipped} migration(s) already applied)\n`,
           );
+          // A newly registered feed's table, made from its declaration (src/warehouse/feed-table.ts).
+          if (r.feedTables.length) ctx.out.write(`created the table of feed(s) ${r.feedTables.join(', ')}\n`);
         },
         { schema: 'none' },
       );
