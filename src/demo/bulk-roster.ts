@@ -5,22 +5,10 @@
 import { createWriteStream } from 'node:fs';
 import { csvLine } from '../delivery/csv.ts';
 import { idCheckChar } from '../normalize/id-number.ts';
+import { MONITORING_DETAILS, ROSTER_HEADER } from './roster-header.ts';
 
-export const BULK_ROSTER_HEADER = [
-  '县',
-  '乡镇',
-  '村',
-  '户编号',
-  '姓名',
-  '证件号码',
-  '性别',
-  '与户主关系',
-  '户类型',
-  '识别时间',
-  '劳动技能',
-  '家庭年人均纯收入',
-  '联系电话',
-];
+/** The roster's columns without the monitoring details, in the roster's order. */
+export const BULK_ROSTER_HEADER = ROSTER_HEADER.filter((c) => !MONITORING_DETAILS.has(c));
 
 /** Unique by construction: within a block of 100k rows (region, sequence) is unique; blocks differ by birth year. */
 function idFor(i: number): string {

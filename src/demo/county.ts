@@ -168,13 +168,14 @@ export interface CountyOptions {
   asOf: string;
 }
 
-/** Compulsory window for the school year of asOf: born after (Y-16)-09-01 and on or before (Y-6)-08-31. */
+/** The school year asOf falls in: the year its autumn term began. */
 export function schoolYearOf(asOf: string): number {
   const y = Number(asOf.slice(0, 4));
   return asOf.slice(5) >= '09-01' ? y : y - 1;
 }
 
-function inCompulsoryWindow(birth: string, y: number): boolean {
+/** Compulsory window of school year Y (DOMAIN §6 R01/R07): born after (Y-16)-09-01, on or before (Y-6)-08-31. */
+export function inCompulsoryWindow(birth: string, y: number): boolean {
   return birth > `${y - 16}0901` && birth <= `${y - 6}0831`;
 }
 

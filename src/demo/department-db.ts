@@ -9,7 +9,7 @@ import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { sql } from 'kysely';
 import { from as copyFrom } from 'pg-copy-streams';
-import { SqlConfigSchema } from '../../connectors/sql/sql-connector.ts';
+import { SqlConfigSchema } from '../../schemas/sources.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
 
 export const DEPARTMENT_SCHEMA = 'demo_public_security';

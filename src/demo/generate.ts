@@ -2,8 +2,9 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FeedId } from '../../schemas/vocab.ts';
 import { buildCounty, COUNTY, type County, regionRows } from './county.ts';
-import { buildServices, type Services } from './services.ts';
-import { type FileShape, writeDemoFiles } from './write-files.ts';
+import type { FileShape } from './file-shape.ts';
+import { buildServices, type Services } from './services/index.ts';
+import { writeDemoFiles } from './write-files.ts';
 
 export interface DemoCounty {
   dir: string;

@@ -18,19 +18,14 @@
 import { join } from 'node:path';
 import type ExcelJS from 'exceljs';
 import { COUNTY } from './county.ts';
+import { CsvOut, closeAll } from './csv-out.ts';
+import type { FileShape, WrittenFiles } from './file-shape.ts';
 import type { Rng } from './random.ts';
-import type { Services } from './services.ts';
+import { ymdOf as ymd } from './services/dates.ts';
+import type { Services } from './services/index.ts';
 import { BIFF8_MAX_ROWS, type BookCell, type BookSheet, writeSheetJsBook } from './sheetjs-book.ts';
-import {
-  CsvOut,
-  dateForms,
-  type FileShape,
-  footerLines,
-  moneyForms,
-  type WrittenFiles,
-} from './write-files.ts';
+import { dateForms, footerLines, moneyForms } from './spellings.ts';
 
-const ymd = (iso: string) => iso.replace(/-/g, '');
 const GRADE = ['一级', '二级', '三级', '四级'] as const;
 const CATEGORY_DIGIT: Record<string, number> = {
   视力残疾: 1,
@@ -159,20 +154,18 @@ export async function writeServiceFiles(
     ]);
   }
 
-  const files: WrittenFiles = {
+  return {
     housing: { path: housingFile, ...housingShape },
     water,
     disability,
+    ...(await closeAll([
+      ['assistance', assistance],
+      ['employment', employment],
+      ['deaths', deaths],
+      ['disasters', disasters],
+      ['settlements', settlements],
+    ])),
   };
-  for (const [feed, out] of [
-    ['assistance', assistance],
-    ['employment', employment],
-    ['deaths', deaths],
-    ['disasters', disasters],
-    ['settlements', settlements],
-  ] as const)
-    files[feed] = { path: await out.close(), ...out.shape };
-  return files;
 }
 
 /** The water bureau's workbook (see the file comment): one SheetJS .xlsx. */
