@@ -4,6 +4,7 @@
  * Tables are created unqualified: the connection's search_path puts the configured schema first.
  */
 import { type Kysely, sql } from 'kysely';
+import { createFeedTable0001 } from './frozen.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against a schema that is being created
 export async function up(db: Kysely<any>): Promise<void> {
@@ -74,59 +75,36 @@ export async function up(db: Kysely<any>): Promise<void> {
     )`.execute(db);
 
   // Feed tables: every version of every record, valid_from/valid_to, and the runs that wrote/ended it.
-  const history = sql`
-      row_hash     bytea NOT NULL,
-      valid_from   timestamptz NOT NULL,
-      valid_to     timestamptz,
-      run_id       bigint NOT NULL REFERENCES runs (id),
-      ended_run_id bigint REFERENCES runs (id),
-      source       text NOT NULL,
-      sheet        text,
-      row_number   integer NOT NULL`;
-
-  await sql`
-    CREATE TABLE roster (
-      version_id bigserial PRIMARY KEY,
-      id_number text NOT NULL, household_id text NOT NULL, name text NOT NULL,
+  await createFeedTable0001(
+    db,
+    'roster',
+    sql`id_number text NOT NULL, household_id text NOT NULL, name text NOT NULL,
       county text, township text, village text, village_code text, sex text, relation text,
       household_type text NOT NULL, monitor_category text, risk_type text, risk_eliminated boolean,
       identified_on date, risk_eliminated_on date, labor_capacity text, schooling_status text,
-      income_per_capita numeric(14, 2), phone text,
-      ${history}
-    )`.execute(db);
-  await sql`CREATE UNIQUE INDEX roster_current ON roster (id_number) WHERE valid_to IS NULL`.execute(db);
+      income_per_capita numeric(14, 2), phone text`,
+    ['id_number'],
+  );
   await sql`CREATE INDEX roster_household ON roster (household_id) WHERE valid_to IS NULL`.execute(db);
-
-  await sql`
-    CREATE TABLE student_roll (
-      version_id bigserial PRIMARY KEY,
-      id_number text NOT NULL, name text NOT NULL, school_code text, school_name text, stage text,
-      grade text, status text NOT NULL, updated_on date,
-      ${history}
-    )`.execute(db);
-  await sql`CREATE UNIQUE INDEX student_roll_current ON student_roll (id_number) WHERE valid_to IS NULL`.execute(
+  await createFeedTable0001(
     db,
+    'student_roll',
+    sql`id_number text NOT NULL, name text NOT NULL, school_code text, school_name text, stage text,
+      grade text, status text NOT NULL, updated_on date`,
+    ['id_number'],
   );
-
-  await sql`
-    CREATE TABLE home_schooling (
-      version_id bigserial PRIMARY KEY,
-      id_number text NOT NULL, name text NOT NULL, disability_category text, school_name text, started_on date,
-      ${history}
-    )`.execute(db);
-  await sql`CREATE UNIQUE INDEX home_schooling_current ON home_schooling (id_number) WHERE valid_to IS NULL`.execute(
+  await createFeedTable0001(
     db,
+    'home_schooling',
+    sql`id_number text NOT NULL, name text NOT NULL, disability_category text, school_name text, started_on date`,
+    ['id_number'],
   );
-
-  await sql`
-    CREATE TABLE insurance (
-      version_id bigserial PRIMARY KEY,
-      id_number text NOT NULL, name text NOT NULL, scheme text NOT NULL, year integer NOT NULL,
-      status text NOT NULL, subsidy_category text, place text,
-      ${history}
-    )`.execute(db);
-  await sql`CREATE UNIQUE INDEX insurance_current ON insurance (id_number, year, scheme) WHERE valid_to IS NULL`.execute(
+  await createFeedTable0001(
     db,
+    'insurance',
+    sql`id_number text NOT NULL, name text NOT NULL, scheme text NOT NULL, year integer NOT NULL,
+      status text NOT NULL, subsidy_category text, place text`,
+    ['id_number', 'year', 'scheme'],
   );
 
   await sql`

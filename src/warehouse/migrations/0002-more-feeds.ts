@@ -1,105 +1,69 @@
 /**
- * 0002: the other eight feeds of DOMAIN §4, with the same history columns as 0001.
+ * 0002: the other eight feeds of DOMAIN §4, made as 0001 made its four (createFeedTable0001).
  * Written out (not generated from pipelines/feeds) so that this migration means the same thing forever.
  */
 import { type Kysely, sql } from 'kysely';
+import { createFeedTable0001 } from './frozen.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against whatever schema exists at that point.
 export async function up(db: Kysely<any>): Promise<void> {
-  const history = sql`
-      row_hash     bytea NOT NULL,
-      valid_from   timestamptz NOT NULL,
-      valid_to     timestamptz,
-      run_id       bigint NOT NULL REFERENCES runs (id),
-      ended_run_id bigint REFERENCES runs (id),
-      source       text NOT NULL,
-      sheet        text,
-      row_number   integer NOT NULL`;
-
-  await sql`
-    CREATE TABLE settlements (
-      version_id bigserial PRIMARY KEY,
-      settlement_id text NOT NULL, name text NOT NULL, id_number text NOT NULL, visit_type text,
+  await createFeedTable0001(
+    db,
+    'settlements',
+    sql`settlement_id text NOT NULL, name text NOT NULL, id_number text NOT NULL, visit_type text,
       admitted_on date, discharged_on date, settled_on date NOT NULL, total_cost numeric(14, 2),
       basic_paid numeric(14, 2), critical_paid numeric(14, 2), aid_paid numeric(14, 2),
-      out_of_pocket numeric(14, 2) NOT NULL,
-      ${history}
-    )`.execute(db);
-  await sql`CREATE UNIQUE INDEX settlements_current ON settlements (settlement_id) WHERE valid_to IS NULL`.execute(
-    db,
+      out_of_pocket numeric(14, 2) NOT NULL`,
+    ['settlement_id'],
   );
-
-  await sql`
-    CREATE TABLE assistance (
-      version_id bigserial PRIMARY KEY,
-      name text NOT NULL, id_number text NOT NULL, head_id_number text, aid_type text NOT NULL,
-      started_on date, ended_on date, monthly_amount numeric(14, 2), status text NOT NULL,
-      ${history}
-    )`.execute(db);
-  await sql`CREATE UNIQUE INDEX assistance_current ON assistance (id_number, aid_type) WHERE valid_to IS NULL`.execute(
+  await createFeedTable0001(
     db,
+    'assistance',
+    sql`name text NOT NULL, id_number text NOT NULL, head_id_number text, aid_type text NOT NULL,
+      started_on date, ended_on date, monthly_amount numeric(14, 2), status text NOT NULL`,
+    ['id_number', 'aid_type'],
   );
-
-  await sql`
-    CREATE TABLE housing (
-      version_id bigserial PRIMARY KEY,
-      head_name text NOT NULL, head_id_number text NOT NULL, safety_grade text NOT NULL,
-      renovation_status text, assessed_on date, completed_on date,
-      ${history}
-    )`.execute(db);
-  await sql`CREATE UNIQUE INDEX housing_current ON housing (head_id_number) WHERE valid_to IS NULL`.execute(
+  await createFeedTable0001(
     db,
+    'housing',
+    sql`head_name text NOT NULL, head_id_number text NOT NULL, safety_grade text NOT NULL,
+      renovation_status text, assessed_on date, completed_on date`,
+    ['head_id_number'],
   );
-
-  await sql`
-    CREATE TABLE water (
-      version_id bigserial PRIMARY KEY,
-      head_name text NOT NULL, head_id_number text NOT NULL, village text,
-      water_safe boolean NOT NULL, problem_type text,
-      ${history}
-    )`.execute(db);
-  await sql`CREATE UNIQUE INDEX water_current ON water (head_id_number) WHERE valid_to IS NULL`.execute(db);
-
-  await sql`
-    CREATE TABLE employment (
-      version_id bigserial PRIMARY KEY,
-      name text NOT NULL, id_number text NOT NULL, employment_status text, employment_form text,
+  await createFeedTable0001(
+    db,
+    'water',
+    sql`head_name text NOT NULL, head_id_number text NOT NULL, village text,
+      water_safe boolean NOT NULL, problem_type text`,
+    ['head_id_number'],
+  );
+  await createFeedTable0001(
+    db,
+    'employment',
+    sql`name text NOT NULL, id_number text NOT NULL, employment_status text, employment_form text,
       workplace text, monthly_income numeric(14, 2), registered_on date NOT NULL,
-      training_program text, training_ended_on date,
-      ${history}
-    )`.execute(db);
-  await sql`CREATE UNIQUE INDEX employment_current ON employment (id_number, registered_on) WHERE valid_to IS NULL`.execute(
-    db,
+      training_program text, training_ended_on date`,
+    ['id_number', 'registered_on'],
   );
-
-  await sql`
-    CREATE TABLE disability (
-      version_id bigserial PRIMARY KEY,
-      name text NOT NULL, id_number text NOT NULL, category text, grade text NOT NULL,
-      issued_on date, cert_status text,
-      ${history}
-    )`.execute(db);
-  await sql`CREATE UNIQUE INDEX disability_current ON disability (id_number) WHERE valid_to IS NULL`.execute(
+  await createFeedTable0001(
     db,
+    'disability',
+    sql`name text NOT NULL, id_number text NOT NULL, category text, grade text NOT NULL,
+      issued_on date, cert_status text`,
+    ['id_number'],
   );
-
-  await sql`
-    CREATE TABLE deaths (
-      version_id bigserial PRIMARY KEY,
-      name text NOT NULL, id_number text NOT NULL, died_on date NOT NULL, deregistered_on date,
-      ${history}
-    )`.execute(db);
-  await sql`CREATE UNIQUE INDEX deaths_current ON deaths (id_number) WHERE valid_to IS NULL`.execute(db);
-
-  await sql`
-    CREATE TABLE disasters (
-      version_id bigserial PRIMARY KEY,
-      head_name text NOT NULL, head_id_number text NOT NULL, disaster_type text NOT NULL,
-      hit_on date NOT NULL, loss numeric(14, 2),
-      ${history}
-    )`.execute(db);
-  await sql`CREATE UNIQUE INDEX disasters_current ON disasters (head_id_number, hit_on, disaster_type) WHERE valid_to IS NULL`.execute(
+  await createFeedTable0001(
     db,
+    'deaths',
+    sql`name text NOT NULL, id_number text NOT NULL, died_on date NOT NULL, deregistered_on date`,
+    ['id_number'],
+  );
+  await createFeedTable0001(
+    db,
+    'disasters',
+    sql`head_name text NOT NULL, head_id_number text NOT NULL, disaster_type text NOT NULL,
+      hit_on date NOT NULL, loss numeric(14, 2)`,
+    ['head_id_number', 'hit_on', 'disaster_type'],
   );
 
   // Rules join these by person; their business keys do not start with the ID number.

@@ -10,19 +10,10 @@
  * than the insert itself (see 0009).
  */
 import { type Kysely, sql } from 'kysely';
+import { FEED_TABLES_0002 } from './frozen.ts';
 
-const PERSON_FEEDS = [
-  'student_roll',
-  'home_schooling',
-  'insurance',
-  'settlements',
-  'assistance',
-  'housing',
-  'employment',
-  'disability',
-  'deaths',
-  'disasters',
-];
+/** The feeds about persons: every feed of 0001–0002 but the roster (the reference) and water (no home village). */
+const PERSON_FEEDS = FEED_TABLES_0002.filter((t) => t !== 'roster' && t !== 'water');
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against whatever schema exists at that point.
 export async function up(db: Kysely<any>): Promise<void> {

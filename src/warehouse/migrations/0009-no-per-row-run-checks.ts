@@ -7,23 +7,9 @@
  * feed state, identity review).
  */
 import { type Kysely, sql } from 'kysely';
+import { FEED_TABLES_0002 } from './frozen.ts';
 
-const HOT = [
-  'roster',
-  'student_roll',
-  'home_schooling',
-  'insurance',
-  'settlements',
-  'assistance',
-  'housing',
-  'water',
-  'employment',
-  'disability',
-  'deaths',
-  'disasters',
-  'findings',
-  'finding_events',
-];
+const HOT = [...FEED_TABLES_0002, 'findings', 'finding_events'];
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against whatever schema exists at that point.
 export async function up(db: Kysely<any>): Promise<void> {

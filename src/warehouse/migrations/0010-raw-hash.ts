@@ -4,25 +4,11 @@
  * instead of being normalized again. Versions written before this migration have none and are normalized once.
  */
 import { type Kysely, sql } from 'kysely';
-
-const FEED_TABLES = [
-  'roster',
-  'student_roll',
-  'home_schooling',
-  'insurance',
-  'settlements',
-  'assistance',
-  'housing',
-  'water',
-  'employment',
-  'disability',
-  'deaths',
-  'disasters',
-];
+import { FEED_TABLES_0002 } from './frozen.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against whatever schema exists at that point.
 export async function up(db: Kysely<any>): Promise<void> {
-  for (const t of FEED_TABLES) await sql`ALTER TABLE ${sql.id(t)} ADD COLUMN raw_hash bytea`.execute(db);
+  for (const t of FEED_TABLES_0002) await sql`ALTER TABLE ${sql.id(t)} ADD COLUMN raw_hash bytea`.execute(db);
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: see up().

@@ -13,22 +13,7 @@
  * restore of one table or a stray script makes the next load read the table instead.
  */
 import { type Kysely, sql } from 'kysely';
-
-// The feed tables of migrations 0001–0002 (repeated, not imported: a shipped migration must not change).
-const FEED_TABLES = [
-  'roster',
-  'student_roll',
-  'home_schooling',
-  'insurance',
-  'settlements',
-  'assistance',
-  'housing',
-  'water',
-  'employment',
-  'disability',
-  'deaths',
-  'disasters',
-];
+import { FEED_TABLES_0002 } from './frozen.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against whatever schema exists at that point.
 export async function up(db: Kysely<any>): Promise<void> {
@@ -57,7 +42,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       UPDATE feed_state SET generation = gen_random_uuid() WHERE feed = TG_TABLE_NAME;
       RETURN NULL;
     END $$`.execute(db);
-  for (const t of FEED_TABLES) {
+  for (const t of FEED_TABLES_0002) {
     await sql`CREATE TRIGGER ${sql.id(`${t}_written`)}
       AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${sql.id(t)}
       FOR EACH STATEMENT EXECUTE FUNCTION feed_written()`.execute(db);
