@@ -101,45 +101,43 @@ export interface Household {
   members: Person[];
 }
 
-/** What the education bureau knows of a compulsory-age focus child. */
-export const ROLL_CASES = {
-  enrolled: 80,
-  enrolled_dirty_id: 6,
-  none: 3,
-  dropped_out: 2,
-  suspended: 2,
-  transferred: 2,
-  home_schooled: 2,
-  home_schooled_dirty_id: 1,
-  sci_notation_only: 1,
-  transferred_then_enrolled: 1,
+/**
+ * What two departments know of a focus person, case by case: each case's weight among the draws, and the
+ * cases the rule judging that view must find. Declared together, so a new case is weighed and judged at once.
+ */
+const CASES = {
+  /** The education bureau's view of a compulsory-age focus child, judged by R01. */
+  roll: {
+    weights: {
+      enrolled: 80,
+      enrolled_dirty_id: 6,
+      none: 3,
+      dropped_out: 2,
+      suspended: 2,
+      transferred: 2,
+      home_schooled: 2,
+      home_schooled_dirty_id: 1,
+      sci_notation_only: 1,
+      transferred_then_enrolled: 1,
+    },
+    found: ['none', 'dropped_out', 'suspended', 'transferred', 'sci_notation_only'],
+  },
+  /** The health insurance bureau's view of a focus person, judged by R02. */
+  insurance: {
+    weights: {
+      active_resident: 85,
+      active_employee: 4,
+      active_dirty_id: 4,
+      none: 2,
+      previous_year_only: 2,
+      suspended: 1.5,
+      terminated: 1.5,
+    },
+    found: ['none', 'previous_year_only', 'suspended', 'terminated'],
+  },
 } as const;
-export type RollCase = keyof typeof ROLL_CASES;
-/** Cases that R01 must find. */
-const R01_FOUND: ReadonlySet<RollCase> = new Set([
-  'none',
-  'dropped_out',
-  'suspended',
-  'transferred',
-  'sci_notation_only',
-]);
-
-export const INSURANCE_CASES = {
-  active_resident: 85,
-  active_employee: 4,
-  active_dirty_id: 4,
-  none: 2,
-  previous_year_only: 2,
-  suspended: 1.5,
-  terminated: 1.5,
-} as const;
-export type InsuranceCase = keyof typeof INSURANCE_CASES;
-const R02_FOUND: ReadonlySet<InsuranceCase> = new Set([
-  'none',
-  'previous_year_only',
-  'suspended',
-  'terminated',
-]);
+export type RollCase = keyof typeof CASES.roll.weights;
+export type InsuranceCase = keyof typeof CASES.insurance.weights;
 
 export interface County {
   asOf: string;
@@ -179,11 +177,21 @@ export function inCompulsoryWindow(birth: string, y: number): boolean {
   return birth > `${y - 16}0901` && birth <= `${y - 6}0831`;
 }
 
-/** Cycles through every case first so each appears at least once, then draws by weight. */
-function caseDrawer<K extends string>(rng: Rng, weights: Readonly<Record<K, number>>) {
-  const all = Object.keys(weights) as K[];
+/**
+ * Cycles through every case first so each appears at least once, then draws by weight; gives each draw with
+ * whether its rule finds it.
+ */
+function caseDrawer<K extends string>(
+  rng: Rng,
+  cases: { weights: Readonly<Record<K, number>>; found: readonly K[] },
+): () => [K, boolean] {
+  const all = Object.keys(cases.weights) as K[];
+  const found: ReadonlySet<K> = new Set(cases.found);
   let i = 0;
-  return () => (i < all.length ? all[i++]! : rng.weighted(weights));
+  return () => {
+    const c = i < all.length ? all[i++]! : rng.weighted(cases.weights);
+    return [c, found.has(c)];
+  };
 }
 
 export function buildCounty(opts: CountyOptions): County {
@@ -256,8 +264,8 @@ export function buildCounty(opts: CountyOptions): County {
     add(households[i % households.length]!, '孙子', birth, 'M'),
   );
 
-  const rollOf = caseDrawer(rng, ROLL_CASES);
-  const insuranceOf = caseDrawer(rng, INSURANCE_CASES);
+  const rollOf = caseDrawer(rng, CASES.roll);
+  const insuranceOf = caseDrawer(rng, CASES.insurance);
   const roll = new Map<string, RollCase>();
   const insurance = new Map<string, InsuranceCase>();
   const dirtyRosterIds = new Map<string, string>();
@@ -286,15 +294,15 @@ export function buildCounty(opts: CountyOptions): County {
       roll.set(p.id, 'none');
       if (inCompulsoryWindow(p.birth, y)) truth.R01.push(p.id);
     } else if (inCompulsoryWindow(p.birth, y)) {
-      const c = rollOf();
+      const [c, found] = rollOf();
       roll.set(p.id, c);
-      if (R01_FOUND.has(c)) truth.R01.push(p.id);
+      if (found) truth.R01.push(p.id);
     } else if (p.birth > `${y - 19}0901` && p.birth <= `${y - 16}0901`) {
       nonFocusPupils.push(p); // high-school age: some on the roll, none a finding
     }
-    const ic = insuranceOf();
+    const [ic, found] = insuranceOf();
     insurance.set(p.id, ic);
-    if (R02_FOUND.has(ic)) truth.R02.push(p.id);
+    if (found) truth.R02.push(p.id);
   }
   truth.R01.sort();
   truth.R02.sort();
