@@ -1,11 +1,16 @@
-/** Today's calendar date (YYYY-MM-DD) in a time zone: a county's "today" is Beijing time, not UTC. */
-export function todayIn(timeZone: string, now: Date = new Date()): string {
+/** The calendar date (YYYY-MM-DD) of an instant in a time zone (an IANA name). */
+export function dayIn(timeZone: string, instant: Date): string {
   return new Intl.DateTimeFormat('en-CA', {
     timeZone,
     year: 'numeric',
     month: '2-digit',
     day: '2-digit',
-  }).format(now);
+  }).format(instant);
+}
+
+/** Today's calendar date (YYYY-MM-DD) in a time zone: a county's "today" is Beijing time, not UTC. */
+export function todayIn(timeZone: string, now: Date = new Date()): string {
+  return dayIn(timeZone, now);
 }
 
 export function isIsoDate(s: string): boolean {

@@ -5,6 +5,7 @@
 
 import { excelSerialToDate } from '../../connectors/cell-text.ts';
 import { charClass, halfWidth, WHITESPACE } from '../../core/chars.ts';
+import { dayIn } from '../../core/clock.ts';
 import type { ProblemCode } from '../../schemas/vocab.ts';
 
 export type DateResult = { ok: true; value: string } | { ok: false; problem: ProblemCode } | null;
@@ -25,16 +26,6 @@ export function ymd(y: string, m: string, d: string, minYear = 1900): string | n
 
 // Excel serial days are read in the workbook connectors (a date cell) and here (a serial typed into a CSV).
 export { excelSerialToDate };
-
-/** Calendar day of an instant in a time zone (IANA name). */
-function dayInZone(instant: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(instant);
-}
 
 const YMD_SEP = /^([0-9]{4})[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})[日号]?$/;
 const COMPACT = /^([0-9]{4})([0-9]{2})([0-9]{2})$/;
@@ -72,7 +63,7 @@ export function parseDate(raw: string | null | undefined, timeZone = 'Asia/Shang
     if (day == null) return bad;
     const time = `${(m[4] ?? '').padStart(2, '0')}:${m[5]}:${m[7] ?? '00'}`;
     const instant = new Date(`${day}T${time}${isoOffset(m[9] ?? 'Z')}`);
-    return Number.isNaN(instant.getTime()) ? bad : { ok: true, value: dayInZone(instant, timeZone) };
+    return Number.isNaN(instant.getTime()) ? bad : { ok: true, value: dayIn(timeZone, instant) };
   }
   if (AMBIGUOUS.some((re) => re.test(s))) return { ok: false, problem: 'date_ambiguous' };
   return bad;
