@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { maskIdsInText } from '../../delivery/mask-text.ts';
 import { makeContext, withWarehouse } from '../context.ts';
+import { listOptions, rowLimit } from '../list-options.ts';
 import { parseFormat, writeRows } from '../output.ts';
 
 const COLUMNS = [
@@ -15,15 +16,16 @@ const COLUMNS = [
   'detail',
 ] as const;
 
+const LIMIT = 200;
+
 export function registerQuarantine(program: Command): void {
-  program
+  const command = program
     .command('quarantine')
     .description('rejected values with file, row (as a spreadsheet shows it), field and reason')
     .option('--feed <feed>', 'only this feed')
     .option('--reason <code>', 'only this problem, e.g. id_bad_checksum')
-    .option('--all-runs', "include values rejected by earlier runs (default: each feed's latest run only)")
-    .option('-n, --limit <n>', 'at most this many rows', '200')
-    .option('--format <format>', 'table, csv or json', 'table')
+    .option('--all-runs', "include values rejected by earlier runs (default: each feed's latest run only)");
+  listOptions(command, { help: 'at most this many rows', default: LIMIT })
     .addHelpText(
       'after',
       '\nID-like raw values are masked (first 4 + last 4).\n\nExample:\n  $ ruralhub quarantine --feed student_roll --reason id_sci_notation',
@@ -52,7 +54,7 @@ export function registerQuarantine(program: Command): void {
             .orderBy('q.feed')
             .orderBy('q.run_id', 'desc')
             .orderBy('q.row_number')
-            .limit(Math.max(1, Number(opts.limit) || 200));
+            .limit(rowLimit(opts.limit, LIMIT));
           // A corrected file re-imported supersedes the old run's rejections.
           if (!opts.allRuns)
             q = q.innerJoin('feed_state as s', (j) =>

@@ -1,18 +1,19 @@
 import type { Command } from 'commander';
 import { RUN_COLUMNS } from '../../warehouse/ledger.ts';
 import { makeContext, withWarehouse } from '../context.ts';
+import { listOptions, rowLimit } from '../list-options.ts';
 import { parseFormat, writeRows } from '../output.ts';
 
 const COLUMNS = RUN_COLUMNS;
+const LIMIT = 20;
 
 export function registerRuns(program: Command): void {
-  program
+  const command = program
     .command('runs')
     .description('the run ledger: one row per import, match and export run, newest first')
     .option('--feed <feed>', 'only runs of this feed')
-    .option('--failed', 'only failed runs')
-    .option('-n, --limit <n>', 'how many runs', '20')
-    .option('--format <format>', 'table, csv or json', 'table')
+    .option('--failed', 'only failed runs');
+  listOptions(command, { help: 'how many runs', default: LIMIT })
     .addHelpText(
       'after',
       `
@@ -31,7 +32,7 @@ Example:
             .selectFrom('runs')
             .select(COLUMNS)
             .orderBy('id', 'desc')
-            .limit(Math.max(1, Number(opts.limit) || 20));
+            .limit(rowLimit(opts.limit, LIMIT));
           if (opts.feed) q = q.where('feed', '=', opts.feed);
           if (opts.failed) q = q.where('status', '=', 'failed');
           const rows = await q.execute();
