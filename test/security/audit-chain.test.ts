@@ -401,7 +401,7 @@ describe('the API records the client address', () => {
     }
   });
 
-  it('normalizes addresses', () => {
+  it('in one form: an IPv4-mapped IPv6 address as IPv4, an unknown one as none', () => {
     expect(clientAddress('::ffff:127.0.0.1')).toBe('127.0.0.1');
     expect(clientAddress('::1')).toBe('::1');
     expect(clientAddress('unknown')).toBeNull();

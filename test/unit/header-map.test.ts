@@ -37,13 +37,13 @@ describe('header mapping', () => {
     }
   });
 
-  it('names the missing required columns and the aliases it tried, each once', () => {
+  it('names an alias the config repeats from the built-in ones once among those it tried', () => {
     expect(() => mapHeader(FEEDS.deaths, ['姓名'], 'd.csv', { died_on: ['死亡日期'] })).toThrow(
       /died_on \(tried: 死亡日期, 死亡时间\)/,
     );
   });
 
-  it('names the missing required columns and the aliases it tried', () => {
+  it('names the file, the feed, each missing required column and the aliases it tried for it', () => {
     expect(() => mapHeader(FEEDS.deaths, ['姓名', '死亡日期'], 'deaths.csv')).toThrow(
       /deaths\.csv: required columns missing for feed deaths: id_number \(tried: 公民身份号码, 身份证号/,
     );
