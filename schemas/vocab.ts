@@ -8,23 +8,7 @@ function vocab<const T extends readonly [string, ...string[]]>(values: T) {
   return { values, schema: z.enum(values) } as const;
 }
 
-/** Feed ids of DOMAIN §4. CLI arguments, config keys, table names and bench arguments use these. */
-export const FEED_IDS = [
-  'roster',
-  'student_roll',
-  'home_schooling',
-  'insurance',
-  'settlements',
-  'assistance',
-  'housing',
-  'water',
-  'employment',
-  'disability',
-  'deaths',
-  'disasters',
-] as const;
-export type FeedId = (typeof FEED_IDS)[number];
-export const FeedIdSchema = vocab(FEED_IDS).schema;
+// Feed ids are the feed registry's keys (pipelines/feeds/index.ts: FeedId, FEED_IDS), not a list here.
 
 /** Write modes (ARCHITECTURE principle 4). */
 export const WRITE_MODES = ['snapshot', 'incremental'] as const;

@@ -44,8 +44,12 @@ export type FeedId = keyof typeof DECLARED_FEEDS;
 /** The project's feeds, by id, as any code reading a feed's declaration sees them. */
 export const FEEDS: { readonly [K in FeedId]: FeedDefinition<K> } = DECLARED_FEEDS;
 
-/** The project's feed ids, in the registry's order (DOMAIN §4's). */
-export const FEED_IDS: readonly FeedId[] = Object.values(FEEDS).map((f) => f.id);
+const ids = Object.values(FEEDS).map((f) => f.id);
+const nonEmpty = <T>(xs: readonly T[]): xs is readonly [T, ...T[]] => xs.length > 0;
+if (!nonEmpty(ids)) throw new Error('the feed registry is empty');
+
+/** The project's feed ids, in the registry's order (DOMAIN §4's); a non-empty list, as `z.enum` takes it. */
+export const FEED_IDS: readonly [FeedId, ...FeedId[]] = ids;
 
 /** Whether `id` names one of the project's feeds (a CLI argument, a config key). */
 export const isFeedId = (id: string): id is FeedId => Object.hasOwn(FEEDS, id);

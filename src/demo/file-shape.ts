@@ -1,5 +1,5 @@
 /** What a written demo file holds, as the demo's tests and summaries count it. */
-import type { FeedId } from '../../schemas/vocab.ts';
+import type { FeedId } from '../../pipelines/feeds/index.ts';
 
 /** Lines below a table that are no records, by the reason a reader skips them (connectors/row-shape.ts). */
 export interface Skipped {

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FeedId } from '../../schemas/vocab.ts';
+import type { FeedId } from '../../pipelines/feeds/index.ts';
 import { buildCounty, COUNTY, type County, regionRows } from './county.ts';
 import type { FileShape } from './file-shape.ts';
 import { buildServices, type Services } from './services/index.ts';

@@ -3,8 +3,7 @@
  * household-level records, and their findings with history — for an authorized, audited lookup.
  */
 import { type Kysely, sql } from 'kysely';
-import { FEEDS } from '../../pipelines/feeds/index.ts';
-import { FEED_IDS } from '../../schemas/vocab.ts';
+import { FEED_IDS, FEEDS } from '../../pipelines/feeds/index.ts';
 import { maskPhone } from '../normalize/mask.ts';
 import type { Database } from '../warehouse/schema.ts';
 

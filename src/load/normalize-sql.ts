@@ -16,6 +16,7 @@ import { FOOTER_PATTERN, SHAPE_PREFIX_PATTERN, TOTALS_PATTERN } from '../../conn
 import { vocabularyKey } from '../../core/chars.ts';
 import type { FeedDefinition, FieldSpec, FieldType } from '../../schemas/feed.ts';
 import type { ProblemCode } from '../../schemas/vocab.ts';
+import { columnTypeOf } from '../warehouse/feed-table.ts';
 import { NORMALIZE_FUNCTIONS } from '../warehouse/functions/normalize-sql.ts';
 import type { Database } from '../warehouse/schema.ts';
 import { recognizable } from './recognize.ts';
@@ -45,18 +46,6 @@ export interface NormalizeParams {
   lookupKnown: boolean;
 }
 
-const PG_TYPES: Record<FieldType['kind'], string> = {
-  id_number: 'text',
-  name: 'text',
-  text: 'text',
-  date: 'date',
-  money: 'numeric(14,2)', // as the tables store it: the normalizer keeps values within (rh_money)
-  integer: 'integer',
-  year: 'integer',
-  boolean: 'boolean',
-  enum: 'text',
-};
-
 /** Kinds whose normalizer can reject a value with '!code'. */
 const VALIDATING = new Set<FieldType['kind']>([
   'id_number',
@@ -73,8 +62,6 @@ const MISSING: Partial<Record<FieldType['kind'], ProblemCode>> = {
   name: 'name_missing',
   date: 'date_missing',
 };
-
-export const pgTypeOf = (t: FieldType) => PG_TYPES[t.kind];
 
 function normalizer(spec: FieldSpec, raw: RawBuilder<unknown>, p: NormalizeParams): RawBuilder<unknown> {
   const t = spec.type;
@@ -191,7 +178,7 @@ export function buildNormalize(p: NormalizeParams): RawBuilder<unknown> {
     const value = VALIDATING.has(spec.type.kind)
       ? sql`CASE WHEN left(${n}, 1) = '!' THEN NULL ELSE ${n} END`
       : n;
-    return sql`CASE WHEN n.known THEN ${sql.ref(`n.k_${name}`)} ELSE (${value})::${sql.raw(pgTypeOf(spec.type))} END AS ${sql.id(name)}`;
+    return sql`CASE WHEN n.known THEN ${sql.ref(`n.k_${name}`)} ELSE (${value})::${sql.raw(columnTypeOf(spec.type))} END AS ${sql.id(name)}`;
   });
   const problems = fields.flatMap(([name, spec]) => {
     const n = sql.ref(`n.n_${name}`);

@@ -4,9 +4,9 @@
  */
 
 import type { Logger } from '../../core/log.ts';
+import { FEED_IDS } from '../../pipelines/feeds/index.ts';
 import { resolveFeed } from '../../pipelines/feeds/resolve.ts';
 import type { Config } from '../../schemas/config.ts';
-import { FEED_IDS } from '../../schemas/vocab.ts';
 import { generateDemoCounty } from '../../src/demo/generate.ts';
 import { type ImportSummary, importFeed } from '../../src/load/import-feed.ts';
 import { runMatch } from '../../src/matching/run-match.ts';

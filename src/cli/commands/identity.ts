@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { configError } from '../../../core/errors.ts';
-import { FEED_IDS, type FeedId, REVIEW_STATUSES, type ReviewStatus } from '../../../schemas/vocab.ts';
+import { FEED_IDS, type FeedId } from '../../../pipelines/feeds/index.ts';
+import { REVIEW_STATUSES, type ReviewStatus } from '../../../schemas/vocab.ts';
 import { dismissReview, linkReview, listReview, REVIEW_COLUMNS } from '../../identity/review.ts';
 import { makeContext, withWarehouse } from '../context.ts';
 import { parseFormat, writeRows } from '../output.ts';
