@@ -1,13 +1,16 @@
 /**
  * The deployment configuration (one YAML or JSON file per county), validated once at start.
  * Secrets never appear in it: only the NAMES of environment variables that hold them.
+ *
+ * Feed and rule ids are the keys of their registries (pipelines/feeds, pipelines/rules), floors above this one:
+ * the schema takes the schemas of the ids as parameters — any string by default — and src/config/load-config.ts
+ * passes the registries' ids, so a config naming an unknown feed or rule is refused there, the key named.
  */
 
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
-import { HttpConfigSchema } from '../connectors/http/http-connector.ts';
-import { SqlConfigSchema } from '../connectors/sql/sql-connector.ts';
-import { DEPARTMENTS, FEED_IDS, RULE_IDS } from './vocab.ts';
+import { SourceConfigSchema } from './sources.ts';
+import { DEPARTMENTS } from './vocab.ts';
 
 const envName = z
   .string()
@@ -48,8 +51,11 @@ export const FeedConfigSchema = z
     sheet: z.union([z.string(), z.number().int().min(0)]).optional(),
     /** Snapshot guard rail: hold a load that shrinks the feed by more than this share. */
     max_shrink: z.number().min(0).max(1).default(0.3),
-    /** A department database or HTTP API read instead of files: `ruralhub import <feed>` without --file reads it. */
-    source: z.union([SqlConfigSchema, HttpConfigSchema]).optional(),
+    /**
+     * A department database or HTTP API read instead of files: `ruralhub import <feed>` without --file reads it.
+     * `kind: sql` or `kind: http` (schemas/sources.ts).
+     */
+    source: SourceConfigSchema.optional(),
   })
   .strict();
 
@@ -72,16 +78,29 @@ const dropFolder = z
     message: 'a folder relative to drop.root, without ..',
   });
 
+/**
+ * The schemas of the ids a config names: feed ids (config keys `feeds.<feed>`, drop folders, jobs) and rule ids
+ * (`rules.<rule>`, match jobs). Strings that are ids: each parses to its own type.
+ */
+export interface ConfigIds<F extends string, R extends string> {
+  feed: z.ZodType<F, string>;
+  rule: z.ZodType<R, string>;
+}
+
+/** Any string as an id: what this floor can check without the registries. */
+const ANY_IDS: ConfigIds<string, string> = { feed: z.string(), rule: z.string() };
+
 /** File drops: departments (or their sync jobs) put files in a folder per feed; `ruralhub drop` takes them. */
-export const DropConfigSchema = z
-  .object({
-    root: z.string().min(1),
-    folders: z.partialRecord(z.enum(FEED_IDS), dropFolder).default({}),
-    /** A file without a `<name>.done` marker is taken once it has not changed for this long. */
-    stable_seconds: z.number().min(0).default(60),
-  })
-  .strict();
-export type DropConfig = z.infer<typeof DropConfigSchema>;
+function dropConfigSchema<F extends string>(feedId: z.ZodType<F, string>) {
+  return z
+    .object({
+      root: z.string().min(1),
+      folders: z.partialRecord(feedId, dropFolder).default({}),
+      /** A file without a `<name>.done` marker is taken once it has not changed for this long. */
+      stable_seconds: z.number().min(0).default(60),
+    })
+    .strict();
+}
 
 /** A cron expression (5 fields, or 6 with seconds), checked by cron-parser when the config is loaded. */
 const cronExpr = z.string().refine(
@@ -104,71 +123,76 @@ const jobCommon = {
 };
 
 /** One scheduled job: what it does is closed (import, match, lists, report); when is its cron expression. */
-export const JobSchema = z.discriminatedUnion('kind', [
-  z
-    .object({
-      kind: z.literal('import'),
-      feed: z.enum(FEED_IDS),
-      /** The file the department delivers (re-read each time; an unchanged file is a cheap no-op run);
-       *  without it, the feed's configured database source (feeds.<feed>.source) is read. */
-      path: z.string().min(1).optional(),
-      ...jobCommon,
-    })
-    .strict(),
-  z
-    .object({
-      kind: z.literal('match'),
-      /** Rules of the suite (default: all enabled). */
-      rules: z.array(z.enum(RULE_IDS)).optional(),
-      /** Feeds that must have loaded successfully within window_hours before the slot, else the suite is held. */
-      needs: z.array(z.enum(FEED_IDS)).default([]),
-      window_hours: z.number().positive().default(24),
-      ...jobCommon,
-    })
-    .strict(),
-  z
-    .object({
-      kind: z.literal('lists'),
-      department: z.enum(DEPARTMENTS).optional(),
-      ...jobCommon,
-    })
-    .strict(),
-  z
-    .object({
-      /** Take the complete files waiting in the drop folders (all feeds, or one). */
-      kind: z.literal('drop'),
-      feed: z.enum(FEED_IDS).optional(),
-      ...jobCommon,
-    })
-    .strict(),
-  z
-    .object({
-      /** The monthly report of the month before the slot. */
-      kind: z.literal('report'),
-      ...jobCommon,
-    })
-    .strict(),
-]);
-export type Job = z.infer<typeof JobSchema>;
+function jobSchema<F extends string, R extends string>({ feed, rule }: ConfigIds<F, R>) {
+  return z.discriminatedUnion('kind', [
+    z
+      .object({
+        kind: z.literal('import'),
+        feed,
+        /** The file the department delivers (re-read each time; an unchanged file is a cheap no-op run);
+         *  without it, the feed's configured database source (feeds.<feed>.source) is read. */
+        path: z.string().min(1).optional(),
+        ...jobCommon,
+      })
+      .strict(),
+    z
+      .object({
+        kind: z.literal('match'),
+        /** Rules of the suite (default: all enabled). */
+        rules: z.array(rule).optional(),
+        /** Feeds that must have loaded successfully within window_hours before the slot, else the suite is held. */
+        needs: z.array(feed).default([]),
+        window_hours: z.number().positive().default(24),
+        ...jobCommon,
+      })
+      .strict(),
+    z
+      .object({
+        kind: z.literal('lists'),
+        department: z.enum(DEPARTMENTS).optional(),
+        ...jobCommon,
+      })
+      .strict(),
+    z
+      .object({
+        /** Take the complete files waiting in the drop folders (all feeds, or one). */
+        kind: z.literal('drop'),
+        feed: feed.optional(),
+        ...jobCommon,
+      })
+      .strict(),
+    z
+      .object({
+        /** The monthly report of the month before the slot. */
+        kind: z.literal('report'),
+        ...jobCommon,
+      })
+      .strict(),
+  ]);
+}
 
-export const SchedulerConfigSchema = z
-  .object({
-    /** Missed slots younger than this are caught up after a downtime (latest slot only); older ones are not. */
-    catch_up_hours: z.number().min(0).default(24),
-    /** Attempts per slot for transient faults (source unreachable, timeouts); config and data errors: one. */
-    max_attempts: z.number().int().min(1).max(20).default(3),
-    backoff_base_seconds: z.number().positive().default(30),
-    backoff_max_seconds: z.number().positive().default(1800),
-    /** On SIGTERM/SIGINT the running job gets this long to finish; then the process exits and it rolls back. */
-    grace_seconds: z.number().min(0).default(120),
-    /** Environment variable holding a webhook URL; failures after retries and held suites are POSTed there. */
-    alert_webhook_env: envName.optional(),
-    jobs: z
-      .record(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,60}$/, 'a job name: a-z, 0-9, _ and -'), JobSchema)
-      .default({}),
-  })
-  .strict();
-export type SchedulerConfig = z.infer<typeof SchedulerConfigSchema>;
+function schedulerConfigSchema<F extends string, R extends string>(ids: ConfigIds<F, R>) {
+  return z
+    .object({
+      /** Missed slots younger than this are caught up after a downtime (latest slot only); older ones are not. */
+      catch_up_hours: z.number().min(0).default(24),
+      /** Attempts per slot for transient faults (source unreachable, timeouts); config and data errors: one. */
+      max_attempts: z.number().int().min(1).max(20).default(3),
+      backoff_base_seconds: z.number().positive().default(30),
+      backoff_max_seconds: z.number().positive().default(1800),
+      /** On SIGTERM/SIGINT the running job gets this long to finish; then the process exits and it rolls back. */
+      grace_seconds: z.number().min(0).default(120),
+      /** Environment variable holding a webhook URL; failures after retries and held suites are POSTed there. */
+      alert_webhook_env: envName.optional(),
+      jobs: z
+        .record(
+          z.string().regex(/^[a-z0-9][a-z0-9_-]{0,60}$/, 'a job name: a-z, 0-9, _ and -'),
+          jobSchema(ids),
+        )
+        .default({}),
+    })
+    .strict();
+}
 
 const target = z.number().min(0).max(1);
 /** Targets of the indicators of DOMAIN §8 (shares 0–1) and the margin below a target that is "at risk". */
@@ -185,87 +209,103 @@ export const IndicatorTargetsSchema = z
   .strict();
 export type IndicatorTargets = z.infer<typeof IndicatorTargetsSchema>;
 
-export const ConfigSchema = z
-  .object({
-    county: z
-      .object({
-        name: z.string().min(1),
-        /** 6-digit county code (first 6 digits of the 12-digit statistical division code). */
-        code: z.string().regex(/^\d{6}$/, 'a 6-digit county code'),
-      })
-      .strict(),
-    // Checked here, not where it is first used (a date in an import, after the database has started): a
-    // mistyped zone is a config error naming the key.
-    timezone: z
-      .string()
-      .refine(isTimeZone, {
-        error: (issue) =>
-          `'${String(issue.input)}' is not a time zone this Node.js knows; expected an IANA name such as Asia/Shanghai`,
-      })
-      .default('Asia/Shanghai'),
-    database: z
-      .object({
-        /** Environment variable holding the connection string. Unset → the embedded server is used. */
-        url_env: envName.default('DATABASE_URL'),
-        /** Schema holding the warehouse tables. */
-        schema: sqlName.default('ruralhub'),
-        embedded: z
-          .object({
-            data_dir: z.string().default('.ruralhub/pg'),
-            port: z.number().int().min(0).max(65535).default(0),
-          })
-          .strict()
-          .default({ data_dir: '.ruralhub/pg', port: 0 }),
-      })
-      .strict()
-      .default({
-        url_env: 'DATABASE_URL',
-        schema: 'ruralhub',
-        embedded: { data_dir: '.ruralhub/pg', port: 0 },
+/** The config schema with these id schemas (the registries' ids: src/config/load-config.ts). */
+export function configSchema<F extends string, R extends string>(ids: ConfigIds<F, R>) {
+  return z
+    .object({
+      county: z
+        .object({
+          name: z.string().min(1),
+          /** 6-digit county code (first 6 digits of the 12-digit statistical division code). */
+          code: z.string().regex(/^\d{6}$/, 'a 6-digit county code'),
+        })
+        .strict(),
+      // Checked here, not where it is first used (a date in an import, after the database has started): a
+      // mistyped zone is a config error naming the key.
+      timezone: z
+        .string()
+        .refine(isTimeZone, {
+          error: (issue) =>
+            `'${String(issue.input)}' is not a time zone this Node.js knows; expected an IANA name such as Asia/Shanghai`,
+        })
+        .default('Asia/Shanghai'),
+      database: z
+        .object({
+          /** Environment variable holding the connection string. Unset → the embedded server is used. */
+          url_env: envName.default('DATABASE_URL'),
+          /** Schema holding the warehouse tables. */
+          schema: sqlName.default('ruralhub'),
+          embedded: z
+            .object({
+              data_dir: z.string().default('.ruralhub/pg'),
+              port: z.number().int().min(0).max(65535).default(0),
+            })
+            .strict()
+            .default({ data_dir: '.ruralhub/pg', port: 0 }),
+        })
+        .strict()
+        .default({
+          url_env: 'DATABASE_URL',
+          schema: 'ruralhub',
+          embedded: { data_dir: '.ruralhub/pg', port: 0 },
+        }),
+      paths: z
+        .object({
+          /** Department lists, reports and demo files are written below this folder. */
+          output_dir: z.string().default('.ruralhub/out'),
+        })
+        .strict()
+        .default({ output_dir: '.ruralhub/out' }),
+      feeds: z.partialRecord(ids.feed, FeedConfigSchema).default({}),
+      rules: z.partialRecord(ids.rule, RuleConfigSchema).default({}),
+      drop: dropConfigSchema(ids.feed).optional(),
+      indicators: IndicatorTargetsSchema.default({
+        education_retention: 1,
+        medical_insurance: 0.99,
+        housing_safety: 1,
+        water_safety: 1,
+        safety_net: 1,
+        risk_margin: 0.02,
       }),
-    paths: z
-      .object({
-        /** Department lists, reports and demo files are written below this folder. */
-        output_dir: z.string().default('.ruralhub/out'),
-      })
-      .strict()
-      .default({ output_dir: '.ruralhub/out' }),
-    feeds: z.partialRecord(z.enum(FEED_IDS), FeedConfigSchema).default({}),
-    rules: z.partialRecord(z.enum(RULE_IDS), RuleConfigSchema).default({}),
-    drop: DropConfigSchema.optional(),
-    indicators: IndicatorTargetsSchema.default({
-      education_retention: 1,
-      medical_insurance: 0.99,
-      housing_safety: 1,
-      water_safety: 1,
-      safety_net: 1,
-      risk_margin: 0.02,
-    }),
-    scheduler: SchedulerConfigSchema.default({
-      catch_up_hours: 24,
-      max_attempts: 3,
-      backoff_base_seconds: 30,
-      backoff_max_seconds: 1800,
-      grace_seconds: 120,
-      jobs: {},
-    }),
-    matching: z
-      .object({
-        /** Default reference date for rules; unset → today in the configured time zone. */
-        as_of: isoDate.optional(),
-        /**
-         * A rule does not run when a feed it requires last loaded longer ago than this many days: a stale
-         * feed must never close findings for lack of evidence.
-         */
-        max_feed_age_days: z.number().int().positive().default(45),
-        /** Per-feed exceptions to max_feed_age_days (e.g. a yearly insurance file: 400). */
-        feed_max_age_days: z.partialRecord(z.enum(FEED_IDS), z.number().int().positive()).default({}),
-      })
-      .strict()
-      .default({ max_feed_age_days: 45, feed_max_age_days: {} }),
-  })
-  .strict();
+      scheduler: schedulerConfigSchema(ids).default({
+        catch_up_hours: 24,
+        max_attempts: 3,
+        backoff_base_seconds: 30,
+        backoff_max_seconds: 1800,
+        grace_seconds: 120,
+        jobs: {},
+      }),
+      matching: z
+        .object({
+          /** Default reference date for rules; unset → today in the configured time zone. */
+          as_of: isoDate.optional(),
+          /**
+           * A rule does not run when a feed it requires last loaded longer ago than this many days: a stale
+           * feed must never close findings for lack of evidence.
+           */
+          max_feed_age_days: z.number().int().positive().default(45),
+          /** Per-feed exceptions to max_feed_age_days (e.g. a yearly insurance file: 400). */
+          feed_max_age_days: z.partialRecord(ids.feed, z.number().int().positive()).default({}),
+        })
+        .strict()
+        .default({ max_feed_age_days: 45, feed_max_age_days: {} }),
+    })
+    .strict();
+}
 
-export type Config = z.infer<typeof ConfigSchema>;
+/** The config with any string as an id: the schema's shape, before the registries are asked. */
+export const ConfigSchema = configSchema(ANY_IDS);
+
+/** The parsed config whose feed and rule ids are `F` and `R` (load-config's: the registries' ids). */
+export type ConfigOf<F extends string, R extends string> = z.infer<ReturnType<typeof configSchema<F, R>>>;
+/**
+ * The parsed config as the floors below the registries see it: ids as strings. A config that has been loaded
+ * names only the registries' ids (src/config/load-config.ts, whose `CountyConfig` types them).
+ */
+export type Config = ConfigOf<string, string>;
 export type FeedConfig = z.infer<typeof FeedConfigSchema>;
 export type RuleConfig = z.infer<typeof RuleConfigSchema>;
+export type DropConfig = NonNullable<Config['drop']>;
+export type SchedulerConfig = Config['scheduler'];
+/** One scheduled job (ids as strings; see Config). */
+export type Job = SchedulerConfig['jobs'][string];

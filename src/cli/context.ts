@@ -6,8 +6,7 @@
 import { isIsoDate, todayIn } from '../../core/clock.ts';
 import { configError } from '../../core/errors.ts';
 import { createLogger, type Logger } from '../../core/log.ts';
-import type { Config } from '../../schemas/config.ts';
-import { configPath, loadConfig } from '../config/load-config.ts';
+import { type CountyConfig, configPath, loadConfig } from '../config/load-config.ts';
 import { openWarehouse, type Warehouse } from '../warehouse/connect.ts';
 import { migrate, pendingMigrations } from '../warehouse/migrate.ts';
 
@@ -18,7 +17,7 @@ export interface GlobalOptions {
 }
 
 export interface Context {
-  config: Readonly<Config>;
+  config: Readonly<CountyConfig>;
   log: Logger;
   /** Command output (tables, CSV, JSON) goes here; logs go to stderr. */
   out: NodeJS.WritableStream;

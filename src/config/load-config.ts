@@ -2,10 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { configError } from '../../core/errors.ts';
+import { FEEDS, type FeedId } from '../../pipelines/feeds/index.ts';
 import { resolveFeed, valueAliasProblems } from '../../pipelines/feeds/resolve.ts';
-import { type Config, ConfigSchema } from '../../schemas/config.ts';
+import { RULES, type RuleId } from '../../pipelines/rules/index.ts';
+import { type ConfigOf, configSchema } from '../../schemas/config.ts';
 
 /**
  * The package's own folder: the shipped demo config is found from here wherever the command runs. Found by
@@ -26,13 +28,34 @@ export function configPath(explicit?: string): string {
   return resolve(explicit ?? process.env.RURALHUB_CONFIG ?? DEMO_CONFIG);
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+/** A loaded county config: its feed and rule ids are the registries'. */
+export type CountyConfig = ConfigOf<FeedId, RuleId>;
+/** One scheduled job of a loaded config. */
+export type CountyJob = CountyConfig['scheduler']['jobs'][string];
+
+/**
+ * An id of a registry, as the config takes it: one of the registry's keys (`Object.keys` types them as strings;
+ * the registries are object literals, so their keys are exactly K).
+ */
+function registryId<K extends string>(registry: Readonly<Record<K, unknown>>) {
+  const keys = Object.keys(registry) as K[];
+  return z.string().pipe(z.enum(keys as [K, ...K[]]));
+}
+
+/** The config schema with the ids of the feeds' and the rules' registries: a new feed or rule is configurable. */
+const CountyConfigSchema = configSchema({ feed: registryId(FEEDS), rule: registryId(RULES) });
+
+function describeIssue(issue: z.core.$ZodIssue): string[] {
+  // A record key that is no id (feeds.schools): zod says "Invalid key in record"; the key's own issue says
+  // which ids there are.
+  if (issue.code === 'invalid_key')
+    return issue.issues.flatMap((i) => describeIssue({ ...i, path: issue.path }));
   const path = issue.path.length ? issue.path.join('.') : '(top level)';
-  return `${path}: ${issue.message}`;
+  return [`${path}: ${issue.message}`];
 }
 
 /** Parses and validates a config text; every error names the key path and what was expected. */
-export function parseConfig(text: string, source: string): Readonly<Config> {
+export function parseConfig(text: string, source: string): Readonly<CountyConfig> {
   let raw: unknown;
   try {
     raw = source.endsWith('.json') ? JSON.parse(text) : YAML.parse(text);
@@ -41,9 +64,9 @@ export function parseConfig(text: string, source: string): Readonly<Config> {
       `${source}: not valid ${source.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`,
     );
   }
-  const parsed = ConfigSchema.safeParse(raw ?? {});
+  const parsed = CountyConfigSchema.safeParse(raw ?? {});
   if (!parsed.success) {
-    const issues = parsed.error.issues.map(describeIssue);
+    const issues = parsed.error.issues.flatMap(describeIssue);
     throw configError(`${source}: ${issues.join('; ')}`);
   }
   const vocabulary = Object.entries(parsed.data.feeds).flatMap(([id, f]) =>
@@ -53,7 +76,7 @@ export function parseConfig(text: string, source: string): Readonly<Config> {
   return deepFreeze(parsed.data);
 }
 
-export function loadConfig(path: string): Readonly<Config> {
+export function loadConfig(path: string): Readonly<CountyConfig> {
   if (!existsSync(path)) throw configError(`config file not found: ${path}`);
   return parseConfig(readFileSync(path, 'utf8'), path);
 }

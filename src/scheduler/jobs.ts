@@ -9,7 +9,7 @@ import { todayIn } from '../../core/clock.ts';
 import { dataError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import { resolveFeed } from '../../pipelines/feeds/resolve.ts';
-import type { Config, Job } from '../../schemas/config.ts';
+import type { CountyConfig, CountyJob } from '../config/load-config.ts';
 import { exportLists } from '../delivery/export-lists.ts';
 import { DROP_OUTCOMES, takeDrops } from '../drop/take-drops.ts';
 import { configuredSource, importFeed } from '../load/import-feed.ts';
@@ -23,7 +23,7 @@ export type JobResult =
 
 export interface JobContext {
   wh: Warehouse;
-  config: Readonly<Config>;
+  config: Readonly<CountyConfig>;
   log: Logger;
   /** The slot being run; its calendar date (in the county's time zone) is the job's as-of date. */
   slot: Date;
@@ -50,7 +50,7 @@ export async function staleNeeds(wh: Warehouse, needs: readonly string[], slot: 
     );
 }
 
-export async function executeJob(job: Job, c: JobContext): Promise<JobResult> {
+export async function executeJob(job: CountyJob, c: JobContext): Promise<JobResult> {
   const asOf = todayIn(c.config.timezone, c.slot);
   switch (job.kind) {
     case 'import': {

@@ -9,7 +9,7 @@
 import { backoffSeconds } from '../../core/backoff.ts';
 import { BusyError, RuralHubError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
-import type { Config, Job } from '../../schemas/config.ts';
+import type { CountyConfig, CountyJob } from '../config/load-config.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
 import type { AlertSink } from './alerts.ts';
 import { claimDue, claimNew, finishSlot, recoverDead, skipSlots } from './claims.ts';
@@ -18,7 +18,7 @@ import { slotsBetween } from './slots.ts';
 
 export interface TickParams {
   wh: Warehouse;
-  config: Readonly<Config>;
+  config: Readonly<CountyConfig>;
   log: Logger;
   now: Date;
   /** This scheduler's session name (claims are recognised as dead by it). */
@@ -51,7 +51,7 @@ export async function tick(p: TickParams): Promise<SlotOutcome[]> {
   if (recovered.slots || recovered.runs)
     p.log.warn(recovered, 'recovered work left running by a dead process');
 
-  const claimed: { name: string; job: Job; slot: Date; attempt: number }[] = [];
+  const claimed: { name: string; job: CountyJob; slot: Date; attempt: number }[] = [];
   const lookback = Math.max(sc.catch_up_hours * 3_600_000, MIN_LOOKBACK_MS);
   for (const [name, job] of Object.entries(sc.jobs)) {
     if (!job.enabled || p.signal?.aborted) continue;
@@ -97,7 +97,7 @@ export async function tick(p: TickParams): Promise<SlotOutcome[]> {
 export async function runClaimed(
   p: TickParams,
   name: string,
-  job: Job,
+  job: CountyJob,
   slot: Date,
   attempt: number,
 ): Promise<SlotOutcome> {
