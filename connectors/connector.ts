@@ -1,8 +1,9 @@
 /**
  * The connector protocol (ARCHITECTURE principle 1, after Airbyte/Singer): a connector knows HOW to read a
- * transport (CSV file, workbook, database, HTTP API) and nothing of departments or of PostgreSQL.
+ * transport (CSV file, workbook, database, HTTP API) and nothing of departments or of PostgreSQL. What it reads
+ * is its config: a file kind's is the file's path; a source kind's is its schema in schemas/sources.ts, the one
+ * the county's config is checked with. connectors/registry.ts says which connector reads what.
  *
- *   describe → the zod schema of its config
  *   check    → can the source be reached and opened
  *   list     → the streams it can read (sheets of a workbook, tables of a database, the file itself)
  *   read     → a stream of messages: one header, then records with their source position, skipped rows,
@@ -15,7 +16,6 @@
  * }
  * ```
  */
-import type { z } from 'zod';
 import type { RowProblem } from '../schemas/vocab.ts';
 
 /** Where a record came from, as an operator would find it: the row number a spreadsheet shows. */
@@ -104,7 +104,6 @@ export interface BulkSource {
 
 export interface Connector<C> {
   kind: string;
-  describe(): z.ZodType<C>;
   check(config: C): Promise<CheckResult>;
   list(config: C): Promise<StreamInfo[]>;
   read(config: C, options?: ReadOptions): AsyncIterable<ReadMessage>;

@@ -53,7 +53,6 @@ export function workbookConnector(
   };
   return {
     kind,
-    describe: () => WorkbookConfigSchema,
     async check(cfg): Promise<CheckResult> {
       try {
         const sheets = await this.list(cfg);

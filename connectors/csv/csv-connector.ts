@@ -195,7 +195,6 @@ async function* readCsv(cfg: CsvConfig, options: ReadOptions = {}): AsyncGenerat
 
 export const csvConnector: Connector<CsvConfig> = {
   kind: 'csv',
-  describe: () => CsvConfigSchema as unknown as z.ZodType<CsvConfig>,
   async check(cfg): Promise<CheckResult> {
     try {
       const s = await sniffWith(cfg);

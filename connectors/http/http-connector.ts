@@ -21,77 +21,13 @@ import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import iconv from 'iconv-lite';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { backoffSeconds } from '../../core/backoff.ts';
 import { configError, dataError, transientError } from '../../core/errors.ts';
+import { type HttpConfig, HttpConfigSchema } from '../../schemas/sources.ts';
 import type { CheckResult, Connector, ReadMessage, ReadOptions, StreamInfo } from '../connector.ts';
 import { decodingDamaged, REPLACEMENT, recordOf } from '../text-damage.ts';
 
-const envName = z
-  .string()
-  .regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name (the token itself never goes here)');
-
-export const HttpConfigSchema = z
-  .object({
-    url: z.url({ protocol: /^https?$/ }),
-    token_env: envName.optional(),
-    /**
-     * Instead of token_env: a program (and its arguments; no shell) that prints a fresh token on stdout, run
-     * at the start of a read and again when the token expires during it.
-     */
-    token_command: z.array(z.string().min(1)).min(1).optional(),
-    paging: z.discriminatedUnion('kind', [
-      z
-        .object({
-          kind: z.literal('page'),
-          page_param: z.string().default('page'),
-          size_param: z.string().default('size'),
-          size: z.number().int().min(1).max(10_000).default(500),
-          first: z.number().int().min(0).default(1),
-        })
-        .strict(),
-      z
-        .object({
-          kind: z.literal('offset'),
-          offset_param: z.string().default('offset'),
-          limit_param: z.string().default('limit'),
-          limit: z.number().int().min(1).max(10_000).default(500),
-        })
-        .strict(),
-      z
-        .object({
-          kind: z.literal('cursor'),
-          cursor_param: z.string().default('cursor'),
-          next_field: z.string().default('next_cursor'),
-        })
-        .strict(),
-    ]),
-    /** Field of the response holding the array of records. */
-    records_field: z.string().default('data'),
-    /** For page/offset paging: the response field that says whether more pages follow (true = more). */
-    more_field: z.string().default('has_more'),
-    /**
-     * The response field holding how many records the whole read returns: it must be the same on every page
-     * and equal the records read, else the read fails.
-     */
-    total_field: z.string().optional(),
-    /** Incremental APIs: the query parameter taking the checkpoint, and the record field it is compared with. */
-    since_param: z.string().optional(),
-    cursor_field: z.string().optional(),
-    /** Columns in order (default: the keys of the first record). */
-    fields: z.array(z.string()).optional(),
-    timeout_ms: z.number().int().min(100).default(30_000),
-    max_attempts: z.number().int().min(1).max(10).default(5),
-    backoff_ms: z.number().int().min(1).default(500),
-    /** Longest Retry-After (429, 503) waited for; an API that asks for longer fails the read as transient. */
-    retry_after_max_ms: z.number().int().min(0).default(120_000),
-  })
-  .strict()
-  .refine((c) => !(c.token_env && c.token_command), {
-    message: 'token_env or token_command, not both',
-    path: ['token_command'],
-  });
-export type HttpConfig = z.input<typeof HttpConfigSchema>;
 type Cfg = z.infer<typeof HttpConfigSchema>;
 
 /** The URL for messages: no query string (it may carry a key). */
@@ -355,7 +291,6 @@ async function* readHttp(config: HttpConfig, options: ReadOptions = {}): AsyncGe
 
 export const httpConnector: Connector<HttpConfig> = {
   kind: 'http',
-  describe: () => HttpConfigSchema,
   async check(config): Promise<CheckResult> {
     try {
       for await (const m of readHttp(config))

@@ -6,9 +6,7 @@
 import type { Connection } from 'mysql2/promise';
 import pg from 'pg';
 import { transientError } from '../../core/errors.ts';
-
-export const SQL_DIALECTS = ['mysql', 'postgres'] as const;
-export type SqlDialect = (typeof SQL_DIALECTS)[number];
+import type { SqlDialect } from '../../schemas/vocab.ts';
 
 export interface SqlSession {
   /** Column names of `table` in the connection's database/schema, in table order; [] when no such table. */

@@ -15,46 +15,12 @@
  *    ones load as new. The read's bounds go to the run's details.
  */
 import { isUtf8 } from 'node:buffer';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { configError } from '../../core/errors.ts';
+import { type SqlConfig, SqlConfigSchema } from '../../schemas/sources.ts';
 import type { CheckResult, Connector, ReadMessage, ReadOptions, StreamInfo } from '../connector.ts';
 import { recordOf } from '../text-damage.ts';
-import { openSession, SQL_DIALECTS, type SqlSession } from './dialects.ts';
-
-const envName = z
-  .string()
-  .regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name (the URL itself never goes here)');
-
-export const SqlConfigSchema = z
-  .object({
-    dialect: z.enum(SQL_DIALECTS),
-    /** Environment variable holding the connection string (it carries the password). */
-    url_env: envName,
-    /** PostgreSQL schema of the table (default: the connection's current schema). */
-    schema: z.string().min(1).optional(),
-    table: z.string().min(1),
-    /** Columns to read (default: all). */
-    columns: z.array(z.string().min(1)).optional(),
-    /** Incremental sources: the column whose value only grows (update time, settlement date). */
-    cursor: z.string().min(1).optional(),
-    /**
-     * With `cursor`: each read starts this far below the checkpoint — days (fractions allowed) for a date or
-     * time cursor, the cursor's own units for a numeric one — so rows committed late with an older cursor
-     * value are still read.
-     */
-    lookback: z.number().positive().optional(),
-    /** With `cursor`: every N-th read reads the whole table (up to the snapshot's maximum), loading any row missed. */
-    full_every: z.number().int().min(1).optional(),
-    /** Columns that make a row unique, for keyset paging. */
-    key: z.array(z.string().min(1)).min(1),
-    page_size: z.number().int().min(1).max(100_000).default(5000),
-  })
-  .strict()
-  .refine((c) => c.cursor !== undefined || (c.lookback === undefined && c.full_every === undefined), {
-    message: 'lookback and full_every reconcile incremental reads: they need a cursor',
-    path: ['cursor'],
-  });
-export type SqlConfig = z.input<typeof SqlConfigSchema>;
+import { openSession, type SqlSession } from './dialects.ts';
 
 function urlOf(cfg: z.infer<typeof SqlConfigSchema>): string {
   const url = process.env[cfg.url_env];
@@ -227,7 +193,6 @@ async function* readSql(config: SqlConfig, options: ReadOptions = {}): AsyncGene
 
 export const sqlConnector: Connector<SqlConfig> = {
   kind: 'sql',
-  describe: () => SqlConfigSchema,
   async check(config): Promise<CheckResult> {
     const cfg = SqlConfigSchema.parse(config);
     try {

@@ -7,10 +7,10 @@
 
 import { basename } from 'node:path';
 import type { ReadMessage } from '../../connectors/connector.ts';
+import { connectorFor, fileKindOf } from '../../connectors/registry.ts';
 import { inflatedSize } from '../../connectors/xlsx/xlsx-connector.ts';
 import { dataError } from '../../core/errors.ts';
 import { DEPARTMENTS, type Department } from '../../schemas/vocab.ts';
-import { connectorFor, isWorkbook } from '../load/connector-for.ts';
 import { headerKey } from '../normalize/header-map.ts';
 import { ITEM_ID_HEADER } from './export-lists.ts';
 
@@ -112,7 +112,7 @@ async function coverDepartment(path: string, sheets: string[]): Promise<Departme
 
 export async function readAnswerFile(path: string): Promise<AnswerFile> {
   const source = basename(path);
-  const connector = connectorFor(path);
+  const { connector, workbook } = fileKindOf(path);
   if (connector.kind === 'xlsx') {
     const size = await inflatedSize(path);
     if (size > MAX_INFLATED_BYTES) {
@@ -121,7 +121,7 @@ export async function readAnswerFile(path: string): Promise<AnswerFile> {
       );
     }
   }
-  const sheets = isWorkbook(path)
+  const sheets = workbook
     ? (await connector.list({ path })).filter((s) => !s.hidden).map((s) => s.name)
     : [undefined];
   const rows: AnswerRow[] = [];

@@ -17,14 +17,14 @@ import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { type Kysely, sql } from 'kysely';
 import type { Connector, ReadMessage, ReadOptions } from '../../connectors/connector.ts';
-import { httpConnector } from '../../connectors/http/http-connector.ts';
-import { sqlConnector } from '../../connectors/sql/sql-connector.ts';
+import { connectorFor, openSource } from '../../connectors/registry.ts';
 import { BusyError, configError, dataError, RuralHubError, terminalError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import { phaseTimer } from '../../core/phase-timer.ts';
 import { countyFeed } from '../../pipelines/feeds/resolve.ts';
 import type { FeedConfig } from '../../schemas/config.ts';
 import type { FeedDefinition } from '../../schemas/feed.ts';
+import type { SourceConfig } from '../../schemas/sources.ts';
 import { decisionsSince } from '../identity/review.ts';
 import { headerDetector, mapHeader } from '../normalize/header-map.ts';
 import { firstChars } from '../normalize/text.ts';
@@ -39,7 +39,6 @@ import {
   ZERO_COUNTS,
 } from '../warehouse/ledger.ts';
 import type { Database } from '../warehouse/schema.ts';
-import { connectorFor } from './connector-for.ts';
 import { hashRecords, LineHasher, type RecordHashes } from './line-hasher.ts';
 import { linkRecords } from './link-identities.ts';
 import { buildNormalize, normalizationSalt, rankDuplicates } from './normalize-sql.ts';
@@ -93,19 +92,22 @@ export interface RecordSource {
   read(options: ReadOptions): AsyncIterable<ReadMessage>;
 }
 
-/** The configured database source of a feed as a RecordSource (feeds.<feed>.source). */
-export function configuredSource(feed: FeedDefinition, feedConfig?: Partial<FeedConfig>): RecordSource {
+/**
+ * The configured source of a feed (feeds.<feed>.source: a database, an API) as a RecordSource, read by the
+ * connector of its kind (connectors/registry.ts).
+ */
+export function configuredSource(
+  feed: FeedDefinition,
+  feedConfig?: { source?: SourceConfig | undefined },
+): RecordSource {
   const cfg = feedConfig?.source;
   if (!cfg) {
     throw configError(
       `feed ${feed.id}: give --file, or configure a database or API under feeds.${feed.id}.source`,
     );
   }
-  if ('dialect' in cfg) {
-    return { label: `${cfg.dialect}:${cfg.table}`, read: (options) => sqlConnector.read(cfg, options) };
-  }
-  const u = new URL(cfg.url);
-  return { label: `http:${u.host}${u.pathname}`, read: (options) => httpConnector.read(cfg, options) };
+  const { label, read } = openSource(cfg);
+  return { label, read };
 }
 
 export interface ImportSummary {

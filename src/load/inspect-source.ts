@@ -5,11 +5,11 @@
  * same header detection), writes nothing.
  */
 import { basename } from 'node:path';
+import { fileKindOf } from '../../connectors/registry.ts';
 import { RuralHubError } from '../../core/errors.ts';
 import type { FeedConfig } from '../../schemas/config.ts';
 import type { FeedDefinition } from '../../schemas/feed.ts';
 import { headerDetector, locateFields } from '../normalize/header-map.ts';
-import { connectorFor, isWorkbook } from './connector-for.ts';
 import { assertInputFile } from './import-feed.ts';
 
 export interface SheetInspection {
@@ -40,12 +40,12 @@ export async function inspectSource(
 ): Promise<SourceInspection> {
   await assertInputFile(path);
   const source = basename(path);
-  const connector = connectorFor(path);
+  const { connector, workbook } = fileKindOf(path);
   const opened = await connector.check({ path });
   if (!opened.ok) return { source, ok: false, message: opened.message, sheets: [] };
   const extra = feedConfig?.header_aliases ?? {};
   const isHeader = headerDetector(feed, extra);
-  const listed = isWorkbook(path) ? await connector.list({ path }) : [{ name: null, hidden: false }];
+  const listed = workbook ? await connector.list({ path }) : [{ name: null, hidden: false }];
   // hidden sheets are read only when named, by an import as here
   const names = listed
     .filter((s) => !s.hidden || (only ?? feedConfig?.sheet) !== undefined)

@@ -13,14 +13,10 @@ import { join } from 'node:path';
 import iconv from 'iconv-lite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReadMessage } from '../../connectors/connector.ts';
-import {
-  type HttpConfig,
-  HttpConfigSchema,
-  httpConnector,
-  retryAfterMs,
-} from '../../connectors/http/http-connector.ts';
+import { httpConnector, retryAfterMs } from '../../connectors/http/http-connector.ts';
 import { silentLogger } from '../../core/log.ts';
 import { deaths } from '../../pipelines/feeds/deaths.ts';
+import { type HttpConfig, HttpConfigSchema, SourceConfigSchema } from '../../schemas/sources.ts';
 import { configuredSource, importFeed } from '../../src/load/import-feed.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
 import { testId } from '../support/demo.ts';
@@ -245,7 +241,8 @@ describe('an HTTP/JSON API source', () => {
     const feedConfig = {
       header_aliases: { name: ['xm'], id_number: ['sfzh'], died_on: ['swrq'], deregistered_on: ['zxrq'] },
       max_shrink: 1,
-      source: HttpConfigSchema.parse({
+      source: SourceConfigSchema.parse({
+        kind: 'http',
         ...common,
         url: `${base}/cursor`,
         paging: { kind: 'cursor' },
@@ -299,7 +296,8 @@ describe('long reads of an HTTP/JSON API', () => {
     x.total = 'lose';
     const feedConfig = {
       header_aliases: { name: ['xm'], id_number: ['sfzh'], died_on: ['swrq'], deregistered_on: ['zxrq'] },
-      source: HttpConfigSchema.parse({ ...totalCfg, url: `${base}/x/total` }),
+      // a config written before `kind`: told an API by its `url`
+      source: SourceConfigSchema.parse({ ...totalCfg, url: `${base}/x/total` }),
     };
     const before = await wh.db
       .selectFrom('deaths')

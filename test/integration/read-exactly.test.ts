@@ -13,8 +13,8 @@ import iconv from 'iconv-lite';
 import JSZip from 'jszip';
 import { describe, expect, it } from 'vitest';
 import type { ReadMessage } from '../../connectors/connector.ts';
+import { connectorFor } from '../../connectors/registry.ts';
 import { loadExcel } from '../../src/delivery/excel.ts';
-import { connectorFor } from '../../src/load/connector-for.ts';
 import { tempDir } from '../support/files.ts';
 import { buildXlsx } from '../support/xlsx-builder.ts';
 
@@ -54,7 +54,7 @@ let n = 0;
 const fresh = (ext: string) => join(dir, `t${n++}.${ext}`);
 
 describe('text read byte for byte', () => {
-  it('.xlsx with shared strings (workbook part last, as openpyxl lays it out) and inline strings', async () => {
+  it('from .xlsx shared strings (workbook part last, as openpyxl lays it out) and inline strings', async () => {
     await fc.assert(
       fc.asyncProperty(table, async (rows) => {
         const sheet = { name: '名册', rows: [HEADER, ...rows] };
@@ -71,7 +71,7 @@ describe('text read byte for byte', () => {
     );
   });
 
-  it('CSV in UTF-8 (with and without BOM) and in GB18030', async () => {
+  it('from CSV in UTF-8 (with and without BOM) and in GB18030', async () => {
     await fc.assert(
       fc.asyncProperty(table, async (rows) => {
         const text = csvLine(HEADER) + rows.map(csvLine).join('');
@@ -122,7 +122,7 @@ describe('undecodable bytes are marked on their cells (the loader quarantines th
   const cleanText = (ms: ReadMessage[]) =>
     ms.flatMap((m) => (m.type === 'record' && !m.damaged ? m.cells : [])).join('');
 
-  it('UTF-8 CSV with a cut character in one row', async () => {
+  it('in a UTF-8 CSV: a character cut in one row marks that cell alone', async () => {
     const rows = Array.from({ length: 200 }, (_, i) => [`松林村${i}`, '正常']);
     const good = Buffer.from(csvLine(HEADER) + rows.map(csvLine).join(''), 'utf8');
     const at = good.indexOf(Buffer.from('松林村57'));
@@ -139,7 +139,7 @@ describe('undecodable bytes are marked on their cells (the loader quarantines th
     expect(cleanText(ms)).not.toMatch(/[\uFFFD\uFFFF]/);
   });
 
-  it('GB18030 CSV with an undecodable pair in one row', async () => {
+  it('in a GB18030 CSV: an undecodable pair in one row marks that cell alone', async () => {
     const rows = Array.from({ length: 200 }, (_, i) => [`松林村${i}`, '正常']);
     const good = iconv.encode(csvLine(HEADER) + rows.map(csvLine).join(''), 'gb18030');
     const at = good.indexOf(iconv.encode('松林村120', 'gb18030'));
@@ -153,7 +153,7 @@ describe('undecodable bytes are marked on their cells (the loader quarantines th
     expect(cleanText(ms)).not.toMatch(/[\uFFFD\uFFFF]/);
   });
 
-  it('.xlsx whose shared strings hold an invalid byte', async () => {
+  it('in an .xlsx: an invalid byte in a shared string marks the one cell showing it, with its sheet and row', async () => {
     const wb = new ExcelJS.Workbook();
     const ws = wb.addWorksheet('名册');
     ws.addRow(HEADER);

@@ -10,15 +10,11 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReadMessage } from '../../connectors/connector.ts';
-import {
-  lookbackFrom,
-  type SqlConfig,
-  SqlConfigSchema,
-  sqlConnector,
-} from '../../connectors/sql/sql-connector.ts';
+import { lookbackFrom, sqlConnector } from '../../connectors/sql/sql-connector.ts';
 import { silentLogger } from '../../core/log.ts';
 import { deaths } from '../../pipelines/feeds/deaths.ts';
 import type { FeedConfig } from '../../schemas/config.ts';
+import { SourceConfigSchema, type SqlConfig, SqlConfigSchema } from '../../schemas/sources.ts';
 import { configuredSource, importFeed } from '../../src/load/import-feed.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
 import { testId } from '../support/demo.ts';
@@ -176,7 +172,8 @@ for (const make of [mysqlSource, postgresSource]) {
           deregistered_on: ['cancel_date'],
         },
         max_shrink: 1,
-        source: SqlConfigSchema.parse(cfg),
+        // a config written before `kind`: told a database by its `dialect`
+        source: SourceConfigSchema.parse(cfg),
       };
       const run = () =>
         importFeed({
@@ -240,7 +237,7 @@ for (const make of [mysqlSource, postgresSource]) {
         src.exec('INSERT INTO late_reg VALUES (?, ?, ?, ?, ?)', row(100 + n, day));
       for (let n = 1; n <= 5; n++) await insert(n, `2026-10-0${n}`);
       const source = (extra: Partial<SqlConfig>) =>
-        SqlConfigSchema.parse({ ...cfg, table: 'late_reg', lookback: 3, ...extra });
+        SourceConfigSchema.parse({ kind: 'sql', ...cfg, table: 'late_reg', lookback: 3, ...extra });
       const run = async (extra: Partial<SqlConfig> = {}) => {
         const feedConfig: Partial<FeedConfig> = {
           header_aliases: {

@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
+import { fileKindOf } from '../../../connectors/registry.ts';
 import { pickSheet } from '../../../connectors/workbook.ts';
 import { configError } from '../../../core/errors.ts';
 import { resolveFeed } from '../../../pipelines/feeds/resolve.ts';
-import { connectorFor } from '../../load/connector-for.ts';
 import { configuredSource, type ImportSummary, importFeed } from '../../load/import-feed.ts';
 import { asOfDate, makeContext, withWarehouse } from '../context.ts';
 import { progress, watchedByPerson } from '../progress.ts';
@@ -20,11 +20,11 @@ import { feedLines, importTable, noteLines, problemLines } from '../summaries.ts
  */
 async function checkSheet(path: string, sheet: string | number): Promise<void> {
   if (!existsSync(path)) return;
-  const connector = connectorFor(path);
-  if (connector.kind === 'csv') return; // no sheets: the reader ignores --sheet, as it always has
+  const kind = fileKindOf(path);
+  if (!kind.workbook) return; // no sheets: the reader ignores --sheet, as it always has
   let sheets: { name: string; hidden?: boolean }[];
   try {
-    sheets = await connector.list({ path });
+    sheets = await kind.connector.list({ path });
   } catch {
     return;
   }
