@@ -128,7 +128,7 @@ const NAMED_SOURCES = z.discriminatedUnion('kind', [
   HttpConfigSchema.safeExtend({ kind: z.literal('http') }),
 ]);
 export type SourceKind = z.output<typeof NAMED_SOURCES>['kind'];
-export const SOURCE_KINDS: readonly SourceKind[] = NAMED_SOURCES.options.map((o) => o.shape.kind.value);
+const KINDS: readonly SourceKind[] = NAMED_SOURCES.options.map((o) => o.shape.kind.value);
 
 type KindOptional<T> = T extends { kind: infer K } ? Omit<T, 'kind'> & { kind?: K } : never;
 /** A source config as its connector takes it: `kind` may be left out (see sourceKindOf). */
@@ -136,7 +136,7 @@ export type SourceConfig = KindOptional<z.input<typeof NAMED_SOURCES>>;
 export type SourceConfigOf<K extends SourceKind> = Extract<SourceConfig, { kind?: K }>;
 
 const isKind = (v: unknown): v is SourceKind =>
-  typeof v === 'string' && (SOURCE_KINDS as readonly string[]).includes(v);
+  typeof v === 'string' && (KINDS as readonly string[]).includes(v);
 
 /**
  * The kind of a source config: its `kind`, else its shape — the key only one kind has, for the configs written

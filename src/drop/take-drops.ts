@@ -7,13 +7,14 @@
  * `..` (config), symbolic links are never followed, and every path is checked to resolve inside the root.
  */
 import { lstat, mkdir, readdir, realpath, rename, rm } from 'node:fs/promises';
-import { isAbsolute, join, relative, sep } from 'node:path';
+import { extname, isAbsolute, join, relative, sep } from 'node:path';
 import { sql } from 'kysely';
+import { FILE_EXTENSIONS, fileKindByExtension } from '../../connectors/registry.ts';
 import { BusyError, configError, RuralHubError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
+import { FEED_IDS, type FeedId } from '../../pipelines/feeds/index.ts';
 import { resolveFeed } from '../../pipelines/feeds/resolve.ts';
 import type { Config } from '../../schemas/config.ts';
-import { FEED_IDS, type FeedId } from '../../schemas/vocab.ts';
 import { importFeed, sha256File } from '../load/import-feed.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
 
@@ -109,6 +110,19 @@ export async function takeDrops(p: DropParams): Promise<DropResult[]> {
           file: rel,
           outcome: 'waiting',
           message: `changed ${Math.round(age)} s ago; taken after ${drop.stable_seconds} s or a .done marker`,
+        });
+        continue;
+      }
+      // A file no connector reads (a 说明.docx beside the tables) fails without being hashed or making a run,
+      // as its import would: the registry of file kinds says what a drop takes.
+      const kind = fileKindByExtension(name);
+      if (!kind) {
+        await moveTo(join(folder, 'failed'), file, name, now);
+        out.push({
+          feed: feedId,
+          file: rel,
+          outcome: 'failed',
+          message: `unsupported file type '${extname(name) || '(none)'}'; expected one of ${FILE_EXTENSIONS.join(', ')}`,
         });
         continue;
       }

@@ -1,16 +1,17 @@
 /**
  * `ruralhub regions load FILE.csv`: the county's region table from a published statistical division code list
- * (行政区划代码, 名称, 级别, 上级代码), taken as published. The list may be the county's own or its whole
- * province's: rows above the county (省, 市) and rows of other counties are skipped and counted, and what
- * remains — the configured county and the townships and villages under it — must be sound: 12-digit codes,
- * a level (stated as a word or 1–5, or read off the code when 级别 is blank), a parent one level up in the
- * list, no code twice. Any refused row, named by file, row and field, loads nothing, so the table is never
+ * (行政区划代码, 名称, 级别, 上级代码), taken as published — CSV or a workbook, read by the connector of its
+ * file kind (connectors/registry.ts) as an import reads a department's file. The list may be the county's own
+ * or its whole province's: rows above the county (省, 市) and rows of other counties are skipped and counted,
+ * and what remains — the configured county and the townships and villages under it — must be sound: 12-digit
+ * codes, a level (stated as a word or 1–5, or read off the code when 级别 is blank), a parent one level up in
+ * the list, no code twice. Any refused row, named by file, row and field, loads nothing, so the table is never
  * left with a hole that would quarantine real households as region_unknown; otherwise the county's rows
  * replace the table in one transaction.
  */
 import { basename } from 'node:path';
 import { sql } from 'kysely';
-import { csvConnector } from '../../connectors/csv/csv-connector.ts';
+import { connectorFor } from '../../connectors/registry.ts';
 import { dataError } from '../../core/errors.ts';
 import { REGION_LEVEL_WORDS, REGION_LEVELS, type RegionLevel } from '../../schemas/vocab.ts';
 import { headerKey } from '../normalize/header-map.ts';
@@ -134,7 +135,7 @@ export async function readRegions(
   let col: Partial<Record<Column, number>> = {};
   const parsed: Parsed[] = [];
   let read = 0;
-  for await (const m of csvConnector.read({ path }, { isHeader })) {
+  for await (const m of connectorFor(path).read({ path }, { isHeader })) {
     if (m.type === 'header') {
       const h = m.columns.map(headerKey);
       col = Object.fromEntries(

@@ -107,6 +107,24 @@ describe('file drops', () => {
     expect(water).toHaveLength(0);
   });
 
+  it('fails a file of a type no connector reads, naming the types there are, without a run', async () => {
+    const folder = join(root, '水利局');
+    const note = join(folder, '填报说明.docx');
+    writeFileSync(note, 'PK\x03\x04 not a table');
+    old(note);
+    const r = await takeDrops({ wh, config, log, today: '2026-11-24', now: NOW, feed: 'water' });
+    expect(r.find((x) => x.file === '水利局/填报说明.docx')).toEqual({
+      feed: 'water',
+      file: '水利局/填报说明.docx',
+      outcome: 'failed',
+      message: "unsupported file type '.docx'; expected one of .csv, .txt, .tsv, .xlsx, .xlsm, .xls, .et",
+    });
+    expect(existsSync(note)).toBe(false);
+    expect(readdirSync(join(folder, 'failed'))).toEqual([expect.stringMatching(/-填报说明\.docx$/)]);
+    const water = await wh.db.selectFrom('runs').select('id').where('feed', '=', 'water').execute();
+    expect(water).toHaveLength(0);
+  });
+
   it('refuses a configured folder that climbs out of the root', () => {
     expect(() =>
       parseConfig(

@@ -5,6 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../core/log.ts';
 import { resolveFeed } from '../../pipelines/feeds/resolve.ts';
@@ -263,6 +264,24 @@ describe('a published code list', () => {
     // A county the list does not have is named, with the counts, and the table stays as it was.
     await expect(loadRegions(wh, file, '520111')).rejects.toThrow(
       'province.csv: no row for the county 520111000000 and none under it, nothing loaded (14 rows read: 3 above the county, 11 of other counties, 0 under 520111, 0 refused)',
+    );
+    expect(await table()).toEqual(countyRows);
+  });
+
+  it('reads a list saved as a workbook as it reads the CSV, below its title row; an unknown file type is refused', async () => {
+    const book = new ExcelJS.Workbook();
+    const sheet = book.addWorksheet('区划代码');
+    sheet.addRow(['2025年统计用区划代码']); // a title row above the header, as provinces publish it
+    for (const row of [HEAD, ...county(CHINESE)]) sheet.addRow(row);
+    const file = join(dir, 'province.xlsx');
+    await book.xlsx.writeFile(file);
+    const n = await loadRegions(wh, file, '520102');
+    expect(n).toMatchObject({ read: 7, loaded: 5, skipped_above: 2, skipped_outside: 0, refused: 0 });
+    expect(await table()).toEqual(countyRows);
+    const pdf = join(dir, 'regions.pdf');
+    writeFileSync(pdf, '%PDF-1.4');
+    await expect(loadRegions(wh, pdf, '520102')).rejects.toThrow(
+      `${pdf}: unsupported file type '.pdf'; expected one of .csv, .txt, .tsv, .xlsx, .xlsm, .xls, .et`,
     );
     expect(await table()).toEqual(countyRows);
   });
