@@ -1,5 +1,5 @@
 import { defineFeed } from '../../schemas/feed.ts';
-import { headOrPlainIdAliases, IDENTITY_HINTS } from './identity-hints.ts';
+import { HOUSEHOLD_HEAD, IDENTITY_HINTS } from './identity-hints.ts';
 
 /** 受灾 (disaster-affected households) from emergency management; incremental. */
 export const disasters = defineFeed({
@@ -8,12 +8,7 @@ export const disasters = defineFeed({
   department: '应急管理局',
   mode: 'incremental',
   fields: {
-    head_name: { type: { kind: 'name' }, aliases: ['户主姓名', '姓名'], required: true },
-    head_id_number: {
-      type: { kind: 'id_number' },
-      aliases: headOrPlainIdAliases('户主身份证号'),
-      required: true,
-    },
+    ...HOUSEHOLD_HEAD,
     disaster_type: { type: { kind: 'text' }, aliases: ['灾种', '灾害类型', '受灾类型'], required: true },
     hit_on: { type: { kind: 'date' }, aliases: ['受灾日期', '受灾时间', '灾害发生日期'], required: true },
     loss: {

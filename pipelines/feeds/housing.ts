@@ -1,5 +1,5 @@
 import { defineFeed } from '../../schemas/feed.ts';
-import { headOrPlainIdAliases, IDENTITY_HINTS } from './identity-hints.ts';
+import { HOUSEHOLD_HEAD, IDENTITY_HINTS } from './identity-hints.ts';
 
 /** 农村住房安全 (house safety grade and renovation) from the housing bureau; one row per household head. */
 export const housing = defineFeed({
@@ -8,12 +8,7 @@ export const housing = defineFeed({
   department: '住建局',
   mode: 'snapshot',
   fields: {
-    head_name: { type: { kind: 'name' }, aliases: ['户主姓名', '姓名'], required: true },
-    head_id_number: {
-      type: { kind: 'id_number' },
-      aliases: headOrPlainIdAliases('户主身份证号'),
-      required: true,
-    },
+    ...HOUSEHOLD_HEAD,
     safety_grade: {
       type: { kind: 'enum', values: { A: ['A', 'A级'], B: ['B', 'B级'], C: ['C', 'C级'], D: ['D', 'D级'] } },
       aliases: ['房屋安全等级', '安全等级', '鉴定等级'],

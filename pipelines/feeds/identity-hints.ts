@@ -37,6 +37,19 @@ export const headOrPlainIdAliases = (...own: string[]): string[] => [
 ];
 
 /**
+ * The household head of a feed kept per household (housing, water, disasters): 户主姓名 and 户主身份证号, the
+ * latter under the head's spellings or the plain ones. The feeds list them first, in this order.
+ */
+export const HOUSEHOLD_HEAD = {
+  head_name: { type: { kind: 'name' }, aliases: ['户主姓名', '姓名'], required: true },
+  head_id_number: {
+    type: { kind: 'id_number' },
+    aliases: headOrPlainIdAliases('户主身份证号'),
+    required: true,
+  },
+} as const satisfies Record<string, FieldSpec>;
+
+/**
  * Fields a department may send beside a person's ID, used only to link a record whose ID is missing or invalid
  * (src/identity): the person's birth date and home village. Optional everywhere; the roster, the reference
  * they are matched against, carries neither (its birth dates come from its IDs).

@@ -1,5 +1,5 @@
 import { defineFeed } from '../../schemas/feed.ts';
-import { headOrPlainIdAliases, IDENTITY_HINTS } from './identity-hints.ts';
+import { HOUSEHOLD_HEAD, IDENTITY_HINTS } from './identity-hints.ts';
 
 /** 农村饮水安全 from the water resources bureau; one row per household head. */
 export const water = defineFeed({
@@ -8,12 +8,7 @@ export const water = defineFeed({
   department: '水利局',
   mode: 'snapshot',
   fields: {
-    head_name: { type: { kind: 'name' }, aliases: ['户主姓名', '姓名'], required: true },
-    head_id_number: {
-      type: { kind: 'id_number' },
-      aliases: headOrPlainIdAliases('户主身份证号'),
-      required: true,
-    },
+    ...HOUSEHOLD_HEAD,
     village: { type: { kind: 'text' }, aliases: ['村', '行政村', '所属村'] },
     water_safe: {
       type: { kind: 'boolean' },
