@@ -1,15 +1,14 @@
 /**
- * The HTTP plumbing every route shares: who is asking (token from `Authorization: Bearer` or the console's
- * session cookie), role checks that answer 403 and write an audit row, zod validation of params/query with a 400 that
- * names the field, one JSON error shape, and the registry /openapi.json is built from.
+ * Who is asking and how a request is refused, for API routes and console pages alike: the principal of a token
+ * (`Authorization: Bearer`) or of the console's session cookie, the audit row every refusal and lookup writes, a
+ * 403 that is recorded, and the error that becomes the one JSON error shape (src/http/server.ts).
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import type { FastifyRequest } from 'fastify';
 import type { Department } from '../../schemas/vocab.ts';
 import { writeAudit } from '../warehouse/audit.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
 import { sessionPrincipal } from './sessions.ts';
-import { type ApiRole, authenticate, type Principal } from './tokens.ts';
+import { authenticate, type Principal } from './tokens.ts';
 
 export class HttpError extends Error {
   constructor(
@@ -83,148 +82,7 @@ export async function forbid(wh: Warehouse, who: Principal, what: string): Promi
   );
 }
 
-export interface OpenApiOp {
-  method: 'get' | 'post';
-  path: string;
-  summary: string;
-  roles: readonly ApiRole[];
-  params?: z.ZodObject;
-  query?: z.ZodObject;
-  produces?: string;
-}
-
-/** One server's app, warehouse and route registry (the OpenAPI document is built from the registry). */
-export interface Api {
-  app: FastifyInstance;
-  wh: Warehouse;
-  registry: OpenApiOp[];
-}
-
-export interface RouteContext<P, Q> {
-  req: FastifyRequest;
-  reply: FastifyReply;
-  who: Principal;
-  params: P;
-  query: Q;
-}
-
-/**
- * Registers a route: authentication, the role check, zod parsing of params and query, and the OpenAPI entry.
- * `path` uses OpenAPI's {name} form; fastify's :name form is derived from it.
- */
-export function route<P extends z.ZodObject, Q extends z.ZodObject>(
-  { app, wh, registry }: Api,
-  op: Omit<OpenApiOp, 'params' | 'query'> & { params?: P; query?: Q; config?: Record<string, unknown> },
-  handler: (c: RouteContext<z.infer<P>, z.infer<Q>>) => Promise<unknown>,
-): void {
-  registry.push(op);
-  app.route({
-    method: op.method.toUpperCase() as 'GET' | 'POST',
-    url: op.path.replace(/\{(\w+)\}/g, ':$1'),
-    config: op.config,
-    handler: async (req, reply) => {
-      const who = await principalOf(wh, req);
-      if (!who)
-        throw new HttpError(401, 'unauthorized', 'a valid API token is required (Authorization: Bearer …)');
-      if (!op.roles.includes(who.role)) await forbid(wh, who, `${op.method.toUpperCase()} ${op.path}`);
-      const params = parse(op.params, req.params, 'path');
-      const query = parse(op.query, req.query, 'query');
-      return handler({ req, reply, who, params: params as z.infer<P>, query: query as z.infer<Q> });
-    },
-  });
-}
-
-function parse(schema: z.ZodObject | undefined, value: unknown, where: string): unknown {
-  if (!schema) return {};
-  const r = schema.safeParse(value ?? {});
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    throw new HttpError(
-      400,
-      'invalid_request',
-      `${where} parameter ${issue.path.join('.') || '?'}: ${issue.message}`,
-    );
-  }
-  return r.data;
-}
-
 export const departmentOf = (who: Principal): Department => {
   if (!who.department) throw new HttpError(403, 'forbidden', 'a department token is required');
   return who.department;
 };
-
-export function openApiDocument(registry: readonly OpenApiOp[], title: string) {
-  const paths: Record<string, Record<string, unknown>> = {};
-  for (const op of registry) {
-    const parameters = [
-      ...Object.entries(op.params?.shape ?? {}).map(([name, s]) => ({
-        name,
-        in: 'path',
-        required: true,
-        schema: z.toJSONSchema(s as z.ZodType, { io: 'input', unrepresentable: 'any' }),
-      })),
-      ...Object.entries(op.query?.shape ?? {}).map(([name, s]) => ({
-        name,
-        in: 'query',
-        required: !(s as z.ZodType).safeParse(undefined).success,
-        schema: z.toJSONSchema(s as z.ZodType, { io: 'input', unrepresentable: 'any' }),
-      })),
-    ];
-    paths[op.path] = {
-      ...paths[op.path],
-      [op.method]: {
-        summary: op.summary,
-        description: `Roles: ${op.roles.join(', ')}`,
-        security: [{ bearer: [] }],
-        parameters,
-        ...(op.method === 'post'
-          ? {
-              requestBody: {
-                content: {
-                  'multipart/form-data': {
-                    schema: { type: 'object', properties: { file: { type: 'string', format: 'binary' } } },
-                  },
-                },
-              },
-            }
-          : {}),
-        responses: {
-          200: { description: 'OK', content: { [op.produces ?? 'application/json']: {} } },
-          400: { $ref: '#/components/responses/Error' },
-          401: { $ref: '#/components/responses/Error' },
-          403: { $ref: '#/components/responses/Error' },
-        },
-      },
-    };
-  }
-  return {
-    openapi: '3.1.0',
-    info: { title, version: '0.1.0' },
-    paths,
-    components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
-      responses: {
-        Error: {
-          description: 'An error',
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                properties: {
-                  error: {
-                    type: 'object',
-                    properties: {
-                      status: { type: 'integer' },
-                      code: { type: 'string' },
-                      message: { type: 'string' },
-                    },
-                  },
-                },
-              },
-            },
-          },
-        },
-      },
-    },
-  };
-}

@@ -2,6 +2,11 @@
  * `ruralhub serve`: the HTTP API, its OpenAPI description and the web console, in one fastify process.
  * Every response is JSON except file downloads and console pages; errors have one shape,
  * { error: { status, code, message } }, and never carry a stack trace or SQL.
+ *
+ * The HTTP room, bottom up: tokens.ts, sessions.ts, scope.ts, mask-json.ts, person.ts and findings-query.ts
+ * (what the routes read) → request.ts (who is asking, audited refusals) → security.ts (headers, origin check,
+ * lookup limit) → context.ts → api/ (one file per route group, api/index.ts lists them) and console/ (one file
+ * per page, console/index.ts lists them) → this file, which builds the server from them.
  */
 import cookie from '@fastify/cookie';
 import multipart from '@fastify/multipart';
@@ -13,13 +18,12 @@ import type { Logger } from '../../core/log.ts';
 import type { Config } from '../../schemas/config.ts';
 import { maskIdsInText } from '../delivery/mask-text.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
-import { registerFindings } from './api/findings.ts';
-import { MAX_UPLOAD_BYTES, registerLists } from './api/lists.ts';
-import { registerOperations } from './api/operations.ts';
-import { registerPeople } from './api/people.ts';
+import { registerApi } from './api/index.ts';
+import { MAX_UPLOAD_BYTES } from './api/lists.ts';
 import { STYLE_HASH } from './console/html.ts';
 import { registerConsole } from './console/index.ts';
-import { type Api, HttpError, openApiDocument } from './request.ts';
+import type { HttpContext } from './context.ts';
+import { HttpError } from './request.ts';
 import {
   personLookupLimit,
   principalKey,
@@ -87,14 +91,8 @@ export async function buildServer(p: ServerParams): Promise<FastifyInstance> {
     });
   });
 
-  const api: Api = { app, wh: p.wh, registry: [] };
-  registerPeople(api, today, lookupLimit);
-  registerFindings(api, p.config, today);
-  registerOperations(api, p.config);
-  registerLists(api, p.log, today);
-  app.get('/openapi.json', async () =>
-    openApiDocument(api.registry, `RuralHub API (${p.config.county.name})`),
-  );
-  registerConsole(app, { wh: p.wh, config: p.config, log: p.log, today, lookupLimit });
+  const ctx: HttpContext = { wh: p.wh, config: p.config, log: p.log, today, lookupLimit };
+  registerApi(app, ctx);
+  registerConsole(app, ctx);
   return app;
 }

@@ -1,7 +1,12 @@
 import type { Command } from 'commander';
-import { sql } from 'kysely';
 import { configError } from '../../../core/errors.ts';
 import { FINDING_STATES } from '../../../schemas/vocab.ts';
+import {
+  FINDING_COLUMNS as FINDING_LISTING,
+  FINDINGS_STATE_FILTERS,
+  overdueDays,
+  selectFindings,
+} from '../../http/findings-query.ts';
 import { maskIdNumber } from '../../normalize/mask.ts';
 import { writeAudit } from '../../warehouse/audit.ts';
 import { asOfDate, makeContext, withWarehouse } from '../context.ts';
@@ -73,46 +78,25 @@ Example:
       const rules = parseRuleIds(opts.rule);
       const asOf = asOfDate(ctx, opts.asOf);
       const state = opts.state ?? 'not_closed';
-      if (
-        state !== 'all' &&
-        state !== 'not_closed' &&
-        !(FINDING_STATES as readonly string[]).includes(state)
-      ) {
+      if (!(FINDINGS_STATE_FILTERS as readonly string[]).includes(state)) {
         throw configError(
           `--state: expected not_closed, all or one of ${FINDING_STATES.join(', ')}, got '${state}'`,
         );
       }
       await withWarehouse(ctx, async (wh) => {
-        let q = wh.db
-          .selectFrom('findings')
-          .select([
-            'id',
-            'rule_id as rule',
-            'department as owner',
-            'subject_kind',
-            'id_number',
-            'household_id',
-            'name',
-            'township',
-            'village',
-            'state',
-            'first_seen_on as first_seen',
-            'last_seen_on as last_seen',
-            'deadline',
-            sql<number>`greatest(0, ${asOf}::date - deadline)`.as('overdue_days'),
-            'details',
-          ])
+        const rows = await selectFindings(wh.db, {
+          rules,
+          department: opts.department,
+          township: opts.township,
+          state,
+          overdueOn: opts.overdue ? asOf : undefined,
+        })
+          .select([...FINDING_LISTING, overdueDays(asOf)])
           .orderBy('rule_id')
           .orderBy('township')
           .orderBy('village')
-          .orderBy('id');
-        if (rules?.length) q = q.where('rule_id', 'in', rules);
-        if (opts.department) q = q.where('department', '=', opts.department);
-        if (opts.township) q = q.where('township', '=', opts.township);
-        if (state === 'not_closed') q = q.where('state', '<>', 'closed');
-        else if (state !== 'all') q = q.where('state', '=', state);
-        if (opts.overdue) q = q.where('state', '<>', 'closed').where('deadline', '<', asOf);
-        const rows = await q.execute();
+          .orderBy('id')
+          .execute();
         const shown = rows.map((r) => {
           const details = { ...(r.details as Record<string, unknown>) };
           if (!opts.fullIds) {
@@ -120,12 +104,25 @@ Example:
               if (typeof v === 'string' && /id_number/.test(k)) details[k] = maskIdNumber(v);
           }
           const src = r.details as { file?: unknown; row?: unknown };
+          // The CLI's documented names, in the order its JSON has always had.
           return {
-            ...r,
+            id: r.id,
+            rule: r.rule_id,
+            owner: r.department,
+            subject_kind: r.subject_kind,
+            id_number: r.id_number && !opts.fullIds ? maskIdNumber(r.id_number) : r.id_number,
+            household_id: r.household_id,
+            name: r.name,
+            township: r.township,
+            village: r.village,
+            state: r.state,
+            first_seen: r.first_seen_on,
+            last_seen: r.last_seen_on,
+            deadline: r.deadline,
+            overdue_days: r.overdue_days,
+            details,
             source_file: typeof src.file === 'string' ? src.file : null,
             source_row: typeof src.row === 'number' ? src.row : null,
-            id_number: r.id_number && !opts.fullIds ? maskIdNumber(r.id_number) : r.id_number,
-            details,
           };
         });
         if (opts.fullIds) {

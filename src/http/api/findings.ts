@@ -1,54 +1,36 @@
 /** Findings (paged, filtered; a department sees only its own, enforced by PostgreSQL) and indicators. */
 import type { Kysely } from 'kysely';
-import { sql } from 'kysely';
 import { z } from 'zod';
-import type { Config } from '../../../schemas/config.ts';
-import { FINDING_STATES, RuleIdSchema } from '../../../schemas/vocab.ts';
+import { RuleIdSchema } from '../../../schemas/vocab.ts';
 import { computeIndicators } from '../../reporting/indicators.ts';
 import type { Database } from '../../warehouse/schema.ts';
+import { FINDING_COLUMNS, FINDINGS_STATE_FILTERS, overdueDays, selectFindings } from '../findings-query.ts';
 import { maskDeep } from '../mask-json.ts';
-import { type Api, forbid, HttpError, route } from '../request.ts';
+import { forbid, HttpError } from '../request.ts';
 import { withDepartmentScope } from '../scope.ts';
+import { type Api, route } from './route.ts';
 
 const FindingsQuery = z.object({
   rule: RuleIdSchema.optional(),
   department: z.string().max(20).optional(),
   township: z.string().max(40).optional(),
-  state: z.enum(['not_closed', 'all', ...FINDING_STATES]).default('not_closed'),
+  state: z.enum(FINDINGS_STATE_FILTERS).default('not_closed'),
   overdue: z.enum(['true', 'false']).optional(),
   page: z.coerce.number().int().min(1).default(1),
   page_size: z.coerce.number().int().min(1).max(500).default(50),
 });
 
-const COLUMNS = [
-  'id',
-  'rule_id',
-  'department',
-  'subject_kind',
-  'id_number',
-  'household_id',
-  'name',
-  'township',
-  'village',
-  'state',
-  'feedback',
-  'first_seen_on',
-  'last_seen_on',
-  'deadline',
-  'details',
-] as const;
-
 async function listFindings(db: Kysely<Database>, q: z.infer<typeof FindingsQuery>, today: string) {
-  let base = db.selectFrom('findings');
-  if (q.rule) base = base.where('rule_id', '=', q.rule);
-  if (q.department) base = base.where('department', '=', q.department);
-  if (q.township) base = base.where('township', '=', q.township);
-  if (q.state === 'not_closed') base = base.where('state', '<>', 'closed');
-  else if (q.state !== 'all') base = base.where('state', '=', q.state);
-  if (q.overdue === 'true') base = base.where('state', '<>', 'closed').where('deadline', '<', today);
+  const base = selectFindings(db, {
+    rules: q.rule ? [q.rule] : undefined,
+    department: q.department,
+    township: q.township,
+    state: q.state,
+    overdueOn: q.overdue === 'true' ? today : undefined,
+  });
   const total = await base.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
   const items = await base
-    .select([...COLUMNS, sql<number>`greatest(0, ${today}::date - deadline)`.as('overdue_days')])
+    .select([...FINDING_COLUMNS, overdueDays(today)])
     .orderBy('rule_id')
     .orderBy('id')
     .limit(q.page_size)
@@ -57,8 +39,8 @@ async function listFindings(db: Kysely<Database>, q: z.infer<typeof FindingsQuer
   return { items, page: q.page, page_size: q.page_size, total: Number(total.n) };
 }
 
-export function registerFindings(api: Api, config: Readonly<Config>, today: () => string): void {
-  const { wh } = api;
+export function registerFindings(api: Api): void {
+  const { wh, config, today } = api;
   route(
     api,
     {

@@ -4,19 +4,19 @@
  * department whatever the file says).
  */
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
-import type { Logger } from '../../../core/log.ts';
 import { exportLists } from '../../delivery/export-lists.ts';
-import { importFeedback } from '../../delivery/import-feedback.ts';
 import { ANSWER_FILE_TYPES, isAnswerFileType } from '../../delivery/read-answers.ts';
-import { type Api, departmentOf, HttpError, route } from '../request.ts';
+import { importUploadedAnswers } from '../answers-upload.ts';
+import { departmentOf, HttpError } from '../request.ts';
+import { type Api, route } from './route.ts';
 
 export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
 
-export function registerLists(api: Api, log: Logger, today: () => string): void {
-  const { wh } = api;
+export function registerLists(api: Api): void {
+  const { wh, log, today } = api;
   route(
     api,
     {
@@ -75,27 +75,10 @@ export function registerLists(api: Api, log: Logger, today: () => string): void 
       const buf = await part.toBuffer();
       if (part.file.truncated)
         throw new HttpError(413, 'too_large', `file: larger than ${MAX_UPLOAD_BYTES} bytes`);
-      const dir = await mkdtemp(join(tmpdir(), 'ruralhub-answers-'));
-      try {
-        // The stored name keeps only the extension: the department's file name is not trusted as a path.
-        const path = join(dir, `${department}-answers${ext}`);
-        await writeFile(path, buf);
-        const o = await importFeedback({
-          wh,
-          file: path,
-          department,
-          asOf: today(),
-          outDir: dir,
-          log,
-          actor: `token:${who.tokenId}`,
-          clientAddr: who.clientAddr ?? null,
-        });
-        if (o.department !== department)
-          throw new HttpError(403, 'forbidden', `the file is ${o.department}'s list`);
-        return { ...o, source: part.filename, errorFile: undefined };
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
+      const o = await importUploadedAnswers(api, who, department, ext, buf);
+      if (o.department !== department)
+        throw new HttpError(403, 'forbidden', `the file is ${o.department}'s list`);
+      return { ...o, source: part.filename, errorFile: undefined };
     },
   );
 }

@@ -1,14 +1,13 @@
 /** What operators watch: runs, feed freshness and health, quarantine counts — no personal data. */
 import { z } from 'zod';
-import type { Config } from '../../../schemas/config.ts';
-import { FEED_IDS } from '../../../schemas/vocab.ts';
+import { FEED_IDS } from '../../../pipelines/feeds/index.ts';
 import { collectStatus } from '../../scheduler/status.ts';
 import { RUN_COLUMNS } from '../../warehouse/ledger.ts';
 import { maskDeep } from '../mask-json.ts';
-import { type Api, route } from '../request.ts';
+import { type Api, route } from './route.ts';
 
-export function registerOperations(api: Api, config: Readonly<Config>): void {
-  const { wh } = api;
+export function registerOperations(api: Api): void {
+  const { wh, config } = api;
   route(
     api,
     {

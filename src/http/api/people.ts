@@ -4,13 +4,13 @@ import { normalizeIdNumber } from '../../normalize/id-number.ts';
 import { maskIdNumber } from '../../normalize/mask.ts';
 import { maskDeep } from '../mask-json.ts';
 import { personPicture } from '../person.ts';
-import { type Api, audit, forbid, HttpError, route } from '../request.ts';
-import type { LookupLimit } from '../security.ts';
+import { audit, forbid, HttpError } from '../request.ts';
+import { type Api, route } from './route.ts';
 
 const Purpose = z.string().trim().min(2, 'state the purpose of the lookup (查询事由)').max(200);
 
-export function registerPeople(api: Api, today: () => string, lookupLimit: LookupLimit): void {
-  const { wh } = api;
+export function registerPeople(api: Api): void {
+  const { wh, today, lookupLimit } = api;
   route(
     api,
     {

@@ -1,8 +1,12 @@
 /**
- * Server-rendered HTML without a framework: a tagged template that escapes every interpolated value unless it
- * is already markup, and the page layout. Chinese for people, English identifiers for code.
+ * Server-rendered HTML without a framework, shared by every console page: a tagged template that escapes every
+ * interpolated value unless it is already markup, tables, the page layout and how a page is sent, a line chart,
+ * and the words findings are shown with. Chinese for people, English identifiers for code.
  */
 import { createHash } from 'node:crypto';
+import type { FastifyReply } from 'fastify';
+import { RULES } from '../../../pipelines/rules/index.ts';
+import { FINDING_STATE_LABELS, type RuleId } from '../../../schemas/vocab.ts';
 
 export class Html {
   constructor(readonly value: string) {}
@@ -14,7 +18,7 @@ export class Html {
 const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 export const esc = (v: unknown): string => String(v ?? '').replace(/[&<>"']/g, (c) => ESC[c]!);
 
-type Part = Html | string | number | null | undefined | readonly Part[];
+export type Part = Html | string | number | null | undefined | readonly Part[];
 const render = (v: Part): string =>
   v instanceof Html ? v.value : Array.isArray(v) ? v.map(render).join('') : esc(v);
 
@@ -47,6 +51,26 @@ export function page(title: string, body: Html, nav: Html = html``): string {
 <form method="post" action="/console/logout"><button>退出</button></form></header>
 <main><h1>${title}</h1>${body}</main></body></html>`.value;
 }
+
+/** Sends a rendered page; never cached, since pages show personal data. */
+export const sendPage = (reply: FastifyReply, body: string, status = 200) =>
+  reply.status(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(body);
+
+/** A rule as people know it: its id and its name. */
+export const ruleName = (id: string): string => `${id} ${RULES[id as RuleId]?.name ?? ''}`;
+
+const STATE_LABELS: Readonly<Record<string, string>> = FINDING_STATE_LABELS;
+/** A finding's state in Chinese (a state without a label as it is). */
+export const stateLabel = (state: string): string => STATE_LABELS[state] ?? state;
+
+/** Whom and where a finding is about: the same four columns in every table of findings. */
+export const PERSON_IN_PLACE_HEADERS = ['身份证号', '姓名', '乡镇', '村'] as const;
+export const personInPlace = (r: {
+  id_number: string | null;
+  name: string | null;
+  township: string | null;
+  village: string | null;
+}): Part[] => [r.id_number, r.name, r.township, r.village];
 
 /** A small line chart as inline SVG: no chart library for one line. */
 export function lineChart(points: readonly { label: string; value: number }[], id = 'trend'): Html {
