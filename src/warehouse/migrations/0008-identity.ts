@@ -24,20 +24,19 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`ALTER TABLE water ADD COLUMN birth_date date,
     ADD COLUMN id_link text CHECK (id_link IN ('unique_candidate', 'operator'))`.execute(db);
 
-  await sql`
-    CREATE TABLE persons (
-      person_key   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-      id_number    text NOT NULL UNIQUE,
-      first_run_id bigint,
-      first_seen   timestamptz NOT NULL DEFAULT now()
-    )`.execute(db);
-  await sql`
-    CREATE TABLE households (
-      household_key bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-      household_id  text NOT NULL UNIQUE,
-      first_run_id  bigint,
-      first_seen    timestamptz NOT NULL DEFAULT now()
-    )`.execute(db);
+  // The two registries of surrogate keys: one key per ID number (person) or 户编号 (household), given once.
+  for (const [table, key, id] of [
+    ['persons', 'person_key', 'id_number'],
+    ['households', 'household_key', 'household_id'],
+  ] as const) {
+    await sql`
+      CREATE TABLE ${sql.id(table)} (
+        ${sql.id(key)} bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        ${sql.id(id)}  text NOT NULL UNIQUE,
+        first_run_id   bigint,
+        first_seen     timestamptz NOT NULL DEFAULT now()
+      )`.execute(db);
+  }
   // Keys for what earlier versions loaded, in the order it was first loaded.
   const idSources = [
     sql`SELECT id_number AS id, version_id, run_id FROM roster`,
