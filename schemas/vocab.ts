@@ -30,23 +30,7 @@ export const DEPARTMENTS = [
 export type Department = (typeof DEPARTMENTS)[number];
 export const DepartmentSchema = vocab(DEPARTMENTS).schema;
 
-export const RULE_IDS = [
-  'R01',
-  'R02',
-  'R03',
-  'R04',
-  'R05',
-  'R06',
-  'R07',
-  'R08',
-  'R09',
-  'R10',
-  'R11',
-  'R12',
-  'R13',
-] as const;
-export type RuleId = (typeof RULE_IDS)[number];
-export const RuleIdSchema = vocab(RULE_IDS).schema;
+// Rule ids are the rule registry's keys (pipelines/rules/index.ts: RuleId, RULE_IDS), not a list here.
 
 /** Finding states of DOMAIN §7. `overdue` is derived (deadline passed), never stored. */
 export const FINDING_STATES = ['open', 'sent', 'feedback', 'closed', 'reopened'] as const;

@@ -1,5 +1,6 @@
 /**
- * Pieces shared by rules: the compulsory-education birth window, enum labels for lists, birth dates from IDs.
+ * Pieces shared by rules: the populations several rules scan, the compulsory-education birth window, enum labels
+ * for lists, birth dates from IDs. (The columns a list discloses are in disclose.ts.)
  * All dates are compared as YYYYMMDD text taken from the ID number (digits 7–14), which the loader has
  * already validated, so the comparison is exact and can use an index.
  */
@@ -7,6 +8,30 @@ import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { z } from 'zod';
 import type { FeedDefinition } from '../../schemas/feed.ts';
 import type { Database } from '../../src/warehouse/schema.ts';
+
+/** The population count of a rule: `count(*)` of its query, as `n`. */
+export const countRows = sql<number>`count(*)::int`.as('n');
+
+/** The current roster, aliased `p`. */
+export const currentRoster = (db: Kysely<Database>) =>
+  db.selectFrom('roster as p').where('p.valid_to', 'is', null);
+
+/** The households of the current roster counted, aliased `r`: the population of the household rules. */
+export const countRosterHouseholds = (db: Kysely<Database>) =>
+  db
+    .selectFrom('roster as r')
+    .select(sql<number>`count(DISTINCT r.household_id)::int`.as('n'))
+    .where('r.valid_to', 'is', null);
+
+/** R02, R03: the insurance year checked. */
+export const InsuranceYearParams = z
+  .object({
+    /** Insurance year to check; default: the year of the reference date. */
+    year: z.number().int().min(2000).max(2100).optional(),
+  })
+  .strict();
+export type InsuranceYearParams = z.infer<typeof InsuranceYearParams>;
+export const insuranceYear = (asOf: string, p: InsuranceYearParams) => p.year ?? Number(asOf.slice(0, 4));
 
 export const SchoolAgeParams = z
   .object({
@@ -28,6 +53,22 @@ export function compulsoryBirthWindow(asOf: string, p: SchoolAgeParams) {
   const y = asOf.slice(5) >= '09-01' ? year : year - 1;
   return { schoolYear: y, bornBy: `${y - p.min_age}0831`, bornAfter: `${y - p.max_age}0901` };
 }
+
+/** Current roster persons (aliased `p`) of compulsory-education age at the reference date. */
+export function compulsoryAgeRoster(db: Kysely<Database>, asOf: string, params: SchoolAgeParams) {
+  const w = compulsoryBirthWindow(asOf, params);
+  return currentRoster(db)
+    .where(birthDigits('p.id_number'), '>', w.bornAfter)
+    .where(birthDigits('p.id_number'), '<=', w.bornBy);
+}
+
+/** The person's current rows on the home-delivered schooling list (送教上门), for EXISTS. */
+export const homeSchooling = (db: Kysely<Database>, idColumn: string) =>
+  db
+    .selectFrom('home_schooling as h')
+    .select(sql`1`.as('one'))
+    .where('h.id_number', '=', sql.ref<string>(idColumn))
+    .where('h.valid_to', 'is', null);
 
 /** YYYYMMDD birth date of an 18-character ID column. */
 export const birthDigits = (idColumn: string): RawBuilder<string> =>
@@ -106,6 +147,26 @@ export function focusHouseholds(db: Kysely<Database>) {
       sql<string | null>`max(r.income_per_capita) * count(*)`.as('annual_income'),
     ]);
 }
+
+/**
+ * Monitored households (`h`, as focusHouseholds gives them) in which no current member `p` meets `member`:
+ * R05 asks it of a living able worker or a 低保/特困 recipient, its indicator (safety_net) of a living able worker.
+ */
+export const monitoredHouseholdsWithout = (db: Kysely<Database>, member: RawBuilder<boolean>) =>
+  db
+    .selectFrom(focusHouseholds(db).as('h'))
+    .where('h.monitored', '=', true)
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('roster as p')
+            .select(sql`1`.as('one'))
+            .whereRef('p.household_id', '=', 'h.household_id')
+            .where('p.valid_to', 'is', null)
+            .where(member),
+        ),
+      ),
+    );
 
 /** The household (via any current roster member) of a feed row keyed by a household head's ID number. */
 export const householdOfHead = (headIdColumn: string): RawBuilder<string | null> =>

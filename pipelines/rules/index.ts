@@ -1,5 +1,8 @@
-import type { RuleDefinition } from '../../schemas/rule.ts';
-import type { RuleId } from '../../schemas/vocab.ts';
+/**
+ * The rule catalog of DOMAIN §6: adding a rule is its file (`defineRule`) and its entry here. The rule ids are
+ * this registry's keys; nothing else lists them.
+ */
+import { z } from 'zod';
 import { r01 } from './r01-school-dropout.ts';
 import { r02 } from './r02-uninsured.ts';
 import { r03 } from './r03-subsidy-missing.ts';
@@ -13,20 +16,39 @@ import { r10 } from './r10-benefits-after-death.ts';
 import { r11 } from './r11-able-worker-without-work.ts';
 import { r12 } from './r12-disaster-risk.ts';
 import { r13 } from './r13-identity-conflict.ts';
+import type { Rule } from './rule.ts';
 
-/** The rule catalog of DOMAIN §6 by id, in catalog order. */
-export const RULES: Record<RuleId, RuleDefinition<never>> = {
-  R01: r01 as RuleDefinition<never>,
-  R02: r02 as RuleDefinition<never>,
-  R03: r03 as RuleDefinition<never>,
-  R04: r04 as RuleDefinition<never>,
-  R05: r05 as RuleDefinition<never>,
-  R06: r06 as RuleDefinition<never>,
-  R07: r07 as RuleDefinition<never>,
-  R08: r08 as RuleDefinition<never>,
-  R09: r09 as RuleDefinition<never>,
-  R10: r10 as RuleDefinition<never>,
-  R11: r11 as RuleDefinition<never>,
-  R12: r12 as RuleDefinition<never>,
-  R13: r13 as RuleDefinition<never>,
-};
+/** Rules by id, in the order they run and are listed; an extension or a test passes its own to `runMatch`. */
+export type RuleRegistry<Id extends string = string> = Readonly<Record<Id, Rule<Id>>>;
+
+/** A registry whose every key is its rule's id, checked by the compiler (`R02: r01` does not compile). */
+export const ruleRegistry = <const T extends { [K in keyof T]: Rule<K & string> }>(rules: T): Readonly<T> =>
+  rules;
+
+/** The project's rules, in catalog order. */
+export const RULES = ruleRegistry({
+  R01: r01,
+  R02: r02,
+  R03: r03,
+  R04: r04,
+  R05: r05,
+  R06: r06,
+  R07: r07,
+  R08: r08,
+  R09: r09,
+  R10: r10,
+  R11: r11,
+  R12: r12,
+  R13: r13,
+});
+
+export type RuleId = keyof typeof RULES;
+
+export const isRuleId = (id: string): id is RuleId => Object.hasOwn(RULES, id);
+
+/** The project's rule of an id read from the warehouse, a file or a person, if it has one. */
+export const ruleById = (id: string): Rule<RuleId> | undefined => (isRuleId(id) ? RULES[id] : undefined);
+
+/** The rule ids in catalog order (a rule id is not an integer key, so the keys keep the order written). */
+export const RULE_IDS: readonly RuleId[] = Object.keys(RULES).filter(isRuleId);
+export const RuleIdSchema = z.enum(RULE_IDS);

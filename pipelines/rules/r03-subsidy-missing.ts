@@ -1,14 +1,16 @@
-import { sql } from 'kysely';
-import { z } from 'zod';
-import { defineRule } from '../../schemas/rule.ts';
-import { birthDate, hasSafetyNet } from './common.ts';
+import { type Kysely, sql } from 'kysely';
+import type { Database } from '../../src/warehouse/schema.ts';
+import { birthDate, hasSafetyNet, InsuranceYearParams, insuranceYear } from './common.ts';
+import { details, PERSON_IN_PLACE, personFinding } from './disclose.ts';
+import { defineRule } from './rule.ts';
 
-const Params = z
-  .object({
-    /** Insurance year to check; default: the year of the reference date. */
-    year: z.number().int().min(2000).max(2100).optional(),
-  })
-  .strict();
+/** Resident-scheme enrollments (`i`) for the insurance year. */
+const residentEnrollments = (db: Kysely<Database>, year: number) =>
+  db
+    .selectFrom('insurance as i')
+    .where('i.valid_to', 'is', null)
+    .where('i.year', '=', year)
+    .where('i.scheme', '=', 'resident');
 
 /**
  * R03 资助参保未落实: a monitored person, or an active 低保/特困 recipient, enrolled in resident insurance for
@@ -22,41 +24,24 @@ export const r03 = defineRule({
   subjectKind: 'person',
   requires: ['roster', 'insurance', 'assistance'],
   deadlineDays: 30,
-  params: Params,
+  params: InsuranceYearParams,
   disclosed: [
-    { key: 'township', label: '乡镇', from: 'finding' },
-    { key: 'village', label: '村', from: 'finding' },
-    { key: 'name', label: '姓名', from: 'finding' },
-    { key: 'id_number', label: '身份证号', from: 'finding' },
-    { key: 'birth_date', label: '出生日期', from: 'details' },
-    { key: 'insurance_year', label: '参保年度', from: 'details' },
-    { key: 'entitlement', label: '资助身份', from: 'details' },
+    ...PERSON_IN_PLACE,
+    ...details({ birth_date: '出生日期', insurance_year: '参保年度', entitlement: '资助身份' }),
   ],
   population: (db, { asOf, params }) =>
-    db
-      .selectFrom('insurance as i')
-      .select(sql<number>`count(DISTINCT i.id_number)::int`.as('n'))
-      .where('i.valid_to', 'is', null)
-      .where('i.year', '=', params.year ?? Number(asOf.slice(0, 4)))
-      .where('i.scheme', '=', 'resident'),
+    residentEnrollments(db, insuranceYear(asOf, params)).select(
+      sql<number>`count(DISTINCT i.id_number)::int`.as('n'),
+    ),
   findings: (db, { asOf, params }) => {
-    const year = params.year ?? Number(asOf.slice(0, 4));
-    return db
-      .selectFrom('insurance as i')
+    const year = insuranceYear(asOf, params);
+    return residentEnrollments(db, year)
       .leftJoin('roster as p', (j) => j.onRef('p.id_number', '=', 'i.id_number').on('p.valid_to', 'is', null))
-      .where('i.valid_to', 'is', null)
-      .where('i.year', '=', year)
-      .where('i.scheme', '=', 'resident')
       .where('i.status', '=', 'active')
       .where('i.subsidy_category', 'is', null)
       .where((eb) => eb.or([eb('p.household_type', '=', 'monitored'), hasSafetyNet('i.id_number', asOf)]))
       .select([
-        'i.id_number as subject_key',
-        'i.id_number',
-        'p.household_id',
-        sql<string>`coalesce(p.name, i.name)`.as('name'),
-        'p.township',
-        'p.village',
+        ...personFinding('p', { id: 'i.id_number', name: sql<string>`coalesce(p.name, i.name)` }),
         sql<Record<string, string | number | null>>`jsonb_build_object(
           'birth_date', ${birthDate('i.id_number')},
           'insurance_year', ${year}::int,

@@ -1,7 +1,9 @@
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { z } from 'zod';
-import { defineRule } from '../../schemas/rule.ts';
+import type { Database } from '../../src/warehouse/schema.ts';
 import { focusHouseholds } from './common.ts';
+import { details, PERSON_IN_PLACE, personFinding } from './disclose.ts';
+import { defineRule } from './rule.ts';
 
 const Params = z
   .object({
@@ -15,6 +17,14 @@ const Params = z
     window_months: z.number().int().min(1).max(36).default(12),
   })
   .strict();
+
+/** Settlements (`s`) within the trailing window of the reference date. */
+const settledInWindow = (db: Kysely<Database>, asOf: string, windowMonths: number) =>
+  db
+    .selectFrom('settlements as s')
+    .where('s.valid_to', 'is', null)
+    .where(sql<boolean>`s.settled_on > ${asOf}::date - make_interval(months => ${windowMonths})`)
+    .where('s.settled_on', '<=', asOf);
 
 /**
  * R04 高额医疗费用预警: a person not in a monitored household whose out-of-pocket medical costs over the
@@ -32,28 +42,20 @@ export const r04 = defineRule({
   deadlineDays: 15,
   params: Params,
   disclosed: [
-    { key: 'township', label: '乡镇', from: 'finding' },
-    { key: 'village', label: '村', from: 'finding' },
-    { key: 'name', label: '姓名', from: 'finding' },
-    { key: 'id_number', label: '身份证号', from: 'finding' },
-    { key: 'out_of_pocket', label: '近12个月个人自付(元)', from: 'details' },
-    { key: 'settlements', label: '结算次数', from: 'details' },
-    { key: 'threshold', label: '预警线(元)', from: 'details' },
-    { key: 'household_status', label: '户类型', from: 'details' },
+    ...PERSON_IN_PLACE,
+    ...details({
+      out_of_pocket: '近12个月个人自付(元)',
+      settlements: '结算次数',
+      threshold: '预警线(元)',
+      household_status: '户类型',
+    }),
   ],
   population: (db, { asOf, params }) =>
-    db
-      .selectFrom('settlements as s')
-      .select(sql<number>`count(DISTINCT s.id_number)::int`.as('n'))
-      .where('s.valid_to', 'is', null)
-      .where(sql<boolean>`s.settled_on > ${asOf}::date - make_interval(months => ${params.window_months})`)
-      .where('s.settled_on', '<=', asOf),
+    settledInWindow(db, asOf, params.window_months).select(
+      sql<number>`count(DISTINCT s.id_number)::int`.as('n'),
+    ),
   findings: (db, { asOf, params }) => {
-    const costs = db
-      .selectFrom('settlements as s')
-      .where('s.valid_to', 'is', null)
-      .where(sql<boolean>`s.settled_on > ${asOf}::date - make_interval(months => ${params.window_months})`)
-      .where('s.settled_on', '<=', asOf)
+    const costs = settledInWindow(db, asOf, params.window_months)
       .groupBy('s.id_number')
       .select([
         's.id_number',
@@ -70,12 +72,7 @@ export const r04 = defineRule({
       .where((eb) => eb.or([eb('h.monitored', 'is', null), eb('h.monitored', '=', false)]))
       .where(sql<boolean>`c.oop > ${threshold}`)
       .select([
-        'c.id_number as subject_key',
-        'c.id_number',
-        'p.household_id',
-        sql<string>`coalesce(p.name, c.name)`.as('name'),
-        'p.township',
-        'p.village',
+        ...personFinding('p', { id: 'c.id_number', name: sql<string>`coalesce(p.name, c.name)` }),
         sql<Record<string, string | number | null>>`jsonb_build_object(
           'out_of_pocket', c.oop, 'settlements', c.n, 'threshold', ${threshold},
           'household_status', CASE WHEN p.household_id IS NULL THEN '非监测对象' ELSE '脱贫户' END)`.as(

@@ -1,8 +1,19 @@
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { z } from 'zod';
-import { defineRule } from '../../schemas/rule.ts';
+import type { Database } from '../../src/warehouse/schema.ts';
 import { assistance } from '../feeds/assistance.ts';
 import { birthDate, enumLabel } from './common.ts';
+import { details, PERSON, recordFinding } from './disclose.ts';
+import { defineRule } from './rule.ts';
+
+/** Active 低保/特困 support at the reference date, aliased `a`. */
+const activeSafetyNet = (db: Kysely<Database>, asOf: string) =>
+  db
+    .selectFrom('assistance as a')
+    .where('a.valid_to', 'is', null)
+    .where('a.aid_type', 'in', ['minimum_living', 'extreme_poverty'])
+    .where('a.status', '=', 'active')
+    .where((eb) => eb.or([eb('a.ended_on', 'is', null), eb('a.ended_on', '>=', asOf)]));
 
 /**
  * R06 低收入人口未纳入监测: an active 低保/特困 recipient whose household is in neither the alleviated nor the
@@ -18,27 +29,13 @@ export const r06 = defineRule({
   deadlineDays: 30,
   params: z.object({}).strict(),
   disclosed: [
-    { key: 'name', label: '姓名', from: 'finding' },
-    { key: 'id_number', label: '身份证号', from: 'finding' },
-    { key: 'birth_date', label: '出生日期', from: 'details' },
-    { key: 'aid_type', label: '救助类型', from: 'details' },
-    { key: 'started_on', label: '开始日期', from: 'details' },
+    ...PERSON,
+    ...details({ birth_date: '出生日期', aid_type: '救助类型', started_on: '开始日期' }),
   ],
   population: (db, { asOf }) =>
-    db
-      .selectFrom('assistance as a')
-      .select(sql<number>`count(DISTINCT a.id_number)::int`.as('n'))
-      .where('a.valid_to', 'is', null)
-      .where('a.aid_type', 'in', ['minimum_living', 'extreme_poverty'])
-      .where('a.status', '=', 'active')
-      .where((eb) => eb.or([eb('a.ended_on', 'is', null), eb('a.ended_on', '>=', asOf)])),
+    activeSafetyNet(db, asOf).select(sql<number>`count(DISTINCT a.id_number)::int`.as('n')),
   findings: (db, { asOf }) =>
-    db
-      .selectFrom('assistance as a')
-      .where('a.valid_to', 'is', null)
-      .where('a.aid_type', 'in', ['minimum_living', 'extreme_poverty'])
-      .where('a.status', '=', 'active')
-      .where((eb) => eb.or([eb('a.ended_on', 'is', null), eb('a.ended_on', '>=', asOf)]))
+    activeSafetyNet(db, asOf)
       .where(({ not, exists, selectFrom }) =>
         not(
           exists(
@@ -56,12 +53,7 @@ export const r06 = defineRule({
       )
       .groupBy('a.id_number')
       .select([
-        'a.id_number as subject_key',
-        'a.id_number',
-        sql<string | null>`NULL`.as('household_id'),
-        sql<string>`min(a.name)`.as('name'),
-        sql<string | null>`NULL`.as('township'),
-        sql<string | null>`NULL`.as('village'),
+        ...recordFinding({ id: 'a.id_number', name: sql<string>`min(a.name)` }),
         sql<Record<string, string | number | null>>`jsonb_build_object(
           'birth_date', ${birthDate('a.id_number')},
           'aid_type', string_agg(DISTINCT ${enumLabel(assistance, 'aid_type', 'a.aid_type')}, '、'),

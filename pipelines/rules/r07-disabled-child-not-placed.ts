@@ -1,14 +1,27 @@
-import { sql } from 'kysely';
-import { defineRule } from '../../schemas/rule.ts';
+import { type Kysely, sql } from 'kysely';
+import type { Database } from '../../src/warehouse/schema.ts';
 import { studentRoll } from '../feeds/student-roll.ts';
 import {
   birthDate,
-  birthDigits,
-  compulsoryBirthWindow,
+  compulsoryAgeRoster,
+  countRows,
   enumLabel,
+  homeSchooling,
   isDead,
   SchoolAgeParams,
 } from './common.ts';
+import { details, PERSON_IN_HOUSEHOLD, personFinding } from './disclose.ts';
+import { defineRule } from './rule.ts';
+
+/** Compulsory-age children on the roster (`p`) with a valid disability certificate (`d`). */
+const disabledChildren = (db: Kysely<Database>, asOf: string, params: SchoolAgeParams) =>
+  compulsoryAgeRoster(db, asOf, params).innerJoin('disability as d', (j) =>
+    j
+      .onRef('d.id_number', '=', 'p.id_number')
+      .on('d.valid_to', 'is', null)
+      // a certificate without a status column is taken as valid; only a revoked one does not count
+      .on((eb) => eb.or([eb('d.cert_status', 'is', null), eb('d.cert_status', '=', 'valid')])),
+  );
 
 /**
  * R07 适龄残疾儿童未安置: a compulsory-age focus child holding a valid disability certificate who is neither
@@ -25,73 +38,25 @@ export const r07 = defineRule({
   deadlineDays: 30,
   params: SchoolAgeParams,
   disclosed: [
-    { key: 'township', label: '乡镇', from: 'finding' },
-    { key: 'village', label: '村', from: 'finding' },
-    { key: 'household_id', label: '户编号', from: 'finding' },
-    { key: 'name', label: '姓名', from: 'finding' },
-    { key: 'id_number', label: '身份证号', from: 'finding' },
-    { key: 'birth_date', label: '出生日期', from: 'details' },
-    { key: 'disability_category', label: '残疾类别', from: 'details' },
-    { key: 'roll_status', label: '学籍状态', from: 'details' },
+    ...PERSON_IN_HOUSEHOLD,
+    ...details({ birth_date: '出生日期', disability_category: '残疾类别', roll_status: '学籍状态' }),
   ],
-  population: (db, { asOf, params }) => {
-    const w = compulsoryBirthWindow(asOf, params);
-    return db
-      .selectFrom('roster as p')
-      .innerJoin('disability as d', (j) =>
-        j
-          .onRef('d.id_number', '=', 'p.id_number')
-          .on('d.valid_to', 'is', null)
-          // a certificate without a status column is taken as valid; only a revoked one does not count
-          .on((eb) => eb.or([eb('d.cert_status', 'is', null), eb('d.cert_status', '=', 'valid')])),
-      )
-      .select(sql<number>`count(*)::int`.as('n'))
-      .where('p.valid_to', 'is', null)
-      .where(birthDigits('p.id_number'), '>', w.bornAfter)
-      .where(birthDigits('p.id_number'), '<=', w.bornBy);
-  },
-  findings: (db, { asOf, params }) => {
-    const w = compulsoryBirthWindow(asOf, params);
-    return db
-      .selectFrom('roster as p')
-      .innerJoin('disability as d', (j) =>
-        j
-          .onRef('d.id_number', '=', 'p.id_number')
-          .on('d.valid_to', 'is', null)
-          // a certificate without a status column is taken as valid; only a revoked one does not count
-          .on((eb) => eb.or([eb('d.cert_status', 'is', null), eb('d.cert_status', '=', 'valid')])),
-      )
+  population: (db, { asOf, params }) => disabledChildren(db, asOf, params).select(countRows),
+  findings: (db, { asOf, params }) =>
+    disabledChildren(db, asOf, params)
       .leftJoin('student_roll as s', (j) =>
         j.onRef('s.id_number', '=', 'p.id_number').on('s.valid_to', 'is', null),
       )
-      .where('p.valid_to', 'is', null)
-      .where(birthDigits('p.id_number'), '>', w.bornAfter)
-      .where(birthDigits('p.id_number'), '<=', w.bornBy)
       .where(sql<boolean>`NOT ${isDead('p.id_number', asOf)}`)
       .where((eb) => eb.or([eb('s.status', 'is', null), eb('s.status', '<>', 'enrolled')]))
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom('home_schooling as h')
-              .select(sql`1`.as('one'))
-              .whereRef('h.id_number', '=', 'p.id_number')
-              .where('h.valid_to', 'is', null),
-          ),
-        ),
-      )
+      .where(({ not, exists }) => not(exists(homeSchooling(db, 'p.id_number'))))
       .select([
-        'p.id_number as subject_key',
-        'p.id_number',
-        'p.household_id',
-        'p.name',
-        'p.township',
-        'p.village',
+        ...personFinding('p'),
         sql<Record<string, string | null>>`jsonb_build_object(
           'birth_date', ${birthDate('p.id_number')},
           'disability_category', d.category,
           'roll_status', coalesce(${enumLabel(studentRoll, 'status', 's.status')}, '无学籍记录'))`.as(
           'details',
         ),
-      ]);
-  },
+      ]),
 });

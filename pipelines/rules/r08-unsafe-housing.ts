@@ -1,8 +1,9 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
-import { defineRule } from '../../schemas/rule.ts';
 import { housing } from '../feeds/housing.ts';
-import { enumLabel, focusHouseholds } from './common.ts';
+import { countRosterHouseholds, enumLabel, focusHouseholds } from './common.ts';
+import { details, HOUSEHOLD, householdFinding } from './disclose.ts';
+import { defineRule } from './rule.ts';
 
 const Params = z
   .object({
@@ -25,20 +26,10 @@ export const r08 = defineRule({
   deadlineDays: 60,
   params: Params,
   disclosed: [
-    { key: 'township', label: '乡镇', from: 'finding' },
-    { key: 'village', label: '村', from: 'finding' },
-    { key: 'household_id', label: '户编号', from: 'finding' },
-    { key: 'name', label: '户主姓名', from: 'finding' },
-    { key: 'id_number', label: '户主身份证号', from: 'finding' },
-    { key: 'safety_grade', label: '房屋安全等级', from: 'details' },
-    { key: 'renovation_status', label: '改造状态', from: 'details' },
-    { key: 'assessed_on', label: '鉴定日期', from: 'details' },
+    ...HOUSEHOLD,
+    ...details({ safety_grade: '房屋安全等级', renovation_status: '改造状态', assessed_on: '鉴定日期' }),
   ],
-  population: (db) =>
-    db
-      .selectFrom('roster as r')
-      .select(sql<number>`count(DISTINCT r.household_id)::int`.as('n'))
-      .where('r.valid_to', 'is', null),
+  population: countRosterHouseholds,
   findings: (db, { params }) =>
     db
       .selectFrom('housing as x')
@@ -55,12 +46,7 @@ export const r08 = defineRule({
       .orderBy('h.household_id')
       .orderBy('x.safety_grade', 'desc')
       .select([
-        'h.household_id as subject_key',
-        'h.head_id as id_number',
-        'h.household_id',
-        'h.head_name as name',
-        'h.township',
-        'h.village',
+        ...householdFinding('h'),
         sql<Record<string, string | null>>`jsonb_build_object(
           'safety_grade', x.safety_grade || '级',
           'renovation_status', coalesce(${enumLabel(housing, 'renovation_status', 'x.renovation_status')}, '未填报'),

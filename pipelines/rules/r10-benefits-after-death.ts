@@ -1,8 +1,19 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
-import { defineRule } from '../../schemas/rule.ts';
+import type { Department } from '../../schemas/vocab.ts';
 import { assistance } from '../feeds/assistance.ts';
 import { enumLabel } from './common.ts';
+import { details, PERSON, personFinding, recordFinding } from './disclose.ts';
+import { defineRule } from './rule.ts';
+
+/** An item is the person's benefit from one feed, for its department to stop: the subject is `<id>:<feed>`. */
+const item = (feed: string) => sql<string>`d.id_number || ${sql.lit(`:${feed}`)}`;
+const routedTo = (department: Department) => sql<string>`${sql.lit(department)}`.as('department');
+/** The details of an item: the date of death and the benefit still running. */
+const benefitDetails = (benefit: ReturnType<typeof sql>) =>
+  sql<
+    Record<string, string | null>
+  >`jsonb_build_object('died_on', d.died_on::text, 'benefit', ${benefit})`.as('details');
 
 /**
  * R10 死亡人员待遇未停: a person with a death record (dated on or before the reference date) who is still
@@ -22,12 +33,7 @@ export const r10 = defineRule({
   uses: ['roster', 'assistance', 'insurance'],
   deadlineDays: 15,
   params: z.object({}).strict(),
-  disclosed: [
-    { key: 'name', label: '姓名', from: 'finding' },
-    { key: 'id_number', label: '身份证号', from: 'finding' },
-    { key: 'died_on', label: '死亡日期', from: 'details' },
-    { key: 'benefit', label: '仍在享受', from: 'details' },
-  ],
+  disclosed: [...PERSON, ...details({ died_on: '死亡日期', benefit: '仍在享受' })],
   population: (db, { asOf }) =>
     db
       .selectFrom('deaths as d')
@@ -45,24 +51,15 @@ export const r10 = defineRule({
         sql<string>`min(d.died_on)`.as('died_on'),
         sql<string>`min(d.name)`.as('name'),
       ]);
-    const details = (benefit: ReturnType<typeof sql>) =>
-      sql<
-        Record<string, string | null>
-      >`jsonb_build_object('died_on', d.died_on::text, 'benefit', ${benefit})`;
     const onRoster = db
       .selectFrom(deaths.as('d'))
       .innerJoin('roster as p', (j) =>
         j.onRef('p.id_number', '=', 'd.id_number').on('p.valid_to', 'is', null),
       )
       .select([
-        sql<string>`d.id_number || ':roster'`.as('subject_key'),
-        sql<string>`'乡村振兴局'`.as('department'),
-        'd.id_number',
-        sql<string | null>`p.household_id`.as('household_id'),
-        'p.name',
-        'p.township',
-        'p.village',
-        details(sql`'仍在监测对象名册中'`).as('details'),
+        ...personFinding('p', { id: 'd.id_number', subject: item('roster') }),
+        routedTo('乡村振兴局'),
+        benefitDetails(sql`'仍在监测对象名册中'`),
       ]);
     const inAssistance = db
       .selectFrom(deaths.as('d'))
@@ -82,18 +79,13 @@ export const r10 = defineRule({
       )
       .groupBy(['d.id_number', 'd.died_on', 'd.name'])
       .select([
-        sql<string>`d.id_number || ':assistance'`.as('subject_key'),
-        sql<string>`'民政局'`.as('department'),
-        'd.id_number',
-        sql<string | null>`NULL`.as('household_id'),
-        'd.name',
-        sql<string | null>`NULL`.as('township'),
-        sql<string | null>`NULL`.as('village'),
-        details(
+        ...recordFinding({ id: 'd.id_number', name: sql.ref('d.name'), subject: item('assistance') }),
+        routedTo('民政局'),
+        benefitDetails(
           // a one-off payment names its date: the department looks it up by it
           sql`string_agg(${enumLabel(assistance, 'aid_type', 'a.aid_type')} || CASE WHEN a.status = 'paid'
             THEN coalesce('(' || a.started_on::text || '发放)', '') ELSE '' END, '、' ORDER BY a.aid_type)`,
-        ).as('details'),
+        ),
       ]);
     const inInsurance = db
       .selectFrom(deaths.as('d'))
@@ -104,14 +96,9 @@ export const r10 = defineRule({
       .where(sql<boolean>`i.year > extract(year FROM d.died_on::date)`)
       .groupBy(['d.id_number', 'd.died_on', 'd.name'])
       .select([
-        sql<string>`d.id_number || ':insurance'`.as('subject_key'),
-        sql<string>`'医保局'`.as('department'),
-        'd.id_number',
-        sql<string | null>`NULL`.as('household_id'),
-        'd.name',
-        sql<string | null>`NULL`.as('township'),
-        sql<string | null>`NULL`.as('village'),
-        details(sql`string_agg(i.year::text || '年度参保', '、' ORDER BY i.year)`).as('details'),
+        ...recordFinding({ id: 'd.id_number', name: sql.ref('d.name'), subject: item('insurance') }),
+        routedTo('医保局'),
+        benefitDetails(sql`string_agg(i.year::text || '年度参保', '、' ORDER BY i.year)`),
       ]);
     return onRoster.unionAll(inAssistance).unionAll(inInsurance);
   },

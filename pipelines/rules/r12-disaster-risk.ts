@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
-import { defineRule } from '../../schemas/rule.ts';
-import { focusHouseholds } from './common.ts';
+import { countRosterHouseholds, focusHouseholds } from './common.ts';
+import { details, HOUSEHOLD, householdFinding } from './disclose.ts';
+import { defineRule } from './rule.ts';
 
 const Params = z
   .object({
@@ -25,20 +26,10 @@ export const r12 = defineRule({
   deadlineDays: 15,
   params: Params,
   disclosed: [
-    { key: 'township', label: '乡镇', from: 'finding' },
-    { key: 'village', label: '村', from: 'finding' },
-    { key: 'household_id', label: '户编号', from: 'finding' },
-    { key: 'name', label: '户主姓名', from: 'finding' },
-    { key: 'id_number', label: '户主身份证号', from: 'finding' },
-    { key: 'disaster_type', label: '灾种', from: 'details' },
-    { key: 'hit_on', label: '受灾日期', from: 'details' },
-    { key: 'loss', label: '直接经济损失(元)', from: 'details' },
+    ...HOUSEHOLD,
+    ...details({ disaster_type: '灾种', hit_on: '受灾日期', loss: '直接经济损失(元)' }),
   ],
-  population: (db) =>
-    db
-      .selectFrom('roster as r')
-      .select(sql<number>`count(DISTINCT r.household_id)::int`.as('n'))
-      .where('r.valid_to', 'is', null),
+  population: countRosterHouseholds,
   findings: (db, { asOf, params }) =>
     db
       .selectFrom('disasters as x')
@@ -55,12 +46,7 @@ export const r12 = defineRule({
       .orderBy('h.household_id')
       .orderBy('x.loss', 'desc')
       .select([
-        'h.household_id as subject_key',
-        'h.head_id as id_number',
-        'h.household_id',
-        'h.head_name as name',
-        'h.township',
-        'h.village',
+        ...householdFinding('h'),
         sql<Record<string, string | null>>`jsonb_build_object(
           'disaster_type', x.disaster_type, 'hit_on', x.hit_on::text, 'loss', x.loss)`.as('details'),
       ]),

@@ -1,10 +1,11 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
 import { idFacts } from '../../schemas/feed.ts';
-import type { FindingRow } from '../../schemas/rule.ts';
-import { defineRule } from '../../schemas/rule.ts';
-import { FEED_IDS, type ProblemCode } from '../../schemas/vocab.ts';
-import { FEEDS } from '../feeds/index.ts';
+import type { ProblemCode } from '../../schemas/vocab.ts';
+import { FEED_IDS, FEEDS } from '../feeds/index.ts';
+import { countRows, currentRoster } from './common.ts';
+import { details, PERSON } from './disclose.ts';
+import { defineRule, type FindingRow } from './rule.ts';
 
 /** ID problems that make a record unlinkable. A missing ID is a completeness problem, not a conflict. */
 const ID_PROBLEMS: Partial<Record<ProblemCode, string>> = {
@@ -63,16 +64,11 @@ export const r13 = defineRule({
   deadlineDays: 30,
   params: z.object({}).strict(),
   disclosed: [
-    { key: 'source', label: '数据来源', from: 'details' },
-    { key: 'row', label: '行号', from: 'details' },
-    { key: 'name', label: '姓名', from: 'finding' },
-    { key: 'id_number', label: '身份证号', from: 'finding' },
-    { key: 'raw_id_number', label: '原始证件号', from: 'details' },
-    { key: 'conflict', label: '问题', from: 'details' },
-    { key: 'reference', label: '比对依据', from: 'details' },
+    ...details({ source: '数据来源', row: '行号' }),
+    ...PERSON,
+    ...details({ raw_id_number: '原始证件号', conflict: '问题', reference: '比对依据' }),
   ],
-  population: (db) =>
-    db.selectFrom('roster as p').select(sql<number>`count(*)::int`.as('n')).where('p.valid_to', 'is', null),
+  population: (db) => currentRoster(db).select(countRows),
   findings: () => {
     const persons = sql.join(
       PERSON_COLUMNS.map(

@@ -8,15 +8,15 @@ import { join } from 'node:path';
 import type ExcelJS from 'exceljs';
 import { sql } from 'kysely';
 import { localTimeIn } from '../../core/clock.ts';
+import { terminalError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
-import { RULES } from '../../pipelines/rules/index.ts';
-import type { RuleDefinition } from '../../schemas/rule.ts';
+import { type RuleId, ruleById } from '../../pipelines/rules/index.ts';
+import type { FindingColumn, FindingRow, RuleInfo } from '../../pipelines/rules/rule.ts';
 import {
   type Department,
   FEEDBACK_ANSWERS,
   FEEDBACK_LABELS,
   type FeedbackAnswer,
-  type RuleId,
 } from '../../schemas/vocab.ts';
 import { writeAudit } from '../warehouse/audit.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
@@ -57,16 +57,11 @@ export interface ExportParams {
   timeZone?: string;
 }
 
-interface FindingForList {
+/** A finding as a list shows it: the rule's row (FindingRow's columns and details), and its life so far. */
+interface FindingForList extends Pick<FindingRow, FindingColumn | 'details'> {
   id: number;
   rule_id: string;
   state: string;
-  id_number: string | null;
-  household_id: string | null;
-  name: string | null;
-  township: string | null;
-  village: string | null;
-  details: Record<string, string | number | null>;
   first_seen_on: string;
   deadline: string;
   feedback: FeedbackAnswer | null;
@@ -74,8 +69,19 @@ interface FindingForList {
   rectified_on: string | null;
 }
 
+/**
+ * The rule of a finding's rule_id: its list's columns. A finding of a rule this version does not have cannot be
+ * listed.
+ */
+function ruleOf(id: string): RuleInfo {
+  const rule = ruleById(id);
+  if (!rule)
+    throw terminalError(`findings of rule ${id}, which this version does not have, cannot be listed`);
+  return rule;
+}
+
 /** Headers of a rule's list sheet, in order. The contract tests read files back against this. */
-export function listHeaders(rule: RuleDefinition<never>): string[] {
+export function listHeaders(rule: RuleInfo): string[] {
   return [
     ITEM_ID_HEADER,
     ...rule.disclosed.map((d) => d.label),
@@ -94,9 +100,9 @@ function daysBetween(from: string, to: string): number {
  * One list row. An item already answered carries its answer, so the department sees what it said and a
  * returned file that keeps it changes nothing.
  */
-function rowFor(rule: RuleDefinition<never>, f: FindingForList, asOf: string): (string | number | null)[] {
+function rowFor(rule: RuleInfo, f: FindingForList, asOf: string): (string | number | null)[] {
   const disclosed = rule.disclosed.map((d) => {
-    const v = d.from === 'finding' ? f[d.key as keyof FindingForList] : f.details[d.key];
+    const v = d.from === 'finding' ? f[d.key] : f.details[d.key];
     return v === undefined || v === null ? null : typeof v === 'object' ? JSON.stringify(v) : v;
   });
   const overdue = Math.max(0, daysBetween(f.deadline, asOf));
@@ -115,12 +121,7 @@ function rowFor(rule: RuleDefinition<never>, f: FindingForList, asOf: string): (
 /** Text columns Excel must never turn into numbers (an 18-digit ID would lose its last digits). */
 const TEXT_HEADERS = new Set(['身份证号', '户主身份证号', ITEM_ID_HEADER, '户编号']);
 
-function addRuleSheet(
-  wb: ExcelJS.Workbook,
-  rule: RuleDefinition<never>,
-  items: FindingForList[],
-  asOf: string,
-) {
+function addRuleSheet(wb: ExcelJS.Workbook, rule: RuleInfo, items: FindingForList[], asOf: string) {
   const ws = wb.addWorksheet(`${rule.id} ${rule.name}`.slice(0, 31), {
     views: [{ state: 'frozen', ySplit: 1 }],
   });
@@ -157,7 +158,7 @@ function coverRows(
     ['导出时间', exportedAt],
     ['数据截至', asOf],
     ['清单条数', total],
-    ...Object.entries(perRule).map(([rule, n]) => [`${rule} ${RULES[rule as RuleId]?.name ?? ''}`, n]),
+    ...Object.entries(perRule).map(([rule, n]) => [`${rule} ${ruleById(rule)?.name ?? ''}`, n]),
     ['用途', PURPOSE],
     [
       '填写说明',
@@ -183,10 +184,9 @@ async function writeWorkbook(
   cover.getColumn(1).width = 28;
   cover.getColumn(2).width = 60;
   for (const ruleId of Object.keys(perRule)) {
-    const rule = RULES[ruleId as RuleId];
     addRuleSheet(
       wb,
-      rule as RuleDefinition<never>,
+      ruleOf(ruleId),
       items.filter((i) => i.rule_id === ruleId),
       asOf,
     );
@@ -202,7 +202,7 @@ async function writeCsv(
   path: string,
   department: string,
   version: string,
-  rule: RuleDefinition<never>,
+  rule: RuleInfo,
   items: FindingForList[],
   asOf: string,
 ) {
@@ -268,7 +268,7 @@ export async function exportLists(p: ExportParams): Promise<ListFile[]> {
       await writeWorkbook(`${path}.partial`, department, version, p.asOf, perRule, items, exportedAt);
     } else {
       for (const ruleId of Object.keys(perRule)) {
-        const rule = RULES[ruleId as RuleId] as RuleDefinition<never>;
+        const rule = ruleOf(ruleId);
         const path = join(p.outDir, `${department}-${ruleId}-问题清单-${p.asOf}.csv`);
         targets.push({ tmp: `${path}.partial`, path });
         await writeCsv(

@@ -9,16 +9,16 @@ import { sql } from 'kysely';
 import { configError, RuralHubError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import { phaseTimer } from '../../core/phase-timer.ts';
-import { RULES } from '../../pipelines/rules/index.ts';
+import type { FeedId } from '../../pipelines/feeds/index.ts';
+import { RULES, type RuleId, type RuleRegistry } from '../../pipelines/rules/index.ts';
+import type { BoundRule, Rule } from '../../pipelines/rules/rule.ts';
 import type { Config } from '../../schemas/config.ts';
-import type { RuleDefinition } from '../../schemas/rule.ts';
-import type { FeedId, RuleId } from '../../schemas/vocab.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
 import { failRun, finishRun, startRun } from '../warehouse/ledger.ts';
 import { applyTransitions, type TransitionCounts } from './transitions.ts';
 
-export interface RuleOutcome extends Partial<TransitionCounts> {
-  rule: RuleId;
+export interface RuleOutcome<Id extends string = RuleId> extends Partial<TransitionCounts> {
+  rule: Id;
   name: string;
   owner: string;
   /** ran; skipped (a required feed missing or stale); unchanged (same inputs as the last run: a no-op). */
@@ -29,15 +29,17 @@ export interface RuleOutcome extends Partial<TransitionCounts> {
   durationMs: number;
 }
 
-export interface MatchParams {
+export interface MatchParams<Id extends string = RuleId> {
   wh: Warehouse;
   config: Readonly<Config>;
   log: Logger;
   asOf: string;
-  /** Rules to run; default: every implemented rule enabled in config. */
-  rules?: readonly RuleId[];
+  /** The rules there are; default: the project's (pipelines/rules/index.ts). An extension or a test passes its own. */
+  registry?: RuleRegistry<Id>;
+  /** Rules to run; default: every rule of the registry enabled in config. */
+  rules?: readonly Id[];
   /** Called after each rule (progress for a person watching). */
-  onRule?: (outcome: RuleOutcome, done: number, total: number) => void;
+  onRule?(outcome: RuleOutcome<Id>, done: number, total: number): void;
   /** Wall clock for feed freshness (tests pass one). */
   now?: Date;
   /** Run even when the inputs are the same as the last run's. */
@@ -46,33 +48,48 @@ export interface MatchParams {
 
 const DEFAULT_SUPPRESS_DAYS = 365;
 
-export function selectRules(config: Readonly<Config>, wanted?: readonly RuleId[]): RuleDefinition<never>[] {
-  const ids = wanted?.length ? wanted : (Object.keys(RULES) as RuleId[]);
-  return ids
-    .map((id) => {
-      const rule = RULES[id];
-      if (!rule) {
-        throw configError(`rule ${id} is not implemented yet; implemented: ${Object.keys(RULES).join(', ')}`);
-      }
-      return rule;
-    })
-    .filter((r) => wanted?.length || config.rules[r.id]?.enabled !== false);
+/**
+ * The county's settings of a rule (config `rules.<id>`). Read by the id as a string: a rule of another
+ * registry has no key of the project's in the config's type, and simply has no settings there.
+ */
+function ruleConfig(config: Readonly<Config>, id: string) {
+  return new Map(Object.entries(config.rules)).get(id);
 }
 
-export function ruleParams(rule: RuleDefinition<never>, config: Readonly<Config>): never {
-  const parsed = rule.params.safeParse(config.rules[rule.id]?.params ?? {});
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map(
-      (i) => `rules.${rule.id}.params.${i.path.join('.')}: ${i.message}`,
-    );
+export function selectRules<Id extends string>(
+  config: Readonly<Config>,
+  registry: RuleRegistry<Id>,
+  wanted?: readonly Id[],
+): Rule<Id>[] {
+  const all: Rule<Id>[] = Object.values(registry);
+  if (!wanted?.length) return all.filter((r) => ruleConfig(config, r.id)?.enabled !== false);
+  return wanted.map((id) => {
+    const rule = all.find((r) => r.id === id);
+    if (!rule) {
+      throw configError(`rule ${id} is not implemented yet; implemented: ${all.map((r) => r.id).join(', ')}`);
+    }
+    return rule;
+  });
+}
+
+/** The rule with the county's parameters (config `rules.<id>.params`) checked and bound; a config error if they do not fit. */
+export function bindRule(rule: Rule, config: Readonly<Config>): BoundRule {
+  const bound = rule.bind(ruleConfig(config, rule.id)?.params ?? {});
+  if (!bound.ok) {
+    const issues = bound.issues.map((i) => `rules.${rule.id}.params.${i.path.join('.')}: ${i.message}`);
     throw configError(`invalid rule parameters: ${issues.join('; ')}`);
   }
-  return parsed.data;
+  return bound.rule;
 }
 
-export async function runMatch(p: MatchParams): Promise<RuleOutcome[]> {
-  const rules = selectRules(p.config, p.rules);
-  const out: RuleOutcome[] = [];
+/** Runs the rules of the project's registry, or of `registry` when given (its own ids then). */
+export function runMatch(p: MatchParams<RuleId>): Promise<RuleOutcome<RuleId>[]>;
+export function runMatch<Id extends string>(
+  p: MatchParams<Id> & { registry: RuleRegistry<Id> },
+): Promise<RuleOutcome<Id>[]>;
+export async function runMatch(p: MatchParams<string>): Promise<RuleOutcome<string>[]> {
+  const rules = selectRules<string>(p.config, p.registry ?? RULES, p.rules);
+  const out: RuleOutcome<string>[] = [];
   for (const [i, rule] of rules.entries()) {
     out.push(await runRule(p, rule));
     p.onRule?.(out.at(-1)!, i + 1, rules.length);
@@ -80,12 +97,12 @@ export async function runMatch(p: MatchParams): Promise<RuleOutcome[]> {
   return out;
 }
 
-async function runRule(p: MatchParams, rule: RuleDefinition<never>): Promise<RuleOutcome> {
+async function runRule(p: MatchParams<string>, rule: Rule): Promise<RuleOutcome<string>> {
   const { wh, config, asOf } = p;
   const { db } = wh;
   const started = performance.now();
   const base = { rule: rule.id, name: rule.name, owner: rule.owner };
-  const params = ruleParams(rule, config);
+  const bound = bindRule(rule, config);
   const loads = await db
     .selectFrom('feed_state')
     .select(['feed', 'last_run_id', 'last_success_at'])
@@ -113,12 +130,13 @@ async function runRule(p: MatchParams, rule: RuleDefinition<never>): Promise<Rul
     p.log.warn({ rule: rule.id, missing, stale }, `rule not run: ${reason}`);
     return { ...base, status: 'skipped', reason, durationMs: performance.now() - started };
   }
-  const deadlineDays = config.rules[rule.id]?.deadline_days ?? rule.deadlineDays;
-  const suppressDays = config.rules[rule.id]?.suppress_days ?? DEFAULT_SUPPRESS_DAYS;
+  const settings = ruleConfig(config, rule.id);
+  const deadlineDays = settings?.deadline_days ?? rule.deadlineDays;
+  const suppressDays = settings?.suppress_days ?? DEFAULT_SUPPRESS_DAYS;
   const loadIds = Object.fromEntries(loads.map((l) => [l.feed, l.last_run_id]));
   // Same query text and parameters (rule logic, params, reference date), same loads, same deadline: the
   // result and every transition would be the same, so the run is recorded as a no-op and costs nothing.
-  const compiled = sql`${rule.findings(db, { asOf, params })}`.compile(db);
+  const compiled = sql`${bound.findings(db, asOf)}`.compile(db);
   const fingerprint = createHash('sha256')
     .update(JSON.stringify([compiled.sql, compiled.parameters, loadIds, deadlineDays, suppressDays]))
     .digest('hex');
@@ -163,7 +181,7 @@ async function runRule(p: MatchParams, rule: RuleDefinition<never>): Promise<Rul
     const phase = phaseTimer();
     // The population is informational (the "of N" of the outcome): counted on a second connection while
     // the rule's own statements run, so the two cores share the work instead of taking turns.
-    const populationQuery = sql<{ n: number }>`${rule.population(db, { asOf, params })}`.execute(db);
+    const populationQuery = sql<{ n: number }>`${bound.population(db, asOf)}`.execute(db);
     populationQuery.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
     const counts = await db
       .transaction()
@@ -188,7 +206,7 @@ async function runRule(p: MatchParams, rule: RuleDefinition<never>): Promise<Rul
         await sql`CREATE TEMP TABLE ${sql.id(result)} ON COMMIT DROP AS
           SELECT q.subject_key, ${department} AS department, ${subjectKind} AS subject_kind,
                  q.id_number, q.household_id, q.name, q.township, q.village, q.details
-          FROM (${rule.findings(trx, { asOf, params })}) q`.execute(trx);
+          FROM (${bound.findings(trx, asOf)}) q`.execute(trx);
         phase('result');
         const t = await applyTransitions(trx, {
           rule,

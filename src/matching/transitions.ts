@@ -8,7 +8,7 @@
  * Both read the result of the rule from `match_result` (a temp table of FindingRow).
  */
 import { type Kysely, sql } from 'kysely';
-import type { RuleDefinition } from '../../schemas/rule.ts';
+import type { RuleInfo } from '../../pipelines/rules/rule.ts';
 import type { Database } from '../warehouse/schema.ts';
 
 export interface TransitionCounts {
@@ -20,7 +20,7 @@ export interface TransitionCounts {
 }
 
 export interface TransitionParams {
-  rule: RuleDefinition<never>;
+  rule: RuleInfo;
   runId: number;
   asOf: string;
   deadlineDays: number;

@@ -13,19 +13,17 @@
  */
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import {
-  birthDigits,
-  compulsoryBirthWindow,
+  compulsoryAgeRoster,
   focusHouseholds,
   isAbleWorker,
   isDead,
+  monitoredHouseholdsWithout,
   SchoolAgeParams,
   WorkerParams,
 } from '../../pipelines/rules/common.ts';
-import { RULES } from '../../pipelines/rules/index.ts';
+import { RULES, type RuleId } from '../../pipelines/rules/index.ts';
 import type { Config, IndicatorTargets } from '../../schemas/config.ts';
-import type { RuleDefinition } from '../../schemas/rule.ts';
-import type { RuleId } from '../../schemas/vocab.ts';
-import { ruleParams } from '../matching/run-match.ts';
+import { bindRule } from '../matching/run-match.ts';
 import type { Database } from '../warehouse/schema.ts';
 
 export const INDICATOR_IDS = [
@@ -65,22 +63,16 @@ type Db = Kysely<Database>;
 interface IndicatorDef {
   rule: RuleId;
   /** One row per person or household counted, with its township and village. */
-  population: (db: Db, asOf: string, params: never) => RawBuilder<unknown>;
+  population: (db: Db, asOf: string, params: unknown) => RawBuilder<unknown>;
 }
 
 const DEFS: Record<IndicatorId, IndicatorDef> = {
   education_retention: {
     rule: 'R01',
-    population: (db, asOf, params) => {
-      const w = compulsoryBirthWindow(asOf, SchoolAgeParams.parse(params));
-      return sql`${db
-        .selectFrom('roster as p')
+    population: (db, asOf, params) =>
+      sql`${compulsoryAgeRoster(db, asOf, SchoolAgeParams.parse(params))
         .select(['p.township', 'p.village'])
-        .where('p.valid_to', 'is', null)
-        .where(birthDigits('p.id_number'), '>', w.bornAfter)
-        .where(birthDigits('p.id_number'), '<=', w.bornBy)
-        .where(sql<boolean>`NOT ${isDead('p.id_number', asOf)}`)}`;
-    },
+        .where(sql<boolean>`NOT ${isDead('p.id_number', asOf)}`)}`,
   },
   medical_insurance: {
     rule: 'R02',
@@ -105,21 +97,10 @@ const DEFS: Record<IndicatorId, IndicatorDef> = {
     rule: 'R05',
     population: (db, asOf, params) => {
       const worker = WorkerParams.parse(params);
-      return sql`${db
-        .selectFrom(focusHouseholds(db).as('h'))
-        .where('h.monitored', '=', true)
-        .where(({ not, exists, selectFrom }) =>
-          not(
-            exists(
-              selectFrom('roster as p')
-                .select(sql`1`.as('one'))
-                .whereRef('p.household_id', '=', 'h.household_id')
-                .where('p.valid_to', 'is', null)
-                .where(sql<boolean>`(${isAbleWorker('p', worker)} AND NOT ${isDead('p.id_number', asOf)})`),
-            ),
-          ),
-        )
-        .select(['h.township', 'h.village'])}`;
+      return sql`${monitoredHouseholdsWithout(
+        db,
+        sql<boolean>`(${isAbleWorker('p', worker)} AND NOT ${isDead('p.id_number', asOf)})`,
+      ).select(['h.township', 'h.village'])}`;
     },
   },
 };
@@ -137,8 +118,7 @@ export async function computeIndicators(
   const out: IndicatorRow[] = [];
   for (const id of INDICATOR_IDS) {
     const def = DEFS[id];
-    const rule = RULES[def.rule] as RuleDefinition<never>;
-    const params = ruleParams(rule, p.config);
+    const rule = bindRule(RULES[def.rule], p.config);
     const rows = await sql<{
       gt: number;
       gv: number;
@@ -148,9 +128,9 @@ export async function computeIndicators(
       s: number;
     }>`
       WITH pop AS (SELECT coalesce(township, '') AS t, coalesce(village, '') AS v, count(*)::int AS n
-                   FROM (${def.population(db, p.asOf, params)}) x GROUP BY 1, 2),
+                   FROM (${def.population(db, p.asOf, rule.params)}) x GROUP BY 1, 2),
       gap AS (SELECT coalesce(township, '') AS t, coalesce(village, '') AS v, count(*)::int AS n
-              FROM (${rule.findings(db, { asOf: p.asOf, params })}) y GROUP BY 1, 2),
+              FROM (${rule.findings(db, p.asOf)}) y GROUP BY 1, 2),
       -- '' stands for an unknown place so that the full join can match on plain equality.
       j AS (SELECT coalesce(pop.t, gap.t) AS t, coalesce(pop.v, gap.v) AS v,
                    coalesce(pop.n, 0) AS d, coalesce(gap.n, 0) AS s

@@ -4,8 +4,8 @@
  * suppressed below 5 unless the copy is the bureau's own.
  */
 import type ExcelJS from 'exceljs';
-import { RULES } from '../../pipelines/rules/index.ts';
-import { FINDING_STATE_LABELS, type RuleId } from '../../schemas/vocab.ts';
+import { ruleById } from '../../pipelines/rules/index.ts';
+import { FINDING_STATE_LABELS } from '../../schemas/vocab.ts';
 import { loadExcel } from '../delivery/excel.ts';
 import { neutralizeCell } from '../delivery/neutralize.ts';
 import { type MonthlyFindings, villageCount } from './monthly-report.ts';
@@ -35,7 +35,7 @@ export interface ReportInput {
 const STATE_LABELS: Readonly<Record<string, string>> = FINDING_STATE_LABELS;
 
 const pct = (r: number | null) => (r === null ? '—' : `${(r * 100).toFixed(1)}%`);
-const ruleName = (id: string) => RULES[id as RuleId]?.name ?? '';
+const ruleName = (id: string) => ruleById(id)?.name ?? '';
 
 interface Table {
   title: string;

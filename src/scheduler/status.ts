@@ -7,9 +7,9 @@
  */
 import { sql } from 'kysely';
 import { todayIn } from '../../core/clock.ts';
-import { RULES } from '../../pipelines/rules/index.ts';
+import { FEED_IDS, type FeedId } from '../../pipelines/feeds/index.ts';
+import { RULE_IDS, RULES } from '../../pipelines/rules/index.ts';
 import type { Config } from '../../schemas/config.ts';
-import { FEED_IDS, type FeedId, RULE_IDS } from '../../schemas/vocab.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
 import { type SettingAdvice, serverSettings } from '../warehouse/server-settings.ts';
 import { nextSlot } from './slots.ts';

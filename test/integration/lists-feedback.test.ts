@@ -9,9 +9,7 @@ import ExcelJS from 'exceljs';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../core/log.ts';
-import { RULES } from '../../pipelines/rules/index.ts';
-import type { RuleDefinition } from '../../schemas/rule.ts';
-import { RULE_IDS, type RuleId } from '../../schemas/vocab.ts';
+import { RULE_IDS, RULES, ruleById } from '../../pipelines/rules/index.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
 import { exportLists, type ListFile, listHeaders, PURPOSE } from '../../src/delivery/export-lists.ts';
 import { importFeedback } from '../../src/delivery/import-feedback.ts';
@@ -93,9 +91,9 @@ describe('department lists', () => {
         ...new Set(mine.map((x) => x.rule_id)),
       ]);
       for (const sheet of sheets.slice(1)) {
-        const ruleId = sheet.name.slice(0, 3) as RuleId;
+        const ruleId = sheet.name.slice(0, 3);
         seenRules.add(ruleId);
-        const rule = RULES[ruleId] as RuleDefinition<never>;
+        const rule = ruleById(ruleId)!;
         const [header, ...body] = [...sheet.rows.entries()].sort((a, b) => a[0] - b[0]).map(([, c]) => c);
         expect(header!.map((c) => c.value)).toEqual(listHeaders(rule));
         const items = mine.filter((x) => x.rule_id === ruleId);
@@ -169,7 +167,7 @@ describe('department lists', () => {
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const lines = bytes.toString('utf8').slice(1).split('\r\n');
     expect(lines[0]).toContain(PURPOSE);
-    expect(lines[1]).toBe(listHeaders(RULES.R01 as RuleDefinition<never>).join(','));
+    expect(lines[1]).toBe(listHeaders(RULES.R01).join(','));
     const items = (await openFindings('教育局')).filter((f) => f.rule_id === 'R01');
     expect(lines.filter((l) => /^[0-9]+,/.test(l))).toHaveLength(items.length);
     for (const i of items) expect(lines.some((l) => l.includes(`,${i.id_number},`))).toBe(true);

@@ -1,10 +1,9 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FEEDS } from '../../pipelines/feeds/index.ts';
-import { RULES } from '../../pipelines/rules/index.ts';
-import type { RuleDefinition } from '../../schemas/rule.ts';
-import { FEED_IDS, RULE_IDS } from '../../schemas/vocab.ts';
+import { FEED_IDS, FEEDS } from '../../pipelines/feeds/index.ts';
+import { RULE_IDS, RULES } from '../../pipelines/rules/index.ts';
+import type { Rule } from '../../pipelines/rules/rule.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const DOCS = join(ROOT, 'docs');
@@ -64,57 +63,54 @@ describe('docs/rules.md', () => {
   const rules = read('docs/rules.md');
 
   it('has a section for every rule the code declares, and for no other', () => {
-    expect(Object.keys(RULES)).toEqual([...RULE_IDS]);
+    expect(Object.values(RULES).map((r) => r.id)).toEqual([...RULE_IDS]);
     const documented = [...rules.matchAll(/^## (R[0-9]+) /gm)].map((m) => m[1]);
     expect(documented).toEqual([...RULE_IDS]);
   });
 
-  describe.each(RULE_IDS.map((id) => [id, RULES[id]] as [string, RuleDefinition<never>]))(
-    '%s',
-    (id, rule) => {
-      const s = section(rules, new RegExp(`^## ${id} `));
+  describe.each(RULE_IDS.map((id): [string, Rule] => [id, RULES[id]]))('%s', (id, rule) => {
+    const s = section(rules, new RegExp(`^## ${id} `));
 
-      it('names it, its owner department(s), subject and default deadline as the code does', () => {
-        expect(s.split('\n')[0]).toBe(`## ${id} ${rule.name}`);
-        expect(s).toContain(`_${rule.nameEn}_`);
-        expect(item(s, '- **Owner**: ')).toMatch(
-          new RegExp(`^- \\*\\*Owner\\*\\*: ${(rule.owners ?? [rule.owner]).join(' · ')}( \\(|$)`),
-        );
-        expect(item(s, '- **Subject**: ')?.startsWith(`- **Subject**: ${rule.subjectKind}`)).toBe(true);
-        expect(item(s, '- **Default deadline**: ')).toBe(`- **Default deadline**: ${rule.deadlineDays} days`);
-      });
+    it('names it, its owner department(s), subject and default deadline as the code does', () => {
+      expect(s.split('\n')[0]).toBe(`## ${id} ${rule.name}`);
+      expect(s).toContain(`_${rule.nameEn}_`);
+      expect(item(s, '- **Owner**: ')).toMatch(
+        new RegExp(`^- \\*\\*Owner\\*\\*: ${(rule.owners ?? [rule.owner]).join(' · ')}( \\(|$)`),
+      );
+      expect(item(s, '- **Subject**: ')?.startsWith(`- **Subject**: ${rule.subjectKind}`)).toBe(true);
+      expect(item(s, '- **Default deadline**: ')).toBe(`- **Default deadline**: ${rule.deadlineDays} days`);
+    });
 
-      it('lists the feeds it requires and reads', () => {
-        const uses = rule.uses?.length ? `; also reads ${code(rule.uses)}` : '';
-        expect(item(s, '- **Requires**: ')).toBe(`- **Requires**: ${code(rule.requires)}${uses}`);
-      });
+    it('lists the feeds it requires and reads', () => {
+      const uses = rule.uses?.length ? `; also reads ${code(rule.uses)}` : '';
+      expect(item(s, '- **Requires**: ')).toBe(`- **Requires**: ${code(rule.requires)}${uses}`);
+    });
 
-      it('states its population, condition and reference date', () => {
-        for (const what of ['Population', 'Condition', 'Reference date']) {
-          expect(flat(s), what).toMatch(new RegExp(`- \\*\\*${what}\\*\\*[^:]*: \\S`));
-        }
-      });
+    it('states its population, condition and reference date', () => {
+      for (const what of ['Population', 'Condition', 'Reference date']) {
+        expect(flat(s), what).toMatch(new RegExp(`- \\*\\*${what}\\*\\*[^:]*: \\S`));
+      }
+    });
 
-      it('lists exactly the fields its list discloses, in order', () => {
-        expect(item(s, '- **Disclosed fields**: ')).toBe(
-          `- **Disclosed fields**: ${rule.disclosed.map((d) => d.label).join(', ')}`,
-        );
-      });
+    it('lists exactly the fields its list discloses, in order', () => {
+      expect(item(s, '- **Disclosed fields**: ')).toBe(
+        `- **Disclosed fields**: ${rule.disclosed.map((d) => d.label).join(', ')}`,
+      );
+    });
 
-      it('documents every parameter with its default, and no other', () => {
-        const shape = (rule.params as unknown as { shape?: Record<string, unknown> }).shape ?? {};
-        const defaults = rule.params.parse({}) as Record<string, unknown>;
-        const rows = tableRows(s);
-        expect([...rows.keys()]).toEqual(Object.keys(shape));
-        if (!rows.size) expect(s).toContain('No parameters.');
-        for (const [key, cells] of rows) {
-          const d = defaults[key];
-          expect(cells[1], `${id} ${key}`).toBe(d === undefined ? '—' : `\`${JSON.stringify(d)}\``);
-          expect(cells[2], `${id} ${key} meaning`).not.toBe('');
-        }
-      });
-    },
-  );
+    it('documents every parameter with its default, and no other', () => {
+      const shape = (rule.params as unknown as { shape?: Record<string, unknown> }).shape ?? {};
+      const defaults = rule.params.parse({}) as Record<string, unknown>;
+      const rows = tableRows(s);
+      expect([...rows.keys()]).toEqual(Object.keys(shape));
+      if (!rows.size) expect(s).toContain('No parameters.');
+      for (const [key, cells] of rows) {
+        const d = defaults[key];
+        expect(cells[1], `${id} ${key}`).toBe(d === undefined ? '—' : `\`${JSON.stringify(d)}\``);
+        expect(cells[2], `${id} ${key} meaning`).not.toBe('');
+      }
+    });
+  });
 });
 
 describe('docs/domain.md', () => {

@@ -2,12 +2,13 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
 import { configError } from '../../../core/errors.ts';
+import { FEED_IDS } from '../../../pipelines/feeds/index.ts';
 import { resolveFeed } from '../../../pipelines/feeds/resolve.ts';
-import { FEED_IDS, RULE_IDS } from '../../../schemas/vocab.ts';
 import { exportLists } from '../../delivery/export-lists.ts';
 import { COUNTY } from '../../demo/county.ts';
 import { serveDeathsFromDatabase } from '../../demo/department-db.ts';
 import { generateDemoCounty } from '../../demo/generate.ts';
+import { plantedRules } from '../../demo/planted.ts';
 import { configuredSource, type ImportSummary, importFeed } from '../../load/import-feed.ts';
 import { runMatch } from '../../matching/run-match.ts';
 import { loadRegions } from '../../regions/load-regions.ts';
@@ -163,7 +164,9 @@ Example:
             actor: 'demo',
           });
           say(`      ${report.path}  (\`ruralhub report monthly --month ${asOf.slice(0, 7)}\` prints it)`);
-          const injected = RULE_IDS.map((r) => `${r} ${county.truth[r].length}`).join(', ');
+          const injected = [...plantedRules(county.truth)]
+            .map(([r, cases]) => `${r} ${cases.length}`)
+            .join(', ');
           say(
             `done in ${elapsed()}. The generator injected these findings: ${injected} (${county.truthFile}).`,
           );

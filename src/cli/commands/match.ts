@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { configError } from '../../../core/errors.ts';
-import { type RuleId, RuleIdSchema } from '../../../schemas/vocab.ts';
+import { RULE_IDS, type RuleId, RuleIdSchema } from '../../../pipelines/rules/index.ts';
 import { runMatch } from '../../matching/run-match.ts';
 import { asOfDate, makeContext, withWarehouse } from '../context.ts';
 import { progress } from '../progress.ts';
@@ -9,7 +9,7 @@ import { matchTable } from '../summaries.ts';
 export function parseRuleIds(ids: readonly string[] | undefined): RuleId[] | undefined {
   return ids?.map((id) => {
     const r = RuleIdSchema.safeParse(id.toUpperCase());
-    if (!r.success) throw configError(`unknown rule '${id}'; rules are R01 … R13`);
+    if (!r.success) throw configError(`unknown rule '${id}'; rules are ${RULE_IDS[0]} … ${RULE_IDS.at(-1)}`);
     return r.data;
   });
 }

@@ -1,7 +1,7 @@
 /** Findings (paged, filtered; a department sees only its own, enforced by PostgreSQL) and indicators. */
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { RuleIdSchema } from '../../../schemas/vocab.ts';
+import { RuleIdSchema } from '../../../pipelines/rules/index.ts';
 import { computeIndicators } from '../../reporting/indicators.ts';
 import type { Database } from '../../warehouse/schema.ts';
 import { FINDING_COLUMNS, FINDINGS_STATE_FILTERS, overdueDays, selectFindings } from '../findings-query.ts';

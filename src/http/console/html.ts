@@ -5,8 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
-import { RULES } from '../../../pipelines/rules/index.ts';
-import { FINDING_STATE_LABELS, type RuleId } from '../../../schemas/vocab.ts';
+import { ruleById } from '../../../pipelines/rules/index.ts';
+import { FINDING_STATE_LABELS } from '../../../schemas/vocab.ts';
 
 export class Html {
   constructor(readonly value: string) {}
@@ -57,7 +57,7 @@ export const sendPage = (reply: FastifyReply, body: string, status = 200) =>
   reply.status(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(body);
 
 /** A rule as people know it: its id and its name. */
-export const ruleName = (id: string): string => `${id} ${RULES[id as RuleId]?.name ?? ''}`;
+export const ruleName = (id: string): string => `${id} ${ruleById(id)?.name ?? ''}`;
 
 const STATE_LABELS: Readonly<Record<string, string>> = FINDING_STATE_LABELS;
 /** A finding's state in Chinese (a state without a label as it is). */
