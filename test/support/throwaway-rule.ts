@@ -1,0 +1,35 @@
+/**
+ * A throw-away rule, declared the way every rule is (one `defineRule`, the shared disclosure columns, its own
+ * detail column and parameter), for tests proving that a rule is one step: pass `THROWAWAY_RULES` to
+ * `runMatch` as its registry, or spread it into the project's (`ruleRegistry({ ...RULES, ...THROWAWAY_RULES })`).
+ */
+import { sql } from 'kysely';
+import { z } from 'zod';
+import { countRosterHouseholds, focusHouseholds } from '../../pipelines/rules/common.ts';
+import { details, HOUSEHOLD, householdFinding } from '../../pipelines/rules/disclose.ts';
+import { ruleRegistry } from '../../pipelines/rules/index.ts';
+import { defineRule } from '../../pipelines/rules/rule.ts';
+
+/** T01 小户: a focus household of at most `max_members` members on the roster. */
+export const t01 = defineRule({
+  id: 'T01',
+  name: '测试规则：小户',
+  nameEn: 'small household (test)',
+  owner: '乡村振兴局',
+  subjectKind: 'household',
+  requires: ['roster'],
+  deadlineDays: 10,
+  params: z.object({ max_members: z.number().int().min(1).default(1) }).strict(),
+  disclosed: [...HOUSEHOLD, ...details({ members: '家庭人口' })],
+  population: countRosterHouseholds,
+  findings: (db, { params }) =>
+    db
+      .selectFrom(focusHouseholds(db).as('h'))
+      .where('h.members', '<=', params.max_members)
+      .select([
+        ...householdFinding('h'),
+        sql<Record<string, number>>`jsonb_build_object('members', h.members)`.as('details'),
+      ]),
+});
+
+export const THROWAWAY_RULES = ruleRegistry({ T01: t01 });
