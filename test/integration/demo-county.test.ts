@@ -3,6 +3,7 @@ import { extname, join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectorFor } from '../../connectors/registry.ts';
 import { silentLogger } from '../../core/log.ts';
 import { FEED_IDS } from '../../pipelines/feeds/index.ts';
 import { resolveFeed } from '../../pipelines/feeds/resolve.ts';
@@ -15,7 +16,6 @@ import { DEPARTMENT_SCHEMA, serveDeathsFromDatabase } from '../../src/demo/depar
 import type { FileShape } from '../../src/demo/file-shape.ts';
 import { type DemoCounty, generateDemoCounty } from '../../src/demo/generate.ts';
 import { plantedRules } from '../../src/demo/planted.ts';
-import { connectorFor } from '../../src/load/connector-for.ts';
 import { configuredSource, type ImportSummary, importFeed } from '../../src/load/import-feed.ts';
 import { runMatch } from '../../src/matching/run-match.ts';
 import { headerDetector } from '../../src/normalize/header-map.ts';
