@@ -9,7 +9,7 @@
  * catalog. A change of one existing feed's fields is still a numbered migration (an ALTER TABLE);
  * test/integration/feed-tables.test.ts fails until there is one.
  */
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
 import type { FeedDefinition, FieldType } from '../../schemas/feed.ts';
 import { ID_LINKS } from '../../schemas/vocab.ts';
 import type { Database } from './schema.ts';
@@ -32,30 +32,71 @@ const COLUMN_TYPES: Readonly<Record<FieldType['kind'], string>> = {
 
 export const columnTypeOf = (t: FieldType): string => COLUMN_TYPES[t.kind];
 
+/** A column of a feed table: its type as PostgreSQL prints it (format_type), whether it is NOT NULL. */
+export interface FeedColumn {
+  name: string;
+  type: string;
+  notNull: boolean;
+  /** What CREATE TABLE says after the name, when it is more than the type and NOT NULL. */
+  definition?: RawBuilder<unknown>;
+}
+
+/** The version's identity: the recognition cache and the snapshot's end of unseen versions find rows by it. */
+const VERSION_ID: FeedColumn = {
+  name: 'version_id',
+  type: 'bigint',
+  notNull: true,
+  definition: sql`bigserial PRIMARY KEY`,
+};
+
 /**
  * The columns every feed table has after its declared fields, as the loader and the readers use them:
- * row_hash (content of the normalized fields: changed or unchanged), raw_hash (the raw values and settings
- * fingerprint: a re-sent row recognised without normalizing; NULL for versions older than 0010), the period the
- * version was current (valid_to NULL: current), the runs that wrote and ended it (no foreign key: 0009), and
- * where it came from (file, sheet, row).
+ * row_hash (content of the normalized fields: changed or unchanged), the period the version was current (valid_to
+ * NULL: current), the runs that wrote and ended it (no foreign key: 0009), where it came from (file, sheet, row),
+ * and raw_hash (the raw values and settings fingerprint: a re-sent row recognised without normalizing; NULL for
+ * versions older than 0010).
  */
-const HISTORY = sql`
-  row_hash     bytea NOT NULL,
-  valid_from   timestamptz NOT NULL,
-  valid_to     timestamptz,
-  run_id       bigint NOT NULL,
-  ended_run_id bigint,
-  source       text NOT NULL,
-  sheet        text,
-  row_number   integer NOT NULL,
-  raw_hash     bytea`;
+const HISTORY_COLUMNS: readonly FeedColumn[] = [
+  { name: 'row_hash', type: 'bytea', notNull: true },
+  { name: 'valid_from', type: 'timestamp with time zone', notNull: true },
+  { name: 'valid_to', type: 'timestamp with time zone', notNull: false },
+  { name: 'run_id', type: 'bigint', notNull: true },
+  { name: 'ended_run_id', type: 'bigint', notNull: false },
+  { name: 'source', type: 'text', notNull: true },
+  { name: 'sheet', type: 'text', notNull: false },
+  { name: 'row_number', type: 'integer', notNull: true },
+  { name: 'raw_hash', type: 'bytea', notNull: false },
+];
+
+/**
+ * How a row got its person ID when its own was missing or invalid (NULL: its own): the loader's person resolution
+ * writes it for the feeds declaring `identity` (0008).
+ */
+const ID_LINK: FeedColumn = {
+  name: 'id_link',
+  type: 'text',
+  notNull: false,
+  definition: sql`text CHECK (id_link IN (${sql.join(ID_LINKS.map((v) => sql.lit(v)))}))`,
+};
+
+/**
+ * Every column of `feed`'s table: `version_id`, one per declared field (of its kind's type, NOT NULL when the
+ * field is required), the history columns, and `id_link` when the feed declares `identity`.
+ */
+export function feedColumns(feed: FeedDefinition): FeedColumn[] {
+  const fields = Object.entries(feed.fields).map(([name, spec]) => ({
+    name,
+    type: columnTypeOf(spec.type),
+    notNull: spec.required === true,
+  }));
+  return [VERSION_ID, ...fields, ...HISTORY_COLUMNS, ...(feed.identity ? [ID_LINK] : [])];
+}
 
 /**
  * Creates `feed`'s table, its indexes, its trigger and its grants in the current schema (the first of the
  * search path). Run it inside a transaction (`trx`), so that a table is there whole or not at all.
  *
- * - one column per declared field, of its kind's type, NOT NULL when the field is required;
- * - `version_id` (primary key), the history columns, and `id_link` when the feed declares `identity`;
+ * - the columns of feedColumns;
  * - `<feed>_current`: one current version per business key, in key order (publish.ts relies on both);
  * - `<feed>_<name>` for each of the declaration's `indexes`, over the current versions;
  * - `<feed>_written`: every statement writing the table replaces feed_state.generation (0014), so the
@@ -64,24 +105,17 @@ const HISTORY = sql`
  */
 export async function createFeedTable(trx: Transaction<Database>, feed: FeedDefinition): Promise<void> {
   const table = sql.id(feed.id);
-  const fields = Object.entries(feed.fields).map(
-    ([name, spec]) =>
-      sql`${sql.id(name)} ${sql.raw(columnTypeOf(spec.type))}${sql.raw(spec.required ? ' NOT NULL' : '')}`,
+  const columns = feedColumns(feed).map(
+    (c) => sql`${sql.id(c.name)} ${c.definition ?? sql.raw(`${c.type}${c.notNull ? ' NOT NULL' : ''}`)}`,
   );
-  // How a row got its person ID when its own was missing or invalid (NULL: its own): the loader's person
-  // resolution writes it for the feeds declaring `identity` (0008).
-  const idLink = feed.identity
-    ? [sql`id_link text CHECK (id_link IN (${sql.join(ID_LINKS.map((v) => sql.lit(v)))}))`]
-    : [];
   await sql`CREATE TABLE ${table} (
-    version_id bigserial PRIMARY KEY,
-    ${sql.join([...fields, HISTORY, ...idLink], sql`,\n    `)}
+    ${sql.join(columns, sql`,\n    `)}
   )`.execute(trx);
   const current = sql.id(`${feed.id}_current`);
   await sql`CREATE UNIQUE INDEX ${current} ON ${table} (${sql.join(feed.key.map((k) => sql.id(k)))})
     WHERE valid_to IS NULL`.execute(trx);
-  for (const [name, columns] of Object.entries(feed.indexes ?? {})) {
-    await sql`CREATE INDEX ${sql.id(`${feed.id}_${name}`)} ON ${table} (${sql.join(columns.map((c) => sql.id(c)))})
+  for (const [name, fields] of Object.entries(feed.indexes ?? {})) {
+    await sql`CREATE INDEX ${sql.id(`${feed.id}_${name}`)} ON ${table} (${sql.join(fields.map((f) => sql.id(f)))})
       WHERE valid_to IS NULL`.execute(trx);
   }
   await sql`CREATE TRIGGER ${sql.id(`${feed.id}_written`)}
@@ -91,7 +125,7 @@ export async function createFeedTable(trx: Transaction<Database>, feed: FeedDefi
 }
 
 /**
- * A department's API requests run as `<schema>_department` (src/api/scope.ts), which migration 0006 let read
+ * A department's API requests run as `<schema>_department` (src/http/scope.ts), which migration 0006 let read
  * every table of the schema and use its sequences; a feed table made later gets the same. Without the role
  * (no CREATEROLE when 0006 ran) there is nothing to grant, as 0006 then granted nothing.
  */
@@ -105,4 +139,45 @@ async function grantToDepartments(trx: Kysely<Database>, table: string): Promise
   if (role === null) return;
   await sql`GRANT SELECT ON ${sql.id(schema, table)} TO ${sql.id(role)}`.execute(trx);
   if (seq !== null) await sql`GRANT USAGE ON SEQUENCE ${sql.id(schema, seq)} TO ${sql.id(role)}`.execute(trx);
+}
+
+/**
+ * What in the tables of `feeds` in `schema` would break a load of the declaration as it now is, one line a
+ * column: a declared field without its column, a column of another type than the field's, a NOT NULL column the
+ * declaration may leave empty (an optional field, or one no longer declared). A table made from a declaration
+ * has none until the declaration changes: a changed declaration needs its numbered migration (an ALTER TABLE),
+ * and this names what is missing. A column kept after its field was dropped, nullable, is history, not a problem;
+ * feeds without a table are left out.
+ */
+export async function feedTableProblems(
+  db: Kysely<Database>,
+  schema: string,
+  feeds: readonly FeedDefinition[],
+): Promise<string[]> {
+  if (feeds.length === 0) return [];
+  const found = await sql<{ table: string; column: string; type: string; not_null: boolean }>`
+    SELECT c.relname AS table, a.attname AS column, format_type(a.atttypid, a.atttypmod) AS type,
+           a.attnotnull AS not_null
+    FROM pg_attribute a
+    JOIN pg_class c ON c.oid = a.attrelid
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = ${schema} AND c.relkind = 'r' AND c.relname = ANY(${feeds.map((f) => f.id)}::text[])
+      AND a.attnum > 0 AND NOT a.attisdropped`.execute(db);
+  const problems: string[] = [];
+  for (const feed of feeds) {
+    const actual = found.rows.filter((r) => r.table === feed.id);
+    if (actual.length === 0) continue;
+    const expected = new Map(feedColumns(feed).map((c) => [c.name, c]));
+    for (const want of expected.values()) {
+      const got = actual.find((r) => r.column === want.name);
+      if (!got) problems.push(`${feed.id}.${want.name}: no column (declared ${want.type})`);
+      else if (got.type !== want.type)
+        problems.push(`${feed.id}.${want.name}: ${got.type}, declared ${want.type}`);
+    }
+    for (const got of actual.filter((r) => r.not_null && !expected.get(r.column)?.notNull)) {
+      const declared = expected.has(got.column) ? 'declared optional' : 'not declared';
+      problems.push(`${feed.id}.${got.column}: NOT NULL, ${declared}`);
+    }
+  }
+  return problems;
 }

@@ -2,7 +2,7 @@ import { type Kysely, type Migration, type MigrationResultSet, Migrator, sql } f
 import { terminalError } from '../../core/errors.ts';
 import { FEEDS } from '../../pipelines/feeds/index.ts';
 import type { FeedDefinition } from '../../schemas/feed.ts';
-import { createFeedTable } from './feed-table.ts';
+import { createFeedTable, feedTableProblems } from './feed-table.ts';
 import { NORMALIZE_FUNCTIONS } from './functions/normalize-sql.ts';
 import * as m0001 from './migrations/0001-initial.ts';
 import * as m0002 from './migrations/0002-more-feeds.ts';
@@ -164,6 +164,7 @@ export function isIntrospectionRace(result: MigrationResultSet): boolean {
  * Applies pending migrations inside `schema` (Kysely's Migrator holds an advisory lock so two processes never
  * migrate at once), creates the table of each registered feed that has none yet (`opts.feeds`, default the
  * project's registry) from its declaration, then re-applies the repeatable definitions under an advisory lock.
+ * Last, it refuses (terminal error) a registered feed whose table lacks what its declaration now needs.
  */
 export async function migrate(
   db: Kysely<Database>,
@@ -183,13 +184,22 @@ export async function migrate(
     const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw terminalError(`migration ${failed} failed: ${(result.error as Error).message}`, result.error);
   }
-  const feedTables = await createMissingFeedTables(db, schema, Object.values(opts.feeds ?? FEEDS));
+  const feeds = Object.values(opts.feeds ?? FEEDS);
+  const feedTables = await createMissingFeedTables(db, schema, feeds);
   await db.transaction().execute(async (trx) => {
     await sql`SELECT pg_advisory_xact_lock(hashtext('ruralhub.repeatable'), hashtext(${schema}))`.execute(
       trx,
     );
     for (const stmt of REPEATABLE) await stmt.execute(trx);
   });
+  // A feed whose declaration changed without the numbered migration its table needs: said here, naming the
+  // columns, rather than by the first load failing on one.
+  const problems = await feedTableProblems(db, schema, feeds);
+  if (problems.length) {
+    throw terminalError(
+      `feed tables do not match their declarations (a changed feed needs a numbered migration): ${problems.join('; ')}`,
+    );
+  }
   const applied = (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
   return { applied, skipped: Object.keys(MIGRATIONS).length - applied.length, feedTables };
 }

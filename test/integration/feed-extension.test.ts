@@ -188,6 +188,30 @@ describe('a feed declared outside the project, passed to migrate in its registry
     ]);
   });
 
+  it('names what its table lacks when its declaration changes, until a migration adds it', async () => {
+    const changed = defineFeed({
+      ...temporaryAid,
+      fields: {
+        ...temporaryAid.fields,
+        approved_by: { type: { kind: 'text' }, aliases: ['审批人'] },
+        amount: { ...temporaryAid.fields.amount, required: true },
+      },
+    });
+    const feeds = { ...FEEDS, [changed.id]: changed };
+    await expect(migrate(wh.db, wh.schema, { feeds })).rejects.toThrow(
+      'feed tables do not match their declarations (a changed feed needs a numbered migration): temporary_aid.approved_by: no column (declared text)',
+    );
+    // What the numbered migration would do; a field made required needs no change of the table to load.
+    await sql`ALTER TABLE temporary_aid ADD COLUMN approved_by text`.execute(wh.db);
+    expect(await migrate(wh.db, wh.schema, { feeds })).toMatchObject({ applied: [], feedTables: [] });
+    // The other way round, a NOT NULL column the declaration may leave empty would fail a load: named.
+    await sql`ALTER TABLE temporary_aid ALTER COLUMN village SET NOT NULL`.execute(wh.db);
+    await expect(migrate(wh.db, wh.schema, { feeds })).rejects.toThrow(
+      'temporary_aid.village: NOT NULL, declared optional',
+    );
+    await sql`ALTER TABLE temporary_aid ALTER COLUMN village DROP NOT NULL`.execute(wh.db);
+  });
+
   it("is refused when its id names a warehouse table that is not a feed's", async () => {
     const runs = defineFeed({ ...temporaryAid, id: 'runs' });
     await expect(migrate(wh.db, wh.schema, { feeds: { ...FEEDS, runs } })).rejects.toThrow(
