@@ -6,8 +6,10 @@
  *
  * This is the CURRENT shape, not a frozen one: a migration that changes every feed table (a new history column,
  * say) changes this builder too, and test/integration/feed-table-builder.test.ts holds the two to the same
- * catalog. A change of one existing feed's fields is still a numbered migration (an ALTER TABLE);
- * test/integration/feed-tables.test.ts fails until there is one.
+ * catalog. A change of one existing feed's fields is still a numbered migration (an ALTER TABLE):
+ * test/integration/feed-tables.test.ts fails until there is one for a table the numbered migrations made, and
+ * `migrate` refuses a table that lacks what its declaration now needs (feedTableProblems) — the only check that
+ * sees a table the builder made, since a fresh test warehouse builds it from the declaration as it is.
  */
 import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
 import type { FeedDefinition, FieldType } from '../../schemas/feed.ts';
