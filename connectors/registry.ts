@@ -15,7 +15,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { extname } from 'node:path';
 import { configError } from '../core/errors.ts';
 import { type SourceConfig, type SourceConfigOf, type SourceKind, sourceKindOf } from '../schemas/sources.ts';
-import type { CheckResult, Connector, ReadMessage, ReadOptions, StreamInfo } from './connector.ts';
+import type { Connector, ReadMessage, ReadOptions } from './connector.ts';
 import { csvConnector } from './csv/csv-connector.ts';
 import { httpConnector } from './http/http-connector.ts';
 import { sqlConnector } from './sql/sql-connector.ts';
@@ -113,13 +113,11 @@ export const connectorFor = (path: string): Connector<FileConfig> => fileKindOf(
 /** Whether a file is read as a workbook (several sheets) rather than as one table. */
 export const isWorkbook = (path: string): boolean => fileKindOf(path).workbook;
 
-/** A configured source bound to its connector: what import and check need of it. */
+/** A configured source bound to the connector of its kind: what an import reads. */
 export interface OpenedSource {
   kind: SourceKind;
   /** For positions, the ledger and messages: never a secret (no URL query, no connection string). */
   label: string;
-  check(): Promise<CheckResult>;
-  list(): Promise<StreamInfo[]>;
   read(options: ReadOptions): AsyncIterable<ReadMessage>;
 }
 
@@ -140,8 +138,6 @@ function sourceEntry<K extends SourceKind>(
         ? {
             kind,
             label: label(cfg),
-            check: () => connector.check(cfg),
-            list: () => connector.list(cfg),
             read: (options) => connector.read(cfg, options),
           }
         : null,

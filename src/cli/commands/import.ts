@@ -67,8 +67,8 @@ Example:
   $ ruralhub import insurance --file 参保2025.csv 参保2026.csv
   $ ruralhub import housing --file 危房改造台账.xlsx --sheet 2026年
   $ ruralhub import deaths            # from feeds.deaths.source, e.g.
-                                      #   { dialect: mysql, url_env: GA_DB_URL, table: death_reg,
-                                      #     cursor: updated_at, key: [id] }`,
+                                      #   { kind: sql, dialect: mysql, url_env: GA_DB_URL,
+                                      #     table: death_reg, cursor: updated_at, key: [id] }`,
     )
     .action(
       async (
