@@ -46,7 +46,8 @@ export async function bundle(entryPoints, outdir) {
     logLevel: 'warning',
   });
   // The recognizer's hashing thread (src/load/hash-worker.ts) is a module of its own, started by address: it
-  // goes beside the chunks as hash-thread.mjs, the name it has beside the sources, with hash-wasm bundled in.
+  // goes beside the chunks as hash-thread.mjs, the name it has beside the sources (it requires hash-wasm from
+  // node_modules, so `outdir` must lie inside the project, as dist/ does).
   await build({
     entryPoints: { 'hash-thread': join(import.meta.dirname, '../src/load/hash-thread.mjs') },
     outdir,

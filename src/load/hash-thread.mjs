@@ -3,11 +3,17 @@
  * The second thread's side of src/load/hash-worker.ts: XXH3-128 of each record of a batch, with the seed the
  * main thread hashes with. Plain JavaScript, type-checked through JSDoc (tsconfig includes it): a worker thread
  * in Node 20 gets no TypeScript loader (tsx's hooks do not reach it), and this way the same file runs from the
- * sources (tsx, vitest) and, bundled by scripts/build.js as dist/hash-thread.mjs, beside the command's bundle.
+ * sources (tsx, vitest) and, put by scripts/build.js beside the command's bundle as dist/hash-thread.mjs.
  * @import { HashDone, HashJob, HashThreadData } from './hash-worker.ts'
  */
+import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
-import { createXXHash128 } from 'hash-wasm';
+
+// Required, not imported: an ES import of hash-wasm's CommonJS build has Node scan all of it for its export
+// names first, which took ~100 ms of the thread's start (measured under load; a require ~10 ms). Resolved from
+// here, as from dist/ for the bundle: the package stays in node_modules.
+/** @type {typeof import('hash-wasm')} */
+const { createXXHash128 } = createRequire(import.meta.url)('hash-wasm');
 
 /** XXH3-128: 16 bytes a record (RAW_HASH_BYTES in raw-hash-set.ts). */
 const HASH_BYTES = 16;

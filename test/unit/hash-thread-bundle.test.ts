@@ -3,15 +3,17 @@
  * bundle starts it by its address beside the chunks, and its hashes are those the main thread computes.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bundle } from '../../scripts/bundle.js';
 import { hashRecords, LineHasher } from '../../src/load/line-hasher.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'ruralhub-bundle-'));
+// Inside the project, as dist/ is: the thread requires hash-wasm from node_modules.
+const cache = join(import.meta.dirname, '../../node_modules/.cache');
+mkdirSync(cache, { recursive: true });
+const dir = mkdtempSync(join(cache, 'ruralhub-bundle-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the hashing thread in a bundle', () => {
