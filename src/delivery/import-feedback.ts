@@ -11,14 +11,13 @@ import type ExcelJS from 'exceljs';
 import { sql } from 'kysely';
 import { configError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
+import { isRuleId, RULE_IDS, type RuleId } from '../../pipelines/rules/index.ts';
 import {
   DEPARTMENTS,
   type Department,
   FEEDBACK_ANSWERS,
   FEEDBACK_LABELS,
   type FeedbackAnswer,
-  RULE_IDS,
-  type RuleId,
 } from '../../schemas/vocab.ts';
 import { maskIdNumber, normalizeIdNumber, parseDate } from '../normalize/index.ts';
 import { writeAudit } from '../warehouse/audit.ts';
@@ -90,6 +89,8 @@ interface ValidAnswer {
 }
 
 const SPACES = /[\s\u3000]+/g;
+/** Our item ids (清单编号): the finding's id, a number of at most 18 digits. */
+const ITEM_ID = /^[0-9]{1,18}$/;
 const BY_LABEL = new Map<string, FeedbackAnswer>([
   ...FEEDBACK_ANSWERS.map((a) => [FEEDBACK_LABELS[a], a] as const),
   ...FEEDBACK_ANSWERS.map((a) => [a, a] as const),
@@ -103,7 +104,7 @@ function parseAnswer(raw: string): FeedbackAnswer | null {
 function parseRuleId(raw: string): RuleId | null {
   const m = /^R?0*([0-9]{1,2})$/i.exec(raw.normalize('NFKC').replace(SPACES, ''));
   const id = m ? `R${m[1]!.padStart(2, '0')}` : null;
-  return id && (RULE_IDS as readonly string[]).includes(id) ? (id as RuleId) : null;
+  return id && isRuleId(id) ? id : null;
 }
 
 /** The ID or household number a department typed, in the form findings store it. */
@@ -113,9 +114,7 @@ function subjectKey(raw: string, asOf: string): string {
 }
 
 async function candidatesFor(wh: Warehouse, rows: AnswerRow[], asOf: string) {
-  const itemIds = rows
-    .map((r) => r.values.item_id)
-    .filter((v): v is string => !!v && /^[0-9]{1,18}$/.test(v));
+  const itemIds = rows.map((r) => r.values.item_id).filter((v): v is string => !!v && ITEM_ID.test(v));
   const pairs = rows
     .filter((r) => !r.values.item_id && r.values.rule_id)
     .map((r) => {
@@ -140,133 +139,172 @@ async function candidatesFor(wh: Warehouse, rows: AnswerRow[], asOf: string) {
   return { byId: new Map(byId.rows.map((c) => [c.id, c])), keyed };
 }
 
+/** A row turned back: the column to correct (null: the whole row) and what to tell the department. */
+class RowProblem {
+  constructor(
+    readonly field: string | null,
+    readonly message: string,
+    /** About an item that is not the department's (or nobody's): a refused access, audited as one. */
+    readonly refused = false,
+  ) {}
+}
+
+type Found = Awaited<ReturnType<typeof candidatesFor>>;
+
+/** The finding a well-formed 清单编号 names, if any. */
+const byItemId = (found: Found, itemId: string): Candidate | undefined =>
+  ITEM_ID.test(itemId) ? found.byId.get(String(BigInt(itemId))) : undefined;
+
+/** The findings of a rule about a person or household (`key` as subjectKey gives it). */
+const byRuleAndKey = (found: Found, rule: RuleId, key: string): Candidate[] =>
+  found.keyed.get(`${rule}|${key}`) ?? [];
+
+/** The item a row answers by its 清单编号. */
+function itemNamed(itemId: string, found: Found, department: Department): Candidate | RowProblem {
+  if (!ITEM_ID.test(itemId)) {
+    return new RowProblem(ITEM_ID_HEADER, `'${itemId}' is not an item id (a number from the list)`);
+  }
+  // The same words as for another department's item: an answer must not tell the two apart.
+  return (
+    byItemId(found, itemId) ??
+    new RowProblem(ITEM_ID_HEADER, `item ${itemId} is not on ${department}'s list`, true)
+  );
+}
+
+/** The item a row without 清单编号 answers: its rule and ID (or household number), on the department's list. */
+function itemOfPerson(v: AnswerRow['values'], found: Found, department: Department, asOf: string) {
+  const rule = v.rule_id ? parseRuleId(v.rule_id) : null;
+  if (!rule) {
+    return new RowProblem(
+      '规则编号',
+      v.rule_id
+        ? `'${v.rule_id}' is not a rule id (${RULE_IDS[0]} … ${RULE_IDS.at(-1)})`
+        : 'no 清单编号 and no 规则编号',
+    );
+  }
+  const rawKey = v.id_number ?? v.household_id ?? v.head_id_number;
+  if (!rawKey) {
+    return new RowProblem(
+      '身份证号',
+      `no 清单编号, so 身份证号 (or 户编号 for household rules) is needed to find the ${rule} item`,
+    );
+  }
+  const key = subjectKey(rawKey, asOf);
+  // Only the department's own items: whether another department's list holds this person is not theirs to
+  // learn, from a count of matches nor from an error naming the other list.
+  const own = byRuleAndKey(found, rule, key).filter((c) => c.department === department);
+  const open = own.filter((c) => c.state !== 'closed');
+  if (open.length > 1) {
+    return new RowProblem(
+      '身份证号',
+      `${maskIdNumber(key)} matches ${open.length} open ${rule} items; use their 清单编号`,
+    );
+  }
+  return open[0] ?? own[0] ?? new RowProblem('身份证号', `no ${rule} item for ${maskIdNumber(key)}`, true);
+}
+
+/** The item still waits for this department's answer: on its list, and not closed. */
+function awaitsAnswer(item: Candidate, department: Department): RowProblem | null {
+  if (item.department !== department) {
+    // Not whose list it is on: the error workbook goes back to the department.
+    return new RowProblem(ITEM_ID_HEADER, `item ${item.id} is not on ${department}'s list`, true);
+  }
+  if (item.state === 'closed') {
+    return new RowProblem(
+      ITEM_ID_HEADER,
+      `item ${item.id} was already closed (销号) on ${item.closed_on}; no answer is needed`,
+    );
+  }
+  return null;
+}
+
+/** 核实结果 one of the choices, and 说明 where the choice needs a reason. */
+function answerOf(v: AnswerRow['values']): Pick<ValidAnswer, 'answer' | 'reason'> | RowProblem {
+  if (!v.answer)
+    return new RowProblem('核实结果', `核实结果 is empty; choose one of ${ANSWER_CHOICES.join(' / ')}`);
+  const answer = parseAnswer(v.answer);
+  if (!answer) return new RowProblem('核实结果', `'${v.answer}' is not one of ${ANSWER_CHOICES.join(' / ')}`);
+  const reason = v.reason?.trim() || null;
+  if (answer === 'not_an_issue' && !reason) {
+    return new RowProblem(
+      '说明',
+      `${FEEDBACK_LABELS.not_an_issue} needs a reason in 说明 (e.g. 外地就读, 外省参保, 已死亡)`,
+    );
+  }
+  return { answer, reason };
+}
+
+/** 整改日期, when given: a date, not after the day the answers are recorded on. */
+function rectifiedOnOf(raw: string | undefined, asOf: string): string | null | RowProblem {
+  if (!raw) return null;
+  const d = parseDate(raw);
+  if (!d?.ok) return new RowProblem('整改日期', `'${raw}' is not a date (expected YYYY-MM-DD)`);
+  if (d.value > asOf) {
+    return new RowProblem('整改日期', `${d.value} is in the future (answers are recorded as of ${asOf})`);
+  }
+  return d.value;
+}
+
+/** One row's answer, or the first reason it cannot be applied, in the order a department would correct them. */
+function checkRow(
+  r: AnswerRow,
+  found: Found,
+  department: Department,
+  asOf: string,
+): ValidAnswer | RowProblem {
+  if (r.problem) return new RowProblem(null, `the row could not be read: ${r.problem}`);
+  const v = r.values;
+  // Identify the item: our item id, or rule + ID / household number on a sheet of the department's own.
+  const item = v.item_id ? itemNamed(v.item_id, found, department) : itemOfPerson(v, found, department, asOf);
+  if (item instanceof RowProblem) return item;
+  const waiting = awaitsAnswer(item, department);
+  if (waiting) return waiting;
+  const answer = answerOf(v);
+  if (answer instanceof RowProblem) return answer;
+  const rectifiedOn = rectifiedOnOf(v.rectified_on, asOf);
+  if (rectifiedOn instanceof RowProblem) return rectifiedOn;
+  const where = `${r.sheet ? `sheet '${r.sheet}' ` : ''}row ${r.row}`;
+  return { findingId: item.id, ...answer, rectifiedOn, where };
+}
+
+const sameAnswer = (a: ValidAnswer, b: ValidAnswer) =>
+  a.answer === b.answer && a.reason === b.reason && a.rectifiedOn === b.rectifiedOn;
+
+/**
+ * The rows' answers that can be applied, and the errors of the others. An item answered twice alike counts once;
+ * answered twice differently, neither answer is applied.
+ */
 function validate(
   rows: AnswerRow[],
-  found: Awaited<ReturnType<typeof candidatesFor>>,
+  found: Found,
   department: Department,
   asOf: string,
 ): { valid: ValidAnswer[]; errors: (RowError & { source: AnswerRow })[] } {
-  const valid: ValidAnswer[] = [];
   const errors: (RowError & { source: AnswerRow })[] = [];
-  const seen = new Map<string, ValidAnswer>();
+  const fail = (r: AnswerRow, { field, message, refused }: RowProblem) =>
+    errors.push({ sheet: r.sheet, row: r.row, field, message, source: r, ...(refused ? { refused } : {}) });
+  const first = new Map<string, ValidAnswer>();
   const conflicting = new Set<string>();
   for (const r of rows) {
-    const where = `${r.sheet ? `sheet '${r.sheet}' ` : ''}row ${r.row}`;
-    const fail = (field: string | null, message: string, refused = false) =>
-      errors.push({ sheet: r.sheet, row: r.row, field, message, source: r, ...(refused ? { refused } : {}) });
-    if (r.problem) {
-      fail(null, `the row could not be read: ${r.problem}`);
+    const a = checkRow(r, found, department, asOf);
+    if (a instanceof RowProblem) {
+      fail(r, a);
       continue;
     }
-    const v = r.values;
-    // Identify the item: our item id, or rule + ID / household number on a sheet of the department's own.
-    let item: Candidate | undefined;
-    if (v.item_id) {
-      if (!/^[0-9]{1,18}$/.test(v.item_id)) {
-        fail(ITEM_ID_HEADER, `'${v.item_id}' is not an item id (a number from the list)`);
-        continue;
-      }
-      item = found.byId.get(String(BigInt(v.item_id)));
-      if (!item) {
-        // The same words as for another department's item: an answer must not tell the two apart.
-        fail(ITEM_ID_HEADER, `item ${v.item_id} is not on ${department}'s list`, true);
-        continue;
-      }
-    } else {
-      const rule = v.rule_id ? parseRuleId(v.rule_id) : null;
-      const rawKey = v.id_number ?? v.household_id ?? v.head_id_number;
-      if (!rule) {
-        fail(
-          '规则编号',
-          v.rule_id ? `'${v.rule_id}' is not a rule id (R01 … R13)` : 'no 清单编号 and no 规则编号',
-        );
-        continue;
-      }
-      if (!rawKey) {
-        fail(
-          '身份证号',
-          `no 清单编号, so 身份证号 (or 户编号 for household rules) is needed to find the ${rule} item`,
-        );
-        continue;
-      }
-      const key = subjectKey(rawKey, asOf);
-      // Only the department's own items: whether another department's list holds this person is not theirs to
-      // learn, from a count of matches nor from an error naming the other list.
-      const any = (found.keyed.get(`${rule}|${key}`) ?? []).filter((c) => c.department === department);
-      const matches = any.filter((c) => c.state !== 'closed');
-      if (matches.length > 1) {
-        fail(
-          '身份证号',
-          `${maskIdNumber(key)} matches ${matches.length} open ${rule} items; use their 清单编号`,
-        );
-        continue;
-      }
-      item = matches[0] ?? any[0];
-      if (!item) {
-        fail('身份证号', `no ${rule} item for ${maskIdNumber(key)}`, true);
-        continue;
-      }
-    }
-    if (item.department !== department) {
-      // Not whose list it is on: the error workbook goes back to the department.
-      fail(ITEM_ID_HEADER, `item ${item.id} is not on ${department}'s list`, true);
-      continue;
-    }
-    if (item.state === 'closed') {
+    const earlier = first.get(a.findingId);
+    if (!earlier) first.set(a.findingId, a);
+    else if (!sameAnswer(earlier, a)) {
       fail(
-        ITEM_ID_HEADER,
-        `item ${item.id} was already closed (销号) on ${item.closed_on}; no answer is needed`,
+        r,
+        new RowProblem(
+          ITEM_ID_HEADER,
+          `item ${a.findingId} is answered differently on ${earlier.where}; keep one answer`,
+        ),
       );
-      continue;
+      conflicting.add(a.findingId);
     }
-    if (!v.answer) {
-      fail('核实结果', `核实结果 is empty; choose one of ${ANSWER_CHOICES.join(' / ')}`);
-      continue;
-    }
-    const answer = parseAnswer(v.answer);
-    if (!answer) {
-      fail('核实结果', `'${v.answer}' is not one of ${ANSWER_CHOICES.join(' / ')}`);
-      continue;
-    }
-    const reason = v.reason?.trim() || null;
-    if (answer === 'not_an_issue' && !reason) {
-      fail(
-        '说明',
-        `${FEEDBACK_LABELS.not_an_issue} needs a reason in 说明 (e.g. 外地就读, 外省参保, 已死亡)`,
-      );
-      continue;
-    }
-    let rectifiedOn: string | null = null;
-    if (v.rectified_on) {
-      const d = parseDate(v.rectified_on);
-      if (!d?.ok) {
-        fail('整改日期', `'${v.rectified_on}' is not a date (expected YYYY-MM-DD)`);
-        continue;
-      }
-      if (d.value > asOf) {
-        fail('整改日期', `${d.value} is in the future (answers are recorded as of ${asOf})`);
-        continue;
-      }
-      rectifiedOn = d.value;
-    }
-    const a: ValidAnswer = { findingId: item.id, answer, reason, rectifiedOn, where };
-    const earlier = seen.get(item.id);
-    if (earlier) {
-      if (
-        earlier.answer !== a.answer ||
-        earlier.reason !== a.reason ||
-        earlier.rectifiedOn !== a.rectifiedOn
-      ) {
-        fail(ITEM_ID_HEADER, `item ${item.id} is answered differently on ${earlier.where}; keep one answer`);
-        conflicting.add(item.id);
-      }
-      continue;
-    }
-    seen.set(item.id, a);
-    valid.push(a);
   }
-  // An item answered twice differently: neither answer is applied.
-  return { valid: valid.filter((a) => !conflicting.has(a.findingId)), errors };
+  return { valid: [...first.values()].filter((a) => !conflicting.has(a.findingId)), errors };
 }
 
 async function writeErrorWorkbook(path: string, errors: (RowError & { source: AnswerRow })[]) {
@@ -296,11 +334,7 @@ async function writeErrorWorkbook(path: string, errors: (RowError & { source: An
  * null when they are of more than one department, or none is found. Items on no list do not decide: they are
  * reported row by row once the department is known.
  */
-function inferDepartment(
-  rows: AnswerRow[],
-  found: Awaited<ReturnType<typeof candidatesFor>>,
-  asOf: string,
-): Department | null {
+function inferDepartment(rows: AnswerRow[], found: Found, asOf: string): Department | null {
   // Per department, how many of the rows whose item was found it holds: it must hold all of them.
   const holds = new Map<string, number>();
   let rowsFound = 0;
@@ -309,12 +343,12 @@ function inferDepartment(
     const v = r.values;
     let items: Candidate[] = [];
     if (v.item_id) {
-      const item = /^[0-9]{1,18}$/.test(v.item_id) ? found.byId.get(String(BigInt(v.item_id))) : undefined;
+      const item = byItemId(found, v.item_id);
       items = item ? [item] : [];
     } else {
       const rule = v.rule_id ? parseRuleId(v.rule_id) : null;
       const rawKey = v.id_number ?? v.household_id ?? v.head_id_number;
-      if (rule && rawKey) items = found.keyed.get(`${rule}|${subjectKey(rawKey, asOf)}`) ?? [];
+      if (rule && rawKey) items = byRuleAndKey(found, rule, subjectKey(rawKey, asOf));
     }
     if (!items.length) continue;
     rowsFound++;
