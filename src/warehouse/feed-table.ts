@@ -43,43 +43,48 @@ export interface FeedColumn {
   definition?: RawBuilder<unknown>;
 }
 
-/** The version's identity: the recognition cache and the snapshot's end of unseen versions find rows by it. */
-const VERSION_ID: FeedColumn = {
+/**
+ * The version's identity: the recognition cache and the snapshot's end of unseen versions find rows by it
+ * (src/load/recognition-cache.ts, publish.ts).
+ */
+export const VERSION_ID = {
   name: 'version_id',
   type: 'bigint',
   notNull: true,
   definition: sql`bigserial PRIMARY KEY`,
-};
+} as const satisfies FeedColumn;
 
-/**
- * The columns every feed table has after its declared fields, as the loader and the readers use them:
- * row_hash (content of the normalized fields: changed or unchanged), the period the version was current (valid_to
- * NULL: current), the runs that wrote and ended it (no foreign key: 0009), where it came from (file, sheet, row),
- * and raw_hash (the raw values and settings fingerprint: a re-sent row recognised without normalizing; NULL for
- * versions older than 0010).
- */
-const HISTORY_COLUMNS: readonly FeedColumn[] = [
+/** The columns every feed table has after its declared fields, each with why it is there. */
+export const HISTORY_COLUMNS = [
+  // Content hash of the normalized fields (the loader's rowHash): changed or unchanged, on every load.
   { name: 'row_hash', type: 'bytea', notNull: true },
+  // When the version became current, and stopped being current (NULL: the current version, the predicate of the
+  // current-key index).
   { name: 'valid_from', type: 'timestamp with time zone', notNull: true },
   { name: 'valid_to', type: 'timestamp with time zone', notNull: false },
+  // The run that wrote the version (no foreign key: 0009), and the one that ended it (a change or, in a snapshot,
+  // its absence).
   { name: 'run_id', type: 'bigint', notNull: true },
   { name: 'ended_run_id', type: 'bigint', notNull: false },
+  // Where the version came from, for lists, quarantine and conflicts: file, sheet, row.
   { name: 'source', type: 'text', notNull: true },
   { name: 'sheet', type: 'text', notNull: false },
   { name: 'row_number', type: 'integer', notNull: true },
+  // Hash of the raw values and the settings fingerprint (0010): a re-sent row is recognised without normalizing.
+  // NULL for versions written before 0010.
   { name: 'raw_hash', type: 'bytea', notNull: false },
-];
+] as const satisfies readonly FeedColumn[];
 
 /**
- * How a row got its person ID when its own was missing or invalid (NULL: its own): the loader's person resolution
- * writes it for the feeds declaring `identity` (0008).
+ * How a row got its person ID when its own was missing or invalid (0008; NULL: its own): written by the loader's
+ * person resolution for the feeds declaring `identity`, absent from the others (the roster, the reference).
  */
-const ID_LINK: FeedColumn = {
+export const ID_LINK = {
   name: 'id_link',
   type: 'text',
   notNull: false,
   definition: sql`text CHECK (id_link IN (${sql.join(ID_LINKS.map((v) => sql.lit(v)))}))`,
-};
+} as const satisfies FeedColumn;
 
 /**
  * Every column of `feed`'s table: `version_id`, one per declared field (of its kind's type, NOT NULL when the

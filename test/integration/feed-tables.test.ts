@@ -1,9 +1,10 @@
 /**
  * Each feed's table, as the migrations left it, against what its declaration (pipelines/feeds) implies: one
  * column per declared field of the type the loader casts it to (columnTypeOf), NOT NULL exactly when the field is
- * required; the history columns every feed table has; the indexes the loader and the rules rely on; the
- * `<feed>_written` trigger. A feed's table is made once, when it is first migrated (by the numbered migrations
- * for the twelve of 0001–0002, by src/warehouse/feed-table.ts for a feed registered later), while the loader
+ * required; the history columns every feed table has (feedColumns in src/warehouse/feed-table.ts lists them, each
+ * with why); the indexes the loader and the rules rely on; the `<feed>_written` trigger. A feed's table is made
+ * once, when it is first migrated (by the numbered migrations for the twelve of 0001–0002, by
+ * src/warehouse/feed-table.ts for a feed registered later), while the loader
  * writes whatever the declaration says today: a field added to or changed in a declaration without its numbered
  * migration (an ALTER TABLE), or a migration that drifts from the declaration, fails here with the feed, the
  * column and what was expected — not on a department's first file.
@@ -16,7 +17,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DECLARED_FEEDS, FEEDS, type FeedId } from '../../pipelines/feeds/index.ts';
 import type { FeedDefinition } from '../../schemas/feed.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
-import { columnTypeOf } from '../../src/warehouse/feed-table.ts';
+import {
+  feedColumns,
+  type HISTORY_COLUMNS,
+  type ID_LINK,
+  type VERSION_ID,
+} from '../../src/warehouse/feed-table.ts';
 import type { Database } from '../../src/warehouse/schema.ts';
 import { testWarehouse } from '../support/warehouse.ts';
 
@@ -26,48 +32,9 @@ interface ColumnSpec {
   notNull: boolean;
 }
 
-/**
- * The columns every feed table has besides its declared fields, each with why it is there. Types as
- * `format_type` prints them.
- */
-const HISTORY_COLUMNS = [
-  // The version's identity: the recognition cache and the snapshot's end of unseen versions find rows by it
-  // (src/load/recognition-cache.ts, publish.ts `f.version_id IN (…)`).
-  { name: 'version_id', type: 'bigint', notNull: true },
-  // Content hash of the normalized fields (normalize-sql.ts rowHash): changed vs unchanged on every load.
-  { name: 'row_hash', type: 'bytea', notNull: true },
-  // Hash of the raw values and normalization salt (0010): a re-sent row is recognised without normalizing.
-  // NULL for versions written before 0010.
-  { name: 'raw_hash', type: 'bytea', notNull: false },
-  // When the version became current.
-  { name: 'valid_from', type: 'timestamp with time zone', notNull: true },
-  // When it stopped being current; NULL is the current version (the current-key index's predicate).
-  { name: 'valid_to', type: 'timestamp with time zone', notNull: false },
-  // The run that wrote the version (no foreign key: 0009).
-  { name: 'run_id', type: 'bigint', notNull: true },
-  // The run that ended it (a change or, in a snapshot, its absence).
-  { name: 'ended_run_id', type: 'bigint', notNull: false },
-  // Where the version came from, for lists, quarantine and conflicts: file, sheet, row.
-  { name: 'source', type: 'text', notNull: true },
-  { name: 'sheet', type: 'text', notNull: false },
-  { name: 'row_number', type: 'integer', notNull: true },
-] as const satisfies readonly (ColumnSpec & { name: string })[];
-
-/**
- * How a row got its person ID when its own was missing or invalid (0008; NULL = its own): written by the
- * loader for feeds that declare `identity` (publish.ts), absent from the others (the roster, the reference).
- */
-const ID_LINK = { name: 'id_link', type: 'text', notNull: false } as const;
-
-/** Every column a feed's table must have: declared fields, then history columns, then id_link if any. */
+/** Every column a feed's table must have: version_id, the declared fields, the history columns, id_link if any. */
 function expectedColumns(feed: FeedDefinition): Map<string, ColumnSpec> {
-  const cols = new Map<string, ColumnSpec>();
-  for (const [name, spec] of Object.entries(feed.fields)) {
-    cols.set(name, { type: columnTypeOf(spec.type), notNull: spec.required === true });
-  }
-  for (const c of HISTORY_COLUMNS) cols.set(c.name, { type: c.type, notNull: c.notNull });
-  if (feed.identity) cols.set(ID_LINK.name, { type: ID_LINK.type, notNull: ID_LINK.notNull });
-  return cols;
+  return new Map(feedColumns(feed).map((c) => [c.name, { type: c.type, notNull: c.notNull }]));
 }
 
 interface CatalogColumn {
@@ -291,6 +258,7 @@ noneMissing<Exclude<FeedId, keyof Database>>();
 
 type ColumnsOf<F extends FeedDefinition> =
   | keyof F['fields']
+  | typeof VERSION_ID.name
   | (typeof HISTORY_COLUMNS)[number]['name']
   | (F extends { identity: object } ? typeof ID_LINK.name : never);
 type DatabaseColumns<K extends FeedId> = K extends keyof Database ? keyof Database[K] : never;
