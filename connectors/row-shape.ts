@@ -1,7 +1,7 @@
 /**
  * How a department's sheet is shaped, the same for every file connector: title rows above the header, blank
  * rows, totals rows (合计/总计/小计) and footer lines (制表人：…, 备注：…) at the bottom. Connectors skip and count
- * these; they are not records. The loader's SQL (src/load/normalize-sql.ts) marks the same rows of a file staged
+ * these; they are not records. The loader's SQL (src/load/normalize-staged.ts) marks the same rows of a file staged
  * in bulk with the patterns exported here, so that both readers of a CSV skip exactly the same rows.
  */
 import { charClass, WHITESPACE } from '../core/chars.ts';

@@ -41,7 +41,7 @@ import {
 import type { Database } from '../warehouse/schema.ts';
 import { hashRecords, LineHasher, type RecordHashes } from './line-hasher.ts';
 import { linkRecords } from './link-identities.ts';
-import { buildNormalize, normalizationSalt, rankDuplicates } from './normalize-sql.ts';
+import { buildNormalize, normalizationFingerprint, rankDuplicates } from './normalize-staged.ts';
 import { endedByScope, type LoadPlan, planLoad, publish, recordQuarantine } from './publish.ts';
 import { pullInRecognized } from './pull-in.ts';
 import { beginPublish, needsBase, writeBase } from './recognition-cache.ts';
@@ -294,9 +294,9 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
     // The same file loads the same only under the same settings (normalizers, vocabularies, regions, header
     // aliases), the same choice of sheet (another sheet of the same workbook is other data) and identity-review
     // decisions: otherwise it is loaded again.
-    const salt = await normalizationSalt(db, feed, p.timeZone);
+    const fingerprint = await normalizationFingerprint(db, feed, p.timeZone);
     const settingsHash = createHash('sha256')
-      .update(salt)
+      .update(fingerprint)
       .update(JSON.stringify(extra))
       .update(JSON.stringify({ sheet: p.feedConfig?.sheet ?? null }))
       .digest('hex');
@@ -324,7 +324,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
     let headerRow = 1;
     let connectorProblems: Extract<ReadMessage, { type: 'problem' }>[] = [];
     let connectorSkipped = 0;
-    let rec: Recognized | null = null;
+    let recognized: Recognized | null = null;
     /** Staged by the bulk path (not read row by row). */
     let bulkStaged = false;
     phase('start');
@@ -336,9 +336,9 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
       try {
         const totalBytes = bytes ?? undefined;
         // A record's bytes mean the same values only under the same header, column mapping and encoding.
-        const lineSalt = JSON.stringify([
+        const lineFingerprint = JSON.stringify([
           'xxh3-128',
-          salt,
+          fingerprint,
           bulk.encoding,
           bulk.delimiter,
           bulk.columns,
@@ -347,7 +347,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
         const expected = Number(state?.current_rows ?? 0);
         // A large re-sent snapshot is mostly recognised: PostgreSQL's core is idle and can hash. Not for a first
         // load, where it is busy parsing every row.
-        const hasher = await LineHasher.create(lineSalt, expected >= 100_000);
+        const hasher = await LineHasher.create(lineFingerprint, expected >= 100_000);
         let n: number;
         let current: CurrentVersions | null;
         const counts: RecognitionCounts = { records: 0, recognized: 0, again: 0 };
@@ -381,7 +381,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
           }
           await copyUnseen(db, wh.pool, unseen, current);
           phase('unseen');
-          rec = { unseen, current, counts, pulledIn: 0 };
+          recognized = { unseen, current, counts, pulledIn: 0 };
         }
         rlog.info(
           {
@@ -409,7 +409,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
           { reason: (err as Error).message.split('\n')[0] },
           'bulk parser rejected the file; reading row by row',
         );
-        rec = null;
+        recognized = null;
         await dropStaging(db, runId);
       }
     }
@@ -463,7 +463,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
         headerRow,
         today: p.today,
         timeZone: p.timeZone,
-        salt,
+        fingerprint,
         lookupKnown: headerRow === 0,
       }).execute(trx);
       // Statistics before anything joins it: ranking, identity linking, pull-in and the plan — for the columns
@@ -484,18 +484,18 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
       rlog.info({ ...identity }, 'records without a valid ID: linked where exactly one person matched');
     }
     phase('link');
-    if (rec) {
-      const recognized = rec;
-      recognized.pulledIn = await db.transaction().execute(async (trx) => {
+    if (recognized) {
+      const r = recognized; // a const: the callback below cannot narrow a let
+      r.pulledIn = await db.transaction().execute(async (trx) => {
         await loadSettings(trx, limits.loadStatementMs);
-        return pullInRecognized(trx, { feed, norm, headerRow, rec: recognized });
+        return pullInRecognized(trx, { feed, norm, headerRow, recognized: r });
       });
       phase('pull_in');
     }
     p.onProgress?.({ phase: 'plan' });
     const plan = await db.transaction().execute(async (trx) => {
       await loadSettings(trx, limits.loadStatementMs);
-      return planLoad(trx, feed, norm, rec);
+      return planLoad(trx, feed, norm, recognized);
     });
     phase('plan');
     const counts = countsFrom(plan, connectorProblems.length, connectorSkipped);
@@ -536,7 +536,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
       plan.currentBefore > 0 &&
       plan.ended / plan.currentBefore > maxShrink
     ) {
-      const byScope = await endedByScope(db, feed, norm, rec);
+      const byScope = await endedByScope(db, feed, norm, recognized);
       const where = byScope.length
         ? ` (${feed.scope!.map((f) => feed.fields[f]?.label ?? feed.fields[f]?.aliases[0] ?? f).join('/')} ${byScope
             .map((b) => `${b.scope}: ${b.ended} of ${b.current}`)
@@ -577,7 +577,11 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
     const cached = await db.transaction().execute(async (trx) => {
       await loadSettings(trx, limits.loadStatementMs);
       const cache = await beginPublish(trx, feed, generation);
-      await publish(trx, { feed, norm, raw, runId, source, columns: mapping.columns, rec, cache }, plan);
+      await publish(
+        trx,
+        { feed, norm, raw, runId, source, columns: mapping.columns, recognized, cache },
+        plan,
+      );
       await quarantineConnectorProblems(trx);
       const fileSha = await recordSha(trx);
       await trx
@@ -621,7 +625,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
     // add to its set one by one (~0.5 s for 2M) and then write as an image: done here instead, beside the ANALYZE
     // below, so that every later load reads an image. The load is published: a failure here is only logged.
     const firstBase =
-      bulkStaged && !rec && cached && plan.currentAfter >= FIRST_BASE_ROWS
+      bulkStaged && !recognized && cached && plan.currentAfter >= FIRST_BASE_ROWS
         ? firstLoadBase(wh, feed, plan.currentAfter, nextGeneration).catch((err: unknown) =>
             rlog.warn({ reason: (err as Error).message }, 'recognition cache base not written'),
           )

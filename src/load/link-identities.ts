@@ -15,7 +15,7 @@ import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { FeedDefinition } from '../../schemas/feed.ts';
 import type { IdLink } from '../../schemas/vocab.ts';
 import type { Database } from '../warehouse/schema.ts';
-import { rankDuplicates, rowHash } from './normalize-sql.ts';
+import { rankDuplicates, rowHash } from './normalize-staged.ts';
 import { rawColumn } from './stage.ts';
 
 export interface LinkParams {

@@ -7,7 +7,7 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { FeedDefinition } from '../../schemas/feed.ts';
 import type { Database } from '../warehouse/schema.ts';
-import { fieldNames } from './normalize-sql.ts';
+import { fieldNames } from './normalize-staged.ts';
 import { cacheStep, stepColumns } from './recognition-cache.ts';
 import { carried, type Recognized } from './recognize.ts';
 import { recordReview } from './record-review.ts';
@@ -54,28 +54,28 @@ const aliveKeys = (feed: FeedDefinition, norm: string): RawBuilder<unknown> =>
        FROM ${sql.id(norm)} w WHERE ${keepsAlive('w')})`;
 
 /** Current rows of the feed that this load speaks for: all of them, or the scope partitions it carries. */
-function inScope(feed: FeedDefinition, norm: string, rec: Recognized | null): RawBuilder<unknown> {
+function inScope(feed: FeedDefinition, norm: string, recognized: Recognized | null): RawBuilder<unknown> {
   if (!feed.scope?.length) return sql`TRUE`;
   const cols = feed.scope.map((c) => sql.ref(`f.${c}`));
   const staged = feed.scope.map((c) => sql.ref(c));
   // Partitions of the records recognised before staging count as carried by the file too.
-  const recognized = rec
+  const recognizedScopes = recognized
     ? sql`UNION ALL SELECT ${sql.join(feed.scope.map((c) => sql.ref(`g.${c}`)))} FROM ${sql.id(feed.id)} g
-          WHERE ${carried('g', rec)}`
+          WHERE ${carried('g', recognized)}`
     : sql``;
-  return sql`(${sql.join(cols)}) IN (SELECT ${sql.join(staged)} FROM ${sql.id(norm)} WHERE ok AND rn = 1 ${recognized})`;
+  return sql`(${sql.join(cols)}) IN (SELECT ${sql.join(staged)} FROM ${sql.id(norm)} WHERE ok AND rn = 1 ${recognizedScopes})`;
 }
 
 /** Current rows (aliased f) the load ends: in scope, carried neither by a staged row (w) nor recognised. */
-const endedRow = (rec: Recognized | null): RawBuilder<unknown> =>
-  sql`w.rec_no IS NULL AND NOT ${carried('f', rec)}`;
+const endedRow = (recognized: Recognized | null): RawBuilder<unknown> =>
+  sql`w.rec_no IS NULL AND NOT ${carried('f', recognized)}`;
 
-/** `rec`: what the bulk path recognised before staging (its records are not in `norm`), or null. */
+/** `recognized`: what the bulk path recognised before staging (its records are not in `norm`), or null. */
 export async function planLoad(
   db: Db,
   feed: FeedDefinition,
   norm: string,
-  rec: Recognized | null,
+  recognized: Recognized | null,
 ): Promise<LoadPlan> {
   const counts = await sql<{
     read: number;
@@ -101,24 +101,24 @@ export async function planLoad(
     FROM ${sql.id(norm)} w
     LEFT JOIN ${sql.id(feed.id)} f ON f.valid_to IS NULL AND ${keyMatch(feed, 'f', 'w')}
     WHERE w.ok AND w.rn = 1`.execute(db);
-  const scope = inScope(feed, norm, rec);
+  const scope = inScope(feed, norm, recognized);
   type Ended = { ended: number; current: number; all: number };
   const ended: { rows: Ended[] } =
     feed.mode !== 'snapshot'
       ? await sql<Ended>`SELECT 0 AS ended, count(*)::int AS current, count(*)::int AS all
           FROM ${sql.id(feed.id)} f WHERE f.valid_to IS NULL`.execute(db)
-      : rec && !feed.scope?.length
+      : recognized && !feed.scope?.length
         ? // Recognised before staging: the versions that can end are the few the file did not carry unchanged,
           // found by their ids; the current ones were counted as they were read.
           await sql<Ended>`SELECT count(*) FILTER (WHERE w.rec_no IS NULL)::int AS ended,
-              ${rec.current.total}::int AS current, ${rec.current.total}::int AS all
-            FROM ${sql.id(rec.unseen)} u
+              ${recognized.current.total}::int AS current, ${recognized.current.total}::int AS all
+            FROM ${sql.id(recognized.unseen)} u
             JOIN ${sql.id(feed.id)} f ON f.version_id = u.version_id AND f.valid_to IS NULL
             LEFT JOIN ${aliveKeys(feed, norm)} w ON ${keyMatch(feed, 'w', 'f')}`.execute(db)
         : // A LEFT JOIN, not NOT EXISTS inside the FILTER: the planner turns only the join into a hash anti-join;
           // the sublink in an aggregate runs once per current row (quadratic on a re-load of a large snapshot).
           await sql<Ended>`SELECT
-              count(*) FILTER (WHERE ${scope} AND ${endedRow(rec)})::int AS ended,
+              count(*) FILTER (WHERE ${scope} AND ${endedRow(recognized)})::int AS ended,
               count(*) FILTER (WHERE ${scope})::int AS current,
               count(*)::int AS all
             FROM ${sql.id(feed.id)} f
@@ -129,8 +129,8 @@ export async function planLoad(
   const e = ended.rows[0]!;
   // Records recognised before staging: unchanged winners, or exact duplicates of one; those pulled back into
   // staging are counted there already.
-  const before = rec ? rec.counts.recognized - rec.pulledIn : 0;
-  const again = rec ? rec.counts.again : 0;
+  const before = recognized ? recognized.counts.recognized - recognized.pulledIn : 0;
+  const again = recognized ? recognized.counts.again : 0;
   return {
     read: c.read + before + again,
     skipped: c.skipped,
@@ -156,7 +156,7 @@ export async function endedByScope(
   db: Db,
   feed: FeedDefinition,
   norm: string,
-  rec: Recognized | null,
+  recognized: Recognized | null,
 ): Promise<{ scope: string; ended: number; current: number }[]> {
   if (!feed.scope?.length) return [];
   const label = sql.join(
@@ -164,11 +164,11 @@ export async function endedByScope(
     sql` || '/' || `,
   );
   const { rows } = await sql<{ scope: string; ended: number; current: number }>`
-    SELECT ${label} AS scope, count(*) FILTER (WHERE ${endedRow(rec)})::int AS ended, count(*)::int AS current
+    SELECT ${label} AS scope, count(*) FILTER (WHERE ${endedRow(recognized)})::int AS ended, count(*)::int AS current
     FROM ${sql.id(feed.id)} f
     LEFT JOIN ${aliveKeys(feed, norm)} w ON ${keyMatch(feed, 'w', 'f')}
-    WHERE f.valid_to IS NULL AND ${inScope(feed, norm, rec)}
-    GROUP BY 1 HAVING count(*) FILTER (WHERE ${endedRow(rec)}) > 0 ORDER BY 1`.execute(db);
+    WHERE f.valid_to IS NULL AND ${inScope(feed, norm, recognized)}
+    GROUP BY 1 HAVING count(*) FILTER (WHERE ${endedRow(recognized)}) > 0 ORDER BY 1`.execute(db);
   return rows;
 }
 
@@ -181,7 +181,7 @@ export interface PublishParams {
   /** canonical field → 0-based raw column, to quarantine the raw value a problem was found in */
   columns: Readonly<Record<string, number>>;
   /** What the bulk path recognised before staging, or null. */
-  rec: Recognized | null;
+  recognized: Recognized | null;
   /** The recognition cache is valid: each statement adds its step to it (src/load/recognition-cache.ts). */
   cache: boolean;
 }
@@ -245,7 +245,7 @@ export async function publish(trx: Db, p: PublishParams, plan: LoadPlan): Promis
 
   // One pass over the current versions the load speaks for: a changed row's version is closed (the new one is
   // inserted below with the new rows); an unchanged row whose raw form differs (re-formatted, or normalized under
-  // another salt) only takes the new raw hash, so that next time it is recognised without normalizing.
+  // other settings) only takes the new raw hash, so that next time it is recognised without normalizing.
   const now = sql`statement_timestamp()`;
   const changed = sql`f.row_hash <> w.row_hash`;
   /** The statement, and with a valid cache its step, from the versions it wrote. */
@@ -266,8 +266,8 @@ export async function publish(trx: Db, p: PublishParams, plan: LoadPlan): Promis
   if (feed.mode === 'snapshot' && plan.ended > 0) {
     await stepped(
       sql`UPDATE ${sql.id(feed.id)} f SET valid_to = ${now}, ended_run_id = ${runId}
-      WHERE f.valid_to IS NULL AND ${inScope(feed, norm, p.rec)}
-        AND ${p.rec ? sql`f.version_id IN (SELECT u.version_id FROM ${sql.id(p.rec.unseen)} u)` : sql`TRUE`}
+      WHERE f.valid_to IS NULL AND ${inScope(feed, norm, p.recognized)}
+        AND ${p.recognized ? sql`f.version_id IN (SELECT u.version_id FROM ${sql.id(p.recognized.unseen)} u)` : sql`TRUE`}
         AND NOT EXISTS (SELECT 1 FROM ${sql.id(norm)} w WHERE ${keepsAlive('w')} AND ${keyMatch(feed, 'w', 'f')})`,
       true,
     ).execute(trx);

@@ -419,7 +419,7 @@ export interface Recognized {
  * The current versions the file carried unchanged (`alias` names the feed table): every current one not in the
  * unseen list. FALSE when nothing was recognised before staging.
  */
-export const carried = (alias: string, rec: Recognized | null): RawBuilder<unknown> =>
-  rec
-    ? sql`(${sql.ref(`${alias}.valid_to`)} IS NULL AND ${sql.ref(`${alias}.version_id`)} NOT IN (SELECT u.version_id FROM ${sql.id(rec.unseen)} u))`
+export const carried = (alias: string, recognized: Recognized | null): RawBuilder<unknown> =>
+  recognized
+    ? sql`(${sql.ref(`${alias}.valid_to`)} IS NULL AND ${sql.ref(`${alias}.version_id`)} NOT IN (SELECT u.version_id FROM ${sql.id(recognized.unseen)} u))`
     : sql`FALSE`;

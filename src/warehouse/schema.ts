@@ -98,7 +98,7 @@ export interface LoadConflictsTable {
 interface HistoryColumns {
   version_id: Generated<Int8>;
   row_hash: Buffer;
-  /** Hash of the raw values (and normalization salt) the version was made from; NULL before migration 0010. */
+  /** Hash of the raw values (under the settings fingerprint) the version was made from; NULL before migration 0010. */
   raw_hash: Buffer | null;
   valid_from: Timestamp;
   valid_to: Timestamp | null;

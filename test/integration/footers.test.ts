@@ -13,7 +13,7 @@ import { csvConnector } from '../../connectors/csv/csv-connector.ts';
 import { xlsxConnector } from '../../connectors/xlsx/xlsx-connector.ts';
 import { studentRoll } from '../../pipelines/feeds/student-roll.ts';
 import { importFeed } from '../../src/load/import-feed.ts';
-import { rowShape } from '../../src/load/normalize-sql.ts';
+import { rowShape } from '../../src/load/normalize-staged.ts';
 import { headerDetector } from '../../src/normalize/header-map.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
 import { testId } from '../support/demo.ts';

@@ -94,11 +94,11 @@ describe('the raw hash set', () => {
 async function run(
   input: Buffer[],
   set: RawHashSet | null,
-  { salt = 's', parallel = false, twoPass = false, firstPass = input } = {},
+  { fingerprint = 's', parallel = false, twoPass = false, firstPass = input } = {},
 ) {
   const counts: RecognitionCounts = { records: 0, recognized: 0, again: 0 };
   const out: Buffer[] = [];
-  const hasher = await LineHasher.create(salt, parallel);
+  const hasher = await LineHasher.create(fingerprint, parallel);
   try {
     const hashes = twoPass ? await hashRecords(Readable.from(firstPass), hasher) : null;
     await pipeline(
@@ -128,7 +128,7 @@ describe('the recognizer in front of COPY', () => {
     );
     const { counts, lines } = await run(chunks, null);
     expect(counts).toEqual({ records: 4, recognized: 0, again: 0 });
-    // XXH3-128 of the record's bytes, seeded from the salt.
+    // XXH3-128 of the record's bytes, seeded from the settings fingerprint.
     const seed = lineSeed('s');
     const [h1, h2, h3, h4] = await Promise.all(
       ['1,"two\r\nlines",3', '', '4,5,"6""x"', '7,8,9'].map((r) => xxhash128(Buffer.from(r), ...seed)),
@@ -166,11 +166,13 @@ describe('the recognizer in front of COPY', () => {
     expect(twoPass.counts).toEqual(second.counts);
     expect(twoPass.lines).toEqual(second.lines);
     expect([...again.unseen()]).toEqual([1]);
-    // Another salt (other settings, header or mapping): nothing is recognised.
+    // Another settings fingerprint (other settings, header or mapping): nothing is recognised.
     const fresh = new RawHashSet(2);
     for (const [i, line] of first.lines.entries())
       fresh.add(Buffer.from(line.split(',')[1]!.slice(2), 'hex'), 0, i + 1);
-    expect((await run([Buffer.from('a,b,c\n1,2,3\n')], fresh, { salt: 'other' })).counts.recognized).toBe(0);
+    expect(
+      (await run([Buffer.from('a,b,c\n1,2,3\n')], fresh, { fingerprint: 'other' })).counts.recognized,
+    ).toBe(0);
   });
 
   it('hashes the same on a second thread as on the main one', async () => {

@@ -35,10 +35,11 @@ export interface NormalizeParams {
   today: string;
   timeZone: string;
   /**
-   * What else decides a row's normalized form besides its raw values (normalizer code, field types, time zone,
-   * region table): part of the raw hash, so a change of any of them re-normalizes every row once.
+   * The settings fingerprint (normalizationFingerprint): what else decides a row's normalized form besides its
+   * raw values (normalizer code, field types, time zone, region table). Part of the raw hash, so a change of any
+   * of them re-normalizes every row once.
    */
-  salt: string;
+  fingerprint: string;
   /**
    * Look up rows by raw hash among the current versions (the record path). The bulk path did so in Node before
    * staging (src/load/recognize.ts): what reaches the table was not recognised there.
@@ -63,25 +64,30 @@ const MISSING: Partial<Record<FieldType['kind'], ProblemCode>> = {
   date: 'date_missing',
 };
 
+/** The kinds whose SQL normalizer takes the raw value alone (src/warehouse/functions). */
+const ONE_ARGUMENT = {
+  name: 'rh_name',
+  text: 'rh_text',
+  money: 'rh_money',
+  integer: 'rh_integer',
+  year: 'rh_year',
+  boolean: 'rh_boolean',
+} as const satisfies Partial<Record<FieldType['kind'], string>>;
+
 function normalizer(spec: FieldSpec, raw: RawBuilder<unknown>, p: NormalizeParams): RawBuilder<unknown> {
   const t = spec.type;
   switch (t.kind) {
     case 'id_number':
       return sql`rh_id(${raw}, ${sql.lit(p.today)})`;
-    case 'name':
-      return sql`rh_name(${raw})`;
-    case 'text':
-      return sql`rh_text(${raw})`;
     case 'date':
       return sql`rh_date(${raw}, ${sql.lit(p.timeZone)})`;
+    case 'name':
+    case 'text':
     case 'money':
-      return sql`rh_money(${raw})`;
     case 'integer':
-      return sql`rh_integer(${raw})`;
     case 'year':
-      return sql`rh_year(${raw})`;
     case 'boolean':
-      return sql`rh_boolean(${raw})`;
+      return sql`${sql.raw(ONE_ARGUMENT[t.kind])}(${raw})`;
     case 'enum': {
       const whens = Object.entries(t.values).flatMap(([canon, spellings]) =>
         spellings.map((s) => sql`WHEN ${sql.lit(vocabularyKey(s))} THEN ${sql.lit(canon)}`),
@@ -153,7 +159,7 @@ export function buildNormalize(p: NormalizeParams): RawBuilder<unknown> {
   const firstCell = allRaw.length ? sql`coalesce(${sql.join(allRaw)})` : sql`NULL::text`;
 
   // Level 1: one normalizer call per value; OFFSET 0 stops the planner from copying the calls upward. A row
-  // whose raw values (and salt) are those of a current version is not normalized again: its typed values are
+  // whose raw values (under the same settings fingerprint) are those of a current version is not normalized again: its typed values are
   // that version's (\`known\`), which makes re-sending a snapshot with a few changed rows cost a hash join, not a
   // normalization of every value.
   const normalized = fields.map(([name, spec]) => {
@@ -166,7 +172,7 @@ export function buildNormalize(p: NormalizeParams): RawBuilder<unknown> {
     return col === undefined ? sql`NULL::text` : sql.ref(`r.${rawColumn(col)}`);
   });
   // Staged by the bulk path with the hash Node computed of the record's bytes; else the hash of its cells.
-  const rawHash = sql`coalesce(r.raw_hash, decode(md5(${p.salt} || ROW(${sql.join(mappedRaw)})::text), 'hex'))`;
+  const rawHash = sql`coalesce(r.raw_hash, decode(md5(${p.fingerprint} || ROW(${sql.join(mappedRaw)})::text), 'hex'))`;
   const known = sql`SELECT f.raw_hash AS k_hash, f.row_hash AS k_row_hash,
       ${sql.join(fields.map(([name]) => sql`${sql.ref(`f.${name}`)} AS ${sql.id(`k_${name}`)}`))}
     FROM ${sql.id(p.feed.id)} f
@@ -237,11 +243,11 @@ export function buildNormalize(p: NormalizeParams): RawBuilder<unknown> {
 export const fieldNames = (feed: FeedDefinition) => Object.keys(feed.fields);
 
 /**
- * The salt of a feed's raw-row hashes (NormalizeParams.salt): the normalizers' code, the feed's field types,
- * the time zone and the region table's state. Not the reference date: it only ever rejects a birth date in the
- * future, and a row accepted on an earlier day stays acceptable.
+ * The settings fingerprint a feed's raw-row hashes are taken under (NormalizeParams.fingerprint): the normalizers'
+ * code, the feed's field types, the time zone and the region table's state. Not the reference date: it only ever
+ * rejects a birth date in the future, and a row accepted on an earlier day stays acceptable.
  */
-export async function normalizationSalt(
+export async function normalizationFingerprint(
   db: Kysely<Database>,
   feed: FeedDefinition,
   timeZone: string,
