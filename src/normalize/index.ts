@@ -1,4 +1,8 @@
-/** Pure normalization functions of DOMAIN §5, each with an SQL twin in src/warehouse/functions. */
+/**
+ * Pure normalization functions of DOMAIN §5, each the twin of an SQL normalizer in src/warehouse/functions (which
+ * every load uses) and tested against it; single values read outside a load (IDs and dates in department answers
+ * and person lookups) go through these. Integers and yes/no have SQL normalizers only.
+ */
 export { type DateResult, excelSerialToDate, parseDate, ymd } from './date.ts';
 export {
   cleanIdNumber,

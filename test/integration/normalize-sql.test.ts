@@ -1,6 +1,8 @@
 /**
- * The bulk path normalizes in SQL, the record path and the rules' reference in TypeScript: both must give the
- * same answer for the same input. Every case of the unit tests plus generated dirty values go through both.
+ * Every load normalizes in SQL (src/warehouse/functions); the TypeScript twins in src/normalize are the reference,
+ * and read single values outside a load (department answers, person lookups). Both must give the same answer for
+ * the same input: every case of the unit tests plus generated dirty values go through both. The SQL normalizers
+ * without a twin (integers, yes/no) are held to stated answers.
  */
 import fc from 'fast-check';
 import { sql } from 'kysely';
@@ -22,7 +24,10 @@ afterAll(async () => wh?.close());
 const TODAY = '2026-11-24';
 
 /** Runs one SQL function over many inputs in a single round trip, in input order. */
-async function sqlMap(fn: 'id' | 'name' | 'name_key' | 'date' | 'money' | 'year', inputs: string[]) {
+async function sqlMap(
+  fn: 'id' | 'name' | 'name_key' | 'date' | 'money' | 'year' | 'integer' | 'boolean',
+  inputs: string[],
+) {
   const call = {
     id: sql<string | null>`rh_id(v, ${TODAY}::text)`,
     name: sql<string | null>`rh_name(v)`,
@@ -30,6 +35,8 @@ async function sqlMap(fn: 'id' | 'name' | 'name_key' | 'date' | 'money' | 'year'
     date: sql<string | null>`rh_date(v, 'Asia/Shanghai')`,
     money: sql<string | null>`rh_money(v)`,
     year: sql<string | null>`rh_year(v)`,
+    integer: sql<string | null>`rh_integer(v)`,
+    boolean: sql<string | null>`rh_boolean(v)`,
   }[fn];
   const { rows } = await sql<{ out: string | null }>`
     SELECT ${call} AS out FROM unnest(${inputs}::text[]) WITH ORDINALITY AS t(v, i) ORDER BY i`.execute(
@@ -260,5 +267,57 @@ describe('SQL and TypeScript normalizers agree', () => {
       '',
     ];
     expect(await sqlMap('year', inputs)).toEqual(inputs.map((v) => tsResult(parseYear(v))));
+  });
+});
+
+describe('the SQL normalizers without a TypeScript twin', () => {
+  it('read an integer of up to 9 digits, white space and full-width digits allowed; nothing else', async () => {
+    const cases: [string, string | null][] = [
+      ['12', '12'],
+      [' 1 2 ', '12'],
+      ['\u3000１２\u3000', '12'],
+      ['-3', '-3'],
+      ['007', '007'],
+      ['123456789', '123456789'],
+      ['1234567890', '!number_unparseable'],
+      ['1.5', '!number_unparseable'],
+      ['1,000', '!number_unparseable'],
+      ['三', '!number_unparseable'],
+      ['', null],
+      [' ', null],
+    ];
+    expect(
+      await sqlMap(
+        'integer',
+        cases.map(([v]) => v),
+      ),
+    ).toEqual(cases.map(([, out]) => out));
+  });
+
+  it('read a yes or no in the spellings departments use, any case and spacing; nothing else', async () => {
+    const cases: [string, string | null][] = [
+      ['是', 'true'],
+      [' 否 ', 'false'],
+      ['yes', 'true'],
+      ['N', 'false'],
+      ['True', 'true'],
+      ['0', 'false'],
+      ['√', 'true'],
+      ['×', 'false'],
+      ['安全', 'true'],
+      ['不安全', 'false'],
+      ['已 消除', 'true'],
+      ['未消除', 'false'],
+      ['有', '!value_not_in_vocabulary'],
+      ['2', '!value_not_in_vocabulary'],
+      ['', null],
+      ['\u3000', null],
+    ];
+    expect(
+      await sqlMap(
+        'boolean',
+        cases.map(([v]) => v),
+      ),
+    ).toEqual(cases.map(([, out]) => out));
   });
 });

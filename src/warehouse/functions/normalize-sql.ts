@@ -1,7 +1,13 @@
 /**
- * SQL twins of src/normalize, used on the bulk path: a feed is COPY'd as raw text into staging and
- * normalized set-based in one INSERT … SELECT (COPY parses CSV ~2× faster than any Node parser here, see
- * ARCHITECTURE "where normalization happens"). Tests run both implementations on the same inputs.
+ * The SQL normalizers (rh_*) every load uses: whether a file's bytes were COPY'd into staging (the bulk path) or
+ * a connector's records were (the record path), the staged raw text is normalized set-based in one statement
+ * (src/load/normalize-staged.ts; COPY parses CSV ~2× faster than any Node parser here: docs/architecture.md,
+ * decision 10).
+ *
+ * rh_id, rh_name, rh_name_key, rh_date, rh_money and rh_year have TypeScript twins in src/normalize: the
+ * reference these are tested against (test/integration/normalize-sql.test.ts gives each pair the same inputs and
+ * expects the same answers), and what reads single values outside a load (IDs and dates in department answers
+ * and person lookups). rh_integer and rh_boolean have no twin: the same test holds them to stated answers.
  *
  * Convention: every validating function returns the normalized value as text, or `!problem_code`
  * (a PROBLEM_CODES value) when the value is rejected, or NULL for an empty input. Valid outputs never start
