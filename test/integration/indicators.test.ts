@@ -3,6 +3,8 @@
  * rule helpers the implementation shares with the rules), against the findings of the match for the same
  * reference date, across the county/township/village levels, and against targets and margins from config.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type RawBuilder, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../core/log.ts';
@@ -248,15 +250,15 @@ describe('indicator status and targets', () => {
     expect(statusOf(0.5, 1, 0)).toBe('未达标');
   });
 
-  it('come from config with defaults, and reject shares outside 0–1 and unknown keys', () => {
-    expect(config.indicators).toEqual({
-      education_retention: 1,
-      medical_insurance: 0.99,
-      housing_safety: 1,
-      water_safety: 1,
-      safety_net: 1,
-      risk_margin: 0.02,
-    });
+  it('come from config, by default the targets DOMAIN §8 states, and reject shares outside 0–1 and unknown keys', () => {
+    // The §8 table's rows: | `education_retention` | population | R01 | 100 % |
+    const stated = [
+      ...readFileSync(join(import.meta.dirname, '../../docs/domain.md'), 'utf8').matchAll(
+        /^\| `([a-z_]+)` +\|[^|]*\|[^|]*\| *([0-9.]+) % *\|$/gm,
+      ),
+    ].map(([, id, percent]) => [id, Number(percent) / 100]);
+    expect(stated.map(([id]) => id)).toEqual([...INDICATOR_IDS]);
+    expect(config.indicators).toEqual({ ...Object.fromEntries(stated), risk_margin: 0.02 });
     expect(parseConfig(`${COUNTY}\nindicators: { safety_net: 0.9 }`, 'inline').indicators).toMatchObject({
       safety_net: 0.9,
       education_retention: 1,
