@@ -3,6 +3,7 @@
  * this registry's keys; nothing else lists them.
  */
 import { z } from 'zod';
+import type { FeedId } from '../feeds/index.ts';
 import { r01 } from './r01-school-dropout.ts';
 import { r02 } from './r02-uninsured.ts';
 import { r03 } from './r03-subsidy-missing.ts';
@@ -19,7 +20,9 @@ import { r13 } from './r13-identity-conflict.ts';
 import type { Rule } from './rule.ts';
 
 /** Rules by id, in the order they run and are listed; an extension or a test passes its own to `runMatch`. */
-export type RuleRegistry<Id extends string = string> = Readonly<Record<Id, Rule<Id>>>;
+export type RuleRegistry<Id extends string = string, F extends string = string> = Readonly<
+  Record<Id, Rule<Id, F>>
+>;
 
 /** A registry whose every key is its rule's id, checked by the compiler (`R02: r01` does not compile). */
 export const ruleRegistry = <const T extends { [K in keyof T]: Rule<K & string> }>(rules: T): Readonly<T> =>
@@ -40,7 +43,8 @@ export const RULES = ruleRegistry({
   R11: r11,
   R12: r12,
   R13: r13,
-});
+  // The catalog reads only the project's feeds: a misspelt feed in a rule's requires or uses fails here.
+}) satisfies RuleRegistry<string, FeedId>;
 
 export type RuleId = keyof typeof RULES;
 

@@ -6,7 +6,6 @@ import type { Expression, Kysely } from 'kysely';
 import type { z } from 'zod';
 import type { Department, SubjectKind } from '../../schemas/vocab.ts';
 import type { Database } from '../../src/warehouse/schema.ts';
-import type { FeedId } from '../feeds/index.ts';
 
 /** The columns of a finding a list can disclose as they are (`from: 'finding'`). */
 export type FindingColumn = 'id_number' | 'household_id' | 'name' | 'township' | 'village';
@@ -42,8 +41,12 @@ export interface RuleContext<P> {
   params: P;
 }
 
-/** What a rule says about itself: everything but its parameters and queries. */
-export interface RuleInfo<Id extends string = string> {
+/**
+ * What a rule says about itself: everything but its parameters and queries. `F` is the feeds it may read: the
+ * catalog's rules are held to the project's feeds by its registry (pipelines/rules/index.ts); an extension's
+ * rule may read its own feeds too.
+ */
+export interface RuleInfo<Id extends string = string, F extends string = string> {
   id: Id;
   name: string;
   nameEn: string;
@@ -53,9 +56,9 @@ export interface RuleInfo<Id extends string = string> {
   owners?: readonly Department[];
   subjectKind: SubjectKind;
   /** Feeds that must have a complete load; without them the rule does not run (and closes nothing). */
-  requires: readonly FeedId[];
+  requires: readonly F[];
   /** Feeds read when present (an empty table changes nothing): recorded among the loads a run read. */
-  uses?: readonly FeedId[];
+  uses?: readonly F[];
   deadlineDays: number;
   disclosed: readonly DisclosedField[];
 }
@@ -74,7 +77,8 @@ export interface RuleInfo<Id extends string = string> {
  * });
  * ```
  */
-export interface RuleDefinition<P, Id extends string = string> extends RuleInfo<Id> {
+export interface RuleDefinition<P, Id extends string = string, F extends string = string>
+  extends RuleInfo<Id, F> {
   params: z.ZodType<P>;
   /** Size of the population the rule scans (for the run summary and indicators). */
   population(db: Kysely<Database>, ctx: RuleContext<P>): Expression<{ n: number }>;
@@ -97,7 +101,7 @@ export type BindResult = { ok: true; rule: BoundRule } | { ok: false; issues: re
  * parameters with the rule's own schema before its queries see them, so rules with different parameters are
  * one type and a registry of them needs no cast.
  */
-export interface Rule<Id extends string = string> extends RuleInfo<Id> {
+export interface Rule<Id extends string = string, F extends string = string> extends RuleInfo<Id, F> {
   /** The parameter schema (its shape and defaults are documented); what it parses to is the rule's business. */
   params: z.ZodType<unknown>;
   /** Checks `raw` (config `rules.<id>.params`; `{}` takes the defaults) and binds the queries to the result. */
@@ -105,7 +109,9 @@ export interface Rule<Id extends string = string> extends RuleInfo<Id> {
 }
 
 /** Declares a rule: the one step of adding one is a file calling this, and its entry in index.ts. */
-export function defineRule<P, const Id extends string>(def: RuleDefinition<P, Id>): Rule<Id> {
+export function defineRule<P, const Id extends string, const F extends string>(
+  def: RuleDefinition<P, Id, F>,
+): Rule<Id, F> {
   const { params: schema, population, findings, ...info } = def;
   return {
     ...info,

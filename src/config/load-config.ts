@@ -43,7 +43,9 @@ function registryId<K extends string>(registry: Readonly<Record<K, unknown>>) {
 }
 
 /** The config schema with the ids of the feeds' and the rules' registries: a new feed or rule is configurable. */
-const CountyConfigSchema = configSchema({ feed: registryId(FEEDS), rule: registryId(RULES) });
+const countyConfigSchema = <R extends string>(rules: Readonly<Record<R, unknown>>) =>
+  configSchema({ feed: registryId(FEEDS), rule: registryId(rules) });
+const CountyConfigSchema = countyConfigSchema(RULES);
 
 function describeIssue(issue: z.core.$ZodIssue): string[] {
   // A record key that is no id (feeds.schools): zod says "Invalid key in record"; the key's own issue says
@@ -54,8 +56,21 @@ function describeIssue(issue: z.core.$ZodIssue): string[] {
   return [`${path}: ${issue.message}`];
 }
 
-/** Parses and validates a config text; every error names the key path and what was expected. */
-export function parseConfig(text: string, source: string): Readonly<CountyConfig> {
+/**
+ * Parses and validates a config text; every error names the key path and what was expected. An extension's
+ * rules are configurable when its registry is given (the one `runMatch` is given too).
+ */
+export function parseConfig(text: string, source: string): Readonly<CountyConfig>;
+export function parseConfig<R extends string>(
+  text: string,
+  source: string,
+  rules: Readonly<Record<R, unknown>>,
+): Readonly<ConfigOf<FeedId, R>>;
+export function parseConfig(
+  text: string,
+  source: string,
+  rules?: Readonly<Record<string, unknown>>,
+): Readonly<ConfigOf<FeedId, string>> {
   let raw: unknown;
   try {
     raw = source.endsWith('.json') ? JSON.parse(text) : YAML.parse(text);
@@ -64,7 +79,7 @@ export function parseConfig(text: string, source: string): Readonly<CountyConfig
       `${source}: not valid ${source.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`,
     );
   }
-  const parsed = CountyConfigSchema.safeParse(raw ?? {});
+  const parsed = (rules ? countyConfigSchema(rules) : CountyConfigSchema).safeParse(raw ?? {});
   if (!parsed.success) {
     const issues = parsed.error.issues.flatMap(describeIssue);
     throw configError(`${source}: ${issues.join('; ')}`);

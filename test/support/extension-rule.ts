@@ -1,0 +1,45 @@
+/**
+ * A rule that is not the project's, over a feed that is not the project's either (test/support/extension-feed.ts):
+ * what a contributor adding both writes — one `defineRule` reading the extension's table by name (the
+ * warehouse's `Database` type knows only the project's feeds), and a registry holding it.
+ *
+ * X01 临时救助频繁: a person on the roster granted 临时救助 at least `min_grants` times in the year up to the
+ * reference date — a household the civil affairs bureau should look at for regular assistance.
+ */
+import { sql } from 'kysely';
+import { z } from 'zod';
+import { countRows, currentRoster } from '../../pipelines/rules/common.ts';
+import { details, PERSON_IN_HOUSEHOLD, personFinding } from '../../pipelines/rules/disclose.ts';
+import { ruleRegistry } from '../../pipelines/rules/index.ts';
+import { defineRule } from '../../pipelines/rules/rule.ts';
+import { temporaryAid } from './extension-feed.ts';
+
+export const x01 = defineRule({
+  id: 'X01',
+  name: '临时救助频繁',
+  nameEn: 'frequent temporary aid (extension)',
+  owner: '民政局',
+  subjectKind: 'person',
+  requires: ['roster', temporaryAid.id],
+  deadlineDays: 30,
+  params: z.object({ min_grants: z.number().int().min(1).default(2) }).strict(),
+  disclosed: [...PERSON_IN_HOUSEHOLD, ...details({ grants: '一年内救助次数', total: '救助金额合计(元)' })],
+  population: (db) => currentRoster(db).select(countRows),
+  findings: (db, { asOf, params }) => {
+    const grants = sql`(SELECT t.id_number, count(*)::int AS grants, sum(t.amount)::text AS total
+      FROM ${sql.table(temporaryAid.id)} t
+      WHERE t.valid_to IS NULL AND t.granted_on > ${asOf}::date - interval '1 year' AND t.granted_on <= ${asOf}::date
+      GROUP BY t.id_number)`;
+    return currentRoster(db)
+      .innerJoin(grants.as('g'), (j) => j.onRef(sql.ref('g.id_number'), '=', 'p.id_number'))
+      .where(sql.ref('g.grants'), '>=', params.min_grants)
+      .select([
+        ...personFinding('p'),
+        sql<Record<string, string | number>>`jsonb_build_object('grants', g.grants, 'total', g.total)`.as(
+          'details',
+        ),
+      ]);
+  },
+});
+
+export const EXTENSION_RULES = ruleRegistry({ X01: x01 });
