@@ -11,6 +11,7 @@ import { fieldNames } from './normalize-staged.ts';
 import { cacheStep, stepColumns } from './recognition-cache.ts';
 import { carried, type Recognized } from './recognize.ts';
 import { recordReview } from './record-review.ts';
+import type { StagedRun } from './stage.ts';
 
 export interface LoadPlan {
   read: number;
@@ -172,14 +173,7 @@ export async function endedByScope(
   return rows;
 }
 
-export interface PublishParams {
-  feed: FeedDefinition;
-  norm: string;
-  raw: string;
-  runId: number;
-  source: string;
-  /** canonical field → 0-based raw column, to quarantine the raw value a problem was found in */
-  columns: Readonly<Record<string, number>>;
+export interface PublishParams extends StagedRun {
   /** What the bulk path recognised before staging, or null. */
   recognized: Recognized | null;
   /** The recognition cache is valid: each statement adds its step to it (src/load/recognition-cache.ts). */
@@ -190,10 +184,7 @@ export interface PublishParams {
  * Quarantine: one row per rejected value, with the raw value it came from. Written by the publishing transaction,
  * and for a held snapshot too, so the operator deciding on --confirm-shrink can see what was rejected.
  */
-export async function recordQuarantine(
-  trx: Db,
-  p: Pick<PublishParams, 'feed' | 'norm' | 'raw' | 'runId' | 'source' | 'columns'>,
-): Promise<void> {
+export async function recordQuarantine(trx: Db, p: StagedRun): Promise<void> {
   const { feed, norm, raw, runId, source } = p;
   const rawOf = Object.entries(p.columns).map(
     ([field, col]) => sql`WHEN ${sql.lit(field)} THEN ${sql.ref(`r.c${col + 1}`)}`,

@@ -7,14 +7,10 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../warehouse/schema.ts';
 import { identityOf } from './link-identities.ts';
-import type { PublishParams } from './publish.ts';
-import { rawColumn } from './stage.ts';
-
-/** What publish knows of the run: its staging tables, run id, source label and column mapping. */
-export type ReviewParams = PublishParams;
+import { rawColumn, type StagedRun } from './stage.ts';
 
 /** Returns the number of items written (new or refreshed). */
-export async function recordReview(trx: Kysely<Database>, p: ReviewParams): Promise<number> {
+export async function recordReview(trx: Kysely<Database>, p: StagedRun): Promise<number> {
   const ident = identityOf(p.feed);
   if (!ident) return 0;
   const col = p.columns[ident.idField];

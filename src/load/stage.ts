@@ -9,10 +9,24 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { BulkSource, ReadMessage } from '../../connectors/connector.ts';
 import { dataError } from '../../core/errors.ts';
+import type { FeedDefinition } from '../../schemas/feed.ts';
 import type { Database } from '../warehouse/schema.ts';
 import type { LineHasher, RecordHashes } from './line-hasher.ts';
 import type { RawHashSet } from './raw-hash-set.ts';
 import { type RecognitionCounts, recognizingStream } from './recognize.ts';
+
+/** A run's staged rows as publishing reads them: its staging tables, run id, source label and column mapping. */
+export interface StagedRun {
+  feed: FeedDefinition;
+  /** The normalized staging table. */
+  norm: string;
+  /** The raw staging table. */
+  raw: string;
+  runId: number;
+  source: string;
+  /** canonical field → 0-based raw column, to quarantine the raw value a problem was found in */
+  columns: Readonly<Record<string, number>>;
+}
 
 export const rawColumn = (i: number) => `c${i + 1}`;
 
