@@ -6,7 +6,7 @@ import {
   FINDINGS_STATE_FILTERS,
   overdueDays,
   selectFindings,
-} from '../../http/findings-query.ts';
+} from '../../delivery/findings-query.ts';
 import { maskIdNumber } from '../../normalize/mask.ts';
 import { writeAudit } from '../../warehouse/audit.ts';
 import { asOfDate, makeContext, withWarehouse } from '../context.ts';

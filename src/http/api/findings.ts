@@ -2,9 +2,14 @@
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { RuleIdSchema } from '../../../pipelines/rules/index.ts';
+import {
+  FINDING_COLUMNS,
+  FINDINGS_STATE_FILTERS,
+  overdueDays,
+  selectFindings,
+} from '../../delivery/findings-query.ts';
 import { computeIndicators } from '../../reporting/indicators.ts';
 import type { Database } from '../../warehouse/schema.ts';
-import { FINDING_COLUMNS, FINDINGS_STATE_FILTERS, overdueDays, selectFindings } from '../findings-query.ts';
 import { maskDeep } from '../mask-json.ts';
 import { forbid, HttpError } from '../request.ts';
 import { withDepartmentScope } from '../scope.ts';
