@@ -8,7 +8,7 @@
  */
 import { type Kysely, sql } from 'kysely';
 
-/** The student roll's row hash (src/load/normalize-sql.ts rowHash) over its fields as of this migration. */
+/** The student roll's row hash (src/load/normalize-staged.ts rowHash) over its fields as of this migration. */
 export const STUDENT_ROLL_ROW_HASH = sql`decode(md5(ROW(name, id_number, sex, school_code, school_name, stage, grade,
   status, updated_on, birth_date, home_village)::text), 'hex')`;
 

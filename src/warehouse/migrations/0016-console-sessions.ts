@@ -5,7 +5,7 @@
  *    expires. The API and the console refuse a token at or after it.
  *  - console_sessions: one row per console login. The browser's cookie holds a random session id, stored
  *    here only as its SHA-256 (like tokens: the id is 32 random bytes, so a fast hash is enough), never the
- *    API token itself. A session ends at logout (the row is deleted), when idle or too old (src/api/sessions.ts
+ *    API token itself. A session ends at logout (the row is deleted), when idle or too old (src/http/sessions.ts
  *    holds the limits), and with its token (revoked, expired or deleted: ON DELETE CASCADE).
  *    Not granted to <schema>_department: department requests never read it.
  */

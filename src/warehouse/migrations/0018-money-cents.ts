@@ -7,7 +7,7 @@
  * (1234.50, not 1234.5): the current versions' hashes are recomputed from the stored columns, as the loader now
  * computes them, so that the first load after the upgrade finds unchanged rows unchanged instead of writing a
  * version of every row. The feeds' fields are written out in their declared order as of this migration, so that it
- * means the same thing forever (src/load/normalize-sql.ts rowHash).
+ * means the same thing forever (src/load/normalize-staged.ts rowHash).
  */
 import { type Kysely, sql } from 'kysely';
 
