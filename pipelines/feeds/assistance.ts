@@ -1,5 +1,5 @@
 import { defineFeed } from '../../schemas/feed.ts';
-import { headIdAliases, IDENTITY_HINTS, idAliases } from './identity-hints.ts';
+import { headIdAliases, IDENTITY_HINTS, personFields } from './identity-hints.ts';
 
 /** 社会救助 (低保, 特困供养, 临时救助) from the civil affairs bureau. */
 export const assistance = defineFeed({
@@ -8,12 +8,7 @@ export const assistance = defineFeed({
   department: '民政局',
   mode: 'snapshot',
   fields: {
-    name: { type: { kind: 'name' }, aliases: ['姓名', '救助对象姓名', '成员姓名'], required: true },
-    id_number: {
-      type: { kind: 'id_number' },
-      aliases: idAliases('身份证号'),
-      required: true,
-    },
+    ...personFields({ name: ['姓名', '救助对象姓名', '成员姓名'], id: ['身份证号'] }),
     head_id_number: {
       type: { kind: 'id_number' },
       aliases: headIdAliases('户主身份证号'),

@@ -1,5 +1,5 @@
 import { defineFeed } from '../../schemas/feed.ts';
-import { IDENTITY_HINTS, idAliases } from './identity-hints.ts';
+import { IDENTITY_HINTS, personFields } from './identity-hints.ts';
 
 /** 死亡注销 (death deregistrations) from public security; incremental. */
 export const deaths = defineFeed({
@@ -8,12 +8,7 @@ export const deaths = defineFeed({
   department: '公安局',
   mode: 'incremental',
   fields: {
-    name: { type: { kind: 'name' }, aliases: ['姓名'], required: true },
-    id_number: {
-      type: { kind: 'id_number' },
-      aliases: idAliases('公民身份号码'),
-      required: true,
-    },
+    ...personFields({ name: ['姓名'], id: ['公民身份号码'] }),
     died_on: { type: { kind: 'date' }, aliases: ['死亡日期', '死亡时间'], required: true },
     deregistered_on: { type: { kind: 'date' }, aliases: ['注销日期', '注销时间', '户籍注销日期'] },
     ...IDENTITY_HINTS,

@@ -1,5 +1,5 @@
 import { defineFeed } from '../../schemas/feed.ts';
-import { IDENTITY_HINTS, idAliases } from './identity-hints.ts';
+import { IDENTITY_HINTS, personFields } from './identity-hints.ts';
 
 /**
  * 残疾人证 (disability certificates) from the disabled persons' federation. The certificate number is the
@@ -11,12 +11,7 @@ export const disability = defineFeed({
   department: '残联',
   mode: 'snapshot',
   fields: {
-    name: { type: { kind: 'name' }, aliases: ['姓名'], required: true },
-    id_number: {
-      type: { kind: 'id_number' },
-      aliases: idAliases('残疾人证号', '残疾证号', '残疾人证号码', '残疾证号码'),
-      required: true,
-    },
+    ...personFields({ name: ['姓名'], id: ['残疾人证号', '残疾证号', '残疾人证号码', '残疾证号码'] }),
     category: { type: { kind: 'text' }, aliases: ['残疾类别', '残疾类型'] },
     grade: {
       type: {

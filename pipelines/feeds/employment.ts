@@ -1,5 +1,5 @@
 import { defineFeed } from '../../schemas/feed.ts';
-import { IDENTITY_HINTS, idAliases } from './identity-hints.ts';
+import { IDENTITY_HINTS, personFields } from './identity-hints.ts';
 
 /** 就业和培训 registrations from the human resources bureau; incremental by registration date. */
 export const employment = defineFeed({
@@ -8,12 +8,7 @@ export const employment = defineFeed({
   department: '人社局',
   mode: 'incremental',
   fields: {
-    name: { type: { kind: 'name' }, aliases: ['姓名'], required: true },
-    id_number: {
-      type: { kind: 'id_number' },
-      aliases: idAliases('身份证号'),
-      required: true,
-    },
+    ...personFields({ name: ['姓名'], id: ['身份证号'] }),
     employment_status: {
       type: {
         kind: 'enum',

@@ -1,5 +1,5 @@
 import { defineFeed } from '../../schemas/feed.ts';
-import { IDENTITY_HINTS, idAliases } from './identity-hints.ts';
+import { IDENTITY_HINTS, personFields } from './identity-hints.ts';
 
 /** 送教上门 list from the education bureau: children with severe disabilities schooled at home. */
 export const homeSchooling = defineFeed({
@@ -8,12 +8,7 @@ export const homeSchooling = defineFeed({
   department: '教育局',
   mode: 'snapshot',
   fields: {
-    name: { type: { kind: 'name' }, aliases: ['姓名', '学生姓名'], required: true },
-    id_number: {
-      type: { kind: 'id_number' },
-      aliases: idAliases('身份证号', '学生身份证号'),
-      required: true,
-    },
+    ...personFields({ name: ['姓名', '学生姓名'], id: ['身份证号', '学生身份证号'] }),
     disability_category: { type: { kind: 'text' }, aliases: ['残疾类别', '残疾类型'] },
     school_name: { type: { kind: 'text' }, aliases: ['送教学校', '学校名称'] },
     started_on: { type: { kind: 'date' }, aliases: ['送教开始日期', '开始日期'] },

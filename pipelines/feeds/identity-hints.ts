@@ -22,6 +22,17 @@ const ID_SPELLINGS = [
 /** A person's ID column: the feed's own spellings first, then every common one. */
 export const idAliases = (...own: string[]): string[] => [...new Set([...own, ...ID_SPELLINGS])];
 
+/**
+ * The person a record is about, as every person-keyed feed names them: 姓名 and 身份证号, both required, under the
+ * department's own spellings (listed first, in the order given) and, for the ID, every common one. The feeds list
+ * them first, in this order.
+ */
+export const personFields = (own: { name: readonly string[]; id: readonly string[] }) =>
+  ({
+    name: { type: { kind: 'name' }, aliases: own.name, required: true },
+    id_number: { type: { kind: 'id_number' }, aliases: idAliases(...own.id), required: true },
+  }) as const satisfies Record<string, FieldSpec>;
+
 /** A household head's ID column: the feed's own spellings first, then 户主 + every common spelling. */
 export const headIdAliases = (...own: string[]): string[] => [
   ...new Set([...own, ...ID_SPELLINGS.map((a) => `户主${a}`)]),

@@ -1,5 +1,5 @@
 import { defineFeed } from '../../schemas/feed.ts';
-import { IDENTITY_HINTS, idAliases } from './identity-hints.ts';
+import { IDENTITY_HINTS, personFields } from './identity-hints.ts';
 
 /** 基本医疗保险参保登记 from the medical insurance bureau, one snapshot file per insurance year. */
 export const insurance = defineFeed({
@@ -8,12 +8,7 @@ export const insurance = defineFeed({
   department: '医保局',
   mode: 'snapshot',
   fields: {
-    name: { type: { kind: 'name' }, aliases: ['姓名', '参保人姓名'], required: true },
-    id_number: {
-      type: { kind: 'id_number' },
-      aliases: idAliases('公民身份号码', '社会保障号码', '社会保障卡号'),
-      required: true,
-    },
+    ...personFields({ name: ['姓名', '参保人姓名'], id: ['公民身份号码', '社会保障号码', '社会保障卡号'] }),
     scheme: {
       type: {
         kind: 'enum',

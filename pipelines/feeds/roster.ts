@@ -1,5 +1,5 @@
 import { defineFeed } from '../../schemas/feed.ts';
-import { idAliases, SEX } from './identity-hints.ts';
+import { personFields, SEX } from './identity-hints.ts';
 
 /**
  * 防返贫监测 roster exported from the national monitoring system: one row per household member of every
@@ -16,12 +16,7 @@ export const roster = defineFeed({
     village: { type: { kind: 'text' }, aliases: ['村', '行政村', '村(社区)', '所属村'] },
     village_code: { type: { kind: 'text' }, aliases: ['行政区划代码', '村代码', '区划代码'] },
     household_id: { type: { kind: 'text' }, aliases: ['户编号', '户码', '家庭编号'], required: true },
-    name: { type: { kind: 'name' }, aliases: ['姓名', '成员姓名'], required: true },
-    id_number: {
-      type: { kind: 'id_number' },
-      aliases: idAliases('证件号码', '成员证件号码'),
-      required: true,
-    },
+    ...personFields({ name: ['姓名', '成员姓名'], id: ['证件号码', '成员证件号码'] }),
     sex: SEX,
     relation: { type: { kind: 'text' }, aliases: ['与户主关系', '与户主的关系'] },
     household_type: {

@@ -1,5 +1,5 @@
 import { defineFeed } from '../../schemas/feed.ts';
-import { IDENTITY_HINTS, idAliases } from './identity-hints.ts';
+import { IDENTITY_HINTS, personFields } from './identity-hints.ts';
 
 /** 医疗结算 (medical bill settlements) from the medical insurance bureau; incremental by settlement date. */
 export const settlements = defineFeed({
@@ -13,12 +13,7 @@ export const settlements = defineFeed({
       aliases: ['结算流水号', '结算ID', '结算编号', '就诊流水号'],
       required: true,
     },
-    name: { type: { kind: 'name' }, aliases: ['姓名', '患者姓名', '参保人姓名'], required: true },
-    id_number: {
-      type: { kind: 'id_number' },
-      aliases: idAliases('公民身份号码', '患者身份证号'),
-      required: true,
-    },
+    ...personFields({ name: ['姓名', '患者姓名', '参保人姓名'], id: ['公民身份号码', '患者身份证号'] }),
     visit_type: { type: { kind: 'text' }, aliases: ['就诊类型', '医疗类别', '就医类型'] },
     admitted_on: { type: { kind: 'date' }, aliases: ['入院日期', '入院时间'] },
     discharged_on: { type: { kind: 'date' }, aliases: ['出院日期', '出院时间'] },

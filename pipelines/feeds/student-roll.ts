@@ -1,5 +1,5 @@
 import { defineFeed } from '../../schemas/feed.ts';
-import { IDENTITY_HINTS, idAliases, SEX } from './identity-hints.ts';
+import { IDENTITY_HINTS, personFields, SEX } from './identity-hints.ts';
 
 /** 学籍 (student roll) from the education bureau's student information system. */
 export const studentRoll = defineFeed({
@@ -8,12 +8,7 @@ export const studentRoll = defineFeed({
   department: '教育局',
   mode: 'snapshot',
   fields: {
-    name: { type: { kind: 'name' }, aliases: ['学生姓名', '姓名'], required: true },
-    id_number: {
-      type: { kind: 'id_number' },
-      aliases: idAliases('身份证件号', '学生身份证号', '学生身份证件号'),
-      required: true,
-    },
+    ...personFields({ name: ['学生姓名', '姓名'], id: ['身份证件号', '学生身份证号', '学生身份证件号'] }),
     // The roll's 性别 and 出生日期 (IDENTITY_HINTS) are checked against the ID by R13, reported to 教育局.
     sex: SEX,
     school_code: { type: { kind: 'text' }, aliases: ['学校标识码', '学校代码'] },
