@@ -17,7 +17,7 @@ import type { Warehouse } from '../../src/warehouse/connect.ts';
 import { loadDemoCounty } from '../support/demo.ts';
 import { tempDir } from '../support/files.ts';
 import { multipart } from '../support/multipart.ts';
-import { testWarehouse } from '../support/warehouse.ts';
+import { auditCount, findingAnswer, testWarehouse } from '../support/warehouse.ts';
 
 const AS_OF = '2026-11-24';
 const config = parseConfig('county: { name: 示范县, code: "520102" }', 'inline');
@@ -54,16 +54,7 @@ async function call(
   return res;
 }
 
-const deniedAudits = async () =>
-  Number(
-    (
-      await wh.db
-        .selectFrom('audit_log')
-        .select((eb) => eb.fn.countAll<string>().as('n'))
-        .where('action', '=', 'access.denied')
-        .executeTakeFirstOrThrow()
-    ).n,
-  );
+const deniedAudits = () => auditCount(wh, 'access.denied');
 
 beforeAll(async () => {
   wh = await testWarehouse('api');
@@ -278,12 +269,7 @@ describe('lists over HTTP', () => {
         message: "'不知道' is not one of 已整改 / 核实不属实 / 整改中",
       }),
     ]);
-    const state = await wh.db
-      .selectFrom('findings')
-      .select(['state', 'feedback'])
-      .where('id', '=', Number(first))
-      .executeTakeFirstOrThrow();
-    expect(state).toEqual({ state: 'feedback', feedback: 'in_progress' });
+    expect(await findingAnswer(wh, Number(first))).toEqual({ state: 'feedback', feedback: 'in_progress' });
     // The health office cannot answer the education office's list.
     const foreign = await call('health', 'POST', '/api/lists/feedback', multipart('x.xlsx', file));
     expect(foreign.statusCode).toBe(400);

@@ -17,7 +17,7 @@ import { createToken } from '../../src/http/tokens.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
 import { loadDemoCounty } from '../support/demo.ts';
 import { tempDir } from '../support/files.ts';
-import { testWarehouse } from '../support/warehouse.ts';
+import { findingAnswer, testWarehouse } from '../support/warehouse.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = resolve(import.meta.dirname, '../../artifacts');
@@ -125,12 +125,7 @@ describe('the console in a browser', () => {
     );
     expect(row).toContain('已反馈');
     expect(row).toContain('已整改');
-    const db = await wh.db
-      .selectFrom('findings')
-      .select(['state', 'feedback'])
-      .where('id', '=', Number(itemId))
-      .executeTakeFirstOrThrow();
-    expect(db).toEqual({ state: 'feedback', feedback: 'rectified' });
+    expect(await findingAnswer(wh, Number(itemId))).toEqual({ state: 'feedback', feedback: 'rectified' });
     await page.screenshot({ path: join(ARTIFACTS, 'console-department.png'), fullPage: true });
     await page.context().close();
   });

@@ -22,7 +22,8 @@ import { headerDetector } from '../../src/normalize/header-map.ts';
 import { loadRegions } from '../../src/regions/load-regions.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
 import { tempDir } from '../support/files.ts';
-import { testWarehouse } from '../support/warehouse.ts';
+import { expectBalancedLedger, expectLoaded } from '../support/loads.ts';
+import { findingMoves, testWarehouse } from '../support/warehouse.ts';
 
 const AS_OF = '2026-11-24';
 const config = parseConfig('county: { name: 示范县, code: "520102" }', 'inline');
@@ -120,13 +121,7 @@ describe('the demo county end to end', () => {
     expect(table.filter((t) => !t.code.startsWith(config.county.code))).toEqual([]);
 
     const imports = await loadAll(county.files);
-    for (const s of imports) {
-      expect(s.status).toBe('succeeded');
-      const c = s.counts;
-      expect(c.rows_read).toBe(
-        c.rows_loaded + c.rows_quarantined + c.exact_duplicates + c.conflicting_duplicates,
-      );
-    }
+    for (const s of imports) expectLoaded(s);
     await expectShapes(county, imports);
     const outcomes = await runMatch({ wh, config, log, asOf: AS_OF });
     // The rules the demo plants cases for (its truth's entries) ran, and each has cases to find: one it declares
@@ -210,19 +205,10 @@ describe('the demo county end to end', () => {
     expect((wb2.worksheets[1]!.getRow(1).values as unknown[]).slice(1)).toEqual(listHeaders(r02));
 
     // Exported items are now 'sent'; exporting again sends nothing twice.
-    const sent = await wh.db
-      .selectFrom('finding_events')
-      .select('finding_id')
-      .where('to_state', '=', 'sent')
-      .execute();
+    const sent = await findingMoves(wh, 'sent');
     await exportLists({ wh, outDir: join(dir, 'lists'), asOf: AS_OF, log });
-    const sentAgain = await wh.db
-      .selectFrom('finding_events')
-      .select('finding_id')
-      .where('to_state', '=', 'sent')
-      .execute();
-    expect(sentAgain.length).toBe(sent.length);
-    expect(sent.length).toBe(files.reduce((n, f) => n + f.items, 0));
+    expect(await findingMoves(wh, 'sent')).toBe(sent);
+    expect(sent).toBe(files.reduce((n, f) => n + f.items, 0));
   });
 
   it('closes findings the data no longer shows and reopens them when they come back', async () => {
@@ -310,12 +296,7 @@ describe('the demo county end to end', () => {
     expect(fromDb.source).toBe(`postgres:${cfg.table}`);
     const lines = readFileSync(county.files.deaths!, 'utf8').trim().split('\n').length - 1;
     expect(fromDb.counts.rows_read).toBe(lines);
-    expect(fromDb.counts.rows_read).toBe(
-      fromDb.counts.rows_loaded +
-        fromDb.counts.rows_quarantined +
-        fromDb.counts.exact_duplicates +
-        fromDb.counts.conflicting_duplicates,
-    );
+    expectBalancedLedger(fromDb.counts);
     // The cursor is saved: a second read takes only the rows at or after it, and changes nothing.
     const again = await read();
     expect(again.counts.rows_read).toBeLessThan(lines);
@@ -355,18 +336,21 @@ async function expectShapes(county: DemoCounty, imports: readonly ImportSummary[
     expect({ records: read.records, skipped: read.skipped }, feed).toEqual(shape);
   }
   const byFeed = (id: string) => imports.find((s) => s.feed === id)!;
+  /** Every record of a workbook loaded, none quarantined; skipped below the table: a totals row, three footer lines. */
+  const expectWholeBelowTotals = (feed: 'disability' | 'water') => {
+    expect(county.shapes[feed]!.skipped).toEqual({ totals: 1, blank: 0, footer: 3 });
+    expect(byFeed(feed).counts).toMatchObject({
+      rows_read: county.shapes[feed]!.records,
+      rows_loaded: county.shapes[feed]!.records,
+      rows_quarantined: 0,
+      rows_skipped: 4,
+    });
+  };
 
   // The 残联 feed is a binary .xls (a BIFF8 compound file), its footer lines below the totals row.
-  const disability = byFeed('disability');
   expect(extname(county.files.disability!)).toBe('.xls');
   expect(magic(county.files.disability!)).toBe('d0cf11e0');
-  expect(county.shapes.disability!.skipped).toEqual({ totals: 1, blank: 0, footer: 3 });
-  expect(disability.counts).toMatchObject({
-    rows_read: county.shapes.disability!.records,
-    rows_loaded: county.shapes.disability!.records,
-    rows_quarantined: 0,
-    rows_skipped: 4,
-  });
+  expectWholeBelowTotals('disability');
   expect(county.shapes.disability!.records).toBeGreaterThan(10);
   // 发证日期 came as date cells and loaded as dates.
   const issued = await sql<{ dated: number; all: number }>`
@@ -380,7 +364,6 @@ async function expectShapes(county: DemoCounty, imports: readonly ImportSummary[
 
   // The water bureau's .xlsx written by SheetJS: a 填表说明 sheet first, the data, two hidden sheets (one with the
   // header and last period's rows) that are not read.
-  const water = byFeed('water');
   expect(extname(county.files.water!)).toBe('.xlsx');
   expect(magic(county.files.water!)).toBe('504b0304');
   const sheets = await connectorFor(county.files.water!).list({ path: county.files.water! });
@@ -391,13 +374,7 @@ async function expectShapes(county: DemoCounty, imports: readonly ImportSummary[
     '下拉选项 (hidden)',
   ]);
   expect((await readShape('water', county.files.water!)).sheets).toEqual(['排查台账']);
-  expect(county.shapes.water!.skipped).toEqual({ totals: 1, blank: 0, footer: 3 });
-  expect(water.counts).toMatchObject({
-    rows_read: county.shapes.water!.records,
-    rows_loaded: county.shapes.water!.records,
-    rows_quarantined: 0,
-    rows_skipped: 4,
-  });
+  expectWholeBelowTotals('water');
 
   // A CSV with footer lines: the roll's totals line, a blank line and three footer lines.
   expect(county.shapes.student_roll!.skipped).toEqual({ totals: 1, blank: 1, footer: 3 });

@@ -11,8 +11,8 @@ import { parseConfig } from '../../src/config/load-config.ts';
 import { exportLists } from '../../src/delivery/export-lists.ts';
 import { importFeed } from '../../src/load/import-feed.ts';
 import { runMatch } from '../../src/matching/run-match.ts';
-import { idCheckChar } from '../../src/normalize/id-number.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
+import { personId } from '../support/demo.ts';
 import { tempDir, writeCsv } from '../support/files.ts';
 import { testWarehouse } from '../support/warehouse.ts';
 
@@ -21,10 +21,7 @@ const log = silentLogger();
 const dir = tempDir('ruralhub-lifecycle-');
 let wh: Warehouse;
 
-const person = (n: number) => {
-  const first17 = `520102198001${10 + n}${String(n).padStart(3, '0')}`;
-  return { name: `测试${n}`, id: first17 + idCheckChar(first17) };
-};
+const person = (n: number) => ({ name: `测试${n}`, id: personId(n) });
 const [A, B, C, D, E] = [1, 2, 3, 4, 5].map(person) as [
   ReturnType<typeof person>,
   ReturnType<typeof person>,

@@ -17,13 +17,15 @@ import { httpConnector, retryAfterMs } from '../../connectors/http/http-connecto
 import { silentLogger } from '../../core/log.ts';
 import { deaths } from '../../pipelines/feeds/deaths.ts';
 import { type HttpConfig, HttpConfigSchema, SourceConfigSchema } from '../../schemas/sources.ts';
-import { configuredSource, importFeed } from '../../src/load/import-feed.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
 import { testId } from '../support/demo.ts';
-import { testWarehouse } from '../support/warehouse.ts';
+import { importFromSource } from '../support/loads.ts';
+import { feedState, testWarehouse } from '../support/warehouse.ts';
 
 const TOKEN = 'tok-S3NTINEL-http';
 const id = (n: number) => testId(n, '52010219400101');
+/** The API's field names, as the deaths feed's headers. */
+const ALIASES = { name: ['xm'], id_number: ['sfzh'], died_on: ['swrq'], deregistered_on: ['zxrq'] };
 /** The department's data: 11 deaths, registration dates growing. */
 const people = Array.from({ length: 11 }, (_, i) => ({
   xm: `死者${i + 1}`,
@@ -239,7 +241,7 @@ describe('an HTTP/JSON API source', () => {
 
   it('resumes an incremental feed from the checkpoint through the loader', async () => {
     const feedConfig = {
-      header_aliases: { name: ['xm'], id_number: ['sfzh'], died_on: ['swrq'], deregistered_on: ['zxrq'] },
+      header_aliases: ALIASES,
       max_shrink: 1,
       source: SourceConfigSchema.parse({
         kind: 'http',
@@ -251,28 +253,14 @@ describe('an HTTP/JSON API source', () => {
         fields: ['xm', 'sfzh', 'swrq', 'zxrq'],
       }),
     };
-    const run = () =>
-      importFeed({
-        wh,
-        feed: deaths,
-        feedConfig,
-        source: configuredSource(deaths, feedConfig),
-        log: silentLogger(),
-        today: '2026-11-24',
-        timeZone: 'Asia/Shanghai',
-      });
+    const run = () => importFromSource(wh, deaths, feedConfig, silentLogger());
     expect((await run()).counts).toMatchObject({ rows_read: 11, rows_new: 11 });
     people.push({ xm: '死者12', sfzh: id(12), swrq: '2026-11-01', zxrq: '2026-11-02' });
     const second = await run();
     // Asked since 2026-10-20: the boundary record again (unchanged) and the new one.
     expect(second.counts).toMatchObject({ rows_read: 2, rows_new: 1, rows_unchanged: 1 });
     expect(calls.at(-1)).toMatch(/since=2026-10-20/);
-    const state = await wh.db
-      .selectFrom('feed_state')
-      .select('cursor')
-      .where('feed', '=', 'deaths')
-      .executeTakeFirstOrThrow();
-    expect(state.cursor).toBe('2026-11-02');
+    expect((await feedState(wh.db, 'deaths')).cursor).toBe('2026-11-02');
   });
 });
 
@@ -295,7 +283,7 @@ describe('long reads of an HTTP/JSON API', () => {
     );
     x.total = 'lose';
     const feedConfig = {
-      header_aliases: { name: ['xm'], id_number: ['sfzh'], died_on: ['swrq'], deregistered_on: ['zxrq'] },
+      header_aliases: ALIASES,
       // a config written before `kind`: told an API by its `url`
       source: SourceConfigSchema.parse({ ...totalCfg, url: `${base}/x/total` }),
     };
@@ -303,15 +291,9 @@ describe('long reads of an HTTP/JSON API', () => {
       .selectFrom('deaths')
       .select(wh.db.fn.countAll<string>().as('n'))
       .executeTakeFirst();
-    const err = await importFeed({
-      wh,
-      feed: deaths,
-      feedConfig,
-      source: configuredSource(deaths, feedConfig),
-      log: silentLogger(),
-      today: '2026-11-24',
-      timeZone: 'Asia/Shanghai',
-    }).catch((e: unknown) => e as Error);
+    const err = await importFromSource(wh, deaths, feedConfig, silentLogger()).catch(
+      (e: unknown) => e as Error,
+    );
     const message = `${base}/x/total: the API reported 11 records in 'total', 7 were read over 2 pages: a page was lost`;
     expect((err as Error).message).toBe(message);
     const run = await wh.db

@@ -12,7 +12,7 @@ import { runMatch } from '../../src/matching/run-match.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
 import { testId } from '../support/demo.ts';
 import { tempDir, writeCsv } from '../support/files.ts';
-import { testWarehouse } from '../support/warehouse.ts';
+import { auditTrail, testWarehouse } from '../support/warehouse.ts';
 
 let wh: Warehouse;
 const dir = tempDir('ruralhub-identity-');
@@ -185,12 +185,7 @@ describe('person resolution', () => {
       ['李娜', 'linked', 'tester'],
       ['王芳', 'dismissed', 'tester'],
     ]);
-    const audit = await wh.db
-      .selectFrom('audit_log')
-      .select(['action', 'actor', 'row_count'])
-      .where('action', 'like', 'identity.%')
-      .orderBy('id')
-      .execute();
+    const audit = await auditTrail(wh, { like: 'identity.%' }, ['action', 'actor', 'row_count']);
     expect(audit).toEqual([
       { action: 'identity.link', actor: 'tester', row_count: 1 },
       { action: 'identity.dismiss', actor: 'tester', row_count: 1 },

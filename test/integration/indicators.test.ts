@@ -19,7 +19,7 @@ import {
 import type { Warehouse } from '../../src/warehouse/connect.ts';
 import { loadDemoCounty } from '../support/demo.ts';
 import { tempDir } from '../support/files.ts';
-import { testWarehouse } from '../support/warehouse.ts';
+import { openFindingCount, testWarehouse } from '../support/warehouse.ts';
 
 const AS_OF = '2026-11-24';
 const COUNTY = 'county: { name: 示范县, code: "520102" }';
@@ -122,16 +122,6 @@ async function expected(id: IndicatorId, unsafeGrades?: string[]): Promise<Map<s
 const of = (list: IndicatorRow[], id: IndicatorId, level: IndicatorRow['level']) =>
   list.filter((r) => r.indicator === id && r.level === level);
 
-async function openFindings(rule: string): Promise<number> {
-  const r = await wh.db
-    .selectFrom('findings')
-    .select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('rule_id', '=', rule)
-    .where('state', '<>', 'closed')
-    .executeTakeFirstOrThrow();
-  return Number(r.n);
-}
-
 describe('indicators on the demo county', () => {
   it('count, village by village, exactly the population and the covered of an independent SQL count', async () => {
     for (const id of INDICATOR_IDS) {
@@ -156,7 +146,7 @@ describe('indicators on the demo county', () => {
   it('have as shortfall the open findings of their rule from the match on the same date', async () => {
     for (const id of INDICATOR_IDS) {
       const [county] = of(rows, id, 'county');
-      expect(county!.denominator - county!.numerator, id).toBe(await openFindings(RULE_OF[id]));
+      expect(county!.denominator - county!.numerator, id).toBe(await openFindingCount(wh, RULE_OF[id]));
     }
   });
 

@@ -18,7 +18,7 @@ import { runMatch } from '../../src/matching/run-match.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
 import { loadDemoCounty } from '../support/demo.ts';
 import { tempDir } from '../support/files.ts';
-import { testWarehouse } from '../support/warehouse.ts';
+import { auditCount, auditTrail, findingMoves, testWarehouse } from '../support/warehouse.ts';
 import { readXlsxRaw } from '../support/xlsx-reader.ts';
 
 const AS_OF = '2026-11-24';
@@ -40,17 +40,6 @@ async function openFindings(department?: string) {
   if (department) q = q.where('department', '=', department);
   return q.execute();
 }
-
-const auditCount = async (action: string) =>
-  Number(
-    (
-      await wh.db
-        .selectFrom('audit_log')
-        .select((eb) => eb.fn.countAll<string>().as('n'))
-        .where('action', '=', action)
-        .executeTakeFirstOrThrow()
-    ).n,
-  );
 
 beforeAll(async () => {
   wh = await testWarehouse('lists');
@@ -134,21 +123,12 @@ describe('department lists', () => {
   });
 
   it('mark exported items sent once; exporting again sends nothing twice', async () => {
-    const sent = await wh.db
-      .selectFrom('finding_events')
-      .select('id')
-      .where('to_state', '=', 'sent')
-      .execute();
-    expect(sent.length).toBe(files.reduce((n, f) => n + f.items, 0));
+    const sent = await findingMoves(wh, 'sent');
+    expect(sent).toBe(files.reduce((n, f) => n + f.items, 0));
     const states = await openFindings();
     expect(new Set(states.map((s) => s.state))).toEqual(new Set(['sent']));
     const again = await exportLists({ wh, outDir: join(dir, 'again'), asOf: AS_OF, log });
-    const sentAgain = await wh.db
-      .selectFrom('finding_events')
-      .select('id')
-      .where('to_state', '=', 'sent')
-      .execute();
-    expect(sentAgain.length).toBe(sent.length);
+    expect(await findingMoves(wh, 'sent')).toBe(sent);
     expect(again.find((f) => f.department === '教育局')!.version).toBe(`教育局-${AS_OF}-2`);
   });
 
@@ -233,12 +213,7 @@ describe('feedback', () => {
 
     const second = await importFeedback({ wh, file: path, asOf: AS_OF, outDir, log });
     expect(second).toMatchObject({ applied: 0, unchanged: 3, errors: [] });
-    const events = await wh.db
-      .selectFrom('finding_events')
-      .select('id')
-      .where('to_state', '=', 'feedback')
-      .execute();
-    expect(events).toHaveLength(3);
+    expect(await findingMoves(wh, 'feedback')).toBe(3);
 
     // Review: the bureau accepts 核实不属实; the item is closed by review and the matcher, which still finds
     // the child off the roll, does not reopen it inside the suppression period.
@@ -338,15 +313,10 @@ describe('feedback', () => {
   });
 
   it('writes one append-only audit row per action', async () => {
-    expect(await auditCount('lists.export')).toBe(files.length * 2 + 1);
-    expect(await auditCount('lists.feedback')).toBe(3);
-    expect(await auditCount('findings.review.accept')).toBe(1);
-    const feedback = await wh.db
-      .selectFrom('audit_log')
-      .select(['department', 'row_count', 'target'])
-      .where('action', '=', 'lists.feedback')
-      .orderBy('id')
-      .execute();
+    expect(await auditCount(wh, 'lists.export')).toBe(files.length * 2 + 1);
+    expect(await auditCount(wh, 'lists.feedback')).toBe(3);
+    expect(await auditCount(wh, 'findings.review.accept')).toBe(1);
+    const feedback = await auditTrail(wh, 'lists.feedback', ['department', 'row_count', 'target']);
     expect(feedback).toEqual([
       { department: '教育局', row_count: 3, target: '教育局-returned.xlsx' },
       { department: '教育局', row_count: 0, target: '教育局-returned.xlsx' },

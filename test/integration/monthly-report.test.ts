@@ -14,7 +14,7 @@ import { writeMonthlyReport } from '../../src/reporting/run-report.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
 import { loadDemoCounty } from '../support/demo.ts';
 import { tempDir } from '../support/files.ts';
-import { testWarehouse } from '../support/warehouse.ts';
+import { auditTrail, openFindingCount, testWarehouse } from '../support/warehouse.ts';
 import { readXlsxRaw } from '../support/xlsx-reader.ts';
 
 const AS_OF = '2026-11-24';
@@ -30,16 +30,6 @@ const RULE_OF = {
   water_safety: 'R09',
   safety_net: 'R05',
 } as const;
-
-async function openCount(rule: string) {
-  const r = await wh.db
-    .selectFrom('findings')
-    .select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('rule_id', '=', rule)
-    .where('state', '<>', 'closed')
-    .executeTakeFirstOrThrow();
-  return Number(r.n);
-}
 
 beforeAll(async () => {
   wh = await testWarehouse('report');
@@ -58,7 +48,7 @@ describe('indicators', () => {
       const mine = rows.filter((r) => r.indicator === indicator);
       const county = mine.find((r) => r.level === 'county')!;
       expect(county.denominator, indicator).toBeGreaterThan(0);
-      expect(county.denominator - county.numerator, indicator).toBe(await openCount(rule));
+      expect(county.denominator - county.numerator, indicator).toBe(await openFindingCount(wh, rule));
       const towns = mine.filter((r) => r.level === 'township');
       expect(towns.length).toBeGreaterThan(1);
       expect(towns.reduce((n, t) => n + t.denominator, 0)).toBe(county.denominator);
@@ -170,12 +160,7 @@ describe('the monthly report', () => {
     ownCounts.forEach((v, i) => {
       expect(sharedCounts[i]).toBe(Number(v) < 5 ? '<5' : v);
     });
-    const audit = await wh.db
-      .selectFrom('audit_log')
-      .select(['action', 'target'])
-      .where('action', '=', 'report.monthly')
-      .orderBy('id')
-      .execute();
+    const audit = await auditTrail(wh, 'report.monthly', ['action', 'target']);
     expect(audit).toEqual([
       { action: 'report.monthly', target: own.path },
       { action: 'report.monthly', target: shared.path },

@@ -10,7 +10,8 @@ import { FeedWrittenError, loadCurrentVersions } from '../../src/load/recognize.
 import type { Warehouse } from '../../src/warehouse/connect.ts';
 import { testId } from '../support/demo.ts';
 import { tempDir, writeCsv } from '../support/files.ts';
-import { testWarehouse } from '../support/warehouse.ts';
+import { expectVersionsOfTable } from '../support/loads.ts';
+import { feedState, testWarehouse } from '../support/warehouse.ts';
 
 let wh: Warehouse;
 const dir = tempDir();
@@ -39,12 +40,7 @@ async function load(name: string, rows: string[][]) {
   return { summary, from: staged.find((l) => l.msg === 'staged')?.versions_from ?? null };
 }
 
-const state = () =>
-  wh.db
-    .selectFrom('feed_state')
-    .select(['generation', 'cache_generation'])
-    .where('feed', '=', 'roster')
-    .executeTakeFirstOrThrow();
+const state = () => feedState(wh.db, 'roster');
 
 /** The cache, read as a load reads it, holds exactly the table's current versions; returns what it read. */
 async function expectCacheIsTable() {
@@ -52,19 +48,7 @@ async function expectCacheIsTable() {
   expect(cache_generation).toBe(generation);
   const cached = await loadCurrentVersions(wh.db, wh.pool, feed, 0, generation);
   expect(cached?.fromCache).toBe(true);
-  const rows = await wh.db
-    .selectFrom('roster')
-    .select(['version_id', 'raw_hash'])
-    .where('valid_to', 'is', null)
-    .execute();
-  const ids = (list: typeof rows) => list.map((r) => Number(r.version_id)).sort((a, b) => a - b);
-  const hashed = rows.filter((r) => r.raw_hash?.length === 16);
-  expect(cached!.total).toBe(rows.length);
-  expect([...cached!.set.unseen()].sort((a, b) => a - b)).toEqual(ids(hashed));
-  expect([...cached!.unrecognizable].sort((a, b) => a - b)).toEqual(
-    ids(rows.filter((r) => r.raw_hash?.length !== 16)),
-  );
-  for (const r of hashed) expect(cached!.set.see(r.raw_hash!, 1)).toBe('first');
+  await expectVersionsOfTable(wh, cached);
   return cached!;
 }
 
@@ -215,11 +199,7 @@ describe("a feed's first load by the bulk path", () => {
       expect(s.counts).toMatchObject({ rows_new: 12_000 });
       const published = JSON.parse(lines.find((l) => l.includes('"published"'))!) as { ms: object };
       expect(published.ms).toHaveProperty('base');
-      const { generation } = await own.db
-        .selectFrom('feed_state')
-        .select('generation')
-        .where('feed', '=', 'roster')
-        .executeTakeFirstOrThrow();
+      const { generation } = await feedState(own.db, 'roster');
       const cached = await loadCurrentVersions(own.db, own.pool, feed, 0, generation);
       expect(cached).toMatchObject({ fromCache: true, fromImage: true, total: 12_000 });
       const images = await own.db

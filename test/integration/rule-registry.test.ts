@@ -11,8 +11,8 @@ import { RULES, ruleRegistry } from '../../pipelines/rules/index.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
 import { importFeed } from '../../src/load/import-feed.ts';
 import { runMatch } from '../../src/matching/run-match.ts';
-import { idCheckChar } from '../../src/normalize/id-number.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
+import { personId } from '../support/demo.ts';
 import { tempDir, writeCsv } from '../support/files.ts';
 import { THROWAWAY_RULES, t01 } from '../support/throwaway-rule.ts';
 import { testWarehouse } from '../support/warehouse.ts';
@@ -23,15 +23,16 @@ const log = silentLogger();
 const dir = tempDir('ruralhub-rule-registry-');
 let wh: Warehouse;
 
-const id = (n: number) => {
-  const first17 = `520102198001${10 + n}${String(n).padStart(3, '0')}`;
-  return first17 + idCheckChar(first17);
-};
-
 /** Loads the roster: households of the given members (户编号, 姓名, relation), head first. */
 async function loadRoster(week: string, households: Record<string, string[]>) {
   const rows = Object.entries(households).flatMap(([household, names]) =>
-    names.map((name, i) => [household, name, id(Number(name.slice(2))), i === 0 ? '户主' : '子女', '监测户']),
+    names.map((name, i) => [
+      household,
+      name,
+      personId(Number(name.slice(2))),
+      i === 0 ? '户主' : '子女',
+      '监测户',
+    ]),
   );
   const path = writeCsv(join(dir, `roster-${week}.csv`), [
     ['户编号', '姓名', '证件号码', '与户主关系', '户类型'],
@@ -85,7 +86,7 @@ describe('a rule declared in one file and passed to runMatch in a registry', () 
         department: '乡村振兴局',
         state: 'open',
         name: '测试1',
-        id_number: id(1),
+        id_number: personId(1),
         details: { members: 1 },
       },
       {
@@ -95,7 +96,7 @@ describe('a rule declared in one file and passed to runMatch in a registry', () 
         department: '乡村振兴局',
         state: 'open',
         name: '测试4',
-        id_number: id(4),
+        id_number: personId(4),
         details: { members: 1 },
       },
     ]);

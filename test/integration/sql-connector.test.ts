@@ -15,16 +15,18 @@ import { silentLogger } from '../../core/log.ts';
 import { deaths } from '../../pipelines/feeds/deaths.ts';
 import type { FeedConfig } from '../../schemas/config.ts';
 import { SourceConfigSchema, type SqlConfig, SqlConfigSchema } from '../../schemas/sources.ts';
-import { configuredSource, importFeed } from '../../src/load/import-feed.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
 import { testId } from '../support/demo.ts';
-import { databaseUrl, testWarehouse } from '../support/warehouse.ts';
+import { importFromSource } from '../support/loads.ts';
+import { databaseUrl, feedState, testWarehouse } from '../support/warehouse.ts';
 
 const MYSQL = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
 const tag = randomBytes(3).toString('hex');
 const log = silentLogger();
 const id = (n: number) => testId(n, '52010219500101');
 const row = (n: number, day: string) => [n, `死者${n}`, id(n), '2026-10-01', day];
+/** The source tables' column names, as the deaths feed's headers. */
+const ALIASES = { name: ['xm'], id_number: ['sfzh'], died_on: ['swrq'], deregistered_on: ['cancel_date'] };
 
 /** A source database per dialect: create, insert, drop. */
 interface SourceDb {
@@ -165,37 +167,18 @@ for (const make of [mysqlSource, postgresSource]) {
 
     it('resumes from the checkpoint: boundary rows read again but not loaded twice, new rows loaded once', async () => {
       const feedConfig: Partial<FeedConfig> = {
-        header_aliases: {
-          name: ['xm'],
-          id_number: ['sfzh'],
-          died_on: ['swrq'],
-          deregistered_on: ['cancel_date'],
-        },
+        header_aliases: ALIASES,
         max_shrink: 1,
         // a config written before `kind`: told a database by its `dialect`
         source: SourceConfigSchema.parse(cfg),
       };
-      const run = () =>
-        importFeed({
-          wh,
-          feed: deaths,
-          feedConfig,
-          source: configuredSource(deaths, feedConfig),
-          log,
-          today: '2026-11-24',
-          timeZone: 'Asia/Shanghai',
-        });
+      const run = () => importFromSource(wh, deaths, feedConfig, log);
       // Each dialect loads the same people: clear the feed between the two describe blocks.
       await wh.db.deleteFrom('deaths').execute();
       await wh.db.deleteFrom('feed_state').where('feed', '=', 'deaths').execute();
       const first = await run();
       expect(first.counts).toMatchObject({ rows_read: 10, rows_new: 10 });
-      const state = await wh.db
-        .selectFrom('feed_state')
-        .select('cursor')
-        .where('feed', '=', 'deaths')
-        .executeTakeFirstOrThrow();
-      expect(state.cursor).toBe('2026-10-20');
+      expect((await feedState(wh.db, 'deaths')).cursor).toBe('2026-10-20');
       // Written after the first read: two rows on the boundary day, two later.
       for (const [n, d] of [
         [11, '2026-10-20'],
@@ -216,15 +199,7 @@ for (const make of [mysqlSource, postgresSource]) {
       expect(current.map((c) => c.id_number).sort()).toEqual(
         Array.from({ length: 14 }, (_, i) => id(i + 1)).sort(),
       );
-      expect(
-        (
-          await wh.db
-            .selectFrom('feed_state')
-            .select('cursor')
-            .where('feed', '=', 'deaths')
-            .executeTakeFirstOrThrow()
-        ).cursor,
-      ).toBe('2026-11-02');
+      expect((await feedState(wh.db, 'deaths')).cursor).toBe('2026-11-02');
       const third = await run();
       expect(third.counts).toMatchObject({ rows_read: 1, rows_new: 0, rows_unchanged: 1 });
     });
@@ -239,24 +214,7 @@ for (const make of [mysqlSource, postgresSource]) {
       const source = (extra: Partial<SqlConfig>) =>
         SourceConfigSchema.parse({ kind: 'sql', ...cfg, table: 'late_reg', lookback: 3, ...extra });
       const run = async (extra: Partial<SqlConfig> = {}) => {
-        const feedConfig: Partial<FeedConfig> = {
-          header_aliases: {
-            name: ['xm'],
-            id_number: ['sfzh'],
-            died_on: ['swrq'],
-            deregistered_on: ['cancel_date'],
-          },
-          source: source(extra),
-        };
-        const r = await importFeed({
-          wh,
-          feed: deaths,
-          feedConfig,
-          source: configuredSource(deaths, feedConfig),
-          log,
-          today: '2026-11-24',
-          timeZone: 'Asia/Shanghai',
-        });
+        const r = await importFromSource(wh, deaths, { header_aliases: ALIASES, source: source(extra) }, log);
         const { details } = await wh.db
           .selectFrom('runs')
           .select('details')
@@ -291,11 +249,7 @@ for (const make of [mysqlSource, postgresSource]) {
         read: { mode: 'full', reason: 'full_every 2' },
       });
       expect(await loaded()).toEqual(ids(1, 2, 3, 4, 5, 6, 7));
-      const state = await wh.db
-        .selectFrom('feed_state')
-        .select('cursor')
-        .where('feed', '=', 'deaths')
-        .executeTakeFirstOrThrow();
+      const state = await feedState(wh.db, 'deaths');
       expect(JSON.parse(state.cursor!)).toEqual({ cursor: '2026-10-05', reads_since_full: 0 });
       await insert(8, '2026-08-01');
       // The next read is incremental (row 8 is not in its window); the one after it is full and loads it.
