@@ -9,6 +9,7 @@ import { FEEDS } from '../../pipelines/feeds/index.ts';
 import { valueAliasProblems } from '../../pipelines/feeds/resolve.ts';
 import { roster } from '../../pipelines/feeds/roster.ts';
 import { studentRoll } from '../../pipelines/feeds/student-roll.ts';
+import type { FeedDefinition } from '../../schemas/feed.ts';
 import { importFeed } from '../../src/load/import-feed.ts';
 import { loadCurrentVersions } from '../../src/load/recognize.ts';
 import { loadRegions } from '../../src/regions/load-regions.ts';
@@ -16,7 +17,8 @@ import type { Warehouse } from '../../src/warehouse/connect.ts';
 import type { Database } from '../../src/warehouse/schema.ts';
 import { testId } from '../support/demo.ts';
 import { tempDir, writeCsv } from '../support/files.ts';
-import { testWarehouse } from '../support/warehouse.ts';
+import { expectVersionsOfTable } from '../support/loads.ts';
+import { feedState, testWarehouse } from '../support/warehouse.ts';
 
 const HEADER = ['县', '乡镇', '村', '户编号', '姓名', '证件号码', '性别', '与户主关系', '户类型', '劳动技能'];
 const row = (hh: string, name: string, id: string, type = '监测户') => [
@@ -41,6 +43,21 @@ beforeAll(async () => {
   wh = await testWarehouse('import');
 });
 afterAll(async () => wh?.close());
+
+/** Imports `rows` into `feed` as the department's CSV file `name` (written with the `csv` options). */
+const importCsv = (
+  feed: FeedDefinition,
+  name: string,
+  rows: Parameters<typeof writeCsv>[1],
+  o: { confirmShrink?: boolean; csv?: Parameters<typeof writeCsv>[2] } = {},
+) =>
+  importFeed({
+    ...base,
+    wh,
+    feed,
+    confirmShrink: o.confirmShrink,
+    path: writeCsv(join(dir, name), rows, o.csv),
+  });
 
 /** The roster's current versions of the households whose number starts with `prefix`, in household order. */
 const currentHouseholds = <C extends keyof Database['roster'] & string>(
@@ -188,31 +205,21 @@ describe('importing a roster CSV', () => {
 
   it('keeps the record of a row the snapshot still carries but quarantined for a bad value', async () => {
     const HEAD = ['姓名', '身份证号', '送教学校', '送教开始日期'];
-    const first = await importFeed({
-      ...base,
-      wh,
-      feed: FEEDS.home_schooling,
-      confirmShrink: true,
-      path: writeCsv(join(dir, 'keep-1.csv'), [
-        HEAD,
-        ['丙', testId(401), '一小', '2026-09-01'],
-        ['丁', testId(402), '一小', '2026-09-01'],
-      ]),
-    });
+    const first = await importCsv(
+      FEEDS.home_schooling,
+      'keep-1.csv',
+      [HEAD, ['丙', testId(401), '一小', '2026-09-01'], ['丁', testId(402), '一小', '2026-09-01']],
+      { confirmShrink: true },
+    );
     expect(first.status).toBe('succeeded');
     // 丁's start date is unreadable: the row is quarantined, but 丁 is in the file — not gone from the list.
     // A row whose ID is unreadable cannot be matched to a record, and 丙's record is not kept by it.
-    const second = await importFeed({
-      ...base,
-      wh,
-      feed: FEEDS.home_schooling,
-      confirmShrink: true,
-      path: writeCsv(join(dir, 'keep-2.csv'), [
-        HEAD,
-        ['丁', testId(402), '一小', '待定'],
-        ['丙', '4.30102E+17', '一小', ''],
-      ]),
-    });
+    const second = await importCsv(
+      FEEDS.home_schooling,
+      'keep-2.csv',
+      [HEAD, ['丁', testId(402), '一小', '待定'], ['丙', '4.30102E+17', '一小', '']],
+      { confirmShrink: true },
+    );
     expect(second.counts).toMatchObject({ rows_read: 2, rows_quarantined: 2, rows_ended: 1 });
     const current = await wh.db
       .selectFrom('home_schooling')
@@ -260,28 +267,17 @@ describe('importing a roster CSV', () => {
     const B = ['R2', '乙', testId(102), '户主', '监测户', '城关镇', '新村'];
     const C = ['R3', '丙', testId(103), '户主', '脱贫户', '城关镇', '老村'];
     const feed = { ...roster, id: 'roster' as const };
-    const first = await importFeed({
-      ...base,
-      wh,
-      feed,
-      path: writeCsv(join(dir, 'r-1.csv'), [HEAD, A, B, C]),
-      confirmShrink: true,
-    });
+    const first = await importCsv(feed, 'r-1.csv', [HEAD, A, B, C], { confirmShrink: true });
     expect(first.counts).toMatchObject({ rows_read: 3, rows_new: 3 });
 
     // Next week: other order, B's household type changed, C's ID written with spaces (same person, other raw).
     const spaced = `${C[2]!.slice(0, 6)} ${C[2]!.slice(6)}`;
-    const second = await importFeed({
-      ...base,
-      wh,
-      feed,
-      path: writeCsv(join(dir, 'r-2.csv'), [
-        HEAD,
-        [...C.slice(0, 2), spaced, ...C.slice(3)],
-        ['R2', '乙', testId(102), '户主', '脱贫户', '城关镇', '新村'],
-        A,
-      ]),
-    });
+    const second = await importCsv(feed, 'r-2.csv', [
+      HEAD,
+      [...C.slice(0, 2), spaced, ...C.slice(3)],
+      ['R2', '乙', testId(102), '户主', '脱贫户', '城关镇', '新村'],
+      A,
+    ]);
     expect(second.counts).toMatchObject({ rows_read: 3, rows_unchanged: 2, rows_changed: 1, rows_new: 0 });
     expect(second.recognized).toBe(1); // A only: B changed, C's raw form differs
     const current = await wh.db
@@ -299,17 +295,12 @@ describe('importing a roster CSV', () => {
     expect(current.every((r) => r.raw_hash !== null)).toBe(true);
 
     // The third load of the same rows recognises all three (C took its new raw hash).
-    const third = await importFeed({
-      ...base,
-      wh,
-      feed,
-      path: writeCsv(join(dir, 'r-3.csv'), [
-        HEAD,
-        A,
-        ['R2', '乙', testId(102), '户主', '脱贫户', '城关镇', '新村'],
-        [...C.slice(0, 2), spaced, ...C.slice(3)],
-      ]),
-    });
+    const third = await importCsv(feed, 'r-3.csv', [
+      HEAD,
+      A,
+      ['R2', '乙', testId(102), '户主', '脱贫户', '城关镇', '新村'],
+      [...C.slice(0, 2), spaced, ...C.slice(3)],
+    ]);
     expect(third.counts).toMatchObject({ rows_unchanged: 3, rows_changed: 0 });
     expect(third.recognized).toBe(3);
 
@@ -323,18 +314,12 @@ describe('importing a roster CSV', () => {
         ['520102001001', '新村', '村', '520102001000'],
       ]),
     );
-    const fourth = await importFeed({
-      ...base,
-      wh,
+    const fourth = await importCsv(
       feed,
-      path: writeCsv(join(dir, 'r-4.csv'), [
-        HEAD,
-        A,
-        ['R2', '乙', testId(102), '户主', '脱贫户', '城关镇', '新村'],
-        C,
-      ]),
-      confirmShrink: true,
-    });
+      'r-4.csv',
+      [HEAD, A, ['R2', '乙', testId(102), '户主', '脱贫户', '城关镇', '新村'], C],
+      { confirmShrink: true },
+    );
     expect(fourth.recognized).toBe(0);
     expect(fourth.counts).toMatchObject({ rows_read: 3, rows_quarantined: 1, rows_unchanged: 2 });
     await sql`DELETE FROM regions`.execute(wh.db);
@@ -354,13 +339,7 @@ describe('a re-sent snapshot recognised before staging', () => {
     ];
     const [a, b, c, d] = [1, 2, 3, 4].map((n) => person(n, '监测户', '2020-01-01'));
     const feed = { ...roster, id: 'roster' as const };
-    const first = await importFeed({
-      ...base,
-      wh,
-      feed,
-      path: writeCsv(join(dir, 'p-1.csv'), [HEAD, a!, b!, c!, d!]),
-      confirmShrink: true,
-    });
+    const first = await importCsv(feed, 'p-1.csv', [HEAD, a!, b!, c!, d!], { confirmShrink: true });
     expect(first.counts).toMatchObject({ rows_new: 4 });
     const before = await currentHouseholds('P', ['id_number', 'row_number']);
 
@@ -369,12 +348,9 @@ describe('a re-sent snapshot recognised before staging', () => {
     const newerB = person(2, '脱贫户', '2021-05-01');
     const olderC = person(3, '脱贫户', '2019-01-01');
     const e = person(5, '监测户', '2020-01-01');
-    const second = await importFeed({
-      ...base,
-      wh,
-      feed,
-      path: writeCsv(join(dir, 'p-2.csv'), [HEAD, a!, b!, newerB, olderC, c!, a!, e], { eol: '\n' }),
+    const second = await importCsv(feed, 'p-2.csv', [HEAD, a!, b!, newerB, olderC, c!, a!, e], {
       confirmShrink: true,
+      csv: { eol: '\n' },
     });
     expect(second.counts).toMatchObject({
       rows_read: 7,
@@ -448,20 +424,11 @@ describe('recognition before staging, in the encodings and delimiters department
       const rows = [1, 2, 3].map((n) => [`E${n}`, `庚${n}`, testId(400 + n), '户主', '监测户', '城关镇']);
       const feed = { ...roster, id: 'roster' as const };
       const tag = opts.encoding;
-      await importFeed({
-        ...base,
-        wh,
-        feed,
-        path: writeCsv(join(dir, `e-${tag}-1.csv`), [HEAD, ...rows], opts),
-        confirmShrink: true,
-      });
+      await importCsv(feed, `e-${tag}-1.csv`, [HEAD, ...rows], { confirmShrink: true, csv: opts });
       const changed = rows.map((r, i) => (i === 1 ? [...r.slice(0, 4), '脱贫户', '城关镇'] : r));
-      const second = await importFeed({
-        ...base,
-        wh,
-        feed,
-        path: writeCsv(join(dir, `e-${tag}-2.csv`), [HEAD, ...changed], opts),
+      const second = await importCsv(feed, `e-${tag}-2.csv`, [HEAD, ...changed], {
         confirmShrink: true,
+        csv: opts,
       });
       expect(second.counts).toMatchObject({
         rows_read: 3,
@@ -595,13 +562,7 @@ describe("the current versions' hashes, read for recognition", () => {
       '户主',
       '监测户',
     ]);
-    await importFeed({
-      ...base,
-      wh,
-      feed,
-      path: writeCsv(join(dir, 'v.csv'), [HEAD, ...people]),
-      confirmShrink: true,
-    });
+    await importCsv(feed, 'v.csv', [HEAD, ...people], { confirmShrink: true });
     // A version with no raw hash (as one loaded before raw hashes were kept) is one no file can carry unchanged.
     await sql`UPDATE roster SET raw_hash = NULL WHERE household_id = 'V3' AND valid_to IS NULL`.execute(
       wh.db,
@@ -612,28 +573,13 @@ describe("the current versions' hashes, read for recognition", () => {
     }>`SELECT (pg_relation_size('roster') / 8192)::int AS blocks`.execute(wh.db);
     expect(size.rows[0]!.blocks).toBeGreaterThan(1);
     // The UPDATE above replaced the feed's generation: the cache no longer counts, the table is read.
-    const { generation } = await wh.db
-      .selectFrom('feed_state')
-      .select('generation')
-      .where('feed', '=', 'roster')
-      .executeTakeFirstOrThrow();
+    const { generation } = await feedState(wh.db, 'roster');
     const got = await loadCurrentVersions(wh.db, wh.pool, feed, 0, generation, 1);
     expect(got?.fromCache).toBe(false);
-    const rows = await wh.db
-      .selectFrom('roster')
-      .select(['version_id', 'raw_hash'])
-      .where('valid_to', 'is', null)
-      .execute();
+    // Every stored hash is in the set, under its version; the one without a hash apart.
+    const { rows, unrecognizable } = await expectVersionsOfTable(wh, got);
     expect(rows.length).toBeGreaterThan(4);
-    const hashed = rows.filter((r) => r.raw_hash?.length === 16).map((r) => Number(r.version_id));
-    const other = rows.filter((r) => r.raw_hash?.length !== 16).map((r) => Number(r.version_id));
-    expect(other).toHaveLength(1);
-    expect(got?.total).toBe(rows.length);
-    expect([...got!.set.unseen()].sort((x, y) => x - y)).toEqual(hashed.sort((x, y) => x - y));
-    expect([...got!.unrecognizable].sort((x, y) => x - y)).toEqual(other.sort((x, y) => x - y));
-    // Every stored hash is in the set, under its version.
-    for (const r of rows.filter((x) => x.raw_hash?.length === 16))
-      expect(got!.set.see(r.raw_hash!, 1)).toBe('first');
+    expect(unrecognizable).toHaveLength(1);
   });
 });
 
@@ -703,24 +649,14 @@ describe("a county's own spellings", () => {
   it('names the year a stray row would end when a per-year snapshot is held', async () => {
     const HEAD = ['姓名', '公民身份号码', '险种', '参保年度', '参保状态'];
     const y2024 = [1, 2, 3].map((i) => ['丙', testId(310 + i), '城乡居民', '2024', '正常参保']);
-    const first = await importFeed({
-      ...base,
-      wh,
-      feed: FEEDS.insurance,
-      path: writeCsv(join(dir, 'ins-2024.csv'), [HEAD, ...y2024]),
-    });
+    const first = await importCsv(FEEDS.insurance, 'ins-2024.csv', [HEAD, ...y2024]);
     expect(first.status).toBe('succeeded');
     // A 2025 file with one 2024 row in it: 2024 is in scope, and two of its three records would end.
-    const held = await importFeed({
-      ...base,
-      wh,
-      feed: FEEDS.insurance,
-      path: writeCsv(join(dir, 'ins-2025-stray.csv'), [
-        HEAD,
-        y2024[0]!,
-        ['丁', testId(321), '职工', '2025', '正常参保'],
-      ]),
-    });
+    const held = await importCsv(FEEDS.insurance, 'ins-2025-stray.csv', [
+      HEAD,
+      y2024[0]!,
+      ['丁', testId(321), '职工', '2025', '正常参保'],
+    ]);
     expect(held.status).toBe('held');
     expect(held.message).toMatch(/would end 2 of \d+ current records \(参保年度 2024: 2 of 3\)/);
   });

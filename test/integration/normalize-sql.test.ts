@@ -271,51 +271,51 @@ describe('SQL and TypeScript normalizers agree', () => {
 });
 
 describe('the SQL normalizers without a TypeScript twin', () => {
-  it('read an integer of up to 9 digits, white space and full-width digits allowed; nothing else', async () => {
-    const cases: [string, string | null][] = [
-      ['12', '12'],
-      [' 1 2 ', '12'],
-      ['\u3000１２\u3000', '12'],
-      ['-3', '-3'],
-      ['007', '007'],
-      ['123456789', '123456789'],
-      ['1234567890', '!number_unparseable'],
-      ['1.5', '!number_unparseable'],
-      ['1,000', '!number_unparseable'],
-      ['三', '!number_unparseable'],
-      ['', null],
-      [' ', null],
-    ];
+  it.each<{ fn: 'integer' | 'boolean'; reads: string; cases: [string, string | null][] }>([
+    {
+      fn: 'integer',
+      reads: 'an integer of up to 9 digits, white space and full-width digits allowed',
+      cases: [
+        ['12', '12'],
+        [' 1 2 ', '12'],
+        ['\u3000１２\u3000', '12'],
+        ['-3', '-3'],
+        ['007', '007'],
+        ['123456789', '123456789'],
+        ['1234567890', '!number_unparseable'],
+        ['1.5', '!number_unparseable'],
+        ['1,000', '!number_unparseable'],
+        ['三', '!number_unparseable'],
+        ['', null],
+        [' ', null],
+      ],
+    },
+    {
+      fn: 'boolean',
+      reads: 'a yes or no in the spellings departments use, any case and spacing',
+      cases: [
+        ['是', 'true'],
+        [' 否 ', 'false'],
+        ['yes', 'true'],
+        ['N', 'false'],
+        ['True', 'true'],
+        ['0', 'false'],
+        ['√', 'true'],
+        ['×', 'false'],
+        ['安全', 'true'],
+        ['不安全', 'false'],
+        ['已 消除', 'true'],
+        ['未消除', 'false'],
+        ['有', '!value_not_in_vocabulary'],
+        ['2', '!value_not_in_vocabulary'],
+        ['', null],
+        ['\u3000', null],
+      ],
+    },
+  ])('read $reads; nothing else', async ({ fn, cases }) => {
     expect(
       await sqlMap(
-        'integer',
-        cases.map(([v]) => v),
-      ),
-    ).toEqual(cases.map(([, out]) => out));
-  });
-
-  it('read a yes or no in the spellings departments use, any case and spacing; nothing else', async () => {
-    const cases: [string, string | null][] = [
-      ['是', 'true'],
-      [' 否 ', 'false'],
-      ['yes', 'true'],
-      ['N', 'false'],
-      ['True', 'true'],
-      ['0', 'false'],
-      ['√', 'true'],
-      ['×', 'false'],
-      ['安全', 'true'],
-      ['不安全', 'false'],
-      ['已 消除', 'true'],
-      ['未消除', 'false'],
-      ['有', '!value_not_in_vocabulary'],
-      ['2', '!value_not_in_vocabulary'],
-      ['', null],
-      ['\u3000', null],
-    ];
-    expect(
-      await sqlMap(
-        'boolean',
+        fn,
         cases.map(([v]) => v),
       ),
     ).toEqual(cases.map(([, out]) => out));

@@ -20,6 +20,7 @@ import { headerDetector } from '../../src/normalize/header-map.ts';
 import { idCheckChar } from '../../src/normalize/id-number.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
 import { tempDir } from '../support/files.ts';
+import { expectLoaded } from '../support/loads.ts';
 import { testWarehouse } from '../support/warehouse.ts';
 import { buildXlsx } from '../support/xlsx-builder.ts';
 
@@ -42,6 +43,15 @@ async function read(file: string, sheet?: string | number): Promise<ReadMessage[
 }
 const records = (ms: ReadMessage[]) =>
   ms.flatMap((m) => (m.type === 'record' ? [{ row: m.position.row, cells: m.cells }] : []));
+
+/** A workbook of the named sheets in order, each holding its rows from the first, written to `dir`/`name`. */
+async function workbook(name: string, sheets: [string, ExcelJS.CellValue[][]][]): Promise<string> {
+  const wb = new ExcelJS.Workbook();
+  for (const [sheet, rows] of sheets) wb.addWorksheet(sheet).addRows(rows);
+  const file = join(dir, name);
+  await wb.xlsx.writeFile(file);
+  return file;
+}
 
 /** The shape of a real 学籍 export: two merged title rows, the header, data, a blank row, a totals row. */
 async function titleRowTotals(file: string, idCell: (id: string) => ExcelJS.CellValue = (id) => id) {
@@ -92,13 +102,10 @@ describe('reading .xlsx', () => {
   });
 
   it('chooses a sheet by name or by index and lists the sheets when the one asked for is missing', async () => {
-    const wb = new ExcelJS.Workbook();
-    wb.addWorksheet('说明').addRow(['本表说明']);
-    const data = wb.addWorksheet('2026年');
-    data.addRow(HEADER);
-    data.addRow(['赵六', ID1, '城关镇中心学校', '在读', '2026-09-01']);
-    const file = join(dir, 'second-sheet.xlsx');
-    await wb.xlsx.writeFile(file);
+    const file = await workbook('second-sheet.xlsx', [
+      ['说明', [['本表说明']]],
+      ['2026年', [HEADER, ['赵六', ID1, '城关镇中心学校', '在读', '2026-09-01']]],
+    ]);
     expect(records(await read(file, '2026年'))).toHaveLength(1);
     expect(records(await read(file, 1))).toHaveLength(1);
     await expect(read(file, '2025年')).rejects.toThrow(
@@ -107,33 +114,28 @@ describe('reading .xlsx', () => {
   });
 
   it('without a sheet named, reads the first sheet that has the header (a 填表说明 sheet first)', async () => {
-    const wb = new ExcelJS.Workbook();
-    const notes = wb.addWorksheet('填表说明');
-    for (let i = 1; i <= 12; i++) notes.addRow([`说明${i}：身份证号请以文本格式填写`]);
-    const data = wb.addWorksheet('Sheet1');
-    data.addRow(['学籍名册']);
-    data.addRow(HEADER);
-    data.addRow(['张三', ID1, '一小', '在读', '2026-09-01']);
-    const file = join(dir, 'notes-sheet-first.xlsx');
-    await wb.xlsx.writeFile(file);
+    const file = await workbook('notes-sheet-first.xlsx', [
+      ['填表说明', Array.from({ length: 12 }, (_, i) => [`说明${i + 1}：身份证号请以文本格式填写`])],
+      ['Sheet1', [['学籍名册'], HEADER, ['张三', ID1, '一小', '在读', '2026-09-01']]],
+    ]);
     const ms = await read(file);
     expect(ms[0]).toMatchObject({ type: 'header', columns: HEADER, position: { row: 2, sheet: 'Sheet1' } });
     expect(records(ms)).toEqual([{ row: 3, cells: ['张三', ID1, '一小', '在读', '2026-09-01'] }]);
   });
 
   it('reads every sheet that has the header as one feed: one sheet per township, columns in any order', async () => {
-    const wb = new ExcelJS.Workbook();
-    wb.addWorksheet('填表说明').addRow(['说明：每个乡镇一个工作表']);
-    const a = wb.addWorksheet('城关镇');
-    a.addRow(HEADER);
-    a.addRow(['张三', ID1, '一小', '在读', '2026-09-01']);
-    a.addRow(['合计', '1人']);
-    wb.addWorksheet('空白');
-    const b = wb.addWorksheet('新场镇');
-    b.addRow(['学籍状态', '学生姓名', '身份证件号', '更新日期']); // no 学校名称, another order
-    b.addRow(['休学', '李四', ID2, '2026/9/15']);
-    const file = join(dir, 'sheet-per-township.xlsx');
-    await wb.xlsx.writeFile(file);
+    const file = await workbook('sheet-per-township.xlsx', [
+      ['填表说明', [['说明：每个乡镇一个工作表']]],
+      ['城关镇', [HEADER, ['张三', ID1, '一小', '在读', '2026-09-01'], ['合计', '1人']]],
+      ['空白', []],
+      [
+        '新场镇',
+        [
+          ['学籍状态', '学生姓名', '身份证件号', '更新日期'], // no 学校名称, another order
+          ['休学', '李四', ID2, '2026/9/15'],
+        ],
+      ],
+    ]);
     const ms = await read(file);
     expect(ms.filter((m) => m.type === 'header')).toEqual([
       {
@@ -168,13 +170,16 @@ describe('reading .xlsx', () => {
   });
 
   it('reports the header row short of a column, not the title above it, when a required column is missing', async () => {
-    const wb = new ExcelJS.Workbook();
-    const ws = wb.addWorksheet('学籍');
-    ws.addRow(['示范县学籍名册']);
-    ws.addRow(['学生姓名', '学生证件号码', '学校名称', '学籍状态']);
-    ws.addRow(['张三', ID1, '一小', '在读']);
-    const file = join(dir, 'unknown-id-header.xlsx');
-    await wb.xlsx.writeFile(file);
+    const file = await workbook('unknown-id-header.xlsx', [
+      [
+        '学籍',
+        [
+          ['示范县学籍名册'],
+          ['学生姓名', '学生证件号码', '学校名称', '学籍状态'],
+          ['张三', ID1, '一小', '在读'],
+        ],
+      ],
+    ]);
     const ms = await read(file);
     expect(ms[0]).toMatchObject({
       type: 'header',
@@ -387,12 +392,7 @@ describe('importing a workbook', () => {
       today: '2026-11-24',
       timeZone: 'Asia/Shanghai',
     });
-    expect(s.status).toBe('succeeded');
-    const c = s.counts;
-    expect(c).toMatchObject({ rows_read: 3, rows_loaded: 2, rows_quarantined: 1, rows_skipped: 2 });
-    expect(c.rows_read).toBe(
-      c.rows_loaded + c.rows_quarantined + c.exact_duplicates + c.conflicting_duplicates,
-    );
+    expectLoaded(s, { rows_read: 3, rows_loaded: 2, rows_quarantined: 1, rows_skipped: 2 });
     const rows = await wh.db
       .selectFrom('student_roll')
       .select(['id_number', 'status', 'updated_on', 'sheet', 'row_number'])

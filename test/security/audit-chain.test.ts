@@ -48,6 +48,20 @@ async function logWith(label: string, n: number): Promise<{ wh: Warehouse; ids: 
   return { wh, ids };
 }
 
+/** Runs `body` on a fresh log of `n` rows (logWith), then drops its warehouse, whatever happened. */
+async function onFreshLog(
+  label: string,
+  n: number,
+  body: (wh: Warehouse, ids: number[]) => Promise<void>,
+): Promise<void> {
+  const { wh, ids } = await logWith(label, n);
+  try {
+    await body(wh, ids);
+  } finally {
+    await wh.close();
+  }
+}
+
 /** What a superuser (or the owner) can do: switch the append-only trigger off for one statement. */
 async function withoutTrigger(db: Kysely<Database>, trigger: string, stmt: string): Promise<void> {
   await db.transaction().execute(async (trx) => {
@@ -136,29 +150,20 @@ describe('appending', () => {
 });
 
 describe('verify finds tampering a superuser can do', () => {
-  it('a row deleted with the triggers disabled', async () => {
-    const { wh, ids } = await logWith('audit_del', 5);
-    try {
+  it('a row deleted with the triggers disabled', () =>
+    onFreshLog('audit_del', 5, async (wh, ids) => {
       await withoutTrigger(wh.db, 'audit_log_no_change', `DELETE FROM audit_log WHERE id = ${ids[2]}`);
       expect(broken(await verifyAuditChain(wh.db))).toEqual({ kind: 'deleted', id: ids[3], prev: ids[1] });
-    } finally {
-      await wh.close();
-    }
-  });
+    }));
 
-  it('the newest row deleted (only the head knows it existed)', async () => {
-    const { wh, ids } = await logWith('audit_del_last', 3);
-    try {
+  it('the newest row deleted (only the head knows it existed)', () =>
+    onFreshLog('audit_del_last', 3, async (wh, ids) => {
       await withoutTrigger(wh.db, 'audit_log_no_change', `DELETE FROM audit_log WHERE id = ${ids[2]}`);
       expect(broken(await verifyAuditChain(wh.db))).toEqual({ kind: 'deleted', id: null, prev: ids[1] });
-    } finally {
-      await wh.close();
-    }
-  });
+    }));
 
-  it('a deleted row in replica mode, by a superuser who also switched the trigger off', async () => {
-    const { wh, ids } = await logWith('audit_del_replica', 3);
-    try {
+  it('a deleted row in replica mode, by a superuser who also switched the trigger off', () =>
+    onFreshLog('audit_del_replica', 3, async (wh, ids) => {
       await wh.db.transaction().execute(async (trx) => {
         await sql`ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change`.execute(trx);
         await sql`SET LOCAL session_replication_role = replica`.execute(trx);
@@ -166,14 +171,10 @@ describe('verify finds tampering a superuser can do', () => {
         await sql`ALTER TABLE audit_log ENABLE ALWAYS TRIGGER audit_log_no_change`.execute(trx);
       });
       expect(broken(await verifyAuditChain(wh.db))).toEqual({ kind: 'deleted', id: ids[1], prev: null });
-    } finally {
-      await wh.close();
-    }
-  });
+    }));
 
-  it('an updated row, any column', async () => {
-    const { wh, ids } = await logWith('audit_upd', 4);
-    try {
+  it('an updated row, any column', () =>
+    onFreshLog('audit_upd', 4, async (wh, ids) => {
       for (const [col, value] of [
         ['actor', "'someone else'"],
         ['at', "at - interval '1 microsecond'"],
@@ -191,14 +192,10 @@ describe('verify finds tampering a superuser can do', () => {
           prev: ids[0],
         });
       }
-    } finally {
-      await wh.close();
-    }
-  });
+    }));
 
-  it('an updated row whose hash was recomputed too', async () => {
-    const { wh, ids } = await logWith('audit_upd_rehash', 4);
-    try {
+  it('an updated row whose hash was recomputed too', () =>
+    onFreshLog('audit_upd_rehash', 4, async (wh, ids) => {
       await withoutTrigger(
         wh.db,
         'audit_log_no_change',
@@ -206,14 +203,10 @@ describe('verify finds tampering a superuser can do', () => {
            role, department, action, 'nothing', row_count, details, client_addr) WHERE id = ${ids[1]}`,
       );
       expect(broken(await verifyAuditChain(wh.db))).toEqual({ kind: 'relinked', id: ids[2], prev: ids[1] });
-    } finally {
-      await wh.close();
-    }
-  });
+    }));
 
-  it('a row inserted out of chain, even one hashed like the real ones', async () => {
-    const { wh, ids } = await logWith('audit_ins', 3);
-    try {
+  it('a row inserted out of chain, even one hashed like the real ones', () =>
+    onFreshLog('audit_ins', 3, async (wh, ids) => {
       await withoutTrigger(
         wh.db,
         'audit_log_chain',
@@ -233,10 +226,7 @@ describe('verify finds tampering a superuser can do', () => {
         id: Number(forged.rows[0]!.id),
         prev: ids[2],
       });
-    } finally {
-      await wh.close();
-    }
-  });
+    }));
 });
 
 describe('the migration', () => {
@@ -422,9 +412,8 @@ describe('ruralhub audit verify', () => {
     });
   };
 
-  it('exits 0 when intact and 3 naming the row when broken, without personal data', async () => {
-    const { wh, ids } = await logWith('audit_cli', 3);
-    try {
+  it('exits 0 when intact and 3 naming the row when broken, without personal data', () =>
+    onFreshLog('audit_cli', 3, async (wh, ids) => {
       const ok = await verify(wh.schema);
       expect(ok.stderr).toMatch(/warning: role \S+ is a superuser/);
       expect(ok.stdout).toMatch(
@@ -445,8 +434,5 @@ describe('ruralhub audit verify', () => {
         expect(text).not.toContain('520102199001011234');
         expect(text).not.toContain('operator 1');
       }
-    } finally {
-      await wh.close();
-    }
-  });
+    }));
 });

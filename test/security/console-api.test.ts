@@ -20,7 +20,7 @@ import { buildServer } from '../../src/http/server.ts';
 import { createToken, revokeToken } from '../../src/http/tokens.ts';
 import { idCheckChar } from '../../src/normalize/id-number.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
-import { testWarehouse } from '../support/warehouse.ts';
+import { auditCount, testWarehouse } from '../support/warehouse.ts';
 
 const AS_OF = '2026-11-24';
 const config = parseConfig('county: { name: 示范县, code: "520102" }', 'inline');
@@ -139,12 +139,7 @@ describe('item 9: the person-lookup limit is per token', () => {
     const other = await createToken(wh, { role: 'bureau', label: 'other' });
     expect((await lookup(0, { authorization: `Bearer ${other.token}` })).status).toBe(404);
     // Only the lookups that went through were audited.
-    const audited = await wh.db
-      .selectFrom('audit_log')
-      .select((eb) => eb.fn.countAll<string>().as('n'))
-      .where('action', '=', 'person.lookup')
-      .executeTakeFirstOrThrow();
-    expect(Number(audited.n)).toBe(31);
+    expect(await auditCount(wh, 'person.lookup')).toBe(31);
   });
 
   it('the console is not another bucket: its session and pages share the token’s 30 a minute', async () => {
@@ -313,6 +308,15 @@ describe('item 13: cross-site requests', () => {
     const { token } = await createToken(wh, { role: 'department', department: '教育局' });
     const { cookie } = await login(token);
     const upload = multipart('answers.txt', 'not a list');
+    /** The same upload with the department's cookie, sent with `from` (Origin and/or Referer). */
+    const post = (from: Record<string, string>) =>
+      call(
+        base,
+        'POST',
+        '/console/department/feedback',
+        { cookie, 'content-type': upload.type, ...from },
+        upload.body,
+      );
     for (const forged of <Record<string, string>[]>[
       { origin: 'https://evil.example' },
       { origin: 'null' },
@@ -320,13 +324,7 @@ describe('item 13: cross-site requests', () => {
       { referer: 'https://evil.example/page' },
       {}, // neither header, but the cookie: a browser would have sent Origin
     ]) {
-      const r = await call(
-        base,
-        'POST',
-        '/console/department/feedback',
-        { cookie, 'content-type': upload.type, ...forged },
-        upload.body,
-      );
+      const r = await post(forged);
       expect(r.status, JSON.stringify(forged)).toBe(403);
       expect(JSON.parse(r.body).error.code).toBe('cross_site');
     }
@@ -335,13 +333,7 @@ describe('item 13: cross-site requests', () => {
       { origin: self() },
       { referer: `${self()}/console/department` },
     ]) {
-      const r = await call(
-        base,
-        'POST',
-        '/console/department/feedback',
-        { cookie, 'content-type': upload.type, ...own },
-        upload.body,
-      );
+      const r = await post(own);
       expect(r.status, JSON.stringify(own)).toBe(400);
       expect(r.body).toMatch(/请选择/);
     }

@@ -22,9 +22,9 @@ import {
 } from '../../src/warehouse/connect.ts';
 import { tryFeedLock } from '../../src/warehouse/ledger.ts';
 import { runCli } from '../support/cli.ts';
-import { type FaultProxy, faultProxy } from '../support/fault-proxy.ts';
+import { type FaultProxy, type FaultProxyOptions, faultProxy } from '../support/fault-proxy.ts';
 import { tempDir } from '../support/files.ts';
-import { databaseUrl, testWarehouse } from '../support/warehouse.ts';
+import { databaseUrl, importRuns, testWarehouse } from '../support/warehouse.ts';
 
 const ROWS = 100_000; // ~13 MB: more than the sockets' buffers hold, so a stalled COPY stops draining
 const dir = tempDir('ruralhub-dbfaults-');
@@ -61,6 +61,10 @@ const target = () => {
   return { host: u.hostname, port: Number(u.port || 5432) };
 };
 
+/** A proxy in front of the test's server: half a MiB into a staging COPY, `fault` on that connection or on all (`scope`). */
+const breakCopy = (fault: FaultProxyOptions['fault'], scope: FaultProxyOptions['scope']) =>
+  faultProxy({ target: target(), fault, scope, afterBytes: 512 * 1024 });
+
 /** The warehouse through the proxy, with small limits. */
 function proxied(proxy: FaultProxy): Warehouse {
   const url = proxy.urlFor(databaseUrl());
@@ -75,15 +79,6 @@ function proxied(proxy: FaultProxy): Warehouse {
     connectionUrl: () => url,
     close: () => db.destroy(),
   };
-}
-
-async function importRuns() {
-  return wh.db
-    .selectFrom('runs')
-    .select(['id', 'status', 'error'])
-    .where('kind', '=', 'import')
-    .orderBy('id')
-    .execute();
 }
 
 /** Nothing holds the feed's lock any more (the proxied sessions ended or unlocked). */
@@ -132,12 +127,7 @@ beforeEach(() => {
 
 describe('a database connection that breaks during the staging COPY', () => {
   it('stalled: the COPY watchdog gives it up, the run is failed with the reason, the lock released', async () => {
-    const proxy = await faultProxy({
-      target: target(),
-      fault: 'stall',
-      scope: 'copy',
-      afterBytes: 512 * 1024,
-    });
+    const proxy = await breakCopy('stall', 'copy');
     const pwh = proxied(proxy);
     try {
       const t0 = Date.now();
@@ -151,7 +141,7 @@ describe('a database connection that breaks during the staging COPY', () => {
       expect((err as RuralHubError).kind).toBe('transient');
       expect((err as Error).message).toMatch(/took no COPY data|did not answer/);
       expect(took).toBeLessThan(BOUND_MS);
-      const runs = await importRuns();
+      const runs = await importRuns(wh);
       expect(runs.at(-1)).toMatchObject({ status: 'failed' });
       expect(runs.at(-1)?.error).toMatch(/took no COPY data|did not answer/);
       // The stalled session was ended by the server on request (it held the staging table).
@@ -164,21 +154,16 @@ describe('a database connection that breaks during the staging COPY', () => {
   });
 
   it('reset (ECONNRESET): `ruralhub import` exits 75, the run is failed, the lock released', async () => {
-    const proxy = await faultProxy({
-      target: target(),
-      fault: 'reset',
-      scope: 'copy',
-      afterBytes: 512 * 1024,
-    });
+    const proxy = await breakCopy('reset', 'copy');
     try {
-      const before = (await importRuns()).length;
+      const before = (await importRuns(wh)).length;
       const t0 = Date.now();
       const r = await cli(proxy);
       expect(Date.now() - t0).toBeLessThan(BOUND_MS + 5000); // the CLI's own start included
       expect(r.stderr).not.toMatch(/Unhandled|uncaught|at .*node:/i);
       expect(r.stderr).toMatch(/transient error/);
       expect(r.code).toBe(75);
-      const runs = await importRuns();
+      const runs = await importRuns(wh);
       expect(runs.length).toBe(before + 1);
       expect(runs.at(-1)).toMatchObject({ status: 'failed' });
       expect(runs.at(-1)?.error).toMatch(/database connection|Connection terminated|ECONNRESET/);
@@ -190,12 +175,7 @@ describe('a database connection that breaks during the staging COPY', () => {
   });
 
   it('every connection stalled: `ruralhub import` exits 75 in bounded time; the next run marks it abandoned', async () => {
-    const proxy = await faultProxy({
-      target: target(),
-      fault: 'stall',
-      scope: 'all',
-      afterBytes: 512 * 1024,
-    });
+    const proxy = await breakCopy('stall', 'all');
     let runId: number | undefined;
     try {
       const t0 = Date.now();
@@ -204,7 +184,7 @@ describe('a database connection that breaks during the staging COPY', () => {
       expect(r.stderr).not.toMatch(/Unhandled|uncaught|at .*node:/i);
       expect(r.code).toBe(75);
       // The database could not be told: the run is still `running`, its process gone.
-      const runs = await importRuns();
+      const runs = await importRuns(wh);
       expect(runs.at(-1)).toMatchObject({ status: 'running' });
       runId = runs.at(-1)?.id;
     } finally {
@@ -213,29 +193,24 @@ describe('a database connection that breaks during the staging COPY', () => {
     }
     await waitForLock();
     await expectNextRunLoads();
-    const dead = (await importRuns()).find((r) => r.id === runId);
+    const dead = (await importRuns(wh)).find((r) => r.id === runId);
     expect(dead).toMatchObject({ status: 'failed' });
     expect(dead?.error).toMatch(/abandoned/);
   });
 
   it('the server gone (every connection reset, new ones refused): exit 75; the next run marks it abandoned', async () => {
-    const proxy = await faultProxy({
-      target: target(),
-      fault: 'reset',
-      scope: 'all',
-      afterBytes: 512 * 1024,
-    });
+    const proxy = await breakCopy('reset', 'all');
     try {
       const r = await cli(proxy);
       expect(r.stderr).not.toMatch(/Unhandled|uncaught|at .*node:/i);
       expect(r.code).toBe(75);
-      expect((await importRuns()).at(-1)).toMatchObject({ status: 'running' });
+      expect((await importRuns(wh)).at(-1)).toMatchObject({ status: 'running' });
     } finally {
       await proxy.close();
     }
     await waitForLock();
     await expectNextRunLoads();
-    const runs = await importRuns();
+    const runs = await importRuns(wh);
     expect(runs.at(-2)).toMatchObject({ status: 'failed' });
     expect(runs.at(-2)?.error).toMatch(/abandoned/);
   });

@@ -5,6 +5,20 @@ import { parseMoney } from '../../src/normalize/money.ts';
 import { nameKey, normalizeName } from '../../src/normalize/name.ts';
 import { parseYear } from '../../src/normalize/year.ts';
 
+/** A parser's two tables: what it reads, to which value, and what it rejects, with which problem. */
+function readsAndRejects(
+  parse: (raw: string) => { ok: true; value: string } | { ok: false; problem: string } | null,
+  read: readonly [string, string][],
+  rejected: readonly [string, string][],
+): void {
+  it.each(read)('%s → %s', (raw, want) => {
+    expect(parse(raw)).toEqual({ ok: true, value: want });
+  });
+  it.each(rejected)('%s is rejected as %s', (raw, problem) => {
+    expect(parse(raw)).toEqual({ ok: false, problem });
+  });
+}
+
 describe('names', () => {
   it.each([
     [' 张 三 ', '张三'],
@@ -29,47 +43,45 @@ describe('names', () => {
 });
 
 describe('dates', () => {
-  it.each([
-    ['2023-05-01', '2023-05-01'],
-    ['2023/5/1', '2023-05-01'],
-    ['20230501', '2023-05-01'],
-    ['2023.05.01', '2023-05-01'],
-    ['2023年5月1日', '2023-05-01'],
-    ['２０２３年５月１日', '2023-05-01'],
-    ['45047', '2023-05-01'],
-    ['45047.75', '2023-05-01'],
-    ['2023-05-01 08:30:00', '2023-05-01'],
-    ['2023/5/1 0:00', '2023-05-01'],
-    ['2023/05/01 12:30:45', '2023-05-01'],
-    ['2023.5.1 8:00', '2023-05-01'],
-    ['2023年5月1日 20:00', '2023-05-01'],
-    ['2023年5月1日20:00:05', '2023-05-01'],
-    ['2023-04-30T20:00:00Z', '2023-05-01'],
-    ['2023-05-01T01:00:00+08:00', '2023-05-01'],
-    ['2026-05-31 18:30:00+00', '2026-06-01'], // PostgreSQL's own text form
-    ['2026-05-31 18:30:00+08', '2026-05-31'],
-    ['2023-05-01 08:00:00 +0800', '2023-05-01'],
-    ['2023-04-30 20:00:00 UTC', '2023-05-01'],
-    ['2023/04/30 20:00:00+00:00', '2023-05-01'],
-    ['2023-04-30T20:00Z', '2023-05-01'],
-  ])('%s → %s', (raw, want) => {
-    expect(parseDate(raw)).toEqual({ ok: true, value: want });
-  });
-
-  it.each([
-    ['05/01/2023', 'date_ambiguous'],
-    ['1/5/23', 'date_ambiguous'],
-    ['23-05-01', 'date_ambiguous'],
-    ['2023-02-29', 'date_unparseable'],
-    ['2023-13-01', 'date_unparseable'],
-    ['明年', 'date_unparseable'],
-    ['60', 'date_unparseable'],
-    ['2023-05-01 25:00:00+08', 'date_unparseable'],
-    ['2023-05-01 08:00:00+15', 'date_unparseable'],
-    ['2023-02-29 08:00:00Z', 'date_unparseable'],
-  ])('%s is rejected as %s', (raw, problem) => {
-    expect(parseDate(raw)).toEqual({ ok: false, problem });
-  });
+  readsAndRejects(
+    parseDate,
+    [
+      ['2023-05-01', '2023-05-01'],
+      ['2023/5/1', '2023-05-01'],
+      ['20230501', '2023-05-01'],
+      ['2023.05.01', '2023-05-01'],
+      ['2023年5月1日', '2023-05-01'],
+      ['２０２３年５月１日', '2023-05-01'],
+      ['45047', '2023-05-01'],
+      ['45047.75', '2023-05-01'],
+      ['2023-05-01 08:30:00', '2023-05-01'],
+      ['2023/5/1 0:00', '2023-05-01'],
+      ['2023/05/01 12:30:45', '2023-05-01'],
+      ['2023.5.1 8:00', '2023-05-01'],
+      ['2023年5月1日 20:00', '2023-05-01'],
+      ['2023年5月1日20:00:05', '2023-05-01'],
+      ['2023-04-30T20:00:00Z', '2023-05-01'],
+      ['2023-05-01T01:00:00+08:00', '2023-05-01'],
+      ['2026-05-31 18:30:00+00', '2026-06-01'], // PostgreSQL's own text form
+      ['2026-05-31 18:30:00+08', '2026-05-31'],
+      ['2023-05-01 08:00:00 +0800', '2023-05-01'],
+      ['2023-04-30 20:00:00 UTC', '2023-05-01'],
+      ['2023/04/30 20:00:00+00:00', '2023-05-01'],
+      ['2023-04-30T20:00Z', '2023-05-01'],
+    ],
+    [
+      ['05/01/2023', 'date_ambiguous'],
+      ['1/5/23', 'date_ambiguous'],
+      ['23-05-01', 'date_ambiguous'],
+      ['2023-02-29', 'date_unparseable'],
+      ['2023-13-01', 'date_unparseable'],
+      ['明年', 'date_unparseable'],
+      ['60', 'date_unparseable'],
+      ['2023-05-01 25:00:00+08', 'date_unparseable'],
+      ['2023-05-01 08:00:00+15', 'date_unparseable'],
+      ['2023-02-29 08:00:00Z', 'date_unparseable'],
+    ],
+  );
 
   it('follows Excel around the 1900 leap-year quirk', () => {
     expect(excelSerialToDate(1)).toBe('1900-01-01');
@@ -86,19 +98,17 @@ describe('dates', () => {
 });
 
 describe('years', () => {
-  it.each([
-    ['2026', '2026'],
-    ['2026年', '2026'],
-    [' 2026年度 ', '2026'],
-    ['２０２６', '2026'],
-    ['2026.0', '2026'],
-  ])('%s → %s', (raw, want) => {
-    expect(parseYear(raw)).toEqual({ ok: true, value: want });
-  });
-
-  it.each(['26', '2026-2027', '1899', '2101', '二〇二六', '2026.5'])('%s is rejected', (raw) => {
-    expect(parseYear(raw)).toEqual({ ok: false, problem: 'number_unparseable' });
-  });
+  readsAndRejects(
+    parseYear,
+    [
+      ['2026', '2026'],
+      ['2026年', '2026'],
+      [' 2026年度 ', '2026'],
+      ['２０２６', '2026'],
+      ['2026.0', '2026'],
+    ],
+    ['26', '2026-2027', '1899', '2101', '二〇二六', '2026.5'].map((raw) => [raw, 'number_unparseable']),
+  );
 
   it('treats empty as absent', () => {
     expect(parseYear(' ')).toBeNull();
@@ -106,20 +116,19 @@ describe('years', () => {
 });
 
 describe('money', () => {
-  it.each([
-    ['¥1,234.50', '1234.50'],
-    ['1234.5元', '1234.5'],
-    ['RMB 800', '800'],
-    ['￥１，２００', '1200'],
-    ['-35.00', '-35.00'],
-    ['5000元整', '5000'],
-    ['1,234,567.8', '1234567.8'],
-  ])('%s → %s', (raw, want) => {
-    expect(parseMoney(raw)).toEqual({ ok: true, value: want });
-  });
-  it.each(['12..5', '约300', '1.2.3', '12,00', '1,2345', ',123'])('%s is rejected', (raw) => {
-    expect(parseMoney(raw)).toEqual({ ok: false, problem: 'money_unparseable' });
-  });
+  readsAndRejects(
+    parseMoney,
+    [
+      ['¥1,234.50', '1234.50'],
+      ['1234.5元', '1234.5'],
+      ['RMB 800', '800'],
+      ['￥１，２００', '1200'],
+      ['-35.00', '-35.00'],
+      ['5000元整', '5000'],
+      ['1,234,567.8', '1234567.8'],
+    ],
+    ['12..5', '约300', '1.2.3', '12,00', '1,2345', ',123'].map((raw) => [raw, 'money_unparseable']),
+  );
 });
 
 describe('mask', () => {
