@@ -220,7 +220,10 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
   const { wh, log } = p;
   const feed = countyFeed(p.feed, p.feedConfig);
   const path = p.path;
-  if (path === undefined && !p.source) throw dataError('an import needs a file or a source');
+  if (path === undefined && !p.source)
+    throw dataError(
+      `${p.feed.id}: an import needs a file (--file) or the feed's configured source (feeds.${p.feed.id}.source)`,
+    );
   if (path !== undefined) await assertInputFile(path);
   const { db } = wh;
   const limits = poolTimeouts(wh.pool);

@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, readdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FILE_EXTENSIONS } from '../../connectors/registry.ts';
 import { silentLogger } from '../../core/log.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
 import { takeDrops } from '../../src/drop/take-drops.ts';
@@ -117,7 +118,7 @@ describe('file drops', () => {
       feed: 'water',
       file: '水利局/填报说明.docx',
       outcome: 'failed',
-      message: "unsupported file type '.docx'; expected one of .csv, .txt, .tsv, .xlsx, .xlsm, .xls, .et",
+      message: `unsupported file type '.docx'; expected one of ${FILE_EXTENSIONS.join(', ')}`,
     });
     expect(existsSync(note)).toBe(false);
     expect(readdirSync(join(folder, 'failed'))).toEqual([expect.stringMatching(/-填报说明\.docx$/)]);

@@ -90,7 +90,7 @@ describe('a feed and a rule added through the extension points only', () => {
       .select(['details'])
       .where('kind', '=', 'match')
       .executeTakeFirstOrThrow();
-    expect(JSON.stringify(run.details)).toContain('temporary_aid');
+    expect(JSON.stringify(run.details)).toContain('test_temporary_aid');
   });
 
   it('joins the catalog in one registry and runs beside its rules, with its parameters from the config', async () => {

@@ -21,7 +21,7 @@ let wh: Warehouse;
 const dir = tempDir();
 
 beforeAll(async () => {
-  // Migrated with the project's registry: every numbered migration applied, no temporary_aid table.
+  // Migrated with the project's registry: every numbered migration applied, no test_temporary_aid table (the id says it is a test's, so a contributor's own temporary_aid never meets it).
   wh = await testWarehouse('feed_extension');
 });
 afterAll(async () => wh?.close());
@@ -57,25 +57,25 @@ const versions = async () =>
   (
     await sql<AidRow>`SELECT name, id_number, village, granted_on, amount, reason, repeated, id_link, run_id,
         ended_run_id, row_number, valid_to IS NULL AS current
-      FROM temporary_aid ORDER BY id_number, granted_on, version_id`.execute(wh.db)
+      FROM test_temporary_aid ORDER BY id_number, granted_on, version_id`.execute(wh.db)
   ).rows;
 
 describe('a feed declared outside the project, passed to migrate in its registry', () => {
   it('is named as pending until migrated, then migrate creates its table once', async () => {
     expect(await pendingMigrations(wh.db, wh.schema)).toEqual([]);
     expect(await pendingMigrations(wh.db, wh.schema, { feeds: FEEDS_WITH_EXTENSION })).toEqual([
-      'feed table temporary_aid',
+      'feed table test_temporary_aid',
     ]);
 
     const first = await migrate(wh.db, wh.schema, { feeds: FEEDS_WITH_EXTENSION });
-    expect(first).toMatchObject({ applied: [], feedTables: ['temporary_aid'] });
+    expect(first).toMatchObject({ applied: [], feedTables: ['test_temporary_aid'] });
     expect(await pendingMigrations(wh.db, wh.schema, { feeds: FEEDS_WITH_EXTENSION })).toEqual([]);
     const again = await migrate(wh.db, wh.schema, { feeds: FEEDS_WITH_EXTENSION });
     expect(again).toMatchObject({ applied: [], feedTables: [] });
 
     const columns = await sql<{ column: string; type: string; not_null: boolean }>`
       SELECT a.attname AS column, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null
-      FROM pg_attribute a WHERE a.attrelid = 'temporary_aid'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+      FROM pg_attribute a WHERE a.attrelid = 'test_temporary_aid'::regclass AND a.attnum > 0 AND NOT a.attisdropped
       ORDER BY a.attnum`.execute(wh.db);
     expect(columns.rows.map((c) => `${c.column} ${c.type}${c.not_null ? ' NOT NULL' : ''}`)).toEqual([
       'version_id bigint NOT NULL',
@@ -99,11 +99,11 @@ describe('a feed declared outside the project, passed to migrate in its registry
     ]);
     const indexes = await sql<{ def: string }>`
       SELECT regexp_replace(pg_get_indexdef(indexrelid), ' ON \\S+', ' ON') AS def FROM pg_index
-      WHERE indrelid = 'temporary_aid'::regclass ORDER BY 1`.execute(wh.db);
+      WHERE indrelid = 'test_temporary_aid'::regclass ORDER BY 1`.execute(wh.db);
     expect(indexes.rows.map((i) => i.def)).toEqual([
-      'CREATE INDEX temporary_aid_village ON USING btree (village) WHERE (valid_to IS NULL)',
-      'CREATE UNIQUE INDEX temporary_aid_current ON USING btree (id_number, granted_on) WHERE (valid_to IS NULL)',
-      'CREATE UNIQUE INDEX temporary_aid_pkey ON USING btree (version_id)',
+      'CREATE INDEX test_temporary_aid_village ON USING btree (village) WHERE (valid_to IS NULL)',
+      'CREATE UNIQUE INDEX test_temporary_aid_current ON USING btree (id_number, granted_on) WHERE (valid_to IS NULL)',
+      'CREATE UNIQUE INDEX test_temporary_aid_pkey ON USING btree (version_id)',
     ]);
   });
 
@@ -114,7 +114,7 @@ describe('a feed declared outside the project, passed to migrate in its registry
       ['王五', testId(3), '龙井村', '2026-04-31', '500', '因病', '否'],
       ['赵六', testId(4), '龙井村', '2026-05-20', '', '意外事故', ''],
     ]);
-    expect(s).toMatchObject({ feed: 'temporary_aid', status: 'succeeded' });
+    expect(s).toMatchObject({ feed: 'test_temporary_aid', status: 'succeeded' });
     expect(s.counts).toMatchObject({ rows_read: 4, rows_loaded: 3, rows_new: 3, rows_quarantined: 1 });
     expect(await versions()).toEqual([
       {
@@ -166,7 +166,7 @@ describe('a feed declared outside the project, passed to migrate in its registry
       .where('run_id', '=', s.runId)
       .execute();
     expect(quarantined).toEqual([
-      { feed: 'temporary_aid', row_number: 4, field: 'granted_on', raw_value: '2026-04-31' },
+      { feed: 'test_temporary_aid', row_number: 4, field: 'granted_on', raw_value: '2026-04-31' },
     ]);
   });
 
@@ -199,17 +199,17 @@ describe('a feed declared outside the project, passed to migrate in its registry
     });
     const feeds = { ...FEEDS, [changed.id]: changed };
     await expect(migrate(wh.db, wh.schema, { feeds })).rejects.toThrow(
-      'feed tables do not match their declarations (a changed feed needs a numbered migration): temporary_aid.approved_by: no column (declared text)',
+      'feed tables do not match their declarations (a changed feed needs a numbered migration): test_temporary_aid.approved_by: no column (declared text)',
     );
     // What the numbered migration would do; a field made required needs no change of the table to load.
-    await sql`ALTER TABLE temporary_aid ADD COLUMN approved_by text`.execute(wh.db);
+    await sql`ALTER TABLE test_temporary_aid ADD COLUMN approved_by text`.execute(wh.db);
     expect(await migrate(wh.db, wh.schema, { feeds })).toMatchObject({ applied: [], feedTables: [] });
     // The other way round, a NOT NULL column the declaration may leave empty would fail a load: named.
-    await sql`ALTER TABLE temporary_aid ALTER COLUMN village SET NOT NULL`.execute(wh.db);
+    await sql`ALTER TABLE test_temporary_aid ALTER COLUMN village SET NOT NULL`.execute(wh.db);
     await expect(migrate(wh.db, wh.schema, { feeds })).rejects.toThrow(
-      'temporary_aid.village: NOT NULL, declared optional',
+      'test_temporary_aid.village: NOT NULL, declared optional',
     );
-    await sql`ALTER TABLE temporary_aid ALTER COLUMN village DROP NOT NULL`.execute(wh.db);
+    await sql`ALTER TABLE test_temporary_aid ALTER COLUMN village DROP NOT NULL`.execute(wh.db);
   });
 
   it("is refused when its id names a warehouse table that is not a feed's", async () => {

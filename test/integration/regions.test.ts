@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FILE_EXTENSIONS } from '../../connectors/registry.ts';
 import { silentLogger } from '../../core/log.ts';
 import { resolveFeed } from '../../pipelines/feeds/resolve.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
@@ -281,7 +282,7 @@ describe('a published code list', () => {
     const pdf = join(dir, 'regions.pdf');
     writeFileSync(pdf, '%PDF-1.4');
     await expect(loadRegions(wh, pdf, '520102')).rejects.toThrow(
-      `${pdf}: unsupported file type '.pdf'; expected one of .csv, .txt, .tsv, .xlsx, .xlsm, .xls, .et`,
+      `${pdf}: unsupported file type '.pdf'; expected one of ${FILE_EXTENSIONS.join(', ')}`,
     );
     expect(await table()).toEqual(countyRows);
   });

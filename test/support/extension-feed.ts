@@ -9,7 +9,7 @@ import { FEEDS } from '../../pipelines/feeds/index.ts';
 import { defineFeed } from '../../schemas/feed.ts';
 
 export const temporaryAid = defineFeed({
-  id: 'temporary_aid',
+  id: 'test_temporary_aid',
   title: '临时救助台账',
   department: '民政局',
   mode: 'snapshot',

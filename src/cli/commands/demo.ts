@@ -110,7 +110,10 @@ Example:
           const deathsSource = await serveDeathsFromDatabase(wh, county.files.deaths!);
           for (const feedId of FEED_IDS) {
             const path = county.files[feedId];
-            if (!path) continue;
+            if (!path) {
+              say(`      ${feedId}: the demo county writes no file for this feed; not loaded`);
+              continue;
+            }
             const feed = resolveFeed(feedId);
             const fromDb = feedId === 'deaths';
             const started = performance.now();
