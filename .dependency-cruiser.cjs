@@ -16,7 +16,7 @@ const FLOORS = [
   ['delivery', '^src/delivery/'],
   ['reporting', '^src/reporting/'],
   ['scheduler', '^src/scheduler/'],
-  ['http and demo', '^src/(http|api|console|demo)/'],
+  ['http and demo', '^src/(http|demo)/'],
   ['cli', '^src/cli/'],
   ['entry points and tests', '^(bin|bench|scripts|test)/'],
 ];

@@ -110,9 +110,6 @@ export function fileKindOf(path: string): FileKind {
 /** The connector that reads the file at `path` (see fileKindOf). */
 export const connectorFor = (path: string): Connector<FileConfig> => fileKindOf(path).connector;
 
-/** Whether a file is read as a workbook (several sheets) rather than as one table. */
-export const isWorkbook = (path: string): boolean => fileKindOf(path).workbook;
-
 /** A configured source bound to the connector of its kind: what an import reads. */
 export interface OpenedSource {
   kind: SourceKind;

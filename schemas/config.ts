@@ -87,9 +87,6 @@ export interface ConfigIds<F extends string, R extends string> {
   rule: z.ZodType<R, string>;
 }
 
-/** Any string as an id: what this floor can check without the registries. */
-const ANY_IDS: ConfigIds<string, string> = { feed: z.string(), rule: z.string() };
-
 /** File drops: departments (or their sync jobs) put files in a folder per feed; `ruralhub drop` takes them. */
 function dropConfigSchema<F extends string>(feedId: z.ZodType<F, string>) {
   return z
@@ -293,9 +290,6 @@ export function configSchema<F extends string, R extends string>(ids: ConfigIds<
     .strict();
 }
 
-/** The config with any string as an id: the schema's shape, before the registries are asked. */
-export const ConfigSchema = configSchema(ANY_IDS);
-
 /** The parsed config whose feed and rule ids are `F` and `R` (load-config's: the registries' ids). */
 export type ConfigOf<F extends string, R extends string> = z.infer<ReturnType<typeof configSchema<F, R>>>;
 /**
@@ -304,8 +298,3 @@ export type ConfigOf<F extends string, R extends string> = z.infer<ReturnType<ty
  */
 export type Config = ConfigOf<string, string>;
 export type FeedConfig = z.infer<typeof FeedConfigSchema>;
-export type RuleConfig = z.infer<typeof RuleConfigSchema>;
-export type DropConfig = NonNullable<Config['drop']>;
-export type SchedulerConfig = Config['scheduler'];
-/** One scheduled job (ids as strings; see Config). */
-export type Job = SchedulerConfig['jobs'][string];

@@ -167,8 +167,3 @@ export const monitoredHouseholdsWithout = (db: Kysely<Database>, member: RawBuil
         ),
       ),
     );
-
-/** The household (via any current roster member) of a feed row keyed by a household head's ID number. */
-export const householdOfHead = (headIdColumn: string): RawBuilder<string | null> =>
-  sql<string | null>`(SELECT r.household_id FROM roster r WHERE r.id_number = ${sql.ref(headIdColumn)}
-    AND r.valid_to IS NULL)`;

@@ -3,7 +3,7 @@
  * The second thread's side of src/load/hash-worker.ts: XXH3-128 of each record of a batch, with the seed the
  * main thread hashes with. Plain JavaScript, type-checked through JSDoc (tsconfig includes it): a worker thread
  * in Node 20 gets no TypeScript loader (tsx's hooks do not reach it), and this way the same file runs from the
- * sources (tsx, vitest) and, put by scripts/build.js beside the command's bundle as dist/hash-thread.mjs.
+ * sources (tsx, vitest) and, put by scripts/bundle.js (which npm run build runs) beside the command's bundle as dist/hash-thread.mjs.
  * @import { HashDone, HashJob, HashThreadData } from './hash-worker.ts'
  */
 import { createRequire } from 'node:module';

@@ -4,7 +4,7 @@
  * can hash. Each batch is split: this thread hashes one part while the main thread hashes the other. Both use
  * hash-wasm (two threads calling node:crypto in one process ran at half speed each: the OpenSSL calls contend).
  * The thread runs src/load/hash-thread.mjs: from the sources beside this file, from the bundle as
- * dist/hash-thread.mjs beside the bundle's chunks (scripts/build.js), the same relative address either way.
+ * dist/hash-thread.mjs beside the bundle's chunks (scripts/bundle.js), the same relative address either way.
  */
 import { Worker } from 'node:worker_threads';
 

@@ -1,6 +1,6 @@
 /**
- * Pure time arithmetic of the scheduler: which slots of a cron expression fall in a window, and how long to
- * wait before the next attempt (core/backoff.ts). No I/O, no clock: callers pass `now`, so tests can walk a simulated day.
+ * Pure time arithmetic of the scheduler: which slots of a cron expression fall in a window (the wait before a
+ * retry is core/backoff.ts). No I/O, no clock: callers pass `now`, so tests can walk a simulated day.
  */
 import { CronExpressionParser } from 'cron-parser';
 

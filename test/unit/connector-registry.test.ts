@@ -9,7 +9,6 @@ import {
   FILE_EXTENSIONS,
   FILE_KINDS,
   fileKindOf,
-  isWorkbook,
   openSource,
   SOURCE_KINDS,
 } from '../../connectors/registry.ts';
@@ -53,7 +52,7 @@ describe('file kinds', () => {
   ] as const)('%s is read by %s', (_, name, bytes, kind) => {
     const path = file(name, bytes);
     expect(fileKindOf(path).connector.kind).toBe(kind);
-    expect(isWorkbook(path)).toBe(kind !== 'csv');
+    expect(fileKindOf(path).workbook).toBe(kind !== 'csv');
   });
 
   it("keeps a missing workbook's extension kind (the loader says it is missing)", () => {

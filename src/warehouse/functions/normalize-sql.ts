@@ -2,7 +2,7 @@
  * The SQL normalizers (rh_*) every load uses: whether a file's bytes were COPY'd into staging (the bulk path) or
  * a connector's records were (the record path), the staged raw text is normalized set-based in one statement
  * (src/load/normalize-staged.ts; COPY parses CSV ~2× faster than any Node parser here: docs/architecture.md,
- * decision 10).
+ * house rule 10).
  *
  * rh_id, rh_name, rh_name_key, rh_date, rh_money and rh_year have TypeScript twins in src/normalize: the
  * reference these are tested against (test/integration/normalize-sql.test.ts gives each pair the same inputs and
