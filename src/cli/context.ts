@@ -8,7 +8,7 @@ import { configError } from '../../core/errors.ts';
 import { createLogger, type Logger } from '../../core/log.ts';
 import { type CountyConfig, configPath, loadConfig } from '../config/load-config.ts';
 import { openWarehouse, type Warehouse } from '../warehouse/connect.ts';
-import { migrate, pendingMigrations } from '../warehouse/migrate.ts';
+import { expectFeedTablesMatch, migrate, pendingMigrations } from '../warehouse/migrate.ts';
 
 export interface GlobalOptions {
   config?: string;
@@ -46,6 +46,7 @@ export async function withWarehouse<T>(
       const pending = await pendingMigrations(wh.db, wh.schema);
       if (pending.length)
         throw configError(`the warehouse needs migrations (${pending.join(', ')}): run \`ruralhub migrate\``);
+      await expectFeedTablesMatch(wh.db, wh.schema);
     }
     return await fn(wh);
   } finally {

@@ -129,7 +129,7 @@ async function missingFeedTables(
  * Kysely's migration lock on PostgreSQL (PostgresAdapter.acquireMigrationLock, kysely 0.28): a feed table is made
  * under the same advisory lock as the numbered migrations, so it never runs beside a migrator of another process.
  */
-const KYSELY_MIGRATION_LOCK = '3853314791062309107';
+export const KYSELY_MIGRATION_LOCK = '3853314791062309107';
 
 /**
  * Creates the table of every registered feed that has none yet (createFeedTable), under the migrators' lock and in
@@ -145,9 +145,34 @@ async function createMissingFeedTables(
   return db.transaction().execute(async (trx) => {
     await sql`SELECT pg_advisory_xact_lock(${sql.lit(KYSELY_MIGRATION_LOCK)}::bigint)`.execute(trx);
     const missing = await missingFeedTables(trx, schema, feeds);
-    for (const feed of missing) await createFeedTable(trx, feed);
+    for (const feed of missing) {
+      try {
+        await createFeedTable(trx, feed);
+      } catch (err) {
+        // PostgreSQL's words alone (a relation that already exists, say) would not name the declaration at fault.
+        throw terminalError(`feed table ${feed.id} could not be created: ${(err as Error).message}`, err);
+      }
+    }
     return missing.map((f) => f.id);
   });
+}
+
+/**
+ * A feed whose declaration changed without the numbered migration its table needs is refused (terminal error)
+ * naming the columns — by `migrate`, and by every command that checks the schema before it starts — rather than
+ * by the first load failing on one.
+ */
+export async function expectFeedTablesMatch(
+  db: Kysely<Database>,
+  schema: string,
+  feeds: readonly FeedDefinition[] = Object.values(FEEDS),
+): Promise<void> {
+  const problems = await feedTableProblems(db, schema, feeds);
+  if (problems.length) {
+    throw terminalError(
+      `feed tables do not match their declarations (a changed feed needs a numbered migration): ${problems.join('; ')}`,
+    );
+  }
 }
 
 const RACE_CODES = new Set(['42P01', '3F000', '42703', 'XX000']);
@@ -192,14 +217,7 @@ export async function migrate(
     );
     for (const stmt of REPEATABLE) await stmt.execute(trx);
   });
-  // A feed whose declaration changed without the numbered migration its table needs: said here, naming the
-  // columns, rather than by the first load failing on one.
-  const problems = await feedTableProblems(db, schema, feeds);
-  if (problems.length) {
-    throw terminalError(
-      `feed tables do not match their declarations (a changed feed needs a numbered migration): ${problems.join('; ')}`,
-    );
-  }
+  await expectFeedTablesMatch(db, schema, feeds);
   const applied = (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
   return { applied, skipped: Object.keys(MIGRATIONS).length - applied.length, feedTables };
 }

@@ -11,7 +11,7 @@ import { FEEDS } from '../../pipelines/feeds/index.ts';
 import { defineFeed } from '../../schemas/feed.ts';
 import { importFeed } from '../../src/load/import-feed.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
-import { migrate, pendingMigrations } from '../../src/warehouse/migrate.ts';
+import { expectFeedTablesMatch, migrate, pendingMigrations } from '../../src/warehouse/migrate.ts';
 import { testId } from '../support/demo.ts';
 import { FEEDS_WITH_EXTENSION, TEMPORARY_AID_HEADER, temporaryAid } from '../support/extension-feed.ts';
 import { tempDir, writeCsv } from '../support/files.ts';
@@ -198,11 +198,14 @@ describe('a feed declared outside the project, passed to migrate in its registry
       },
     });
     const feeds = { ...FEEDS, [changed.id]: changed };
-    await expect(migrate(wh.db, wh.schema, { feeds })).rejects.toThrow(
-      'feed tables do not match their declarations (a changed feed needs a numbered migration): test_temporary_aid.approved_by: no column (declared text)',
-    );
+    const drift =
+      'feed tables do not match their declarations (a changed feed needs a numbered migration): test_temporary_aid.approved_by: no column (declared text)';
+    await expect(migrate(wh.db, wh.schema, { feeds })).rejects.toThrow(drift);
+    // Every command checking the schema before it starts says the same (src/cli/context.ts), not a first load.
+    await expect(expectFeedTablesMatch(wh.db, wh.schema, Object.values(feeds))).rejects.toThrow(drift);
     // What the numbered migration would do; a field made required needs no change of the table to load.
     await sql`ALTER TABLE test_temporary_aid ADD COLUMN approved_by text`.execute(wh.db);
+    await expect(expectFeedTablesMatch(wh.db, wh.schema, Object.values(feeds))).resolves.toBeUndefined();
     expect(await migrate(wh.db, wh.schema, { feeds })).toMatchObject({ applied: [], feedTables: [] });
     // The other way round, a NOT NULL column the declaration may leave empty would fail a load: named.
     await sql`ALTER TABLE test_temporary_aid ALTER COLUMN village SET NOT NULL`.execute(wh.db);
@@ -210,6 +213,19 @@ describe('a feed declared outside the project, passed to migrate in its registry
       'test_temporary_aid.village: NOT NULL, declared optional',
     );
     await sql`ALTER TABLE test_temporary_aid ALTER COLUMN village DROP NOT NULL`.execute(wh.db);
+  });
+
+  it('names the feed whose table PostgreSQL would not create', async () => {
+    // Feed `test` with an index `temporary_aid`: the index would be test_temporary_aid, the extension feed's table
+    // already there. PostgreSQL says only that the relation exists.
+    const clash = defineFeed({ ...temporaryAid, id: 'test', indexes: { temporary_aid: ['village'] } });
+    await expect(
+      migrate(wh.db, wh.schema, { feeds: { ...FEEDS_WITH_EXTENSION, test: clash } }),
+    ).rejects.toThrow('feed table test could not be created: relation "test_temporary_aid" already exists');
+    // Nothing of it was left half made.
+    const made = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_class
+      WHERE relname = 'test' AND relnamespace = ${wh.schema}::regnamespace`.execute(wh.db);
+    expect(made.rows[0]?.n).toBe(0);
   });
 
   it("is refused when its id names a warehouse table that is not a feed's", async () => {
