@@ -6,7 +6,8 @@
  *
  * This is the CURRENT shape, not a frozen one: a migration that changes every feed table (a new history column,
  * say) changes this builder too, and test/integration/feed-table-builder.test.ts holds the two to the same
- * catalog. A change of one existing feed's fields is still a numbered migration (an ALTER TABLE):
+ * catalog. Such a migration alters the feed tables it finds (feedTablesIn), not a list of the twelve: a
+ * deployment may hold tables this builder made for feeds added since. A change of one existing feed's fields is still a numbered migration (an ALTER TABLE):
  * test/integration/feed-tables.test.ts fails until there is one for a table the numbered migrations made, and
  * `migrate` refuses a table that lacks what its declaration now needs (feedTableProblems) — the only check that
  * sees a table the builder made, since a fresh test warehouse builds it from the declaration as it is.
@@ -187,4 +188,16 @@ export async function feedTableProblems(
     }
   }
   return problems;
+}
+
+/**
+ * The feed tables of `schema`, by the `<table>_written` trigger every one carries (0014, and this builder): what a
+ * migration changing every feed table alters — the twelve of the numbered migrations and any this builder made
+ * for a feed registered since — in name order.
+ */
+export async function feedTablesIn(db: Kysely<Database>, schema: string): Promise<string[]> {
+  const r = await sql<{ name: string }>`SELECT c.relname AS name FROM pg_class c
+    JOIN pg_trigger t ON t.tgrelid = c.oid AND t.tgname = c.relname || '_written'
+    WHERE c.relnamespace = ${schema}::regnamespace AND c.relkind = 'r' ORDER BY 1`.execute(db);
+  return r.rows.map((row) => row.name);
 }

@@ -11,6 +11,7 @@ import { FEEDS } from '../../pipelines/feeds/index.ts';
 import { defineFeed } from '../../schemas/feed.ts';
 import { importFeed } from '../../src/load/import-feed.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
+import { feedTablesIn } from '../../src/warehouse/feed-table.ts';
 import { expectFeedTablesMatch, migrate, pendingMigrations } from '../../src/warehouse/migrate.ts';
 import { testId } from '../support/demo.ts';
 import { FEEDS_WITH_EXTENSION, TEMPORARY_AID_HEADER, temporaryAid } from '../support/extension-feed.ts';
@@ -69,6 +70,10 @@ describe('a feed declared outside the project, passed to migrate in its registry
 
     const first = await migrate(wh.db, wh.schema, { feeds: FEEDS_WITH_EXTENSION });
     expect(first).toMatchObject({ applied: [], feedTables: ['test_temporary_aid'] });
+    // A migration changing every feed table finds it beside the twelve the numbered migrations made.
+    expect(await feedTablesIn(wh.db, wh.schema)).toEqual(
+      [...Object.keys(FEEDS), 'test_temporary_aid'].sort(),
+    );
     expect(await pendingMigrations(wh.db, wh.schema, { feeds: FEEDS_WITH_EXTENSION })).toEqual([]);
     const again = await migrate(wh.db, wh.schema, { feeds: FEEDS_WITH_EXTENSION });
     expect(again).toMatchObject({ applied: [], feedTables: [] });
