@@ -58,7 +58,8 @@ function describeIssue(issue: z.core.$ZodIssue): string[] {
 
 /**
  * Parses and validates a config text; every error names the key path and what was expected. An extension's
- * rules are configurable when its registry is given (the one `runMatch` is given too).
+ * rules are configurable when its registry is given (the one `runMatch` is given too): the whole registry, so
+ * spread the project's `RULES` into it to keep configuring theirs.
  */
 export function parseConfig(text: string, source: string): Readonly<CountyConfig>;
 export function parseConfig<R extends string>(

@@ -10,7 +10,7 @@ import { sql } from 'kysely';
 import { localTimeIn } from '../../core/clock.ts';
 import { terminalError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
-import { type RuleId, ruleById } from '../../pipelines/rules/index.ts';
+import { RULES, type RuleRegistry } from '../../pipelines/rules/index.ts';
 import type { FindingColumn, FindingRow, RuleInfo } from '../../pipelines/rules/rule.ts';
 import {
   type Department,
@@ -48,7 +48,9 @@ export interface ExportParams {
   asOf: string;
   log: Logger;
   department?: string;
-  rules?: readonly RuleId[];
+  rules?: readonly string[];
+  /** The rules whose findings can be listed; default the project's (an extension passes the one runMatch had). */
+  registry?: RuleRegistry;
   format?: ListFormat;
   actor?: string;
   /** The remote address of the API request asking for the list, for the audit log. */
@@ -73,12 +75,14 @@ interface FindingForList extends Pick<FindingRow, FindingColumn | 'details'> {
  * The rule of a finding's rule_id: its list's columns. A finding of a rule this version does not have cannot be
  * listed.
  */
-function ruleOf(id: string): RuleInfo {
-  const rule = ruleById(id);
-  if (!rule)
-    throw terminalError(`findings of rule ${id}, which this version does not have, cannot be listed`);
-  return rule;
-}
+const ruleLookup =
+  (registry: RuleRegistry) =>
+  (id: string): RuleInfo => {
+    const rule = new Map(Object.entries(registry)).get(id);
+    if (!rule)
+      throw terminalError(`findings of rule ${id}, which this version does not have, cannot be listed`);
+    return rule;
+  };
 
 /** Headers of a rule's list sheet, in order. The contract tests read files back against this. */
 export function listHeaders(rule: RuleInfo): string[] {
@@ -150,6 +154,7 @@ function coverRows(
   asOf: string,
   perRule: Record<string, number>,
   exportedAt: string,
+  ruleOf: (id: string) => RuleInfo,
 ) {
   const total = Object.values(perRule).reduce((a, b) => a + b, 0);
   return [
@@ -158,7 +163,7 @@ function coverRows(
     ['导出时间', exportedAt],
     ['数据截至', asOf],
     ['清单条数', total],
-    ...Object.entries(perRule).map(([rule, n]) => [`${rule} ${ruleById(rule)?.name ?? ''}`, n]),
+    ...Object.entries(perRule).map(([rule, n]) => [`${rule} ${ruleOf(rule).name}`, n]),
     ['用途', PURPOSE],
     [
       '填写说明',
@@ -175,12 +180,13 @@ async function writeWorkbook(
   perRule: Record<string, number>,
   items: FindingForList[],
   exportedAt: string,
+  ruleOf: (id: string) => RuleInfo,
 ) {
   const Excel = await loadExcel();
   const wb: ExcelJS.Workbook = new Excel.Workbook();
   wb.creator = 'RuralHub';
   const cover = wb.addWorksheet('说明');
-  cover.addRows(coverRows(department, version, asOf, perRule, exportedAt));
+  cover.addRows(coverRows(department, version, asOf, perRule, exportedAt, ruleOf));
   cover.getColumn(1).width = 28;
   cover.getColumn(2).width = 60;
   for (const ruleId of Object.keys(perRule)) {
@@ -218,6 +224,7 @@ export async function exportLists(p: ExportParams): Promise<ListFile[]> {
   const { db } = p.wh;
   const exportedAt = localTimeIn(p.timeZone ?? 'Asia/Shanghai');
   const format = p.format ?? 'xlsx';
+  const ruleOf = ruleLookup(p.registry ?? RULES);
   let q = db
     .selectFrom('findings')
     .select([
@@ -265,7 +272,7 @@ export async function exportLists(p: ExportParams): Promise<ListFile[]> {
     if (format === 'xlsx') {
       const path = join(p.outDir, `${department}-问题清单-${p.asOf}.xlsx`);
       targets.push({ tmp: `${path}.partial`, path });
-      await writeWorkbook(`${path}.partial`, department, version, p.asOf, perRule, items, exportedAt);
+      await writeWorkbook(`${path}.partial`, department, version, p.asOf, perRule, items, exportedAt, ruleOf);
     } else {
       for (const ruleId of Object.keys(perRule)) {
         const rule = ruleOf(ruleId);

@@ -3,12 +3,14 @@
  * and a throw-away rule reading it (test/support/extension-rule.ts), each a declaration handed over in a
  * registry and nothing else of the project touched, are migrated, loaded and matched like the catalog's own.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../core/log.ts';
 import { resolveFeed } from '../../pipelines/feeds/resolve.ts';
 import { RULES, ruleRegistry } from '../../pipelines/rules/index.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
+import { exportLists } from '../../src/delivery/export-lists.ts';
 import { importFeed } from '../../src/load/import-feed.ts';
 import { runMatch } from '../../src/matching/run-match.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
@@ -122,5 +124,34 @@ describe('a feed and a rule added through the extension points only', () => {
       '一年内救助次数',
       '救助金额合计(元)',
     ]);
+  });
+
+  it('lists its findings for the department, under its own columns, when export is given the registry', async () => {
+    const [file] = await exportLists({
+      wh,
+      outDir: join(dir, 'lists'),
+      asOf: AS_OF,
+      log,
+      department: '民政局',
+      format: 'csv',
+      registry: EXTENSION_RULES,
+    });
+    const lines = readFileSync(file!.paths[0]!, 'utf8')
+      .replace(/^\uFEFF/, '')
+      .trimEnd()
+      .split(/\r?\n/);
+    expect(lines[1]).toBe(
+      '清单编号,乡镇,村,户编号,姓名,身份证号,一年内救助次数,救助金额合计(元),首次发现日期,整改时限,逾期天数,核实结果,说明,整改日期',
+    );
+    // The run above with min_grants 1 left three open: 甲一, 甲二 and 乙一, each with the year's grants.
+    expect(lines.slice(2).map((l) => l.split(',').slice(4, 8).join(','))).toEqual([
+      `甲一,${testId(1)},2,2000.50`,
+      `甲二,${testId(2)},1,300.00`,
+      `乙一,${testId(3)},1,500.00`,
+    ]);
+    // Without the registry, the project's rules alone cannot list an extension's finding: said, not guessed.
+    await expect(
+      exportLists({ wh, outDir: join(dir, 'lists2'), asOf: AS_OF, log, department: '民政局', format: 'csv' }),
+    ).rejects.toThrow('findings of rule X01, which this version does not have, cannot be listed');
   });
 });
