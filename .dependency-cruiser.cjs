@@ -12,7 +12,7 @@ const FLOORS = [
   ['identity review', '^src/identity/'],
   ['load', '^src/load/'],
   ['regions, drops, config', '^src/(regions|drop|config)/'],
-  ['matching', '^src/matching/'],
+  ['matching and findings', '^src/(matching|findings)/'],
   ['delivery', '^src/delivery/'],
   ['reporting', '^src/reporting/'],
   ['scheduler', '^src/scheduler/'],

@@ -18,6 +18,7 @@ import {
   FEEDBACK_LABELS,
   type FeedbackAnswer,
 } from '../../schemas/vocab.ts';
+import { insertFindingEvents } from '../findings/events.ts';
 import { writeAudit } from '../warehouse/audit.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
 import { csvLine, UTF8_BOM } from './csv.ts';
@@ -298,9 +299,14 @@ export async function exportLists(p: ExportParams): Promise<ListFile[]> {
               list_version = ${version}
           FROM (SELECT id, state AS from_state FROM findings WHERE id = ANY(${ids}::bigint[]) FOR UPDATE) o
           WHERE f.id = o.id RETURNING f.id, o.from_state, f.state)
-        INSERT INTO finding_events (finding_id, on_date, from_state, to_state, reason)
-        SELECT id, ${p.asOf}::date, from_state, 'sent', ${`list ${version} exported to ${department}`}
-        FROM s WHERE from_state <> state`.execute(trx);
+        ${insertFindingEvents({
+          from: sql`s`,
+          fromState: sql`from_state`,
+          toState: 'sent',
+          reason: `list ${version} exported to ${department}`,
+          where: sql`from_state <> state`,
+          onDate: p.asOf,
+        })}`.execute(trx);
       await writeAudit(trx, {
         actor: p.actor ?? 'cli',
         role: 'operator',

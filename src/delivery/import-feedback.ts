@@ -19,6 +19,8 @@ import {
   FEEDBACK_LABELS,
   type FeedbackAnswer,
 } from '../../schemas/vocab.ts';
+import { insertFindingEvents } from '../findings/events.ts';
+import { transitionAllowed } from '../findings/states.ts';
 import { maskIdNumber, normalizeIdNumber, parseDate } from '../normalize/index.ts';
 import { writeAudit } from '../warehouse/audit.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
@@ -209,7 +211,7 @@ function awaitsAnswer(item: Candidate, department: Department): RowProblem | nul
     // Not whose list it is on: the error workbook goes back to the department.
     return new RowProblem(ITEM_ID_HEADER, `item ${item.id} is not on ${department}'s list`, true);
   }
-  if (item.state === 'closed') {
+  if (!transitionAllowed(item.state, 'feedback', 'feedback')) {
     return new RowProblem(
       ITEM_ID_HEADER,
       `item ${item.id} was already closed (销号) on ${item.closed_on}; no answer is needed`,
@@ -398,10 +400,13 @@ export async function importFeedback(p: FeedbackParams): Promise<FeedbackOutcome
           rectified_on = a.rectified_on, feedback_on = ${p.asOf}::date
         FROM a, o WHERE f.id = a.id AND o.id = a.id
         RETURNING f.id, o.from_state, f.feedback),
-      ev AS (
-        INSERT INTO finding_events (finding_id, on_date, from_state, to_state, reason)
-        SELECT id, ${p.asOf}::date, from_state, 'feedback', 'answer ' || feedback || ' from ' || ${file.source}::text
-        FROM u)
+      ev AS (${insertFindingEvents({
+        from: sql`u`,
+        fromState: sql`from_state`,
+        toState: 'feedback',
+        reason: sql`'answer ' || feedback || ' from ' || ${file.source}::text`,
+        onDate: p.asOf,
+      })})
       SELECT count(*)::int AS n FROM u`.execute(trx);
     const n = changed.rows[0]!.n;
     await writeAudit(trx, {

@@ -4,6 +4,7 @@
  * rejecting one sends it back to the department as `sent` with its answer cleared, to be checked again.
  */
 import { sql } from 'kysely';
+import { insertFindingEvents } from '../findings/events.ts';
 import { writeAudit } from '../warehouse/audit.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
 
@@ -76,11 +77,15 @@ export async function decideReviews(p: ReviewParams): Promise<string[]> {
           feedback_on = CASE WHEN ${accept} THEN f.feedback_on END
         FROM o WHERE f.id = o.id
         RETURNING f.id, f.feedback_reason),
-      ev AS (
-        INSERT INTO finding_events (finding_id, on_date, from_state, to_state, reason)
-        SELECT id, ${p.asOf}::date, 'feedback', ${accept ? 'closed' : 'sent'},
-          ${accept ? REVIEW_ACCEPTED : `not_an_issue rejected by the bureau${p.note ? `: ${p.note}` : ''}`}
-        FROM u)
+      ev AS (${insertFindingEvents({
+        from: sql`u`,
+        fromState: 'feedback',
+        toState: accept ? 'closed' : 'sent',
+        reason: accept
+          ? REVIEW_ACCEPTED
+          : `not_an_issue rejected by the bureau${p.note ? `: ${p.note}` : ''}`,
+        onDate: p.asOf,
+      })})
       SELECT id::text AS id FROM u ORDER BY id`.execute(trx);
     const ids = done.rows.map((r) => r.id);
     await writeAudit(trx, {

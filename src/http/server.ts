@@ -3,7 +3,7 @@
  * Every response is JSON except file downloads and console pages; errors have one shape,
  * { error: { status, code, message } }, and never carry a stack trace or SQL.
  *
- * The HTTP room, bottom up: tokens.ts, sessions.ts, scope.ts, mask-json.ts, person.ts and findings-query.ts
+ * The HTTP room, bottom up: tokens.ts, sessions.ts, scope.ts, mask-json.ts, person.ts and ../findings/query.ts
  * (what the routes read) → request.ts (who is asking, audited refusals) → security.ts (headers, origin check,
  * lookup limit) → context.ts → api/ (one file per route group, api/index.ts lists them) and console/ (one file
  * per page, console/index.ts lists them) → this file, which builds the server from them.

@@ -5,10 +5,12 @@
  *             closed by review → stays closed until its suppression expires, then reopened.
  *   close   — every finding of the rule not found by this run (and not closed) → closed by data.
  *
- * Both read the result of the rule from `match_result` (a temp table of FindingRow).
+ * Both read the result of the rule from `match_result` (a temp table of FindingRow). Their moves are those of
+ * src/findings/states.ts `by: 'match'`; their events are written by src/findings/events.ts.
  */
 import { type Kysely, sql } from 'kysely';
 import type { RuleInfo } from '../../pipelines/rules/rule.ts';
+import { insertFindingEvents } from '../findings/events.ts';
 import type { Database } from '../warehouse/schema.ts';
 
 export interface TransitionCounts {
@@ -66,13 +68,16 @@ export async function applyTransitions(
         feedback_on = CASE WHEN ${reopen} THEN NULL ELSE f.feedback_on END
       RETURNING f.id, f.state, (xmax = 0) AS inserted
     ),
-    ev AS (
-      INSERT INTO finding_events (finding_id, run_id, on_date, from_state, to_state, reason)
-      SELECT up.id, ${runId}, ${asOf}::date, prev.state, up.state,
-             CASE WHEN up.inserted THEN 'found' ELSE 'found again after being closed' END
-      FROM up LEFT JOIN prev ON prev.id = up.id
-      WHERE up.inserted OR prev.state IS DISTINCT FROM up.state
-    )
+    ev AS (${insertFindingEvents({
+      from: sql`up LEFT JOIN prev ON prev.id = up.id`,
+      id: sql`up.id`,
+      fromState: sql`prev.state`,
+      toState: sql`up.state`,
+      reason: sql`CASE WHEN up.inserted THEN 'found' ELSE 'found again after being closed' END`,
+      where: sql`up.inserted OR prev.state IS DISTINCT FROM up.state`,
+      onDate: asOf,
+      runId,
+    })})
     SELECT count(*)::int AS found,
            count(*) FILTER (WHERE up.inserted)::int AS new,
            count(*) FILTER (WHERE NOT up.inserted AND up.state = 'reopened' AND prev.state = 'closed')::int AS reopened,
@@ -87,10 +92,14 @@ export async function applyTransitions(
       WHERE f.id = o.id
       RETURNING f.id, o.from_state
     ),
-    ev AS (
-      INSERT INTO finding_events (finding_id, run_id, on_date, from_state, to_state, reason)
-      SELECT id, ${runId}, ${asOf}::date, from_state, 'closed', 'no longer found by the data' FROM gone
-    )
+    ev AS (${insertFindingEvents({
+      from: sql`gone`,
+      fromState: sql`from_state`,
+      toState: 'closed',
+      reason: 'no longer found by the data',
+      onDate: asOf,
+      runId,
+    })})
     SELECT count(*)::int AS n FROM gone`.execute(trx);
 
   const u = up.rows[0]!;

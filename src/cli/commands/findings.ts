@@ -6,7 +6,7 @@ import {
   FINDINGS_STATE_FILTERS,
   overdueDays,
   selectFindings,
-} from '../../delivery/findings-query.ts';
+} from '../../findings/query.ts';
 import { maskIdNumber } from '../../normalize/mask.ts';
 import { writeAudit } from '../../warehouse/audit.ts';
 import { asOfDate, makeContext, withWarehouse } from '../context.ts';

@@ -7,7 +7,7 @@ import {
   FINDINGS_STATE_FILTERS,
   overdueDays,
   selectFindings,
-} from '../../delivery/findings-query.ts';
+} from '../../findings/query.ts';
 import { computeIndicators } from '../../reporting/indicators.ts';
 import type { Database } from '../../warehouse/schema.ts';
 import { maskDeep } from '../mask-json.ts';

@@ -5,9 +5,9 @@
  */
 import { extname } from 'node:path';
 import { FEEDBACK_LABELS } from '../../../schemas/vocab.ts';
-import { FINDING_COLUMNS, selectFindings } from '../../delivery/findings-query.ts';
 import { maskIdsInText } from '../../delivery/mask-text.ts';
 import { ANSWER_FILE_TYPES, isAnswerFileType } from '../../delivery/read-answers.ts';
+import { FINDING_COLUMNS, selectFindings } from '../../findings/query.ts';
 import { importUploadedAnswers } from '../answers-upload.ts';
 import type { HttpContext } from '../context.ts';
 import { departmentOf } from '../request.ts';

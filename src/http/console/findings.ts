@@ -1,5 +1,5 @@
 /** The bureau's findings browser (/console/findings): the listing the API serves, filtered, IDs masked. */
-import { FINDING_COLUMNS, selectFindings } from '../../delivery/findings-query.ts';
+import { FINDING_COLUMNS, selectFindings } from '../../findings/query.ts';
 import { maskDeep } from '../mask-json.ts';
 import { html, PERSON_IN_PLACE_HEADERS, personInPlace, ruleName, stateLabel, table } from './html.ts';
 import type { ConsolePage } from './page.ts';
