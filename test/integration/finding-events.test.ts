@@ -6,18 +6,17 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../core/log.ts';
-import { resolveFeed } from '../../pipelines/feeds/resolve.ts';
 import type { Department } from '../../schemas/vocab.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
 import { exportLists } from '../../src/delivery/export-lists.ts';
 import { importFeedback } from '../../src/delivery/import-feedback.ts';
 import { decideReviews } from '../../src/delivery/review.ts';
 import { FINDING_TRANSITIONS, type FindingMover, transitionAllowed } from '../../src/findings/states.ts';
-import { importFeed } from '../../src/load/import-feed.ts';
 import { runMatch } from '../../src/matching/run-match.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
 import { personId } from '../support/demo.ts';
 import { tempDir, writeCsv } from '../support/files.ts';
+import { insured, loadWeek } from '../support/loads.ts';
 import { testWarehouse } from '../support/warehouse.ts';
 
 const config = parseConfig('county: { name: 示范县, code: "520102" }', 'inline');
@@ -29,25 +28,8 @@ type Person = { name: string; id: string };
 const people = [1, 2, 3, 4, 5, 6].map((n): Person => ({ name: `事件${n}`, id: personId(n) }));
 const [A, B, C, D, E, F] = people as [Person, Person, Person, Person, Person, Person];
 
-async function load(feed: 'roster' | 'insurance', week: string, rows: string[][]) {
-  const header =
-    feed === 'roster'
-      ? ['户编号', '姓名', '证件号码', '与户主关系', '户类型']
-      : ['姓名', '公民身份号码', '险种', '参保年度', '参保状态'];
-  const path = writeCsv(join(dir, `${feed}-${week}.csv`), [header, ...rows]);
-  const s = await importFeed({
-    wh,
-    feed: resolveFeed(feed),
-    feedConfig: { header_aliases: {}, max_shrink: 1 },
-    path,
-    log,
-    today: '2026-11-24',
-    timeZone: 'Asia/Shanghai',
-  });
-  expect(s.status).toBe('succeeded');
-}
-const insured = (...ps: { name: string; id: string }[]) =>
-  ps.map((p) => [p.name, p.id, '城乡居民', '2026', '正常参保']);
+const load = (feed: 'roster' | 'insurance', week: string, rows: string[][]) =>
+  loadWeek({ wh, dir, log }, feed, week, rows);
 
 async function findingOf(p: { id: string }) {
   return wh.db
