@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { configError, RuralHubError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import { phaseTimer } from '../../core/phase-timer.ts';
@@ -15,6 +15,7 @@ import type { BoundRule, Rule } from '../../pipelines/rules/rule.ts';
 import type { Config } from '../../schemas/config.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
 import { failRun, finishRun, startRun } from '../warehouse/ledger.ts';
+import type { Database } from '../warehouse/schema.ts';
 import { applyTransitions, type TransitionCounts } from './transitions.ts';
 
 export interface RuleOutcome<Id extends string = RuleId> extends Partial<TransitionCounts> {
@@ -27,6 +28,8 @@ export interface RuleOutcome<Id extends string = RuleId> extends Partial<Transit
   runId?: number;
   population?: number;
   durationMs: number;
+  /** A dry run only: the findings the run would open, keep, close or reopen. */
+  findings?: DryRunFinding[];
 }
 
 export interface MatchParams<Id extends string = RuleId> {
@@ -44,6 +47,43 @@ export interface MatchParams<Id extends string = RuleId> {
   now?: Date;
   /** Run even when the inputs are the same as the last run's. */
   force?: boolean;
+  /**
+   * Compute what the run would do and leave nothing behind: each rule's statements run in its transaction
+   * as usual (as run 0, which no real run is), the findings it moved are read, and the transaction is rolled
+   * back. No run-ledger row, finding, event or lock remains; each outcome carries its `findings`.
+   */
+  dryRun?: boolean;
+}
+
+/** What a dry run would do to one finding: open it (new), keep it open, close it by data, or reopen it. */
+export type DryRunAction = 'new' | 'keep' | 'close' | 'reopen';
+
+/** One finding a dry run would open, keep, close or reopen, as it would stand after the run. */
+export interface DryRunFinding {
+  action: DryRunAction;
+  /** The finding's id; null for one the run would create. */
+  id: number | null;
+  rule: string;
+  subject_kind: string;
+  department: string;
+  id_number: string | null;
+  household_id: string | null;
+  name: string | null;
+  township: string | null;
+  village: string | null;
+  state: string;
+  deadline: string | null;
+  details: unknown;
+}
+
+/** The run id a dry run's statements write (and roll back): ledger ids start at 1, so no real run has it. */
+const DRY_RUN_ID = 0;
+
+/** Thrown inside a dry run's transaction, after reading what it did, so that the transaction rolls back. */
+class DryRunRollback extends Error {
+  constructor(readonly result: TransitionCounts & { findings: DryRunFinding[] }) {
+    super('dry run: rolled back');
+  }
 }
 
 const DEFAULT_SUPPRESS_DAYS = 365;
@@ -148,7 +188,17 @@ async function runRule(p: MatchParams<string>, rule: Rule): Promise<RuleOutcome<
     .where('status', 'in', ['succeeded', 'noop'])
     .orderBy('id', 'desc')
     .executeTakeFirst();
-  if (!p.force && last?.source_sha256 === fingerprint) {
+  const unchanged = !p.force && last?.source_sha256 === fingerprint;
+  if (p.dryRun) {
+    return dryRunRule(p, rule, bound, {
+      base,
+      started,
+      unchanged,
+      deadlineDays,
+      suppressDays,
+    });
+  }
+  if (unchanged) {
     const prev = last.details as { found?: number; population?: number };
     const runId = await startRun(db, { kind: 'match', source: rule.id, sha256: fingerprint });
     await finishRun(db, runId, 'noop', undefined, {
@@ -177,7 +227,6 @@ async function runRule(p: MatchParams<string>, rule: Rule): Promise<RuleOutcome<
   const runId = await startRun(db, { kind: 'match', source: rule.id, sha256: fingerprint });
   const rlog = p.log.child({ run_id: runId, rule: rule.id });
   try {
-    const result = `match_${runId}`;
     const phase = phaseTimer();
     // The population is informational (the "of N" of the outcome): counted on a second connection while
     // the rule's own statements run, so the two cores share the work instead of taking turns.
@@ -187,36 +236,7 @@ async function runRule(p: MatchParams<string>, rule: Rule): Promise<RuleOutcome<
       .transaction()
       .setIsolationLevel('repeatable read')
       .execute(async (trx) => {
-        // One rule at a time across processes: the transaction holds the rule's lock until it ends.
-        await sql`SELECT pg_advisory_xact_lock(hashtext('ruralhub.rule'), hashtext(${`${wh.schema}.${rule.id}`}))`.execute(
-          trx,
-        );
-        // The department is the rule's owner unless the rule routes a finding elsewhere (R10, R13), and the
-        // subject kind the rule's unless a row says otherwise (R13's unlinkable records).
-        // Only rules with several owners select these columns; reading them through to_jsonb costs a
-        // conversion of every row, so the other rules take their owner and kind as constants.
-        const routed = rule.owners !== undefined;
-        const department = routed
-          ? sql`coalesce(to_jsonb(q) ->> 'department', ${rule.owner})`
-          : sql`${rule.owner}::text`;
-        const subjectKind = routed
-          ? sql`coalesce(to_jsonb(q) ->> 'subject_kind', ${rule.subjectKind})`
-          : sql`${rule.subjectKind}::text`;
-        phase('lock');
-        await sql`CREATE TEMP TABLE ${sql.id(result)} ON COMMIT DROP AS
-          SELECT q.subject_key, ${department} AS department, ${subjectKind} AS subject_kind,
-                 q.id_number, q.household_id, q.name, q.township, q.village, q.details
-          FROM (${bound.findings(trx, asOf)}) q`.execute(trx);
-        phase('result');
-        const t = await applyTransitions(trx, {
-          rule,
-          runId,
-          asOf,
-          deadlineDays,
-          suppressDays,
-          resultTable: result,
-        });
-        phase('transitions');
+        const t = await ruleStatements(trx, p, rule, bound, { runId, deadlineDays, suppressDays, phase });
         const population = (await populationQuery).rows[0]?.n ?? 0;
         phase('population_wait');
         await finishRun(trx, runId, 'succeeded', undefined, {
@@ -236,4 +256,124 @@ async function runRule(p: MatchParams<string>, rule: Rule): Promise<RuleOutcome<
     if (err instanceof RuralHubError) throw err;
     throw new RuralHubError('terminal', `rule ${rule.id} failed: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/**
+ * A rule's statements in its transaction: the rule's lock, its result into a temp table, the transitions.
+ * The real run and the dry run both run these, so a dry run computes exactly what a run would.
+ */
+async function ruleStatements(
+  trx: Kysely<Database>,
+  p: MatchParams<string>,
+  rule: Rule,
+  bound: BoundRule,
+  o: { runId: number; deadlineDays: number; suppressDays: number; phase: (name: string) => void },
+): Promise<TransitionCounts> {
+  const { wh, asOf } = p;
+  const { runId, deadlineDays, suppressDays, phase } = o;
+  const result = `match_${runId}`;
+  // One rule at a time across processes: the transaction holds the rule's lock until it ends.
+  await sql`SELECT pg_advisory_xact_lock(hashtext('ruralhub.rule'), hashtext(${`${wh.schema}.${rule.id}`}))`.execute(
+    trx,
+  );
+  // The department is the rule's owner unless the rule routes a finding elsewhere (R10, R13), and the
+  // subject kind the rule's unless a row says otherwise (R13's unlinkable records).
+  // Only rules with several owners select these columns; reading them through to_jsonb costs a
+  // conversion of every row, so the other rules take their owner and kind as constants.
+  const routed = rule.owners !== undefined;
+  const department = routed
+    ? sql`coalesce(to_jsonb(q) ->> 'department', ${rule.owner})`
+    : sql`${rule.owner}::text`;
+  const subjectKind = routed
+    ? sql`coalesce(to_jsonb(q) ->> 'subject_kind', ${rule.subjectKind})`
+    : sql`${rule.subjectKind}::text`;
+  phase('lock');
+  await sql`CREATE TEMP TABLE ${sql.id(result)} ON COMMIT DROP AS
+          SELECT q.subject_key, ${department} AS department, ${subjectKind} AS subject_kind,
+                 q.id_number, q.household_id, q.name, q.township, q.village, q.details
+          FROM (${bound.findings(trx, asOf)}) q`.execute(trx);
+  phase('result');
+  const t = await applyTransitions(trx, {
+    rule,
+    runId,
+    asOf,
+    deadlineDays,
+    suppressDays,
+    resultTable: result,
+  });
+  phase('transitions');
+  return t;
+}
+
+/**
+ * A dry run of one rule: the rule's statements as a run would make them, in the same repeatable-read
+ * transaction under the same lock, as run 0; then the findings that run moved or kept are read, and the
+ * transaction is rolled back (DryRunRollback). Its temp table and its lock go with it; no ledger row is written.
+ */
+async function dryRunRule(
+  p: MatchParams<string>,
+  rule: Rule,
+  bound: BoundRule,
+  o: {
+    base: Pick<RuleOutcome<string>, 'rule' | 'name' | 'owner'>;
+    started: number;
+    unchanged: boolean;
+    deadlineDays: number;
+    suppressDays: number;
+  },
+): Promise<RuleOutcome<string>> {
+  const { db } = p.wh;
+  const runId = DRY_RUN_ID;
+  const populationQuery = sql<{ n: number }>`${bound.population(db, p.asOf)}`.execute(db);
+  populationQuery.catch(() => undefined);
+  try {
+    await db
+      .transaction()
+      .setIsolationLevel('repeatable read')
+      .execute(async (trx) => {
+        const t = await ruleStatements(trx, p, rule, bound, { ...o, runId, phase: () => undefined });
+        // What run 0 did: its event says new, reopened or closed; a finding it saw without an event and not
+        // closed is kept open (one closed by review and still suppressed is neither, and is left out).
+        const rows = await sql<
+          Omit<DryRunFinding, 'action' | 'rule'> & { to_state: string | null; from_state: string | null }
+        >`
+          SELECT f.id, f.subject_kind, f.department, f.id_number, f.household_id, f.name, f.township, f.village,
+                 f.state, to_char(f.deadline, 'YYYY-MM-DD') AS deadline, f.details, e.from_state, e.to_state
+          FROM findings f
+          LEFT JOIN finding_events e ON e.finding_id = f.id AND e.run_id = ${runId}
+          WHERE f.rule_id = ${rule.id} AND (f.last_seen_run = ${runId} OR e.id IS NOT NULL)
+          ORDER BY f.township, f.village, f.id`.execute(trx);
+        const findings: DryRunFinding[] = [];
+        for (const { from_state, to_state, ...r } of rows.rows) {
+          const action: DryRunAction | null =
+            to_state === null
+              ? r.state === 'closed'
+                ? null
+                : 'keep'
+              : from_state === null
+                ? 'new'
+                : to_state === 'closed'
+                  ? 'close'
+                  : 'reopen';
+          if (action) {
+            findings.push({ ...r, action, rule: rule.id, id: action === 'new' ? null : Number(r.id) });
+          }
+        }
+        throw new DryRunRollback({ ...t, findings });
+      });
+  } catch (err) {
+    if (err instanceof DryRunRollback) {
+      const population = (await populationQuery).rows[0]?.n ?? 0;
+      return {
+        ...o.base,
+        status: o.unchanged ? 'unchanged' : 'ran',
+        ...err.result,
+        population,
+        durationMs: performance.now() - o.started,
+      };
+    }
+    if (err instanceof RuralHubError) throw err;
+    throw new RuralHubError('terminal', `rule ${rule.id} failed: ${(err as Error).message}`, { cause: err });
+  }
+  throw new Error('unreachable: a dry run always rolls back');
 }

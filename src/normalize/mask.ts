@@ -9,6 +9,14 @@ export function maskIdNumber(value: string): string {
   return chars.slice(0, 4).join('') + '*'.repeat(chars.length - 8) + chars.slice(-4).join('');
 }
 
+/** A copy of `fields` (a finding's details) with every string under a key naming an `id_number` masked. */
+export function maskIdNumberFields(fields: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out = { ...fields };
+  for (const [k, v] of Object.entries(out))
+    if (typeof v === 'string' && /id_number/.test(k)) out[k] = maskIdNumber(v);
+  return out;
+}
+
 /**
  * A phone number as a lookup shows it: the first 3 and last 4 digits (138****5678), as Chinese services print
  * one. The bureau sees whose number it is, not the number (it is in the roster for the township to call).

@@ -7,7 +7,7 @@ import {
   overdueDays,
   selectFindings,
 } from '../../findings/query.ts';
-import { maskIdNumber } from '../../normalize/mask.ts';
+import { maskIdNumber, maskIdNumberFields } from '../../normalize/mask.ts';
 import { writeAudit } from '../../warehouse/audit.ts';
 import { asOfDate, makeContext, withWarehouse } from '../context.ts';
 import { parseFormat, writeRows } from '../output.ts';
@@ -98,11 +98,9 @@ Example:
           .orderBy('id')
           .execute();
         const shown = rows.map((r) => {
-          const details = { ...(r.details as Record<string, unknown>) };
-          if (!opts.fullIds) {
-            for (const [k, v] of Object.entries(details))
-              if (typeof v === 'string' && /id_number/.test(k)) details[k] = maskIdNumber(v);
-          }
+          const details = opts.fullIds
+            ? { ...(r.details as Record<string, unknown>) }
+            : maskIdNumberFields(r.details as Record<string, unknown>);
           const src = r.details as { file?: unknown; row?: unknown };
           // The CLI's documented names, in the order its JSON has always had.
           return {

@@ -1,8 +1,12 @@
 import type { Command } from 'commander';
 import { configError } from '../../../core/errors.ts';
 import { RULE_IDS, type RuleId, RuleIdSchema } from '../../../pipelines/rules/index.ts';
-import { runMatch } from '../../matching/run-match.ts';
+import { type DryRunFinding, type RuleOutcome, runMatch } from '../../matching/run-match.ts';
+import { maskIdNumber, maskIdNumberFields } from '../../normalize/mask.ts';
+import { writeAudit } from '../../warehouse/audit.ts';
+import type { Warehouse } from '../../warehouse/connect.ts';
 import { asOfDate, makeContext, withWarehouse } from '../context.ts';
+import { parseFormat, writeRows } from '../output.ts';
 import { progress } from '../progress.ts';
 import { matchTable } from '../summaries.ts';
 
@@ -12,6 +16,59 @@ export function parseRuleIds(ids: readonly string[] | undefined): RuleId[] | und
     if (!r.success) throw configError(`unknown rule '${id}'; rules are ${RULE_IDS[0]} … ${RULE_IDS.at(-1)}`);
     return r.data;
   });
+}
+
+/** The columns of `match --dry-run --format csv|json`: what the run would do, then the finding as `findings` shows it. */
+export const DRY_RUN_COLUMNS = [
+  'action',
+  'id',
+  'rule',
+  'owner',
+  'subject_kind',
+  'id_number',
+  'household_id',
+  'source_file',
+  'source_row',
+  'name',
+  'township',
+  'village',
+  'state',
+  'deadline',
+  'details',
+] as const;
+
+interface Opts {
+  rule?: string[];
+  asOf?: string;
+  force?: boolean;
+  dryRun?: boolean;
+  format?: string;
+  fullIds?: boolean;
+  department?: string;
+  township?: string;
+}
+
+/** A dry run's finding as the CLI prints it: IDs masked (first 4 + last 4) unless `fullIds`, as `findings` does. */
+function shownFinding(f: DryRunFinding, fullIds: boolean) {
+  const raw = (f.details ?? {}) as Record<string, unknown>;
+  const src = raw as { file?: unknown; row?: unknown };
+  return {
+    action: f.action,
+    id: f.id,
+    rule: f.rule,
+    owner: f.department,
+    subject_kind: f.subject_kind,
+    id_number: f.id_number && !fullIds ? maskIdNumber(f.id_number) : f.id_number,
+    household_id: f.household_id,
+    source_file: typeof src.file === 'string' ? src.file : null,
+    source_row: typeof src.row === 'number' ? src.row : null,
+    name: f.name,
+    township: f.township,
+    village: f.village,
+    state: f.state,
+    deadline: f.deadline,
+    details: fullIds ? { ...raw } : maskIdNumberFields(raw),
+  };
 }
 
 export function registerMatch(program: Command): void {
@@ -24,6 +81,18 @@ export function registerMatch(program: Command): void {
       'reference date for ages and windows, YYYY-MM-DD (default: today, Beijing time)',
     )
     .option('--force', 'run rules even when their inputs are unchanged since their last run')
+    .option(
+      '--dry-run',
+      'compute what the match would do (new, kept open, closed, reopened) and change nothing',
+    )
+    .option(
+      '--format <format>',
+      'with --dry-run: table (counts per rule), csv or json (the findings)',
+      'table',
+    )
+    .option('--full-ids', 'with --dry-run: print full ID numbers (written to the audit log)')
+    .option('-d, --department <name>', 'with --dry-run: list only findings owned by this department')
+    .option('-t, --township <name>', 'with --dry-run: list only findings of this township')
     .addHelpText(
       'after',
       `
@@ -31,13 +100,23 @@ A rule whose required feeds were never loaded, or last loaded longer ago than ma
 does not run, and closes nothing: the table says which feed. A rule whose inputs (loads, parameters,
 reference date) are the same as at its last run is recorded as unchanged without running again.
 
-Example:
-  $ ruralhub match --rule R01 R02 --as-of 2026-11-24`,
+--dry-run computes each rule as the match would (same rules, parameters and feed checks), reads what it
+would do, and rolls it back: no finding, event, deadline, list or run-ledger row changes. --format csv|json
+lists the findings it would open (new), keep, close and reopen, IDs masked unless --full-ids.
+
+Examples:
+  $ ruralhub match --rule R01 R02 --as-of 2026-11-24
+  $ ruralhub match --dry-run --as-of 2026-12-01 --format csv > what-if.csv`,
     )
-    .action(async (opts: { rule?: string[]; asOf?: string; force?: boolean }, cmd: Command) => {
+    .action(async (opts: Opts, cmd: Command) => {
       const ctx = makeContext(cmd.optsWithGlobals());
       const asOf = asOfDate(ctx, opts.asOf);
       const rules = parseRuleIds(opts.rule);
+      const format = parseFormat(opts.format);
+      const listing = opts.fullIds || opts.department || opts.township || format !== 'table';
+      if (listing && !opts.dryRun) {
+        throw configError('--format, --full-ids, --department and --township go with --dry-run');
+      }
       await withWarehouse(ctx, async (wh) => {
         const bar = progress('match', ctx.log);
         const outcomes = await runMatch({
@@ -47,9 +126,46 @@ Example:
           asOf,
           rules,
           force: opts.force === true,
+          dryRun: opts.dryRun === true,
           onRule: (o, done, total) => bar.update({ phase: `${o.rule} ${o.status}`, done, total }),
         }).finally(() => bar.end());
-        ctx.out.write(`as of ${asOf}\n${matchTable(outcomes)}\n`);
+        if (!opts.dryRun) {
+          ctx.out.write(`as of ${asOf}\n${matchTable(outcomes)}\n`);
+          return;
+        }
+        if (format === 'table') {
+          ctx.out.write(`dry run as of ${asOf}: nothing was changed\n${matchTable(outcomes)}\n`);
+          return;
+        }
+        await writeDryRunFindings(ctx.out, wh, outcomes, { ...opts, format, rules, asOf });
       });
     });
+}
+
+/** The findings a dry run would open, keep, close or reopen; full IDs recorded in the audit log, as `findings` does. */
+async function writeDryRunFindings(
+  out: NodeJS.WritableStream,
+  wh: Warehouse,
+  outcomes: readonly RuleOutcome[],
+  o: Opts & { format: 'csv' | 'json'; rules: RuleId[] | undefined; asOf: string },
+): Promise<void> {
+  const found = outcomes
+    .flatMap((r) => r.findings ?? [])
+    .filter((f) => !o.department || f.department === o.department)
+    .filter((f) => !o.township || f.township === o.township);
+  if (o.fullIds) {
+    await writeAudit(wh.db, {
+      actor: process.env.USER ?? 'cli',
+      role: 'bureau',
+      action: 'match.dry_run_full_ids',
+      target: JSON.stringify({ rules: o.rules, department: o.department, as_of: o.asOf }),
+      rowCount: found.length,
+    });
+  }
+  writeRows(
+    out,
+    o.format,
+    DRY_RUN_COLUMNS,
+    found.map((f) => shownFinding(f, o.fullIds === true)),
+  );
 }
