@@ -27,8 +27,24 @@ export interface SourcePosition {
   row: number;
 }
 
+/** A row above a header: its non-empty cells' text, where it stands. */
+export interface TitleRow {
+  cells: readonly string[];
+  position: SourcePosition;
+}
+
 export type ReadMessage =
-  | { type: 'header'; columns: readonly string[]; position: SourcePosition }
+  /**
+   * `titles`: the rows above the header that are not part of it (a title line, 导出日期：2026年11月1日 …), as their
+   * non-empty cells with their position — for the loader to find the date the file states (src/normalize/data-date.ts).
+   * Optional: a connector whose source has no title rows leaves it out.
+   */
+  | {
+      type: 'header';
+      columns: readonly string[];
+      position: SourcePosition;
+      titles?: readonly TitleRow[];
+    }
   /**
    * `damaged`: the cells whose text could not be decoded from the source's bytes (shown with U+FFFD where the
    * bytes were). The loader quarantines the row as text_damaged for those columns — never loads the damaged

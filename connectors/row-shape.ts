@@ -134,6 +134,20 @@ export function headerFinder(isHeader: (cells: readonly string[]) => boolean) {
  * No row holds every required column: the row with the most filled cells is reported as the header (the real
  * header row short of one unknown spelling, rather than the title above it), so the error names what is missing.
  */
+/**
+ * The rows examined above the header at `row`, as title rows (their non-empty cells): a header merged down from
+ * a group row above it includes that row, which is no title but holds no date statement either.
+ */
+export function titlesAbove(
+  candidates: readonly HeaderCandidate[],
+  row: number,
+  where: { source: string; sheet?: string },
+): { cells: string[]; position: { source: string; sheet?: string; row: number } }[] {
+  return candidates
+    .filter((c) => c.row < row && c.cells.some((x) => x !== ''))
+    .map((c) => ({ cells: c.cells.filter((x) => x !== ''), position: { ...where, row: c.row } }));
+}
+
 export function bestCandidate(
   candidates: readonly HeaderCandidate[],
   where: { source: string; sheet?: string },

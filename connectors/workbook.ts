@@ -12,7 +12,7 @@ import { basename } from 'node:path';
 import { z } from 'zod';
 import { dataError } from '../core/errors.ts';
 import type { CheckResult, Connector, ReadMessage, ReadOptions, StreamInfo } from './connector.ts';
-import { bestCandidate, headerFinder, skipReason } from './row-shape.ts';
+import { bestCandidate, headerFinder, skipReason, titlesAbove } from './row-shape.ts';
 import { recordOf } from './text-damage.ts';
 
 export interface SheetRow {
@@ -203,7 +203,13 @@ async function* readSheet(
         return;
       }
       header = found.cells;
-      yield { type: 'header', columns: found.cells, position: { source, sheet: sheetName, row: n } };
+      const titles = titlesAbove(find.candidates, n, { source, sheet: sheetName });
+      yield {
+        type: 'header',
+        columns: found.cells,
+        position: { source, sheet: sheetName, row: n },
+        ...(titles.length ? { titles } : {}),
+      };
       continue;
     }
     // Rows absent from the sheet are blank rows too.

@@ -23,7 +23,7 @@ import type {
   ReadOptions,
   StreamInfo,
 } from '../connector.ts';
-import { bestCandidate, headerFinder, skipReason } from '../row-shape.ts';
+import { bestCandidate, headerFinder, skipReason, titlesAbove } from '../row-shape.ts';
 import { decodingDamaged, REPLACEMENT, recordOf } from '../text-damage.ts';
 import { type CsvEncoding, firstInvalidUtf8, type Sniffed, sniffCsv } from './sniff.ts';
 
@@ -157,7 +157,8 @@ async function* readCsv(cfg: CsvConfig, options: ReadOptions = {}): AsyncGenerat
           return;
         }
         header = found.cells;
-        yield { type: 'header', columns: header, position };
+        const titles = titlesAbove(find.candidates, row, { source });
+        yield { type: 'header', columns: header, position, ...(titles.length ? { titles } : {}) };
         continue;
       }
       // Before the width check: a footer line is often shorter than the header (制表人：张三 alone).

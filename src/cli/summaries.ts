@@ -17,6 +17,7 @@ export function importTable(rows: readonly ImportSummary[]): string {
       'quarantined',
       'duplicates',
       'skipped',
+      'data date',
     ],
     rows.map((s) => [
       s.feed,
@@ -30,6 +31,7 @@ export function importTable(rows: readonly ImportSummary[]): string {
       s.counts.rows_quarantined,
       s.counts.exact_duplicates + s.counts.conflicting_duplicates,
       s.counts.rows_skipped,
+      s.dataDate?.date ?? '',
     ]),
   );
 }
@@ -96,6 +98,7 @@ export function feedLines(s: ImportSummary, ms: number): string[] {
   const lines = [
     `${s.feed}  ${s.source}  ${s.status}${parts.length ? `: ${parts.join(', ')}` : ''}  [${fmtDuration(ms)}]`,
   ];
+  if (s.dataDate) lines.push(`  data date ${s.dataDate.date} (${s.dataDate.from})`);
   if (s.unmappedColumns.length) lines.push(`  columns not used: ${s.unmappedColumns.join(', ')}`);
   return lines;
 }

@@ -16,8 +16,9 @@ import type { Stats } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { type Kysely, sql } from 'kysely';
-import type { Connector, ReadMessage, ReadOptions } from '../../connectors/connector.ts';
+import type { Connector, ReadMessage, ReadOptions, TitleRow } from '../../connectors/connector.ts';
 import { connectorFor, openSource } from '../../connectors/registry.ts';
+import { todayIn } from '../../core/clock.ts';
 import { BusyError, configError, dataError, RuralHubError, terminalError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import { phaseTimer } from '../../core/phase-timer.ts';
@@ -26,6 +27,7 @@ import type { FeedConfig } from '../../schemas/config.ts';
 import type { FeedDefinition } from '../../schemas/feed.ts';
 import type { SourceConfig } from '../../schemas/sources.ts';
 import { decisionsSince } from '../identity/review.ts';
+import { checkStatedDate, statedDataDate, statedWhere } from '../normalize/data-date.ts';
 import { headerDetector, mapHeader } from '../normalize/header-map.ts';
 import { firstChars } from '../normalize/text.ts';
 import { databaseFault, poolTimeouts, type Warehouse, within } from '../warehouse/connect.ts';
@@ -73,6 +75,13 @@ export interface ImportParams {
   force?: boolean;
   /** Progress for a person watching (src/cli/progress.ts): called often, must be cheap. */
   onProgress?: (p: ImportProgress) => void;
+  /**
+   * The date the data describes when the caller knows it: `import --data-date` ('flag') or a scheduled job's
+   * own date ('job'). It wins over a date the file states; without it, the file's statement, else the load day.
+   */
+  dataDate?: { date: string; from: 'flag' | 'job' };
+  /** The load's local date (YYYY-MM-DD in `timeZone`); default: now, by the clock. */
+  loadDay?: string;
 }
 
 export interface ImportProgress {
@@ -125,6 +134,8 @@ export interface ImportSummary {
    */
   recognized?: number;
   message?: string;
+  /** The date the data describes and where it came from (runs.data_date, runs.data_date_from), when known. */
+  dataDate?: { date: string; from: string };
 }
 
 export async function sha256File(path: string): Promise<string> {
@@ -281,7 +292,8 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
       shaLater = sha256File(path);
       shaLater.catch(() => undefined); // awaited by recordSha; a read error surfaces there
     };
-    runId = await startRun(db, { kind: 'import', feed: feed.id, source, sha256: sha });
+    runId = await startRun(db, { kind: 'import', feed: feed.id, source, sha256: sha, dataDate: p.dataDate });
+    let dataDate: { date: string; from: string } | undefined = p.dataDate;
     const rlog = log.child({ run_id: runId, feed: feed.id });
     await cleanOrphanStaging(wh);
     /** The file's hash into the ledger row, once known (in the run's final transaction when there is one). */
@@ -307,6 +319,18 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
     const decided = sameFile && state ? await decisionsSince(db, feed.id, state.last_success_at) : 0;
     if (decided) rlog.info({ decisions: decided }, 'same file, but identity-review decisions since its load');
     if (!p.force && sameFile && !decided) {
+      // The same file describes the same date as when it was loaded (unless the caller gives one).
+      if (!dataDate && state.last_run_id !== null) {
+        const same = await db
+          .selectFrom('runs')
+          .select(['data_date', 'data_date_from'])
+          .where('id', '=', state.last_run_id)
+          .executeTakeFirst();
+        if (same?.data_date) {
+          dataDate = { date: same.data_date, from: same.data_date_from ?? 'load_day' };
+          await setDataDate(db, runId, dataDate);
+        }
+      }
       await finishRun(db, runId, 'noop', undefined, { same_as_run: state.last_run_id });
       rlog.info({ source }, 'same file as the last successful load: nothing to do');
       return {
@@ -318,6 +342,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
         problems: {},
         unmappedColumns: [],
         message: `identical to run ${state.last_run_id}`,
+        ...(dataDate ? { dataDate } : {}),
       };
     }
 
@@ -419,6 +444,8 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
     let checkpoint: string | undefined;
     /** How a connector bounded its read (full, or from which cursor value): into the run's details. */
     let readBounds: Record<string, string | number> | undefined;
+    /** The rows above the header the reader passed (title lines): where a file states its data date. */
+    let titles: readonly TitleRow[] | undefined;
     if (!header) {
       const options: ReadOptions = {
         isHeader,
@@ -430,10 +457,16 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
         db,
         wh.pool,
         raw,
-        takeCheckpoint(messages, (c, read) => {
-          checkpoint = c;
-          readBounds = read;
-        }),
+        takeCheckpoint(
+          messages,
+          (c, read) => {
+            checkpoint = c;
+            readBounds = read;
+          },
+          (t) => {
+            titles = t;
+          },
+        ),
         async (cols) => {
           mapHeader(feed, cols, source, extra);
           await createRawTable(db, raw, cols.length);
@@ -447,6 +480,26 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
       rlog.info({ rows: res.rows, malformed: res.problems.length, path: 'records' }, 'staged');
     }
     if (path !== undefined && opened) await assertUnchanged(path, opened);
+    // The data date: the caller's, else the file's statement above its header (the bulk path is taken only when
+    // the header is the first line: no title rows), else the load's local date. A statement that is not a date, or
+    // is later than today, fails the load naming where it stands: the file is wrong about itself.
+    const stated = statedDataDate(titles);
+    const loadDay = p.loadDay ?? todayIn(p.timeZone);
+    if (dataDate) {
+      if (stated && stated.date !== dataDate.date)
+        rlog.info(
+          { stated: stated.date ?? stated.text, given: dataDate.date },
+          'data date given; the file states another',
+        );
+    } else if (stated) {
+      const checked = checkStatedDate(stated, loadDay);
+      if ('error' in checked) throw dataError(checked.error);
+      dataDate = { date: checked.date, from: statedWhere(stated.position) };
+      await setDataDate(db, runId, dataDate);
+    } else {
+      dataDate = { date: loadDay, from: 'load_day' };
+      await setDataDate(db, runId, dataDate);
+    }
     startSha();
     const mapping = mapHeader(feed, header, source, extra);
     if (mapping.unmapped.length) rlog.info({ columns: mapping.unmapped }, 'columns not used by this feed');
@@ -568,6 +621,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
         problems,
         unmappedColumns: mapping.unmapped,
         message,
+        dataDate,
       };
     }
 
@@ -654,6 +708,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
       problems,
       unmappedColumns: mapping.unmapped,
       recognized: plan.recognized,
+      dataDate,
     };
   } catch (thrown) {
     // A full disk (the warehouse's: SQLSTATE 53100; or this host's: ENOSPC) is named as such, not as bad data:
@@ -703,15 +758,35 @@ async function firstLoadBase(
   if (current?.fromCache) await writeBase(wh.db, wh.pool, feed, current, generation);
 }
 
-/** Passes records through and hands the stream's final checkpoint to `save` (the stager ignores them). */
+/**
+ * Passes records through and hands the stream's final checkpoint to `save` (the stager ignores them), and the
+ * header's title rows to `titled`.
+ */
 async function* takeCheckpoint(
   messages: AsyncIterable<ReadMessage>,
   save: (cursor: string, read?: Record<string, string | number>) => void,
+  titled: (titles: readonly TitleRow[]) => void,
 ): AsyncGenerator<ReadMessage> {
   for await (const m of messages) {
     if (m.type === 'checkpoint') save(m.cursor, m.read);
-    else yield m;
+    else {
+      if (m.type === 'header' && m.titles) titled(m.titles);
+      yield m;
+    }
   }
+}
+
+/** The run's data date into its ledger row as soon as it is known: a run held or failed later keeps it. */
+async function setDataDate(
+  db: Kysely<Database>,
+  runId: number,
+  d: { date: string; from: string },
+): Promise<void> {
+  await db
+    .updateTable('runs')
+    .set({ data_date: d.date, data_date_from: d.from })
+    .where('id', '=', runId)
+    .execute();
 }
 
 function emptyPlan(): LoadPlan {

@@ -5,10 +5,13 @@
  * same header detection), writes nothing.
  */
 import { basename } from 'node:path';
+import type { TitleRow } from '../../connectors/connector.ts';
 import { fileKindOf } from '../../connectors/registry.ts';
+import { todayIn } from '../../core/clock.ts';
 import { RuralHubError } from '../../core/errors.ts';
 import type { FeedConfig } from '../../schemas/config.ts';
 import type { FeedDefinition } from '../../schemas/feed.ts';
+import { checkStatedDate, statedDataDate, statedWhere } from '../normalize/data-date.ts';
 import { headerDetector, locateFields } from '../normalize/header-map.ts';
 import { assertInputFile } from './import-feed.ts';
 
@@ -30,6 +33,11 @@ export interface SourceInspection {
   ok: boolean;
   message: string;
   sheets: SheetInspection[];
+  /**
+   * The data date the file states above its header (of the first sheet read) and where, or why an import would
+   * refuse it (not a date, later than the load's day); null when it states none (an import takes the load's day).
+   */
+  dataDate: { date: string; where: string } | { error: string } | null;
 }
 
 export async function inspectSource(
@@ -37,12 +45,14 @@ export async function inspectSource(
   path: string,
   feedConfig?: FeedConfig,
   only?: string | number,
+  /** The load's local date, against which a stated date later than it is refused. */
+  loadDay?: string,
 ): Promise<SourceInspection> {
   await assertInputFile(path);
   const source = basename(path);
   const { connector, workbook } = fileKindOf(path);
   const opened = await connector.check({ path });
-  if (!opened.ok) return { source, ok: false, message: opened.message, sheets: [] };
+  if (!opened.ok) return { source, ok: false, message: opened.message, sheets: [], dataDate: null };
   const extra = feedConfig?.header_aliases ?? {};
   const isHeader = headerDetector(feed, extra);
   const listed = workbook ? await connector.list({ path }) : [{ name: null, hidden: false }];
@@ -52,6 +62,7 @@ export async function inspectSource(
     .map((s) => s.name);
   const wanted = only ?? feedConfig?.sheet;
   const sheets: SheetInspection[] = [];
+  const titlesOf = new Map<SheetInspection, readonly TitleRow[]>();
   for (const [i, name] of names.entries()) {
     if (wanted !== undefined && wanted !== name && wanted !== i) continue;
     const s: SheetInspection = {
@@ -73,13 +84,14 @@ export async function inspectSource(
         if (m.type === 'header') {
           s.header = m.columns;
           s.headerRow = m.position.row;
+          if (m.titles) titlesOf.set(s, m.titles);
         } else if (m.type === 'record') s.rows++;
         else if (m.type === 'skipped') s.skipped++;
         else if (m.type === 'problem') s.problems++;
       }
     } catch (err) {
       if (!(err instanceof RuralHubError)) throw err;
-      return { source, ok: false, message: err.message, sheets };
+      return { source, ok: false, message: err.message, sheets, dataDate: null };
     }
     const located = locateFields(feed, s.header, extra);
     for (const [field, spec] of Object.entries(feed.fields)) {
@@ -94,9 +106,19 @@ export async function inspectSource(
   // Without a sheet named, an import reads every sheet that has the header (xlsx connector): so does this.
   const good = sheets.filter((s) => s.missingRequired.length === 0);
   const one = good.length === 1 ? good[0]! : null;
+  // As an import reads it: the first sheet with the header, its title rows.
+  const stated = statedDataDate(good[0] ? titlesOf.get(good[0]) : undefined);
+  const checked = stated ? checkStatedDate(stated, loadDay ?? todayIn('UTC')) : null;
+  const dataDate =
+    !stated || !checked
+      ? null
+      : 'error' in checked
+        ? checked
+        : { date: checked.date, where: statedWhere(stated.position) };
   return {
     source,
-    ok: good.length > 0,
+    dataDate,
+    ok: good.length > 0 && !(dataDate && 'error' in dataDate),
     // only the sheets that are read: columns left unread on a 填表说明 sheet are no news
     sheets: good.length ? good : sheets,
     message: one

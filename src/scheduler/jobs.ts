@@ -64,6 +64,8 @@ export async function executeJob(job: CountyJob, c: JobContext): Promise<JobResu
         log: c.log,
         today: asOf,
         timeZone: c.config.timezone,
+        // The slot's own date: a job run late (a retry, a catch-up) still loads the data of its slot's day.
+        dataDate: { date: asOf, from: 'job' },
       });
       return {
         status: 'succeeded',

@@ -31,11 +31,20 @@ export const RUN_COLUMNS = [
   'conflicting_duplicates',
   'rows_skipped',
   'error',
+  'data_date',
+  'data_date_from',
 ] as const;
 
 export async function startRun(
   db: Db,
-  r: { kind: RunKind; feed?: string | null; source?: string | null; sha256?: string | null },
+  r: {
+    kind: RunKind;
+    feed?: string | null;
+    source?: string | null;
+    sha256?: string | null;
+    /** An import's data date when known at its start (given by flag or job), and where it came from. */
+    dataDate?: { date: string; from: string } | null;
+  },
 ): Promise<number> {
   const row = await db
     .insertInto('runs')
@@ -46,6 +55,8 @@ export async function startRun(
       source: r.source ?? null,
       source_sha256: r.sha256 ?? null,
       pid: process.pid,
+      data_date: r.dataDate?.date ?? null,
+      data_date_from: r.dataDate?.from ?? null,
     })
     .returning('id')
     .executeTakeFirstOrThrow();

@@ -22,6 +22,7 @@ import * as m0015 from './migrations/0015-student-roll-sex.ts';
 import * as m0016 from './migrations/0016-console-sessions.ts';
 import * as m0017 from './migrations/0017-audit-chain.ts';
 import * as m0018 from './migrations/0018-money-cents.ts';
+import * as m0019 from './migrations/0019-data-date.ts';
 import type { Database } from './schema.ts';
 
 /** Numbered, forward-only migrations. Add new ones at the end; never edit a shipped one. */
@@ -44,6 +45,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0016-console-sessions': m0016,
   '0017-audit-chain': m0017,
   '0018-money-cents': m0018,
+  '0019-data-date': m0019,
 };
 
 /** Repeatable definitions (functions), re-applied on every migrate; CREATE OR REPLACE keeps it idempotent. */

@@ -40,6 +40,10 @@ export interface RunsTable {
   details: Generated<unknown>;
   error: string | null;
   pid: number | null;
+  /** The date the loaded data describes (migration 0019); NULL before it, and until a run knows it. */
+  data_date: DateText | null;
+  /** Where the data date came from: 'flag', 'job', 'file …' (with sheet and row) or 'load_day'. */
+  data_date_from: string | null;
 }
 
 export interface FeedStateTable {

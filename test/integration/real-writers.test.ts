@@ -71,7 +71,15 @@ describe.each(x.fixtures.map((f) => [f.file, f] as const))('%s', (_, f) => {
 
   it('finds the header below the title row, on the data sheet', () => {
     expect(ms.filter((m) => m.type === 'header')).toEqual([
-      { type: 'header', columns: x.header, position: { source: f.file, sheet: f.sheet, row: x.headerRow } },
+      {
+        type: 'header',
+        columns: x.header,
+        position: { source: f.file, sheet: f.sheet, row: x.headerRow },
+        // the title row above it, passed on for the data date a file may state there (it states none)
+        titles: [
+          { cells: ['示范县2026年秋季学期学籍名册'], position: { source: f.file, sheet: f.sheet, row: 1 } },
+        ],
+      },
     ]);
     expect(new Set(ms.flatMap((m) => ('position' in m ? [m.position.sheet] : [])))).toEqual(
       new Set([f.sheet]),

@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
 import { fileKindOf } from '../../../connectors/registry.ts';
 import { pickSheet } from '../../../connectors/workbook.ts';
+import { isIsoDate } from '../../../core/clock.ts';
 import { configError } from '../../../core/errors.ts';
 import { resolveFeed } from '../../../pipelines/feeds/resolve.ts';
 import { configuredSource, type ImportSummary, importFeed } from '../../load/import-feed.ts';
@@ -56,6 +57,10 @@ export function registerImport(program: Command): void {
     )
     .option('--force', 'load even if the file is identical to the last successful load')
     .option('--as-of <date>', 'reference date for ID checks (birth date in the future), YYYY-MM-DD')
+    .option(
+      '--data-date <date>',
+      'the date the data describes, YYYY-MM-DD (default: the date the file states above its header — 导出日期, 统计截至 … — else today)',
+    )
     .addHelpText(
       'after',
       `
@@ -66,6 +71,7 @@ Example:
   $ ruralhub import student_roll --file 学籍名册.csv
   $ ruralhub import insurance --file 参保2025.csv 参保2026.csv
   $ ruralhub import housing --file 危房改造台账.xlsx --sheet 2026年
+  $ ruralhub import insurance --file 参保.csv --data-date 2026-11-01
   $ ruralhub import deaths            # from feeds.deaths.source, e.g.
                                       #   { kind: sql, dialect: mysql, url_env: GA_DB_URL,
                                       #     table: death_reg, cursor: updated_at, key: [id] }`,
@@ -73,7 +79,14 @@ Example:
     .action(
       async (
         feedId: string,
-        opts: { file?: string[]; sheet?: string; confirmShrink?: boolean; force?: boolean; asOf?: string },
+        opts: {
+          file?: string[];
+          sheet?: string;
+          confirmShrink?: boolean;
+          force?: boolean;
+          asOf?: string;
+          dataDate?: string;
+        },
         cmd: Command,
       ) => {
         const globals = cmd.optsWithGlobals();
@@ -81,6 +94,8 @@ Example:
         const person = watchedByPerson(ctx.log, globals);
         const feed = resolveFeed(feedId);
         const today = asOfDate(ctx, opts.asOf);
+        if (opts.dataDate !== undefined && !isIsoDate(opts.dataDate))
+          throw configError(`--data-date: expected a date as YYYY-MM-DD, got '${opts.dataDate}'`);
         const configured = ctx.config.feeds[feed.id];
         // A sheet given as digits is an index; Chinese sheet names are never all digits.
         const sheet =
@@ -114,6 +129,7 @@ Example:
               timeZone: ctx.config.timezone,
               confirmShrink: opts.confirmShrink,
               force: opts.force,
+              ...(opts.dataDate ? { dataDate: { date: opts.dataDate, from: 'flag' as const } } : {}),
             }).finally(() => bar.end());
             done.push(summary);
             // Beside the progress line, where the log would have been: stdout keeps only the table.

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
+import { todayIn } from '../../../core/clock.ts';
 import { resolveFeed } from '../../../pipelines/feeds/resolve.ts';
-import { inspectSource } from '../../load/inspect-source.ts';
+import { inspectSource, type SourceInspection } from '../../load/inspect-source.ts';
 import { makeContext } from '../context.ts';
 import { formatTable } from '../table.ts';
 
@@ -23,8 +24,15 @@ export function registerInspect(program: Command): void {
     .action(async (feedId: string, opts: { file: string; sheet?: string }, cmd: Command) => {
       const ctx = makeContext(cmd.optsWithGlobals());
       const feed = resolveFeed(feedId);
-      const r = await inspectSource(feed, opts.file, ctx.config.feeds[feed.id], sheetOf(opts.sheet));
+      const r = await inspectSource(
+        feed,
+        opts.file,
+        ctx.config.feeds[feed.id],
+        sheetOf(opts.sheet),
+        todayIn(ctx.config.timezone),
+      );
       ctx.out.write(`${r.ok ? 'ok' : 'NOT OK'}: ${r.message}\n`);
+      ctx.out.write(`  ${dataDateLine(r)}\n`);
       for (const s of r.sheets.filter((x) => x.unmapped.length)) {
         ctx.out.write(`  columns not read${s.sheet ? ` on '${s.sheet}'` : ''}: ${s.unmapped.join(', ')}\n`);
       }
@@ -40,7 +48,13 @@ export function registerInspect(program: Command): void {
     .action(async (feedId: string, opts: { file: string; sheet?: string }, cmd: Command) => {
       const ctx = makeContext(cmd.optsWithGlobals());
       const feed = resolveFeed(feedId);
-      const r = await inspectSource(feed, opts.file, ctx.config.feeds[feed.id], sheetOf(opts.sheet));
+      const r = await inspectSource(
+        feed,
+        opts.file,
+        ctx.config.feeds[feed.id],
+        sheetOf(opts.sheet),
+        todayIn(ctx.config.timezone),
+      );
       for (const s of r.sheets) {
         ctx.out.write(
           `${s.sheet === null ? r.source : `sheet '${s.sheet}'`}: header on row ${s.headerRow ?? '?'}, ${s.rows} data rows, ` +
@@ -59,7 +73,16 @@ export function registerInspect(program: Command): void {
         if (s.unmapped.length) ctx.out.write(`columns not read: ${s.unmapped.join(', ')}\n`);
         ctx.out.write('\n');
       }
+      ctx.out.write(`${dataDateLine(r)}\n`);
       ctx.out.write(`${r.ok ? 'ok' : 'NOT OK'}: ${r.message}\n`);
       if (!r.ok) process.exitCode = 3;
     });
+}
+
+/** What an import would record as the file's data date, and where it was found. */
+function dataDateLine(r: SourceInspection): string {
+  if (!r.dataDate)
+    return 'data date: none stated above the header (an import takes the load day, or --data-date)';
+  if ('error' in r.dataDate) return `data date: ${r.dataDate.error}`;
+  return `data date: ${r.dataDate.date} (${r.dataDate.where})`;
 }

@@ -48,7 +48,7 @@ Example:
             ctx.out,
             format,
             format === 'table'
-              ? COLUMNS.filter((c) => !['rows_unchanged', 'finished_at'].includes(c))
+              ? COLUMNS.filter((c) => !['rows_unchanged', 'finished_at', 'data_date_from'].includes(c))
               : COLUMNS,
             shown,
           );
