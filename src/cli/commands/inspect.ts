@@ -8,6 +8,20 @@ import { formatTable } from '../table.ts';
 const sheetOf = (v: string | undefined) => (v === undefined ? undefined : /^\d+$/.test(v) ? Number(v) : v);
 
 /** `check` and `discover`: for operators setting up a county's files; they read, never load. */
+/** What `check` and `discover` both read: the file inspected as an import of the feed would read it. */
+async function inspect(feedId: string, opts: { file: string; sheet?: string }, cmd: Command) {
+  const ctx = makeContext(cmd.optsWithGlobals());
+  const feed = resolveFeed(feedId);
+  const r = await inspectSource(
+    feed,
+    opts.file,
+    ctx.config.feeds[feed.id],
+    sheetOf(opts.sheet),
+    todayIn(ctx.config.timezone),
+  );
+  return { ctx, feed, r };
+}
+
 export function registerInspect(program: Command): void {
   program
     .command('check <feed>')
@@ -22,15 +36,7 @@ export function registerInspect(program: Command): void {
       '\nExit codes: 0 the file would load, 3 it would not (the message says why).\n\nExample:\n  $ ruralhub check student_roll --file 学籍名册.xlsx',
     )
     .action(async (feedId: string, opts: { file: string; sheet?: string }, cmd: Command) => {
-      const ctx = makeContext(cmd.optsWithGlobals());
-      const feed = resolveFeed(feedId);
-      const r = await inspectSource(
-        feed,
-        opts.file,
-        ctx.config.feeds[feed.id],
-        sheetOf(opts.sheet),
-        todayIn(ctx.config.timezone),
-      );
+      const { ctx, r } = await inspect(feedId, opts, cmd);
       ctx.out.write(`${r.ok ? 'ok' : 'NOT OK'}: ${r.message}\n`);
       ctx.out.write(`  ${dataDateLine(r)}\n`);
       for (const s of r.sheets.filter((x) => x.unmapped.length)) {
@@ -46,15 +52,7 @@ export function registerInspect(program: Command): void {
     .option('--sheet <name-or-index>', 'only this sheet')
     .addHelpText('after', '\nExample:\n  $ ruralhub discover housing --file 危房改造台账.xlsx')
     .action(async (feedId: string, opts: { file: string; sheet?: string }, cmd: Command) => {
-      const ctx = makeContext(cmd.optsWithGlobals());
-      const feed = resolveFeed(feedId);
-      const r = await inspectSource(
-        feed,
-        opts.file,
-        ctx.config.feeds[feed.id],
-        sheetOf(opts.sheet),
-        todayIn(ctx.config.timezone),
-      );
+      const { ctx, feed, r } = await inspect(feedId, opts, cmd);
       for (const s of r.sheets) {
         ctx.out.write(
           `${s.sheet === null ? r.source : `sheet '${s.sheet}'`}: header on row ${s.headerRow ?? '?'}, ${s.rows} data rows, ` +
