@@ -8,20 +8,24 @@ import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { z } from 'zod';
 import type { FeedDefinition } from '../../schemas/feed.ts';
 import type { Database } from '../../src/warehouse/schema.ts';
+import { validAt } from './as-of.ts';
 
 /** The population count of a rule: `count(*)` of its query, as `n`. */
 export const countRows = sql<number>`count(*)::int`.as('n');
 
-/** The current roster, aliased `p`. */
-export const currentRoster = (db: Kysely<Database>) =>
-  db.selectFrom('roster as p').where('p.valid_to', 'is', null);
+/** The roster valid at the reference date, aliased `p`. */
+export const currentRoster = (db: Kysely<Database>, asOf: string) =>
+  db.selectFrom('roster as p').where(validAt('p', asOf));
 
-/** The households of the current roster counted, aliased `r`: the population of the household rules. */
-export const countRosterHouseholds = (db: Kysely<Database>) =>
+/**
+ * The households of the roster valid at the reference date counted, aliased `r`: the population of the
+ * household rules (it takes the rule context, so a rule can pass it as its `population`).
+ */
+export const countRosterHouseholds = (db: Kysely<Database>, { asOf }: { asOf: string }) =>
   db
     .selectFrom('roster as r')
     .select(sql<number>`count(DISTINCT r.household_id)::int`.as('n'))
-    .where('r.valid_to', 'is', null);
+    .where(validAt('r', asOf));
 
 /** R02, R03: the insurance year checked. */
 export const InsuranceYearParams = z
@@ -57,18 +61,18 @@ export function compulsoryBirthWindow(asOf: string, p: SchoolAgeParams) {
 /** Current roster persons (aliased `p`) of compulsory-education age at the reference date. */
 export function compulsoryAgeRoster(db: Kysely<Database>, asOf: string, params: SchoolAgeParams) {
   const w = compulsoryBirthWindow(asOf, params);
-  return currentRoster(db)
+  return currentRoster(db, asOf)
     .where(birthDigits('p.id_number'), '>', w.bornAfter)
     .where(birthDigits('p.id_number'), '<=', w.bornBy);
 }
 
-/** The person's current rows on the home-delivered schooling list (送教上门), for EXISTS. */
-export const homeSchooling = (db: Kysely<Database>, idColumn: string) =>
+/** The person's rows on the home-delivered schooling list (送教上门) valid at the reference date, for EXISTS. */
+export const homeSchooling = (db: Kysely<Database>, idColumn: string, asOf: string) =>
   db
     .selectFrom('home_schooling as h')
     .select(sql`1`.as('one'))
     .where('h.id_number', '=', sql.ref<string>(idColumn))
-    .where('h.valid_to', 'is', null);
+    .where(validAt('h', asOf));
 
 /** YYYYMMDD birth date of an 18-character ID column. */
 export const birthDigits = (idColumn: string): RawBuilder<string> =>
@@ -96,7 +100,7 @@ export function yearsBefore(asOf: string, years: number): string {
 /** The person has a death record dated on or before the reference date. */
 export const isDead = (idColumn: string, asOf: string): RawBuilder<boolean> =>
   sql<boolean>`EXISTS (SELECT 1 FROM deaths d WHERE d.id_number = ${sql.ref(idColumn)}
-    AND d.valid_to IS NULL AND d.died_on <= ${asOf}::date)`;
+    AND ${validAt('d', asOf)} AND d.died_on <= ${asOf}::date)`;
 
 /** Labor capacities counted as an able worker, and disability grades that make a person unable to work. */
 export const WorkerParams = z
@@ -111,17 +115,17 @@ export type WorkerParams = z.infer<typeof WorkerParams>;
  * An able worker: labor capacity among `able_labor` and no valid disability certificate of a severe grade
  * (DOMAIN §6 R05/R11). `p` is an alias of a current roster row.
  */
-export function isAbleWorker(p: string, params: WorkerParams): RawBuilder<boolean> {
+export function isAbleWorker(p: string, asOf: string, params: WorkerParams): RawBuilder<boolean> {
   const labor = sql.join(params.able_labor.map((v) => sql.lit(v)));
   const grades = sql.join(params.severe_disability_grades.map((v) => sql.lit(v)));
   return sql<boolean>`(${sql.ref(`${p}.labor_capacity`)} IN (${labor}) AND NOT EXISTS (
-    SELECT 1 FROM disability dz WHERE dz.id_number = ${sql.ref(`${p}.id_number`)} AND dz.valid_to IS NULL
+    SELECT 1 FROM disability dz WHERE dz.id_number = ${sql.ref(`${p}.id_number`)} AND ${validAt('dz', asOf)}
       AND dz.cert_status IS DISTINCT FROM 'revoked' AND dz.grade IN (${grades})))`;
 }
 
 /** Active 低保 or 特困 support for a person at the reference date. */
 export const hasSafetyNet = (idColumn: string, asOf: string): RawBuilder<boolean> =>
-  sql<boolean>`EXISTS (SELECT 1 FROM assistance a WHERE a.id_number = ${sql.ref(idColumn)} AND a.valid_to IS NULL
+  sql<boolean>`EXISTS (SELECT 1 FROM assistance a WHERE a.id_number = ${sql.ref(idColumn)} AND ${validAt('a', asOf)}
     AND a.aid_type IN ('minimum_living', 'extreme_poverty') AND a.status = 'active'
     AND (a.ended_on IS NULL OR a.ended_on >= ${asOf}::date))`;
 
@@ -129,11 +133,11 @@ export const hasSafetyNet = (idColumn: string, asOf: string): RawBuilder<boolean
  * Focus households from the current roster, one row each: where they live, the head (the member whose relation
  * is 户主, else the lowest ID), whether the household is monitored, its size and annual income where known.
  */
-export function focusHouseholds(db: Kysely<Database>) {
+export function focusHouseholds(db: Kysely<Database>, asOf: string) {
   const headFirst = sql`(r.relation = '户主') DESC, r.id_number`;
   return db
     .selectFrom('roster as r')
-    .where('r.valid_to', 'is', null)
+    .where(validAt('r', asOf))
     .groupBy('r.household_id')
     .select([
       'r.household_id',
@@ -152,9 +156,9 @@ export function focusHouseholds(db: Kysely<Database>) {
  * Monitored households (`h`, as focusHouseholds gives them) in which no current member `p` meets `member`:
  * R05 asks it of a living able worker or a 低保/特困 recipient, its indicator (safety_net) of a living able worker.
  */
-export const monitoredHouseholdsWithout = (db: Kysely<Database>, member: RawBuilder<boolean>) =>
+export const monitoredHouseholdsWithout = (db: Kysely<Database>, asOf: string, member: RawBuilder<boolean>) =>
   db
-    .selectFrom(focusHouseholds(db).as('h'))
+    .selectFrom(focusHouseholds(db, asOf).as('h'))
     .where('h.monitored', '=', true)
     .where(({ not, exists, selectFrom }) =>
       not(
@@ -162,7 +166,7 @@ export const monitoredHouseholdsWithout = (db: Kysely<Database>, member: RawBuil
           selectFrom('roster as p')
             .select(sql`1`.as('one'))
             .whereRef('p.household_id', '=', 'h.household_id')
-            .where('p.valid_to', 'is', null)
+            .where(validAt('p', asOf))
             .where(member),
         ),
       ),

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { studentRoll } from '../feeds/student-roll.ts';
+import { validAt } from './as-of.ts';
 import {
   birthDate,
   compulsoryAgeRoster,
@@ -34,16 +35,14 @@ export const r01 = defineRule({
   population: (db, { asOf, params }) => compulsoryAgeRoster(db, asOf, params).select(countRows),
   findings: (db, { asOf, params }) =>
     compulsoryAgeRoster(db, asOf, params)
-      .leftJoin('student_roll as s', (j) =>
-        j.onRef('s.id_number', '=', 'p.id_number').on('s.valid_to', 'is', null),
-      )
+      .leftJoin('student_roll as s', (j) => j.onRef('s.id_number', '=', 'p.id_number').on(validAt('s', asOf)))
       .where(sql<boolean>`NOT ${isDead('p.id_number', asOf)}`)
       .where((eb) =>
         eb.or([
           eb('s.status', '=', 'dropped_out'),
           eb.and([
             eb.or([eb('s.status', 'is', null), eb('s.status', '<>', 'enrolled')]),
-            eb.not(eb.exists(homeSchooling(db, 'p.id_number'))),
+            eb.not(eb.exists(homeSchooling(db, 'p.id_number', asOf))),
           ]),
         ]),
       )

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { insurance } from '../feeds/insurance.ts';
+import { validAt } from './as-of.ts';
 import {
   birthDate,
   countRows,
@@ -30,7 +31,7 @@ export const r02 = defineRule({
     ...PERSON_IN_HOUSEHOLD,
     ...details({ birth_date: '出生日期', insurance_year: '参保年度', status_this_year: '本年度参保状态' }),
   ],
-  population: (db) => currentRoster(db).select(countRows),
+  population: (db, { asOf }) => currentRoster(db, asOf).select(countRows),
   findings: (db, { asOf, params }) => {
     const year = insuranceYear(asOf, params);
     const statusThisYear = db
@@ -42,9 +43,9 @@ export const r02 = defineRule({
       )
       // correlated with the outer roster row
       .where('i.id_number', '=', sql.ref<string>('p.id_number'))
-      .where('i.valid_to', 'is', null)
+      .where(validAt('i', asOf))
       .where('i.year', '=', year);
-    return currentRoster(db)
+    return currentRoster(db, asOf)
       .where(sql<boolean>`NOT ${isDead('p.id_number', asOf)}`)
       .where((eb) =>
         eb.not(
@@ -53,7 +54,7 @@ export const r02 = defineRule({
               .selectFrom('insurance as i')
               .select(sql`1`.as('one'))
               .whereRef('i.id_number', '=', 'p.id_number')
-              .where('i.valid_to', 'is', null)
+              .where(validAt('i', asOf))
               .where('i.year', '=', year)
               .where('i.status', '=', 'active'),
           ),

@@ -1,14 +1,15 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../src/warehouse/schema.ts';
+import { validAt } from './as-of.ts';
 import { birthDate, hasSafetyNet, InsuranceYearParams, insuranceYear } from './common.ts';
 import { details, PERSON_IN_PLACE, personFinding } from './disclose.ts';
 import { defineRule } from './rule.ts';
 
 /** Resident-scheme enrollments (`i`) for the insurance year. */
-const residentEnrollments = (db: Kysely<Database>, year: number) =>
+const residentEnrollments = (db: Kysely<Database>, asOf: string, year: number) =>
   db
     .selectFrom('insurance as i')
-    .where('i.valid_to', 'is', null)
+    .where(validAt('i', asOf))
     .where('i.year', '=', year)
     .where('i.scheme', '=', 'resident');
 
@@ -30,13 +31,13 @@ export const r03 = defineRule({
     ...details({ birth_date: '出生日期', insurance_year: '参保年度', entitlement: '资助身份' }),
   ],
   population: (db, { asOf, params }) =>
-    residentEnrollments(db, insuranceYear(asOf, params)).select(
+    residentEnrollments(db, asOf, insuranceYear(asOf, params)).select(
       sql<number>`count(DISTINCT i.id_number)::int`.as('n'),
     ),
   findings: (db, { asOf, params }) => {
     const year = insuranceYear(asOf, params);
-    return residentEnrollments(db, year)
-      .leftJoin('roster as p', (j) => j.onRef('p.id_number', '=', 'i.id_number').on('p.valid_to', 'is', null))
+    return residentEnrollments(db, asOf, year)
+      .leftJoin('roster as p', (j) => j.onRef('p.id_number', '=', 'i.id_number').on(validAt('p', asOf)))
       .where('i.status', '=', 'active')
       .where('i.subsidy_category', 'is', null)
       .where((eb) => eb.or([eb('p.household_type', '=', 'monitored'), hasSafetyNet('i.id_number', asOf)]))

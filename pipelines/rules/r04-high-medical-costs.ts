@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import { z } from 'zod';
 import type { Database } from '../../src/warehouse/schema.ts';
+import { validAt } from './as-of.ts';
 import { focusHouseholds } from './common.ts';
 import { details, PERSON_IN_PLACE, personFinding } from './disclose.ts';
 import { defineRule } from './rule.ts';
@@ -22,7 +23,7 @@ const Params = z
 const settledInWindow = (db: Kysely<Database>, asOf: string, windowMonths: number) =>
   db
     .selectFrom('settlements as s')
-    .where('s.valid_to', 'is', null)
+    .where(validAt('s', asOf))
     .where(sql<boolean>`s.settled_on > ${asOf}::date - make_interval(months => ${windowMonths})`)
     .where('s.settled_on', '<=', asOf);
 
@@ -67,8 +68,8 @@ export const r04 = defineRule({
       THEN round(h.annual_income * ${params.income_share}::numeric, 2) ELSE ${params.threshold}::numeric END`;
     return db
       .selectFrom(costs.as('c'))
-      .leftJoin('roster as p', (j) => j.onRef('p.id_number', '=', 'c.id_number').on('p.valid_to', 'is', null))
-      .leftJoin(focusHouseholds(db).as('h'), 'h.household_id', 'p.household_id')
+      .leftJoin('roster as p', (j) => j.onRef('p.id_number', '=', 'c.id_number').on(validAt('p', asOf)))
+      .leftJoin(focusHouseholds(db, asOf).as('h'), 'h.household_id', 'p.household_id')
       .where((eb) => eb.or([eb('h.monitored', 'is', null), eb('h.monitored', '=', false)]))
       .where(sql<boolean>`c.oop > ${threshold}`)
       .select([

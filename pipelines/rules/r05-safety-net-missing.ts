@@ -25,12 +25,13 @@ export const r05 = defineRule({
   deadlineDays: 30,
   params: WorkerParams,
   disclosed: [...HOUSEHOLD, ...details({ members: '家庭人口', problem: '问题' })],
-  population: (db) => countRosterHouseholds(db).where('r.household_type', '=', 'monitored'),
+  population: (db, ctx) => countRosterHouseholds(db, ctx).where('r.household_type', '=', 'monitored'),
   findings: (db, { asOf, params }) =>
     monitoredHouseholdsWithout(
       db,
+      asOf,
       // parenthesized: kysely does not wrap raw SQL, and the OR must not escape the correlation
-      sql<boolean>`((${isAbleWorker('p', params)} AND NOT ${isDead('p.id_number', asOf)})
+      sql<boolean>`((${isAbleWorker('p', asOf, params)} AND NOT ${isDead('p.id_number', asOf)})
                   OR ${hasSafetyNet('p.id_number', asOf)})`,
     ).select([
       ...householdFinding('h'),

@@ -2,6 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import { z } from 'zod';
 import type { Database } from '../../src/warehouse/schema.ts';
 import { assistance } from '../feeds/assistance.ts';
+import { validAt } from './as-of.ts';
 import { birthDate, enumLabel } from './common.ts';
 import { details, PERSON, recordFinding } from './disclose.ts';
 import { defineRule } from './rule.ts';
@@ -10,7 +11,7 @@ import { defineRule } from './rule.ts';
 const activeSafetyNet = (db: Kysely<Database>, asOf: string) =>
   db
     .selectFrom('assistance as a')
-    .where('a.valid_to', 'is', null)
+    .where(validAt('a', asOf))
     .where('a.aid_type', 'in', ['minimum_living', 'extreme_poverty'])
     .where('a.status', '=', 'active')
     .where((eb) => eb.or([eb('a.ended_on', 'is', null), eb('a.ended_on', '>=', asOf)]));
@@ -41,7 +42,7 @@ export const r06 = defineRule({
           exists(
             selectFrom('roster as r')
               .select(sql`1`.as('one'))
-              .where('r.valid_to', 'is', null)
+              .where(validAt('r', asOf))
               .where((eb) =>
                 eb.or([
                   eb('r.id_number', '=', eb.ref('a.id_number')),

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../src/warehouse/schema.ts';
 import { studentRoll } from '../feeds/student-roll.ts';
+import { validAt } from './as-of.ts';
 import {
   birthDate,
   compulsoryAgeRoster,
@@ -18,7 +19,7 @@ const disabledChildren = (db: Kysely<Database>, asOf: string, params: SchoolAgeP
   compulsoryAgeRoster(db, asOf, params).innerJoin('disability as d', (j) =>
     j
       .onRef('d.id_number', '=', 'p.id_number')
-      .on('d.valid_to', 'is', null)
+      .on(validAt('d', asOf))
       // a certificate without a status column is taken as valid; only a revoked one does not count
       .on((eb) => eb.or([eb('d.cert_status', 'is', null), eb('d.cert_status', '=', 'valid')])),
   );
@@ -44,12 +45,10 @@ export const r07 = defineRule({
   population: (db, { asOf, params }) => disabledChildren(db, asOf, params).select(countRows),
   findings: (db, { asOf, params }) =>
     disabledChildren(db, asOf, params)
-      .leftJoin('student_roll as s', (j) =>
-        j.onRef('s.id_number', '=', 'p.id_number').on('s.valid_to', 'is', null),
-      )
+      .leftJoin('student_roll as s', (j) => j.onRef('s.id_number', '=', 'p.id_number').on(validAt('s', asOf)))
       .where(sql<boolean>`NOT ${isDead('p.id_number', asOf)}`)
       .where((eb) => eb.or([eb('s.status', 'is', null), eb('s.status', '<>', 'enrolled')]))
-      .where(({ not, exists }) => not(exists(homeSchooling(db, 'p.id_number'))))
+      .where(({ not, exists }) => not(exists(homeSchooling(db, 'p.id_number', asOf))))
       .select([
         ...personFinding('p'),
         sql<Record<string, string | null>>`jsonb_build_object(

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
 import { housing } from '../feeds/housing.ts';
+import { validAt } from './as-of.ts';
 import { countRosterHouseholds, enumLabel, focusHouseholds } from './common.ts';
 import { details, HOUSEHOLD, householdFinding } from './disclose.ts';
 import { defineRule } from './rule.ts';
@@ -30,14 +31,12 @@ export const r08 = defineRule({
     ...details({ safety_grade: '房屋安全等级', renovation_status: '改造状态', assessed_on: '鉴定日期' }),
   ],
   population: countRosterHouseholds,
-  findings: (db, { params }) =>
+  findings: (db, { asOf, params }) =>
     db
       .selectFrom('housing as x')
-      .innerJoin('roster as r', (j) =>
-        j.onRef('r.id_number', '=', 'x.head_id_number').on('r.valid_to', 'is', null),
-      )
-      .innerJoin(focusHouseholds(db).as('h'), 'h.household_id', 'r.household_id')
-      .where('x.valid_to', 'is', null)
+      .innerJoin('roster as r', (j) => j.onRef('r.id_number', '=', 'x.head_id_number').on(validAt('r', asOf)))
+      .innerJoin(focusHouseholds(db, asOf).as('h'), 'h.household_id', 'r.household_id')
+      .where(validAt('x', asOf))
       .where('x.safety_grade', 'in', params.unsafe_grades)
       .where((eb) =>
         eb.or([eb('x.renovation_status', 'is', null), eb('x.renovation_status', '<>', 'completed')]),

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
+import { validAt } from './as-of.ts';
 import { countRosterHouseholds, focusHouseholds } from './common.ts';
 import { details, HOUSEHOLD, householdFinding } from './disclose.ts';
 import { defineRule } from './rule.ts';
@@ -16,14 +17,12 @@ export const r09 = defineRule({
   params: z.object({}).strict(),
   disclosed: [...HOUSEHOLD, ...details({ problem_type: '问题类型' })],
   population: countRosterHouseholds,
-  findings: (db) =>
+  findings: (db, { asOf }) =>
     db
       .selectFrom('water as x')
-      .innerJoin('roster as r', (j) =>
-        j.onRef('r.id_number', '=', 'x.head_id_number').on('r.valid_to', 'is', null),
-      )
-      .innerJoin(focusHouseholds(db).as('h'), 'h.household_id', 'r.household_id')
-      .where('x.valid_to', 'is', null)
+      .innerJoin('roster as r', (j) => j.onRef('r.id_number', '=', 'x.head_id_number').on(validAt('r', asOf)))
+      .innerJoin(focusHouseholds(db, asOf).as('h'), 'h.household_id', 'r.household_id')
+      .where(validAt('x', asOf))
       .where('x.water_safe', '=', false)
       .groupBy(['h.household_id', 'h.head_id', 'h.head_name', 'h.township', 'h.village'])
       .select([

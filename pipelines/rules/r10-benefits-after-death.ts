@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Department } from '../../schemas/vocab.ts';
 import { assistance } from '../feeds/assistance.ts';
+import { validAt } from './as-of.ts';
 import { enumLabel } from './common.ts';
 import { details, PERSON, personFinding, recordFinding } from './disclose.ts';
 import { defineRule } from './rule.ts';
@@ -38,12 +39,12 @@ export const r10 = defineRule({
     db
       .selectFrom('deaths as d')
       .select(sql<number>`count(DISTINCT d.id_number)::int`.as('n'))
-      .where('d.valid_to', 'is', null)
+      .where(validAt('d', asOf))
       .where('d.died_on', '<=', asOf),
   findings: (db, { asOf }) => {
     const deaths = db
       .selectFrom('deaths as d')
-      .where('d.valid_to', 'is', null)
+      .where(validAt('d', asOf))
       .where('d.died_on', '<=', asOf)
       .groupBy('d.id_number')
       .select([
@@ -53,9 +54,7 @@ export const r10 = defineRule({
       ]);
     const onRoster = db
       .selectFrom(deaths.as('d'))
-      .innerJoin('roster as p', (j) =>
-        j.onRef('p.id_number', '=', 'd.id_number').on('p.valid_to', 'is', null),
-      )
+      .innerJoin('roster as p', (j) => j.onRef('p.id_number', '=', 'd.id_number').on(validAt('p', asOf)))
       .select([
         ...personFinding('p', { id: 'd.id_number', subject: item('roster') }),
         routedTo('乡村振兴局'),
@@ -63,9 +62,7 @@ export const r10 = defineRule({
       ]);
     const inAssistance = db
       .selectFrom(deaths.as('d'))
-      .innerJoin('assistance as a', (j) =>
-        j.onRef('a.id_number', '=', 'd.id_number').on('a.valid_to', 'is', null),
-      )
+      .innerJoin('assistance as a', (j) => j.onRef('a.id_number', '=', 'd.id_number').on(validAt('a', asOf)))
       // Paid after the death month: still active with no end date, or an end date (whatever the status now) in a
       // later month — a record terminated only in July for a death in March was paid for April to July.
       // A one-off payment (status paid, 临时救助) has no month to run out: it is a finding when it was paid, on its
@@ -89,9 +86,7 @@ export const r10 = defineRule({
       ]);
     const inInsurance = db
       .selectFrom(deaths.as('d'))
-      .innerJoin('insurance as i', (j) =>
-        j.onRef('i.id_number', '=', 'd.id_number').on('i.valid_to', 'is', null),
-      )
+      .innerJoin('insurance as i', (j) => j.onRef('i.id_number', '=', 'd.id_number').on(validAt('i', asOf)))
       .where('i.status', '=', 'active')
       .where(sql<boolean>`i.year > extract(year FROM d.died_on::date)`)
       .groupBy(['d.id_number', 'd.died_on', 'd.name'])

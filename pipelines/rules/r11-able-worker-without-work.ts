@@ -2,6 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import { z } from 'zod';
 import type { Database } from '../../src/warehouse/schema.ts';
 import { roster } from '../feeds/roster.ts';
+import { validAt } from './as-of.ts';
 import {
   birthDate,
   birthDigits,
@@ -24,7 +25,7 @@ const Params = WorkerParams.extend({
 
 /** Monitored persons on the roster (`p`) of working age at the reference date. */
 const workingAgeMonitored = (db: Kysely<Database>, asOf: string, params: z.infer<typeof Params>) =>
-  currentRoster(db)
+  currentRoster(db, asOf)
     .where('p.household_type', '=', 'monitored')
     // age ≥ min: born on or before asOf − min years; age ≤ max: born after asOf − (max + 1) years
     .where(birthDigits('p.id_number'), '<=', yearsBefore(asOf, params.min_age))
@@ -49,10 +50,10 @@ export const r11 = defineRule({
   findings: (db, { asOf, params }) => {
     const since = sql`${asOf}::date - make_interval(months => ${params.window_months})`;
     return workingAgeMonitored(db, asOf, params)
-      .where(isAbleWorker('p', params))
+      .where(isAbleWorker('p', asOf, params))
       .where(sql<boolean>`NOT ${isDead('p.id_number', asOf)}`)
       .where(
-        sql<boolean>`NOT EXISTS (SELECT 1 FROM employment e WHERE e.id_number = p.id_number AND e.valid_to IS NULL
+        sql<boolean>`NOT EXISTS (SELECT 1 FROM employment e WHERE e.id_number = p.id_number AND ${validAt('e', asOf)}
           AND ((e.employment_status = 'employed' AND e.registered_on > ${since} AND e.registered_on <= ${asOf}::date)
             OR (e.training_ended_on > ${since} AND e.training_ended_on <= ${asOf}::date)))`,
       )

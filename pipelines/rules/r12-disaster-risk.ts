@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
+import { validAt } from './as-of.ts';
 import { countRosterHouseholds, focusHouseholds } from './common.ts';
 import { details, HOUSEHOLD, householdFinding } from './disclose.ts';
 import { defineRule } from './rule.ts';
@@ -33,11 +34,9 @@ export const r12 = defineRule({
   findings: (db, { asOf, params }) =>
     db
       .selectFrom('disasters as x')
-      .innerJoin('roster as r', (j) =>
-        j.onRef('r.id_number', '=', 'x.head_id_number').on('r.valid_to', 'is', null),
-      )
-      .innerJoin(focusHouseholds(db).as('h'), 'h.household_id', 'r.household_id')
-      .where('x.valid_to', 'is', null)
+      .innerJoin('roster as r', (j) => j.onRef('r.id_number', '=', 'x.head_id_number').on(validAt('r', asOf)))
+      .innerJoin(focusHouseholds(db, asOf).as('h'), 'h.household_id', 'r.household_id')
+      .where(validAt('x', asOf))
       .where(sql<boolean>`x.hit_on > ${asOf}::date - make_interval(months => ${params.window_months})`)
       .where('x.hit_on', '<=', asOf)
       .where(sql<boolean>`x.loss > ${params.threshold}`)

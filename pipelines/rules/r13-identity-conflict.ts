@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { idFacts } from '../../schemas/feed.ts';
 import type { ProblemCode } from '../../schemas/vocab.ts';
 import { FEED_IDS, FEEDS } from '../feeds/index.ts';
+import { validAt } from './as-of.ts';
 import { countRows, currentRoster } from './common.ts';
 import { details, PERSON } from './disclose.ts';
 import { defineRule, type FindingRow } from './rule.ts';
@@ -68,13 +69,13 @@ export const r13 = defineRule({
     ...PERSON,
     ...details({ raw_id_number: '原始证件号', conflict: '问题', reference: '比对依据' }),
   ],
-  population: (db) => currentRoster(db).select(countRows),
-  findings: () => {
+  population: (db, { asOf }) => currentRoster(db, asOf).select(countRows),
+  findings: (_db, { asOf }) => {
     const persons = sql.join(
       PERSON_COLUMNS.map(
         (c) => sql`SELECT ${c.feed}::text AS feed, ${sql.ref(c.id)} AS id, ${sql.ref(c.name)} AS name,
                           source, row_number
-                   FROM ${sql.table(c.feed)} WHERE valid_to IS NULL AND ${sql.ref(c.name)} IS NOT NULL`,
+                   FROM ${sql.table(c.feed)} WHERE ${validAt(c.feed, asOf)} AND ${sql.ref(c.name)} IS NOT NULL`,
       ),
       sql` UNION ALL `,
     );
@@ -93,7 +94,7 @@ export const r13 = defineRule({
           sql`SELECT ${feed}::text AS feed, ${sql.ref(f.id)} AS id, ${sql.ref(f.name)} AS name, ${sex} AS sex,
                      CASE WHEN ${linked} THEN NULL ELSE ${born} END AS born, source, row_number
               FROM ${sql.table(feed)}
-              WHERE valid_to IS NULL AND (${sex} IS NOT NULL OR ${born} IS NOT NULL)`,
+              WHERE ${validAt(feed, asOf)} AND (${sex} IS NOT NULL OR ${born} IS NOT NULL)`,
         ];
       }),
       sql` UNION ALL `,
@@ -107,7 +108,7 @@ export const r13 = defineRule({
         return [
           sql`SELECT ${feed}::text AS feed, ${sql.ref(ident.id)} AS id, ${sql.ref(ident.name)} AS name, id_link,
                      source, row_number
-              FROM ${sql.table(feed)} WHERE valid_to IS NULL AND id_link IS NOT NULL`,
+              FROM ${sql.table(feed)} WHERE ${validAt(feed, asOf)} AND id_link IS NOT NULL`,
         ];
       }),
       sql` UNION ALL `,
@@ -124,7 +125,7 @@ export const r13 = defineRule({
              jsonb_build_object('file', s.source, 'source', dep.title || ' ' || s.source, 'row', s.row_number,
                'conflict', '同一身份证号姓名不一致', 'reference', '防返贫监测名册姓名：' || p.name) AS details
       FROM (${persons}) s
-      JOIN roster p ON p.id_number = s.id AND p.valid_to IS NULL
+      JOIN roster p ON p.id_number = s.id AND ${validAt('p', asOf)}
       JOIN ${departmentOf} ON dep.feed = s.feed
       -- names are stored normalized: equal text needs no key (the key's translate() is the costly part)
       WHERE s.name <> p.name AND rh_name_key(s.name) <> rh_name_key(p.name)
@@ -138,7 +139,7 @@ export const r13 = defineRule({
                  'conflict', '同一身份证号姓名不一致', 'reference', odep.title || '姓名：' || o.name)
         FROM (${persons}) s
         JOIN (SELECT x.id FROM (${persons}) x
-              WHERE NOT EXISTS (SELECT 1 FROM roster p WHERE p.id_number = x.id AND p.valid_to IS NULL)
+              WHERE NOT EXISTS (SELECT 1 FROM roster p WHERE p.id_number = x.id AND ${validAt('p', asOf)})
               GROUP BY x.id HAVING count(DISTINCT x.name) > 1) c ON c.id = s.id
         JOIN (${persons}) o ON o.id = s.id AND o.feed <> s.feed AND o.name <> s.name
         JOIN ${departmentOf} ON dep.feed = s.feed
@@ -156,7 +157,7 @@ export const r13 = defineRule({
                'reference', '第' || c.winner_row || '行姓名：' || c.winner_name) AS details
       FROM load_conflicts c
       JOIN ${departmentOf} ON dep.feed = c.feed
-      LEFT JOIN roster p ON p.id_number = c.person_id AND p.valid_to IS NULL
+      LEFT JOIN roster p ON p.id_number = c.person_id AND ${validAt('p', asOf)}
       WHERE c.run_id IN (${latestLoads})
         AND c.person_id IS NOT NULL AND rh_name_key(c.name) <> rh_name_key(c.winner_name)
       UNION ALL
@@ -180,7 +181,7 @@ export const r13 = defineRule({
                'reference', '身份证号中的出生日期为' || to_char(to_date(substr(b.id, 7, 8), 'YYYYMMDD'), 'YYYY-MM-DD'))
       FROM (${facts}) b
       JOIN ${departmentOf} ON dep.feed = b.feed
-      LEFT JOIN roster p ON p.id_number = b.id AND p.valid_to IS NULL
+      LEFT JOIN roster p ON p.id_number = b.id AND ${validAt('p', asOf)}
       WHERE to_char(b.born, 'YYYYMMDD') <> substr(b.id, 7, 8)
       UNION ALL
       SELECT DISTINCT ON (l.id, l.feed)
@@ -191,7 +192,7 @@ export const r13 = defineRule({
                'reference', '防返贫监测名册')
       FROM (${linked}) l
       JOIN ${departmentOf} ON dep.feed = l.feed
-      LEFT JOIN roster p ON p.id_number = l.id AND p.valid_to IS NULL
+      LEFT JOIN roster p ON p.id_number = l.id AND ${validAt('p', asOf)}
       UNION ALL
       -- The roster's items keep the subject they had before every feed's sex was checked (\`<id>:sex\`), so that an
       -- open item is the same item after the upgrade.
@@ -204,7 +205,7 @@ export const r13 = defineRule({
                                                     THEN '为奇数(男)' ELSE '为偶数(女)' END)
       FROM (${facts}) x
       JOIN ${departmentOf} ON dep.feed = x.feed
-      LEFT JOIN roster p ON p.id_number = x.id AND p.valid_to IS NULL
+      LEFT JOIN roster p ON p.id_number = x.id AND ${validAt('p', asOf)}
       WHERE x.sex <> CASE WHEN substr(x.id, 17, 1)::int % 2 = 1 THEN 'M' ELSE 'F' END`;
   },
 });

@@ -12,6 +12,7 @@
  *   safety_net           monitored households without a living able worker, shortfall R05 (no 低保/特困)
  */
 import { type Kysely, type RawBuilder, sql } from 'kysely';
+import { validAt } from '../../pipelines/rules/as-of.ts';
 import {
   compulsoryAgeRoster,
   focusHouseholds,
@@ -80,18 +81,18 @@ const DEFS: Record<IndicatorId, IndicatorDef> = {
       sql`${db
         .selectFrom('roster as p')
         .select(['p.township', 'p.village'])
-        .where('p.valid_to', 'is', null)
+        .where(validAt('p', asOf))
         .where(sql<boolean>`NOT ${isDead('p.id_number', asOf)}`)}`,
   },
   housing_safety: {
     rule: 'R08',
-    population: (db) =>
-      sql`${db.selectFrom(focusHouseholds(db).as('h')).select(['h.township', 'h.village'])}`,
+    population: (db, asOf) =>
+      sql`${db.selectFrom(focusHouseholds(db, asOf).as('h')).select(['h.township', 'h.village'])}`,
   },
   water_safety: {
     rule: 'R09',
-    population: (db) =>
-      sql`${db.selectFrom(focusHouseholds(db).as('h')).select(['h.township', 'h.village'])}`,
+    population: (db, asOf) =>
+      sql`${db.selectFrom(focusHouseholds(db, asOf).as('h')).select(['h.township', 'h.village'])}`,
   },
   safety_net: {
     rule: 'R05',
@@ -99,7 +100,8 @@ const DEFS: Record<IndicatorId, IndicatorDef> = {
       const worker = WorkerParams.parse(params);
       return sql`${monitoredHouseholdsWithout(
         db,
-        sql<boolean>`(${isAbleWorker('p', worker)} AND NOT ${isDead('p.id_number', asOf)})`,
+        asOf,
+        sql<boolean>`(${isAbleWorker('p', asOf, worker)} AND NOT ${isDead('p.id_number', asOf)})`,
       ).select(['h.township', 'h.village'])}`;
     },
   },

@@ -8,6 +8,7 @@
  */
 import { sql } from 'kysely';
 import { z } from 'zod';
+import { validAt } from '../../pipelines/rules/as-of.ts';
 import { countRows, currentRoster } from '../../pipelines/rules/common.ts';
 import { details, PERSON_IN_HOUSEHOLD, personFinding } from '../../pipelines/rules/disclose.ts';
 import { ruleRegistry } from '../../pipelines/rules/index.ts';
@@ -24,13 +25,13 @@ export const x01 = defineRule({
   deadlineDays: 30,
   params: z.object({ min_grants: z.number().int().min(1).default(2) }).strict(),
   disclosed: [...PERSON_IN_HOUSEHOLD, ...details({ grants: '一年内救助次数', total: '救助金额合计(元)' })],
-  population: (db) => currentRoster(db).select(countRows),
+  population: (db, { asOf }) => currentRoster(db, asOf).select(countRows),
   findings: (db, { asOf, params }) => {
     const grants = sql`(SELECT t.id_number, count(*)::int AS grants, sum(t.amount)::text AS total
       FROM ${sql.table(temporaryAid.id)} t
-      WHERE t.valid_to IS NULL AND t.granted_on > ${asOf}::date - interval '1 year' AND t.granted_on <= ${asOf}::date
+      WHERE ${validAt('t', asOf)} AND t.granted_on > ${asOf}::date - interval '1 year' AND t.granted_on <= ${asOf}::date
       GROUP BY t.id_number)`;
-    return currentRoster(db)
+    return currentRoster(db, asOf)
       .innerJoin(grants.as('g'), (j) => j.onRef(sql.ref('g.id_number'), '=', 'p.id_number'))
       .where(sql.ref('g.grants'), '>=', params.min_grants)
       .select([

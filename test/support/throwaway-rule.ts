@@ -22,9 +22,9 @@ export const t01 = defineRule({
   params: z.object({ max_members: z.number().int().min(1).default(1) }).strict(),
   disclosed: [...HOUSEHOLD, ...details({ members: '家庭人口' })],
   population: countRosterHouseholds,
-  findings: (db, { params }) =>
+  findings: (db, { asOf, params }) =>
     db
-      .selectFrom(focusHouseholds(db).as('h'))
+      .selectFrom(focusHouseholds(db, asOf).as('h'))
       .where('h.members', '<=', params.max_members)
       .select([
         ...householdFinding('h'),
