@@ -19,9 +19,8 @@ export function isIsoDate(s: string): boolean {
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
 }
 
-/** '2026-12-01 17:03:05 (Asia/Shanghai)': a moment as a person in the county reads it, the zone named. */
-export function localTimeIn(timeZone: string, now: Date = new Date()): string {
-  const t = new Intl.DateTimeFormat('sv-SE', {
+const PARTS = (timeZone: string) =>
+  new Intl.DateTimeFormat('en-CA', {
     timeZone,
     year: 'numeric',
     month: '2-digit',
@@ -29,7 +28,36 @@ export function localTimeIn(timeZone: string, now: Date = new Date()): string {
     hour: '2-digit',
     minute: '2-digit',
     second: '2-digit',
-    hour12: false,
-  }).format(now);
-  return `${t} (${timeZone})`;
+    hourCycle: 'h23',
+  });
+
+function partsIn(timeZone: string, instant: Date): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of PARTS(timeZone).formatToParts(instant)) out[p.type] = p.value;
+  return out;
+}
+
+/**
+ * The one formatter of times a person reads: 'YYYY-MM-DD HH:mm' (with ':ss' when `seconds`, where two events in
+ * one minute must be told apart) in the county's zone. The zone is not appended; say it once where it is shown.
+ */
+export function formatLocal(timeZone: string, instant: Date, o: { seconds?: boolean } = {}): string {
+  const p = partsIn(timeZone, instant);
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}${o.seconds ? `:${p.second}` : ''}`;
+}
+
+/** A time for machines (JSON, CSV, the API): ISO 8601 with the zone's offset, e.g. '2026-12-02T01:00:00+08:00'. */
+export function isoLocal(timeZone: string, instant: Date): string {
+  const p = partsIn(timeZone, instant);
+  const wall = Date.UTC(+p.year!, +p.month! - 1, +p.day!, +p.hour!, +p.minute!, +p.second!);
+  const minutes = Math.round((wall - Math.floor(instant.getTime() / 1000) * 1000) / 60_000);
+  const sign = minutes < 0 ? '-' : '+';
+  const abs = Math.abs(minutes);
+  const off = `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}${off}`;
+}
+
+/** '2026-12-01 17:03:05 (Asia/Shanghai)': a moment as a person in the county reads it, the zone named. */
+export function localTimeIn(timeZone: string, now: Date = new Date()): string {
+  return `${formatLocal(timeZone, now, { seconds: true })} (${timeZone})`;
 }

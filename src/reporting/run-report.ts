@@ -38,6 +38,7 @@ export async function writeMonthlyReport(p: ReportParams): Promise<{ path: strin
     indicatorLabels: INDICATOR_LABELS,
     bureauCopy: p.bureauCopy,
     generatedAt: p.now ?? new Date(),
+    timeZone: p.config.timezone,
   };
   const path = p.out ?? join(p.outDir, `月报-${p.month}${p.bureauCopy ? '' : '-对外'}.xlsx`);
   await mkdir(p.outDir, { recursive: true });

@@ -4,6 +4,7 @@
  * suppressed below 5 unless the copy is the bureau's own.
  */
 import type ExcelJS from 'exceljs';
+import { formatLocal } from '../../core/clock.ts';
 import { ruleById } from '../../pipelines/rules/index.ts';
 import { FINDING_STATE_LABELS } from '../../schemas/vocab.ts';
 import { loadExcel } from '../delivery/excel.ts';
@@ -30,6 +31,8 @@ export interface ReportInput {
   /** The bureau's own copy shows small village counts; every other copy shows "<5". */
   bureauCopy: boolean;
   generatedAt: Date;
+  /** The county's time zone (config timezone): 生成时间 is shown in it. */
+  timeZone: string;
 }
 
 const STATE_LABELS: Readonly<Record<string, string>> = FINDING_STATE_LABELS;
@@ -126,7 +129,7 @@ export async function writeReportWorkbook(path: string, input: ReportInput): Pro
     ['报告', `${input.county} 防止返贫监测数据比对 月报`],
     ['月份', input.findings.range.month],
     ['统计截至', input.findings.range.end],
-    ['生成时间', input.generatedAt.toISOString()],
+    ['生成时间', `${formatLocal(input.timeZone, input.generatedAt)} (${input.timeZone})`],
     ['副本', input.bureauCopy ? '乡村振兴局内部（含小于5的村级数字）' : '对外（村级小于5显示为<5）'],
   ]);
   cover.getColumn(1).width = 14;

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import { todayIn } from '../../core/clock.ts';
+import { formatLocal, todayIn } from '../../core/clock.ts';
 import { dataError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import { resolveFeed } from '../../pipelines/feeds/resolve.ts';
@@ -33,7 +33,13 @@ export interface JobContext {
  * Feeds of `needs` without a successful load since `hours` before `slot`, with why. A load finished after
  * the slot counts too: a held suite re-checked later runs as soon as its feed has arrived.
  */
-export async function staleNeeds(wh: Warehouse, needs: readonly string[], slot: Date, hours: number) {
+export async function staleNeeds(
+  wh: Warehouse,
+  needs: readonly string[],
+  slot: Date,
+  hours: number,
+  timeZone: string,
+) {
   if (!needs.length) return [];
   const since = new Date(slot.getTime() - hours * 3_600_000);
   const last = await sql<{ feed: string; at: Date | null }>`
@@ -45,7 +51,7 @@ export async function staleNeeds(wh: Warehouse, needs: readonly string[], slot: 
     .filter((r) => !r.at || r.at < since)
     .map((r) =>
       r.at
-        ? `feed ${r.feed} last loaded ${r.at.toISOString()}, more than ${hours} h before the slot`
+        ? `feed ${r.feed} last loaded ${formatLocal(timeZone, r.at)} (${timeZone}), more than ${hours} h before the slot`
         : `feed ${r.feed} has never loaded`,
     );
 }
@@ -74,7 +80,7 @@ export async function executeJob(job: CountyJob, c: JobContext): Promise<JobResu
       };
     }
     case 'match': {
-      const stale = await staleNeeds(c.wh, job.needs, c.slot, job.window_hours);
+      const stale = await staleNeeds(c.wh, job.needs, c.slot, job.window_hours, c.config.timezone);
       if (stale.length) return { status: 'held', runIds: [], summary: stale.join('; ') };
       const outcomes = await runMatch({ wh: c.wh, config: c.config, log: c.log, asOf, rules: job.rules });
       return {

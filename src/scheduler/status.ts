@@ -6,7 +6,7 @@
  * command exit non-zero (the settings are advice).
  */
 import { sql } from 'kysely';
-import { todayIn } from '../../core/clock.ts';
+import { isoLocal, todayIn } from '../../core/clock.ts';
 import { FEED_IDS, type FeedId } from '../../pipelines/feeds/index.ts';
 import { RULE_IDS, RULES } from '../../pipelines/rules/index.ts';
 import type { Config } from '../../schemas/config.ts';
@@ -116,13 +116,13 @@ export async function collectStatus(wh: Warehouse, config: Readonly<Config>, now
     return {
       feed,
       verdict,
-      last_success: r.last_success?.toISOString() ?? null,
+      last_success: r.last_success ? isoLocal(config.timezone, r.last_success) : null,
       age_days: age === null ? null : Math.round(age * 10) / 10,
       max_age_days: maxAge,
       rows: Number(r.rows ?? 0),
-      last_failure: failingNow ? r.last_failure!.toISOString() : null,
+      last_failure: failingNow ? isoLocal(config.timezone, r.last_failure!) : null,
       failure: failingNow ? r.failure : null,
-      next_scheduled: next === undefined ? null : new Date(next).toISOString(),
+      next_scheduled: next === undefined ? null : isoLocal(config.timezone, new Date(next)),
     };
   });
 
@@ -145,7 +145,7 @@ export async function collectStatus(wh: Warehouse, config: Readonly<Config>, now
   const rules: RuleStatus[] = ruleRows.rows.map((r) => ({
     rule: r.rule,
     enabled: enabledRules.includes(r.rule as never),
-    last_run: r.last_run?.toISOString() ?? null,
+    last_run: r.last_run ? isoLocal(config.timezone, r.last_run) : null,
     last_status: r.last_status ?? 'never',
     open: r.open,
     overdue: r.overdue,
@@ -165,11 +165,11 @@ export async function collectStatus(wh: Warehouse, config: Readonly<Config>, now
     return {
       job: name,
       kind: j.kind,
-      last_slot: last?.slot.toISOString() ?? null,
+      last_slot: last ? isoLocal(config.timezone, last.slot) : null,
       status: last?.status ?? 'never',
       attempts: last?.attempts ?? 0,
       message: last && last.status !== 'succeeded' ? last.error : null,
-      next_slot: nextSlot(j.cron, now, config.timezone).toISOString(),
+      next_slot: isoLocal(config.timezone, nextSlot(j.cron, now, config.timezone)),
     };
   });
 

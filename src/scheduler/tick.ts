@@ -7,6 +7,7 @@
  */
 
 import { backoffSeconds } from '../../core/backoff.ts';
+import { formatLocal, isoLocal } from '../../core/clock.ts';
 import { BusyError, RuralHubError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import type { CountyConfig, CountyJob } from '../config/load-config.ts';
@@ -73,7 +74,7 @@ export async function tick(p: TickParams): Promise<SlotOutcome[]> {
         name,
         job.kind,
         fresh.slice(0, -1),
-        `superseded by the slot of ${latest.toISOString()}`,
+        `superseded by the slot of ${formatLocal(config.timezone, latest)} (${config.timezone})`,
         now,
       );
       claimed.push({ name, job, slot: latest, attempt: 1 });
@@ -105,14 +106,15 @@ export async function runClaimed(
   const sc = config.scheduler;
   const key = { job: name, slot };
   const maxAttempts = job.max_attempts ?? sc.max_attempts;
-  const log = p.log.child({ job: name, slot: slot.toISOString(), attempt });
+  const log = p.log.child({ job: name, slot: isoLocal(config.timezone, slot), attempt });
   const done = async (
     status: SlotOutcome['status'],
     message: string,
     extra: Parameters<typeof finishSlot>[3],
   ) => {
     await finishSlot(wh, key, status, { ...extra, error: status === 'succeeded' ? null : message });
-    if (status === 'failed') await p.alert({ job: name, slot: slot.toISOString(), status, message });
+    if (status === 'failed')
+      await p.alert({ job: name, slot: isoLocal(config.timezone, slot), status, message });
     return { job: name, slot, attempt, status, message };
   };
   if (attempt > maxAttempts) return done('failed', `attempt limit (${maxAttempts}) reached`, { now });
@@ -126,7 +128,13 @@ export async function runClaimed(
         return done('failed', `held until the catch-up window closed: ${r.summary}`, { now });
       const first = await firstHold(wh, key);
       const outcome = await done('held', r.summary, { now, nextAttemptAt: new Date(next) });
-      if (first) await p.alert({ job: name, slot: slot.toISOString(), status: 'held', message: r.summary });
+      if (first)
+        await p.alert({
+          job: name,
+          slot: isoLocal(config.timezone, slot),
+          status: 'held',
+          message: r.summary,
+        });
       return outcome;
     }
     log.info(`job ${name} succeeded: ${r.summary}`);

@@ -137,6 +137,7 @@ describe('the monthly report', () => {
       outDir: join(dir, 'reports'),
       bureauCopy: true,
       actor: 'test',
+      now: new Date('2026-12-01T17:30:00Z'),
     });
     const shared = await writeMonthlyReport({
       wh,
@@ -160,6 +161,10 @@ describe('the monthly report', () => {
     ownCounts.forEach((v, i) => {
       expect(sharedCounts[i]).toBe(Number(v) < 5 ? '<5' : v);
     });
+    // 生成时间 in the county's time, the zone named.
+    const cover = (await readXlsxRaw(own.path)).find((s) => s.name === '概览')!;
+    const generated = [...cover.rows.values()].find((r) => r[0]!.value === '生成时间')!;
+    expect(generated[1]!.value).toBe('2026-12-02 01:30 (Asia/Shanghai)');
     const audit = await auditTrail(wh, 'report.monthly', ['action', 'target']);
     expect(audit).toEqual([
       { action: 'report.monthly', target: own.path },

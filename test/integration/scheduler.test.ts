@@ -199,7 +199,7 @@ scheduler:
     expect(alerts).toEqual([
       {
         job: 'flaky',
-        slot: '2026-11-19T19:00:00.000Z',
+        slot: '2026-11-20T03:00:00+08:00',
         status: 'failed',
         message: 'source unreachable: connect ETIMEDOUT 10.0.0.9:3306',
       },

@@ -67,6 +67,13 @@ beforeAll(async () => {
     .insertInto('runs')
     .values([
       { kind: 'import', feed: 'water', status: 'succeeded', finished_at: new Date(Date.now() - 86_400_000) },
+      // An export run at a known moment: 2026-12-02 01:30 in Asia/Shanghai.
+      {
+        kind: 'export',
+        status: 'succeeded',
+        started_at: new Date('2026-12-01T17:30:00Z'),
+        finished_at: new Date('2026-12-01T17:30:04Z'),
+      },
       {
         kind: 'import',
         feed: 'water',
@@ -95,7 +102,10 @@ describe('ruralhub status', () => {
     const s = await collectStatus(wh, config, new Date());
     const feed = (f: string) => s.feeds.find((x) => x.feed === f)!;
     expect(feed('roster')).toMatchObject({ verdict: 'ok', rows: 2, last_failure: null });
-    expect(feed('roster').next_scheduled).toMatch(/T17:00:00\.000Z$/);
+    // JSON keeps ISO 8601, with the county's offset: `0 1 * * *` is 01:00 in Asia/Shanghai.
+    expect(feed('roster').next_scheduled).toMatch(/T01:00:00\+08:00$/);
+    expect(s.jobs[0]!.last_slot).toBe('2026-11-25T01:00:00+08:00');
+    expect(s.jobs[0]!.next_slot).toMatch(/^\d{4}-\d{2}-\d{2}T01:00:00\+08:00$/);
     expect(feed('insurance')).toMatchObject({ verdict: 'stale', max_age_days: 45 });
     expect(feed('insurance').age_days).toBeGreaterThanOrEqual(60);
     expect(feed('water')).toMatchObject({ verdict: 'failing', failure: 'water.csv: no header row found' });
@@ -120,6 +130,27 @@ describe('ruralhub status', () => {
     expect(r.stdout).toMatch(/insurance +stale/);
     expect(r.stdout).toMatch(/water +failing .*no header row found/);
     expect(r.stdout).toMatch(/ATTENTION/);
+    // People read the county's time, minutes, the zone said once: slot 2026-11-24T17:00Z is 11-25 01:00.
+    expect(r.stdout).toMatch(/roster-daily +import +2026-11-25 01:00 +failed +3 +\d{4}-\d{2}-\d{2} 01:00 /);
+    expect(r.stdout).toMatch(/times in Asia\/Shanghai/);
+    expect(r.stdout).not.toMatch(/T\d\d:\d\d:\d\d/);
+    // runs: seconds (two runs in a minute), the zone said once; JSON and CSV with the offset.
+    const runs = await runCli(['--config', file, 'runs'], { env });
+    expect(runs.stdout).toMatch(/export .*2026-12-02 01:30:00/);
+    expect(runs.stdout).toMatch(/times in Asia\/Shanghai/);
+    const runsJson = JSON.parse(
+      (await runCli(['--config', file, 'runs', '--format', 'json'], { env })).stdout,
+    ) as {
+      kind: string;
+      started_at: string;
+      finished_at: string;
+    }[];
+    expect(runsJson.find((x) => x.kind === 'export')).toMatchObject({
+      started_at: '2026-12-02T01:30:00+08:00',
+      finished_at: '2026-12-02T01:30:04+08:00',
+    });
+    const runsCsv = (await runCli(['--config', file, 'runs', '--format', 'csv'], { env })).stdout;
+    expect(runsCsv).toMatch(/,2026-12-02T01:30:00\+08:00,/);
 
     // A warehouse where nothing is needed and nothing failed is healthy.
     const schema = `${wh.schema}_ok`;

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { formatLocal, isoLocal } from '../../../core/clock.ts';
 import { RUN_COLUMNS } from '../../warehouse/ledger.ts';
 import { makeContext, withWarehouse } from '../context.ts';
 import { listOptions, rowLimit } from '../list-options.ts';
@@ -17,6 +18,8 @@ export function registerRuns(program: Command): void {
     .addHelpText(
       'after',
       `
+Times: the county's (config timezone), YYYY-MM-DD HH:mm:ss; in csv/json ISO 8601 with its offset.
+
 For every import: rows_read = rows_loaded + rows_quarantined + exact_duplicates + conflicting_duplicates
 (the database refuses to record a run for which it does not hold).
 
@@ -36,14 +39,15 @@ Example:
           if (opts.feed) q = q.where('feed', '=', opts.feed);
           if (opts.failed) q = q.where('status', '=', 'failed');
           const rows = await q.execute();
-          const shown =
-            format === 'table'
-              ? rows.map((r) => ({
-                  ...r,
-                  started_at: r.started_at.toISOString().slice(0, 19),
-                  finished_at: r.finished_at?.toISOString().slice(0, 19),
-                }))
-              : rows;
+          const tz = ctx.config.timezone;
+          // People read the county's time (seconds: two runs in one minute); files get ISO 8601 with its offset.
+          const at = (d: Date | null) =>
+            d === null ? null : format === 'table' ? formatLocal(tz, d, { seconds: true }) : isoLocal(tz, d);
+          const shown = rows.map((r) => ({
+            ...r,
+            started_at: at(r.started_at),
+            finished_at: at(r.finished_at),
+          }));
           writeRows(
             ctx.out,
             format,
@@ -52,6 +56,7 @@ Example:
               : COLUMNS,
             shown,
           );
+          if (format === 'table') ctx.out.write(`times in ${tz}\n`);
         });
       },
     );

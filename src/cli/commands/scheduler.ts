@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import cron from 'node-cron';
+import { formatLocal } from '../../../core/clock.ts';
 import { configError } from '../../../core/errors.ts';
 import { alertSink } from '../../scheduler/alerts.ts';
 import { claimNew } from '../../scheduler/claims.ts';
@@ -22,10 +23,10 @@ const parseInstant = (flag: string, v: string): Date => {
   return d;
 };
 
-const outcomeTable = (o: readonly SlotOutcome[]) =>
+const outcomeTable = (o: readonly SlotOutcome[], timeZone: string) =>
   formatTable(
-    ['job', 'slot', 'attempt', 'status', 'message'],
-    o.map((x) => [x.job, x.slot.toISOString(), x.attempt, x.status, x.message]),
+    ['job', `slot (${timeZone})`, 'attempt', 'status', 'message'],
+    o.map((x) => [x.job, formatLocal(timeZone, x.slot), x.attempt, x.status, x.message]),
   );
 
 export function registerScheduler(program: Command): void {
@@ -80,14 +81,14 @@ Example:
           for (let t = parseInstant('--simulate', opts.simulate).getTime(); t <= end.getTime(); t += step) {
             all.push(...(await tick({ ...base, now: new Date(t) })));
           }
-          ctx.out.write(`${outcomeTable(all)}\n`);
+          ctx.out.write(`${outcomeTable(all, ctx.config.timezone)}\n`);
           return;
         }
         if (opts.once) {
           const out = await graceful(base.log, ctx.config.scheduler.grace_seconds, (signal) =>
             tick({ ...base, now: new Date(), signal }),
           );
-          ctx.out.write(`${outcomeTable(out)}\n`);
+          ctx.out.write(`${outcomeTable(out, ctx.config.timezone)}\n`);
           return;
         }
         await serve(base, ctx.config.scheduler.grace_seconds);
@@ -113,7 +114,7 @@ Example:
         const me = sessionName();
         if (!(await claimNew(wh, { job: name, slot, kind: job.kind }, me, now))) {
           throw configError(
-            `job ${name} already ran for the slot ${slot.toISOString()}; try again in a minute`,
+            `job ${name} already ran for the slot ${formatLocal(ctx.config.timezone, slot)} (${ctx.config.timezone}); try again in a minute`,
           );
         }
         const o = await runClaimed(
@@ -123,7 +124,7 @@ Example:
           slot,
           1,
         );
-        ctx.out.write(`${outcomeTable([o])}\n`);
+        ctx.out.write(`${outcomeTable([o], ctx.config.timezone)}\n`);
         if (o.status === 'failed') process.exitCode = 1;
       });
     });

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { formatLocal } from '../../../core/clock.ts';
 import { configError } from '../../../core/errors.ts';
 import { type Department, DepartmentSchema } from '../../../schemas/vocab.ts';
 import { API_ROLES, type ApiRole, createToken, listTokens, revokeToken } from '../../http/tokens.ts';
@@ -78,7 +79,7 @@ Example:
           const t = await createToken(wh, { role, department, label: opts.label, expiresAt });
           ctx.out.write(`${t.token}\n`);
           process.stderr.write(
-            `token ${t.id} created for ${role}${department ? ` (${department})` : ''}${expiresAt ? `, expires ${expiresAt.toISOString()}` : ''}; it is not shown again\n`,
+            `token ${t.id} created for ${role}${department ? ` (${department})` : ''}${expiresAt ? `, expires ${formatLocal(ctx.config.timezone, expiresAt)} (${ctx.config.timezone})` : ''}; it is not shown again\n`,
           );
         });
       },

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { formatLocal } from '../../../core/clock.ts';
 import { collectStatus } from '../../scheduler/status.ts';
 import { makeContext, withWarehouse } from '../context.ts';
 import { parseFormat, writeRows } from '../output.ts';
@@ -16,6 +17,16 @@ const FEED_COLUMNS = [
 ] as const;
 const RULE_COLUMNS = ['rule', 'enabled', 'last_run', 'last_status', 'open', 'overdue'] as const;
 const JOB_COLUMNS = ['job', 'kind', 'last_slot', 'status', 'attempts', 'next_slot', 'message'] as const;
+/** The named time fields of rows as a person reads them (JSON keeps ISO 8601 with the zone's offset). */
+function localTimes<T extends object>(rows: readonly T[], fields: readonly string[], timeZone: string) {
+  return rows.map((r) => {
+    const o = { ...r } as Record<string, unknown>;
+    for (const f of fields)
+      if (typeof o[f] === 'string') o[f] = formatLocal(timeZone, new Date(o[f] as string));
+    return o;
+  });
+}
+
 const SERVER_COLUMNS = ['setting', 'value', 'recommended', 'ok'] as const;
 
 export function registerStatus(program: Command): void {
@@ -26,6 +37,8 @@ export function registerStatus(program: Command): void {
     .addHelpText(
       'after',
       `
+Times are the county's (config timezone) as YYYY-MM-DD HH:mm; --format json gives ISO 8601 with its offset.
+
 Feed verdicts: ok · stale (last load older than matching.max_feed_age_days or its per-feed limit) ·
 failing (its last import failed) · held (a snapshot held by the shrink guard) · missing (never loaded, but
 an enabled rule needs it) · not_configured (never loaded, not needed).
@@ -47,13 +60,19 @@ Example:
         const s = await collectStatus(wh, ctx.config, new Date());
         if (format === 'json') ctx.out.write(`${JSON.stringify(s, null, 2)}\n`);
         else {
+          const tz = ctx.config.timezone;
           ctx.out.write('Feeds\n');
-          writeRows(ctx.out, 'table', FEED_COLUMNS, s.feeds as unknown as Record<string, unknown>[]);
+          writeRows(
+            ctx.out,
+            'table',
+            FEED_COLUMNS,
+            localTimes(s.feeds, ['last_success', 'next_scheduled', 'last_failure'], tz),
+          );
           ctx.out.write('\nRules\n');
-          writeRows(ctx.out, 'table', RULE_COLUMNS, s.rules as unknown as Record<string, unknown>[]);
+          writeRows(ctx.out, 'table', RULE_COLUMNS, localTimes(s.rules, ['last_run'], tz));
           if (s.jobs.length) {
             ctx.out.write('\nScheduled jobs\n');
-            writeRows(ctx.out, 'table', JOB_COLUMNS, s.jobs as unknown as Record<string, unknown>[]);
+            writeRows(ctx.out, 'table', JOB_COLUMNS, localTimes(s.jobs, ['last_slot', 'next_slot'], tz));
           }
           const low = s.server.filter((x) => !x.ok);
           if (low.length) {
@@ -64,7 +83,7 @@ Example:
             writeRows(ctx.out, 'table', SERVER_COLUMNS, low as unknown as Record<string, unknown>[]);
           }
           ctx.out.write(
-            `\n${s.healthy ? 'all healthy' : 'ATTENTION: something is stale, failing or held'}\n`,
+            `\ntimes in ${tz}\n${s.healthy ? 'all healthy' : 'ATTENTION: something is stale, failing or held'}\n`,
           );
         }
         if (!s.healthy) process.exitCode = 1;

@@ -1,5 +1,6 @@
 /** What operators watch: runs, feed freshness and health, quarantine counts — no personal data. */
 import { z } from 'zod';
+import { isoLocal } from '../../../core/clock.ts';
 import { FEED_IDS } from '../../../pipelines/feeds/index.ts';
 import { collectStatus } from '../../scheduler/status.ts';
 import { RUN_COLUMNS } from '../../warehouse/ledger.ts';
@@ -25,7 +26,14 @@ export function registerOperations(api: Api): void {
       let q = wh.db.selectFrom('runs').select(RUN_COLUMNS).orderBy('id', 'desc').limit(query.limit);
       if (query.feed) q = q.where('feed', '=', query.feed);
       if (query.failed === 'true') q = q.where('status', '=', 'failed');
-      return maskDeep({ items: await q.execute() });
+      // ISO 8601 with the county zone's offset, as every time the API returns.
+      const at = (d: Date | null) => (d ? isoLocal(config.timezone, d) : null);
+      const items = (await q.execute()).map((r) => ({
+        ...r,
+        started_at: at(r.started_at),
+        finished_at: at(r.finished_at),
+      }));
+      return maskDeep({ items });
     },
   );
 

@@ -2,6 +2,7 @@
  * The operator's page (/console/operator), also open to the bureau: feed health, the latest runs and the
  * quarantine counts — as `ruralhub status` and /api/runs show them, with no personal data.
  */
+import { formatLocal } from '../../../core/clock.ts';
 import { collectStatus } from '../../scheduler/status.ts';
 import { RUN_COLUMNS } from '../../warehouse/ledger.ts';
 import { maskDeep } from '../mask-json.ts';
@@ -24,31 +25,33 @@ export const operatorPage: ConsolePage = {
       .groupBy(['feed', 'problem'])
       .orderBy('feed')
       .execute();
+    const tz = config.timezone;
+    const local = (iso: string | null) => (iso ? formatLocal(tz, new Date(iso)) : null);
     return {
       title: '运行情况',
       body: html`<p id="health">${status.healthy ? '全部正常' : '需要处理：有数据过期、失败或暂停'}</p>
 <h2>数据源</h2>${table(
-        ['数据源', '状态', '最近成功', '天数', '行数', '最近失败', '原因'],
+        ['数据源', '状态', `最近成功 (${tz})`, '天数', '行数', `最近失败 (${tz})`, '原因'],
         status.feeds.map((f) => [
           f.feed,
           html`<span class="${f.verdict === 'ok' ? 'ok' : f.verdict === 'not_configured' ? '' : 'bad'}">${f.verdict}</span>`,
-          f.last_success,
+          local(f.last_success),
           f.age_days,
           f.rows,
-          f.last_failure,
+          local(f.last_failure),
           f.failure,
         ]),
         'feeds',
       )}
 <h2>最近运行</h2>${table(
-        ['编号', '类型', '数据源', '来源', '状态', '开始', '读取', '入库', '隔离', '错误'],
+        ['编号', '类型', '数据源', '来源', '状态', `开始时间 (${tz})`, '读取', '入库', '隔离', '错误'],
         runs.map((r) => [
           r.id,
           r.kind,
           r.feed,
           r.source,
           r.status,
-          r.started_at.toISOString(),
+          formatLocal(tz, r.started_at, { seconds: true }),
           r.rows_read,
           r.rows_loaded,
           r.rows_quarantined,

@@ -2,6 +2,7 @@
  * The bureau's person lookup (/console/persons): everything held about one person, as the API's lookup gives
  * it — with a stated purpose, written to the audit log, within the lookup limit the API shares.
  */
+import { formatLocal } from '../../../core/clock.ts';
 import { normalizeIdNumber } from '../../normalize/id-number.ts';
 import { maskIdNumber } from '../../normalize/mask.ts';
 import { personPicture } from '../person.ts';
@@ -48,7 +49,7 @@ ${Object.entries(picture.feeds)
             v && typeof v === 'object' && !(v instanceof Date)
               ? JSON.stringify(v)
               : v instanceof Date
-                ? v.toISOString()
+                ? `${formatLocal(ctx.config.timezone, v, { seconds: true })} (${ctx.config.timezone})`
                 : (v as string),
           ),
         ),
