@@ -60,6 +60,13 @@ describe('CLI output meant for a spreadsheet', () => {
     expect(r.code).toBe(0);
     const list = await ruralhub(['tokens', 'list', '--format', 'json']);
     const rows = JSON.parse(list.stdout) as { label: string; expires_at: string | null }[];
+    // Written in the county's zone with its offset (the test config's Asia/Shanghai), not UTC.
+    expect(rows.find((t) => t.label === 'expiring')!.expires_at).toMatch(
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$/,
+    );
+    const table = await ruralhub(['tokens', 'list']);
+    expect(table.stdout).toMatch(/expiring .*\d{4}-\d\d-\d\d \d\d:\d\d/);
+    expect(table.stdout).toContain('times in Asia/Shanghai');
     const days =
       (Date.parse(rows.find((t) => t.label === 'expiring')!.expires_at!) - Date.now()) / 86_400_000;
     expect(days).toBeGreaterThan(29.9);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { formatLocal } from '../../../core/clock.ts';
+import { formatLocal, isoLocal } from '../../../core/clock.ts';
 import { configError } from '../../../core/errors.ts';
 import { type Department, DepartmentSchema } from '../../../schemas/vocab.ts';
 import { API_ROLES, type ApiRole, createToken, listTokens, revokeToken } from '../../http/tokens.ts';
@@ -91,12 +91,25 @@ Example:
     .action(async (opts: { format?: string }, cmd: Command) => {
       const ctx = makeContext(cmd.optsWithGlobals());
       await withWarehouse(ctx, async (wh) => {
+        const format = parseFormat(opts.format);
+        const tz = ctx.config.timezone;
+        // People read the county's time; files get ISO 8601 with its offset (as `runs` does).
+        const at = (d: Date | null) =>
+          d === null ? null : format === 'table' ? formatLocal(tz, d) : isoLocal(tz, d);
+        const rows = (await listTokens(wh)).map((t) => ({
+          ...t,
+          created_at: at(t.created_at),
+          last_used_at: at(t.last_used_at),
+          expires_at: at(t.expires_at),
+          revoked_at: at(t.revoked_at),
+        }));
         writeRows(
           ctx.out,
-          parseFormat(opts.format),
+          format,
           ['id', 'role', 'department', 'label', 'created_at', 'last_used_at', 'expires_at', 'revoked_at'],
-          await listTokens(wh),
+          rows,
         );
+        if (format === 'table') ctx.out.write(`times in ${tz}\n`);
       });
     });
   tokens
