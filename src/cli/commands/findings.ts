@@ -10,6 +10,7 @@ import {
 import { maskIdNumber, maskIdNumberFields } from '../../normalize/mask.ts';
 import { writeAudit } from '../../warehouse/audit.ts';
 import { asOfDate, makeContext, withWarehouse } from '../context.ts';
+import { FINDING_SUBJECT_COLUMNS } from '../finding-columns.ts';
 import { parseFormat, writeRows } from '../output.ts';
 import { parseRuleIds } from './match.ts';
 import { registerReview } from './review.ts';
@@ -17,18 +18,7 @@ import { registerReview } from './review.ts';
 /** The documented column set of `ruralhub findings` (CSV/JSON). */
 export const FINDING_COLUMNS = [
   'id',
-  'rule',
-  'owner',
-  'subject_kind',
-  'id_number',
-  'household_id',
-  // A record whose ID could not be recovered has no person: it is found by its file and spreadsheet row.
-  'source_file',
-  'source_row',
-  'name',
-  'township',
-  'village',
-  'state',
+  ...FINDING_SUBJECT_COLUMNS,
   'first_seen',
   'last_seen',
   'deadline',

@@ -6,6 +6,7 @@ import { maskIdNumber, maskIdNumberFields } from '../../normalize/mask.ts';
 import { writeAudit } from '../../warehouse/audit.ts';
 import type { Warehouse } from '../../warehouse/connect.ts';
 import { asOfDate, makeContext, withWarehouse } from '../context.ts';
+import { FINDING_SUBJECT_COLUMNS } from '../finding-columns.ts';
 import { parseFormat, writeRows } from '../output.ts';
 import { progress } from '../progress.ts';
 import { matchTable } from '../summaries.ts';
@@ -19,23 +20,7 @@ export function parseRuleIds(ids: readonly string[] | undefined): RuleId[] | und
 }
 
 /** The columns of `match --dry-run --format csv|json`: what the run would do, then the finding as `findings` shows it. */
-export const DRY_RUN_COLUMNS = [
-  'action',
-  'id',
-  'rule',
-  'owner',
-  'subject_kind',
-  'id_number',
-  'household_id',
-  'source_file',
-  'source_row',
-  'name',
-  'township',
-  'village',
-  'state',
-  'deadline',
-  'details',
-] as const;
+export const DRY_RUN_COLUMNS = ['action', 'id', ...FINDING_SUBJECT_COLUMNS, 'deadline', 'details'] as const;
 
 interface Opts {
   rule?: string[];
