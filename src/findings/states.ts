@@ -27,6 +27,12 @@ export interface FindingTransition {
   when: string;
 }
 
+/** The same move from each of several states. */
+const fromEach = (
+  froms: readonly FindingState[],
+  move: Omit<FindingTransition, 'from'>,
+): FindingTransition[] => froms.map((from) => ({ from, ...move }));
+
 /** Every allowed move, in the order of a finding's life. */
 export const FINDING_TRANSITIONS: readonly FindingTransition[] = [
   { from: null, to: 'open', by: 'match', when: 'a rule run finds the subject for the first time' },
@@ -36,23 +42,17 @@ export const FINDING_TRANSITIONS: readonly FindingTransition[] = [
     by: 'match',
     when: 'found again after being closed by data, or by review once suppress_days have passed',
   },
-  ...(['open', 'reopened'] as const).map(
-    (from): FindingTransition => ({
-      from,
-      to: 'sent',
-      by: 'export',
-      when: 'on a list exported to its department',
-    }),
-  ),
+  ...fromEach(['open', 'reopened'], {
+    to: 'sent',
+    by: 'export',
+    when: 'on a list exported to its department',
+  }),
   // An answer may be changed (整改中, later 已整改): feedback → feedback is a move with its own event.
-  ...(['open', 'sent', 'feedback', 'reopened'] as const).map(
-    (from): FindingTransition => ({
-      from,
-      to: 'feedback',
-      by: 'feedback',
-      when: 'the department answers it',
-    }),
-  ),
+  ...fromEach(['open', 'sent', 'feedback', 'reopened'], {
+    to: 'feedback',
+    by: 'feedback',
+    when: 'the department answers it',
+  }),
   {
     from: 'feedback',
     to: 'closed',
@@ -65,14 +65,11 @@ export const FINDING_TRANSITIONS: readonly FindingTransition[] = [
     by: 'review',
     when: 'the bureau rejects a 核实不属实: back to the department',
   },
-  ...(['open', 'sent', 'feedback', 'reopened'] as const).map(
-    (from): FindingTransition => ({
-      from,
-      to: 'closed',
-      by: 'match',
-      when: 'a rule run no longer finds it (closed by data)',
-    }),
-  ),
+  ...fromEach(['open', 'sent', 'feedback', 'reopened'], {
+    to: 'closed',
+    by: 'match',
+    when: 'a rule run no longer finds it (closed by data)',
+  }),
 ];
 
 /**

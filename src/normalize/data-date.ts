@@ -11,6 +11,7 @@
  * ```
  */
 import type { SourcePosition, TitleRow } from '../../connectors/connector.ts';
+import { ymd } from './date.ts';
 
 export const DATA_DATE_LABELS = ['导出日期', '统计截至', '数据截至', '截至日期', '统计日期'] as const;
 
@@ -35,18 +36,12 @@ const FORMS = [
 /** The forms accepted, for a message. */
 export const DATA_DATE_FORMS = 'YYYY-MM-DD, YYYY/M/D, YYYY年M月D日 or YYYYMMDD';
 
-/** A calendar date from its parts, or null (2026-02-30 is none). */
-function calendarDate(y: string, m: string, d: string): string | null {
-  const iso = `${y}-${m.padStart(2, '0')}-${d.padStart(2, '0')}`;
-  const t = new Date(`${iso}T00:00:00Z`);
-  return !Number.isNaN(t.getTime()) && t.toISOString().slice(0, 10) === iso ? iso : null;
-}
-
 /** A date written in one of the forms at the start of `text`, or null. */
 export function parseStatedDate(text: string): string | null {
   for (const form of FORMS) {
     const m = form.exec(text);
-    if (m) return calendarDate(m[1]!, m[2]!, m[3]!);
+    // The date normalizer's calendar check (2026-02-30 is no day).
+    if (m) return ymd(m[1]!, m[2]!, m[3]!);
   }
   return null;
 }
