@@ -198,7 +198,12 @@ export async function migrate(
   schema: string,
   opts: MigrateOptions = {},
 ): Promise<MigrateOutcome> {
-  await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(db);
+  // Under a lock: two commands started at once on a new warehouse both see no schema, and the loser of a bare
+  // CREATE SCHEMA IF NOT EXISTS fails on pg_namespace's unique index (23505) instead of finding it there.
+  await db.transaction().execute(async (trx) => {
+    await sql`SELECT pg_advisory_xact_lock(hashtext('ruralhub.schema'), hashtext(${schema}))`.execute(trx);
+    await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(trx);
+  });
   let result: MigrationResultSet = await migrator(db, schema).migrateToLatest();
   // Kysely's Migrator introspects every table of the database before it takes its lock; a table dropped
   // meanwhile in another schema (a finishing import's staging table, another warehouse's schema) makes that
