@@ -33,3 +33,92 @@ export function loadExcel(): Promise<ExcelModule> {
   })();
   return loaded;
 }
+
+/**
+ * Columns a cell's text takes on screen: East Asian wide and full-width characters (汉字, full-width
+ * punctuation such as ，（）) take two, the rest one — Excel's column width unit is one narrow character.
+ */
+export function displayWidth(text: string): number {
+  let w = 0;
+  for (const ch of text) {
+    const c = ch.codePointAt(0)!;
+    const wide =
+      (c >= 0x1100 && c <= 0x115f) ||
+      (c >= 0x2e80 && c <= 0xa4cf) ||
+      (c >= 0xac00 && c <= 0xd7a3) ||
+      (c >= 0xf900 && c <= 0xfaff) ||
+      (c >= 0xfe30 && c <= 0xfe4f) ||
+      (c >= 0xff00 && c <= 0xff60) ||
+      (c >= 0xffe0 && c <= 0xffe6) ||
+      (c >= 0x20000 && c <= 0x3fffd);
+    w += wide ? 2 : 1;
+  }
+  return w;
+}
+
+/** Text for a print header or footer section: `&` starts a code there (&P page, &N pages), `&&` is an `&`. */
+export const headerFooterText = (text: string) => text.replaceAll('&', '&&');
+
+/**
+ * A validation that accepts any value and only shows an input prompt (exceljs writes type 'any' as a
+ * validation without a type, as Excel does; its type declarations leave it out).
+ */
+export type PromptOnly = Omit<ExcelJS.DataValidation, 'type'> & { type: 'any' };
+
+/** The part of exceljs's worksheet its type declarations leave out: validations keyed by address or range. */
+interface WithValidations {
+  dataValidations: { add(address: string, validation: ExcelJS.DataValidation | PromptOnly): void };
+}
+
+/**
+ * One data validation over a whole range (`N2:N50`). Not `cell.dataValidation` cell by cell: exceljs merges
+ * those on writing, sorting the addresses as strings (N10 before N2), so a column of more than eight rows
+ * came out as two overlapping validations (N10:N50 and N2:N50), and some programs then apply only one and
+ * leave the first rows without a drop-down. A validation stored under a range is written once, as it is.
+ */
+export function addRangeValidation(
+  ws: ExcelJS.Worksheet,
+  range: string,
+  validation: ExcelJS.DataValidation | PromptOnly,
+): void {
+  (ws as unknown as WithValidations).dataValidations.add(range, validation);
+}
+
+/** A defined name as exceljs renders it: `<definedName name localSheetId>ranges</definedName>`. */
+interface DefinedNameModel {
+  name: string;
+  localSheetId?: number;
+  ranges: string[];
+}
+
+/**
+ * Adds, for each sheet with an autofilter (set as an `A1:P13` range), the sheet-local defined name
+ * `_xlnm._FilterDatabase` that Excel writes with every autofilter and exceljs does not: LibreOffice imports an
+ * autofilter only through that name (measured, 7.4: without it the filter buttons are gone, and a file it
+ * saves has no autoFilter left). The names are added to the model exceljs renders the workbook from, on this
+ * workbook only — its own renderer writes them, no part of the file is rewritten afterwards.
+ */
+export function addFilterDatabaseNames(wb: ExcelJS.Workbook): void {
+  const model = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(wb) as object, 'model');
+  if (!model?.get || !model.set) throw new Error('exceljs: Workbook.model is no longer an accessor');
+  const { get, set } = model;
+  Object.defineProperty(wb, 'model', {
+    configurable: true,
+    get(this: ExcelJS.Workbook) {
+      const m = get.call(this) as { definedNames: DefinedNameModel[] };
+      // localSheetId is the sheet's position in the workbook, the order exceljs writes the sheets in.
+      this.worksheets.forEach((ws, localSheetId) => {
+        if (typeof ws.autoFilter !== 'string') return;
+        const [from, to] = ws.autoFilter.split(':').map((a) => a.replace(/^([A-Z]+)([0-9]+)$/, '$$$1$$$2'));
+        const sheet = `'${ws.name.replaceAll("'", "''")}'`;
+        m.definedNames.push({
+          name: '_xlnm._FilterDatabase',
+          localSheetId,
+          ranges: [`${sheet}!${from}:${to}`],
+        });
+      });
+      return m;
+    },
+    set,
+  });
+}

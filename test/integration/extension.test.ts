@@ -140,11 +140,13 @@ describe('a feed and a rule added through the extension points only', () => {
       .replace(/^\uFEFF/, '')
       .trimEnd()
       .split(/\r?\n/);
-    expect(lines[1]).toBe(
+    expect(lines[0]).toBe(
       '清单编号,乡镇,村,户编号,姓名,身份证号,一年内救助次数,救助金额合计(元),首次发现日期,整改时限,逾期天数,核实结果,说明,整改日期',
     );
-    // The run above with min_grants 1 left three open: 甲一, 甲二 and 乙一, each with the year's grants.
-    expect(lines.slice(2).map((l) => l.split(',').slice(4, 8).join(','))).toEqual([
+    // The run above with min_grants 1 left three open: 甲一, 甲二 and 乙一, each with the year's grants; the
+    // last line is the list's purpose and stamp (说明：…).
+    expect(lines.at(-1)).toMatch(/^说明：疑点清单/);
+    expect(lines.slice(1, -1).map((l) => l.split(',').slice(4, 8).join(','))).toEqual([
       `甲一,${testId(1)},2,2000.50`,
       `甲二,${testId(2)},1,300.00`,
       `乙一,${testId(3)},1,500.00`,
