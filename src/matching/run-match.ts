@@ -13,6 +13,7 @@ import type { FeedId } from '../../pipelines/feeds/index.ts';
 import { RULES, type RuleId, type RuleRegistry } from '../../pipelines/rules/index.ts';
 import type { BoundRule, Rule } from '../../pipelines/rules/rule.ts';
 import type { Config } from '../../schemas/config.ts';
+import { insertFindingLineage } from '../findings/lineage.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
 import { failRun, finishRun, startRun } from '../warehouse/ledger.ts';
 import type { Database } from '../warehouse/schema.ts';
@@ -302,6 +303,11 @@ async function ruleStatements(
     resultTable: result,
   });
   phase('transitions');
+  // Lineage for the events this run wrote (one per finding opened, reopened or closed); none written, none to
+  // trace, and the statement (one branch per feed: R13 reads all twelve) is not even planned. A dry run (and a
+  // dry-run backfill, date after date) would roll it back unread: it is not written at all.
+  if (!p.dryRun && t.new + t.reopened + t.closed > 0) await insertFindingLineage(trx, { rule, runId, asOf });
+  phase('lineage');
   return t;
 }
 

@@ -178,6 +178,31 @@ export interface FindingEventsTable {
   on_date: ColumnType<string, string | undefined, string>;
 }
 
+/**
+ * A record behind a finding's event (migration 0021): a feed version valid at the match's as-of that belongs to
+ * the finding's subject, or the quarantined row of a rejected record. What the version said is copied, so the
+ * row stays readable after later loads end the version.
+ */
+export interface FindingLineageTable {
+  id: Generated<Int8>;
+  finding_id: Int8;
+  event_id: Int8;
+  match_run_id: Int8;
+  as_of: DateText;
+  feed: string;
+  version_id: Int8 | null;
+  quarantine_id: Int8 | null;
+  /** The load that wrote the version (or quarantined the row). */
+  run_id: Int8;
+  source: string;
+  sheet: string | null;
+  row_number: number;
+  /** runs.data_date of that load; NULL when unknown (loads before 0019). */
+  data_date: DateText | null;
+  /** The record's key fields (canonical name → value; a quarantined row's raw text). */
+  record_key: Generated<unknown>;
+}
+
 export interface AuditLogTable {
   id: Generated<Int8>;
   at: GeneratedTimestamp;
@@ -292,6 +317,7 @@ export interface Database extends FeedTables {
   load_conflicts: LoadConflictsTable;
   findings: FindingsTable;
   finding_events: FindingEventsTable;
+  finding_lineage: FindingLineageTable;
   audit_log: AuditLogTable;
   audit_chain_head: AuditChainHeadTable;
   job_slots: JobSlotsTable;

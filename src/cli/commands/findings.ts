@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { configError } from '../../../core/errors.ts';
 import { FINDING_STATES } from '../../../schemas/vocab.ts';
+import { presentLineage, readFindingLineage } from '../../findings/lineage.ts';
 import {
   FINDING_COLUMNS as FINDING_LISTING,
   FINDINGS_STATE_FILTERS,
@@ -11,7 +12,8 @@ import { maskIdNumber, maskIdNumberFields } from '../../normalize/mask.ts';
 import { writeAudit } from '../../warehouse/audit.ts';
 import { asOfDate, makeContext, withWarehouse } from '../context.ts';
 import { FINDING_SUBJECT_COLUMNS } from '../finding-columns.ts';
-import { parseFormat, writeRows } from '../output.ts';
+import { type Format, parseFormat, writeRows } from '../output.ts';
+import { formatTable } from '../table.ts';
 import { parseRuleIds } from './match.ts';
 import { registerReview } from './review.ts';
 
@@ -35,6 +37,7 @@ interface Opts {
   format?: string;
   fullIds?: boolean;
   asOf?: string;
+  explain?: string;
 }
 
 export function registerFindings(program: Command): void {
@@ -54,17 +57,26 @@ export function registerFindings(program: Command): void {
     .option('--format <format>', 'table, csv or json', 'table')
     .option('--full-ids', 'print full ID numbers (an authorized bureau export; written to the audit log)')
     .option('--as-of <date>', 'date for overdue days, YYYY-MM-DD (default: today)')
+    .option(
+      '--explain <id>',
+      'one finding and where it came from: its events, each with the records behind it (file, sheet, row, load, data date)',
+    )
     .addHelpText(
       'after',
       `
 Columns: ${FINDING_COLUMNS.join(', ')}
 
 Example:
-  $ ruralhub findings --rule R01 --format csv > r01.csv`,
+  $ ruralhub findings --rule R01 --format csv > r01.csv
+  $ ruralhub findings --explain 1234`,
     )
     .action(async (opts: Opts, cmd: Command) => {
       const ctx = makeContext(cmd.optsWithGlobals());
       const format = parseFormat(opts.format);
+      if (opts.explain !== undefined) {
+        await explainFinding(ctx, opts.explain, { format, fullIds: opts.fullIds === true });
+        return;
+      }
       const rules = parseRuleIds(opts.rule);
       const asOf = asOfDate(ctx, opts.asOf);
       const state = opts.state ?? 'not_closed';
@@ -125,4 +137,80 @@ Example:
         writeRows(ctx.out, format, FINDING_COLUMNS, shown);
       });
     });
+}
+
+/**
+ * `findings --explain ID`: the finding, then its events in order, each with the records a match found behind it
+ * (src/findings/lineage.ts). For the bureau's operator at the command line: the records may be any department's.
+ */
+async function explainFinding(
+  ctx: ReturnType<typeof makeContext>,
+  idText: string,
+  o: { format: Format; fullIds: boolean },
+): Promise<void> {
+  if (!/^[0-9]{1,15}$/.test(idText))
+    throw configError(`--explain: expected a finding id (a number), got '${idText}'`);
+  if (o.format === 'csv')
+    throw configError('--explain: --format table or json (a finding and its events are not one table)');
+  const id = Number(idText);
+  await withWarehouse(ctx, async (wh) => {
+    const lineage = await readFindingLineage(wh.db, id);
+    if (!lineage) throw configError(`no finding ${id}`);
+    const shown = presentLineage(lineage, { fullIds: o.fullIds });
+    if (o.fullIds) {
+      await writeAudit(wh.db, {
+        actor: process.env.USER ?? 'cli',
+        role: 'bureau',
+        action: 'findings.explain_full_ids',
+        target: String(id),
+        rowCount: 1 + shown.events.reduce((n, e) => n + e.records.length, 0),
+      });
+    }
+    if (o.format === 'json') {
+      ctx.out.write(`${JSON.stringify(shown, null, 2)}\n`);
+      return;
+    }
+    const f = shown.finding;
+    const who = [f.id_number, f.household_id ? `户 ${f.household_id}` : null, f.name]
+      .filter(Boolean)
+      .join(' ');
+    const lines = [
+      `finding ${f.id}  ${f.rule_id}  ${f.department}  ${f.subject_kind} ${who}`.trimEnd(),
+      `  ${[
+        [f.township, f.village].filter(Boolean).join(' '),
+        `state ${f.state}${f.close_reason ? ` (${f.close_reason})` : ''}`,
+        `first seen ${f.first_seen_on}`,
+        `last seen ${f.last_seen_on}`,
+        `deadline ${f.deadline}`,
+      ]
+        .filter(Boolean)
+        .join('  ')}`,
+      `  details ${JSON.stringify(f.details)}`,
+    ];
+    for (const e of shown.events) {
+      const by = e.run_id === null ? '' : `  match run ${e.run_id}, as of ${e.as_of}`;
+      lines.push('', `${e.on_date}  ${e.from_state ?? '∅'} → ${e.to_state}  ${e.reason}${by}`);
+      if (e.run_id === null) continue;
+      if (e.records.length === 0) {
+        lines.push("  no record of the subject in the rule's feeds on that date");
+        continue;
+      }
+      const table = formatTable(
+        ['feed', 'record', 'file', 'sheet', 'row', 'load run', 'data date'],
+        e.records.map((r) => [
+          `${r.feed_title}${r.kind === 'quarantined' ? ' (rejected row)' : ''}`,
+          Object.entries(r.key)
+            .map(([k, v]) => `${k} ${v ?? ''}`)
+            .join(', '),
+          r.source,
+          r.sheet,
+          r.row,
+          r.run_id,
+          r.data_date,
+        ]),
+      );
+      lines.push(...table.split('\n').map((l) => `  ${l}`));
+    }
+    ctx.out.write(`${lines.join('\n')}\n`);
+  });
 }
