@@ -18,7 +18,6 @@ import { basename } from 'node:path';
 import { type Kysely, sql } from 'kysely';
 import type { Connector, ReadMessage, ReadOptions, TitleRow } from '../../connectors/connector.ts';
 import { connectorFor, openSource } from '../../connectors/registry.ts';
-import { todayIn } from '../../core/clock.ts';
 import { BusyError, configError, dataError, RuralHubError, terminalError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import { phaseTimer } from '../../core/phase-timer.ts';
@@ -45,6 +44,7 @@ import { hashRecords, LineHasher, type RecordHashes } from './line-hasher.ts';
 import { linkRecords } from './link-identities.ts';
 import { buildNormalize, normalizationFingerprint, rankDuplicates } from './normalize-staged.ts';
 import { endedByScope, type LoadPlan, planLoad, publish, recordQuarantine } from './publish.ts';
+import { currentRows, lateLoadOf } from './publish-late.ts';
 import { pullInRecognized } from './pull-in.ts';
 import { beginPublish, needsBase, writeBase } from './recognition-cache.ts';
 import {
@@ -318,7 +318,11 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
     const sameFile = sha !== null && state?.last_sha256 === sha && state.last_settings_hash === settingsHash;
     const decided = sameFile && state ? await decisionsSince(db, feed.id, state.last_success_at) : 0;
     if (decided) rlog.info({ decisions: decided }, 'same file, but identity-review decisions since its load');
-    if (!p.force && sameFile && !decided) {
+    // The load's local date: the caller's `today` (import --as-of) unless told otherwise.
+    const loadDay = p.loadDay ?? p.today;
+    const lateBefore = await lateLoadOf(db, feed, dataDate?.date ?? loadDay);
+    // The same file given a date earlier than one loaded since is that date's picture: it is loaded in its place.
+    if (!p.force && sameFile && !decided && !(p.dataDate && lateBefore)) {
       // The same file describes the same date as when it was loaded (unless the caller gives one).
       if (!dataDate && state.last_run_id !== null) {
         const same = await db
@@ -383,10 +387,14 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
           // The file's records hashed while PostgreSQL sends the hashes of the current versions (first pass),
           // then only the records that are not one of them staged (second pass).
           let hashes: RecordHashes | null = null;
-          [current, hashes] = await Promise.all([
-            loadCurrentVersions(db, wh.pool, feed, expected, generation),
-            expected > 0 ? hashRecords(bulk.open() as AsyncIterable<Buffer>, hasher) : null,
-          ]);
+          // A late load is compared with the versions valid at its date, not the current ones: nothing to
+          // recognise it by (and the bulk path's data date is known before staging: no title rows).
+          [current, hashes] = lateBefore
+            ? [null, null]
+            : await Promise.all([
+                loadCurrentVersions(db, wh.pool, feed, expected, generation),
+                expected > 0 ? hashRecords(bulk.open() as AsyncIterable<Buffer>, hasher) : null,
+              ]);
           phase('recognize');
           // The second pass takes the first one's hashes: the hashing thread's memory is let go before it.
           if (hashes) await hasher.close();
@@ -484,7 +492,6 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
     // the header is the first line: no title rows), else the load's local date. A statement that is not a date, or
     // is later than today, fails the load naming where it stands: the file is wrong about itself.
     const stated = statedDataDate(titles);
-    const loadDay = p.loadDay ?? todayIn(p.timeZone);
     if (dataDate) {
       if (stated && stated.date !== dataDate.date)
         rlog.info(
@@ -500,6 +507,15 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
       dataDate = { date: loadDay, from: 'load_day' };
       await setDataDate(db, runId, dataDate);
     }
+    // Earlier than a data date already loaded: the load takes its place in the history (publish-late.ts).
+    const late = await lateLoadOf(db, feed, dataDate.date);
+    if (late && recognized)
+      throw new Error('internal: a late load was recognised against the current versions');
+    if (late)
+      rlog.info(
+        { data_date: late.date, next: late.next },
+        'late load: published in its place in the history',
+      );
     startSha();
     const mapping = mapHeader(feed, header, source, extra);
     if (mapping.unmapped.length) rlog.info({ columns: mapping.unmapped }, 'columns not used by this feed');
@@ -551,7 +567,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
     p.onProgress?.({ phase: 'plan' });
     const plan = await db.transaction().execute(async (trx) => {
       await loadSettings(trx, limits.loadStatementMs);
-      return planLoad(trx, feed, norm, recognized);
+      return planLoad(trx, feed, norm, recognized, late?.date);
     });
     phase('plan');
     const counts = countsFrom(plan, connectorProblems.length, connectorSkipped);
@@ -592,7 +608,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
       plan.currentBefore > 0 &&
       plan.ended / plan.currentBefore > maxShrink
     ) {
-      const byScope = await endedByScope(db, feed, norm, recognized);
+      const byScope = await endedByScope(db, feed, norm, recognized, late?.date);
       const where = byScope.length
         ? ` (${feed.scope!.map((f) => feed.fields[f]?.label ?? feed.fields[f]?.aliases[0] ?? f).join('/')} ${byScope
             .map((b) => `${b.scope}: ${b.ended} of ${b.current}`)
@@ -633,10 +649,22 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
     const nextGeneration = randomUUID();
     const cached = await db.transaction().execute(async (trx) => {
       await loadSettings(trx, limits.loadStatementMs);
-      const cache = await beginPublish(trx, feed, generation);
+      // A late load writes versions the cache does not describe (not current ones): it is not kept then.
+      const cache = (await beginPublish(trx, feed, generation)) && !late;
       await publish(
         trx,
-        { feed, norm, raw, runId, source, columns: mapping.columns, recognized, cache },
+        {
+          feed,
+          norm,
+          raw,
+          runId,
+          source,
+          columns: mapping.columns,
+          recognized,
+          cache,
+          dataDate: dataDate.date,
+          late,
+        },
         plan,
       );
       await quarantineConnectorProblems(trx);
@@ -651,7 +679,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
           last_settings_hash: settingsHash,
           cursor: checkpoint ?? state?.cursor ?? null,
           last_success_at: sql`clock_timestamp()`,
-          current_rows: plan.currentAfter,
+          current_rows: late ? await currentRows(trx, feed) : plan.currentAfter,
           // Set after this transaction's writes to the table (whose trigger replaced it): the cache describes them.
           generation: nextGeneration,
           cache_generation: cache ? nextGeneration : null,

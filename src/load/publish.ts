@@ -6,12 +6,15 @@
  */
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { FeedDefinition } from '../../schemas/feed.ts';
+import { feedColumns, versionValidAt } from '../warehouse/feed-table.ts';
 import type { Database } from '../warehouse/schema.ts';
 import { fieldNames } from './normalize-staged.ts';
+import { createWindowEnds, cutVersions, type LateLoad, lateRows } from './publish-late.ts';
 import { cacheStep, stepColumns } from './recognition-cache.ts';
 import { carried, type Recognized } from './recognize.ts';
 import { recordReview } from './record-review.ts';
 import type { StagedRun } from './stage.ts';
+import { aliveKeys, inScope, keepsAlive, keyMatch } from './version-match.ts';
 
 export interface LoadPlan {
   read: number;
@@ -34,49 +37,28 @@ export interface LoadPlan {
 
 type Db = Kysely<Database>;
 
-export const keyMatch = (feed: FeedDefinition, a: string, b: string): RawBuilder<unknown> =>
-  sql.join(
-    feed.key.map((k) => sql`${sql.ref(`${a}.${k}`)} = ${sql.ref(`${b}.${k}`)}`),
-    sql` AND `,
-  );
-
-/**
- * The staged rows that keep a current record alive in a snapshot: the winners, and rows rejected for a bad
- * value whose key still reads (a row quarantined for 识别时间 '待定' is in the file: its person did not leave the
- * roster, and ending the record would close their findings for lack of evidence). A row whose key itself is
- * unreadable cannot be matched to a record and keeps none alive.
- */
-const keepsAlive = (w: string): RawBuilder<unknown> =>
-  sql`(${sql.ref(`${w}.skip`)} IS NULL AND (${sql.ref(`${w}.ok`)} AND ${sql.ref(`${w}.rn`)} = 1 OR NOT ${sql.ref(`${w}.ok`)}))`;
-
-/** The business keys the load keeps alive, one row each (`rec_no` is 1: NULL after a LEFT JOIN means ended). */
-const aliveKeys = (feed: FeedDefinition, norm: string): RawBuilder<unknown> =>
-  sql`(SELECT DISTINCT ${sql.join(feed.key.map((k) => sql.ref(`w.${k}`)))}, 1 AS rec_no
-       FROM ${sql.id(norm)} w WHERE ${keepsAlive('w')})`;
-
-/** Current rows of the feed that this load speaks for: all of them, or the scope partitions it carries. */
-function inScope(feed: FeedDefinition, norm: string, recognized: Recognized | null): RawBuilder<unknown> {
-  if (!feed.scope?.length) return sql`TRUE`;
-  const cols = feed.scope.map((c) => sql.ref(`f.${c}`));
-  const staged = feed.scope.map((c) => sql.ref(c));
-  // Partitions of the records recognised before staging count as carried by the file too.
-  const recognizedScopes = recognized
-    ? sql`UNION ALL SELECT ${sql.join(feed.scope.map((c) => sql.ref(`g.${c}`)))} FROM ${sql.id(feed.id)} g
-          WHERE ${carried('g', recognized)}`
-    : sql``;
-  return sql`(${sql.join(cols)}) IN (SELECT ${sql.join(staged)} FROM ${sql.id(norm)} WHERE ok AND rn = 1 ${recognizedScopes})`;
-}
-
 /** Current rows (aliased f) the load ends: in scope, carried neither by a staged row (w) nor recognised. */
 const endedRow = (recognized: Recognized | null): RawBuilder<unknown> =>
   sql`w.rec_no IS NULL AND NOT ${carried('f', recognized)}`;
 
-/** `recognized`: what the bulk path recognised before staging (its records are not in `norm`), or null. */
+/**
+ * The versions a load is compared with: the current ones, or for a late load (`late`: its data date, earlier
+ * than one already loaded) those valid at its date.
+ */
+const compared = (late: string | undefined): RawBuilder<unknown> =>
+  late === undefined ? sql`f.valid_to IS NULL` : versionValidAt('f', late);
+
+/**
+ * `recognized`: what the bulk path recognised before staging (its records are not in `norm`), or null; `late`:
+ * a late load's data date (its counts are then against the versions valid at that date; currentAfter is not
+ * known before publishing and is left as currentBefore).
+ */
 export async function planLoad(
   db: Db,
   feed: FeedDefinition,
   norm: string,
   recognized: Recognized | null,
+  late?: string,
 ): Promise<LoadPlan> {
   const counts = await sql<{
     read: number;
@@ -100,14 +82,14 @@ export async function planLoad(
       count(*) FILTER (WHERE f.row_hash <> w.row_hash)::int AS changed,
       count(*) FILTER (WHERE f.row_hash = w.row_hash)::int AS unchanged
     FROM ${sql.id(norm)} w
-    LEFT JOIN ${sql.id(feed.id)} f ON f.valid_to IS NULL AND ${keyMatch(feed, 'f', 'w')}
+    LEFT JOIN ${sql.id(feed.id)} f ON ${compared(late)} AND ${keyMatch(feed, 'f', 'w')}
     WHERE w.ok AND w.rn = 1`.execute(db);
   const scope = inScope(feed, norm, recognized);
   type Ended = { ended: number; current: number; all: number };
   const ended: { rows: Ended[] } =
     feed.mode !== 'snapshot'
       ? await sql<Ended>`SELECT 0 AS ended, count(*)::int AS current, count(*)::int AS all
-          FROM ${sql.id(feed.id)} f WHERE f.valid_to IS NULL`.execute(db)
+          FROM ${sql.id(feed.id)} f WHERE ${compared(late)}`.execute(db)
       : recognized && !feed.scope?.length
         ? // Recognised before staging: the versions that can end are the few the file did not carry unchanged,
           // found by their ids; the current ones were counted as they were read.
@@ -124,7 +106,7 @@ export async function planLoad(
               count(*)::int AS all
             FROM ${sql.id(feed.id)} f
             LEFT JOIN ${aliveKeys(feed, norm)} w ON ${keyMatch(feed, 'w', 'f')}
-            WHERE f.valid_to IS NULL`.execute(db);
+            WHERE ${compared(late)}`.execute(db);
   const c = counts.rows[0]!;
   const d = diff.rows[0]!;
   const e = ended.rows[0]!;
@@ -144,7 +126,7 @@ export async function planLoad(
     unchanged: d.unchanged + before,
     ended: e.ended,
     currentBefore: e.current,
-    currentAfter: e.all + d.new - e.ended,
+    currentAfter: late === undefined ? e.all + d.new - e.ended : e.current,
     recognized: c.recognized + before,
   };
 }
@@ -158,6 +140,7 @@ export async function endedByScope(
   feed: FeedDefinition,
   norm: string,
   recognized: Recognized | null,
+  late?: string,
 ): Promise<{ scope: string; ended: number; current: number }[]> {
   if (!feed.scope?.length) return [];
   const label = sql.join(
@@ -168,7 +151,7 @@ export async function endedByScope(
     SELECT ${label} AS scope, count(*) FILTER (WHERE ${endedRow(recognized)})::int AS ended, count(*)::int AS current
     FROM ${sql.id(feed.id)} f
     LEFT JOIN ${aliveKeys(feed, norm)} w ON ${keyMatch(feed, 'w', 'f')}
-    WHERE f.valid_to IS NULL AND ${inScope(feed, norm, recognized)}
+    WHERE ${compared(late)} AND ${inScope(feed, norm, recognized)}
     GROUP BY 1 HAVING count(*) FILTER (WHERE ${endedRow(recognized)}) > 0 ORDER BY 1`.execute(db);
   return rows;
 }
@@ -178,6 +161,10 @@ export interface PublishParams extends StagedRun {
   recognized: Recognized | null;
   /** The recognition cache is valid: each statement adds its step to it (src/load/recognition-cache.ts). */
   cache: boolean;
+  /** The date the load's data describes (runs.data_date): where its versions start on the valid-time axis. */
+  dataDate: string;
+  /** A late load (its data date earlier than one already loaded; publish-late.ts), or null. No cache then. */
+  late: LateLoad | null;
 }
 
 /**
@@ -239,29 +226,39 @@ export async function publish(trx: Db, p: PublishParams, plan: LoadPlan): Promis
   // other settings) only takes the new raw hash, so that next time it is recognised without normalizing.
   const now = sql`statement_timestamp()`;
   const changed = sql`f.row_hash <> w.row_hash`;
+  const date = sql`${p.dataDate}::date`;
   /** The statement, and with a valid cache its step, from the versions it wrote. */
   const stepped = (write: RawBuilder<unknown>, removes: boolean) =>
     p.cache
       ? sql`WITH written AS (${write} RETURNING ${stepColumns(feed, 'f')}) ${cacheStep(feed, 'written', removes)}`
       : write;
-  await stepped(
-    sql`UPDATE ${sql.id(feed.id)} f
-    SET valid_to = CASE WHEN ${changed} THEN ${now} END,
-        ended_run_id = CASE WHEN ${changed} THEN ${runId}::bigint END,
-        raw_hash = CASE WHEN ${changed} THEN f.raw_hash ELSE w.raw_hash END
-    FROM ${sql.id(norm)} w
-    WHERE w.ok AND w.rn = 1 AND f.valid_to IS NULL AND ${keyMatch(feed, 'f', 'w')}
-      AND (${changed} OR f.raw_hash IS DISTINCT FROM w.raw_hash)`,
-    true,
-  ).execute(trx);
-  if (feed.mode === 'snapshot' && plan.ended > 0) {
+  if (p.late) {
+    await createWindowEnds(trx, feed, norm, p.late);
+    const all = feedColumns(feed)
+      .map((c) => c.name)
+      .filter((c) => c !== 'version_id');
+    await cutVersions(feed, p, p.late, all).execute(trx);
+  } else {
     await stepped(
-      sql`UPDATE ${sql.id(feed.id)} f SET valid_to = ${now}, ended_run_id = ${runId}
-      WHERE f.valid_to IS NULL AND ${inScope(feed, norm, p.recognized)}
-        AND ${p.recognized ? sql`f.version_id IN (SELECT u.version_id FROM ${sql.id(p.recognized.unseen)} u)` : sql`TRUE`}
-        AND NOT EXISTS (SELECT 1 FROM ${sql.id(norm)} w WHERE ${keepsAlive('w')} AND ${keyMatch(feed, 'w', 'f')})`,
+      sql`UPDATE ${sql.id(feed.id)} f
+      SET valid_to = CASE WHEN ${changed} THEN ${now} END,
+          data_to = CASE WHEN ${changed} THEN ${date} END,
+          ended_run_id = CASE WHEN ${changed} THEN ${runId}::bigint END,
+          raw_hash = CASE WHEN ${changed} THEN f.raw_hash ELSE w.raw_hash END
+      FROM ${sql.id(norm)} w
+      WHERE w.ok AND w.rn = 1 AND f.valid_to IS NULL AND ${keyMatch(feed, 'f', 'w')}
+        AND (${changed} OR f.raw_hash IS DISTINCT FROM w.raw_hash)`,
       true,
     ).execute(trx);
+    if (feed.mode === 'snapshot' && plan.ended > 0) {
+      await stepped(
+        sql`UPDATE ${sql.id(feed.id)} f SET valid_to = ${now}, data_to = ${date}, ended_run_id = ${runId}
+        WHERE f.valid_to IS NULL AND ${inScope(feed, norm, p.recognized)}
+          AND ${p.recognized ? sql`f.version_id IN (SELECT u.version_id FROM ${sql.id(p.recognized.unseen)} u)` : sql`TRUE`}
+          AND NOT EXISTS (SELECT 1 FROM ${sql.id(norm)} w WHERE ${keepsAlive('w')} AND ${keyMatch(feed, 'w', 'f')})`,
+        true,
+      ).execute(trx);
+    }
   }
   // New versions (new keys and changed rows), and a stable surrogate key for every person and household first
   // seen in them — in the same statement, from the rows it returns, so the cost follows the rows written.
@@ -271,11 +268,15 @@ export async function publish(trx: Db, p: PublishParams, plan: LoadPlan): Promis
   const person = feed.surrogate?.person ?? feed.identity?.id;
   const household = feed.surrogate?.household;
   const returned = [person, household].filter((f): f is string => f !== undefined);
-  const insert = sql`INSERT INTO ${sql.id(feed.id)} AS f (${sql.join(cols)}, row_hash, raw_hash, valid_from, run_id, source, sheet, row_number)
-    SELECT ${sql.join(vals)}, w.row_hash, w.raw_hash, ${now}, ${runId}, ${source}, w.sheet, w.row_number
-    FROM ${sql.id(norm)} w
-    WHERE w.ok AND w.rn = 1
-      AND NOT EXISTS (SELECT 1 FROM ${sql.id(feed.id)} f WHERE f.valid_to IS NULL AND ${keyMatch(feed, 'f', 'w')})
+  const rows = p.late
+    ? sql`INSERT INTO ${sql.id(feed.id)} AS f (${sql.join(cols)}, row_hash, raw_hash, valid_from, valid_to, run_id, source, sheet, row_number, data_from, data_to)
+      ${lateRows(feed, p, p.late, vals)}`
+    : sql`INSERT INTO ${sql.id(feed.id)} AS f (${sql.join(cols)}, row_hash, raw_hash, valid_from, run_id, source, sheet, row_number, data_from)
+      SELECT ${sql.join(vals)}, w.row_hash, w.raw_hash, ${now}, ${runId}, ${source}, w.sheet, w.row_number, ${date}
+      FROM ${sql.id(norm)} w
+      WHERE w.ok AND w.rn = 1
+        AND NOT EXISTS (SELECT 1 FROM ${sql.id(feed.id)} f WHERE f.valid_to IS NULL AND ${keyMatch(feed, 'f', 'w')})`;
+  const insert = sql`${rows}
     -- In key order: the current-key index then grows at its right edge instead of at random pages (measured:
     -- 500k rows in random order into a roster-shaped table with its three indexes, 5.5 s; in key order, 3.5 s).
     ORDER BY ${sql.join(feed.key.map((k) => sql.ref(`w.${k}`)))}`;

@@ -8,8 +8,8 @@ import { type Kysely, sql } from 'kysely';
 import type { FeedDefinition } from '../../schemas/feed.ts';
 import type { Database } from '../warehouse/schema.ts';
 import { fieldNames, rankDuplicates } from './normalize-staged.ts';
-import { keyMatch } from './publish.ts';
 import { carried, type Recognized, recognizable } from './recognize.ts';
+import { keyMatch } from './version-match.ts';
 
 export async function pullInRecognized(
   trx: Kysely<Database>,

@@ -74,7 +74,19 @@ export const HISTORY_COLUMNS = [
   // Hash of the raw values and the settings fingerprint (0010): a re-sent row is recognised without normalizing.
   // NULL for versions written before 0010.
   { name: 'raw_hash', type: 'bytea', notNull: false },
+  // The data dates the version describes (0020), [data_from, data_to): the valid-time axis beside the load's
+  // transaction time above. data_to is NULL exactly when valid_to is (the current version); an empty interval is a
+  // version replaced by a later load of the same data date. Rules read the versions valid at their as-of date.
+  { name: 'data_from', type: 'date', notNull: true },
+  { name: 'data_to', type: 'date', notNull: false },
 ] as const satisfies readonly FeedColumn[];
+
+/**
+ * The versions of the feed table aliased `alias` that describe the data date `date` (YYYY-MM-DD): the one
+ * predicate of the valid-time axis, used by the rules (pipelines/rules/as-of.ts) and by a late load's publish.
+ */
+export const versionValidAt = (alias: string, date: string): RawBuilder<boolean> =>
+  sql<boolean>`(${sql.ref(`${alias}.data_from`)} <= ${date}::date AND (${sql.ref(`${alias}.data_to`)} IS NULL OR ${sql.ref(`${alias}.data_to`)} > ${date}::date))`;
 
 /**
  * How a row got its person ID when its own was missing or invalid (0008; NULL: its own): written by the loader's

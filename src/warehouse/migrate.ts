@@ -23,6 +23,7 @@ import * as m0016 from './migrations/0016-console-sessions.ts';
 import * as m0017 from './migrations/0017-audit-chain.ts';
 import * as m0018 from './migrations/0018-money-cents.ts';
 import * as m0019 from './migrations/0019-data-date.ts';
+import * as m0020 from './migrations/0020-valid-time.ts';
 import * as m0021 from './migrations/0021-finding-lineage.ts';
 import type { Database } from './schema.ts';
 
@@ -47,6 +48,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0017-audit-chain': m0017,
   '0018-money-cents': m0018,
   '0019-data-date': m0019,
+  '0020-valid-time': m0020,
   '0021-finding-lineage': m0021,
 };
 

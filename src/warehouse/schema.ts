@@ -111,6 +111,9 @@ interface HistoryColumns {
   source: string;
   sheet: string | null;
   row_number: number;
+  /** The data dates the version describes, [data_from, data_to) (migration 0020); data_to NULL while current. */
+  data_from: DateText;
+  data_to: DateText | null;
 }
 
 /** Column type of a declared field as the warehouse returns it. */

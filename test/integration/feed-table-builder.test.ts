@@ -162,15 +162,25 @@ describe('the feed-table builder makes the tables the numbered migrations made',
       'sheet',
       'row_number',
     ];
-    expect(await order(built)).toEqual(['version_id', ...declared, ...history, 'raw_hash', 'id_link']);
-    // As 0001 wrote it, then the columns of 0008's, 0010's and 0015's ALTERs at its end.
-    expect((await order(migrated)).slice(-6)).toEqual([
+    expect(await order(built)).toEqual([
+      'version_id',
+      ...declared,
+      ...history,
+      'raw_hash',
+      'data_from',
+      'data_to',
+      'id_link',
+    ]);
+    // As 0001 wrote it, then the columns of 0008's, 0010's, 0015's and 0020's ALTERs at its end.
+    expect((await order(migrated)).slice(-8)).toEqual([
       'row_number',
       'birth_date',
       'home_village',
       'id_link',
       'raw_hash',
       'sex',
+      'data_from',
+      'data_to',
     ]);
   });
 });

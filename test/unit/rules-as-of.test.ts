@@ -59,14 +59,20 @@ function feedReads(text: string): Map<string, number> {
 /** The helper's predicates in a compiled query, counted by alias (kysely writes its own `is null` lower case). */
 function helperPredicates(text: string): Map<string, number> {
   const found = new Map<string, number>();
-  for (const m of text.matchAll(/"(\w+)"\."valid_to" IS NULL/g))
+  for (const m of text.matchAll(
+    /\("(\w+)"\."data_from" <= \$(\d+)::date AND \("\1"\."data_to" IS NULL OR "\1"\."data_to" > \$\d+::date\)\)/g,
+  ))
     found.set(m[1]!, (found.get(m[1]!) ?? 0) + 1);
   return found;
 }
 
 describe('rules read feed tables as of the reference date through one helper', () => {
   it('the helper emits a predicate the guard recognizes', () => {
-    expect(sql`${validAt('p', '2026-03-15')}`.compile(db).sql).toBe('"p"."valid_to" IS NULL');
+    const compiled = sql`${validAt('p', '2026-03-15')}`.compile(db);
+    expect(compiled.sql).toBe(
+      '("p"."data_from" <= $1::date AND ("p"."data_to" IS NULL OR "p"."data_to" > $2::date))',
+    );
+    expect(compiled.parameters).toEqual(['2026-03-15', '2026-03-15']);
   });
 
   for (const [id, rule] of Object.entries(RULES)) {
@@ -81,17 +87,19 @@ describe('rules read feed tables as of the reference date through one helper', (
           helperPredicates(text),
           `${id}.${query}: feed reads by alias vs the helper's predicates`,
         ).toEqual(reads);
-        const all = text.match(/valid_to/g)?.length ?? 0;
+        // Each helper predicate names data_from once and data_to twice; any other mention is a rule's own.
+        const all =
+          (text.match(/valid_to|valid_from/g)?.length ?? 0) + (text.match(/data_from/g)?.length ?? 0);
         const helper = [...helperPredicates(text).values()].reduce((a, b) => a + b, 0);
         expect(all, `${id}.${query} mentions valid_to outside the helper's predicate`).toBe(helper);
       }
     });
   }
 
-  it('no rule file or shared piece mentions valid_to outside the helper', () => {
+  it('no rule file or shared piece mentions a validity column outside the helper', () => {
     const offenders = readdirSync(RULES_DIR)
       .filter((f) => f.endsWith('.ts') && f !== 'as-of.ts')
-      .filter((f) => readFileSync(join(RULES_DIR, f), 'utf8').includes('valid_to'));
+      .filter((f) => /valid_to|valid_from|data_from|data_to/.test(readFileSync(join(RULES_DIR, f), 'utf8')));
     expect(offenders).toEqual([]);
   });
 });

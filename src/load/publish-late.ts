@@ -1,0 +1,143 @@
+/**
+ * A late load: its data date is earlier than one the feed has already loaded (a file sent late, an old month sent
+ * again). Its picture holds from its date up to the next date already loaded, and the history takes it there, on
+ * the valid-time axis (data_from/data_to, migration 0020), without changing what the later loads established:
+ *
+ * - the versions valid at its date that it changes (or, in a snapshot, leaves out) are cut at its date; the part
+ *   of such a version beyond the window (the later load found it unchanged) is kept as a copy from the window's
+ *   end, which also keeps its place as the current version;
+ * - its new and changed rows are written for the window only, [date, end): versions that were never current.
+ *
+ * The window ends, per business key, at the key's next version after the date or, for a snapshot, at the feed's
+ * next loaded data date (a later snapshot spoke for every key, changed or not), whichever is first. A key with
+ * neither (an incremental feed's record no later load touched) is updated as an in-order load would: its late row
+ * is the latest word on it and becomes current. Nothing here touches findings: they move when a match runs.
+ */
+import { type Kysely, type RawBuilder, sql } from 'kysely';
+import type { FeedDefinition } from '../../schemas/feed.ts';
+import { versionValidAt } from '../warehouse/feed-table.ts';
+import type { Database } from '../warehouse/schema.ts';
+import { aliveKeys, inScope, keyMatch } from './version-match.ts';
+
+export interface LateLoad {
+  /** The load's data date, earlier than one already loaded for the feed. */
+  date: string;
+  /** A snapshot's next loaded data date after `date`; null for an incremental feed (only its keys' own versions bound it). */
+  next: string | null;
+}
+
+type Db = Kysely<Database>;
+
+/** The staging table of each key's window end (dropped with the publishing transaction). */
+export const windowEnds = (norm: string) => `${norm}_ends`;
+
+/**
+ * Per key with a version starting after the date: the first such start. A version describing no date (an empty
+ * interval, replaced by a load of its own date) does not bound anything.
+ */
+export async function createWindowEnds(
+  trx: Db,
+  feed: FeedDefinition,
+  norm: string,
+  late: LateLoad,
+): Promise<void> {
+  const keys = sql.join(feed.key.map((k) => sql.id(k)));
+  await sql`CREATE TEMP TABLE ${sql.id(windowEnds(norm))} ON COMMIT DROP AS
+    SELECT ${keys}, min(data_from) AS e FROM ${sql.id(feed.id)}
+    WHERE data_from > ${late.date}::date AND (data_to IS NULL OR data_to > data_from)
+    GROUP BY ${keys}`.execute(trx);
+  await sql`ANALYZE ${sql.id(windowEnds(norm))}`.execute(trx);
+}
+
+/** Where the late picture of the key of `n`'s row ends (NULL: it does not; least() passes over a NULL). */
+const windowEnd = (n: string, late: LateLoad): RawBuilder<unknown> =>
+  sql`least(${sql.ref(`${n}.e`)}, ${late.next}::date)`;
+
+/**
+ * Cuts at the date the versions valid then that the load changes or (a snapshot, in the partitions it carries)
+ * leaves out; a cut version's part beyond the window returns as a copy from the window's end, current if it was.
+ * `columns`: every column of the feed table but version_id.
+ */
+export function cutVersions(
+  feed: FeedDefinition,
+  p: { norm: string; runId: number },
+  late: LateLoad,
+  columns: readonly string[],
+): RawBuilder<unknown> {
+  const ended =
+    feed.mode === 'snapshot' ? sql`OR (a.rec_no IS NULL AND ${inScope(feed, p.norm, null)})` : sql``;
+  const alive =
+    feed.mode === 'snapshot'
+      ? sql`LEFT JOIN ${aliveKeys(feed, p.norm)} a ON ${keyMatch(feed, 'a', 'f')}`
+      : sql``;
+  const copied = columns.map((c) => {
+    if (c === 'valid_to') return sql`c.was_valid_to`;
+    if (c === 'ended_run_id') return sql`c.was_ended`;
+    if (c === 'data_from') return sql`c.e`;
+    if (c === 'data_to') return sql`c.was_data_to`;
+    return sql.ref(`c.${c}`);
+  });
+  return sql`WITH v AS (
+      SELECT f.version_id, f.valid_to AS was_valid_to, f.data_to AS was_data_to, f.ended_run_id AS was_ended,
+             ${windowEnd('n', late)} AS e
+      FROM ${sql.id(feed.id)} f
+      LEFT JOIN ${sql.id(p.norm)} w ON w.ok AND w.rn = 1 AND ${keyMatch(feed, 'w', 'f')}
+      ${alive}
+      LEFT JOIN ${sql.id(windowEnds(p.norm))} n ON ${keyMatch(feed, 'n', 'f')}
+      WHERE ${versionValidAt('f', late.date)} AND (w.row_hash <> f.row_hash ${ended})
+    ), cut AS (
+      UPDATE ${sql.id(feed.id)} f
+      SET data_to = ${late.date}::date, valid_to = coalesce(f.valid_to, statement_timestamp()),
+          ended_run_id = coalesce(f.ended_run_id, ${p.runId}::bigint)
+      FROM v WHERE f.version_id = v.version_id
+      RETURNING f.*, v.was_valid_to, v.was_data_to, v.was_ended, v.e
+    )
+    INSERT INTO ${sql.id(feed.id)} (${sql.join(columns.map((c) => sql.id(c)))})
+    SELECT ${sql.join(copied)} FROM cut c
+    WHERE c.e IS NOT NULL AND (c.was_data_to IS NULL OR c.was_data_to > c.e)`;
+}
+
+/**
+ * The late rows to insert (new keys, and changed rows whose old version was cut): from the date to the key's
+ * window end; current (valid_to NULL) only where the window does not end. As the in-order insert's SELECT:
+ * `vals` the staged values, the columns in the same order as the caller's INSERT.
+ */
+export function lateRows(
+  feed: FeedDefinition,
+  p: { norm: string; runId: number; source: string },
+  late: LateLoad,
+  vals: readonly RawBuilder<unknown>[],
+): RawBuilder<unknown> {
+  const now = sql`statement_timestamp()`;
+  return sql`SELECT ${sql.join(vals)}, w.row_hash, w.raw_hash, ${now},
+      CASE WHEN ${windowEnd('n', late)} IS NOT NULL THEN ${now} END,
+      ${p.runId}, ${p.source}, w.sheet, w.row_number, ${late.date}::date, ${windowEnd('n', late)}
+    FROM ${sql.id(p.norm)} w
+    LEFT JOIN ${sql.id(windowEnds(p.norm))} n ON ${keyMatch(feed, 'n', 'w')}
+    WHERE w.ok AND w.rn = 1
+      AND NOT EXISTS (SELECT 1 FROM ${sql.id(feed.id)} f WHERE ${versionValidAt('f', late.date)} AND ${keyMatch(feed, 'f', 'w')})`;
+}
+
+/**
+ * Whether a load of `feed` describing `date` is late: the first data date after it among the feed's loads that
+ * stand (succeeded, or found the same file again), or null. A run from before data dates (0019) counts by the date
+ * it started, as its versions do (0020).
+ */
+export async function lateLoadOf(db: Db, feed: FeedDefinition, date: string): Promise<LateLoad | null> {
+  const described = sql`coalesce(data_date, (started_at AT TIME ZONE current_setting('TimeZone'))::date)`;
+  const { rows } = await sql<{ next: string | null }>`SELECT min(${described})::text AS next FROM runs
+    WHERE kind = 'import' AND feed = ${feed.id} AND status IN ('succeeded', 'noop') AND ${described} > ${date}::date`.execute(
+    db,
+  );
+  const next = rows[0]?.next ?? null;
+  if (next === null) return null;
+  return { date, next: feed.mode === 'snapshot' ? next : null };
+}
+
+/** The feed's current versions after a late load (which may end or add some: an incremental feed's keys). */
+export async function currentRows(db: Db, feed: FeedDefinition): Promise<number> {
+  const { rows } = await sql<{
+    n: number;
+  }>`SELECT count(*)::int AS n FROM ${sql.id(feed.id)} WHERE valid_to IS NULL`.execute(db);
+  return rows[0]?.n ?? 0;
+}
