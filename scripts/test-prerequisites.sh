@@ -2,6 +2,8 @@
 # What `npm test` needs beyond node_modules, run first by it (and by .ci/run):
 #   - Chromium and a CJK font for the browser tests (test/integration/console.browser.test.ts; CHROMIUM_PATH
 #     names another browser, default /usr/bin/chromium);
+#   - LibreOffice Calc (Debian's libreoffice-calc-nogui; SOFFICE_PATH names another) for the tests that open our
+#     lists in a second spreadsheet program (test/integration/list-workbook.test.ts);
 #   - MariaDB on 127.0.0.1:3306, root without a password over TCP, for the SQL-source tests
 #     (test/integration/sql-connector.test.ts), unless TEST_MYSQL_URL names a server.
 # PostgreSQL is not needed: the tests start an embedded server unless TEST_DATABASE_URL names one.
@@ -11,9 +13,13 @@ set -euo pipefail
 
 CHROMIUM="${CHROMIUM_PATH:-/usr/bin/chromium}"
 APT_BROWSER="chromium fonts-wqy-zenhei"
+APT_OFFICE="libreoffice-calc-nogui"
 
 has_browser() { [ -x "$CHROMIUM" ]; }
 has_cjk_font() { command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh family 2>/dev/null)" ]; }
+has_office() {
+  if [ -n "${SOFFICE_PATH:-}" ]; then [ -x "$SOFFICE_PATH" ]; else command -v soffice >/dev/null 2>&1 || command -v libreoffice >/dev/null 2>&1; fi
+}
 has_mariadb() { [ -n "${TEST_MYSQL_URL:-}" ] || (exec 3<>/dev/tcp/127.0.0.1/3306) 2>/dev/null; }
 can_install() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }
 fail() {
@@ -23,11 +29,16 @@ fail() {
 
 browser_ok=true
 { has_browser && has_cjk_font; } || browser_ok=false
+office_ok=true
+has_office || office_ok=false
 mariadb_ok=true
 has_mariadb || mariadb_ok=false
-$browser_ok && $mariadb_ok && exit 0
+$browser_ok && $office_ok && $mariadb_ok && exit 0
 
 if ! can_install; then
+  $office_ok || fail "the list tests need LibreOffice Calc: run \`sudo apt-get install -y $APT_OFFICE\`" \
+    "(or set SOFFICE_PATH to a soffice)"
+  if $browser_ok && $mariadb_ok; then exit 0; fi
   if ! $browser_ok && ! $mariadb_ok; then
     fail "the browser tests need Chromium and a CJK font and the SQL-source tests MariaDB: run" \
       "\`sudo bash scripts/test-prerequisites.sh\` (apt-get install -y $APT_BROWSER mariadb-server, then starts" \
@@ -53,6 +64,12 @@ if ! $browser_ok; then
   # shellcheck disable=SC2086 # two package names
   apt_install $APT_BROWSER
   has_browser || fail "Chromium is not at $CHROMIUM after apt-get install chromium: set CHROMIUM_PATH"
+fi
+
+if ! $office_ok; then
+  echo "npm test: installing $APT_OFFICE for the list tests (apt-get)" >&2
+  apt_install --no-install-recommends $APT_OFFICE
+  has_office || fail "LibreOffice is not on PATH after apt-get install $APT_OFFICE: set SOFFICE_PATH"
 fi
 
 if ! $mariadb_ok; then
