@@ -2,6 +2,7 @@
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { RuleIdSchema } from '../../../pipelines/rules/index.ts';
+import { codeOf, FINDING_STATE_FILTER_LABELS } from '../../../schemas/labels.ts';
 import {
   FINDING_COLUMNS,
   FINDINGS_STATE_FILTERS,
@@ -15,11 +16,17 @@ import { forbid, HttpError } from '../request.ts';
 import { withDepartmentScope } from '../scope.ts';
 import { type Api, route } from './route.ts';
 
+/** A state as the console's tables show it (已派发) means the same as its code (sent). */
+const STATE_LABELS = Object.values(FINDING_STATE_FILTER_LABELS) as [string, ...string[]];
+
 const FindingsQuery = z.object({
   rule: RuleIdSchema.optional(),
   department: z.string().max(20).optional(),
   township: z.string().max(40).optional(),
-  state: z.enum(FINDINGS_STATE_FILTERS).default('not_closed'),
+  state: z
+    .union([z.enum(FINDINGS_STATE_FILTERS), z.enum(STATE_LABELS)])
+    .default('not_closed')
+    .transform((s) => codeOf(FINDING_STATE_FILTER_LABELS, s) ?? 'not_closed'),
   overdue: z.enum(['true', 'false']).optional(),
   page: z.coerce.number().int().min(1).default(1),
   page_size: z.coerce.number().int().min(1).max(500).default(50),

@@ -2,21 +2,26 @@
 import { z } from 'zod';
 import { normalizeIdNumber } from '../../normalize/id-number.ts';
 import { maskIdNumber } from '../../normalize/mask.ts';
+import { findingStateLabel } from '../console/labels.ts';
 import { maskDeep } from '../mask-json.ts';
-import { personPicture } from '../person.ts';
+import { type PersonFinding, personJson, personPicture } from '../person.ts';
 import { audit, forbid, HttpError } from '../request.ts';
 import { type Api, route } from './route.ts';
 
 const Purpose = z.string().trim().min(2, 'state the purpose of the lookup (查询事由)').max(200);
 
 export function registerPeople(api: Api): void {
-  const { wh, today, lookupLimit } = api;
+  const { wh, config, today, lookupLimit } = api;
+  // Codes stay the machine fields; state_label is for a screen that shows the finding as the console does.
+  const labelled = (fs: PersonFinding[]) =>
+    fs.map((f) => ({ ...f, state_label: findingStateLabel(f.state) }));
   route(
     api,
     {
       method: 'get',
       path: '/api/persons/{id}',
-      summary: 'The full picture of one person across all feeds, with findings and their history (audited)',
+      summary:
+        'The full picture of one person across all feeds, their household, findings and their history (audited); times ISO 8601 with the county offset',
       roles: ['bureau', 'department'],
       params: z.object({ id: z.string().min(15).max(20) }),
       query: z.object({ purpose: Purpose }),
@@ -49,10 +54,11 @@ export function registerPeople(api: Api): void {
         // A department sees its own findings of the person, not the whole cross-department picture (§9).
         return {
           id_number: picture.id_number,
-          findings: picture.findings.filter((f) => f.department === who.department),
+          findings: labelled(picture.findings.filter((f) => f.department === who.department)),
         };
       }
-      return picture;
+      const json = personJson(picture, config.timezone);
+      return { ...json, findings: labelled(json.findings) };
     },
   );
 

@@ -95,7 +95,8 @@ ${
       return departmentPage(
         ctx,
         who,
-        html`<p class="error">${maskIdsInText((err as Error).message)}</p>`,
+        // The reader's message names the file's problem (sheet, row, column); the clerk reads first what happened.
+        html`<p class="error">上传的文件未能处理：${maskIdsInText((err as Error).message)}</p>`,
         400,
       );
     }

@@ -40,7 +40,12 @@ table{border-collapse:collapse;background:#fff;margin:.5rem 0 1.2rem;font-size:.
 th,td{border:1px solid #d9e2ec;padding:.3rem .6rem;text-align:left}th{background:#e4ecf5}
 .ok{background:#d3f9d8}.risk{background:#fff3bf}.bad{background:#ffd8d8}
 .num{font-size:1.6rem;font-weight:600}.cards{display:flex;gap:1rem}.card{background:#fff;padding:.8rem 1.2rem;border:1px solid #d9e2ec}
-.error{color:#b00020}`;
+.error{color:#b00020}
+td{overflow-wrap:anywhere}form label{margin-right:.6rem}
+.fields{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:0;margin:.5rem 0 0;background:#fff;border:1px solid #d9e2ec}
+.fields div{display:flex;gap:.6rem;padding:.3rem .6rem;border-bottom:1px solid #eef2f6}
+.fields dt{color:#52606d;min-width:7rem}.fields dd{margin:0;overflow-wrap:anywhere}
+.source{color:#52606d;font-size:.85rem;margin:.2rem 0 1rem}h3 small{font-weight:normal;color:#52606d}`;
 
 /** The stylesheet's CSP source (the pages' only inline content), so the policy needs no 'unsafe-inline'. */
 export const STYLE_HASH = `sha256-${createHash('sha256').update(CSS).digest('base64')}`;

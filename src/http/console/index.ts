@@ -14,6 +14,7 @@ import { dashboardPage } from './dashboard.ts';
 import { departmentHome, departmentUpload } from './department.ts';
 import { findingsPage } from './findings.ts';
 import { type Html, html, page, sendPage } from './html.ts';
+import { principalLabel, roleLabel } from './labels.ts';
 import { registerLogin } from './login.ts';
 import { operatorPage } from './operator.ts';
 import type { ConsolePage } from './page.ts';
@@ -31,7 +32,7 @@ const PAGES: readonly ConsolePage[] = [
 /** The header's links: the pages that name one for the visitor's role, and who is signed in. */
 function nav(who: Principal): Html {
   const links = PAGES.flatMap((p) => (p.nav?.roles.includes(who.role) ? [[p.path, p.nav.label(who)]] : []));
-  return html`${links.map(([href, label]) => html`<a href="${href}">${label}</a>`)}<span>${who.role}${who.department ? ` · ${who.department}` : ''}</span>`;
+  return html`${links.map(([href, label]) => html`<a href="${href}">${label}</a>`)}<span id="who">${principalLabel(who)}</span>`;
 }
 
 export function registerConsole(app: FastifyInstance, ctx: HttpContext): void {
@@ -46,7 +47,7 @@ export function registerConsole(app: FastifyInstance, ctx: HttpContext): void {
       await audit(ctx.wh, who, 'access.denied', `console ${req.url.split('?')[0]}`, 0);
       void sendPage(
         reply,
-        page('无权访问', html`<p class="error">此页面不对 ${who.role} 开放。</p>`, nav(who)),
+        page('无权访问', html`<p class="error">此页面不对${roleLabel(who.role)}开放。</p>`, nav(who)),
         403,
       );
       return null;
