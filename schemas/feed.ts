@@ -27,8 +27,32 @@ export type FieldType =
    */
   | { kind: 'enum'; values: Readonly<Record<string, readonly string[]>> };
 
+/**
+ * How sensitive what a column says about a person is (Data Security Law Art. 21 classification; PIPL Art. 28;
+ * GB/T 35273 Annex B), lowest first: the order is what "the highest grade of its inputs" (就高从严) compares.
+ *   - 一般: says nothing about a person (the county every row of a county's roster shares, an insurance pooling
+ *     area);
+ *   - 个人信息: about an identified person (PIPL Art. 4): name, address, household, sex, dates;
+ *   - 敏感个人信息: PIPL Art. 28 — health and medical data, disability, social-assistance and monitoring status
+ *     (特定身份), a household's finances, every field of a record about children, and the ID number itself
+ *     (GB/T 35273 Annex B lists 身份证件号码 among sensitive personal information).
+ * A classification is no column: it changes neither a feed's table nor the fingerprint loads are recognised by
+ * (that hashes each field's name, type and required flag only).
+ */
+export const DATA_GRADES = ['一般', '个人信息', '敏感个人信息'] as const;
+export type DataGrade = (typeof DATA_GRADES)[number];
+
+/** The higher of grades (就高从严); 一般 for none. */
+export const highestGrade = (grades: Iterable<DataGrade>): DataGrade => {
+  let top = 0;
+  for (const g of grades) top = Math.max(top, DATA_GRADES.indexOf(g));
+  return DATA_GRADES[top]!;
+};
+
 export interface FieldSpec {
   type: FieldType;
+  /** What the column says about a person, graded (see DATA_GRADES). Required: an ungraded column is refused. */
+  classification: DataGrade;
   /** Header spellings seen in the wild, compared after removing white space. The first is the reference. */
   aliases: readonly string[];
   /** Required: the column must be present and every row must have a value. */
@@ -97,6 +121,11 @@ export interface FeedDefinition<Id extends string = string> {
    * The person field defaults to `identity.id`.
    */
   surrogate?: { person?: string; household?: string };
+  /**
+   * Its records are about children (学籍, 送教上门): a rule reading it evaluates minors, which its record of
+   * processing must say (pipelines/rules/rule.ts), and its fields are graded 敏感个人信息.
+   */
+  minors?: boolean;
 }
 
 /**
@@ -140,6 +169,18 @@ export function defineFeed<const F extends FeedDefinition>(feed: F): F {
       throw new Error(
         `feed ${feed.id}: index ${name} must be lower-case letters, digits and _, ${feed.id}_${name} at most ${MAX_NAME}`,
       );
+    }
+  }
+  // A feed may be plain JavaScript (an extension): the grade is checked here as the compiler checks it in TS.
+  for (const [name, spec] of Object.entries(feed.fields)) {
+    const grade: unknown = spec.classification;
+    if (!DATA_GRADES.some((g) => g === grade)) {
+      throw new Error(
+        `feed ${feed.id}: field ${name} has no classification (one of ${DATA_GRADES.join(', ')}), got ${String(grade)}`,
+      );
+    }
+    if (feed.minors && spec.classification !== '敏感个人信息') {
+      throw new Error(`feed ${feed.id}: field ${name} of a feed about children must be graded 敏感个人信息`);
     }
   }
   for (const k of feed.key) {

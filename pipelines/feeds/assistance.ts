@@ -12,6 +12,7 @@ export const assistance = defineFeed({
     head_id_number: {
       type: { kind: 'id_number' },
       aliases: headIdAliases('户主身份证号'),
+      classification: '敏感个人信息',
     },
     aid_type: {
       type: {
@@ -24,15 +25,25 @@ export const assistance = defineFeed({
       },
       aliases: ['救助类型', '救助类别', '保障类型'],
       required: true,
+      classification: '敏感个人信息',
     },
     // A one-off payment (临时救助) carries its payment date where a monthly benefit has its start; the later
     // aliases are only taken where none of the earlier ones is a header.
     started_on: {
       type: { kind: 'date' },
       aliases: ['开始日期', '开始时间', '批准日期', '享受开始日期', '发放日期', '救助日期', '发放时间'],
+      classification: '敏感个人信息',
     },
-    ended_on: { type: { kind: 'date' }, aliases: ['终止日期', '结束日期', '停保日期'] },
-    monthly_amount: { type: { kind: 'money' }, aliases: ['月保障金额', '保障金额', '月救助金额'] },
+    ended_on: {
+      type: { kind: 'date' },
+      aliases: ['终止日期', '结束日期', '停保日期'],
+      classification: '敏感个人信息',
+    },
+    monthly_amount: {
+      type: { kind: 'money' },
+      aliases: ['月保障金额', '保障金额', '月救助金额'],
+      classification: '敏感个人信息',
+    },
     status: {
       type: {
         kind: 'enum',
@@ -58,6 +69,7 @@ export const assistance = defineFeed({
       },
       aliases: ['状态', '救助状态', '保障状态'],
       required: true,
+      classification: '敏感个人信息',
     },
     ...IDENTITY_HINTS,
   },

@@ -9,8 +9,17 @@ export const deaths = defineFeed({
   mode: 'incremental',
   fields: {
     ...personFields({ name: ['姓名'], id: ['公民身份号码'] }),
-    died_on: { type: { kind: 'date' }, aliases: ['死亡日期', '死亡时间'], required: true },
-    deregistered_on: { type: { kind: 'date' }, aliases: ['注销日期', '注销时间', '户籍注销日期'] },
+    died_on: {
+      type: { kind: 'date' },
+      aliases: ['死亡日期', '死亡时间'],
+      required: true,
+      classification: '个人信息',
+    },
+    deregistered_on: {
+      type: { kind: 'date' },
+      aliases: ['注销日期', '注销时间', '户籍注销日期'],
+      classification: '个人信息',
+    },
     ...IDENTITY_HINTS,
   },
   key: ['id_number'],

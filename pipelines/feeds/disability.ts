@@ -12,7 +12,7 @@ export const disability = defineFeed({
   mode: 'snapshot',
   fields: {
     ...personFields({ name: ['姓名'], id: ['残疾人证号', '残疾证号', '残疾人证号码', '残疾证号码'] }),
-    category: { type: { kind: 'text' }, aliases: ['残疾类别', '残疾类型'] },
+    category: { type: { kind: 'text' }, aliases: ['残疾类别', '残疾类型'], classification: '敏感个人信息' },
     grade: {
       type: {
         kind: 'enum',
@@ -25,14 +25,16 @@ export const disability = defineFeed({
       },
       aliases: ['残疾等级', '等级'],
       required: true,
+      classification: '敏感个人信息',
     },
-    issued_on: { type: { kind: 'date' }, aliases: ['发证日期', '发证时间'] },
+    issued_on: { type: { kind: 'date' }, aliases: ['发证日期', '发证时间'], classification: '敏感个人信息' },
     cert_status: {
       type: {
         kind: 'enum',
         values: { valid: ['有效', '正常', '在用'], revoked: ['注销', '失效', '过期', '迁出'] },
       },
       aliases: ['证件状态', '状态'],
+      classification: '敏感个人信息',
     },
     ...IDENTITY_HINTS,
   },

@@ -9,11 +9,22 @@ export const disasters = defineFeed({
   mode: 'incremental',
   fields: {
     ...HOUSEHOLD_HEAD,
-    disaster_type: { type: { kind: 'text' }, aliases: ['灾种', '灾害类型', '受灾类型'], required: true },
-    hit_on: { type: { kind: 'date' }, aliases: ['受灾日期', '受灾时间', '灾害发生日期'], required: true },
+    disaster_type: {
+      type: { kind: 'text' },
+      aliases: ['灾种', '灾害类型', '受灾类型'],
+      required: true,
+      classification: '个人信息',
+    },
+    hit_on: {
+      type: { kind: 'date' },
+      aliases: ['受灾日期', '受灾时间', '灾害发生日期'],
+      required: true,
+      classification: '个人信息',
+    },
     loss: {
       type: { kind: 'money' },
       aliases: ['直接经济损失(元)', '直接经济损失', '经济损失(元)', '损失金额'],
+      classification: '敏感个人信息',
     },
     ...IDENTITY_HINTS,
   },

@@ -15,6 +15,7 @@ export const employment = defineFeed({
         values: { employed: ['已就业', '就业', '在岗'], unemployed: ['未就业', '失业', '待业'] },
       },
       aliases: ['就业状态'],
+      classification: '个人信息',
     },
     employment_form: {
       type: {
@@ -28,12 +29,34 @@ export const employment = defineFeed({
         },
       },
       aliases: ['就业形式', '务工形式', '就业方式'],
+      classification: '个人信息',
     },
-    workplace: { type: { kind: 'text' }, aliases: ['就业地', '务工地点', '就业地点'] },
-    monthly_income: { type: { kind: 'money' }, aliases: ['月收入', '月工资', '月均收入(元)'] },
-    registered_on: { type: { kind: 'date' }, aliases: ['登记日期', '登记时间'], required: true },
-    training_program: { type: { kind: 'text' }, aliases: ['培训项目', '培训工种'] },
-    training_ended_on: { type: { kind: 'date' }, aliases: ['培训结束日期', '结业日期'] },
+    workplace: {
+      type: { kind: 'text' },
+      aliases: ['就业地', '务工地点', '就业地点'],
+      classification: '个人信息',
+    },
+    monthly_income: {
+      type: { kind: 'money' },
+      aliases: ['月收入', '月工资', '月均收入(元)'],
+      classification: '敏感个人信息',
+    },
+    registered_on: {
+      type: { kind: 'date' },
+      aliases: ['登记日期', '登记时间'],
+      required: true,
+      classification: '个人信息',
+    },
+    training_program: {
+      type: { kind: 'text' },
+      aliases: ['培训项目', '培训工种'],
+      classification: '个人信息',
+    },
+    training_ended_on: {
+      type: { kind: 'date' },
+      aliases: ['培训结束日期', '结业日期'],
+      classification: '个人信息',
+    },
     ...IDENTITY_HINTS,
   },
   key: ['id_number', 'registered_on'],

@@ -13,6 +13,7 @@ export const housing = defineFeed({
       type: { kind: 'enum', values: { A: ['A', 'A级'], B: ['B', 'B级'], C: ['C', 'C级'], D: ['D', 'D级'] } },
       aliases: ['房屋安全等级', '安全等级', '鉴定等级'],
       required: true,
+      classification: '敏感个人信息',
     },
     renovation_status: {
       type: {
@@ -24,9 +25,10 @@ export const housing = defineFeed({
         },
       },
       aliases: ['改造状态', '危改状态', '改造进度'],
+      classification: '敏感个人信息',
     },
-    assessed_on: { type: { kind: 'date' }, aliases: ['鉴定日期', '鉴定时间'] },
-    completed_on: { type: { kind: 'date' }, aliases: ['竣工日期', '竣工时间'] },
+    assessed_on: { type: { kind: 'date' }, aliases: ['鉴定日期', '鉴定时间'], classification: '个人信息' },
+    completed_on: { type: { kind: 'date' }, aliases: ['竣工日期', '竣工时间'], classification: '个人信息' },
     ...IDENTITY_HINTS,
   },
   key: ['head_id_number'],

@@ -19,8 +19,14 @@ export const insurance = defineFeed({
       },
       aliases: ['险种', '险种类型', '参保险种'],
       required: true,
+      classification: '个人信息',
     },
-    year: { type: { kind: 'year' }, aliases: ['参保年度', '年度', '参保年份'], required: true },
+    year: {
+      type: { kind: 'year' },
+      aliases: ['参保年度', '年度', '参保年份'],
+      required: true,
+      classification: '个人信息',
+    },
     status: {
       type: {
         kind: 'enum',
@@ -32,9 +38,16 @@ export const insurance = defineFeed({
       },
       aliases: ['参保状态', '人员参保状态'],
       required: true,
+      classification: '个人信息',
     },
-    subsidy_category: { type: { kind: 'text' }, aliases: ['资助类别', '资助参保类别', '医疗救助类别'] },
-    place: { type: { kind: 'text' }, aliases: ['参保地', '参保地区', '参保统筹区'] },
+    // A 资助类别 names the assistance or monitoring status that pays the premium: sensitive. The pooling area is
+    // the county's or city's, the same for most of the file: general.
+    subsidy_category: {
+      type: { kind: 'text' },
+      aliases: ['资助类别', '资助参保类别', '医疗救助类别'],
+      classification: '敏感个人信息',
+    },
+    place: { type: { kind: 'text' }, aliases: ['参保地', '参保地区', '参保统筹区'], classification: '一般' },
     ...IDENTITY_HINTS,
   },
   key: ['id_number', 'year', 'scheme'],

@@ -233,7 +233,10 @@ describe('a 性别 from any feed that carries one', () => {
     expect(() =>
       defineFeed({
         ...roll,
-        fields: { ...roll.fields, sex: { type: { kind: 'text' }, aliases: ['性别'] } },
+        fields: {
+          ...roll.fields,
+          sex: { type: { kind: 'text' }, aliases: ['性别'], classification: '敏感个人信息' },
+        },
       }),
     ).toThrow(/sex must be an enum of M and F/);
   });

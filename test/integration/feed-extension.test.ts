@@ -198,7 +198,7 @@ describe('a feed declared outside the project, passed to migrate in its registry
       ...temporaryAid,
       fields: {
         ...temporaryAid.fields,
-        approved_by: { type: { kind: 'text' }, aliases: ['审批人'] },
+        approved_by: { type: { kind: 'text' }, aliases: ['审批人'], classification: '个人信息' },
         amount: { ...temporaryAid.fields.amount, required: true },
       },
     });

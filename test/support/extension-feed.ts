@@ -13,20 +13,36 @@ export const temporaryAid = defineFeed({
   title: '临时救助台账',
   department: '民政局',
   mode: 'snapshot',
+  // A grant of 临时救助 is social assistance: its date, amount and reason are sensitive (PIPL Art. 28).
   fields: {
-    name: { type: { kind: 'name' }, aliases: ['姓名'], required: true },
-    id_number: { type: { kind: 'id_number' }, aliases: ['身份证号', '公民身份号码'], required: true },
-    village: { type: { kind: 'text' }, aliases: ['村', '所属村'] },
-    granted_on: { type: { kind: 'date' }, aliases: ['救助日期'], required: true },
-    amount: { type: { kind: 'money' }, aliases: ['救助金额', '救助金额(元)'] },
+    name: { type: { kind: 'name' }, aliases: ['姓名'], required: true, classification: '个人信息' },
+    id_number: {
+      type: { kind: 'id_number' },
+      aliases: ['身份证号', '公民身份号码'],
+      required: true,
+      classification: '敏感个人信息',
+    },
+    village: { type: { kind: 'text' }, aliases: ['村', '所属村'], classification: '个人信息' },
+    granted_on: {
+      type: { kind: 'date' },
+      aliases: ['救助日期'],
+      required: true,
+      classification: '敏感个人信息',
+    },
+    amount: {
+      type: { kind: 'money' },
+      aliases: ['救助金额', '救助金额(元)'],
+      classification: '敏感个人信息',
+    },
     reason: {
       type: {
         kind: 'enum',
         values: { illness: ['因病'], disaster: ['因灾'], accident: ['意外事故', '因意外'] },
       },
       aliases: ['救助事由'],
+      classification: '敏感个人信息',
     },
-    repeated: { type: { kind: 'boolean' }, aliases: ['是否多次救助'] },
+    repeated: { type: { kind: 'boolean' }, aliases: ['是否多次救助'], classification: '敏感个人信息' },
   },
   key: ['id_number', 'granted_on'],
   // A rule counting a village's grants reads by village, which the key does not start with.
