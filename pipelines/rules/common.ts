@@ -129,6 +129,18 @@ export const hasSafetyNet = (idColumn: string, asOf: string): RawBuilder<boolean
     AND a.aid_type IN ('minimum_living', 'extreme_poverty') AND a.status = 'active'
     AND (a.ended_on IS NULL OR a.ended_on >= ${asOf}::date))`;
 
+/** The roster fields focusHouseholds reads: what a rule's record of processing lists for it (rule.ts). */
+export const FOCUS_HOUSEHOLD_FIELDS = [
+  'household_id',
+  'township',
+  'village',
+  'id_number',
+  'name',
+  'relation',
+  'household_type',
+  'income_per_capita',
+] as const;
+
 /**
  * Focus households from the current roster, one row each: where they live, the head (the member whose relation
  * is 户主, else the lowest ID), whether the household is monitored, its size and annual income where known.

@@ -42,6 +42,9 @@ export interface FindingPerson {
   subject?: RawBuilder<string>;
 }
 
+/** The roster fields personFinding reads: what a rule's record of processing lists for it (rule.ts). */
+export const PERSON_FINDING_FIELDS = ['id_number', 'name', 'household_id', 'township', 'village'] as const;
+
 /**
  * The finding columns of a person, household and place taken from the current roster row aliased `p`. The
  * person is the roster row's unless `from` names another row (a department's record of a person the roster

@@ -17,16 +17,22 @@ import { r10 } from './r10-benefits-after-death.ts';
 import { r11 } from './r11-able-worker-without-work.ts';
 import { r12 } from './r12-disaster-risk.ts';
 import { r13 } from './r13-identity-conflict.ts';
-import type { Rule } from './rule.ts';
+import { checkProcessing, type Rule } from './rule.ts';
 
 /** Rules by id, in the order they run and are listed; an extension or a test passes its own to `runMatch`. */
 export type RuleRegistry<Id extends string = string, F extends string = string> = Readonly<
   Record<Id, Rule<Id, F>>
 >;
 
-/** A registry whose every key is its rule's id, checked by the compiler (`R02: r01` does not compile). */
-export const ruleRegistry = <const T extends { [K in keyof T]: Rule<K & string> }>(rules: T): Readonly<T> =>
-  rules;
+/**
+ * A registry whose every key is its rule's id, checked by the compiler (`R02: r01` does not compile). Each rule's
+ * record of processing is checked too, at run time: an extension's rule may be plain JavaScript, and a registry
+ * holding a rule without one is refused in one line naming it before anything runs.
+ */
+export const ruleRegistry = <const T extends { [K in keyof T]: Rule<K & string> }>(rules: T): Readonly<T> => {
+  for (const rule of Object.values<Rule>(rules)) checkProcessing(rule);
+  return rules;
+};
 
 /** The project's rules, in catalog order. */
 export const RULES = ruleRegistry({

@@ -1,4 +1,7 @@
 import { sql } from 'kysely';
+import { deaths } from '../feeds/deaths.ts';
+import { homeSchooling as homeSchoolingList } from '../feeds/home-schooling.ts';
+import { roster } from '../feeds/roster.ts';
 import { studentRoll } from '../feeds/student-roll.ts';
 import { validAt } from './as-of.ts';
 import {
@@ -10,8 +13,9 @@ import {
   isDead,
   SchoolAgeParams,
 } from './common.ts';
-import { details, PERSON_IN_HOUSEHOLD, personFinding } from './disclose.ts';
-import { defineRule } from './rule.ts';
+import { details, PERSON_FINDING_FIELDS, PERSON_IN_HOUSEHOLD, personFinding } from './disclose.ts';
+import { CLOSED_FINDING_YEARS, STATUTORY_DUTY_BASIS } from './privacy.ts';
+import { defineRule, read } from './rule.ts';
 
 /**
  * R01 义务教育阶段失学辍学: a focus person of compulsory-education age with no 在读 roll record and not on
@@ -27,6 +31,18 @@ export const r01 = defineRule({
   requires: ['roster', 'student_roll', 'home_schooling'],
   uses: ['deaths'],
   deadlineDays: 30,
+  processing: {
+    duty: '控辍保学：组织和督促适龄儿童、少年入学，帮助解决其接受义务教育的困难，采取措施防止辍学（《中华人民共和国义务教育法》）',
+    legalBasis: STATUTORY_DUTY_BASIS,
+    reads: [
+      read(roster, [...PERSON_FINDING_FIELDS]),
+      read(studentRoll, ['id_number', 'status', 'school_name']),
+      read(homeSchoolingList, ['id_number']),
+      read(deaths, ['id_number', 'died_on']),
+    ],
+    retentionYears: CLOSED_FINDING_YEARS,
+    minors: 'targeted',
+  },
   params: SchoolAgeParams,
   disclosed: [
     ...PERSON_IN_HOUSEHOLD,

@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
+import { deaths } from '../feeds/deaths.ts';
 import { insurance } from '../feeds/insurance.ts';
+import { roster } from '../feeds/roster.ts';
 import { validAt } from './as-of.ts';
 import {
   birthDate,
@@ -10,8 +12,9 @@ import {
   insuranceYear,
   isDead,
 } from './common.ts';
-import { details, PERSON_IN_HOUSEHOLD, personFinding } from './disclose.ts';
-import { defineRule } from './rule.ts';
+import { details, PERSON_FINDING_FIELDS, PERSON_IN_HOUSEHOLD, personFinding } from './disclose.ts';
+import { CLOSED_FINDING_YEARS, STATUTORY_DUTY_BASIS } from './privacy.ts';
+import { defineRule, read } from './rule.ts';
 
 /**
  * R02 未参加基本医疗保险: a living focus person (no death record on or before the reference date) with no 正常参保 enrollment (resident or employee scheme) for the
@@ -26,6 +29,17 @@ export const r02 = defineRule({
   requires: ['roster', 'insurance'],
   uses: ['deaths'],
   deadlineDays: 30,
+  processing: {
+    duty: '基本医疗保险参保全覆盖：医疗保障部门推动农村低收入人口和脱贫人口应保尽保（《中华人民共和国社会保险法》）',
+    legalBasis: STATUTORY_DUTY_BASIS,
+    reads: [
+      read(roster, [...PERSON_FINDING_FIELDS]),
+      read(insurance, ['id_number', 'year', 'status']),
+      read(deaths, ['id_number', 'died_on']),
+    ],
+    retentionYears: CLOSED_FINDING_YEARS,
+    minors: 'included',
+  },
   params: InsuranceYearParams,
   disclosed: [
     ...PERSON_IN_HOUSEHOLD,

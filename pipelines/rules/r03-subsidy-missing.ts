@@ -1,9 +1,13 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../src/warehouse/schema.ts';
+import { assistance } from '../feeds/assistance.ts';
+import { insurance } from '../feeds/insurance.ts';
+import { roster } from '../feeds/roster.ts';
 import { validAt } from './as-of.ts';
 import { birthDate, hasSafetyNet, InsuranceYearParams, insuranceYear } from './common.ts';
-import { details, PERSON_IN_PLACE, personFinding } from './disclose.ts';
-import { defineRule } from './rule.ts';
+import { details, PERSON_FINDING_FIELDS, PERSON_IN_PLACE, personFinding } from './disclose.ts';
+import { CLOSED_FINDING_YEARS, STATUTORY_DUTY_BASIS } from './privacy.ts';
+import { defineRule, read } from './rule.ts';
 
 /** Resident-scheme enrollments (`i`) for the insurance year. */
 const residentEnrollments = (db: Kysely<Database>, asOf: string, year: number) =>
@@ -25,6 +29,17 @@ export const r03 = defineRule({
   subjectKind: 'person',
   requires: ['roster', 'insurance', 'assistance'],
   deadlineDays: 30,
+  processing: {
+    duty: '医疗救助资助参保：对最低生活保障家庭成员、特困供养人员等参加城乡居民基本医疗保险的个人缴费给予资助，监测对象按规定分类资助（《社会救助暂行办法》）',
+    legalBasis: STATUTORY_DUTY_BASIS,
+    reads: [
+      read(roster, [...PERSON_FINDING_FIELDS, 'household_type']),
+      read(insurance, ['id_number', 'name', 'scheme', 'year', 'status', 'subsidy_category']),
+      read(assistance, ['id_number', 'aid_type', 'status', 'ended_on']),
+    ],
+    retentionYears: CLOSED_FINDING_YEARS,
+    minors: 'included',
+  },
   params: InsuranceYearParams,
   disclosed: [
     ...PERSON_IN_PLACE,

@@ -1,10 +1,13 @@
 import { type Kysely, sql } from 'kysely';
 import { z } from 'zod';
 import type { Database } from '../../src/warehouse/schema.ts';
+import { roster } from '../feeds/roster.ts';
+import { settlements } from '../feeds/settlements.ts';
 import { validAt } from './as-of.ts';
-import { focusHouseholds } from './common.ts';
+import { FOCUS_HOUSEHOLD_FIELDS, focusHouseholds } from './common.ts';
 import { details, PERSON_IN_PLACE, personFinding } from './disclose.ts';
-import { defineRule } from './rule.ts';
+import { CLOSED_FINDING_YEARS, STATUTORY_DUTY_BASIS } from './privacy.ts';
+import { defineRule, read } from './rule.ts';
 
 const Params = z
   .object({
@@ -41,6 +44,16 @@ export const r04 = defineRule({
   requires: ['settlements'],
   uses: ['roster'],
   deadlineDays: 15,
+  processing: {
+    duty: '防止返贫动态监测和帮扶：及时发现因病导致医疗费用负担较重、有返贫致贫风险的人口，纳入监测和帮扶（《中华人民共和国乡村振兴促进法》）；医疗救助（《社会救助暂行办法》）',
+    legalBasis: STATUTORY_DUTY_BASIS,
+    reads: [
+      read(settlements, ['id_number', 'name', 'settled_on', 'out_of_pocket']),
+      read(roster, [...FOCUS_HOUSEHOLD_FIELDS]),
+    ],
+    retentionYears: CLOSED_FINDING_YEARS,
+    minors: 'included',
+  },
   params: Params,
   disclosed: [
     ...PERSON_IN_PLACE,

@@ -2,10 +2,12 @@ import { type Kysely, sql } from 'kysely';
 import { z } from 'zod';
 import type { Database } from '../../src/warehouse/schema.ts';
 import { assistance } from '../feeds/assistance.ts';
+import { roster } from '../feeds/roster.ts';
 import { validAt } from './as-of.ts';
 import { birthDate, enumLabel } from './common.ts';
 import { details, PERSON, recordFinding } from './disclose.ts';
-import { defineRule } from './rule.ts';
+import { CLOSED_FINDING_YEARS, STATUTORY_DUTY_BASIS } from './privacy.ts';
+import { defineRule, read } from './rule.ts';
 
 /** Active 低保/特困 support at the reference date, aliased `a`. */
 const activeSafetyNet = (db: Kysely<Database>, asOf: string) =>
@@ -28,6 +30,24 @@ export const r06 = defineRule({
   subjectKind: 'person',
   requires: ['roster', 'assistance'],
   deadlineDays: 30,
+  processing: {
+    duty: '防止返贫动态监测和帮扶：将低保、特困等农村低收入人口纳入易返贫致贫人口监测范围（《中华人民共和国乡村振兴促进法》）',
+    legalBasis: STATUTORY_DUTY_BASIS,
+    reads: [
+      read(roster, ['id_number']),
+      read(assistance, [
+        'id_number',
+        'head_id_number',
+        'name',
+        'aid_type',
+        'status',
+        'started_on',
+        'ended_on',
+      ]),
+    ],
+    retentionYears: CLOSED_FINDING_YEARS,
+    minors: 'included',
+  },
   params: z.object({}).strict(),
   disclosed: [
     ...PERSON,

@@ -1,5 +1,9 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../src/warehouse/schema.ts';
+import { deaths } from '../feeds/deaths.ts';
+import { disability } from '../feeds/disability.ts';
+import { homeSchooling as homeSchoolingList } from '../feeds/home-schooling.ts';
+import { roster } from '../feeds/roster.ts';
 import { studentRoll } from '../feeds/student-roll.ts';
 import { validAt } from './as-of.ts';
 import {
@@ -11,8 +15,9 @@ import {
   isDead,
   SchoolAgeParams,
 } from './common.ts';
-import { details, PERSON_IN_HOUSEHOLD, personFinding } from './disclose.ts';
-import { defineRule } from './rule.ts';
+import { details, PERSON_FINDING_FIELDS, PERSON_IN_HOUSEHOLD, personFinding } from './disclose.ts';
+import { CLOSED_FINDING_YEARS, STATUTORY_DUTY_BASIS } from './privacy.ts';
+import { defineRule, read } from './rule.ts';
 
 /** Compulsory-age children on the roster (`p`) with a valid disability certificate (`d`). */
 const disabledChildren = (db: Kysely<Database>, asOf: string, params: SchoolAgeParams) =>
@@ -37,6 +42,19 @@ export const r07 = defineRule({
   requires: ['roster', 'student_roll', 'home_schooling', 'disability'],
   uses: ['deaths'],
   deadlineDays: 30,
+  processing: {
+    duty: '保障适龄残疾儿童、少年接受义务教育：入学安置或送教上门（《中华人民共和国义务教育法》《残疾人教育条例》）',
+    legalBasis: STATUTORY_DUTY_BASIS,
+    reads: [
+      read(roster, [...PERSON_FINDING_FIELDS]),
+      read(studentRoll, ['id_number', 'status']),
+      read(homeSchoolingList, ['id_number']),
+      read(disability, ['id_number', 'category', 'cert_status']),
+      read(deaths, ['id_number', 'died_on']),
+    ],
+    retentionYears: CLOSED_FINDING_YEARS,
+    minors: 'targeted',
+  },
   params: SchoolAgeParams,
   disclosed: [
     ...PERSON_IN_HOUSEHOLD,

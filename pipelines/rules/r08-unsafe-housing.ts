@@ -1,10 +1,12 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
 import { housing } from '../feeds/housing.ts';
+import { roster } from '../feeds/roster.ts';
 import { validAt } from './as-of.ts';
-import { countRosterHouseholds, enumLabel, focusHouseholds } from './common.ts';
+import { countRosterHouseholds, enumLabel, FOCUS_HOUSEHOLD_FIELDS, focusHouseholds } from './common.ts';
 import { details, HOUSEHOLD, householdFinding } from './disclose.ts';
-import { defineRule } from './rule.ts';
+import { CLOSED_FINDING_YEARS, STATUTORY_DUTY_BASIS } from './privacy.ts';
+import { defineRule, read } from './rule.ts';
 
 const Params = z
   .object({
@@ -25,6 +27,16 @@ export const r08 = defineRule({
   subjectKind: 'household',
   requires: ['roster', 'housing'],
   deadlineDays: 60,
+  processing: {
+    duty: '住房安全有保障：对农村低收入群体等重点对象中鉴定为危房的住房实施改造（住房和城乡建设部门职责；巩固拓展脱贫攻坚成果，《中华人民共和国乡村振兴促进法》）',
+    legalBasis: STATUTORY_DUTY_BASIS,
+    reads: [
+      read(roster, [...FOCUS_HOUSEHOLD_FIELDS]),
+      read(housing, ['head_id_number', 'safety_grade', 'renovation_status', 'assessed_on']),
+    ],
+    retentionYears: CLOSED_FINDING_YEARS,
+    minors: 'included',
+  },
   params: Params,
   disclosed: [
     ...HOUSEHOLD,

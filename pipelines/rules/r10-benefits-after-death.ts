@@ -2,10 +2,14 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Department } from '../../schemas/vocab.ts';
 import { assistance } from '../feeds/assistance.ts';
+import { deaths } from '../feeds/deaths.ts';
+import { insurance } from '../feeds/insurance.ts';
+import { roster } from '../feeds/roster.ts';
 import { validAt } from './as-of.ts';
 import { enumLabel } from './common.ts';
-import { details, PERSON, personFinding, recordFinding } from './disclose.ts';
-import { defineRule } from './rule.ts';
+import { details, PERSON, PERSON_FINDING_FIELDS, personFinding, recordFinding } from './disclose.ts';
+import { CLOSED_FINDING_YEARS, STATUTORY_DUTY_BASIS } from './privacy.ts';
+import { defineRule, read } from './rule.ts';
 
 /** An item is the person's benefit from one feed, for its department to stop: the subject is `<id>:<feed>`. */
 const item = (feed: string) => sql<string>`d.id_number || ${sql.lit(`:${feed}`)}`;
@@ -33,6 +37,18 @@ export const r10 = defineRule({
   requires: ['deaths'],
   uses: ['roster', 'assistance', 'insurance'],
   deadlineDays: 15,
+  processing: {
+    duty: '待遇动态管理：救助对象、参保人员死亡后按规定停发社会救助、变更医疗保险参保登记，防止错发冒领，并及时更新防止返贫监测名册（《社会救助暂行办法》《中华人民共和国社会保险法》）',
+    legalBasis: STATUTORY_DUTY_BASIS,
+    reads: [
+      read(deaths, ['id_number', 'name', 'died_on']),
+      read(roster, [...PERSON_FINDING_FIELDS]),
+      read(assistance, ['id_number', 'aid_type', 'status', 'started_on', 'ended_on']),
+      read(insurance, ['id_number', 'year', 'status']),
+    ],
+    retentionYears: CLOSED_FINDING_YEARS,
+    minors: 'included',
+  },
   params: z.object({}).strict(),
   disclosed: [...PERSON, ...details({ died_on: '死亡日期', benefit: '仍在享受' })],
   population: (db, { asOf }) =>

@@ -1,6 +1,9 @@
 import { type Kysely, sql } from 'kysely';
 import { z } from 'zod';
 import type { Database } from '../../src/warehouse/schema.ts';
+import { deaths } from '../feeds/deaths.ts';
+import { disability } from '../feeds/disability.ts';
+import { employment } from '../feeds/employment.ts';
 import { roster } from '../feeds/roster.ts';
 import { validAt } from './as-of.ts';
 import {
@@ -14,8 +17,9 @@ import {
   WorkerParams,
   yearsBefore,
 } from './common.ts';
-import { details, PERSON_IN_HOUSEHOLD, personFinding } from './disclose.ts';
-import { defineRule } from './rule.ts';
+import { details, PERSON_FINDING_FIELDS, PERSON_IN_HOUSEHOLD, personFinding } from './disclose.ts';
+import { CLOSED_FINDING_YEARS, STATUTORY_DUTY_BASIS } from './privacy.ts';
+import { defineRule, read } from './rule.ts';
 
 const Params = WorkerParams.extend({
   min_age: z.number().int().min(14).max(20).default(16),
@@ -44,6 +48,18 @@ export const r11 = defineRule({
   requires: ['roster', 'employment'],
   uses: ['disability', 'deaths'],
   deadlineDays: 30,
+  processing: {
+    duty: '就业帮扶：为有劳动能力的监测对象提供就业服务和职业技能培训（《中华人民共和国就业促进法》；防止返贫动态监测和帮扶，《中华人民共和国乡村振兴促进法》）',
+    legalBasis: STATUTORY_DUTY_BASIS,
+    reads: [
+      read(roster, [...PERSON_FINDING_FIELDS, 'household_type', 'labor_capacity']),
+      read(employment, ['id_number', 'employment_status', 'registered_on', 'training_ended_on']),
+      read(disability, ['id_number', 'grade', 'cert_status']),
+      read(deaths, ['id_number', 'died_on']),
+    ],
+    retentionYears: CLOSED_FINDING_YEARS,
+    minors: 'included',
+  },
   params: Params,
   disclosed: [...PERSON_IN_HOUSEHOLD, ...details({ birth_date: '出生日期', labor_capacity: '劳动技能' })],
   population: (db, { asOf, params }) => workingAgeMonitored(db, asOf, params).select(countRows),

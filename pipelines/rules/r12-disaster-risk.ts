@@ -1,9 +1,12 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
+import { disasters } from '../feeds/disasters.ts';
+import { roster } from '../feeds/roster.ts';
 import { validAt } from './as-of.ts';
-import { countRosterHouseholds, focusHouseholds } from './common.ts';
+import { countRosterHouseholds, FOCUS_HOUSEHOLD_FIELDS, focusHouseholds } from './common.ts';
 import { details, HOUSEHOLD, householdFinding } from './disclose.ts';
-import { defineRule } from './rule.ts';
+import { CLOSED_FINDING_YEARS, STATUTORY_DUTY_BASIS } from './privacy.ts';
+import { defineRule, read } from './rule.ts';
 
 const Params = z
   .object({
@@ -25,6 +28,16 @@ export const r12 = defineRule({
   subjectKind: 'household',
   requires: ['roster', 'disasters'],
   deadlineDays: 15,
+  processing: {
+    duty: '防止因灾返贫：对受灾农户及时救助，有返贫致贫风险的纳入监测和帮扶（《自然灾害救助条例》《中华人民共和国乡村振兴促进法》）',
+    legalBasis: STATUTORY_DUTY_BASIS,
+    reads: [
+      read(roster, [...FOCUS_HOUSEHOLD_FIELDS]),
+      read(disasters, ['head_id_number', 'disaster_type', 'hit_on', 'loss']),
+    ],
+    retentionYears: CLOSED_FINDING_YEARS,
+    minors: 'included',
+  },
   params: Params,
   disclosed: [
     ...HOUSEHOLD,

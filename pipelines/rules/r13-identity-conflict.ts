@@ -5,8 +5,9 @@ import type { ProblemCode } from '../../schemas/vocab.ts';
 import { FEED_IDS, FEEDS } from '../feeds/index.ts';
 import { validAt } from './as-of.ts';
 import { countRows, currentRoster } from './common.ts';
-import { details, PERSON } from './disclose.ts';
-import { defineRule, type FindingRow } from './rule.ts';
+import { details, PERSON, PERSON_FINDING_FIELDS } from './disclose.ts';
+import { CLOSED_FINDING_YEARS, STATUTORY_DUTY_BASIS } from './privacy.ts';
+import { defineRule, type FindingRow, read } from './rule.ts';
 
 /** ID problems that make a record unlinkable. A missing ID is a completeness problem, not a conflict. */
 const ID_PROBLEMS: Partial<Record<ProblemCode, string>> = {
@@ -28,6 +29,19 @@ const PERSON_COLUMNS = FEED_IDS.filter((f) => f !== 'roster').map((feed) => {
     id: 'id_number' in fields ? 'id_number' : 'head_id_number',
     name: 'name' in fields ? 'name' : 'head_name',
   };
+});
+
+/**
+ * The fields R13 reads, from the same declarations its query is built from: every feed's person columns (the ID
+ * and the name beside it), the sex and birth date it states (ID facts), and the roster's place and household.
+ */
+const READS = FEED_IDS.map((feed) => {
+  const f = FEEDS[feed];
+  const facts = idFacts(f);
+  const person = PERSON_COLUMNS.find((c) => c.feed === feed);
+  const own = feed === 'roster' ? [...PERSON_FINDING_FIELDS] : [person!.id, person!.name];
+  const fields = [...own, f.identity?.id, f.identity?.name, facts?.sex, facts?.birthDate];
+  return read(f, [...new Set(fields.filter((x): x is string => x !== undefined && x !== null))]);
 });
 
 /** feed → its department and title, as a VALUES list aliased `alias`. */
@@ -63,6 +77,14 @@ export const r13 = defineRule({
   requires: ['roster'],
   uses: FEED_IDS.filter((f) => f !== 'roster'),
   deadlineDays: 30,
+  processing: {
+    // What departments' records say about who a person is must be right before any duty can rest on them.
+    duty: '保证所处理个人信息的质量，避免因个人信息不准确、不完整对个人权益造成不利影响（《中华人民共和国个人信息保护法》），使各部门依法履职所依据的身份信息准确一致',
+    legalBasis: STATUTORY_DUTY_BASIS,
+    reads: READS,
+    retentionYears: CLOSED_FINDING_YEARS,
+    minors: 'included',
+  },
   params: z.object({}).strict(),
   disclosed: [
     ...details({ source: '数据来源', row: '行号' }),

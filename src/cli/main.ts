@@ -16,6 +16,7 @@ import { registerInspect } from './commands/inspect.ts';
 import { registerLists } from './commands/lists.ts';
 import { registerMatch } from './commands/match.ts';
 import { registerMigrate } from './commands/migrate.ts';
+import { registerPrivacy } from './commands/privacy.ts';
 import { registerQuarantine } from './commands/quarantine.ts';
 import { registerRegions } from './commands/regions.ts';
 import { registerReport } from './commands/report.ts';
@@ -63,6 +64,7 @@ Example:
   registerAudit(program);
   registerReport(program);
   registerQuarantine(program);
+  registerPrivacy(program);
   registerScheduler(program);
   registerServe(program);
   registerDemo(program);

@@ -8,11 +8,18 @@
  */
 import { sql } from 'kysely';
 import { z } from 'zod';
+import { roster } from '../../pipelines/feeds/roster.ts';
 import { validAt } from '../../pipelines/rules/as-of.ts';
 import { countRows, currentRoster } from '../../pipelines/rules/common.ts';
-import { details, PERSON_IN_HOUSEHOLD, personFinding } from '../../pipelines/rules/disclose.ts';
+import {
+  details,
+  PERSON_FINDING_FIELDS,
+  PERSON_IN_HOUSEHOLD,
+  personFinding,
+} from '../../pipelines/rules/disclose.ts';
 import { ruleRegistry } from '../../pipelines/rules/index.ts';
-import { defineRule } from '../../pipelines/rules/rule.ts';
+import { CLOSED_FINDING_YEARS, STATUTORY_DUTY_BASIS } from '../../pipelines/rules/privacy.ts';
+import { defineRule, read } from '../../pipelines/rules/rule.ts';
 import { temporaryAid } from './extension-feed.ts';
 
 export const x01 = defineRule({
@@ -23,6 +30,16 @@ export const x01 = defineRule({
   subjectKind: 'person',
   requires: ['roster', temporaryAid.id],
   deadlineDays: 30,
+  processing: {
+    duty: '临时救助：对遭遇突发性、紧急性、临时性生活困难的家庭或者个人给予临时救助，多次救助的家庭核查是否符合常规救助条件（《社会救助暂行办法》）',
+    legalBasis: STATUTORY_DUTY_BASIS,
+    reads: [
+      read(roster, [...PERSON_FINDING_FIELDS]),
+      read(temporaryAid, ['id_number', 'granted_on', 'amount']),
+    ],
+    retentionYears: CLOSED_FINDING_YEARS,
+    minors: 'included',
+  },
   params: z.object({ min_grants: z.number().int().min(1).default(2) }).strict(),
   disclosed: [...PERSON_IN_HOUSEHOLD, ...details({ grants: '一年内救助次数', total: '救助金额合计(元)' })],
   population: (db, { asOf }) => currentRoster(db, asOf).select(countRows),

@@ -5,10 +5,16 @@
  */
 import { sql } from 'kysely';
 import { z } from 'zod';
-import { countRosterHouseholds, focusHouseholds } from '../../pipelines/rules/common.ts';
+import { roster } from '../../pipelines/feeds/roster.ts';
+import {
+  countRosterHouseholds,
+  FOCUS_HOUSEHOLD_FIELDS,
+  focusHouseholds,
+} from '../../pipelines/rules/common.ts';
 import { details, HOUSEHOLD, householdFinding } from '../../pipelines/rules/disclose.ts';
 import { ruleRegistry } from '../../pipelines/rules/index.ts';
-import { defineRule } from '../../pipelines/rules/rule.ts';
+import { CLOSED_FINDING_YEARS, STATUTORY_DUTY_BASIS } from '../../pipelines/rules/privacy.ts';
+import { defineRule, read } from '../../pipelines/rules/rule.ts';
 
 /** T01 小户: a focus household of at most `max_members` members on the roster. */
 export const t01 = defineRule({
@@ -19,6 +25,13 @@ export const t01 = defineRule({
   subjectKind: 'household',
   requires: ['roster'],
   deadlineDays: 10,
+  processing: {
+    duty: '测试用：不对应任何法定职责，仅用于证明新增规则只需一步',
+    legalBasis: STATUTORY_DUTY_BASIS,
+    reads: [read(roster, [...FOCUS_HOUSEHOLD_FIELDS])],
+    retentionYears: CLOSED_FINDING_YEARS,
+    minors: 'included',
+  },
   params: z.object({ max_members: z.number().int().min(1).default(1) }).strict(),
   disclosed: [...HOUSEHOLD, ...details({ members: '家庭人口' })],
   population: countRosterHouseholds,
