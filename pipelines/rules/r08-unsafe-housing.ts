@@ -56,6 +56,9 @@ export const r08 = defineRule({
       .distinctOn('h.household_id')
       .orderBy('h.household_id')
       .orderBy('x.safety_grade', 'desc')
+      // two members' houses of one grade: the latest assessed, then by ID, whatever order the rows are read in
+      .orderBy(sql`x.assessed_on DESC NULLS LAST`)
+      .orderBy('x.head_id_number')
       .select([
         ...householdFinding('h'),
         sql<Record<string, string | null>>`jsonb_build_object(

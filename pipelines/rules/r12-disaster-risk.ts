@@ -53,10 +53,13 @@ export const r12 = defineRule({
       .where(sql<boolean>`x.hit_on > ${asOf}::date - make_interval(months => ${params.window_months})`)
       .where('x.hit_on', '<=', asOf)
       .where(sql<boolean>`x.loss > ${params.threshold}`)
-      // the largest loss is the one shown
+      // the largest loss is the one shown; of equal losses the latest (then by kind), so that the finding does
+      // not depend on the order the rows happen to be read in
       .distinctOn('h.household_id')
       .orderBy('h.household_id')
       .orderBy('x.loss', 'desc')
+      .orderBy('x.hit_on', 'desc')
+      .orderBy('x.disaster_type')
       .select([
         ...householdFinding('h'),
         sql<Record<string, string | null>>`jsonb_build_object(

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { idFacts } from '../../schemas/feed.ts';
 import type { ProblemCode } from '../../schemas/vocab.ts';
 import { FEED_IDS, FEEDS } from '../feeds/index.ts';
-import { validAt } from './as-of.ts';
+import { loadsAt, validAt } from './as-of.ts';
 import { countRows, currentRoster } from './common.ts';
 import { details, PERSON, PERSON_FINDING_FIELDS } from './disclose.ts';
 import { CLOSED_FINDING_YEARS, STATUTORY_DUTY_BASIS } from './privacy.ts';
@@ -51,8 +51,6 @@ const departmentTable = (alias: string) =>
   )}) AS ${sql.id(alias)}(feed, department, title)`;
 const departmentOf = departmentTable('dep');
 
-/** The run of each feed's latest load (a no-op is no load): what quarantine and conflicts are judged from. */
-const latestLoads = sql`SELECT max(id) FROM runs WHERE kind = 'import' AND status = 'succeeded' GROUP BY feed`;
 
 /**
  * R13 身份信息冲突, reported to the department whose record needs correcting:
@@ -180,7 +178,7 @@ export const r13 = defineRule({
       FROM load_conflicts c
       JOIN ${departmentOf} ON dep.feed = c.feed
       LEFT JOIN roster p ON p.id_number = c.person_id AND ${validAt('p', asOf)}
-      WHERE c.run_id IN (${latestLoads})
+      WHERE c.run_id IN (${loadsAt(asOf)})
         AND c.person_id IS NOT NULL AND rh_name_key(c.name) <> rh_name_key(c.winner_name)
       UNION ALL
       SELECT DISTINCT ON (q.feed, q.field, q.raw_value, q.person)
@@ -192,7 +190,7 @@ export const r13 = defineRule({
       FROM (SELECT q.*, rh_name(coalesce(q.record ->> 'name', q.record ->> 'head_name')) AS person
             FROM quarantine q) q
       JOIN ${departmentOf} ON dep.feed = q.feed
-      WHERE q.run_id IN (${latestLoads})
+      WHERE q.run_id IN (${loadsAt(asOf)})
         AND q.field IN ('id_number', 'head_id_number')
         AND q.problem IN (${sql.join(problems.map(([code]) => code))})
       UNION ALL

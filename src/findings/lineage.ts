@@ -11,7 +11,7 @@
  *               keyed by one member's ID — normally the head's, but not always — so the members, not the head
  *               alone, find them, as R08 does. Without such a feed among the rule's, the head's ID is used;
  *   record    — the versions loaded from the finding's file and row (`details.file`, `details.row`: what a record
- *               finding is found by), and the rows of the feeds' latest loads quarantined from that file and row
+ *               finding is found by), and the rows of the feeds' loads standing at the as-of date quarantined from that file and row
  *               (R13's rejected IDs have no version: the row is what made the finding; R13 reads the same loads).
  * A closed-by-data event gets the same: what the data said about the subject when the rule stopped finding it
  * (possibly nothing: the subject left every feed). Moves not made by a match (export, answer, review) have no
@@ -27,7 +27,7 @@
  */
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { FEEDS } from '../../pipelines/feeds/index.ts';
-import { validAt } from '../../pipelines/rules/as-of.ts';
+import { loadsAt, validAt } from '../../pipelines/rules/as-of.ts';
 import type { RuleInfo } from '../../pipelines/rules/rule.ts';
 import type { FeedDefinition } from '../../schemas/feed.ts';
 import { maskIdNumber, maskIdNumberFields } from '../normalize/mask.ts';
@@ -105,14 +105,13 @@ export async function insertFindingLineage(trx: Kysely<Database>, p: LineagePara
     branches.push(sql`SELECT ${cols} FROM ev
       JOIN ${table} ON v.source = ev.file AND v.row_number = ev.row AND ${validAt('v', asOf)}
       WHERE ev.subject_kind = 'record' AND EXISTS (SELECT 1 FROM ev WHERE ev.subject_kind = 'record')`);
-    // The quarantined rows of the feed's latest load, as R13 judges them (quarantine_feed_run indexes it).
+    // The quarantined rows of the feed's load that stood at the as-of date, as R13 judges them (loadsAt).
     branches.push(sql`SELECT DISTINCT ON (ev.event_id, q.sheet, q.row_number)
         ev.event_id, ev.finding_id, ${feed.id}::text, NULL::bigint, q.id, q.run_id, q.source, q.sheet,
         q.row_number, ${keyObject(feed, (k) => sql`q.record -> ${sql.lit(k)}`)}
       FROM ev
       JOIN quarantine q ON q.feed = ${feed.id} AND q.source = ev.file AND q.row_number = ev.row
-        AND q.run_id = (SELECT max(r.id) FROM runs r
-                        WHERE r.kind = 'import' AND r.status = 'succeeded' AND r.feed = ${feed.id})
+        AND q.run_id IN (${loadsAt(asOf)})
       WHERE ev.subject_kind = 'record'
       ORDER BY ev.event_id, q.sheet, q.row_number, q.id`);
   }

@@ -100,6 +100,8 @@ describe('a feed declared outside the project, passed to migrate in its registry
       'sheet text',
       'row_number integer NOT NULL',
       'raw_hash bytea',
+      'data_from date NOT NULL',
+      'data_to date',
       'id_link text',
     ]);
     const indexes = await sql<{ def: string }>`
