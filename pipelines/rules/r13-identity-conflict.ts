@@ -51,7 +51,6 @@ const departmentTable = (alias: string) =>
   )}) AS ${sql.id(alias)}(feed, department, title)`;
 const departmentOf = departmentTable('dep');
 
-
 /**
  * R13 身份信息冲突, reported to the department whose record needs correcting:
  *   - one ID number whose name in a department's feed differs from the roster's (compared by the name key:

@@ -121,11 +121,28 @@ describe('the ruralhub command', () => {
     ]);
     const roll = writeCsv(join(dir, 's.csv'), [['学生姓名', '身份证件号', '学籍状态']]);
     const home = writeCsv(join(dir, 'h.csv'), [['姓名', '身份证号']]);
-    const imp = await ruralhub(['--config', cfg, 'import', 'roster', '--file', roster, '--as-of', '2026-11-24'], env);
+    const imp = await ruralhub(
+      ['--config', cfg, 'import', 'roster', '--file', roster, '--as-of', '2026-11-24'],
+      env,
+    );
     expect(imp.code, imp.stderr).toBe(0);
     expect(imp.stdout).toMatch(/roster\s+r\.csv\s+succeeded\s+2\s+1/);
-    expect((await ruralhub(['--config', cfg, 'import', 'student_roll', '--file', roll, '--as-of', '2026-11-24'], env)).code).toBe(0);
-    expect((await ruralhub(['--config', cfg, 'import', 'home_schooling', '--file', home, '--as-of', '2026-11-24'], env)).code).toBe(0);
+    expect(
+      (
+        await ruralhub(
+          ['--config', cfg, 'import', 'student_roll', '--file', roll, '--as-of', '2026-11-24'],
+          env,
+        )
+      ).code,
+    ).toBe(0);
+    expect(
+      (
+        await ruralhub(
+          ['--config', cfg, 'import', 'home_schooling', '--file', home, '--as-of', '2026-11-24'],
+          env,
+        )
+      ).code,
+    ).toBe(0);
     const m = await ruralhub(
       ['--config', cfg, 'match', '--rule', 'R01', 'R13', '--as-of', '2026-11-24'],
       env,
