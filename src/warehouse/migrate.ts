@@ -25,6 +25,7 @@ import * as m0018 from './migrations/0018-money-cents.ts';
 import * as m0019 from './migrations/0019-data-date.ts';
 import * as m0020 from './migrations/0020-valid-time.ts';
 import * as m0021 from './migrations/0021-finding-lineage.ts';
+import * as m0022 from './migrations/0022-retention.ts';
 import type { Database } from './schema.ts';
 
 /** Numbered, forward-only migrations. Add new ones at the end; never edit a shipped one. */
@@ -50,6 +51,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0019-data-date': m0019,
   '0020-valid-time': m0020,
   '0021-finding-lineage': m0021,
+  '0022-retention': m0022,
 };
 
 /** Repeatable definitions (functions), re-applied on every migrate; CREATE OR REPLACE keeps it idempotent. */

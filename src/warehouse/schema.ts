@@ -84,6 +84,8 @@ export interface QuarantineTable {
   detail: string | null;
   /** The whole raw row: canonical field → raw cell text (migration 0003). */
   record: unknown;
+  /** The day retention emptied raw_value and record (migration 0022); NULL while they are kept. */
+  raw_purged_on: DateText | null;
 }
 
 export interface LoadConflictsTable {
@@ -276,9 +278,39 @@ export interface RegionsTable {
 
 export interface PersonsTable {
   person_key: Generated<Int8>;
-  id_number: string;
+  /** NULL once retention purged it (migration 0022: the person left monitoring and every list long ago). */
+  id_number: string | null;
   first_run_id: Int8 | null;
   first_seen: Generated<Timestamp>;
+  /** The day retention purged the ID number; NULL exactly while id_number is kept. */
+  id_purged_on: DateText | null;
+}
+
+/**
+ * What deleted closed findings contributed to the monthly report (migration 0022), counted, without persons:
+ * per month and state at its end; an `onward` row holds for its month and every later one.
+ */
+export interface RetiredFindingMonthsTable {
+  id: Generated<Int8>;
+  /** The month's first day. */
+  month: DateText;
+  onward: boolean;
+  rule_id: string;
+  department: string;
+  township: string;
+  village: string;
+  /** The findings' state at the month's end. */
+  state: string;
+  n: number;
+  open_at_start: number;
+  new: number;
+  closed: number;
+  closed_by_review: number;
+  reopened: number;
+  /** Of the n, not closed and past their deadline at the month's end. */
+  overdue: number;
+  max_days_overdue: number | null;
+  retired_on: DateText;
 }
 
 export interface HouseholdsTable {
@@ -330,4 +362,5 @@ export interface Database extends FeedTables {
   persons: PersonsTable;
   households: HouseholdsTable;
   identity_review: IdentityReviewTable;
+  retired_finding_months: RetiredFindingMonthsTable;
 }
