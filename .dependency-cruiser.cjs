@@ -11,7 +11,8 @@ const FLOORS = [
   ['rules', '^pipelines/rules/'],
   ['identity review', '^src/identity/'],
   ['load', '^src/load/'],
-  ['regions, drops, config', '^src/(regions|drop|config)/'],
+  // approvals stand on the warehouse alone; the doors above (cli, http) ask them before a bulk disclosure.
+  ['regions, drops, config, approvals', '^src/(regions|drop|config|approvals)/'],
   ['matching and findings', '^src/(matching|findings)/'],
   ['delivery', '^src/delivery/'],
   ['reporting', '^src/reporting/'],

@@ -206,6 +206,22 @@ export const IndicatorTargetsSchema = z
   .strict();
 export type IndicatorTargets = z.infer<typeof IndicatorTargetsSchema>;
 
+/**
+ * Bulk operations that need a second person's approval (docs/privacy.md, "Approvals"); work below these
+ * thresholds stays one step.
+ */
+export const ApprovalsConfigSchema = z
+  .object({
+    /** `findings --full-ids` listing more rows than this needs an approval (one finding: never). */
+    findings_full_ids_max_rows: z.number().int().min(1).default(50),
+    /** Person lookups per API token and county day (API and console together) beyond which each needs one. */
+    person_lookups_per_day: z.number().int().min(1).default(100),
+    /** An approval must be decided and used within this many hours of its request. */
+    valid_hours: z.number().positive().max(720).default(24),
+  })
+  .strict();
+export type ApprovalsConfig = z.infer<typeof ApprovalsConfigSchema>;
+
 /** The config schema with these id schemas (the registries' ids: src/config/load-config.ts). */
 export function configSchema<F extends string, R extends string>(ids: ConfigIds<F, R>) {
   return z
@@ -286,6 +302,11 @@ export function configSchema<F extends string, R extends string>(ids: ConfigIds<
         })
         .strict()
         .default({ max_feed_age_days: 45, feed_max_age_days: {} }),
+      approvals: ApprovalsConfigSchema.default({
+        findings_full_ids_max_rows: 50,
+        person_lookups_per_day: 100,
+        valid_hours: 24,
+      }),
     })
     .strict();
 }

@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT_CODES, RuralHubError } from '../../core/errors.ts';
 import { databaseFault } from '../warehouse/connect.ts';
+import { registerApprovals } from './commands/approvals.ts';
 import { registerAudit } from './commands/audit.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerDrop } from './commands/drop.ts';
@@ -59,6 +60,7 @@ Example:
   registerMatch(program);
   registerLists(program);
   registerFindings(program);
+  registerApprovals(program);
   registerRuns(program);
   registerStatus(program);
   registerAudit(program);

@@ -26,6 +26,7 @@ import * as m0019 from './migrations/0019-data-date.ts';
 import * as m0020 from './migrations/0020-valid-time.ts';
 import * as m0021 from './migrations/0021-finding-lineage.ts';
 import * as m0022 from './migrations/0022-retention.ts';
+import * as m0023 from './migrations/0023-approvals.ts';
 import type { Database } from './schema.ts';
 
 /** Numbered, forward-only migrations. Add new ones at the end; never edit a shipped one. */
@@ -52,6 +53,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0020-valid-time': m0020,
   '0021-finding-lineage': m0021,
   '0022-retention': m0022,
+  '0023-approvals': m0023,
 };
 
 /** Repeatable definitions (functions), re-applied on every migrate; CREATE OR REPLACE keeps it idempotent. */

@@ -344,6 +344,27 @@ export interface IdentityReviewTable {
   note: string | null;
 }
 
+/**
+ * An approval of a bulk operation (migration 0023): asked by one principal, decided once by another, used once.
+ * Principals are written as `cli:NAME` or `token:ID` (src/approvals/approvals.ts).
+ */
+export interface ApprovalsTable {
+  id: Generated<Int8>;
+  /** One of APPROVAL_KINDS (src/approvals/approvals.ts); the table's check holds the same list. */
+  kind: string;
+  /** What exactly is approved, compared with the operation that uses it. */
+  scope: unknown;
+  requested_by: string;
+  reason: string;
+  requested_at: GeneratedTimestamp;
+  decided_by: string | null;
+  decision: 'approved' | 'denied' | null;
+  decided_at: Timestamp | null;
+  decision_reason: string | null;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
 export interface Database extends FeedTables {
   runs: RunsTable;
   feed_state: FeedStateTable;
@@ -363,4 +384,5 @@ export interface Database extends FeedTables {
   households: HouseholdsTable;
   identity_review: IdentityReviewTable;
   retired_finding_months: RetiredFindingMonthsTable;
+  approvals: ApprovalsTable;
 }

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { configError } from '../../../core/errors.ts';
 import { FINDING_STATES } from '../../../schemas/vocab.ts';
+import { type Approval, approvalId, consumeApproval } from '../../approvals/approvals.ts';
+import { coversFindings, fullIdsFilter, fullIdsRefusal } from '../../approvals/findings-full-ids.ts';
 import { presentLineage, readFindingLineage } from '../../findings/lineage.ts';
 import {
   FINDING_COLUMNS as FINDING_LISTING,
@@ -38,6 +40,7 @@ interface Opts {
   fullIds?: boolean;
   asOf?: string;
   explain?: string;
+  approval?: string;
 }
 
 export function registerFindings(program: Command): void {
@@ -56,6 +59,10 @@ export function registerFindings(program: Command): void {
     .option('--overdue', 'only findings past their deadline (as of --as-of)')
     .option('--format <format>', 'table, csv or json', 'table')
     .option('--full-ids', 'print full ID numbers (an authorized bureau export; written to the audit log)')
+    .option(
+      '--approval <id>',
+      '--full-ids of more than approvals.findings_full_ids_max_rows rows (default 50): the approved request to use (ruralhub approvals request findings-full-ids …); used once',
+    )
     .option('--as-of <date>', 'date for overdue days, YYYY-MM-DD (default: today)')
     .option(
       '--explain <id>',
@@ -68,7 +75,8 @@ Columns: ${FINDING_COLUMNS.join(', ')}
 
 Example:
   $ ruralhub findings --rule R01 --format csv > r01.csv
-  $ ruralhub findings --explain 1234`,
+  $ ruralhub findings --explain 1234
+  $ ruralhub findings --rule R02 --full-ids --approval 7 --format csv > r02.csv   # more than 50 rows: approved first`,
     )
     .action(async (opts: Opts, cmd: Command) => {
       const ctx = makeContext(cmd.optsWithGlobals());
@@ -85,20 +93,74 @@ Example:
           `--state: expected not_closed, all or one of ${FINDING_STATES.join(', ')}, got '${state}'`,
         );
       }
+      if (opts.approval !== undefined && !opts.fullIds)
+        throw configError('--approval: only with --full-ids (a masked listing needs no approval)');
+      const approvalToUse = opts.approval === undefined ? undefined : approvalId(opts.approval);
+      const filter = fullIdsFilter({
+        rules,
+        department: opts.department,
+        township: opts.township,
+        state,
+        overdueOn: opts.overdue ? asOf : undefined,
+      });
+      const maxRows = ctx.config.approvals.findings_full_ids_max_rows;
+      const actor = process.env.USER ?? 'cli';
       await withWarehouse(ctx, async (wh) => {
-        const rows = await selectFindings(wh.db, {
-          rules,
-          department: opts.department,
-          township: opts.township,
-          state,
-          overdueOn: opts.overdue ? asOf : undefined,
-        })
-          .select([...FINDING_LISTING, overdueDays(asOf)])
-          .orderBy('rule_id')
-          .orderBy('township')
-          .orderBy('village')
-          .orderBy('id')
-          .execute();
+        // One transaction: the listing, the approval it uses and the audit row of the export are one fact.
+        const listed = await wh.db.transaction().execute(async (trx) => {
+          const rows = await selectFindings(trx, {
+            rules,
+            department: opts.department,
+            township: opts.township,
+            state,
+            overdueOn: opts.overdue ? asOf : undefined,
+          })
+            .select([...FINDING_LISTING, overdueDays(asOf)])
+            .orderBy('rule_id')
+            .orderBy('township')
+            .orderBy('village')
+            .orderBy('id')
+            .execute();
+          if (!opts.fullIds) return { rows };
+          // A bulk disclosure of full IDs needs a second person's approval (issue 27); a small one stays one step.
+          let approval: Approval | null = null;
+          if (approvalToUse !== undefined)
+            approval = await consumeApproval(trx, {
+              id: approvalToUse,
+              kind: 'findings-full-ids',
+              covers: coversFindings(filter, rows.length),
+              now: new Date(),
+            });
+          else if (rows.length > maxRows) return { rows, refused: true };
+          await writeAudit(trx, {
+            actor,
+            role: 'bureau',
+            action: 'findings.export_full_ids',
+            target: JSON.stringify({ rules, department: opts.department, state }),
+            rowCount: rows.length,
+            details: approval
+              ? {
+                  approval: approval.id,
+                  requested_by: approval.requested_by,
+                  approved_by: approval.decided_by,
+                }
+              : {},
+          });
+          return { rows };
+        });
+        if (listed.refused) {
+          // The refusal is recorded too: an attempt at a bulk export is something the bureau wants to see.
+          await writeAudit(wh.db, {
+            actor,
+            role: 'bureau',
+            action: 'findings.export_full_ids_refused',
+            target: JSON.stringify({ rules, department: opts.department, state }),
+            rowCount: listed.rows.length,
+            details: { max_rows: maxRows },
+          });
+          throw fullIdsRefusal(filter, listed.rows.length, maxRows);
+        }
+        const { rows } = listed;
         const shown = rows.map((r) => {
           const details = opts.fullIds
             ? { ...(r.details as Record<string, unknown>) }
@@ -125,15 +187,6 @@ Example:
             source_row: typeof src.row === 'number' ? src.row : null,
           };
         });
-        if (opts.fullIds) {
-          await writeAudit(wh.db, {
-            actor: process.env.USER ?? 'cli',
-            role: 'bureau',
-            action: 'findings.export_full_ids',
-            target: JSON.stringify({ rules, department: opts.department, state }),
-            rowCount: rows.length,
-          });
-        }
         writeRows(ctx.out, format, FINDING_COLUMNS, shown);
       });
     });
