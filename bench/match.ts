@@ -5,8 +5,10 @@
  *   (a') `ruralhub match --force` again with no data change (every item found again: transitions only update)
  *   (a") `ruralhub match` with no data change (each rule sees unchanged inputs: recorded no-ops)
  *   (b)  each rule's bare SELECT, compiled from the same module, run directly through psql
- * Prints per-rule engine time (from the run ledger) beside the bare SELECT, the ratios, and EXPLAIN ANALYZE of
- * the slowest rule. Measures; never asserts. Uses TEST_DATABASE_URL / DATABASE_URL when set, else embedded.
+ *   (c)  `ruralhub match --dry-run --from … --to …`: a dry-run backfill of the catalog at 12 monthly dates
+ * Prints per-rule engine time (from the run ledger) beside the bare SELECT, the ratios, the backfill's total and
+ * per-date seconds, and EXPLAIN ANALYZE of the slowest rule. Measures; never asserts. Uses TEST_DATABASE_URL /
+ * DATABASE_URL when set, else embedded.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -21,6 +23,14 @@ import { createDb, createPool } from '../src/warehouse/connect.ts';
 import { benchServer } from './support/server.ts';
 
 const AS_OF = '2026-11-24';
+/**
+ * (c)'s 12 monthly dates: the 1st of each month after the loads' date, not before it — once rules read the
+ * versions valid at their date (issue 21), dates before the data's would find nothing and measure nothing. The
+ * range crosses a year, so R02 checks the 2027 insurance year there: its dry runs carry many findings, as a
+ * real backfill over a year would.
+ */
+const BACKFILL_FROM = '2026-12-01';
+const BACKFILL_TO = '2027-11-01';
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
   const t = performance.now();
@@ -116,6 +126,20 @@ export async function main(args: string[]): Promise<void> {
     const aForced = cli('match', '--as-of', AS_OF, '--force');
     const engineForced = await perRule(mark);
     const aNoop = cli('match', '--as-of', AS_OF);
+    // (c) counts per date and rule as JSON; each row's ms is that rule's dry run at that date.
+    const c = cli(
+      'match',
+      '--dry-run',
+      '--from',
+      BACKFILL_FROM,
+      '--to',
+      BACKFILL_TO,
+      '--every',
+      'month',
+      '--format',
+      'json',
+    );
+    const backfillRows = JSON.parse(c.stdout) as { as_of: string; ms: number; open: number | null }[];
 
     // (b) the same queries, bare, through psql; \timing reports the server round trip of the statement.
     const bare = new Map<string, number>();
@@ -173,6 +197,20 @@ export async function main(args: string[]): Promise<void> {
     console.log(
       `\nwhole command: (a) ${a.s.toFixed(1)} s, (a') forced, no data change ${aForced.s.toFixed(1)} s, (a") no data change ${aNoop.s.toFixed(1)} s = ${(aNoop.s / a.s).toFixed(2)}× (a)`,
     );
+    const perDate = new Map<string, { ms: number; open: number }>();
+    for (const r of backfillRows) {
+      const d = perDate.get(r.as_of) ?? { ms: 0, open: 0 };
+      perDate.set(r.as_of, { ms: d.ms + r.ms, open: d.open + (r.open ?? 0) });
+    }
+    const sumC = [...perDate.values()].reduce((s, d) => s + d.ms, 0) / 1000;
+    console.log(
+      `(c) dry-run backfill, ${perDate.size} monthly dates ${BACKFILL_FROM} … ${BACKFILL_TO}: whole command ${c.s.toFixed(1)} s, dry runs ${sumC.toFixed(1)} s = ${(sumC / perDate.size).toFixed(2)} s a date (${(sumC / perDate.size / a.s).toFixed(2)}× (a))`,
+    );
+    for (const [date, d] of perDate) {
+      console.log(
+        `    ${date}  ${(d.ms / 1000).toFixed(2).padStart(7)} s  ${String(d.open).padStart(8)} open`,
+      );
+    }
     const slowest = [...bare.entries()].sort((x, y) => y[1] - x[1])[0]![0];
     const plan = run(
       'psql',
@@ -193,7 +231,13 @@ export async function main(args: string[]): Promise<void> {
       .map((l) => (l.length > 240 ? `${l.slice(0, 240)} …` : l))
       .join('\n');
     console.log(`\nEXPLAIN ANALYZE of the slowest rule, ${slowest}:\n${shown}`);
-    await sql`DROP SCHEMA ${sql.id(schema)} CASCADE`.execute(db);
+    // Migration 0006 made a reporting schema and two cluster-wide roles beside the warehouse: on a shared
+    // server (TEST_DATABASE_URL) they would outlive the run.
+    await sql`DROP SCHEMA ${sql.id(schema)}, ${sql.id(`${schema}_reporting`)} CASCADE`.execute(db);
+    for (const role of [`${schema}_department`, `${schema}_reader`]) {
+      await sql`DROP OWNED BY ${sql.id(role)}`.execute(db);
+      await sql`DROP ROLE ${sql.id(role)}`.execute(db);
+    }
   } finally {
     await db.destroy();
     await stop?.();
