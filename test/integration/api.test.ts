@@ -93,6 +93,7 @@ describe('authentication and errors', () => {
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/api/findings',
       '/api/findings/{id}',
+      '/api/findings/{id}/lineage',
       '/api/households/{id}',
       '/api/indicators',
       '/api/lists/current.xlsx',

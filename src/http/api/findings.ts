@@ -1,8 +1,12 @@
-/** Findings (paged, filtered; a department sees only its own, enforced by PostgreSQL) and indicators. */
+/**
+ * Findings (paged, filtered; a department sees only its own, enforced by PostgreSQL), a finding's lineage (the
+ * bureau's only) and indicators.
+ */
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { RuleIdSchema } from '../../../pipelines/rules/index.ts';
 import { codeOf, FINDING_STATE_FILTER_LABELS } from '../../../schemas/labels.ts';
+import { presentLineage, readFindingLineage } from '../../findings/lineage.ts';
 import {
   FINDING_COLUMNS,
   FINDINGS_STATE_FILTERS,
@@ -12,7 +16,7 @@ import {
 import { computeIndicators } from '../../reporting/indicators.ts';
 import type { Database } from '../../warehouse/schema.ts';
 import { maskDeep } from '../mask-json.ts';
-import { forbid, HttpError } from '../request.ts';
+import { audit, forbid, HttpError } from '../request.ts';
 import { withDepartmentScope } from '../scope.ts';
 import { type Api, route } from './route.ts';
 
@@ -110,6 +114,33 @@ export function registerFindings(api: Api): void {
       const f = await read(wh.db);
       if (!f) throw new HttpError(404, 'not_found', `no finding ${params.id}`);
       return maskDeep(f);
+    },
+  );
+
+  route(
+    api,
+    {
+      method: 'get',
+      path: '/api/findings/{id}/lineage',
+      summary:
+        "A finding's events, each with the records a match found behind it: feed (with its Chinese title), key fields, file, sheet, row, load run, data date (bureau, IDs masked; a department gets the 404 of a finding that does not exist)",
+      roles: ['bureau', 'department'],
+      params: z.object({ id: z.coerce.number().int().positive() }),
+    },
+    async ({ who, params }) => {
+      // Lineage names other departments' records (docs/findings.md), so no department may read it, not even of
+      // its own item. The answer is the one a missing id gets, so it tells nothing of which findings exist; the
+      // attempt is still a refusal the bureau wants to see.
+      const none = new HttpError(404, 'not_found', 'no such finding');
+      if (who.role === 'department') {
+        await audit(wh, who, 'access.denied', `lineage of finding ${params.id}`, 0);
+        throw none;
+      }
+      const lineage = await readFindingLineage(wh.db, params.id);
+      if (!lineage) throw none;
+      // The bureau reads IDs masked here as in every findings route; maskDeep also catches an ID quoted in a
+      // file name or a rejected row's raw key.
+      return maskDeep(presentLineage(lineage, { fullIds: false }));
     },
   );
 

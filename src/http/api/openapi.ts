@@ -42,6 +42,9 @@ export function openApiDocument(registry: readonly OpenApiOp[], title: string) {
           400: { $ref: '#/components/responses/Error' },
           401: { $ref: '#/components/responses/Error' },
           403: { $ref: '#/components/responses/Error' },
+          // A route naming one thing by its path answers 404 when there is none (or, for a lineage asked by a
+          // department, as if there were none).
+          ...(op.params ? { 404: { $ref: '#/components/responses/Error' } } : {}),
         },
       },
     };

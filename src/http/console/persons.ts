@@ -4,14 +4,20 @@
  * came from (which department's file, sheet and row, loaded when). Found by ID number, or by name and village;
  * either way with a stated purpose, written to the audit log, within the lookup limit the API shares.
  *
+ * Each finding has a folded 依据 (issue 21): for every event a match wrote — found, closed by the data, reopened —
+ * the records behind it as the lineage copied them (src/findings/lineage.ts), each with its department's file,
+ * sheet and row, load run and data date. This page is the bureau's only: a department reads only what its list
+ * discloses, and the lineage names other departments' records.
+ *
  * The bureau may see the person's full ID (DOMAIN §9: a purposeful, audited lookup); the other members' IDs and
  * every phone number stay masked. Laid out to fit a 1280 px screen: records as label/value grids, not one wide
  * table of every column.
  */
 import { basename } from 'node:path';
 import { formatLocal } from '../../../core/clock.ts';
-import { FEED_IDS, FEEDS, type FeedId } from '../../../pipelines/feeds/index.ts';
+import { FEED_IDS, FEEDS, type FeedId, isFeedId } from '../../../pipelines/feeds/index.ts';
 import { CLOSE_REASON_LABELS, FEEDBACK_LABELS, SUBJECT_KIND_LABELS } from '../../../schemas/labels.ts';
+import { type EventLineage, type LineageRecord, readFindingLineage } from '../../findings/lineage.ts';
 import { normalizeIdNumber } from '../../normalize/id-number.ts';
 import { maskIdNumber } from '../../normalize/mask.ts';
 import type { HttpContext } from '../context.ts';
@@ -124,8 +130,79 @@ function findingTables(findings: readonly PersonFinding[]): Html {
   }`;
 }
 
+/** A file as the page names it: its name, not the server's path it was loaded from. */
+const fileName = (src: string): string => (/[/\\]/.test(src) ? basename(src.replace(/\\/g, '/')) : src);
+
+/**
+ * What a match did to a finding, in the words of the findings tables: found, closed, reopened. A match closes only
+ * by the data (a review's closure is no match's event), whatever the finding's close reason is now.
+ */
+function eventLabel(e: EventLineage): string {
+  if (e.from_state === null) return `发现（${stateLabel(e.to_state)}）`;
+  if (e.to_state === 'closed') return `销号（${CLOSE_REASON_LABELS.data}）`;
+  return `${stateLabel(e.from_state)} → ${stateLabel(e.to_state)}`;
+}
+
+/**
+ * A record's key fields as label：value. A rejected row's values are the department's raw text (no vocabulary
+ * applies); an ID other than the person's own is masked, as the members table shows it.
+ */
+function recordKey(r: LineageRecord, self: string): string {
+  // In the feed's declared key order (jsonb keeps its own: shortest name first).
+  const order: readonly string[] = isFeedId(r.feed) ? FEEDS[r.feed].key : [];
+  const rank = (k: string) => (order.includes(k) ? order.indexOf(k) : order.length);
+  return Object.entries(r.record_key)
+    .sort(([a], [b]) => rank(a) - rank(b))
+    .flatMap(([field, v]) => {
+      if (v === null || v === undefined || v === '') return [];
+      const text = String(v);
+      const shown = /id_number$/.test(field)
+        ? text === self
+          ? text
+          : maskIdNumber(text)
+        : r.version_id === null
+          ? text
+          : fieldValue(r.feed, field, v);
+      return [`${isFeedId(r.feed) ? fieldLabel(r.feed, field) : field}：${shown}`];
+    })
+    .join('，');
+}
+
+/**
+ * One finding's 依据, folded (details/summary: opens without scripts): each event a match wrote with the records
+ * behind it. Moves made by people (a list sent, an answer, a review) have no lineage and are in the finding's
+ * state already.
+ */
+function lineageSection(f: PersonFinding, events: readonly EventLineage[], self: string): Html {
+  const byMatch = events.filter((e) => e.run_id !== null);
+  return html`<details class="lineage" id="lineage-${f.id}"><summary>依据：编号 ${f.id} ${ruleName(f.rule_id)}（${stateLabel(f.state)}）</summary>
+${
+  byMatch.length
+    ? byMatch.map(
+        (e) =>
+          html`<h4>${e.on_date} ${eventLabel(e)}</h4>${
+            e.records.length
+              ? table(
+                  ['数据', '记录', '文件', '工作表', '行', '导入批次', '数据日期'],
+                  e.records.map((r) => [
+                    `${feedTitle(r.feed)}${r.version_id === null ? '（被拒收的行）' : ''}`,
+                    recordKey(r, self),
+                    html`<span class="file">${fileName(r.source)}</span>`,
+                    r.sheet ? html`<span class="file">${r.sheet}</span>` : '',
+                    r.row_number,
+                    r.run_id,
+                    r.data_date ?? '',
+                  ]),
+                )
+              : html`<p>当日相关数据中没有该对象的记录。</p>`
+          }`,
+      )
+    : html`<p>没有比对记录的依据（早于溯源功能的疑点）。</p>`
+}</details>`;
+}
+
 /** The page of one person: the viewer is the bureau, entitled to the person's full ID. */
-function personBody(p: PersonPicture, tz: string): Html {
+function personBody(p: PersonPicture, lineage: ReadonlyMap<number, EventLineage[]>, tz: string): Html {
   const roster = p.feeds.roster?.find((r) => r.valid_to === null);
   const anyName = FEED_IDS.flatMap((f) => p.feeds[f] ?? []).find((r) => typeof r.name === 'string')?.name;
   const name = String(roster?.name ?? anyName ?? '');
@@ -152,6 +229,13 @@ ${
     : ''
 }
 ${findingTables(p.findings)}
+${
+  p.findings.length
+    ? html`<section id="lineage"><h3>疑点依据</h3>${p.findings.map((f) =>
+        lineageSection(f, lineage.get(Number(f.id)) ?? [], p.id_number),
+      )}</section>`
+    : ''
+}
 <h2>各部门数据</h2>
 ${withRecords.map((f) => feedSection(f, p.feeds[f]!, p.id_number, tz))}
 ${without.length ? html`<p id="no-records">无记录：${without.map((f) => feedTitle(f)).join('、')}</p>` : ''}`;
@@ -181,6 +265,12 @@ async function showPerson(
   by: 'id' | 'name',
 ): Promise<PageResult> {
   const picture = await personPicture(ctx.wh.db, id);
+  // A person has a handful of findings: one read each, by the reader `findings --explain` uses.
+  const lineage = new Map<number, EventLineage[]>();
+  for (const f of picture?.findings ?? []) {
+    const l = await readFindingLineage(ctx.wh.db, Number(f.id));
+    if (l) lineage.set(Number(f.id), l.events);
+  }
   await audit(ctx.wh, who, 'person.lookup', maskIdNumber(id), picture ? 1 : 0, {
     purpose,
     via: 'console',
@@ -189,7 +279,7 @@ async function showPerson(
   return {
     title: TITLE,
     body: picture
-      ? html`${form}${personBody(picture, ctx.config.timezone)}`
+      ? html`${form}${personBody(picture, lineage, ctx.config.timezone)}`
       : html`${form}<p>没有 ${maskIdNumber(id)} 的记录。</p>`,
   };
 }
