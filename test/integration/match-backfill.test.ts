@@ -58,6 +58,9 @@ async function load(feed: FeedId, header: string[], rows: string[][]): Promise<v
   expect(s.status).toBe('succeeded');
 }
 
+/** Each command is a process of its own (~5–15 s on a loaded two-core machine): more than vitest's default minute. */
+const CLI_TIMEOUT_MS = 180_000;
+
 const ruralhub = (args: string[]) =>
   runCli(['--config', cfgFile, ...args], {
     env: { ...process.env, DATABASE_URL: '', RURALHUB_LOG_LEVEL: 'warn', RH_TEST_URL: databaseUrl() },
@@ -203,110 +206,118 @@ describe('match --from --to --dry-run (a dry-run backfill)', () => {
     expect(await snapshot()).toEqual(before);
   });
 
-  it('through the command: daily by default over a short range, weekly when asked, counts only', async () => {
-    const before = await snapshot();
-    const json = await ruralhub([
-      'match',
-      '--dry-run',
-      '--from',
-      '2026-08-30',
-      '--to',
-      '2026-09-02',
-      '--rule',
-      'R01',
-      'R02',
-      '--format',
-      'json',
-    ]);
-    expect(json.code, json.stderr).toBe(0);
-    const got = JSON.parse(json.stdout) as (ReturnType<typeof row> & { ms: number; reason: null })[];
-    expect(got.map(({ ms, reason, ...r }) => r)).toEqual(EXPECTED);
-    expect(got.every((r) => r.reason === null && Number.isInteger(r.ms))).toBe(true);
+  it(
+    'through the command: daily by default over a short range, weekly when asked, counts only',
+    async () => {
+      const before = await snapshot();
+      const json = await ruralhub([
+        'match',
+        '--dry-run',
+        '--from',
+        '2026-08-30',
+        '--to',
+        '2026-09-02',
+        '--rule',
+        'R01',
+        'R02',
+        '--format',
+        'json',
+      ]);
+      expect(json.code, json.stderr).toBe(0);
+      const got = JSON.parse(json.stdout) as (ReturnType<typeof row> & { ms: number; reason: null })[];
+      expect(got.map(({ ms, reason, ...r }) => r)).toEqual(EXPECTED);
+      expect(got.every((r) => r.reason === null && Number.isInteger(r.ms))).toBe(true);
 
-    const table = await ruralhub(['match', '--dry-run', '--from', '2026-08-30', '--to', '2026-09-02']);
-    expect(table.code, table.stderr).toBe(0);
-    const lines = table.stdout.split('\n');
-    expect(lines[0]).toBe(
-      'dry-run backfill, 4 dates from 2026-08-30 to 2026-09-02 every day: nothing was changed',
-    );
-    expect(lines[1]).toMatch(/^as_of +rule +status +population +open +new +keep +close +reopen +ms$/);
-    expect(lines.filter((l) => /^2026-\d\d-\d\d /.test(l))).toHaveLength(4 * 13);
-    expect(table.stdout).toMatch(/^2026-08-30 +R01 +ran +5 +3 +0 +2 +1 +1 +\d+$/m);
-    expect(table.stdout).toMatch(/^2026-09-01 +R01 +unchanged +5 +3 +0 +3 +0 +0 +\d+$/m);
-    expect(table.stdout).toMatch(/^2026-09-02 +R02 +ran +7 +2 +2 +0 +0 +0 +\d+$/m);
-    // A skipped rule's reason once under the table, not once a date.
-    expect(table.stdout.match(/^ {2}skipped R03: required feeds never loaded: assistance$/gm)).toHaveLength(
-      1,
-    );
-    for (const text of [json.stdout, table.stdout]) {
-      for (const p of people) {
-        expect(text).not.toContain(p.id);
-        expect(text).not.toContain(p.name);
+      const table = await ruralhub(['match', '--dry-run', '--from', '2026-08-30', '--to', '2026-09-02']);
+      expect(table.code, table.stderr).toBe(0);
+      const lines = table.stdout.split('\n');
+      expect(lines[0]).toBe(
+        'dry-run backfill, 4 dates from 2026-08-30 to 2026-09-02 every day: nothing was changed',
+      );
+      expect(lines[1]).toMatch(/^as_of +rule +status +population +open +new +keep +close +reopen +ms$/);
+      expect(lines.filter((l) => /^2026-\d\d-\d\d /.test(l))).toHaveLength(4 * 13);
+      expect(table.stdout).toMatch(/^2026-08-30 +R01 +ran +5 +3 +0 +2 +1 +1 +\d+$/m);
+      expect(table.stdout).toMatch(/^2026-09-01 +R01 +unchanged +5 +3 +0 +3 +0 +0 +\d+$/m);
+      expect(table.stdout).toMatch(/^2026-09-02 +R02 +ran +7 +2 +2 +0 +0 +0 +\d+$/m);
+      // A skipped rule's reason once under the table, not once a date.
+      expect(table.stdout.match(/^ {2}skipped R03: required feeds never loaded: assistance$/gm)).toHaveLength(
+        1,
+      );
+      for (const text of [json.stdout, table.stdout]) {
+        for (const p of people) {
+          expect(text).not.toContain(p.id);
+          expect(text).not.toContain(p.name);
+        }
       }
-    }
 
-    // Weekly: 30 Aug and 6 Sep (13 Sep is past --to); as of 6 Sep R01 stands as on 1 Sep.
-    const csv = await ruralhub([
-      'match',
-      '--dry-run',
-      '--from',
-      '2026-08-30',
-      '--to',
-      '2026-09-12',
-      '--every',
-      'week',
-      '-r',
-      'R01',
-      '--format',
-      'csv',
-    ]);
-    expect(csv.code, csv.stderr).toBe(0);
-    expect(
-      csv.stdout
-        .trim()
-        .split(/\r?\n/)
-        .map((l) => l.replace(/,\d+,$/, ',<ms>,')),
-    ).toEqual([
-      'as_of,rule,status,population,open,new,keep,close,reopen,ms,reason',
-      '2026-08-30,R01,ran,5,3,0,2,1,1,<ms>,',
-      '2026-09-06,R01,ran,5,3,0,3,0,0,<ms>,',
-    ]);
-    expect(await snapshot()).toEqual(before);
-  });
+      // Weekly: 30 Aug and 6 Sep (13 Sep is past --to); as of 6 Sep R01 stands as on 1 Sep.
+      const csv = await ruralhub([
+        'match',
+        '--dry-run',
+        '--from',
+        '2026-08-30',
+        '--to',
+        '2026-09-12',
+        '--every',
+        'week',
+        '-r',
+        'R01',
+        '--format',
+        'csv',
+      ]);
+      expect(csv.code, csv.stderr).toBe(0);
+      expect(
+        csv.stdout
+          .trim()
+          .split(/\r?\n/)
+          .map((l) => l.replace(/,\d+,$/, ',<ms>,')),
+      ).toEqual([
+        'as_of,rule,status,population,open,new,keep,close,reopen,ms,reason',
+        '2026-08-30,R01,ran,5,3,0,2,1,1,<ms>,',
+        '2026-09-06,R01,ran,5,3,0,3,0,0,<ms>,',
+      ]);
+      expect(await snapshot()).toEqual(before);
+    },
+    CLI_TIMEOUT_MS,
+  );
 
-  it('refuses, in one line and before touching the warehouse, what a backfill cannot be', async () => {
-    const before = await snapshot();
-    const cases: [string[], string][] = [
-      [
-        ['--from', '2026-08-30', '--to', '2026-09-02'],
-        "--from/--to need --dry-run: a real backfill would close, reopen and re-date the live findings (and the departments' lists) date after date, so only a dry run is offered",
-      ],
-      [
-        ['--dry-run', '--from', '2026-09-02', '--to', '2026-08-30'],
-        '--from 2026-09-02 is after --to 2026-08-30',
-      ],
-      [
-        ['--dry-run', '--from', '2026-08-30', '--to', '2026-09-02', '--as-of', '2026-09-01'],
-        '--as-of and --from/--to exclude each other: a backfill takes its dates from the range',
-      ],
-      [
-        ['--dry-run', '--from', '2026-08-30', '--to', '2026-09-02', '--full-ids'],
-        '--full-ids does not go with --from/--to: a backfill prints counts only',
-      ],
-      [
-        ['--dry-run', '--every', 'week'],
-        '--from and --to go together (and --every with them): the range of dates to backfill',
-      ],
-    ];
-    // At once: each is a process of its own, and the refusals read nothing another could change.
-    const results = await Promise.all(cases.map(([args]) => ruralhub(['match', ...args])));
-    expect(
-      results.map((r, i) => ({ args: cases[i]![0], code: r.code, stderr: r.stderr.trim().split('\n') })),
-    ).toEqual(
-      cases.map(([args, message]) => ({ args, code: 2, stderr: [expect.stringContaining(message)] })),
-    );
-    expect(await snapshot()).toEqual(before);
-  });
+  it(
+    'refuses, in one line and before touching the warehouse, what a backfill cannot be',
+    async () => {
+      const before = await snapshot();
+      const cases: [string[], string][] = [
+        [
+          ['--from', '2026-08-30', '--to', '2026-09-02'],
+          "--from/--to need --dry-run: a real backfill would close, reopen and re-date the live findings (and the departments' lists) date after date, so only a dry run is offered",
+        ],
+        [
+          ['--dry-run', '--from', '2026-09-02', '--to', '2026-08-30'],
+          '--from 2026-09-02 is after --to 2026-08-30',
+        ],
+        [
+          ['--dry-run', '--from', '2026-08-30', '--to', '2026-09-02', '--as-of', '2026-09-01'],
+          '--as-of and --from/--to exclude each other: a backfill takes its dates from the range',
+        ],
+        [
+          ['--dry-run', '--from', '2026-08-30', '--to', '2026-09-02', '--full-ids'],
+          '--full-ids does not go with --from/--to: a backfill prints counts only',
+        ],
+        [
+          ['--dry-run', '--every', 'week'],
+          '--from and --to go together (and --every with them): the range of dates to backfill',
+        ],
+      ];
+      // At once: each is a process of its own, and the refusals read nothing another could change.
+      const results = await Promise.all(cases.map(([args]) => ruralhub(['match', ...args])));
+      expect(
+        results.map((r, i) => ({ args: cases[i]![0], code: r.code, stderr: r.stderr.trim().split('\n') })),
+      ).toEqual(
+        cases.map(([args, message]) => ({ args, code: 2, stderr: [expect.stringContaining(message)] })),
+      );
+      expect(await snapshot()).toEqual(before);
+    },
+    CLI_TIMEOUT_MS,
+  );
 
   it('counts what the real match at that date then does', async () => {
     const [real] = await runMatch({ wh, config, log, asOf: '2026-08-31', rules: ['R01'] });
