@@ -15,6 +15,8 @@ const FLOORS = [
   ['regions, drops, config, approvals', '^src/(regions|drop|config|approvals)/'],
   ['matching and findings', '^src/(matching|findings)/'],
   ['delivery', '^src/delivery/'],
+  // Deletes what delivery and findings made once it is old enough; reporting reads what it leaves (retired counts).
+  ['retention', '^src/retention/'],
   ['reporting', '^src/reporting/'],
   ['scheduler', '^src/scheduler/'],
   ['http and demo', '^src/(http|demo)/'],

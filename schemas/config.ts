@@ -119,7 +119,7 @@ const jobCommon = {
   max_attempts: z.number().int().min(1).max(20).optional(),
 };
 
-/** One scheduled job: what it does is closed (import, match, lists, report); when is its cron expression. */
+/** One scheduled job: what it does is closed (import, match, lists, drop, report, retention); when is its cron expression. */
 function jobSchema<F extends string, R extends string>({ feed, rule }: ConfigIds<F, R>) {
   return z.discriminatedUnion('kind', [
     z
@@ -162,6 +162,13 @@ function jobSchema<F extends string, R extends string>({ feed, rule }: ConfigIds
       .object({
         /** The monthly report of the month before the slot. */
         kind: z.literal('report'),
+        ...jobCommon,
+      })
+      .strict(),
+    z
+      .object({
+        /** The retention schedule (`retention`): what is older than it is deleted, as `ruralhub retention run`. */
+        kind: z.literal('retention'),
         ...jobCommon,
       })
       .strict(),
@@ -221,6 +228,41 @@ export const ApprovalsConfigSchema = z
   })
   .strict();
 export type ApprovalsConfig = z.infer<typeof ApprovalsConfigSchema>;
+
+/**
+ * Retention (issue 27; PIPL Arts. 19, 47: kept no longer than the purpose needs, then deleted): what
+ * `ruralhub retention run` and the scheduler's `retention` job delete, and when (docs/privacy.md, "Retention").
+ * Days and years count back from the run's day in the county's time zone.
+ */
+export const RetentionConfigSchema = z
+  .object({
+    /**
+     * A file in a drop folder's processed/ is deleted this many days after the load that read it succeeded
+     * (runs keep its SHA-256, so the ledger still says which bytes were loaded). 90: a quarter to find out that a
+     * load was wrong and load its file again.
+     */
+    drop_files_days: z.number().int().min(0).default(90),
+    /**
+     * A quarantined row's raw values (raw_value, the whole raw record) are emptied this many days after its run;
+     * the row (file, row, field, reason) and the run's counts stay. 180: two monthly cycles of a department
+     * correcting and resending, with room for the identity review. The feed's current load is never emptied.
+     */
+    quarantine_days: z.number().int().min(0).default(180),
+    /**
+     * Feed versions ended (valid_to) more than this many years ago are deleted. 5: the monitoring period of the
+     * 过渡期 and the reviews (后评估) that look back over it.
+     */
+    history_years: z.number().int().min(1).default(5),
+    /** Closed findings kept this many years; unset: each rule's own `processing.retentionYears` (3 today). */
+    findings_years: z.number().int().min(1).optional(),
+    /**
+     * A person who has been on no list — no current version in any feed, none ended later, no finding left — for
+     * this many years loses the ID number (persons.id_number; the surrogate key stays). 5, as history_years.
+     */
+    lists_years: z.number().int().min(1).default(5),
+  })
+  .strict();
+export type RetentionConfig = z.infer<typeof RetentionConfigSchema>;
 
 /** The config schema with these id schemas (the registries' ids: src/config/load-config.ts). */
 export function configSchema<F extends string, R extends string>(ids: ConfigIds<F, R>) {
@@ -302,6 +344,12 @@ export function configSchema<F extends string, R extends string>(ids: ConfigIds<
         })
         .strict()
         .default({ max_feed_age_days: 45, feed_max_age_days: {} }),
+      retention: RetentionConfigSchema.default({
+        drop_files_days: 90,
+        quarantine_days: 180,
+        history_years: 5,
+        lists_years: 5,
+      }),
       approvals: ApprovalsConfigSchema.default({
         findings_full_ids_max_rows: 50,
         person_lookups_per_day: 100,

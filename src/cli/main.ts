@@ -21,6 +21,7 @@ import { registerPrivacy } from './commands/privacy.ts';
 import { registerQuarantine } from './commands/quarantine.ts';
 import { registerRegions } from './commands/regions.ts';
 import { registerReport } from './commands/report.ts';
+import { registerRetention } from './commands/retention.ts';
 import { registerRuns } from './commands/runs.ts';
 import { registerScheduler } from './commands/scheduler.ts';
 import { registerServe } from './commands/serve.ts';
@@ -67,6 +68,7 @@ Example:
   registerReport(program);
   registerQuarantine(program);
   registerPrivacy(program);
+  registerRetention(program);
   registerScheduler(program);
   registerServe(program);
   registerDemo(program);

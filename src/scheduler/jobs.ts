@@ -15,6 +15,7 @@ import { DROP_OUTCOMES, takeDrops } from '../drop/take-drops.ts';
 import { configuredSource, importFeed } from '../load/import-feed.ts';
 import { runMatch } from '../matching/run-match.ts';
 import { previousMonth, writeMonthlyReport } from '../reporting/run-report.ts';
+import { runRetention } from '../retention/retention.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
 
 export type JobResult =
@@ -130,6 +131,15 @@ export async function executeJob(job: CountyJob, c: JobContext): Promise<JobResu
         now: c.slot,
       });
       return { status: 'succeeded', runIds: [], summary: `report ${prev}: ${r.path}` };
+    }
+    case 'retention': {
+      // Counted back from the slot's day: a retention slot run late deletes what its day's schedule said.
+      const r = await runRetention({ wh: c.wh, config: c.config, today: asOf, actor: 'scheduler' });
+      return {
+        status: 'succeeded',
+        runIds: [],
+        summary: `retention ${asOf}: ${r.categories.map((o) => `${o.count} ${o.category}`).join(', ')}`,
+      };
     }
   }
 }
