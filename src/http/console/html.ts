@@ -1,7 +1,7 @@
 /**
  * Server-rendered HTML without a framework, shared by every console page: a tagged template that escapes every
- * interpolated value unless it is already markup, tables, the page layout and how a page is sent, a line chart,
- * and the words findings are shown with. Chinese for people, English identifiers for code.
+ * interpolated value unless it is already markup, tables, the page layout and how a page is sent, and the words
+ * findings are shown with (the dashboard's charts are charts.ts). Chinese for people, English identifiers for code.
  */
 import { createHash } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
@@ -45,7 +45,11 @@ td{overflow-wrap:anywhere}form label{margin-right:.6rem}
 .fields{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:0;margin:.5rem 0 0;background:#fff;border:1px solid #d9e2ec}
 .fields div{display:flex;gap:.6rem;padding:.3rem .6rem;border-bottom:1px solid #eef2f6}
 .fields dt{color:#52606d;min-width:7rem}.fields dd{margin:0;overflow-wrap:anywhere}
-.source{color:#52606d;font-size:.85rem;margin:.2rem 0 1rem}h3 small{font-weight:normal;color:#52606d}`;
+.source{color:#52606d;font-size:.85rem;margin:.2rem 0 1rem}h3 small{font-weight:normal;color:#52606d}
+.pair{display:flex;gap:1.5rem;align-items:flex-start;flex-wrap:wrap}
+figure.chart{margin:.5rem 0 1.2rem;background:#fff;border:1px solid #d9e2ec;padding:.4rem}
+#findings td{white-space:nowrap}#findings td:nth-child(8){white-space:normal;min-width:18rem}
+.pager{margin:.4rem 0}.pager a,.pager strong,.pager span{margin-right:.4rem}`;
 
 /** The stylesheet's CSP source (the pages' only inline content), so the policy needs no 'unsafe-inline'. */
 export const STYLE_HASH = `sha256-${createHash('sha256').update(CSS).digest('base64')}`;
@@ -76,24 +80,3 @@ export const personInPlace = (r: {
   township: string | null;
   village: string | null;
 }): Part[] => [r.id_number, r.name, r.township, r.village];
-
-/** A small line chart as inline SVG: no chart library for one line. */
-export function lineChart(points: readonly { label: string; value: number }[], id = 'trend'): Html {
-  if (!points.length) return html`<p>暂无比对记录</p>`;
-  const w = 520;
-  const h = 160;
-  const max = Math.max(1, ...points.map((p) => p.value));
-  const x = (i: number) => 40 + (points.length === 1 ? 0 : (i * (w - 60)) / (points.length - 1));
-  const y = (v: number) => h - 25 - (v / max) * (h - 45);
-  const line = points.map((p, i) => `${x(i).toFixed(1)},${y(p.value).toFixed(1)}`).join(' ');
-  return html`<svg id="${id}" width="${w}" height="${h}" role="img" aria-label="未销号疑点趋势">
-<polyline fill="none" stroke="#1f4e79" stroke-width="2" points="${line}"/>
-${points.map(
-  (
-    p,
-    i,
-  ) => html`<circle cx="${x(i).toFixed(1)}" cy="${y(p.value).toFixed(1)}" r="3" fill="#1f4e79"><title>${p.label}: ${p.value}</title></circle>
-<text x="${x(i).toFixed(1)}" y="${h - 8}" font-size="10" text-anchor="middle">${p.label.slice(5)}</text>
-<text x="${x(i).toFixed(1)}" y="${(y(p.value) - 6).toFixed(1)}" font-size="10" text-anchor="middle">${p.value}</text>`,
-)}</svg>`;
-}

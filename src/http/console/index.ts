@@ -67,6 +67,18 @@ export function registerConsole(app: FastifyInstance, ctx: HttpContext): void {
         const query = req.query as Record<string, string | undefined>;
         const r = await p.render({ ctx, req, reply, who, query });
         if ('redirect' in r) return reply.redirect(r.redirect);
+        if ('download' in r) {
+          // The file name in UTF-8 (RFC 6266/5987), with an ASCII one for clients that read only that.
+          const ascii = r.download.filename.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
+          return reply
+            .type(r.download.type)
+            .header('cache-control', 'no-store')
+            .header(
+              'content-disposition',
+              `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(r.download.filename)}`,
+            )
+            .send(r.download.body);
+        }
         return sendPage(reply, page(r.title, r.body, nav(who)), r.status);
       },
     });

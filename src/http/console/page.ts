@@ -8,8 +8,14 @@ import type { HttpContext } from '../context.ts';
 import type { ApiRole, Principal } from '../tokens.ts';
 import type { Html } from './html.ts';
 
-/** A page's answer: a titled body (status 200 unless it says otherwise), or a redirect (302) elsewhere. */
-export type PageResult = { title: string; body: Html; status?: number } | { redirect: string };
+/**
+ * A page's answer: a titled body (status 200 unless it says otherwise), a redirect (302) elsewhere, or a file to
+ * download (an export of what the page shows; the page audits it).
+ */
+export type PageResult =
+  | { title: string; body: Html; status?: number }
+  | { redirect: string }
+  | { download: { filename: string; type: string; body: string } };
 
 export interface PageCall {
   ctx: HttpContext;
