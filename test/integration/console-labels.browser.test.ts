@@ -8,15 +8,15 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../core/log.ts';
 import { FEED_IDS, FEEDS } from '../../pipelines/feeds/index.ts';
-import { LABELLED_VOCABULARIES } from '../../schemas/labels.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
 import { buildServer } from '../../src/http/server.ts';
 import { createToken } from '../../src/http/tokens.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
+import { englishIn, visibleText, ENGLISH_WORD as WORD } from '../support/console-text.ts';
 import { loadDemoCounty } from '../support/demo.ts';
 import { tempDir } from '../support/files.ts';
 import { testWarehouse } from '../support/warehouse.ts';
@@ -32,50 +32,6 @@ let app: FastifyInstance;
 let browser: Browser;
 let base: string;
 const tokens = { bureau: '', edu: '', operator: '' };
-
-/**
- * The machine words no reader should meet: every code of the labelled vocabularies, the feed ids, the feeds'
- * field names and their enum codes, and the history tables' internal columns. Codes of one or two characters
- * (M, F, A–D, 1–4, ok) are left to the exact checks below: as whole words they are also rule ids' and grades'
- * neighbours (R01, A级) and would flag Chinese text.
- */
-const FORBIDDEN = [
-  ...new Set(
-    [
-      ...Object.values(LABELLED_VOCABULARIES).flat(),
-      ...FEED_IDS,
-      ...FEED_IDS.flatMap((f) =>
-        Object.entries(FEEDS[f].fields).flatMap(([field, spec]) => [
-          field,
-          ...(spec.type.kind === 'enum' ? Object.keys(spec.type.values) : []),
-        ]),
-      ),
-      'raw_hash',
-      'row_hash',
-      'version_id',
-      'valid_from',
-      'valid_to',
-      'run_id',
-      'Buffer',
-    ].filter((w) => w.length > 2),
-  ),
-];
-const WORD = new RegExp(`(?<![A-Za-z0-9_])(${FORBIDDEN.join('|')})(?![A-Za-z0-9_])`, 'g');
-
-/**
- * The page's visible text, without file names (a department's own words: roster-防返贫监测对象.csv), which are
- * taken out of the page: call it last on a page, or navigate again.
- */
-const visibleText = (page: Page) =>
-  page.$eval('body', (body) => {
-    for (const f of body.querySelectorAll('.file')) f.remove();
-    // biome-ignore lint/performance/useDomNodeTextContent: the rendered text, cells apart; textContent would glue two cells' words into one no word boundary finds.
-    return (body as unknown as { innerText: string }).innerText;
-  });
-
-async function englishIn(page: Page): Promise<string[]> {
-  return [...new Set([...(await visibleText(page)).matchAll(WORD)].map((m) => m[1]!))];
-}
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
