@@ -118,7 +118,8 @@ export function feedColumns(feed: FeedDefinition): FeedColumn[] {
  *
  * - the columns of feedColumns;
  * - `<feed>_current`: one current version per business key, in key order (publish.ts relies on both);
- * - `<feed>_<name>` for each of the declaration's `indexes`, over the current versions;
+ * - `<feed>_all_versions` on the key, and `<feed>_<name>` for each of the declaration's `indexes`, over every
+ *   version: rules read the versions valid at their date (0024);
  * - `<feed>_written`: every statement writing the table replaces feed_state.generation (0014), so the
  *   recognition cache is not trusted after a write other than the loader's;
  * - SELECT for `<schema>_department` where that role exists, as migration 0006 granted every table then.
@@ -134,9 +135,14 @@ export async function createFeedTable(trx: Transaction<Database>, feed: FeedDefi
   const current = sql.id(`${feed.id}_current`);
   await sql`CREATE UNIQUE INDEX ${current} ON ${table} (${sql.join(feed.key.map((k) => sql.id(k)))})
     WHERE valid_to IS NULL`.execute(trx);
+  // Rules read the versions valid at a date (0020, 0024): the key and the declared lookups over every version.
+  await sql`CREATE INDEX ${sql.id(`${feed.id}_all_versions`)} ON ${table} (${sql.join(feed.key.map((k) => sql.id(k)))})`.execute(
+    trx,
+  );
   for (const [name, fields] of Object.entries(feed.indexes ?? {})) {
-    await sql`CREATE INDEX ${sql.id(`${feed.id}_${name}`)} ON ${table} (${sql.join(fields.map((f) => sql.id(f)))})
-      WHERE valid_to IS NULL`.execute(trx);
+    await sql`CREATE INDEX ${sql.id(`${feed.id}_${name}`)} ON ${table} (${sql.join(fields.map((f) => sql.id(f)))})`.execute(
+      trx,
+    );
   }
   await sql`CREATE TRIGGER ${sql.id(`${feed.id}_written`)}
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${table}

@@ -27,6 +27,7 @@ import * as m0020 from './migrations/0020-valid-time.ts';
 import * as m0021 from './migrations/0021-finding-lineage.ts';
 import * as m0022 from './migrations/0022-retention.ts';
 import * as m0023 from './migrations/0023-approvals.ts';
+import * as m0024 from './migrations/0024-version-indexes.ts';
 import type { Database } from './schema.ts';
 
 /** Numbered, forward-only migrations. Add new ones at the end; never edit a shipped one. */
@@ -54,6 +55,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0021-finding-lineage': m0021,
   '0022-retention': m0022,
   '0023-approvals': m0023,
+  '0024-version-indexes': m0024,
 };
 
 /** Repeatable definitions (functions), re-applied on every migrate; CREATE OR REPLACE keeps it idempotent. */

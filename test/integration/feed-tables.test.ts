@@ -192,19 +192,21 @@ describe('feed tables match their declarations', () => {
     expect(problems).toEqual([]);
   });
 
-  it("has each of the declaration's further indexes, over the current versions", () => {
+  it("has each of the declaration's further indexes, and one on the key, over every version (0024)", () => {
     const problems: string[] = [];
     for (const feed of feeds) {
-      for (const [name, fields] of Object.entries(feed.indexes ?? {})) {
-        const index = `${feed.id}_${name}`;
+      const wanted: [string, readonly string[]][] = [
+        [`${feed.id}_all_versions`, feed.key],
+        ...Object.entries(feed.indexes ?? {}).map(([name, fields]): [string, readonly string[]] => [
+          `${feed.id}_${name}`,
+          fields,
+        ]),
+      ];
+      for (const [index, fields] of wanted) {
         const found = indexes.find((i) => i.table === feed.id && i.index === index);
-        const want = `(${fields.join(', ')}) WHERE valid_to IS NULL`;
+        const want = `(${fields.join(', ')})`;
         if (!found) problems.push(`${feed.id}: missing index ${index} ${want}`);
-        else if (
-          found.columns.join() !== fields.join() ||
-          found.predicate !== '(valid_to IS NULL)' ||
-          found.unique
-        ) {
+        else if (found.columns.join() !== fields.join() || found.predicate !== null || found.unique) {
           problems.push(
             `${feed.id}: ${index} expected ${want}, found ${found.unique ? 'UNIQUE ' : ''}(${found.columns.join(', ')}) WHERE ${found.predicate ?? 'TRUE'}`,
           );
