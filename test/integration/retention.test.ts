@@ -17,11 +17,13 @@ import { runMatch } from '../../src/matching/run-match.ts';
 import { type MonthlyFindings, monthlyFindings } from '../../src/reporting/monthly-report.ts';
 import { planRetention, type RetentionOutcome, runRetention } from '../../src/retention/retention.ts';
 import { retiredFindingsMonth, withRetired } from '../../src/retention/retired-findings.ts';
+import { executeJob } from '../../src/scheduler/jobs.ts';
 import { verifyAuditChain } from '../../src/warehouse/audit.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
+import { type CliResult, runCli } from '../support/cli.ts';
 import { personId } from '../support/demo.ts';
 import { tempDir, writeCsv } from '../support/files.ts';
-import { testWarehouse } from '../support/warehouse.ts';
+import { databaseUrl, testWarehouse } from '../support/warehouse.ts';
 
 const dir = tempDir('ruralhub-retention-');
 const dropRoot = join(dir, 'drop');
@@ -133,9 +135,17 @@ let quarantineOfD1: number;
 let plan: RetentionOutcome;
 let done: RetentionOutcome;
 let auditBefore: number;
+let cfgFile: string;
+let cliPlan: CliResult;
 
 beforeAll(async () => {
   wh = await testWarehouse('retention');
+  cfgFile = join(dir, 'config.yaml');
+  writeFileSync(
+    cfgFile,
+    `county: { name: 示范县, code: "520102" }\ndatabase: { url_env: RH_TEST_URL, schema: ${wh.schema} }\n` +
+      `drop: { root: ${JSON.stringify(dropRoot)}, folders: { roster: roster } }\n`,
+  );
   // 2020-01-15: A, B, C, E on the roster (and a row whose ID cannot be read: quarantined); A and E insured. R02
   // opens B and C.
   await load('roster', D1, [
@@ -180,6 +190,12 @@ beforeAll(async () => {
     sql`SELECT 1 FROM quarantine q JOIN runs r ON r.id = q.run_id WHERE r.data_date = ${D1}::date`,
   );
   auditBefore = await n(sql`SELECT 1 FROM audit_log`);
+  cliPlan = await runCli(
+    ['--config', cfgFile, 'retention', 'run', '--dry-run', '--as-of', TODAY, '--format', 'json'],
+    {
+      env: { ...process.env, RH_TEST_URL: databaseUrl() },
+    },
+  );
   plan = await planRetention({ wh, config, today: TODAY });
   done = await runRetention({ wh, config, today: TODAY, actor: 'test' });
 }, 120_000);
@@ -197,6 +213,10 @@ describe('a retention run', () => {
       drop_files: 1,
     });
     expect(counts(done)).toEqual(counts(plan));
+    // The command's dry run, before anything was deleted, said the same (and changed nothing: the plan after it
+    // counted as much).
+    expect(cliPlan.stderr).toBe('');
+    expect(JSON.parse(cliPlan.stdout)).toEqual(plan);
     for (const c of plan.categories) {
       expect(done.categories.find((d) => d.category === c.category)?.details).toMatchObject(c.details);
     }
@@ -305,6 +325,33 @@ describe('a retention run', () => {
       'persons',
       'roster',
     ]);
+  });
+
+  it("runs as the scheduler's retention job, audited as the scheduler: nothing is left to delete", async () => {
+    const scheduled = parseConfig(
+      `county: { name: 示范县, code: "520102" }\nscheduler: { jobs: { keep: { kind: retention, cron: '0 3 1 * *' } } }`,
+      'inline',
+    );
+    const job = scheduled.scheduler.jobs.keep;
+    expect(job).toEqual({ kind: 'retention', cron: '0 3 1 * *', enabled: true });
+    const r = await executeJob(job as NonNullable<typeof job>, {
+      wh,
+      config: scheduled,
+      log,
+      slot: new Date('2026-12-01T03:00:00+08:00'),
+    });
+    expect(r).toEqual({
+      status: 'succeeded',
+      runIds: [],
+      summary: 'retention 2026-12-01: 0 findings, 0 versions, 0 persons, 0 quarantine, 0 drop_files',
+    });
+    const last = await wh.db
+      .selectFrom('audit_log')
+      .select(['actor', 'action', 'row_count'])
+      .orderBy('id', 'desc')
+      .limit(5)
+      .execute();
+    expect(last.map((a) => [a.actor, a.row_count])).toEqual(Array(5).fill(['scheduler', 0]));
   });
 
   it("gives a past month's report as before: the findings left plus the retired counts", async () => {

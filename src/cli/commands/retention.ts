@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { todayIn } from '../../../core/clock.ts';
+import { isIsoDate, todayIn } from '../../../core/clock.ts';
+import { configError } from '../../../core/errors.ts';
 import { planRetention, runRetention } from '../../retention/retention.ts';
 import { makeContext, withWarehouse } from '../context.ts';
 import { parseFormat, writeRows } from '../output.ts';
@@ -16,6 +17,7 @@ export function registerRetention(program: Command): void {
       'delete (or with --dry-run count) old closed findings, ended versions, IDs, raw values, files',
     )
     .option('--dry-run', 'count what would be deleted; change nothing')
+    .option('--as-of <date>', 'with --dry-run: count as on this day (YYYY-MM-DD; default today)')
     .option('--format <format>', 'table or json', 'table')
     .addHelpText(
       'after',
@@ -29,13 +31,20 @@ Categories, each in its own transaction with an audit row of its counts (never a
   drop_files  processed drop files loaded more than retention.drop_files_days ago (default 90)
 
 Example:
-  $ ruralhub retention run --dry-run --format json`,
+  $ ruralhub retention run --dry-run --format json
+  $ ruralhub retention run --dry-run --as-of 2027-01-01     # what January's run will delete`,
     )
-    .action(async (opts: { dryRun?: boolean; format?: string }, cmd: Command) => {
+    .action(async (opts: { dryRun?: boolean; asOf?: string; format?: string }, cmd: Command) => {
       const ctx = makeContext(cmd.optsWithGlobals());
       const format = parseFormat(opts.format, ['table', 'json']);
+      // A run deletes by today's schedule only: a date in the future would delete early what the law still keeps.
+      if (opts.asOf && !opts.dryRun)
+        throw configError('--as-of: only with --dry-run (a run deletes as of today)');
+      if (opts.asOf && !isIsoDate(opts.asOf))
+        throw configError(`--as-of: expected YYYY-MM-DD, got '${opts.asOf}'`);
       await withWarehouse(ctx, async (wh) => {
-        const p = { wh, config: ctx.config, today: todayIn(ctx.config.timezone), actor: 'cli' };
+        const today = opts.asOf ?? todayIn(ctx.config.timezone);
+        const p = { wh, config: ctx.config, today, actor: 'cli' };
         const outcome = opts.dryRun ? await planRetention(p) : await runRetention(p);
         if (format === 'json') {
           ctx.out.write(`${JSON.stringify(outcome, null, 2)}\n`);
