@@ -1,7 +1,8 @@
 /**
- * Renders the monthly report as a workbook (one sheet per table) and as Markdown for the terminal or a mail.
- * Rendering only: the figures come from monthly-report.ts and indicators.ts. Village-level counts are
- * suppressed below 5 unless the copy is the bureau's own.
+ * Renders the monthly report as a workbook (one sheet per table, the charts on 图表) and as Markdown for the
+ * terminal or a mail (the Word 月通报 is write-docx.ts). Rendering only: the figures come from monthly-report.ts
+ * and indicators.ts, the pictures from charts.ts. Village-level counts are suppressed below 5 unless the copy is
+ * the bureau's own. Rates are numbers with a percent format, so a clerk can sort, sum and chart them in Excel.
  */
 import type ExcelJS from 'exceljs';
 import { formatLocal } from '../../core/clock.ts';
@@ -9,7 +10,8 @@ import { ruleById } from '../../pipelines/rules/index.ts';
 import { FINDING_STATE_LABELS } from '../../schemas/vocab.ts';
 import { loadExcel } from '../delivery/excel.ts';
 import { neutralizeCell } from '../delivery/neutralize.ts';
-import { type MonthlyFindings, villageCount } from './monthly-report.ts';
+import type { Chart } from './charts.ts';
+import { type MonthlyFindings, type MonthRange, villageCount } from './monthly-report.ts';
 
 /** The fields of an indicator row the report shows (indicators.ts computes them). */
 export interface ReportIndicator {
@@ -33,21 +35,81 @@ export interface ReportInput {
   generatedAt: Date;
   /** The county's time zone (config timezone): 生成时间 is shown in it. */
   timeZone: string;
+  /** The charts (charts.ts), in the order shown. */
+  charts: readonly Chart[];
 }
+
+type ExcelImage = Parameters<ExcelJS.Workbook['addImage']>[0];
 
 const STATE_LABELS: Readonly<Record<string, string>> = FINDING_STATE_LABELS;
 
-const pct = (r: number | null) => (r === null ? '—' : `${(r * 100).toFixed(1)}%`);
+/** A rate: a number 0–1 in the workbook (percent format), '89.4%' in text; null (nothing to count) is '—'. */
+export interface Percent {
+  percent: number | null;
+}
+export type Cell = string | number | null | Percent;
+const pct = (r: number | null): Percent => ({ percent: r });
+export const isPercent = (c: Cell): c is Percent => typeof c === 'object' && c !== null;
+/** A cell as text: the Markdown and the Word document. */
+export const cellText = (c: Cell): string =>
+  c === null
+    ? ''
+    : isPercent(c)
+      ? c.percent === null
+        ? '—'
+        : `${(c.percent * 100).toFixed(1)}%`
+      : String(c);
 const ruleName = (id: string) => ruleById(id)?.name ?? '';
 
-interface Table {
+export interface Table {
   title: string;
   headers: string[];
-  rows: (string | number | null)[][];
+  rows: Cell[][];
+}
+
+/**
+ * The width a text takes in a fixed-width cell, in Latin character widths: CJK ideographs, kana, Hangul and
+ * full-width forms take two, as Excel and Word draw them.
+ */
+export function displayWidth(text: string): number {
+  let w = 0;
+  for (const ch of text) {
+    const c = ch.codePointAt(0)!;
+    const wide =
+      (c >= 0x1100 && c <= 0x115f) ||
+      (c >= 0x2e80 && c <= 0xa4cf) ||
+      (c >= 0xac00 && c <= 0xd7a3) ||
+      (c >= 0xf900 && c <= 0xfaff) ||
+      (c >= 0xfe30 && c <= 0xfe4f) ||
+      (c >= 0xff00 && c <= 0xff60) ||
+      (c >= 0xffe0 && c <= 0xffe6) ||
+      (c >= 0x20000 && c <= 0x3fffd);
+    w += wide ? 2 : 1;
+  }
+  return w;
+}
+
+/** Column widths that fit the header and every value (capped: a long name wraps rather than a 2 m column). */
+export function columnWidths(t: Table): number[] {
+  return t.headers.map((h, i) => {
+    const widest = Math.max(displayWidth(h), ...t.rows.map((r) => displayWidth(cellText(r[i] ?? null))));
+    return Math.min(60, Math.max(8, widest + 2));
+  });
+}
+
+/**
+ * What the counts "at the end" are at, for headers: 月末 for a past month; for the current one its cut-off day
+ * (截至12月3日), so that nobody reads a count of today as the month's final one.
+ */
+export function cutoffLabel(range: MonthRange): string {
+  if (range.cutoff === range.end) return '月末';
+  const [, m, d] = range.cutoff.split('-').map(Number) as [number, number, number];
+  return `截至${m}月${d}日`;
 }
 
 export function reportTables(input: ReportInput): Table[] {
   const f = input.findings;
+  const at = cutoffLabel(f.range);
   const movements: Table = {
     title: '本月整改情况',
     headers: [
@@ -59,8 +121,8 @@ export function reportTables(input: ReportInput): Table[] {
       '本月销号',
       '其中审核销号',
       '重新打开',
-      '月末未销号',
-      '月末逾期',
+      `${at}未销号`,
+      `${at}逾期`,
       '最长逾期天数',
       '销号率',
     ],
@@ -80,7 +142,7 @@ export function reportTables(input: ReportInput): Table[] {
     ]),
   };
   const states: Table = {
-    title: '月末状态分布',
+    title: `${at}状态分布`,
     headers: ['规则', '责任部门', '乡镇', '状态', '条数'],
     rows: f.states.map((s) => [s.rule_id, s.department, s.township, STATE_LABELS[s.state] ?? s.state, s.n]),
   };
@@ -125,30 +187,58 @@ export async function writeReportWorkbook(path: string, input: ReportInput): Pro
   const wb: ExcelJS.Workbook = new Excel.Workbook();
   wb.creator = 'RuralHub';
   const cover = wb.addWorksheet('概览');
-  cover.addRows([
+  const range = input.findings.range;
+  const coverRows = [
     ['报告', `${input.county} 防止返贫监测数据比对 月报`],
-    ['月份', input.findings.range.month],
-    ['统计截至', input.findings.range.end],
+    ['月份', range.month],
+    ['统计截至', range.cutoff],
     ['生成时间', `${formatLocal(input.timeZone, input.generatedAt)} (${input.timeZone})`],
     ['副本', input.bureauCopy ? '乡村振兴局内部（含小于5的村级数字）' : '对外（村级小于5显示为<5）'],
-  ]);
+  ];
+  cover.addRows(coverRows);
   cover.getColumn(1).width = 14;
-  cover.getColumn(2).width = 60;
+  cover.getColumn(2).width = Math.max(...coverRows.map((r) => displayWidth(r[1]!))) + 4;
   for (const t of reportTables(input)) {
     const ws = wb.addWorksheet(t.title, { views: [{ state: 'frozen', ySplit: 1 }] });
     ws.addRow(t.headers).font = { bold: true };
-    for (const r of t.rows) ws.addRow(r.map(neutralizeCell));
-    t.headers.forEach((h, i) => {
-      ws.getColumn(i + 1).width = Math.max(8, h.length * 2 + 4);
+    for (const r of t.rows) {
+      const row = ws.addRow(
+        r.map((c) => (isPercent(c) ? (c.percent ?? '—') : typeof c === 'string' ? neutralizeCell(c) : c)),
+      );
+      r.forEach((c, i) => {
+        if (isPercent(c) && c.percent !== null) row.getCell(i + 1).numFmt = '0.0%';
+      });
+    }
+    columnWidths(t).forEach((w, i) => {
+      ws.getColumn(i + 1).width = w;
     });
+  }
+  if (input.charts.length) {
+    // One picture under the other, each at its layout size (exceljs places by pixels from the anchor cell).
+    const ws = wb.addWorksheet('图表');
+    let row = 0;
+    for (const c of input.charts) {
+      ws.getCell(row + 1, 1).value = c.title;
+      ws.getCell(row + 1, 1).font = { bold: true };
+      // exceljs declares its own Buffer (an ArrayBuffer); at run time it takes Node's Buffer, which it zips as is
+      const image = wb.addImage({ buffer: c.png as unknown as ExcelImage['buffer'], extension: 'png' });
+      ws.addImage(image, { tl: { col: 0, row: row + 1 }, ext: { width: c.width, height: c.height } });
+      // Excel's default row is 20 px high: leave the picture's height in rows, and one more
+      row += Math.ceil(c.height / 20) + 3;
+    }
   }
   await wb.xlsx.writeFile(path);
 }
 
-const mdCell = (v: string | number | null) => (v === null ? '' : String(v).replace(/\|/g, '\\|'));
+const mdCell = (v: Cell) => cellText(v).replace(/\|/g, '\\|');
 
 export function reportMarkdown(input: ReportInput, maxRows = 30): string {
-  const out = [`# ${input.county} 月报 ${input.findings.range.month}`, ''];
+  const out = [
+    `# ${input.county} 月报 ${input.findings.range.month}`,
+    '',
+    `统计截至 ${input.findings.range.cutoff}`,
+    '',
+  ];
   for (const t of reportTables(input)) {
     out.push(`## ${t.title}`, '');
     if (!t.rows.length) {

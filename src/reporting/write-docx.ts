@@ -1,0 +1,113 @@
+/**
+ * The 月通报 as a Word document: what the bureau circulates to the departments and townships, so it is always a
+ * copy that leaves the bureau — village counts below 5 are shown as "<5" whatever copy the workbook is. The same
+ * tables as the workbook (as Word tables, every row) and the same charts (PNG), a title, 统计截至 and 生成时间 in
+ * the county's time. docx is loaded on first use, like exceljs.
+ */
+import { writeFile } from 'node:fs/promises';
+import { formatLocal } from '../../core/clock.ts';
+import { cellText, isPercent, type ReportInput, reportTables } from './write-report.ts';
+
+/** Word's body text: 宋体 五号 (10.5 pt, in half-points); headings 黑体. */
+const BODY_FONT = '宋体';
+const HEADING_FONT = '黑体';
+const BODY_SIZE = 21;
+const NUMERALS = ['一', '二', '三', '四', '五', '六', '七', '八', '九', '十'];
+const numbered = (n: number, title: string) => `${NUMERALS[n] ?? String(n + 1)}、${title}`;
+
+export function docxTitle(county: string, month: string): string {
+  return `${county}防止返贫监测数据比对月通报（${month}）`;
+}
+
+export async function writeReportDocx(path: string, input: ReportInput): Promise<void> {
+  const d = await import('docx');
+  const shared: ReportInput = { ...input, bureauCopy: false };
+  const range = input.findings.range;
+  const font = (name: string) => ({ ascii: name, eastAsia: name, hAnsi: name });
+  const para = (
+    text: string,
+    o: { bold?: boolean; size?: number; heading?: boolean; center?: boolean } = {},
+  ) =>
+    new d.Paragraph({
+      alignment: o.center ? d.AlignmentType.CENTER : undefined,
+      spacing: { before: o.heading ? 240 : 0, after: o.heading ? 120 : 60 },
+      children: [
+        new d.TextRun({
+          text,
+          bold: o.bold,
+          size: o.size ?? BODY_SIZE,
+          font: font(o.heading ? HEADING_FONT : BODY_FONT),
+        }),
+      ],
+    });
+  const body: (InstanceType<typeof d.Paragraph> | InstanceType<typeof d.Table>)[] = [
+    para(docxTitle(input.county, range.month), { bold: true, size: 36, heading: true, center: true }),
+    para(`统计截至：${range.cutoff}`, { center: true }),
+    para(`生成时间：${formatLocal(input.timeZone, input.generatedAt)}（${input.timeZone}）`, {
+      center: true,
+    }),
+    para('村级数字小于5的显示为"<5"。', { center: true }),
+  ];
+  const tables = reportTables(shared);
+  tables.forEach((t, n) => {
+    body.push(para(numbered(n, t.title), { heading: true, size: 28 }));
+    if (!t.rows.length) {
+      body.push(para('（无）'));
+      return;
+    }
+    const cell = (text: string, o: { bold?: boolean; right?: boolean } = {}) =>
+      new d.TableCell({
+        children: [
+          new d.Paragraph({
+            alignment: o.right ? d.AlignmentType.RIGHT : d.AlignmentType.LEFT,
+            children: [new d.TextRun({ text, bold: o.bold, size: 18, font: font(BODY_FONT) })],
+          }),
+        ],
+      });
+    body.push(
+      new d.Table({
+        width: { size: 100, type: d.WidthType.PERCENTAGE },
+        rows: [
+          // repeated at the top of each page the table runs onto
+          new d.TableRow({ tableHeader: true, children: t.headers.map((h) => cell(h, { bold: true })) }),
+          ...t.rows.map(
+            (r) =>
+              new d.TableRow({
+                children: r.map((c) => cell(cellText(c), { right: typeof c === 'number' || isPercent(c) })),
+              }),
+          ),
+        ],
+      }),
+    );
+  });
+  if (input.charts.length) {
+    body.push(para(numbered(tables.length, '图表'), { heading: true, size: 28 }));
+    for (const c of input.charts) {
+      body.push(
+        new d.Paragraph({
+          alignment: d.AlignmentType.CENTER,
+          children: [
+            new d.ImageRun({
+              type: 'png',
+              data: c.png,
+              transformation: { width: c.width, height: c.height },
+            }),
+          ],
+        }),
+        para(c.title, { center: true }),
+      );
+    }
+  }
+  const doc = new d.Document({
+    creator: 'RuralHub',
+    title: docxTitle(input.county, range.month),
+    sections: [
+      {
+        // landscape A4: the 整改情况 table has twelve columns
+        properties: { page: { size: { orientation: d.PageOrientation.LANDSCAPE } } },
+        children: body,
+      },
+    ],
+  });
+  await writeFile(path, await d.Packer.toBuffer(doc));
+}
