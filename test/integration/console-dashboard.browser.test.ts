@@ -337,6 +337,8 @@ describe('the findings browser', () => {
     if (SCREENSHOTS) await page.screenshot({ path: join(IMAGES, 'person.png'), fullPage: true });
 
     await page.goto(`${base}/console/findings`);
+    // A clerk's 1280 px screen holds the whole row, the person link included.
+    expect(await page.$eval('html', (h) => h.scrollWidth)).toBeLessThanOrEqual(1280);
     expect(await englishIn(page)).toEqual([]);
     if (SCREENSHOTS) await page.screenshot({ path: join(IMAGES, 'findings.png') });
     await page.context().close();

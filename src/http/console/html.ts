@@ -48,7 +48,7 @@ td{overflow-wrap:anywhere}form label{margin-right:.6rem}
 .source{color:#52606d;font-size:.85rem;margin:.2rem 0 1rem}h3 small{font-weight:normal;color:#52606d}
 .pair{display:flex;gap:1.5rem;align-items:flex-start;flex-wrap:wrap}
 figure.chart{margin:.5rem 0 1.2rem;background:#fff;border:1px solid #d9e2ec;padding:.4rem}
-#findings td{white-space:nowrap}#findings td:nth-child(8){white-space:normal;min-width:18rem}
+#findings td{white-space:nowrap}#findings td:nth-child(2),#findings td:nth-child(8){white-space:normal}#findings td:nth-child(2){min-width:10rem}#findings td:nth-child(8){min-width:14rem}
 .pager{margin:.4rem 0}.pager a,.pager strong,.pager span{margin-right:.4rem}`;
 
 /** The stylesheet's CSP source (the pages' only inline content), so the policy needs no 'unsafe-inline'. */
