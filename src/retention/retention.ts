@@ -130,7 +130,10 @@ function doomedPersons(c: Ctx) {
   return sql`SELECT p.person_key FROM persons p
     WHERE p.id_number IS NOT NULL AND p.first_seen < ${cut}
       AND ${sql.join(onList, sql` AND `)}
-      AND NOT EXISTS (SELECT 1 FROM findings f WHERE f.id_number = p.id_number AND f.id NOT IN (${doomedFindings(c)}))`;
+      AND NOT EXISTS (SELECT 1 FROM findings f WHERE f.id_number = p.id_number AND f.id NOT IN (${doomedFindings(c)}))
+      -- An operator's link stays in force for the feed's next loads (src/load/link-identities.ts writes the
+      -- person's ID into the record): the person it names keeps the ID while the link stands.
+      AND NOT EXISTS (SELECT 1 FROM identity_review v WHERE v.person_key = p.person_key AND v.status = 'linked')`;
 }
 
 function doomedQuarantine(c: Ctx) {
@@ -266,6 +269,13 @@ export async function runRetention(p: RetentionParams): Promise<RetentionOutcome
   const affected = (r: { numAffectedRows?: bigint }) => Number(r.numAffectedRows ?? 0);
 
   await c.wh.db.transaction().execute(async (trx) => {
+    // The rules' locks, as a match takes them (src/matching/run-match.ts), in one order: no match moves a
+    // finding while it is counted and deleted.
+    for (const rule of Object.keys(c.registry ?? RULES).sort()) {
+      await sql`SELECT pg_advisory_xact_lock(hashtext('ruralhub.rule'), hashtext(${`${c.wh.schema}.${rule}`}))`.execute(
+        trx,
+      );
+    }
     const ids = (
       await sql<{ id: number }>`SELECT id FROM (${doomedFindings(c)}) d FOR UPDATE`.execute(trx)
     ).rows.map((r) => r.id);
@@ -284,6 +294,12 @@ export async function runRetention(p: RetentionParams): Promise<RetentionOutcome
   await c.wh.db.transaction().execute(async (trx) => {
     const versions: Record<string, number> = {};
     for (const t of c.feedTables) {
+      // The feed's load lock (src/warehouse/ledger.ts), waited for: a load that saw its table written by
+      // someone else mid-run would fail. The delete marks the table written (0014's trigger), so the feed's next
+      // load reads its current versions from the table once instead of from recognition_cache.
+      await sql`SELECT pg_advisory_xact_lock(hashtext('ruralhub.feed'), hashtext(${`${c.wh.schema}.${t}`}))`.execute(
+        trx,
+      );
       const n = affected(
         await sql`DELETE FROM ${sql.table(t)} WHERE version_id IN (${doomedVersions(c, t)})`.execute(trx),
       );
