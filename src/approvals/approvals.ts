@@ -11,7 +11,7 @@
  * two names. The record makes that visible afterwards; the database at least refuses a decision by the requester.
  */
 import type { Kysely, Selectable } from 'kysely';
-import { configError } from '../../core/errors.ts';
+import { configError, RuralHubError } from '../../core/errors.ts';
 import { writeAudit } from '../warehouse/audit.ts';
 import type { ApprovalsTable, Database } from '../warehouse/schema.ts';
 
@@ -23,6 +23,20 @@ export const isApprovalKind = (k: string): k is ApprovalKind =>
 
 export const APPROVAL_DECISIONS = ['approved', 'denied'] as const;
 export type ApprovalDecision = (typeof APPROVAL_DECISIONS)[number];
+
+/**
+ * Why a decision or a use was refused, for a door that answers by kind (HTTP: 404, 409, 403); the CLI prints the
+ * message as any config error.
+ */
+export class ApprovalRefused extends RuralHubError {
+  constructor(
+    readonly why: 'not_found' | 'state' | 'same_principal' | 'role' | 'scope',
+    message: string,
+  ) {
+    super('config', message);
+    this.name = 'ApprovalRefused';
+  }
+}
 
 /** Where an approval stands at a moment: derived from its row and the time, never stored. */
 export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'used' | 'expired';
@@ -146,13 +160,18 @@ export async function decideApproval(db: Kysely<Database>, d: DecideInput): Prom
   return db.transaction().execute(async (trx) => {
     const a = await lockApproval(trx, d.id);
     const status = approvalStatus(a, d.now);
-    if (status !== 'pending') throw configError(`approval ${a.id} is ${status}: it cannot be decided now`);
+    if (status !== 'pending')
+      throw new ApprovalRefused('state', `approval ${a.id} is ${status}: it cannot be decided now`);
     if (d.by.id === a.requested_by)
-      throw configError(
+      throw new ApprovalRefused(
+        'same_principal',
         `approval ${a.id} was requested by ${a.requested_by}: another person must decide it (four eyes)`,
       );
     if (d.by.role !== 'bureau')
-      throw configError(`approval ${a.id}: only the bureau decides approvals, not a ${d.by.role} token`);
+      throw new ApprovalRefused(
+        'role',
+        `approval ${a.id}: only the bureau decides approvals, not a ${d.by.role} token`,
+      );
     const row = await trx
       .updateTable('approvals')
       .set({
@@ -225,7 +244,7 @@ async function lockApproval(db: Kysely<Database>, id: number): Promise<Approval>
     .where('id', '=', id)
     .forUpdate()
     .executeTakeFirst();
-  if (!row) throw configError(`no approval ${id}`);
+  if (!row) throw new ApprovalRefused('not_found', `no approval ${id}`);
   return toApproval(row);
 }
 

@@ -7,9 +7,12 @@
  *  - the person-lookup rate limit, keyed on who is asking, shared by the API and the console.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { dayIn } from '../../core/clock.ts';
 import { configError } from '../../core/errors.ts';
+import type { Config } from '../../schemas/config.ts';
+import { lookupRefusal, personLookupAllowance } from '../approvals/person-lookups.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
-import { HttpError, principalOf, sessionCookieOf } from './request.ts';
+import { audit, HttpError, principalOf, sessionCookieOf } from './request.ts';
 
 /** Environment variable naming the reverse proxies whose X-Forwarded-Proto/-For/-Host are believed. */
 export const TRUSTED_PROXIES_ENV = 'RURALHUB_TRUSTED_PROXIES';
@@ -128,9 +131,14 @@ export type LookupLimit = (req: FastifyRequest, reply: FastifyReply) => Promise<
 
 /**
  * One limiter for person lookups wherever they happen (API and console), so the console is not a second
- * allowance: 30 a minute per token.
+ * allowance: 30 a minute per token, and `approvals.person_lookups_per_day` a day unless another bureau token
+ * approved more (src/approvals/person-lookups.ts).
  */
-export function personLookupLimit(app: FastifyInstance, wh: Warehouse): LookupLimit {
+export function personLookupLimit(
+  app: FastifyInstance,
+  wh: Warehouse,
+  config: Pick<Config, 'timezone' | 'approvals'>,
+): LookupLimit {
   const limiter = app.createRateLimit({
     max: PERSON_LOOKUPS_PER_MINUTE,
     timeWindow: 60_000,
@@ -145,6 +153,24 @@ export function personLookupLimit(app: FastifyInstance, wh: Warehouse): LookupLi
         'rate_limited',
         `too many person lookups: at most ${r.max} a minute; try again in ${r.ttlInSeconds} s`,
       );
+    }
+    const who = await principalOf(wh, req);
+    if (!who) return;
+    const now = new Date();
+    const allowance = await personLookupAllowance(wh.db, {
+      tokenId: who.tokenId,
+      timeZone: config.timezone,
+      today: dayIn(config.timezone, now),
+      perDay: config.approvals.person_lookups_per_day,
+      now,
+    });
+    if (!allowance.ok) {
+      // Recorded like any refused access: a token walking through the population is what the bureau looks for.
+      await audit(wh, who, 'person.lookup_refused', 'daily allowance', 0, {
+        lookups_today: allowance.used,
+        allowed: allowance.allowed,
+      });
+      throw new HttpError(403, 'approval_required', lookupRefusal(allowance));
     }
   };
 }

@@ -60,7 +60,7 @@ export async function buildServer(p: ServerParams): Promise<FastifyInstance> {
   await app.register(rateLimit, { global: false, keyGenerator: (req) => principalKey(p.wh, req) });
   registerSecurityHeaders(app, STYLE_HASH);
   registerOriginCheck(app);
-  const lookupLimit = personLookupLimit(app, p.wh);
+  const lookupLimit = personLookupLimit(app, p.wh, p.config);
 
   app.setErrorHandler((err, req, reply) => {
     const e = err as Error & { statusCode?: number; code?: string };

@@ -91,6 +91,10 @@ describe('authentication and errors', () => {
     const doc = (await call(null, 'GET', '/openapi.json')).json();
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual([
+      '/api/approvals',
+      '/api/approvals/person-lookups',
+      '/api/approvals/{id}/approve',
+      '/api/approvals/{id}/deny',
       '/api/findings',
       '/api/findings/{id}',
       '/api/findings/{id}/lineage',

@@ -7,7 +7,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../core/log.ts';
 import {
   cliPrincipal,
   consumeApproval,
@@ -16,6 +18,9 @@ import {
   tokenPrincipal,
 } from '../../src/approvals/approvals.ts';
 import { coversFindings, findingsScope, fullIdsFilter } from '../../src/approvals/findings-full-ids.ts';
+import { parseConfig } from '../../src/config/load-config.ts';
+import { buildServer } from '../../src/http/server.ts';
+import { createToken } from '../../src/http/tokens.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
 import { runCli } from '../support/cli.ts';
 import { testId } from '../support/demo.ts';
@@ -25,6 +30,7 @@ import { databaseUrl, testWarehouse } from '../support/warehouse.ts';
 const dir = tempDir('ruralhub-approvals-');
 let wh: Warehouse;
 let cfgFile: string;
+let app: FastifyInstance;
 
 const R02 = [1, 2, 3, 4].map((n) => testId(n));
 const R01 = testId(5, '52010220150101');
@@ -87,7 +93,10 @@ beforeAll(async () => {
     ])
     .execute();
 });
-afterAll(async () => wh?.close());
+afterAll(async () => {
+  await app?.close();
+  await wh?.close();
+});
 
 describe('findings --full-ids above the threshold', () => {
   it('is refused in one line naming the approval command, and the attempt is audited', async () => {
@@ -364,5 +373,162 @@ describe('the approvals themselves', () => {
     await expect(
       wh.db.updateTable('approvals').set({ reason: '改写' }).where('id', '=', a.id).execute(),
     ).rejects.toThrow(`approval ${a.id}: what was requested cannot be changed`);
+  });
+});
+
+describe('person lookups over HTTP beyond the daily allowance (2 here)', () => {
+  const PERSON = testId(9);
+  let clerk: string;
+  let chief: string;
+  let clerkId: number;
+  let chiefId: number;
+  const call = async (method: 'GET' | 'POST', url: string, token: string) => {
+    const r = await app.inject({ method, url, headers: { authorization: `Bearer ${token}` } });
+    return {
+      status: r.statusCode,
+      body: r.json() as Record<string, unknown> & { error?: { message: string } },
+    };
+  };
+  const lookup = (token: string, i: number) =>
+    call('GET', `/api/persons/${PERSON}?purpose=${encodeURIComponent(`核查${i}`)}`, token);
+
+  beforeAll(async () => {
+    const config = parseConfig(
+      'county: { name: 示范县, code: "520102" }\napprovals: { person_lookups_per_day: 2 }',
+      'inline',
+    );
+    app = await buildServer({ wh, config, log: silentLogger(), today: () => '2026-11-24' });
+    const a = await createToken(wh, { role: 'bureau', label: '办事员' });
+    [clerk, clerkId] = [a.token, a.id];
+    const b = await createToken(wh, { role: 'bureau', label: '局长' });
+    [chief, chiefId] = [b.token, b.id];
+  });
+
+  it('refuses the third lookup with 403 naming the approval request, and goes on once another bureau token approved', async () => {
+    // No records of this person: a lookup that went through answers 404, and it counts.
+    expect([(await lookup(clerk, 1)).status, (await lookup(clerk, 2)).status]).toEqual([404, 404]);
+    const third = await lookup(clerk, 3);
+    expect(third).toEqual({
+      status: 403,
+      body: {
+        error: {
+          status: 403,
+          code: 'approval_required',
+          message:
+            "more than 2 person lookups today by this token need a second person's approval: POST /api/approvals/person-lookups?lookups=N&reason=… (its id in the answer), then another bureau token's POST /api/approvals/{id}/approve",
+        },
+      },
+    });
+
+    const asked = await call(
+      'POST',
+      `/api/approvals/person-lookups?lookups=2&reason=${encodeURIComponent('全村入户核查')}`,
+      clerk,
+    );
+    expect(asked.status).toBe(200);
+    expect(asked.body).toMatchObject({
+      kind: 'person-lookups',
+      status: 'pending',
+      requested_by: `token:${clerkId}`,
+      reason: '全村入户核查',
+      scope: { token_id: clerkId, lookups: 2 },
+    });
+    const id = asked.body.id as number;
+    expect((await lookup(clerk, 4)).status).toBe(403);
+
+    const self = await call('POST', `/api/approvals/${id}/approve`, clerk);
+    expect(self).toEqual({
+      status: 403,
+      body: {
+        error: {
+          status: 403,
+          code: 'forbidden',
+          message: `approval ${id} was requested by token:${clerkId}: another person must decide it (four eyes)`,
+        },
+      },
+    });
+    const operator = (await createToken(wh, { role: 'operator' })).token;
+    expect((await call('POST', `/api/approvals/${id}/approve`, operator)).status).toBe(403);
+
+    const ok = await call('POST', `/api/approvals/${id}/approve?reason=${encodeURIComponent('同意')}`, chief);
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ status: 'approved', decision_reason: '同意' });
+    expect(
+      (await call('POST', `/api/approvals/${id}/deny?reason=${encodeURIComponent('撤回')}`, chief)).body,
+    ).toEqual({
+      error: {
+        status: 409,
+        code: 'conflict',
+        message: `approval ${id} is approved: it cannot be decided now`,
+      },
+    });
+
+    // Two more today, then refused again, the allowance now 4.
+    expect([(await lookup(clerk, 5)).status, (await lookup(clerk, 6)).status]).toEqual([404, 404]);
+    const past = await lookup(clerk, 7);
+    expect(past.status).toBe(403);
+    expect(past.body.error?.message).toMatch(/^more than 4 person lookups today by this token need/);
+    const row = await wh.db
+      .selectFrom('approvals')
+      .select(['decided_by', 'decision'])
+      .select((eb) => eb('used_at', 'is not', null).as('used'))
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    expect(row.decision).toBe('approved');
+    expect(row.used).toBe(true);
+    expect(row.decided_by).not.toBe(`token:${clerkId}`);
+
+    // Another token has its own allowance.
+    expect((await lookup(chief, 1)).status).toBe(404);
+
+    const audit = await wh.db
+      .selectFrom('audit_log')
+      .select(['actor', 'action', 'row_count'])
+      .where('actor', 'like', `token:${clerkId} %`)
+      .where('action', '<>', 'person.lookup')
+      .orderBy('id')
+      .execute();
+    expect(audit.map((r) => [r.action, r.row_count])).toEqual([
+      ['person.lookup_refused', 0],
+      ['approvals.request', 2],
+      ['person.lookup_refused', 0],
+      ['person.lookup_refused', 0],
+    ]);
+    expect(audit.every((r) => r.actor === `token:${clerkId} (办事员)`)).toBe(true);
+    expect(
+      await wh.db
+        .selectFrom('audit_log')
+        .select(['action', 'target'])
+        .where('actor', '=', `token:${chiefId} (局长)`)
+        .orderBy('id')
+        .execute(),
+    ).toEqual([
+      { action: 'approvals.approve', target: String(id) },
+      { action: 'person.lookup', target: '5201**********0099' },
+    ]);
+  });
+
+  it('a denial needs a reason; a department token sees only its own requests', async () => {
+    const dept = (await createToken(wh, { role: 'department', department: '教育局', label: '教育局' })).token;
+    const asked = await call(
+      'POST',
+      `/api/approvals/person-lookups?lookups=5&reason=${encodeURIComponent('复核')}`,
+      dept,
+    );
+    const id = asked.body.id as number;
+    expect((await call('POST', `/api/approvals/${id}/deny`, chief)).status).toBe(400);
+    const denied = await call(
+      'POST',
+      `/api/approvals/${id}/deny?reason=${encodeURIComponent('无需')}`,
+      chief,
+    );
+    expect(denied.body).toMatchObject({ status: 'denied', decision_reason: '无需' });
+    const own = await app.inject({
+      method: 'GET',
+      url: '/api/approvals',
+      headers: { authorization: `Bearer ${dept}` },
+    });
+    expect((own.json() as { id: number }[]).map((a) => a.id)).toEqual([id]);
+    expect((await call('POST', '/api/approvals/999999/approve', chief)).status).toBe(404);
   });
 });

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { HttpContext } from '../context.ts';
+import { registerApprovals } from './approvals.ts';
 import { registerFindings } from './findings.ts';
 import { registerLists } from './lists.ts';
 import { openApiDocument } from './openapi.ts';
@@ -17,6 +18,7 @@ const ROUTE_GROUPS: readonly ((api: Api) => void)[] = [
   registerFindings,
   registerOperations,
   registerLists,
+  registerApprovals,
 ];
 
 export function registerApi(app: FastifyInstance, ctx: HttpContext): void {

@@ -11,7 +11,8 @@
  *  - Single use: used_at is set once, by the statement that consumes it (UPDATE … WHERE used_at IS NULL), so two
  *    exports started at once cannot both use it.
  *
- * Not granted to <schema>_department, like every table after 0006: departments neither ask nor decide here.
+ * Not granted to <schema>_department, like every table after 0006: a department token asks through the API, whose
+ * handlers write as the server's own role.
  */
 import { type Kysely, sql } from 'kysely';
 
@@ -36,6 +37,11 @@ export async function up(db: Kysely<any>): Promise<void> {
       CHECK (used_at IS NULL OR decision = 'approved')
     )`.execute(db);
   await sql`CREATE INDEX approvals_open ON approvals (kind, requested_at) WHERE used_at IS NULL`.execute(db);
+  // A token's lookups today are counted at every lookup (src/approvals/person-lookups.ts): only today's rows of
+  // one action are read, not the whole log.
+  await sql`CREATE INDEX audit_log_person_lookups ON audit_log (at) WHERE action = 'person.lookup'`.execute(
+    db,
+  );
   // What was asked and what was decided is history: the only change after the decision is marking it used.
   await sql`
     CREATE FUNCTION approvals_keep_decision() RETURNS trigger LANGUAGE plpgsql AS $$
