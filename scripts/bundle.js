@@ -19,6 +19,11 @@ const EXTERNAL = [
   'tsx/*',
   'esbuild',
   'pg-native',
+  // the report's chart rasterizer is native; the charts and the Word writer are large and loaded on demand
+  '@resvg/*',
+  'echarts',
+  'echarts/*',
+  'docx',
 ];
 
 /**
