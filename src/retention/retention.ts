@@ -10,8 +10,9 @@
  *               but those behind a finding that stays (its lineage's versions; its person's and household's roster
  *               rows): the monthly report places a past month's findings by them (doomedVersions). They go in
  *               the run that retires the finding. Lineage's copied columns keep its own rows readable either way.
- *   persons     persons with no version in any feed current or ended within lists_years and no finding left:
- *               their ID number is removed from persons (the surrogate key stays) and from load_conflicts.
+ *   persons     persons with no version in any feed current or ended within lists_years, no finding left and no
+ *               operator's identity link: their ID number is removed from persons (the surrogate key stays), and
+ *               the rows of load_conflicts naming them are deleted (the runs keep their counts).
  *   quarantine  raw values (raw_value, record) of quarantined rows of runs older than quarantine_days, except the
  *               current load of each feed (R13 reads it): emptied, the rows kept (the ledger's counts are in
  *               runs, and `rows_read = loaded + quarantined + duplicates` never reads quarantine).
@@ -136,6 +137,15 @@ function doomedPersons(c: Ctx) {
       AND NOT EXISTS (SELECT 1 FROM identity_review v WHERE v.person_key = p.person_key AND v.status = 'linked')`;
 }
 
+/**
+ * The rows of load_conflicts naming a person of `keys`: by person_id, or in the business key (the key fields
+ * joined by '|', the ID among them for every feed keyed by person).
+ */
+function conflictsOf(keys: RawBuilder<unknown>) {
+  return sql`SELECT lc.ctid FROM load_conflicts lc JOIN persons p ON p.person_key IN (${keys})
+    AND (lc.person_id = p.id_number OR p.id_number = ANY (string_to_array(lc.business_key, '|')))`;
+}
+
 function doomedQuarantine(c: Ctx) {
   const cut = startOf(minus(c.today, 'days', c.config.retention.quarantine_days), c.config.timezone);
   // The feed's current load stays whole: R13 judges the rows its latest load rejected, whatever their age.
@@ -231,7 +241,9 @@ export async function planRetention(p: RetentionParams): Promise<RetentionOutcom
         Object.values(versions).reduce((a, b) => a + b, 0),
         versions,
       ),
-      outcome('persons', await count(db, doomedPersons(c))),
+      outcome('persons', await count(db, doomedPersons(c)), {
+        load_conflicts: await count(db, conflictsOf(sql`SELECT person_key FROM (${doomedPersons(c)}) d`)),
+      }),
       outcome('quarantine', await count(db, doomedQuarantine(c))),
       outcome(
         'drop_files',
@@ -314,11 +326,12 @@ export async function runRetention(p: RetentionParams): Promise<RetentionOutcome
   });
 
   await c.wh.db.transaction().execute(async (trx) => {
-    // The ID numbers go from the conflicts of past loads too; the persons' keys stay.
+    // The conflicts of past loads naming them go too (their counts stay in runs); the persons' keys stay.
     const keys = sql`SELECT person_key FROM (${doomedPersons(c)}) d`;
     const conflicts = affected(
-      await sql`UPDATE load_conflicts SET person_id = NULL
-        WHERE person_id IN (SELECT id_number FROM persons WHERE person_key IN (${keys}))`.execute(trx),
+      await sql`DELETE FROM load_conflicts WHERE ctid IN (SELECT ctid FROM (${conflictsOf(keys)}) x)`.execute(
+        trx,
+      ),
     );
     const persons = affected(
       await sql`UPDATE persons SET id_number = NULL, id_purged_on = ${c.today}::date

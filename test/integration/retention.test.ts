@@ -152,7 +152,8 @@ beforeAll(async () => {
     ...roster(['H1', A, '监测户'], ['H2', B, '监测户'], ['H3', C, '监测户'], ['H5', E, '监测户']),
     ['H9', '坏行', '12345', '户主', '监测户'],
   ]);
-  await load('insurance', D1, insured('2020', A, E));
+  // E is sent twice under two names: a conflicting duplicate, which load_conflicts records with E's ID.
+  await load('insurance', D1, [...insured('2020', A, E), ['留存伍', E.id, '城乡居民', '2020', '正常参保']]);
   await runMatch({ wh, config, log, asOf: D1, rules: ['R02'] });
   // 2020-03-15: B and E leave the roster, E the insurance list (R02 closes B's finding); C's household type
   // changes (its 2020-01 version ends, but C's finding stays, and with it the version).
@@ -221,6 +222,7 @@ describe('a retention run', () => {
       expect(done.categories.find((d) => d.category === c.category)?.details).toMatchObject(c.details);
     }
     expect(quarantineOfD1).toBeGreaterThan(0);
+    expect(plan.categories.find((c) => c.category === 'persons')?.details).toEqual({ load_conflicts: 1 });
     // Deleted is deleted: a second run on the same day finds nothing.
     const again = await planRetention({ wh, config, today: TODAY });
     expect(again.categories.map((c) => c.count)).toEqual([0, 0, 0, 0, 0]);
