@@ -4,9 +4,11 @@
  *
  * The report (src/reporting/monthly-report.ts) derives each finding's state at a day from its events (the target
  * of its last transition dated on or before it) and counts by rule, department, township, village. For a finding
- * about to be deleted, the same is computed here for every month from its first event to its last, grouped so
- * that no person and no finding id remains; from the month after its last event it is `closed` for good, which
- * one `onward` row says for all later months. `retiredFindingsMonth` reads a month back in the report's shapes
+ * about to be deleted, the same is computed here for every month from its first event to the purge's month —
+ * each placed as the report places it at that month's end (its person's roster row then) — and grouped so that
+ * no person and no finding id remains; after the purge's month it is `closed` for good, placed as on the purge's
+ * day, which one `onward` row says for all later months. Months × findings lookups (by the events' finding_id
+ * index): a purge of many findings closed long ago is a statement of seconds, once. `retiredFindingsMonth` reads a month back in the report's shapes
  * and `withRetired` adds it to what the report computed from the findings that are left.
  */
 import { type Kysely, type RawBuilder, sql } from 'kysely';
@@ -58,7 +60,8 @@ export async function summarizeRetiredFindings(
     dated AS (
       SELECT d.*, m::date AS month, (m + interval '1 month' - interval '1 day')::date AS m_end,
              (m - interval '1 day')::date AS m_before
-      FROM d JOIN span s ON s.id = d.id, generate_series(s.first_m, s.last_m, interval '1 month') m),
+      FROM d JOIN span s ON s.id = d.id,
+        generate_series(s.first_m, greatest(s.last_m, date_trunc('month', ${today}::date)::date), interval '1 month') m),
     months AS (SELECT x.*, pl.township, pl.village FROM dated x CROSS JOIN LATERAL ${placeAt(sql`x`, sql`x.m_end`)} pl),
     per AS (
       SELECT mo.*, st_end.state AS state_end, st_start.state AS state_start, mv.*
@@ -83,9 +86,9 @@ export async function summarizeRetiredFindings(
         max(m_end - deadline) FILTER (WHERE state_end <> 'closed' AND deadline < m_end)::int AS max_days_overdue
       FROM per GROUP BY 1, 2, 3, 4, 5, 6, 7),
     onward AS (
-      SELECT (s.last_m + interval '1 month')::date AS month, true AS onward, d.rule_id, d.department, pl.township,
-        pl.village, 'closed' AS state, count(*)::int AS n, 0, 0, 0, 0, 0, 0, NULL::int
-      FROM d JOIN span s ON s.id = d.id CROSS JOIN LATERAL ${placeAt(sql`d`, sql`${today}::date`)} pl
+      SELECT (date_trunc('month', ${today}::date) + interval '1 month')::date AS month, true AS onward, d.rule_id,
+        d.department, pl.township, pl.village, 'closed' AS state, count(*)::int AS n, 0, 0, 0, 0, 0, 0, NULL::int
+      FROM d CROSS JOIN LATERAL ${placeAt(sql`d`, sql`${today}::date`)} pl
       GROUP BY 1, 2, 3, 4, 5, 6, 7)
     INSERT INTO retired_finding_months (month, onward, rule_id, department, township, village, state, n,
       open_at_start, new, closed, closed_by_review, reopened, overdue, max_days_overdue, retired_on)

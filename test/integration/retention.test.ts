@@ -128,7 +128,7 @@ const sortReport = (r: MonthlyFindings) => {
   };
 };
 
-const MONTHS = ['2020-01', '2020-02', '2020-03', '2020-04', '2023-06', '2026-10', '2026-11'];
+const MONTHS = ['2020-01', '2020-02', '2020-03', '2020-04', '2023-06', '2026-10', '2026-11', '2026-12'];
 const before: Record<string, MonthlyFindings> = {};
 let snapBefore: Awaited<ReturnType<typeof snapshot>>;
 let quarantineOfD1: number;
@@ -365,6 +365,10 @@ describe('a retention run', () => {
       const merged = withRetired(after, await retiredFindingsMonth(wh.db, m));
       expect(sortReport(merged), m).toEqual(sortReport(before[m] as MonthlyFindings));
     }
+    // A later month (not yet reportable today) finds B's finding closed, placed as on the purge's day.
+    expect((await retiredFindingsMonth(wh.db, '2027-03')).states).toEqual([
+      { rule_id: 'R02', department: '医保局', township: '（名册外）', state: 'closed', n: 1 },
+    ]);
     // Without the retired counts the report of March 2020 would lose B's closing: the report must read them.
     const march = await monthly(wh, '2020-03', TODAY);
     expect(march.movements.find((r) => r.rule_id === 'R02')?.closed ?? 0).toBe(
