@@ -10,8 +10,8 @@
  *               but those behind a finding that stays (its lineage's versions; its person's and household's roster
  *               rows): the monthly report places a past month's findings by them (doomedVersions). They go in
  *               the run that retires the finding. Lineage's copied columns keep its own rows readable either way.
- *   persons     persons with no version in any feed current or ended within lists_years, no finding left and no
- *               operator's identity link: their ID number is removed from persons (the surrogate key stays), and
+ *   persons     persons no version names (in any ID column) after this run, none current or ended within
+ *               lists_years, with no finding left and no operator's identity link: their ID number is removed from persons (the surrogate key stays), and
  *               the rows of load_conflicts naming them are deleted (the runs keep their counts).
  *   quarantine  raw values (raw_value, record) of quarantined rows of runs older than quarantine_days, except the
  *               current load of each feed (R13 reads it): emptied, the rows kept (the ledger's counts are in
@@ -27,7 +27,6 @@ import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { FEEDS } from '../../pipelines/feeds/index.ts';
 import { RULES, type RuleRegistry } from '../../pipelines/rules/index.ts';
 import type { Config } from '../../schemas/config.ts';
-import { personColumn } from '../findings/lineage.ts';
 import { sha256File } from '../load/import-feed.ts';
 import { writeAudit } from '../warehouse/audit.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
@@ -114,19 +113,31 @@ function doomedVersions(c: Ctx, table: string) {
       WHERE l.feed = ${table} AND l.version_id = t.version_id AND ${kept}) ${roster}`;
 }
 
-/** Feed tables of the registry that exist here, with the column naming their person. */
-function personFeeds(c: Ctx): { table: string; column: string }[] {
-  return Object.values(FEEDS).flatMap((f) => {
-    const column = personColumn(f);
-    return column && c.feedTables.includes(f.id) ? [{ table: f.id, column }] : [];
-  });
+/**
+ * The columns holding ID numbers (kind id_number) of the registry's feeds whose tables exist here: the person
+ * column, and the others (assistance's head_id_number beside each member's id_number).
+ */
+function idColumns(c: Ctx): { table: string; column: string }[] {
+  return Object.values(FEEDS).flatMap((f) =>
+    c.feedTables.includes(f.id)
+      ? Object.entries(f.fields)
+          .filter(([, spec]) => spec.type.kind === 'id_number')
+          .map(([column]) => ({ table: f.id, column }))
+      : [],
+  );
 }
 
+/**
+ * Persons whose ID number goes: no version naming them (in any ID column) stays after this run — current, ended
+ * within lists_years, or kept for a finding (doomedVersions) — so a lists_years shorter than history_years waits
+ * for the history; no finding of theirs stays; and no operator's link names them.
+ */
 function doomedPersons(c: Ctx) {
   const cut = startOf(minus(c.today, 'years', c.config.retention.lists_years), c.config.timezone);
-  const onList = personFeeds(c).map(
-    ({ table, column }) => sql`NOT EXISTS (SELECT 1 FROM ${sql.table(table)} t
-      WHERE t.${sql.ref(column)} = p.id_number AND (t.valid_to IS NULL OR t.valid_to >= ${cut}))`,
+  const onList = idColumns(c).map(
+    ({ table, column }) => sql`NOT EXISTS (SELECT 1 FROM ${sql.table(table)} v
+      WHERE v.${sql.ref(column)} = p.id_number
+        AND (v.valid_to IS NULL OR v.valid_to >= ${cut} OR v.version_id NOT IN (${doomedVersions(c, table)})))`,
   );
   return sql`SELECT p.person_key FROM persons p
     WHERE p.id_number IS NOT NULL AND p.first_seen < ${cut}

@@ -25,8 +25,10 @@ export function registerRetention(program: Command): void {
 Categories, each in its own transaction with an audit row of its counts (never an ID number):
   findings    closed findings older than their rule's retentionYears (retention.findings_years overrides),
               counted by rule, township and month into retired_finding_months, then deleted with events/lineage
-  versions    feed versions ended more than retention.history_years ago (default 5)
+  versions    feed versions ended more than retention.history_years ago (default 5), but those behind a
+              finding that stays
   persons     ID numbers of persons on no list and in no finding for retention.lists_years (default 5)
+              (the person's key stays)
   quarantine  raw values of quarantined rows older than retention.quarantine_days (default 180); rows kept
   drop_files  processed drop files loaded more than retention.drop_files_days ago (default 90)
 
