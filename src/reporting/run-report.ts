@@ -6,6 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { todayIn } from '../../core/clock.ts';
 import type { Config } from '../../schemas/config.ts';
+import { retiredFindingsMonth, withRetired } from '../retention/retired-findings.ts';
 import { writeAudit } from '../warehouse/audit.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
 import { type Chart, findingsByRuleChart, indicatorsByTownshipChart } from './charts.ts';
@@ -74,7 +75,11 @@ export async function writeMonthlyReport(
 ): Promise<{ path: string; docxPath: string; markdown: string }> {
   const generatedAt = p.now ?? new Date();
   // Counted at today in the county: the current month at today, a past month at its end (monthly-report.ts).
-  const findings = await monthlyFindings(p.wh, p.month, todayIn(p.config.timezone, generatedAt));
+  // Plus what findings deleted by the retention schedule contributed: a past month reads as it did before.
+  const findings = withRetired(
+    await monthlyFindings(p.wh, p.month, todayIn(p.config.timezone, generatedAt)),
+    await retiredFindingsMonth(p.wh.db, p.month),
+  );
   const indicators = await computeIndicators(p.wh.db, { asOf: findings.range.cutoff, config: p.config });
   const input: ReportInput = {
     county: p.config.county.name,
