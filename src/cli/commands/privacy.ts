@@ -3,8 +3,11 @@
  * the feeds and fields it reads, what its list discloses and to whom, how long its findings are kept, its grade
  * (computed: the highest of its inputs) and whether it evaluates children. Read from the declarations alone (no
  * config, no warehouse), so it answers the same wherever it runs; docs/privacy.md holds the same table
- * (test/unit/privacy.test.ts).
+ * (test/unit/privacy.test.ts). `privacy assessment` writes the inputs of the 个人信息保护影响评估 from the same
+ * records, the classification and the loaded config (src/reporting/assessment.ts).
  */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { configError } from '../../../core/errors.ts';
 import { FEEDS } from '../../../pipelines/feeds/index.ts';
@@ -12,6 +15,13 @@ import { RULES } from '../../../pipelines/rules/index.ts';
 import { describeProcessing, type ProcessingView } from '../../../pipelines/rules/privacy.ts';
 import type { Rule } from '../../../pipelines/rules/rule.ts';
 import { DATA_GRADES, type DataGrade, type FeedDefinition } from '../../../schemas/feed.ts';
+import {
+  assessmentDocument,
+  assessmentFileBase,
+  assessmentMarkdown,
+  writeAssessmentDocx,
+} from '../../reporting/assessment.ts';
+import { makeContext } from '../context.ts';
 import { formatTable } from '../table.ts';
 
 export const PRIVACY_FORMATS = ['table', 'json', 'md'] as const;
@@ -88,6 +98,12 @@ export function formatClassification(feeds: readonly FeedDefinition[], format: P
   return `${formatTable(headers, rows.map(line))}\n`;
 }
 
+const ASSESSMENT_FORMATS: Readonly<Record<string, readonly ('md' | 'docx')[]>> = {
+  md: ['md'],
+  docx: ['docx'],
+  both: ['md', 'docx'],
+};
+
 /** The format option of both subcommands, checked. */
 function parsePrivacyFormat(given: string): PrivacyFormat {
   const format = PRIVACY_FORMATS.find((f) => f === given);
@@ -119,5 +135,49 @@ export function registerPrivacy(program: Command): void {
     .addHelpText('after', '\nExample:\n  $ ruralhub privacy feeds --format json')
     .action((opts: { format: string }) => {
       process.stdout.write(formatClassification(Object.values(FEEDS), parsePrivacyFormat(opts.format)));
+    });
+  privacy
+    .command('assessment')
+    .description(
+      'write the inputs of the 个人信息保护影响评估 (PIPL Art. 55–56) for the bureau to complete and sign: md and/or docx',
+    )
+    .option('--out <dir>', 'folder to write to (default: paths.output_dir)')
+    .option('--format <format>', 'md, docx or both', 'both')
+    .addHelpText(
+      'after',
+      `
+Writes <county>-个人信息保护影响评估.md and .docx: 一、处理概况, 二、处理活动清单 (each enabled rule), 三、数据分级,
+四、安全与保护措施 (from the config's values), 五、风险评估与结论 (blank, for the bureau) and the signatures.
+Read from the declarations and the config only: no secret, no connection string, only environment variable names.
+
+Example:
+  $ ruralhub privacy assessment --out ./评估 --format docx`,
+    )
+    .action(async (opts: { out?: string; format: string }, cmd: Command) => {
+      const formats = Object.hasOwn(ASSESSMENT_FORMATS, opts.format)
+        ? ASSESSMENT_FORMATS[opts.format]
+        : undefined;
+      if (!formats)
+        throw configError(
+          `--format: expected one of ${Object.keys(ASSESSMENT_FORMATS).join(', ')}, got '${opts.format}'`,
+        );
+      const ctx = makeContext(cmd.optsWithGlobals());
+      const dir = resolve(opts.out ?? ctx.config.paths.output_dir);
+      await mkdir(dir, { recursive: true });
+      const doc = assessmentDocument({
+        config: ctx.config,
+        rules: RULES,
+        feeds: Object.values(FEEDS),
+        generatedAt: new Date(),
+      });
+      const base = join(dir, assessmentFileBase(ctx.config));
+      if (formats.includes('md')) {
+        await writeFile(`${base}.md`, assessmentMarkdown(doc));
+        ctx.out.write(`${base}.md\n`);
+      }
+      if (formats.includes('docx')) {
+        await writeAssessmentDocx(`${base}.docx`, doc);
+        ctx.out.write(`${base}.docx\n`);
+      }
     });
 }
