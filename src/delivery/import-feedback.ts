@@ -45,12 +45,20 @@ export interface FeedbackParams {
   actor?: string;
   /** The remote address of the API or console upload, for the audit log. */
   clientAddr?: string | null;
+  /**
+   * The name an uploaded file had on the department's computer (API and console): every message, the audit
+   * row and the history name it, never `file` (a temporary file on the server), and no message suggests a
+   * command-line option. Without it the file is the CLI's: its own name, and a hint naming --department.
+   */
+  uploadedAs?: string;
 }
 
 export interface RowError {
   sheet: string | undefined;
   row: number;
+  /** The column to correct, by its Chinese header; null: the whole row. */
   field: string | null;
+  /** One line in Chinese for the department: `第5行 说明：核实结果为"核实不属实"时须填写原因`. */
   message: string;
   /** An answer about an item that is not the department's (or not at all): a refused access, audited as one. */
   refused?: boolean;
@@ -141,7 +149,18 @@ async function candidatesFor(wh: Warehouse, rows: AnswerRow[], asOf: string) {
   return { byId: new Map(byId.rows.map((c) => [c.id, c])), keyed };
 }
 
-/** A row turned back: the column to correct (null: the whole row) and what to tell the department. */
+/** The answers a department may give, as it reads them: `"已整改"、"核实不属实"或"整改中"`. */
+const CHOICES_TEXT = `${ANSWER_CHOICES.slice(0, -1)
+  .map((c) => `"${c}"`)
+  .join('、')}或"${ANSWER_CHOICES.at(-1)}"`;
+
+/** Where a row is, as the department finds it in its file: `工作表"清单"第3行`, or `第3行` in a CSV. */
+const rowPlace = (r: AnswerRow) => `${r.sheet ? `工作表"${r.sheet}"` : ''}第${r.row}行`;
+
+/**
+ * A row turned back: the column to correct (null: the whole row) and what to tell the department, in Chinese
+ * and without the row (the line adds it: `第5行 说明：…`).
+ */
 class RowProblem {
   constructor(
     readonly field: string | null,
@@ -164,13 +183,15 @@ const byRuleAndKey = (found: Found, rule: RuleId, key: string): Candidate[] =>
 /** The item a row answers by its 清单编号. */
 function itemNamed(itemId: string, found: Found, department: Department): Candidate | RowProblem {
   if (!ITEM_ID.test(itemId)) {
-    return new RowProblem(ITEM_ID_HEADER, `'${itemId}' is not an item id (a number from the list)`);
+    return new RowProblem(ITEM_ID_HEADER, `"${itemId}"不是清单编号，应为清单中该条目的数字编号`);
   }
   // The same words as for another department's item: an answer must not tell the two apart.
-  return (
-    byItemId(found, itemId) ??
-    new RowProblem(ITEM_ID_HEADER, `item ${itemId} is not on ${department}'s list`, true)
-  );
+  return byItemId(found, itemId) ?? notOnList(itemId, department);
+}
+
+/** An item that is not the department's, or nobody's: one wording for both, so no answer tells them apart. */
+function notOnList(itemId: string, department: Department): RowProblem {
+  return new RowProblem(ITEM_ID_HEADER, `${itemId}不在${department}的清单上，请核对清单编号`, true);
 }
 
 /** The item a row without 清单编号 answers: its rule and ID (or household number), on the department's list. */
@@ -180,15 +201,15 @@ function itemOfPerson(v: AnswerRow['values'], found: Found, department: Departme
     return new RowProblem(
       '规则编号',
       v.rule_id
-        ? `'${v.rule_id}' is not a rule id (${RULE_IDS[0]} … ${RULE_IDS.at(-1)})`
-        : 'no 清单编号 and no 规则编号',
+        ? `"${v.rule_id}"不是规则编号，应为${RULE_IDS[0]}至${RULE_IDS.at(-1)}之一`
+        : `未填${ITEM_ID_HEADER}时须填写规则编号（${RULE_IDS[0]}至${RULE_IDS.at(-1)}）`,
     );
   }
   const rawKey = v.id_number ?? v.household_id ?? v.head_id_number;
   if (!rawKey) {
     return new RowProblem(
       '身份证号',
-      `no 清单编号, so 身份证号 (or 户编号 for household rules) is needed to find the ${rule} item`,
+      `未填${ITEM_ID_HEADER}时须填写身份证号（按户核查的规则可填户编号），才能找到${rule}的条目`,
     );
   }
   const key = subjectKey(rawKey, asOf);
@@ -199,39 +220,36 @@ function itemOfPerson(v: AnswerRow['values'], found: Found, department: Departme
   if (open.length > 1) {
     return new RowProblem(
       '身份证号',
-      `${maskIdNumber(key)} matches ${open.length} open ${rule} items; use their 清单编号`,
+      `${maskIdNumber(key)}对应${open.length}条未销号的${rule}条目，请改填各条目的${ITEM_ID_HEADER}`,
     );
   }
-  return open[0] ?? own[0] ?? new RowProblem('身份证号', `no ${rule} item for ${maskIdNumber(key)}`, true);
+  return (
+    open[0] ??
+    own[0] ??
+    new RowProblem('身份证号', `${department}的${rule}清单上没有${maskIdNumber(key)}，请核对身份证号`, true)
+  );
 }
 
 /** The item still waits for this department's answer: on its list, and not closed. */
 function awaitsAnswer(item: Candidate, department: Department): RowProblem | null {
   if (item.department !== department) {
     // Not whose list it is on: the error workbook goes back to the department.
-    return new RowProblem(ITEM_ID_HEADER, `item ${item.id} is not on ${department}'s list`, true);
+    return notOnList(item.id, department);
   }
   if (!transitionAllowed(item.state, 'feedback', 'feedback')) {
-    return new RowProblem(
-      ITEM_ID_HEADER,
-      `item ${item.id} was already closed (销号) on ${item.closed_on}; no answer is needed`,
-    );
+    return new RowProblem(ITEM_ID_HEADER, `${item.id}已于${item.closed_on}销号，无需再填写核实结果`);
   }
   return null;
 }
 
 /** 核实结果 one of the choices, and 说明 where the choice needs a reason. */
 function answerOf(v: AnswerRow['values']): Pick<ValidAnswer, 'answer' | 'reason'> | RowProblem {
-  if (!v.answer)
-    return new RowProblem('核实结果', `核实结果 is empty; choose one of ${ANSWER_CHOICES.join(' / ')}`);
+  if (!v.answer) return new RowProblem('核实结果', `未填写，应为${CHOICES_TEXT}之一`);
   const answer = parseAnswer(v.answer);
-  if (!answer) return new RowProblem('核实结果', `'${v.answer}' is not one of ${ANSWER_CHOICES.join(' / ')}`);
+  if (!answer) return new RowProblem('核实结果', `"${v.answer}"不是可选的核实结果，应为${CHOICES_TEXT}之一`);
   const reason = v.reason?.trim() || null;
   if (answer === 'not_an_issue' && !reason) {
-    return new RowProblem(
-      '说明',
-      `${FEEDBACK_LABELS.not_an_issue} needs a reason in 说明 (e.g. 外地就读, 外省参保, 已死亡)`,
-    );
+    return new RowProblem('说明', `核实结果为"${FEEDBACK_LABELS.not_an_issue}"时须填写原因`);
   }
   return { answer, reason };
 }
@@ -240,9 +258,9 @@ function answerOf(v: AnswerRow['values']): Pick<ValidAnswer, 'answer' | 'reason'
 function rectifiedOnOf(raw: string | undefined, asOf: string): string | null | RowProblem {
   if (!raw) return null;
   const d = parseDate(raw);
-  if (!d?.ok) return new RowProblem('整改日期', `'${raw}' is not a date (expected YYYY-MM-DD)`);
+  if (!d?.ok) return new RowProblem('整改日期', `"${raw}"不是有效日期，应填写年-月-日，如${asOf}`);
   if (d.value > asOf) {
-    return new RowProblem('整改日期', `${d.value} is in the future (answers are recorded as of ${asOf})`);
+    return new RowProblem('整改日期', `${d.value}晚于本次登记日期${asOf}，应填写已完成整改的日期`);
   }
   return d.value;
 }
@@ -254,7 +272,7 @@ function checkRow(
   department: Department,
   asOf: string,
 ): ValidAnswer | RowProblem {
-  if (r.problem) return new RowProblem(null, `the row could not be read: ${r.problem}`);
+  if (r.problem) return new RowProblem(null, r.problem);
   const v = r.values;
   // Identify the item: our item id, or rule + ID / household number on a sheet of the department's own.
   const item = v.item_id ? itemNamed(v.item_id, found, department) : itemOfPerson(v, found, department, asOf);
@@ -265,8 +283,7 @@ function checkRow(
   if (answer instanceof RowProblem) return answer;
   const rectifiedOn = rectifiedOnOf(v.rectified_on, asOf);
   if (rectifiedOn instanceof RowProblem) return rectifiedOn;
-  const where = `${r.sheet ? `sheet '${r.sheet}' ` : ''}row ${r.row}`;
-  return { findingId: item.id, ...answer, rectifiedOn, where };
+  return { findingId: item.id, ...answer, rectifiedOn, where: rowPlace(r) };
 }
 
 const sameAnswer = (a: ValidAnswer, b: ValidAnswer) =>
@@ -284,7 +301,14 @@ function validate(
 ): { valid: ValidAnswer[]; errors: (RowError & { source: AnswerRow })[] } {
   const errors: (RowError & { source: AnswerRow })[] = [];
   const fail = (r: AnswerRow, { field, message, refused }: RowProblem) =>
-    errors.push({ sheet: r.sheet, row: r.row, field, message, source: r, ...(refused ? { refused } : {}) });
+    errors.push({
+      sheet: r.sheet,
+      row: r.row,
+      field,
+      message: `第${r.row}行${field ? ` ${field}` : ''}：${message}`,
+      source: r,
+      ...(refused ? { refused } : {}),
+    });
   const first = new Map<string, ValidAnswer>();
   const conflicting = new Set<string>();
   for (const r of rows) {
@@ -300,7 +324,7 @@ function validate(
         r,
         new RowProblem(
           ITEM_ID_HEADER,
-          `item ${a.findingId} is answered differently on ${earlier.where}; keep one answer`,
+          `${a.findingId}在${earlier.where}已有不同的答复，同一条目只能保留一个答复`,
         ),
       );
       conflicting.add(a.findingId);
@@ -362,10 +386,13 @@ function inferDepartment(rows: AnswerRow[], found: Found, asOf: string): Departm
 }
 
 export async function importFeedback(p: FeedbackParams): Promise<FeedbackOutcome> {
-  const file = await readAnswerFile(p.file);
+  const file = await readAnswerFile(p.file, p.uploadedAs);
+  // A hint about the command's options, after the Chinese sentence, on the command line only.
+  const cli = p.uploadedAs === undefined;
   if (p.department && file.coverDepartment && p.department !== file.coverDepartment) {
     throw configError(
-      `${file.source}: the cover sheet says ${file.coverDepartment}, but --department says ${p.department}`,
+      `${file.source}：封面页写明这是${file.coverDepartment}的清单，不是${p.department}的清单，不能作为${p.department}的核实结果导入` +
+        (cli ? `（--department ${p.department}）` : ''),
     );
   }
   const found = await candidatesFor(p.wh, file.rows, p.asOf);
@@ -375,8 +402,8 @@ export async function importFeedback(p: FeedbackParams): Promise<FeedbackOutcome
     // Says nothing of which department any item is on: whoever sent the file may be another department, and
     // must not learn from an error who is on whose list.
     throw configError(
-      `${file.source}: no cover sheet names the answering department, and the items it answers are not all on ` +
-        "one department's list (items of more than one department, or items on no list); pass --department",
+      `${file.source}：没有封面页写明答复部门，且文件答复的条目不全在同一个部门的清单上（分属多个部门，或不在任何清单上），无法确定答复部门` +
+        (cli ? '；请用 --department 指定答复部门' : ''),
     );
   }
   const sha256 = createHash('sha256')

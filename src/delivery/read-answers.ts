@@ -5,11 +5,11 @@
  * aliases; nothing here touches the warehouse (validation and applying live in import-feedback.ts).
  */
 
-import { basename } from 'node:path';
+import { basename, extname } from 'node:path';
 import type { ReadMessage } from '../../connectors/connector.ts';
 import { connectorFor, fileKindOf } from '../../connectors/registry.ts';
 import { inflatedSize } from '../../connectors/xlsx/xlsx-connector.ts';
-import { dataError } from '../../core/errors.ts';
+import { configError, dataError, RuralHubError } from '../../core/errors.ts';
 import { DEPARTMENTS, type Department } from '../../schemas/vocab.ts';
 import { headerKey } from '../normalize/header-map.ts';
 import { ITEM_ID_HEADER } from './export-lists.ts';
@@ -35,7 +35,10 @@ export interface AnswerRow {
   /** The row as the department sent it, for the error workbook. */
   header: readonly string[];
   cells: readonly (string | null)[];
-  /** Set when the row could not be read as cells (e.g. more values than the header has columns). */
+  /**
+   * Set when the row could not be read as cells (e.g. more values than the header has columns): what is wrong,
+   * in the department's words (Chinese), for the error line.
+   */
   problem?: string;
 }
 
@@ -83,24 +86,72 @@ function isAnswerHeader(cells: readonly string[]): boolean {
 
 const COVER_LABEL = headerKey('部门');
 
+/**
+ * A row the reader could not split as its header says, in the words of the department that sent it; the
+ * readers' own details (connectors/) are English, for the operators of loads.
+ */
+export function rowProblemInChinese(detail: string): string {
+  const beyond = /beyond the header's ([0-9]+) columns/.exec(detail);
+  if (beyond) return `该行在表头的${beyond[1]}列之外还有内容，请删除多余的单元格`;
+  const width = /expected ([0-9]+) columns, found ([0-9]+)/.exec(detail);
+  if (width) return `该行有${width[2]}列，表头有${width[1]}列，请检查是否多了或少了逗号`;
+  return '该行无法按表头读取，请检查是否有多余的单元格';
+}
+
+/** A file that is not a readable spreadsheet: said without the reader's English or any path on this server. */
+const unreadable = (source: string, cause: unknown) =>
+  dataError(`${source}：无法读取，文件已损坏或不是表格文件；请上传从系统下载并填写好的清单`, cause);
+
+/** The reader of the file's type; an unknown type is refused naming the types a returned list comes as. */
+function kindOf(path: string, source: string): ReturnType<typeof fileKindOf> {
+  try {
+    return fileKindOf(path);
+  } catch (err) {
+    const ext = extname(path).toLowerCase();
+    throw configError(
+      `${source}：不支持的文件类型"${ext || '（无扩展名）'}"，应为${ANSWER_FILE_TYPES.join('、')}文件`,
+      err,
+    );
+  }
+}
+
+/** Runs a reader's step; a data error of the reader (a damaged file) becomes `unreadable`. */
+async function reading<T>(source: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    if (err instanceof RuralHubError && err.kind !== 'data') throw err;
+    if (err instanceof RuralHubError && err.message.startsWith(`${source}：`)) throw err; // already ours
+    throw unreadable(source, err);
+  }
+}
+
 async function readSheet(
   path: string,
+  source: string,
   sheet: string | number | undefined,
   isHeader: (cells: readonly string[]) => boolean,
 ): Promise<ReadMessage[]> {
-  const out: ReadMessage[] = [];
-  for await (const m of connectorFor(path).read({ path }, { isHeader, sheet })) {
-    out.push(m);
-    if (out.length > MAX_ROWS) {
-      throw dataError(`${basename(path)}: more than ${MAX_ROWS} rows; is this really a returned list?`);
+  return reading(source, async () => {
+    const out: ReadMessage[] = [];
+    for await (const m of connectorFor(path).read({ path }, { isHeader, sheet })) {
+      out.push(m);
+      if (out.length > MAX_ROWS) {
+        throw dataError(`${source}：超过${MAX_ROWS}行，不像是退回的清单；请上传从系统下载并填写好的清单`);
+      }
     }
-  }
-  return out;
+    return out;
+  });
 }
 
-async function coverDepartment(path: string, sheets: string[]): Promise<Department | null> {
+async function coverDepartment(path: string, source: string, sheets: string[]): Promise<Department | null> {
   for (const sheet of sheets) {
-    const messages = await readSheet(path, sheet, (cells) => headerKey(cells[0] ?? '') === COVER_LABEL);
+    const messages = await readSheet(
+      path,
+      source,
+      sheet,
+      (cells) => headerKey(cells[0] ?? '') === COVER_LABEL,
+    );
     const header = messages.find((m) => m.type === 'header');
     if (header?.type === 'header' && headerKey(header.columns[0] ?? '') === COVER_LABEL) {
       const name = (header.columns[1] ?? '').trim();
@@ -110,25 +161,30 @@ async function coverDepartment(path: string, sheets: string[]): Promise<Departme
   return null;
 }
 
-export async function readAnswerFile(path: string): Promise<AnswerFile> {
-  const source = basename(path);
-  const { connector, workbook } = fileKindOf(path);
+/**
+ * `name` is the file's name as the department knows it (an upload's original name), for every message and
+ * the `source` of the answers; by default the name of `path`. No message names `path` itself: an upload's is a
+ * temporary file on the server.
+ */
+export async function readAnswerFile(path: string, name = basename(path)): Promise<AnswerFile> {
+  const source = name;
+  const { connector, workbook } = kindOf(path, source);
   if (connector.kind === 'xlsx') {
-    const size = await inflatedSize(path);
+    const size = await reading(source, () => inflatedSize(path));
     if (size > MAX_INFLATED_BYTES) {
       throw dataError(
-        `${source}: refused: the workbook inflates to ${Math.round(size / 1024 ** 2)} MiB (a returned list is a few MB; limit ${MAX_INFLATED_BYTES / 1024 ** 2} MiB)`,
+        `${source}：拒绝处理：工作簿解压后有${Math.round(size / 1024 ** 2)}兆字节（退回的清单通常只有几兆字节，上限为${MAX_INFLATED_BYTES / 1024 ** 2}兆字节）`,
       );
     }
   }
   const sheets = workbook
-    ? (await connector.list({ path })).filter((s) => !s.hidden).map((s) => s.name)
+    ? (await reading(source, () => connector.list({ path }))).filter((s) => !s.hidden).map((s) => s.name)
     : [undefined];
   const rows: AnswerRow[] = [];
   let unanswered = 0;
   let answerSheets = 0;
   for (const sheet of sheets) {
-    const messages = await readSheet(path, sheet, isAnswerHeader);
+    const messages = await readSheet(path, source, sheet, isAnswerHeader);
     let header: readonly string[] = [];
     let cols: Partial<Record<AnswerColumn, number>> = {};
     for (const m of messages) {
@@ -154,17 +210,17 @@ export async function readAnswerFile(path: string): Promise<AnswerFile> {
           values: {},
           header,
           cells: m.raw.split('\t'),
-          problem: m.detail,
+          problem: rowProblemInChinese(m.detail),
         });
       }
     }
   }
   if (!answerSheets) {
     throw dataError(
-      `${source}: no sheet has a 核实结果 column next to ${ITEM_ID_HEADER} (or 规则编号 + 身份证号); ` +
-        'is this a returned list?',
+      `${source}：没有找到含"核实结果"列和"${ITEM_ID_HEADER}"列（或"规则编号"和"身份证号"列）的工作表；` +
+        '请上传从系统下载并填写好的清单',
     );
   }
-  const cover = sheets[0] === undefined ? null : await coverDepartment(path, sheets as string[]);
+  const cover = sheets[0] === undefined ? null : await coverDepartment(path, source, sheets as string[]);
   return { source, coverDepartment: cover, rows, unanswered };
 }

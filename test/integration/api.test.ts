@@ -271,14 +271,19 @@ describe('lists over HTTP', () => {
       expect.objectContaining({
         row: 3,
         field: '核实结果',
-        message: "'不知道' is not one of 已整改 / 核实不属实 / 整改中",
+        message: '第3行 核实结果："不知道"不是可选的核实结果，应为"已整改"、"核实不属实"或"整改中"之一',
       }),
     ]);
     expect(await findingAnswer(wh, Number(first))).toEqual({ state: 'feedback', feedback: 'in_progress' });
     // The health office cannot answer the education office's list.
     const foreign = await call('health', 'POST', '/api/lists/feedback', multipart('x.xlsx', file));
     expect(foreign.statusCode).toBe(400);
-    expect(foreign.json().error.message).toMatch(/cover sheet says 教育局/);
+    // Named as the department named the file, never the server's temporary file, and no command-line option.
+    expect(foreign.json().error).toEqual({
+      status: 400,
+      code: 'config',
+      message: 'x.xlsx：封面页写明这是教育局的清单，不是医保局的清单，不能作为医保局的核实结果导入',
+    });
   });
 
   it('refuses uploads above the size limit and of other types', async () => {

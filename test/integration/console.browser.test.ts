@@ -115,7 +115,13 @@ describe('the console in a browser', () => {
     await page.click('#upload button[type=submit]');
     await page.waitForSelector('#result');
     expect(await page.textContent('#result')).toMatch(/1 条已更新/);
-    expect(await page.textContent('#errors')).toMatch(/核实不属实 needs a reason in 说明/);
+    // One line in Chinese naming the row, the column and what was expected.
+    expect(await page.$$eval('#errors tbody td', (tds) => tds.map((td) => td.textContent))).toEqual([
+      sheet.name,
+      '3',
+      '说明',
+      '第3行 说明：核实结果为"核实不属实"时须填写原因',
+    ]);
     const row = await page.$$eval(
       '#items tbody tr',
       (trs, id) => {

@@ -4,7 +4,7 @@
  * answers, every malformed answer reported by row, bureau review with suppression, and the audit log.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -268,14 +268,24 @@ describe('feedback', () => {
     expect(o.unanswered).toBe(1);
     const problems = o.errors.map((x) => [x.sheet, x.row, x.field, x.message]);
     expect(problems).toEqual([
-      ['我局核实情况', 4, '身份证号', 'no R01 item for 1101**********0021'],
-      ['清单', 2, '清单编号', "item 999999999 is not on 教育局's list"],
+      [
+        '我局核实情况',
+        4,
+        '身份证号',
+        '第4行 身份证号：教育局的R01清单上没有1101**********0021，请核对身份证号',
+      ],
+      ['清单', 2, '清单编号', '第2行 清单编号：999999999不在教育局的清单上，请核对清单编号'],
       // Not whose list it is on: the error workbook goes back to the department.
-      ['清单', 3, '清单编号', `item ${health.id} is not on 教育局's list`],
-      ['清单', 4, '核实结果', "'已处理' is not one of 已整改 / 核实不属实 / 整改中"],
-      ['清单', 5, '说明', '核实不属实 needs a reason in 说明 (e.g. 外地就读, 外省参保, 已死亡)'],
-      ['清单', 6, '整改日期', `2027-03-01 is in the future (answers are recorded as of ${AS_OF})`],
-      ['清单', 7, '整改日期', "'2026/13/45' is not a date (expected YYYY-MM-DD)"],
+      ['清单', 3, '清单编号', `第3行 清单编号：${health.id}不在教育局的清单上，请核对清单编号`],
+      [
+        '清单',
+        4,
+        '核实结果',
+        '第4行 核实结果："已处理"不是可选的核实结果，应为"已整改"、"核实不属实"或"整改中"之一',
+      ],
+      ['清单', 5, '说明', '第5行 说明：核实结果为"核实不属实"时须填写原因'],
+      ['清单', 6, '整改日期', `第6行 整改日期：2027-03-01晚于本次登记日期${AS_OF}，应填写已完成整改的日期`],
+      ['清单', 7, '整改日期', `第7行 整改日期："2026/13/45"不是有效日期，应填写年-月-日，如${AS_OF}`],
     ]);
     const applied = await wh.db
       .selectFrom('findings')
@@ -307,7 +317,7 @@ describe('feedback', () => {
     ]);
     expect(errs[1]!.rows.get(2)!.map((c) => c.value)).toEqual([
       '2',
-      "item 999999999 is not on 教育局's list",
+      '第2行 清单编号：999999999不在教育局的清单上，请核对清单编号',
       '999999999',
       '已整改',
     ]);
@@ -360,7 +370,9 @@ describe('feedback without a cover sheet or --department', () => {
     );
     const o = await importFeedback({ wh, file: path, asOf: AS_OF, outDir, log });
     expect(o).toMatchObject({ department: '教育局', answered: 4, applied: 3 });
-    expect(o.errors.map((e) => e.message)).toEqual(["item 999999999 is not on 教育局's list"]);
+    expect(o.errors.map((e) => e.message)).toEqual([
+      '第4行 清单编号：999999999不在教育局的清单上，请核对清单编号',
+    ]);
     const states = await wh.db
       .selectFrom('findings')
       .select(['state', 'feedback'])
@@ -419,8 +431,8 @@ describe('feedback without a cover sheet or --department', () => {
         () => null,
         (e: unknown) => e as Error,
       );
-      expect(err?.message).toMatch(
-        /no cover sheet names the answering department, and the items it answers are not all on one department's list \(items of more than one department, or items on no list\); pass --department$/,
+      expect(err?.message).toBe(
+        `${basename(path)}：没有封面页写明答复部门，且文件答复的条目不全在同一个部门的清单上（分属多个部门，或不在任何清单上），无法确定答复部门；请用 --department 指定答复部门`,
       );
       // Neither a department nor an item nor an ID: nothing of whose list holds whom.
       for (const leak of [

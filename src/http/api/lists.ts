@@ -75,7 +75,7 @@ export function registerLists(api: Api): void {
       const buf = await part.toBuffer();
       if (part.file.truncated)
         throw new HttpError(413, 'too_large', `file: larger than ${MAX_UPLOAD_BYTES} bytes`);
-      const o = await importUploadedAnswers(api, who, department, ext, buf);
+      const o = await importUploadedAnswers(api, who, department, ext, buf, part.filename);
       if (o.department !== department)
         throw new HttpError(403, 'forbidden', `the file is ${o.department}'s list`);
       return { ...o, source: part.filename, errorFile: undefined };
