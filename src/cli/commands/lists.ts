@@ -135,7 +135,8 @@ Example:
           );
           for (const e of o.errors) {
             ctx.out.write(
-              `  ${e.sheet ? `sheet '${e.sheet}' ` : ''}row ${e.row}${e.field ? `, ${e.field}` : ''}: ${e.message}\n`,
+              // The message names its row and column itself (第N行 列：…)
+              `  ${e.sheet ? `工作表"${e.sheet}" ` : ''}${e.message}\n`,
             );
           }
           if (o.errorFile) ctx.out.write(`  rejected rows to correct and send back: ${o.errorFile}\n`);

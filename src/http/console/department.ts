@@ -79,7 +79,14 @@ export const departmentUpload: ConsolePage = {
       );
     }
     try {
-      const o = await importUploadedAnswers(ctx, who, departmentOf(who), ext, await part.toBuffer());
+      const o = await importUploadedAnswers(
+        ctx,
+        who,
+        departmentOf(who),
+        ext,
+        await part.toBuffer(),
+        part.filename,
+      );
       const notice = html`<div id="result"><p>已处理：${o.answered} 行有答复，${o.applied} 条已更新，${o.unchanged} 条无变化，${o.errors.length} 行有错误。</p>
 ${
   o.errors.length
