@@ -1,3 +1,4 @@
+import { ruleById } from '../../pipelines/rules/index.ts';
 import type { ImportSummary } from '../load/import-feed.ts';
 import type { RuleOutcome } from '../matching/run-match.ts';
 import { fmtDuration } from './progress.ts';
@@ -46,12 +47,25 @@ export function noteLines(rows: readonly ImportSummary[]): string[] {
   return rows.flatMap((s) => (s.message ? [`  ${s.feed}: ${s.message}`] : []));
 }
 
-export function matchTable(rows: readonly RuleOutcome[]): string {
-  return formatTable(
+/** Owners listed in their column up to this many; a rule with more has them on a line under the table. */
+const OWNERS_IN_COLUMN = 3;
+
+/** The departments a rule's findings go to: its `owners` (R10, R13), else its owner. */
+export function ruleOwners(r: Pick<RuleOutcome<string>, 'rule' | 'owner'>): readonly string[] {
+  return ruleById(r.rule)?.owners ?? [r.owner];
+}
+
+/**
+ * A match's outcome per rule. The owners column names every department a rule's findings go to (R10: three);
+ * a rule routed to more than OWNERS_IN_COLUMN has their count there and the departments on a line under the table.
+ */
+export function matchTable(rows: readonly RuleOutcome<string>[]): string {
+  const below: string[] = [];
+  const table = formatTable(
     [
       'rule',
       'name',
-      'owner',
+      'owners',
       'status',
       'population',
       'found',
@@ -61,20 +75,29 @@ export function matchTable(rows: readonly RuleOutcome[]): string {
       'reopened',
       'ms',
     ],
-    rows.map((r) => [
-      r.rule,
-      r.name,
-      r.owner,
-      r.status === 'skipped' ? `skipped: ${r.reason}` : r.status,
-      r.population,
-      r.found,
-      r.new,
-      r.stillOpen,
-      r.closed,
-      r.reopened,
-      Math.round(r.durationMs),
-    ]),
+    rows.map((r) => {
+      const owners = ruleOwners(r);
+      let shown = owners.join('、');
+      if (owners.length > OWNERS_IN_COLUMN) {
+        shown = `${owners.length} 个部门（见下）`;
+        below.push(`  ${r.rule} owners: ${owners.join('、')}`);
+      }
+      return [
+        r.rule,
+        r.name,
+        shown,
+        r.status === 'skipped' ? `skipped: ${r.reason}` : r.status,
+        r.population,
+        r.found,
+        r.new,
+        r.stillOpen,
+        r.closed,
+        r.reopened,
+        Math.round(r.durationMs),
+      ];
+    }),
   );
+  return [table, ...below].join('\n');
 }
 
 /**

@@ -162,7 +162,37 @@ describe('the ruralhub command', () => {
         name: '乙',
       }),
     ]);
-    const everything = [imp, m, f].map((x) => x.stdout + x.stderr).join('\n');
+    // The tables (issue 23): details as the rule's 标签：值, a match run's import counts blank, the cut said.
+    const ft = await ruralhub(
+      ['--config', cfg, 'findings', '--as-of', '2026-11-24', '--columns', 'rule,details'],
+      env,
+    );
+    expect(
+      ft.stdout
+        .split('\n')
+        .slice(2, 4)
+        .map((l) => l.slice(0, 4)),
+    ).toEqual(['R01 ', 'R13 ']);
+    expect(ft.stdout.split('\n')[3]).toBe(
+      'R13   数据来源：防返贫监测对象名册 r.csv；行号：3；原始证件号：5.20***E+17；问题：身份证号被存成数字(科学计数法)，后几位已丢失，无法恢复；比对依据：公民身份号码国家标准 GB 11643',
+    );
+    const limited = await ruralhub(
+      ['--config', cfg, 'findings', '--as-of', '2026-11-24', '--limit', '1'],
+      env,
+    );
+    expect(limited.stdout.trim().split('\n').at(-1)).toBe('… 1 more (use --limit)');
+    const runs = await ruralhub(['--config', cfg, 'runs', '--limit', '2'], env);
+    expect(runs.code, runs.stderr).toBe(0);
+    const runLines = runs.stdout.trim().split('\n');
+    expect(runLines[0]).toBe(
+      'id  kind   feed/rule  status     started_at           read  loaded  quarantined  opened  closed  data_date',
+    );
+    // R13 found the record with the lost ID (opened 1, closed 0); it read no file of its own.
+    expect(runLines[2]).toMatch(
+      /^ 5 {2}match {2}R13 {8}succeeded {2}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {34}1 {7}0$/,
+    );
+    expect(runLines.slice(4)).toEqual(['… 3 more (use --limit)', 'times in Asia/Shanghai']);
+    const everything = [imp, m, f, ft, limited, runs].map((x) => x.stdout + x.stderr).join('\n');
     expect(everything).not.toContain('520102201508310028');
     if (url.password) expect(everything).not.toContain(url.password);
   });

@@ -13,9 +13,10 @@ import {
 import { maskIdNumber, maskIdNumberFields } from '../../normalize/mask.ts';
 import { writeAudit } from '../../warehouse/audit.ts';
 import { asOfDate, makeContext, withWarehouse } from '../context.ts';
-import { FINDING_SUBJECT_COLUMNS } from '../finding-columns.ts';
+import { detailsText, FINDING_SUBJECT_COLUMNS } from '../finding-columns.ts';
+import { rowLimit } from '../list-options.ts';
 import { type Format, parseFormat, writeRows } from '../output.ts';
-import { formatTable } from '../table.ts';
+import { formatTable, moreLine, parseColumns } from '../table.ts';
 import { parseRuleIds } from './match.ts';
 import { registerReview } from './review.ts';
 
@@ -29,6 +30,25 @@ export const FINDING_COLUMNS = [
   'overdue_days',
   'details',
 ] as const;
+type FindingColumn = (typeof FINDING_COLUMNS)[number];
+
+/** What the table shows without --columns: the finding, whom it is about, where, its state and time, its details. */
+export const FINDING_TABLE_COLUMNS: readonly FindingColumn[] = [
+  'id',
+  'rule',
+  'owner',
+  'id_number',
+  'name',
+  'township',
+  'village',
+  'state',
+  'deadline',
+  'overdue_days',
+  'details',
+];
+
+/** How many findings the table shows without --limit (csv and json list every one). */
+const TABLE_LIMIT = 50;
 
 interface Opts {
   rule?: string[];
@@ -41,6 +61,8 @@ interface Opts {
   asOf?: string;
   explain?: string;
   approval?: string;
+  columns?: string;
+  limit?: string;
 }
 
 export function registerFindings(program: Command): void {
@@ -58,6 +80,11 @@ export function registerFindings(program: Command): void {
     )
     .option('--overdue', 'only findings past their deadline (as of --as-of)')
     .option('--format <format>', 'table, csv or json', 'table')
+    .option(
+      '--columns <a,b,c>',
+      `table: the columns to show, in order (default ${FINDING_TABLE_COLUMNS.join(',')})`,
+    )
+    .option('-n, --limit <n>', `table: how many findings (default ${TABLE_LIMIT}); csv and json list all`)
     .option('--full-ids', 'print full ID numbers (an authorized bureau export; written to the audit log)')
     .option(
       '--approval <id>',
@@ -72,6 +99,7 @@ export function registerFindings(program: Command): void {
       'after',
       `
 Columns: ${FINDING_COLUMNS.join(', ')}
+The table shows details as 标签：值 (the rule's list headers); csv/json keep them as an object.
 
 Example:
   $ ruralhub findings --rule R01 --format csv > r01.csv
@@ -81,6 +109,11 @@ Example:
     .action(async (opts: Opts, cmd: Command) => {
       const ctx = makeContext(cmd.optsWithGlobals());
       const format = parseFormat(opts.format);
+      if ((opts.columns !== undefined || opts.limit !== undefined) && format !== 'table')
+        throw configError(
+          '--columns and --limit: the table only (csv and json list every finding, every column)',
+        );
+      const tableColumns = parseColumns(opts.columns, FINDING_COLUMNS, FINDING_TABLE_COLUMNS);
       if (opts.explain !== undefined) {
         await explainFinding(ctx, opts.explain, { format, fullIds: opts.fullIds === true });
         return;
@@ -187,9 +220,36 @@ Example:
             source_row: typeof src.row === 'number' ? src.row : null,
           };
         });
-        writeRows(ctx.out, format, FINDING_COLUMNS, shown);
+        if (format !== 'table') {
+          writeRows(ctx.out, format, FINDING_COLUMNS, shown);
+          return;
+        }
+        ctx.out.write(
+          `${findingsTable(shown, tableColumns, rowLimit(opts.limit ?? String(TABLE_LIMIT), TABLE_LIMIT))}\n`,
+        );
       });
     });
+}
+
+/**
+ * The findings as a table: the chosen columns, details as `标签：值`, at most `limit` rows and then how many more.
+ */
+export function findingsTable(
+  rows: readonly (Record<FindingColumn, unknown> & { rule: string })[],
+  columns: readonly FindingColumn[],
+  limit: number,
+): string {
+  const cell = (r: (typeof rows)[number], c: FindingColumn): string | number | null => {
+    const v = r[c];
+    if (c === 'details') return detailsText(r.rule, v);
+    if (v === null || v === undefined) return null;
+    return typeof v === 'number' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  };
+  const table = formatTable(
+    columns,
+    rows.slice(0, limit).map((r) => columns.map((c) => cell(r, c))),
+  );
+  return rows.length > limit ? `${table}\n${moreLine(rows.length - limit)}` : table;
 }
 
 /**
@@ -238,7 +298,7 @@ async function explainFinding(
       ]
         .filter(Boolean)
         .join('  ')}`,
-      `  details ${JSON.stringify(f.details)}`,
+      `  details ${detailsText(f.rule_id, f.details)}`,
     ];
     for (const e of shown.events) {
       const by = e.run_id === null ? '' : `  match run ${e.run_id}, as of ${e.as_of}`;
