@@ -6,6 +6,7 @@
  *   (a") `ruralhub match` with no data change (each rule sees unchanged inputs: recorded no-ops)
  *   (b)  each rule's bare SELECT, compiled from the same module, run directly through psql
  *   (c)  `ruralhub match --dry-run --from … --to …`: a dry-run backfill of the catalog at 12 monthly dates
+ *   (d)  each rule's bare SELECT reading the versions valid at the date against the same with current versions
  * Prints per-rule engine time (from the run ledger) beside the bare SELECT, the ratios, the backfill's total and
  * per-date seconds, and EXPLAIN ANALYZE of the slowest rule. Measures; never asserts. Uses TEST_DATABASE_URL /
  * DATABASE_URL when set, else embedded.
@@ -142,14 +143,7 @@ export async function main(args: string[]): Promise<void> {
     const backfillRows = JSON.parse(c.stdout) as { as_of: string; ms: number; open: number | null }[];
 
     // (b) the same queries, bare, through psql; \timing reports the server round trip of the statement.
-    const bare = new Map<string, number>();
-    const texts = new Map<string, string>();
-    for (const id of RULE_IDS) {
-      const bound = RULES[id].bind({});
-      if (!bound.ok) throw new Error(`${id}: its default parameters are refused`);
-      const c = sql`${bound.rule.findings(db, AS_OF)}`.compile(db);
-      const text = inline(c.sql, c.parameters);
-      texts.set(id, text);
+    const timed = (text: string): number => {
       const r = run(
         'psql',
         [
@@ -169,8 +163,32 @@ export async function main(args: string[]): Promise<void> {
         ],
         env,
       );
-      const ms = Number(/Time: ([\d.]+) ms/.exec(r.stdout)?.[1] ?? Number.NaN);
-      bare.set(id, ms);
+      return Number(/Time: ([\d.]+) ms/.exec(r.stdout)?.[1] ?? Number.NaN);
+    };
+    const bare = new Map<string, number>();
+    const texts = new Map<string, string>();
+    for (const id of RULE_IDS) {
+      const bound = RULES[id].bind({});
+      if (!bound.ok) throw new Error(`${id}: its default parameters are refused`);
+      const c = sql`${bound.rule.findings(db, AS_OF)}`.compile(db);
+      const text = inline(c.sql, c.parameters);
+      texts.set(id, text);
+      bare.set(id, timed(text));
+    }
+    // (d) what reading the versions valid at the date costs (issue 21): each rule's bare SELECT as compiled, and the
+    // same text with every as-of predicate written as the current-version one it replaced (valid_to IS NULL),
+    // interleaved, best of 3 each.
+    const asOfPredicate =
+      /\("(\w+)"\."data_from" <= '[0-9-]+'::date AND \("\1"\."data_to" IS NULL OR "\1"\."data_to" > '[0-9-]+'::date\)\)/g;
+    const predicateCost = new Map<string, { asOf: number; current: number }>();
+    for (const [id, text] of texts) {
+      const current = text.replace(asOfPredicate, '"$1"."valid_to" IS NULL');
+      if (current === text || /"data_(from|to)"/.test(current))
+        throw new Error(`${id}: its as-of predicates are not as pipelines/rules/as-of.ts writes them`);
+      let best = { asOf: Number.POSITIVE_INFINITY, current: Number.POSITIVE_INFINITY };
+      for (let i = 0; i < 3; i++)
+        best = { asOf: Math.min(best.asOf, timed(text)), current: Math.min(best.current, timed(current)) };
+      predicateCost.set(id, best);
     }
 
     const found = await sql<{ rule_id: string; n: number }>`
@@ -211,6 +229,21 @@ export async function main(args: string[]): Promise<void> {
         `    ${date}  ${(d.ms / 1000).toFixed(2).padStart(7)} s  ${String(d.open).padStart(8)} open`,
       );
     }
+    console.log(
+      '\n(d) as of the date vs current versions, bare SELECT, best of 3:\nrule  as-of ms  current ms  ratio',
+    );
+    let sumAsOf = 0;
+    let sumCurrent = 0;
+    for (const [id, d] of predicateCost) {
+      sumAsOf += d.asOf;
+      sumCurrent += d.current;
+      console.log(
+        `${id}  ${d.asOf.toFixed(0).padStart(8)}  ${d.current.toFixed(0).padStart(10)}  ${(d.asOf / d.current).toFixed(2).padStart(5)}`,
+      );
+    }
+    console.log(
+      `sum  ${sumAsOf.toFixed(0).padStart(8)}  ${sumCurrent.toFixed(0).padStart(10)}  ${(sumAsOf / sumCurrent).toFixed(2).padStart(5)}`,
+    );
     const slowest = [...bare.entries()].sort((x, y) => y[1] - x[1])[0]![0];
     const plan = run(
       'psql',
