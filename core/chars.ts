@@ -32,3 +32,28 @@ export function charClass(chars: string): string {
 }
 
 const SPACE_RUNS = new RegExp(`${charClass(WHITESPACE)}+`, 'g');
+
+/**
+ * Whether a character takes two columns on screen and in a fixed-width cell: East Asian wide and full-width
+ * characters (汉字, kana, Hangul, full-width punctuation such as ，（）), as terminals, Excel and Word draw them.
+ */
+export function isWide(ch: string): boolean {
+  const c = ch.codePointAt(0)!;
+  return (
+    (c >= 0x1100 && c <= 0x115f) ||
+    (c >= 0x2e80 && c <= 0xa4cf) ||
+    (c >= 0xac00 && c <= 0xd7a3) ||
+    (c >= 0xf900 && c <= 0xfaff) ||
+    (c >= 0xfe30 && c <= 0xfe4f) ||
+    (c >= 0xff00 && c <= 0xff60) ||
+    (c >= 0xffe0 && c <= 0xffe6) ||
+    (c >= 0x20000 && c <= 0x3fffd)
+  );
+}
+
+/** Columns a text takes (wide characters two, the rest one): a terminal's columns, Excel's width unit. */
+export function displayWidth(text: string): number {
+  let w = 0;
+  for (const ch of text) w += isWide(ch) ? 2 : 1;
+  return w;
+}

@@ -1,19 +1,5 @@
+import { displayWidth, isWide } from '../../core/chars.ts';
 import { configError } from '../../core/errors.ts';
-
-/** Display width of a string in a terminal: CJK and full-width characters take two columns. */
-export function displayWidth(s: string): number {
-  let w = 0;
-  for (const ch of s) w += charWidth(ch);
-  return w;
-}
-
-function charWidth(ch: string): number {
-  return /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]|[\u{20000}-\u{3fffd}]/u.test(
-    ch,
-  )
-    ? 2
-    : 1;
-}
 
 /** `s` cut to at most `width` display columns, ending in `…` when cut. */
 export function truncateToWidth(s: string, width: number): string {
@@ -21,7 +7,7 @@ export function truncateToWidth(s: string, width: number): string {
   let out = '';
   let w = 0;
   for (const ch of s) {
-    const cw = charWidth(ch);
+    const cw = isWide(ch) ? 2 : 1;
     if (w + cw > width - 1) break;
     out += ch;
     w += cw;

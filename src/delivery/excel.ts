@@ -34,28 +34,6 @@ export function loadExcel(): Promise<ExcelModule> {
   return loaded;
 }
 
-/**
- * Columns a cell's text takes on screen: East Asian wide and full-width characters (汉字, full-width
- * punctuation such as ，（）) take two, the rest one — Excel's column width unit is one narrow character.
- */
-export function displayWidth(text: string): number {
-  let w = 0;
-  for (const ch of text) {
-    const c = ch.codePointAt(0)!;
-    const wide =
-      (c >= 0x1100 && c <= 0x115f) ||
-      (c >= 0x2e80 && c <= 0xa4cf) ||
-      (c >= 0xac00 && c <= 0xd7a3) ||
-      (c >= 0xf900 && c <= 0xfaff) ||
-      (c >= 0xfe30 && c <= 0xfe4f) ||
-      (c >= 0xff00 && c <= 0xff60) ||
-      (c >= 0xffe0 && c <= 0xffe6) ||
-      (c >= 0x20000 && c <= 0x3fffd);
-    w += wide ? 2 : 1;
-  }
-  return w;
-}
-
 /** Text for a print header or footer section: `&` starts a code there (&P page, &N pages), `&&` is an `&`. */
 export const headerFooterText = (text: string) => text.replaceAll('&', '&&');
 

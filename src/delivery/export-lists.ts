@@ -11,6 +11,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type ExcelJS from 'exceljs';
 import { sql } from 'kysely';
+import { displayWidth } from '../../core/chars.ts';
 import { localTimeIn } from '../../core/clock.ts';
 import { terminalError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
@@ -29,7 +30,6 @@ import { csvLine, UTF8_BOM } from './csv.ts';
 import {
   addFilterDatabaseNames,
   addRangeValidation,
-  displayWidth,
   headerFooterText,
   loadExcel,
   type PromptOnly,

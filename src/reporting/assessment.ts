@@ -18,6 +18,7 @@ import type { FeedDefinition } from '../../schemas/feed.ts';
 import { sourceKindOf } from '../../schemas/sources.ts';
 import { PURPOSE } from '../delivery/export-lists.ts';
 import { selectRules } from '../matching/run-match.ts';
+import { type DocxBlock, docxParts } from './docx-parts.ts';
 import { SMALL_CELL } from './monthly-report.ts';
 
 /** One piece of the document, rendered as Markdown or Word. */
@@ -268,39 +269,10 @@ export function assessmentMarkdown(doc: AssessmentDocument): string {
   return `${out.join('\n\n')}\n`;
 }
 
-/** Word's body text: 宋体 五号 (10.5 pt, in half-points); headings 黑体 — as the 月通报 (write-docx.ts). */
-const BODY_FONT = '宋体';
-const HEADING_FONT = '黑体';
-const BODY_SIZE = 21;
-
 export async function writeAssessmentDocx(path: string, doc: AssessmentDocument): Promise<void> {
   const d = await import('docx');
-  const font = (name: string) => ({ ascii: name, eastAsia: name, hAnsi: name });
-  const para = (
-    text: string,
-    o: { bold?: boolean; size?: number; heading?: boolean; center?: boolean } = {},
-  ) =>
-    new d.Paragraph({
-      alignment: o.center ? d.AlignmentType.CENTER : undefined,
-      spacing: { before: o.heading ? 240 : 0, after: o.heading ? 120 : 60 },
-      children: [
-        new d.TextRun({
-          text,
-          bold: o.bold,
-          size: o.size ?? BODY_SIZE,
-          font: font(o.heading ? HEADING_FONT : BODY_FONT),
-        }),
-      ],
-    });
-  const cell = (text: string, bold = false) =>
-    new d.TableCell({
-      children: [
-        new d.Paragraph({ children: [new d.TextRun({ text, bold, size: 18, font: font(BODY_FONT) })] }),
-      ],
-    });
-  const body: (InstanceType<typeof d.Paragraph> | InstanceType<typeof d.Table>)[] = [
-    para(doc.title, { bold: true, size: 36, heading: true, center: true }),
-  ];
+  const { para, cell, table, docx } = docxParts(d);
+  const body: DocxBlock[] = [para(doc.title, { bold: true, size: 36, heading: true, center: true })];
   for (const b of doc.blocks) {
     if (b.kind === 'heading') body.push(para(b.text, { heading: true, size: b.level === 1 ? 28 : 24 }));
     else if (b.kind === 'paragraph') body.push(para(b.text));
@@ -308,25 +280,12 @@ export async function writeAssessmentDocx(path: string, doc: AssessmentDocument)
     else if (b.kind === 'blank') for (let n = 0; n < b.lines; n++) body.push(para(BLANK_LINE));
     else
       body.push(
-        new d.Table({
-          width: { size: 100, type: d.WidthType.PERCENTAGE },
-          rows: [
-            new d.TableRow({ tableHeader: true, children: b.headers.map((h) => cell(h, true)) }),
-            ...b.rows.map((r) => new d.TableRow({ children: r.map((c) => cell(c)) })),
-          ],
-        }),
+        table(
+          b.headers,
+          b.rows.map((r) => r.map((c) => cell(c))),
+        ),
       );
   }
-  const document = new d.Document({
-    creator: 'RuralHub',
-    title: doc.title,
-    sections: [
-      {
-        // landscape A4: the 处理活动清单 has eight columns
-        properties: { page: { size: { orientation: d.PageOrientation.LANDSCAPE } } },
-        children: body,
-      },
-    ],
-  });
-  await writeFile(path, await d.Packer.toBuffer(document));
+  // landscape: the 处理活动清单 has eight columns
+  await writeFile(path, await docx(doc.title, body));
 }

@@ -23,6 +23,14 @@ import { configError } from '../../core/errors.ts';
 import { FEEDS } from '../../pipelines/feeds/index.ts';
 import { validAt } from '../../pipelines/rules/as-of.ts';
 import { REVIEW_ACCEPTED } from '../delivery/review.ts';
+import {
+  type MovementRow,
+  type OverdueRow,
+  PLACE_NOT_ON_ROSTER,
+  PLACE_UNIDENTIFIED,
+  type StateRow,
+  type VillageRow,
+} from '../retention/retired-findings.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
 
 export interface MonthRange {
@@ -49,47 +57,9 @@ export function monthRange(month: string, today: string): MonthRange {
   return { month, start, end, before, cutoff: end < today ? end : today };
 }
 
-/** Shown for a finding whose person is on no roster and whose department's record names no place. */
-export const PLACE_NOT_ON_ROSTER = '（名册外）';
-/** Shown for a rejected record whose person could not be identified and whose row names no place. */
-export const PLACE_UNIDENTIFIED = '（未识别）';
-
-export interface StateRow {
-  rule_id: string;
-  department: string;
-  township: string;
-  state: string;
-  n: number;
-}
-
-export interface MovementRow {
-  rule_id: string;
-  department: string;
-  open_at_start: number;
-  new: number;
-  closed: number;
-  closed_by_review: number;
-  reopened: number;
-  open_at_end: number;
-  overdue_at_end: number;
-  max_days_overdue: number | null;
-  closure_rate: number | null;
-}
-
-export interface OverdueRow {
-  rule_id: string;
-  department: string;
-  township: string;
-  village: string;
-  overdue: number;
-  max_days_overdue: number;
-}
-
-export interface VillageRow {
-  township: string;
-  village: string;
-  open: number;
-}
+// The rows' shapes and place labels live a floor below, where retention writes the same rows.
+export type { MovementRow, OverdueRow, StateRow, VillageRow } from '../retention/retired-findings.ts';
+export { PLACE_NOT_ON_ROSTER, PLACE_UNIDENTIFIED };
 
 export interface MonthlyFindings {
   range: MonthRange;

@@ -6,12 +6,9 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { formatLocal } from '../../core/clock.ts';
+import { type DocxBlock, docxParts } from './docx-parts.ts';
 import { cellText, isPercent, type ReportInput, reportTables } from './write-report.ts';
 
-/** Word's body text: 宋体 五号 (10.5 pt, in half-points); headings 黑体. */
-const BODY_FONT = '宋体';
-const HEADING_FONT = '黑体';
-const BODY_SIZE = 21;
 const NUMERALS = ['一', '二', '三', '四', '五', '六', '七', '八', '九', '十'];
 const numbered = (n: number, title: string) => `${NUMERALS[n] ?? String(n + 1)}、${title}`;
 
@@ -23,24 +20,8 @@ export async function writeReportDocx(path: string, input: ReportInput): Promise
   const d = await import('docx');
   const shared: ReportInput = { ...input, bureauCopy: false };
   const range = input.findings.range;
-  const font = (name: string) => ({ ascii: name, eastAsia: name, hAnsi: name });
-  const para = (
-    text: string,
-    o: { bold?: boolean; size?: number; heading?: boolean; center?: boolean } = {},
-  ) =>
-    new d.Paragraph({
-      alignment: o.center ? d.AlignmentType.CENTER : undefined,
-      spacing: { before: o.heading ? 240 : 0, after: o.heading ? 120 : 60 },
-      children: [
-        new d.TextRun({
-          text,
-          bold: o.bold,
-          size: o.size ?? BODY_SIZE,
-          font: font(o.heading ? HEADING_FONT : BODY_FONT),
-        }),
-      ],
-    });
-  const body: (InstanceType<typeof d.Paragraph> | InstanceType<typeof d.Table>)[] = [
+  const { para, cell, table, docx } = docxParts(d);
+  const body: DocxBlock[] = [
     para(docxTitle(input.county, range.month), { bold: true, size: 36, heading: true, center: true }),
     para(`统计截至：${range.cutoff}`, { center: true }),
     para(`生成时间：${formatLocal(input.timeZone, input.generatedAt)}（${input.timeZone}）`, {
@@ -55,29 +36,11 @@ export async function writeReportDocx(path: string, input: ReportInput): Promise
       body.push(para('（无）'));
       return;
     }
-    const cell = (text: string, o: { bold?: boolean; right?: boolean } = {}) =>
-      new d.TableCell({
-        children: [
-          new d.Paragraph({
-            alignment: o.right ? d.AlignmentType.RIGHT : d.AlignmentType.LEFT,
-            children: [new d.TextRun({ text, bold: o.bold, size: 18, font: font(BODY_FONT) })],
-          }),
-        ],
-      });
     body.push(
-      new d.Table({
-        width: { size: 100, type: d.WidthType.PERCENTAGE },
-        rows: [
-          // repeated at the top of each page the table runs onto
-          new d.TableRow({ tableHeader: true, children: t.headers.map((h) => cell(h, { bold: true })) }),
-          ...t.rows.map(
-            (r) =>
-              new d.TableRow({
-                children: r.map((c) => cell(cellText(c), { right: typeof c === 'number' || isPercent(c) })),
-              }),
-          ),
-        ],
-      }),
+      table(
+        t.headers,
+        t.rows.map((r) => r.map((c) => cell(cellText(c), { right: typeof c === 'number' || isPercent(c) }))),
+      ),
     );
   });
   if (input.charts.length) {
@@ -98,16 +61,6 @@ export async function writeReportDocx(path: string, input: ReportInput): Promise
       );
     }
   }
-  const doc = new d.Document({
-    creator: 'RuralHub',
-    title: docxTitle(input.county, range.month),
-    sections: [
-      {
-        // landscape A4: the 整改情况 table has twelve columns
-        properties: { page: { size: { orientation: d.PageOrientation.LANDSCAPE } } },
-        children: body,
-      },
-    ],
-  });
-  await writeFile(path, await d.Packer.toBuffer(doc));
+  // landscape: the 整改情况 table has twelve columns
+  await writeFile(path, await docx(docxTitle(input.county, range.month), body));
 }

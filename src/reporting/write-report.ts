@@ -5,6 +5,7 @@
  * the bureau's own. Rates are numbers with a percent format, so a clerk can sort, sum and chart them in Excel.
  */
 import type ExcelJS from 'exceljs';
+import { displayWidth } from '../../core/chars.ts';
 import { formatLocal } from '../../core/clock.ts';
 import { ruleById } from '../../pipelines/rules/index.ts';
 import { FINDING_STATE_LABELS } from '../../schemas/vocab.ts';
@@ -65,28 +66,6 @@ export interface Table {
   title: string;
   headers: string[];
   rows: Cell[][];
-}
-
-/**
- * The width a text takes in a fixed-width cell, in Latin character widths: CJK ideographs, kana, Hangul and
- * full-width forms take two, as Excel and Word draw them.
- */
-export function displayWidth(text: string): number {
-  let w = 0;
-  for (const ch of text) {
-    const c = ch.codePointAt(0)!;
-    const wide =
-      (c >= 0x1100 && c <= 0x115f) ||
-      (c >= 0x2e80 && c <= 0xa4cf) ||
-      (c >= 0xac00 && c <= 0xd7a3) ||
-      (c >= 0xf900 && c <= 0xfaff) ||
-      (c >= 0xfe30 && c <= 0xfe4f) ||
-      (c >= 0xff00 && c <= 0xff60) ||
-      (c >= 0xffe0 && c <= 0xffe6) ||
-      (c >= 0x20000 && c <= 0x3fffd);
-    w += wide ? 2 : 1;
-  }
-  return w;
 }
 
 /** Column widths that fit the header and every value (capped: a long name wraps rather than a 2 m column). */

@@ -15,9 +15,10 @@ import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { REVIEW_ACCEPTED } from '../delivery/review.ts';
 import type { Database } from '../warehouse/schema.ts';
 
-/** Shown by the monthly report for a finding whose person is on no roster (and one never identified). */
-const PLACE_NOT_ON_ROSTER = '（名册外）';
-const PLACE_UNIDENTIFIED = '（未识别）';
+/** Shown for a finding whose person is on no roster and whose department's record names no place. */
+export const PLACE_NOT_ON_ROSTER = '（名册外）';
+/** Shown for a rejected record whose person could not be identified and whose row names no place. */
+export const PLACE_UNIDENTIFIED = '（未识别）';
 
 /**
  * A finding's township and village at `day`, as the monthly report places it: its own place when the rule gave
@@ -96,31 +97,52 @@ export async function summarizeRetiredFindings(
   return Number(r.numAffectedRows ?? 0);
 }
 
-/** The report's shapes (src/reporting/monthly-report.ts), repeated here: that floor is above this one. */
+/**
+ * The monthly report's rows (src/reporting/monthly-report.ts uses these): defined on this floor, below the report,
+ * because the counts retention keeps for deleted findings are read back in the same shapes.
+ */
+export interface StateRow {
+  rule_id: string;
+  department: string;
+  township: string;
+  state: string;
+  n: number;
+}
+
+export interface MovementRow {
+  rule_id: string;
+  department: string;
+  open_at_start: number;
+  new: number;
+  closed: number;
+  closed_by_review: number;
+  reopened: number;
+  open_at_end: number;
+  overdue_at_end: number;
+  max_days_overdue: number | null;
+  closure_rate: number | null;
+}
+
+export interface OverdueRow {
+  rule_id: string;
+  department: string;
+  township: string;
+  village: string;
+  overdue: number;
+  max_days_overdue: number;
+}
+
+export interface VillageRow {
+  township: string;
+  village: string;
+  open: number;
+}
+
 export interface RetiredMonth {
-  states: { rule_id: string; department: string; township: string; state: string; n: number }[];
-  movements: {
-    rule_id: string;
-    department: string;
-    open_at_start: number;
-    new: number;
-    closed: number;
-    closed_by_review: number;
-    reopened: number;
-    open_at_end: number;
-    overdue_at_end: number;
-    max_days_overdue: number | null;
-    closure_rate: number | null;
-  }[];
-  overdue: {
-    rule_id: string;
-    department: string;
-    township: string;
-    village: string;
-    overdue: number;
-    max_days_overdue: number;
-  }[];
-  villages: { township: string; village: string; open: number }[];
+  states: StateRow[];
+  movements: MovementRow[];
+  overdue: OverdueRow[];
+  villages: VillageRow[];
 }
 
 /**

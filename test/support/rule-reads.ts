@@ -18,7 +18,8 @@ import type { Rule } from '../../pipelines/rules/rule.ts';
 import type { FeedDefinition } from '../../schemas/feed.ts';
 import type { Database } from '../../src/warehouse/schema.ts';
 
-const db = new Kysely<Database>({
+/** A kysely that compiles queries and runs none: a rule's SQL, read as text. */
+export const db = new Kysely<Database>({
   dialect: {
     createAdapter: () => new PostgresAdapter(),
     createDriver: () => new DummyDriver(),

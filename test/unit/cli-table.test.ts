@@ -4,6 +4,7 @@
  * rule's list headers say them, and the match summary names every department a rule's findings go to.
  */
 import { describe, expect, it } from 'vitest';
+import { displayWidth } from '../../core/chars.ts';
 import { findingsTable } from '../../src/cli/commands/findings.ts';
 import {
   RUNS_DEFAULT_COLUMNS,
@@ -13,7 +14,7 @@ import {
 } from '../../src/cli/commands/runs.ts';
 import { detailsText } from '../../src/cli/finding-columns.ts';
 import { matchTable } from '../../src/cli/summaries.ts';
-import { displayWidth, formatTable, parseColumns } from '../../src/cli/table.ts';
+import { formatTable, parseColumns } from '../../src/cli/table.ts';
 
 const importRun = (id: number, over: Partial<RunForTable> = {}): RunForTable => ({
   id,

@@ -5,28 +5,12 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  DummyDriver,
-  Kysely,
-  PostgresAdapter,
-  PostgresIntrospector,
-  PostgresQueryCompiler,
-  sql,
-} from 'kysely';
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { FEED_IDS } from '../../pipelines/feeds/index.ts';
 import { validAt } from '../../pipelines/rules/as-of.ts';
 import { RULES } from '../../pipelines/rules/index.ts';
-import type { Database } from '../../src/warehouse/schema.ts';
-
-const db = new Kysely<Database>({
-  dialect: {
-    createAdapter: () => new PostgresAdapter(),
-    createDriver: () => new DummyDriver(),
-    createIntrospector: (k) => new PostgresIntrospector(k),
-    createQueryCompiler: () => new PostgresQueryCompiler(),
-  },
-});
+import { db } from '../support/rule-reads.ts';
 
 const RULES_DIR = join(import.meta.dirname, '../../pipelines/rules');
 const FEED_SET = new Set<string>(FEED_IDS);

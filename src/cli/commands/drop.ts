@@ -11,7 +11,10 @@ export function registerDrop(program: Command): void {
       'take the complete files waiting in the drop folders (drop.root/drop.folders) and import them',
     )
     .option('--feed <feed>', 'only this feed’s folder')
-    .option('--as-of <date>', 'reference date for ID checks, YYYY-MM-DD (default: today)')
+    .option(
+      '--as-of <date>',
+      "the load's day, YYYY-MM-DD (default: today): reference for ID checks and the files' data date",
+    )
     .addHelpText(
       'after',
       `

@@ -56,7 +56,10 @@ export function registerImport(program: Command): void {
       'publish a snapshot even if it ends more records than the feed allows (max_shrink)',
     )
     .option('--force', 'load even if the file is identical to the last successful load')
-    .option('--as-of <date>', 'reference date for ID checks (birth date in the future), YYYY-MM-DD')
+    .option(
+      '--as-of <date>',
+      "the load's day, YYYY-MM-DD: reference for ID checks, and the data date unless --data-date or the file states one",
+    )
     .option(
       '--data-date <date>',
       'the date the data describes, YYYY-MM-DD (default: the date the file states above its header — 导出日期, 统计截至 … — else today)',
