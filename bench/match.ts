@@ -20,7 +20,7 @@ import { sql } from 'kysely';
 import { FEED_IDS } from '../pipelines/feeds/index.ts';
 import { RULE_IDS, RULES } from '../pipelines/rules/index.ts';
 import { generateDemoCounty } from '../src/demo/generate.ts';
-import { createDb, createPool } from '../src/warehouse/connect.ts';
+import { createDb, createPool, SESSION_PLANNER_OPTIONS } from '../src/warehouse/connect.ts';
 import { benchServer } from './support/server.ts';
 
 const AS_OF = '2026-11-24';
@@ -90,6 +90,8 @@ export async function main(args: string[]): Promise<void> {
     );
     const bin = resolve(import.meta.dirname, '../bin/ruralhub.js');
     const env = { ...process.env, RH_BENCH_URL: url, RURALHUB_LOG_LEVEL: 'warn' };
+    // psql's sessions get the engine's planner settings (no JIT), so a bare SELECT measures what the engine runs.
+    const psqlEnv = { ...env, PGOPTIONS: SESSION_PLANNER_OPTIONS.join(' ') };
     const cli = (...a: string[]) => run(process.execPath, [bin, '--config', cfg, ...a], env);
     cli('migrate');
     t = performance.now();
@@ -161,7 +163,7 @@ export async function main(args: string[]): Promise<void> {
           '-c',
           text,
         ],
-        env,
+        psqlEnv,
       );
       return Number(/Time: ([\d.]+) ms/.exec(r.stdout)?.[1] ?? Number.NaN);
     };
@@ -256,7 +258,7 @@ export async function main(args: string[]): Promise<void> {
         '-c',
         `EXPLAIN (ANALYZE, BUFFERS) ${texts.get(slowest)}`,
       ],
-      env,
+      psqlEnv,
     );
     // Lines are cut at 240 characters: the inlined name-key function carries OpenCC's whole character table.
     const shown = plan.stdout

@@ -139,6 +139,17 @@ export function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
  * `ruralhub:<pid>` in pg_stat_activity, so an operator (or a test) can tell which process runs what. Every
  * connection carries the timeouts (dbTimeouts) and a watchdog (watchClient).
  */
+/**
+ * Planner settings of every session, as `-c` startup options (also what a benchmark's psql gets, through
+ * PGOPTIONS, to measure what the engine runs). No JIT: the rules' queries are large generated texts whose compile
+ * costs more than it saves. R13 (thirteen feeds' names and ID facts in one UNION) makes 1,403 functions: on
+ * PostgreSQL 15 with LLVM, 54 s of compilation summed over its parallel workers, the query 17.6–19.4 s with JIT and
+ * 6.8–9.2 s without on a 1M-resident county — and the embedded server has no JIT provider, so with JIT on the same
+ * plan was fast on one server and slow on the other. The loader turned JIT off for its statements for the same
+ * reason (import-feed.ts, loadSettings).
+ */
+export const SESSION_PLANNER_OPTIONS: readonly string[] = ['-c jit=off'];
+
 export function createPool(url: string, schema: string, max = 4, timeouts?: Partial<DbTimeouts>): pg.Pool {
   const t = dbTimeouts(timeouts);
   const sec = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
@@ -158,6 +169,7 @@ export function createPool(url: string, schema: string, max = 4, timeouts?: Part
     // gone — releasing its locks, the feed's advisory lock among them — instead of holding it for hours.
     options: [
       `-c search_path=${schema},public`,
+      ...SESSION_PLANNER_OPTIONS,
       `-c tcp_keepalives_idle=${sec(t.keepAliveMs)}`,
       '-c tcp_keepalives_interval=10',
       '-c tcp_keepalives_count=6',
