@@ -47,6 +47,11 @@ export const SqlConfigSchema = z
     /** Columns that make a row unique, for keyset paging. */
     key: z.array(z.string().min(1)).min(1),
     page_size: z.number().int().min(1).max(100_000).default(5000),
+    /**
+     * The column holding the date the data describes (an export date, a 统计日期): the load's data date is the
+     * latest date in it among the rows read (--data-date wins; without this, the load's day).
+     */
+    data_date_column: z.string().min(1).optional(),
   })
   .strict()
   .refine((c) => c.cursor !== undefined || (c.lookback === undefined && c.full_every === undefined), {
@@ -111,6 +116,11 @@ export const HttpConfigSchema = z
     backoff_ms: z.number().int().min(1).default(500),
     /** Longest Retry-After (429, 503) waited for; an API that asks for longer fails the read as transient. */
     retry_after_max_ms: z.number().int().min(0).default(120_000),
+    /**
+     * The record field holding the date the data describes (an export date, a 统计日期): the load's data date is the
+     * latest date in it among the records read (--data-date wins; without this, the load's day).
+     */
+    data_date_column: z.string().min(1).optional(),
   })
   .strict()
   .refine((c) => !(c.token_env && c.token_command), {

@@ -26,7 +26,7 @@ import type { FeedConfig } from '../../schemas/config.ts';
 import type { FeedDefinition } from '../../schemas/feed.ts';
 import type { SourceConfig } from '../../schemas/sources.ts';
 import { decisionsSince } from '../identity/review.ts';
-import { checkStatedDate, statedDataDate, statedWhere } from '../normalize/data-date.ts';
+import { checkStatedDate, statedDataDate, statedInColumn, whereStated } from '../normalize/data-date.ts';
 import { headerDetector, mapHeader } from '../normalize/header-map.ts';
 import { firstChars } from '../normalize/text.ts';
 import { databaseFault, poolTimeouts, type Warehouse, within } from '../warehouse/connect.ts';
@@ -99,6 +99,8 @@ export interface ImportProgress {
 export interface RecordSource {
   label: string;
   read(options: ReadOptions): AsyncIterable<ReadMessage>;
+  /** The column of its records that states the data date (a source's `data_date_column`). */
+  dataDateColumn?: string;
 }
 
 /**
@@ -116,7 +118,8 @@ export function configuredSource(
     );
   }
   const { label, read } = openSource(cfg);
-  return { label, read };
+  const column = 'data_date_column' in cfg ? cfg.data_date_column : undefined;
+  return { label, read, ...(column !== undefined ? { dataDateColumn: column } : {}) };
 }
 
 export interface ImportSummary {
@@ -454,13 +457,16 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
     let readBounds: Record<string, string | number> | undefined;
     /** The rows above the header the reader passed (title lines): where a file states its data date. */
     let titles: readonly TitleRow[] | undefined;
+    /** A source stating its data date in a column of its records: the latest date there. */
+    const columnDate = p.source?.dataDateColumn ? statedInColumn(p.source.dataDateColumn) : undefined;
     if (!header) {
       const options: ReadOptions = {
         isHeader,
         ...(p.feedConfig?.sheet !== undefined ? { sheet: p.feedConfig.sheet } : {}),
         ...(state?.cursor ? { cursor: state.cursor } : {}),
       };
-      const messages = path !== undefined ? connector!.read({ path }, options) : p.source!.read(options);
+      const read = path !== undefined ? connector!.read({ path }, options) : p.source!.read(options);
+      const messages = columnDate ? columnDate.watch(read) : read;
       const res = await copyRecords(
         db,
         wh.pool,
@@ -489,9 +495,9 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
     }
     if (path !== undefined && opened) await assertUnchanged(path, opened);
     // The data date: the caller's, else the file's statement above its header (the bulk path is taken only when
-    // the header is the first line: no title rows), else the load's local date. A statement that is not a date, or
+    // the header is the first line: no title rows) or a source's data-date column, else the load's local date. A statement that is not a date, or
     // is later than today, fails the load naming where it stands: the file is wrong about itself.
-    const stated = statedDataDate(titles);
+    const stated = statedDataDate(titles) ?? columnDate?.stated() ?? null;
     if (dataDate) {
       if (stated && stated.date !== dataDate.date)
         rlog.info(
@@ -501,7 +507,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
     } else if (stated) {
       const checked = checkStatedDate(stated, loadDay);
       if ('error' in checked) throw dataError(checked.error);
-      dataDate = { date: checked.date, from: statedWhere(stated.position) };
+      dataDate = { date: checked.date, from: whereStated(stated) };
       await setDataDate(db, runId, dataDate);
     } else {
       dataDate = { date: loadDay, from: 'load_day' };

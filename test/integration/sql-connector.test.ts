@@ -264,6 +264,61 @@ for (const make of [mysqlSource, postgresSource]) {
       expect(await loaded()).toEqual(ids(1, 2, 3, 4, 5, 6, 7, 8));
     });
 
+    it("takes the data date from the source's export column: the latest date read, with row and column", async () => {
+      // A department's export table: every row stamped with the day of its export (one older row kept).
+      await src.exec(
+        'CREATE TABLE export_reg (reg_no INT PRIMARY KEY, xm VARCHAR(40), sfzh VARCHAR(18), swrq DATE, dcrq VARCHAR(20))',
+      );
+      const insert = (n: number, stamp: string) =>
+        src.exec('INSERT INTO export_reg VALUES (?, ?, ?, ?, ?)', [...row(200 + n, '').slice(0, 4), stamp]);
+      await insert(1, '2026-10-31');
+      await insert(2, '2026年11月1日');
+      await insert(3, '');
+      await insert(4, '2026-10-15');
+      const feedConfig = (column: string) => ({
+        header_aliases: ALIASES,
+        source: SourceConfigSchema.parse({
+          kind: 'sql',
+          dialect: src.dialect,
+          url_env: envName,
+          table: 'export_reg',
+          key: ['reg_no'],
+          data_date_column: column,
+        }),
+      });
+      const ledger = (runId: number) =>
+        wh.db
+          .selectFrom('runs')
+          .select(['status', 'data_date', 'data_date_from', 'error'])
+          .where('id', '=', runId)
+          .executeTakeFirstOrThrow();
+      await wh.db.deleteFrom('deaths').execute();
+      await wh.db.deleteFrom('feed_state').where('feed', '=', 'deaths').execute();
+      const r = await importFromSource(wh, deaths, feedConfig('dcrq'), log);
+      expect(r.counts).toMatchObject({ rows_read: 4, rows_new: 4 });
+      expect(await ledger(r.runId)).toEqual({
+        status: 'succeeded',
+        data_date: '2026-11-01',
+        data_date_from: `source ${src.dialect}:export_reg row 2 column 'dcrq'`,
+        error: null,
+      });
+      // A stamp that is no date, or one after the load's day (2026-11-24): the load fails naming row and column.
+      await insert(5, '十一月');
+      await expect(importFromSource(wh, deaths, feedConfig('dcrq'), log)).rejects.toThrow(
+        `source ${src.dialect}:export_reg row 5 column 'dcrq': dcrq '十一月' is not a date; expected YYYY-MM-DD, YYYY/M/D, YYYY年M月D日 or YYYYMMDD (or give --data-date)`,
+      );
+      await src.exec('DELETE FROM export_reg WHERE reg_no = 205');
+      await insert(6, '2026-12-01');
+      await expect(importFromSource(wh, deaths, feedConfig('dcrq'), log)).rejects.toThrow(
+        `source ${src.dialect}:export_reg row 5 column 'dcrq': dcrq 2026-12-01 is later than the load's date 2026-11-24`,
+      );
+      await expect(importFromSource(wh, deaths, feedConfig('export_day'), log)).rejects.toThrow(
+        `${src.dialect}:export_reg: data_date_column 'export_day' is not among its columns (reg_no, xm, sfzh, swrq, dcrq)`,
+      );
+      // Nothing the failed loads read reached the feed: the first load's four rows are its only versions.
+      expect(await wh.db.selectFrom('deaths').select('id_number').execute()).toHaveLength(4);
+    });
+
     it('marks a binary column whose bytes are not UTF-8 as damaged; valid bytes are text', async () => {
       const binary = src.dialect === 'mysql' ? 'VARBINARY(40)' : 'bytea';
       await src.exec(`CREATE TABLE legacy_names (reg_no INT PRIMARY KEY, xm ${binary})`);
