@@ -13,7 +13,7 @@ import type { FeedId } from '../../pipelines/feeds/index.ts';
 import { RULES, type RuleId, type RuleRegistry } from '../../pipelines/rules/index.ts';
 import type { BoundRule, Rule } from '../../pipelines/rules/rule.ts';
 import type { Config } from '../../schemas/config.ts';
-import { insertFindingLineage } from '../findings/lineage.ts';
+import { type FeedLookup, insertFindingLineage } from '../findings/lineage.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
 import { failRun, finishRun, startRun } from '../warehouse/ledger.ts';
 import type { Database } from '../warehouse/schema.ts';
@@ -42,6 +42,11 @@ export interface MatchParams<Id extends string = RuleId> {
   registry?: RuleRegistry<Id>;
   /** Rules to run; default: every rule of the registry enabled in config. */
   rules?: readonly Id[];
+  /**
+   * The feeds there are, as `migrate` was given them: default the project's (pipelines/feeds/index.ts). An
+   * extension whose rules read its own feeds passes them, so that its findings' lineage names their records.
+   */
+  feeds?: FeedLookup;
   /** Called after each rule (progress for a person watching). */
   onRule?(outcome: RuleOutcome<Id>, done: number, total: number): void;
   /** Wall clock for feed freshness (tests pass one). */
@@ -306,7 +311,8 @@ async function ruleStatements(
   // Lineage for the events this run wrote (one per finding opened, reopened or closed); none written, none to
   // trace, and the statement (one branch per feed: R13 reads all twelve) is not even planned. A dry run (and a
   // dry-run backfill, date after date) would roll it back unread: it is not written at all.
-  if (!p.dryRun && t.new + t.reopened + t.closed > 0) await insertFindingLineage(trx, { rule, runId, asOf });
+  if (!p.dryRun && t.new + t.reopened + t.closed > 0)
+    await insertFindingLineage(trx, { rule, runId, asOf, ...(p.feeds ? { feeds: p.feeds } : {}) });
   phase('lineage');
   return t;
 }

@@ -66,9 +66,28 @@ afterAll(async () => wh?.close());
 
 describe('a feed and a rule added through the extension points only', () => {
   it('the feed is migrated from its declaration and loaded; the rule reads it and opens its findings', async () => {
-    const outcomes = await runMatch({ wh, config, log, asOf: AS_OF, registry: EXTENSION_RULES });
+    const outcomes = await runMatch({
+      wh,
+      config,
+      log,
+      asOf: AS_OF,
+      registry: EXTENSION_RULES,
+      feeds: FEEDS_WITH_EXTENSION,
+    });
     expect(outcomes).toMatchObject([
       { rule: 'X01', owner: '民政局', status: 'ran', population: 3, found: 1, new: 1 },
+    ]);
+    // Its lineage names the records of both feeds it read: the roster's row and the extension feed's two grants.
+    const lineage = await wh.db
+      .selectFrom('finding_lineage')
+      .select(['feed', 'row_number'])
+      .orderBy('feed')
+      .orderBy('row_number')
+      .execute();
+    expect(lineage.map((l) => `${l.feed}:${l.row_number}`)).toEqual([
+      'roster:2',
+      'test_temporary_aid:2',
+      'test_temporary_aid:3',
     ]);
     const findings = await wh.db
       .selectFrom('findings')
