@@ -2,6 +2,7 @@ import { type Kysely, type Migration, type MigrationResultSet, Migrator, sql } f
 import { terminalError } from '../../core/errors.ts';
 import { FEEDS } from '../../pipelines/feeds/index.ts';
 import type { FeedDefinition } from '../../schemas/feed.ts';
+import { distributeWarehouse, hasCitus } from './distribution.ts';
 import { createFeedTable, feedTableProblems } from './feed-table.ts';
 import { NORMALIZE_FUNCTIONS } from './functions/normalize-sql.ts';
 import * as m0001 from './migrations/0001-initial.ts';
@@ -67,6 +68,8 @@ export interface MigrateOutcome {
   skipped: number;
   /** Feeds whose table this call created from their declaration (createFeedTable). */
   feedTables: string[];
+  /** On a Citus coordinator: the tables this call distributed or made reference tables (distribution.ts). */
+  distributed?: string[];
 }
 
 /** The feeds whose tables the warehouse must have: the project's registry, or an extension's own list. */
@@ -201,7 +204,8 @@ export function isIntrospectionRace(result: MigrationResultSet): boolean {
  * Applies pending migrations inside `schema` (Kysely's Migrator holds an advisory lock so two processes never
  * migrate at once), creates the table of each registered feed that has none yet (`opts.feeds`, default the
  * project's registry) from its declaration, then re-applies the repeatable definitions under an advisory lock.
- * Last, it refuses (terminal error) a registered feed whose table lacks what its declaration now needs.
+ * Then it refuses (terminal error) a registered feed whose table lacks what its declaration now needs. Last, on a
+ * server with the citus extension, it places every table on the cluster as src/warehouse/distribution.ts declares.
  */
 export async function migrate(
   db: Kysely<Database>,
@@ -236,5 +240,9 @@ export async function migrate(
   });
   await expectFeedTablesMatch(db, schema, feeds);
   const applied = (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
-  return { applied, skipped: Object.keys(MIGRATIONS).length - applied.length, feedTables };
+  const outcome = { applied, skipped: Object.keys(MIGRATIONS).length - applied.length, feedTables };
+  // On a Citus coordinator the same schema is then placed on the cluster (issue 26); a single server has no
+  // citus extension and nothing more is done.
+  if (!(await hasCitus(db))) return outcome;
+  return { ...outcome, distributed: await distributeWarehouse(db, schema, feeds) };
 }
