@@ -11,19 +11,16 @@
  * per-date seconds, and EXPLAIN ANALYZE of the slowest rule. Measures; never asserts. Uses TEST_DATABASE_URL /
  * DATABASE_URL when set, else embedded.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { join } from 'node:path';
 import { sql } from 'kysely';
-import { FEED_IDS } from '../pipelines/feeds/index.ts';
 import { RULE_IDS, RULES } from '../pipelines/rules/index.ts';
-import { generateDemoCounty } from '../src/demo/generate.ts';
 import { createDb, createPool, SESSION_PLANNER_OPTIONS } from '../src/warehouse/connect.ts';
+import { BENCH_AS_OF, benchCounty, importCounty, timed } from './support/county.ts';
 import { benchServer } from './support/server.ts';
 
-const AS_OF = '2026-11-24';
+const AS_OF = BENCH_AS_OF;
 /**
  * (c)'s 12 monthly dates: the 1st of each month after the loads' date, not before it — once rules read the
  * versions valid at their date (issue 21), dates before the data's would find nothing and measure nothing. The
@@ -32,14 +29,6 @@ const AS_OF = '2026-11-24';
  */
 const BACKFILL_FROM = '2026-12-01';
 const BACKFILL_TO = '2027-11-01';
-
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
-  const t = performance.now();
-  const r = spawnSync(cmd, args, { encoding: 'utf8', env, maxBuffer: 256 * 1024 * 1024 });
-  const s = (performance.now() - t) / 1000;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr || r.stdout}`);
-  return { s, stdout: r.stdout };
-}
 
 const arg = (args: string[], name: string, dflt: number) => {
   const i = args.indexOf(name);
@@ -71,41 +60,21 @@ export async function main(args: string[]): Promise<void> {
   const pool = createPool(url, schema);
   const db = createDb(pool);
   try {
-    let t = performance.now();
-    const county = await generateDemoCounty({
-      dir: join(dir, 'files'),
-      persons,
-      residents,
-      seed: 5,
-      asOf: AS_OF,
-    });
+    const county = await benchCounty({ dir, url, schema, persons, residents });
     console.log(
-      `generated ${persons} focus persons + ${residents} other residents in ${((performance.now() - t) / 1000).toFixed(0)} s`,
+      `generated ${persons} focus persons + ${residents} other residents in ${county.generatedS.toFixed(0)} s`,
     );
-
-    const cfg = join(dir, 'bench.yaml');
-    writeFileSync(
-      cfg,
-      `county: { name: 示范县, code: "520102" }\ndatabase: { url_env: RH_BENCH_URL, schema: ${schema} }\n`,
-    );
-    const bin = resolve(import.meta.dirname, '../bin/ruralhub.js');
-    const env = { ...process.env, RH_BENCH_URL: url, RURALHUB_LOG_LEVEL: 'warn' };
+    const { cli, env } = county;
     // psql's sessions get the engine's planner settings (no JIT), so a bare SELECT measures what the engine runs.
     const psqlEnv = { ...env, PGOPTIONS: SESSION_PLANNER_OPTIONS.join(' ') };
-    const cli = (...a: string[]) => run(process.execPath, [bin, '--config', cfg, ...a], env);
-    cli('migrate');
-    t = performance.now();
-    for (const feed of FEED_IDS) {
-      const file = county.files[feed];
-      if (!file) continue;
-      const r = cli('import', feed, '--file', file, '--as-of', AS_OF);
+    const imports = importCounty(county, (i) =>
       console.log(
-        `  import ${feed.padEnd(14)} ${(statSync(file).size / 2 ** 20).toFixed(0).padStart(4)} MiB  ${r.s.toFixed(1)} s`,
-      );
-    }
-    console.log(`imported all feeds in ${((performance.now() - t) / 1000).toFixed(0)} s`);
+        `  import ${i.feed.padEnd(14)} ${(i.bytes / 2 ** 20).toFixed(0).padStart(4)} MiB  ${i.s.toFixed(1)} s`,
+      ),
+    );
+    console.log(`imported all feeds in ${imports.reduce((s, i) => s + i.s, 0).toFixed(0)} s`);
     const psql = (q: string, extra: string[] = []) =>
-      run('psql', [url!, '-X', '-q', '-v', 'ON_ERROR_STOP=1', ...extra, '-c', q]);
+      timed('psql', [url!, '-X', '-q', '-v', 'ON_ERROR_STOP=1', ...extra, '-c', q]);
     psql(`ANALYZE`);
     const sizes = await sql<{ feed: string; n: number }>`
       SELECT feed, current_rows::int AS n FROM feed_state ORDER BY feed`.execute(db);
@@ -145,8 +114,8 @@ export async function main(args: string[]): Promise<void> {
     const backfillRows = JSON.parse(c.stdout) as { as_of: string; ms: number; open: number | null }[];
 
     // (b) the same queries, bare, through psql; \timing reports the server round trip of the statement.
-    const timed = (text: string): number => {
-      const r = run(
+    const bareMs = (text: string): number => {
+      const r = timed(
         'psql',
         [
           url,
@@ -175,7 +144,7 @@ export async function main(args: string[]): Promise<void> {
       const c = sql`${bound.rule.findings(db, AS_OF)}`.compile(db);
       const text = inline(c.sql, c.parameters);
       texts.set(id, text);
-      bare.set(id, timed(text));
+      bare.set(id, bareMs(text));
     }
     // (d) what reading the versions valid at the date costs (issue 21): each rule's bare SELECT as compiled, and the
     // same text with every as-of predicate written as the current-version one it replaced (valid_to IS NULL),
@@ -189,7 +158,7 @@ export async function main(args: string[]): Promise<void> {
         throw new Error(`${id}: its as-of predicates are not as pipelines/rules/as-of.ts writes them`);
       let best = { asOf: Number.POSITIVE_INFINITY, current: Number.POSITIVE_INFINITY };
       for (let i = 0; i < 3; i++)
-        best = { asOf: Math.min(best.asOf, timed(text)), current: Math.min(best.current, timed(current)) };
+        best = { asOf: Math.min(best.asOf, bareMs(text)), current: Math.min(best.current, bareMs(current)) };
       predicateCost.set(id, best);
     }
 
@@ -247,7 +216,7 @@ export async function main(args: string[]): Promise<void> {
       `sum  ${sumAsOf.toFixed(0).padStart(8)}  ${sumCurrent.toFixed(0).padStart(10)}  ${(sumAsOf / sumCurrent).toFixed(2).padStart(5)}`,
     );
     const slowest = [...bare.entries()].sort((x, y) => y[1] - x[1])[0]![0];
-    const plan = run(
+    const plan = timed(
       'psql',
       [
         url,
