@@ -8,6 +8,7 @@ import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { FeedDefinition } from '../../schemas/feed.ts';
 import { columnTypeOf, feedColumns, versionValidAt } from '../warehouse/feed-table.ts';
 import type { Database } from '../warehouse/schema.ts';
+import { deferIndexes } from './deferred-indexes.ts';
 import { fieldNames } from './normalize-staged.ts';
 import { createWindowEnds, cutVersions, type LateLoad, lateRows } from './publish-late.ts';
 import { cacheStep, stepColumns } from './recognition-cache.ts';
@@ -419,8 +420,11 @@ export async function publish(trx: Db, p: PublishParams, plan: LoadPlan): Promis
     -- In key order: the current-key index then grows at its right edge instead of at random pages (measured:
     -- 500k rows in random order into a roster-shaped table with its three indexes, 5.5 s; in key order, 3.5 s).
     ORDER BY ${sql.join(feed.key.map((k) => sql.ref(`w.${k}`)))}`;
+  // A first load into a table with no version: its secondary indexes are built after its rows (deferred-indexes.ts).
+  const rebuild = !p.late && plan.currentBefore === 0 ? await deferIndexes(trx, feed.id, plan.new) : null;
   if (!returned.length) {
     await stepped(insert, false).execute(trx);
+    await rebuild?.();
     return;
   }
   // Keys are registered by a plain insert of the ones not there yet, under a lock that makes concurrent loads of
@@ -437,4 +441,5 @@ export async function publish(trx: Db, p: PublishParams, plan: LoadPlan): Promis
   const back = [...returned.map((f) => sql.ref(`f.${f}`)), ...(p.cache ? [stepColumns(feed, 'f')] : [])];
   await sql`WITH ins AS (${insert} RETURNING ${sql.join(back)}) ${households} ${step}
     ${person ? register('persons', 'id_number', person) : sql`SELECT 1`}`.execute(trx);
+  await rebuild?.();
 }
