@@ -1,7 +1,8 @@
 // @ts-check
 // How the command is bundled with esbuild (scripts/build.js writes dist/ with it; a test bundles its own entry
 // the same way to run the hashing thread from a bundle).
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { build } from 'esbuild';
 
 const EXTERNAL = [
@@ -27,12 +28,56 @@ const EXTERNAL = [
 ];
 
 /**
+ * zod re-exports its 40-odd message translations as `z.locales` (~370 kB of the bundle, parsed at every start
+ * of a command that validates anything). RuralHub never switches zod's language (its messages are its own, in
+ * English and Chinese, and zod's default stays English): the bundle's `z.locales` holds English only.
+ * @type {import('esbuild').Plugin}
+ */
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]node_modules[\\/]zod[\\/]v4[\\/](classic|core)$/.test(args.resolveDir)
+        ? { path: join(args.resolveDir, '../locales/en.js'), namespace: 'zod-locales' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(args.path)};`,
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
+
+/**
+ * pg asks at load whether it runs on Cloudflare Workers: where Node has no `navigator` (Node 20) it builds a fetch
+ * `Response` to find out, which loads Node's fetch implementation (undici) at every start of a command that
+ * opens the warehouse (~20 ms). The bundle runs on Node, never on Workers: there the check answers false at once.
+ * A pg whose check reads otherwise is bundled as it is.
+ * @type {import('esbuild').Plugin}
+ */
+const pgOnNode = {
+  name: 'pg-on-node',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]pg[\\/]lib[\\/]stream\.js$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      const check = "if (typeof Response === 'function') {";
+      return {
+        contents: source.includes(check) ? source.replace(check, 'if (false) {') : source,
+        loader: 'js',
+      };
+    });
+  },
+};
+
+/**
  * Bundles `entryPoints` (output name → source path) into `outdir`, with the modules they start by address.
+ * Returns the absolute paths of every file esbuild read (bin/source-stamp.js lists them beside the bundle).
  * @param {Record<string, string>} entryPoints
  * @param {string} outdir
+ * @returns {Promise<string[]>}
  */
 export async function bundle(entryPoints, outdir) {
-  await build({
+  const main = await build({
     entryPoints,
     outdir,
     bundle: true,
@@ -47,13 +92,15 @@ export async function bundle(entryPoints, outdir) {
     banner: {
       js: "import { createRequire as __rhRequire } from 'node:module'; const require = __rhRequire(import.meta.url);",
     },
+    plugins: [zodEnglishOnly, pgOnNode],
     sourcemap: true,
+    metafile: true,
     logLevel: 'warning',
   });
   // The recognizer's hashing thread (src/load/hash-worker.ts) is a module of its own, started by address: it
   // goes beside the chunks as hash-thread.mjs, the name it has beside the sources (it requires hash-wasm from
   // node_modules, so `outdir` must lie inside the project, as dist/ does).
-  await build({
+  const thread = await build({
     entryPoints: { 'hash-thread': join(import.meta.dirname, '../src/load/hash-thread.mjs') },
     outdir,
     outExtension: { '.js': '.mjs' },
@@ -62,6 +109,12 @@ export async function bundle(entryPoints, outdir) {
     platform: 'node',
     target: 'node20',
     sourcemap: true,
+    metafile: true,
     logLevel: 'warning',
   });
+  return [main, thread].flatMap((r) =>
+    Object.keys(r.metafile.inputs)
+      .filter((p) => !p.includes(':')) // zod-locales:… is made here, not read
+      .map((p) => resolve(p)),
+  );
 }

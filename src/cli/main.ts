@@ -5,29 +5,62 @@
  */
 import { Command, CommanderError } from 'commander';
 import { EXIT_CODES, RuralHubError } from '../../core/errors.ts';
-import { databaseFault } from '../warehouse/connect.ts';
-import { registerApprovals } from './commands/approvals.ts';
-import { registerAudit } from './commands/audit.ts';
-import { registerDemo } from './commands/demo.ts';
-import { registerDrop } from './commands/drop.ts';
-import { registerFindings } from './commands/findings.ts';
-import { registerIdentity } from './commands/identity.ts';
-import { registerImport } from './commands/import.ts';
-import { registerInspect } from './commands/inspect.ts';
-import { registerLists } from './commands/lists.ts';
-import { registerMatch } from './commands/match.ts';
-import { registerMigrate } from './commands/migrate.ts';
-import { registerPrivacy } from './commands/privacy.ts';
-import { registerQuarantine } from './commands/quarantine.ts';
-import { registerRegions } from './commands/regions.ts';
-import { registerReport } from './commands/report.ts';
-import { registerRetention } from './commands/retention.ts';
-import { registerRuns } from './commands/runs.ts';
-import { registerScheduler } from './commands/scheduler.ts';
-import { registerServe } from './commands/serve.ts';
-import { registerStatus } from './commands/status.ts';
 
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/**
+ * Every command module, in the order `ruralhub --help` lists them, with the top-level commands it registers. A
+ * command line naming one of them loads that module only (and what its action imports when it runs): start-up
+ * is what the command needs, not the whole tree (README, "Start-up"). Help of the whole tree, `help`, an
+ * unknown command or anything ambiguous loads every module, and checks this table against what they register.
+ */
+const MODULES: readonly { names: readonly string[]; load: () => Promise<Register> }[] = [
+  { names: ['migrate'], load: async () => (await import('./commands/migrate.ts')).registerMigrate },
+  { names: ['import'], load: async () => (await import('./commands/import.ts')).registerImport },
+  { names: ['check', 'discover'], load: async () => (await import('./commands/inspect.ts')).registerInspect },
+  { names: ['drop'], load: async () => (await import('./commands/drop.ts')).registerDrop },
+  { names: ['regions'], load: async () => (await import('./commands/regions.ts')).registerRegions },
+  { names: ['identity'], load: async () => (await import('./commands/identity.ts')).registerIdentity },
+  { names: ['match'], load: async () => (await import('./commands/match.ts')).registerMatch },
+  { names: ['lists'], load: async () => (await import('./commands/lists.ts')).registerLists },
+  { names: ['findings'], load: async () => (await import('./commands/findings.ts')).registerFindings },
+  { names: ['approvals'], load: async () => (await import('./commands/approvals.ts')).registerApprovals },
+  { names: ['runs'], load: async () => (await import('./commands/runs.ts')).registerRuns },
+  { names: ['status'], load: async () => (await import('./commands/status.ts')).registerStatus },
+  { names: ['audit'], load: async () => (await import('./commands/audit.ts')).registerAudit },
+  { names: ['report'], load: async () => (await import('./commands/report.ts')).registerReport },
+  { names: ['quarantine'], load: async () => (await import('./commands/quarantine.ts')).registerQuarantine },
+  { names: ['privacy'], load: async () => (await import('./commands/privacy.ts')).registerPrivacy },
+  { names: ['retention'], load: async () => (await import('./commands/retention.ts')).registerRetention },
+  {
+    names: ['scheduler', 'run'],
+    load: async () => (await import('./commands/scheduler.ts')).registerScheduler,
+  },
+  { names: ['serve', 'tokens'], load: async () => (await import('./commands/serve.ts')).registerServe },
+  { names: ['demo'], load: async () => (await import('./commands/demo.ts')).registerDemo },
+];
+
+/** The program's own options that take a value (the command's name is the first word that is neither). */
+const VALUE_OPTIONS = new Set(['-c', '--config', '--log-level']);
+const FLAG_OPTIONS = new Set(['-v', '--verbose']);
+
+/**
+ * The module of the command `argv` runs, when that is certain: the first word after the program's own options
+ * names one. Null (every module) for help of the whole tree, `help`, an unknown command, and any option this
+ * does not know before the command's name.
+ */
+function moduleOf(argv: readonly string[]): (typeof MODULES)[number] | null {
+  for (let i = 2; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (VALUE_OPTIONS.has(a)) i++;
+    else if (a.startsWith('--config=') || a.startsWith('--log-level=') || FLAG_OPTIONS.has(a)) continue;
+    else if (a.startsWith('-')) return null;
+    else return MODULES.find((m) => m.names.includes(a)) ?? null;
+  }
+  return null;
+}
+
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command('ruralhub')
     .description(
       'Interagency data sharing for a rural-revitalization bureau: import department feeds into one\n' +
@@ -52,26 +85,15 @@ Example:
   $ ruralhub import roster --file 名册.csv
   $ ruralhub match --as-of 2026-11-24 && ruralhub lists export --out lists/`,
     );
-  registerMigrate(program);
-  registerImport(program);
-  registerInspect(program);
-  registerDrop(program);
-  registerRegions(program);
-  registerIdentity(program);
-  registerMatch(program);
-  registerLists(program);
-  registerFindings(program);
-  registerApprovals(program);
-  registerRuns(program);
-  registerStatus(program);
-  registerAudit(program);
-  registerReport(program);
-  registerQuarantine(program);
-  registerPrivacy(program);
-  registerRetention(program);
-  registerScheduler(program);
-  registerServe(program);
-  registerDemo(program);
+  const one = moduleOf(argv);
+  const modules = one ? [one] : MODULES;
+  for (const register of await Promise.all(modules.map((m) => m.load()))) register(program);
+  if (!one) {
+    const registered = program.commands.map((c) => c.name()).join(', ');
+    const listed = MODULES.flatMap((m) => m.names).join(', ');
+    if (registered !== listed)
+      throw new Error(`src/cli/main.ts MODULES lists ${listed}; the modules register ${registered}`);
+  }
   catchUsageErrors(program);
   return program;
 }
@@ -109,7 +131,7 @@ function catchUsageErrors(cmd: Command): void {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv);
     return 0;
@@ -123,7 +145,9 @@ export async function main(argv: string[]): Promise<number> {
       return err.code === 'commander.help' && err.exitCode !== 0 ? 2 : err.exitCode;
     const verbose = program.opts().verbose === true;
     // A lost connection or a timeout from any command is transient (exit 75: retry), not "unexpected".
-    const known = err instanceof RuralHubError ? err : databaseFault(err);
+    // connect.ts (pg, kysely) is loaded only when a command failed with something else: not on every start.
+    const known =
+      err instanceof RuralHubError ? err : (await import('../warehouse/connect.ts')).databaseFault(err);
     if (known) {
       process.stderr.write(`ruralhub: ${known.kind} error: ${known.message}\n`);
       if (verbose)

@@ -19,9 +19,7 @@ import {
   listApprovals,
   requestApproval,
 } from '../../approvals/approvals.ts';
-import { describeFilter, findingsScope, fullIdsFilter } from '../../approvals/findings-full-ids.ts';
-import { FINDINGS_STATE_FILTERS, selectFindings } from '../../findings/query.ts';
-import { asOfDate, type Context, makeContext, withWarehouse } from '../context.ts';
+import type { Context } from '../context.ts';
 import { parseFormat, writeRows } from '../output.ts';
 import { parseRuleIds } from './match.ts';
 
@@ -71,6 +69,15 @@ Example:
   $ ruralhub findings --rule R02 --full-ids --approval 7 --format csv > r02.csv`,
     )
     .action(async (kind: string, opts: RequestOpts, cmd: Command) => {
+      const [
+        { describeFilter, findingsScope, fullIdsFilter },
+        { FINDINGS_STATE_FILTERS, selectFindings },
+        { asOfDate, makeContext, withWarehouse },
+      ] = await Promise.all([
+        import('../../approvals/findings-full-ids.ts'),
+        import('../../findings/query.ts'),
+        import('../context.ts'),
+      ]);
       const ctx = makeContext(cmd.optsWithGlobals());
       const by = cliPrincipal(opts.by);
       if (kind !== 'findings-full-ids')
@@ -125,6 +132,7 @@ Example:
     .option('--format <format>', 'table, csv or json', 'table')
     .addHelpText('after', '\nExample:\n  $ ruralhub approvals list --open')
     .action(async (opts: { open?: boolean; format?: string }, cmd: Command) => {
+      const { makeContext, withWarehouse } = await import('../context.ts');
       const ctx = makeContext(cmd.optsWithGlobals());
       const format = parseFormat(opts.format);
       await withWarehouse(ctx, async (wh) => {
@@ -150,6 +158,7 @@ Example:
       )
       .addHelpText('after', `\nExample:\n  $ ruralhub approvals ${decision} 7 --by 李强`)
       .action(async (id: string, opts: { by?: string; reason?: string }, cmd: Command) => {
+        const { makeContext, withWarehouse } = await import('../context.ts');
         const ctx = makeContext(cmd.optsWithGlobals());
         const by = cliPrincipal(opts.by);
         const n = approvalId(id, 'id');

@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 import { configError, dataError } from '../../../core/errors.ts';
-import { auditRoleRisks, describeBreak, verifyAuditChain } from '../../warehouse/audit.ts';
-import { makeContext, withWarehouse } from '../context.ts';
 
 export function registerAudit(program: Command): void {
   const audit = program.command('audit').description('the audit log: check that nobody rewrote it');
@@ -26,6 +24,8 @@ Example:
   $ ruralhub audit verify || notify-operator`,
     )
     .action(async (opts: { format?: string }, cmd: Command) => {
+      const [{ makeContext, withWarehouse }, { auditRoleRisks, describeBreak, verifyAuditChain }] =
+        await Promise.all([import('../context.ts'), import('../../warehouse/audit.ts')]);
       const ctx = makeContext(cmd.optsWithGlobals());
       const format = opts.format ?? 'text';
       if (format !== 'text' && format !== 'json')

@@ -2,20 +2,8 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
 import { configError } from '../../../core/errors.ts';
-import { FEED_IDS } from '../../../pipelines/feeds/index.ts';
-import { resolveFeed } from '../../../pipelines/feeds/resolve.ts';
-import { exportLists } from '../../delivery/export-lists.ts';
-import { COUNTY } from '../../demo/county.ts';
-import { serveDeathsFromDatabase } from '../../demo/department-db.ts';
-import { generateDemoCounty } from '../../demo/generate.ts';
-import { plantedRules } from '../../demo/planted.ts';
-import { configuredSource, type ImportSummary, importFeed } from '../../load/import-feed.ts';
-import { runMatch } from '../../matching/run-match.ts';
-import { loadRegions } from '../../regions/load-regions.ts';
-import { writeMonthlyReport } from '../../reporting/run-report.ts';
-import { asOfDate, makeContext, withWarehouse } from '../context.ts';
+import type { ImportSummary } from '../../load/import-feed.ts';
 import { fmtDuration, watchedByPerson } from '../progress.ts';
-import { feedLines, importTable, matchTable, noteLines, problemLines } from '../summaries.ts';
 import { formatTable } from '../table.ts';
 
 interface DemoOpts {
@@ -54,6 +42,36 @@ Example:
   $ ruralhub demo --persons 20000 --seed 42`,
     )
     .action(async (opts: DemoOpts, cmd: Command) => {
+      // Loaded when the demo runs, never for --help (start-up: README, "Start-up").
+      const [
+        { FEED_IDS },
+        { resolveFeed },
+        { exportLists },
+        { COUNTY },
+        { serveDeathsFromDatabase },
+        { generateDemoCounty },
+        { plantedRules },
+        { configuredSource, importFeed },
+        { runMatch },
+        { loadRegions },
+        { writeMonthlyReport },
+        { asOfDate, makeContext, withWarehouse },
+        { feedLines, importTable, matchTable, noteLines, problemLines },
+      ] = await Promise.all([
+        import('../../../pipelines/feeds/index.ts'),
+        import('../../../pipelines/feeds/resolve.ts'),
+        import('../../delivery/export-lists.ts'),
+        import('../../demo/county.ts'),
+        import('../../demo/department-db.ts'),
+        import('../../demo/generate.ts'),
+        import('../../demo/planted.ts'),
+        import('../../load/import-feed.ts'),
+        import('../../matching/run-match.ts'),
+        import('../../regions/load-regions.ts'),
+        import('../../reporting/run-report.ts'),
+        import('../context.ts'),
+        import('../summaries.ts'),
+      ]);
       const globals = cmd.optsWithGlobals();
       const ctx = makeContext(globals);
       // On a terminal these lines are what a person reads; the INFO log would bury them (it stays complete

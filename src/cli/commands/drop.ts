@@ -1,7 +1,4 @@
 import type { Command } from 'commander';
-import { resolveFeed } from '../../../pipelines/feeds/resolve.ts';
-import { takeDrops } from '../../drop/take-drops.ts';
-import { asOfDate, makeContext, withWarehouse } from '../context.ts';
 import { formatTable } from '../table.ts';
 
 export function registerDrop(program: Command): void {
@@ -32,6 +29,11 @@ Example:
   $ ruralhub drop --feed student_roll`,
     )
     .action(async (opts: { feed?: string; asOf?: string }, cmd: Command) => {
+      const [{ resolveFeed }, { takeDrops }, { asOfDate, makeContext, withWarehouse }] = await Promise.all([
+        import('../../../pipelines/feeds/resolve.ts'),
+        import('../../drop/take-drops.ts'),
+        import('../context.ts'),
+      ]);
       const ctx = makeContext(cmd.optsWithGlobals());
       const feed = opts.feed ? resolveFeed(opts.feed).id : undefined;
       const today = asOfDate(ctx, opts.asOf);

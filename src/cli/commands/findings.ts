@@ -1,18 +1,9 @@
 import type { Command } from 'commander';
 import { configError } from '../../../core/errors.ts';
 import { FINDING_STATES } from '../../../schemas/vocab.ts';
-import { type Approval, approvalId, consumeApproval } from '../../approvals/approvals.ts';
-import { coversFindings, fullIdsFilter, fullIdsRefusal } from '../../approvals/findings-full-ids.ts';
-import { presentLineage, readFindingLineage } from '../../findings/lineage.ts';
-import {
-  FINDING_COLUMNS as FINDING_LISTING,
-  FINDINGS_STATE_FILTERS,
-  overdueDays,
-  selectFindings,
-} from '../../findings/query.ts';
+import type { Approval } from '../../approvals/approvals.ts';
 import { maskIdNumber, maskIdNumberFields } from '../../normalize/mask.ts';
-import { writeAudit } from '../../warehouse/audit.ts';
-import { asOfDate, makeContext, withWarehouse } from '../context.ts';
+import type { makeContext } from '../context.ts';
 import { detailsText, FINDING_SUBJECT_COLUMNS } from '../finding-columns.ts';
 import { rowLimit } from '../list-options.ts';
 import { type Format, parseFormat, writeRows } from '../output.ts';
@@ -107,6 +98,19 @@ Example:
   $ ruralhub findings --rule R02 --full-ids --approval 7 --format csv > r02.csv   # more than 50 rows: approved first`,
     )
     .action(async (opts: Opts, cmd: Command) => {
+      const [
+        { approvalId, consumeApproval },
+        { coversFindings, fullIdsFilter, fullIdsRefusal },
+        { FINDING_COLUMNS: FINDING_LISTING, FINDINGS_STATE_FILTERS, overdueDays, selectFindings },
+        { writeAudit },
+        { asOfDate, makeContext, withWarehouse },
+      ] = await Promise.all([
+        import('../../approvals/approvals.ts'),
+        import('../../approvals/findings-full-ids.ts'),
+        import('../../findings/query.ts'),
+        import('../../warehouse/audit.ts'),
+        import('../context.ts'),
+      ]);
       const ctx = makeContext(cmd.optsWithGlobals());
       const format = parseFormat(opts.format);
       if ((opts.columns !== undefined || opts.limit !== undefined) && format !== 'table')
@@ -266,6 +270,11 @@ async function explainFinding(
   if (o.format === 'csv')
     throw configError('--explain: --format table or json (a finding and its events are not one table)');
   const id = Number(idText);
+  const [{ presentLineage, readFindingLineage }, { writeAudit }, { withWarehouse }] = await Promise.all([
+    import('../../findings/lineage.ts'),
+    import('../../warehouse/audit.ts'),
+    import('../context.ts'),
+  ]);
   await withWarehouse(ctx, async (wh) => {
     const lineage = await readFindingLineage(wh.db, id);
     if (!lineage) throw configError(`no finding ${id}`);

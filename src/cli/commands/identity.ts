@@ -2,8 +2,6 @@ import type { Command } from 'commander';
 import { configError } from '../../../core/errors.ts';
 import { FEED_IDS, type FeedId } from '../../../pipelines/feeds/index.ts';
 import { REVIEW_STATUSES, type ReviewStatus } from '../../../schemas/vocab.ts';
-import { dismissReview, linkReview, listReview, REVIEW_COLUMNS } from '../../identity/review.ts';
-import { makeContext, withWarehouse } from '../context.ts';
 import { parseFormat, writeRows } from '../output.ts';
 
 const itemIds = (ids: readonly string[]) =>
@@ -45,6 +43,10 @@ Example:
   $ ruralhub identity list --feed student_roll --format csv > 待核实身份.csv`,
     )
     .action(async (opts: { status: string; feed?: string; format?: string }, cmd: Command) => {
+      const [{ listReview, REVIEW_COLUMNS }, { makeContext, withWarehouse }] = await Promise.all([
+        import('../../identity/review.ts'),
+        import('../context.ts'),
+      ]);
       const ctx = makeContext(cmd.optsWithGlobals());
       const format = parseFormat(opts.format);
       if (opts.status !== 'all' && !(REVIEW_STATUSES as readonly string[]).includes(opts.status)) {
@@ -74,6 +76,10 @@ Example:
         'Example:\n  $ ruralhub identity link 12 --person 3481 --note "已核对户口本"',
     )
     .action(async (items: string[], opts: { person: string; note?: string }, cmd: Command) => {
+      const [{ linkReview }, { makeContext, withWarehouse }] = await Promise.all([
+        import('../../identity/review.ts'),
+        import('../context.ts'),
+      ]);
       const ctx = makeContext(cmd.optsWithGlobals());
       if (!/^[0-9]{1,15}$/.test(opts.person))
         throw configError(`--person: expected a person_key, got '${opts.person}'`);
@@ -97,6 +103,10 @@ Example:
     .option('--note <text>', 'why (kept with the item and in the audit log)')
     .addHelpText('after', '\nExample:\n  $ ruralhub identity dismiss 13 --note "非本县人员"')
     .action(async (items: string[], opts: { note?: string }, cmd: Command) => {
+      const [{ dismissReview }, { makeContext, withWarehouse }] = await Promise.all([
+        import('../../identity/review.ts'),
+        import('../context.ts'),
+      ]);
       const ctx = makeContext(cmd.optsWithGlobals());
       const ids = itemIds(items);
       await withWarehouse(ctx, async (wh) => {

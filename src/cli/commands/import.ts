@@ -2,15 +2,10 @@ import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
-import { fileKindOf } from '../../../connectors/registry.ts';
-import { pickSheet } from '../../../connectors/workbook.ts';
 import { isIsoDate } from '../../../core/clock.ts';
 import { configError } from '../../../core/errors.ts';
-import { resolveFeed } from '../../../pipelines/feeds/resolve.ts';
-import { configuredSource, type ImportSummary, importFeed } from '../../load/import-feed.ts';
-import { asOfDate, makeContext, withWarehouse } from '../context.ts';
+import type { ImportSummary } from '../../load/import-feed.ts';
 import { progress, watchedByPerson } from '../progress.ts';
-import { feedLines, importTable, noteLines, problemLines } from '../summaries.ts';
 
 /**
  * A mistyped --sheet is the operator's mistake, not a failure of the feed: it is checked before any run is
@@ -21,6 +16,10 @@ import { feedLines, importTable, noteLines, problemLines } from '../summaries.ts
  */
 async function checkSheet(path: string, sheet: string | number): Promise<void> {
   if (!existsSync(path)) return;
+  const [{ fileKindOf }, { pickSheet }] = await Promise.all([
+    import('../../../connectors/registry.ts'),
+    import('../../../connectors/workbook.ts'),
+  ]);
   const kind = fileKindOf(path);
   if (!kind.workbook) return; // no sheets: the reader ignores --sheet, as it always has
   let sheets: { name: string; hidden?: boolean }[];
@@ -92,6 +91,17 @@ Example:
         },
         cmd: Command,
       ) => {
+        const [
+          { resolveFeed },
+          { configuredSource, importFeed },
+          { asOfDate, makeContext, withWarehouse },
+          { feedLines, importTable, noteLines, problemLines },
+        ] = await Promise.all([
+          import('../../../pipelines/feeds/resolve.ts'),
+          import('../../load/import-feed.ts'),
+          import('../context.ts'),
+          import('../summaries.ts'),
+        ]);
         const globals = cmd.optsWithGlobals();
         const ctx = makeContext(globals);
         const person = watchedByPerson(ctx.log, globals);

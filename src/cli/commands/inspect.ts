@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import { todayIn } from '../../../core/clock.ts';
-import { resolveFeed } from '../../../pipelines/feeds/resolve.ts';
-import { inspectSource, type SourceInspection } from '../../load/inspect-source.ts';
-import { makeContext } from '../context.ts';
+import type { SourceInspection } from '../../load/inspect-source.ts';
 import { formatTable } from '../table.ts';
 
 const sheetOf = (v: string | undefined) => (v === undefined ? undefined : /^\d+$/.test(v) ? Number(v) : v);
@@ -10,6 +8,11 @@ const sheetOf = (v: string | undefined) => (v === undefined ? undefined : /^\d+$
 /** `check` and `discover`: for operators setting up a county's files; they read, never load. */
 /** What `check` and `discover` both read: the file inspected as an import of the feed would read it. */
 async function inspect(feedId: string, opts: { file: string; sheet?: string }, cmd: Command) {
+  const [{ resolveFeed }, { inspectSource }, { makeContext }] = await Promise.all([
+    import('../../../pipelines/feeds/resolve.ts'),
+    import('../../load/inspect-source.ts'),
+    import('../context.ts'),
+  ]);
   const ctx = makeContext(cmd.optsWithGlobals());
   const feed = resolveFeed(feedId);
   const r = await inspectSource(

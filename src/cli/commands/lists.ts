@@ -4,9 +4,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { configError } from '../../../core/errors.ts';
 import { type Department, DepartmentSchema } from '../../../schemas/vocab.ts';
-import { exportLists, LIST_FORMATS, type ListFormat } from '../../delivery/export-lists.ts';
-import { importFeedback } from '../../delivery/import-feedback.ts';
-import { asOfDate, makeContext, withWarehouse } from '../context.ts';
+import { LIST_FORMATS, type ListFormat } from '../../delivery/export-lists.ts';
 import { formatTable } from '../table.ts';
 import { parseRuleIds } from './match.ts';
 
@@ -62,6 +60,10 @@ Example:
   $ ruralhub lists export --department 教育局 --out ./lists`,
     )
     .action(async (opts: ExportOpts, cmd: Command) => {
+      const [{ exportLists }, { asOfDate, makeContext, withWarehouse }] = await Promise.all([
+        import('../../delivery/export-lists.ts'),
+        import('../context.ts'),
+      ]);
       const ctx = makeContext(cmd.optsWithGlobals());
       const department = parseDepartment(opts.department);
       const rules = parseRuleIds(opts.rule);
@@ -118,6 +120,10 @@ Example:
   $ ruralhub lists feedback 教育局-问题清单-2026-11-24.xlsx`,
     )
     .action(async (files: string[], opts: FeedbackOpts, cmd: Command) => {
+      const [{ importFeedback }, { asOfDate, makeContext, withWarehouse }] = await Promise.all([
+        import('../../delivery/import-feedback.ts'),
+        import('../context.ts'),
+      ]);
       const ctx = makeContext(cmd.optsWithGlobals());
       const department = parseDepartment(opts.department);
       const asOf = asOfDate(ctx, opts.asOf);

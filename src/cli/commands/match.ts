@@ -1,17 +1,14 @@
 import type { Command } from 'commander';
 import { configError } from '../../../core/errors.ts';
 import { RULE_IDS, type RuleId, RuleIdSchema } from '../../../pipelines/rules/index.ts';
-import { asOfDates } from '../../matching/as-of-dates.ts';
-import { type BackfillCounts, backfill } from '../../matching/backfill.ts';
-import { type DryRunFinding, type RuleOutcome, runMatch } from '../../matching/run-match.ts';
+import type { BackfillCounts } from '../../matching/backfill.ts';
+import type { DryRunFinding, RuleOutcome } from '../../matching/run-match.ts';
 import { maskIdNumber, maskIdNumberFields } from '../../normalize/mask.ts';
-import { writeAudit } from '../../warehouse/audit.ts';
 import type { Warehouse } from '../../warehouse/connect.ts';
-import { asOfDate, type Context, makeContext, withWarehouse } from '../context.ts';
+import type { Context } from '../context.ts';
 import { FINDING_SUBJECT_COLUMNS } from '../finding-columns.ts';
 import { type Format, parseFormat, writeRows } from '../output.ts';
 import { progress } from '../progress.ts';
-import { matchTable } from '../summaries.ts';
 
 export function parseRuleIds(ids: readonly string[] | undefined): RuleId[] | undefined {
   return ids?.map((id) => {
@@ -128,6 +125,11 @@ Examples:
   $ ruralhub match --dry-run --from 2026-01-01 --to 2026-12-01 --rule R01 --format csv > by-month.csv`,
     )
     .action(async (opts: Opts, cmd: Command) => {
+      const [{ runMatch }, { asOfDate, makeContext, withWarehouse }, { matchTable }] = await Promise.all([
+        import('../../matching/run-match.ts'),
+        import('../context.ts'),
+        import('../summaries.ts'),
+      ]);
       const ctx = makeContext(cmd.optsWithGlobals());
       if (opts.from !== undefined || opts.to !== undefined || opts.every !== undefined) {
         await runBackfill(ctx, opts);
@@ -185,6 +187,11 @@ async function runBackfill(ctx: Context, opts: Opts): Promise<void> {
   }
   if (opts.fullIds)
     throw configError('--full-ids does not go with --from/--to: a backfill prints counts only');
+  const [{ asOfDates }, { backfill }, { withWarehouse }] = await Promise.all([
+    import('../../matching/as-of-dates.ts'),
+    import('../../matching/backfill.ts'),
+    import('../context.ts'),
+  ]);
   const { dates, every } = asOfDates(opts.from, opts.to, opts.every);
   const rules = parseRuleIds(opts.rule);
   const format = parseFormat(opts.format);
@@ -244,6 +251,7 @@ async function writeDryRunFindings(
     .filter((f) => !o.department || f.department === o.department)
     .filter((f) => !o.township || f.township === o.township);
   if (o.fullIds) {
+    const { writeAudit } = await import('../../warehouse/audit.ts');
     await writeAudit(wh.db, {
       actor: process.env.USER ?? 'cli',
       role: 'bureau',

@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { migrate } from '../../warehouse/migrate.ts';
-import { makeContext, withWarehouse } from '../context.ts';
 
 export function registerMigrate(program: Command): void {
   program
@@ -8,6 +6,10 @@ export function registerMigrate(program: Command): void {
     .description('create or update the warehouse schema (forward-only, numbered, locked; safe to run again)')
     .addHelpText('after', '\nExample:\n  $ DATABASE_URL=postgres://etl@db/county ruralhub migrate')
     .action(async (_opts, cmd: Command) => {
+      const [{ migrate }, { makeContext, withWarehouse }] = await Promise.all([
+        import('../../warehouse/migrate.ts'),
+        import('../context.ts'),
+      ]);
       const ctx = makeContext(cmd.optsWithGlobals());
       await withWarehouse(
         ctx,

@@ -15,13 +15,6 @@ import { RULES } from '../../../pipelines/rules/index.ts';
 import { describeProcessing, type ProcessingView } from '../../../pipelines/rules/privacy.ts';
 import type { Rule } from '../../../pipelines/rules/rule.ts';
 import { DATA_GRADES, type DataGrade, type FeedDefinition } from '../../../schemas/feed.ts';
-import {
-  assessmentDocument,
-  assessmentFileBase,
-  assessmentMarkdown,
-  writeAssessmentDocx,
-} from '../../reporting/assessment.ts';
-import { makeContext } from '../context.ts';
 import { formatTable } from '../table.ts';
 
 export const PRIVACY_FORMATS = ['table', 'json', 'md'] as const;
@@ -161,6 +154,10 @@ Example:
         throw configError(
           `--format: expected one of ${Object.keys(ASSESSMENT_FORMATS).join(', ')}, got '${opts.format}'`,
         );
+      const [
+        { assessmentDocument, assessmentFileBase, assessmentMarkdown, writeAssessmentDocx },
+        { makeContext },
+      ] = await Promise.all([import('../../reporting/assessment.ts'), import('../context.ts')]);
       const ctx = makeContext(cmd.optsWithGlobals());
       const dir = resolve(opts.out ?? ctx.config.paths.output_dir);
       await mkdir(dir, { recursive: true });

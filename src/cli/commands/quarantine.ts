@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { maskIdsInText } from '../../delivery/mask-text.ts';
-import { makeContext, withWarehouse } from '../context.ts';
 import { listOptions, rowLimit } from '../list-options.ts';
 import { parseFormat, writeRows } from '../output.ts';
 
@@ -35,6 +34,7 @@ export function registerQuarantine(program: Command): void {
         opts: { feed?: string; reason?: string; allRuns?: boolean; limit: string; format?: string },
         cmd: Command,
       ) => {
+        const { makeContext, withWarehouse } = await import('../context.ts');
         const ctx = makeContext(cmd.optsWithGlobals());
         const format = parseFormat(opts.format);
         await withWarehouse(ctx, async (wh) => {

@@ -2,8 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { configError } from '../../../core/errors.ts';
 import { REGION_LEVELS } from '../../../schemas/vocab.ts';
-import { loadRegions, type RegionCounts } from '../../regions/load-regions.ts';
-import { makeContext, withWarehouse } from '../context.ts';
+import type { RegionCounts } from '../../regions/load-regions.ts';
 import { parseFormat, writeRows } from '../output.ts';
 
 export function registerRegions(program: Command): void {
@@ -30,6 +29,10 @@ Example:
   $ ruralhub regions load 贵州省统计用区划代码.csv`,
     )
     .action(async (file: string, _o: unknown, cmd: Command) => {
+      const [{ loadRegions }, { makeContext, withWarehouse }] = await Promise.all([
+        import('../../regions/load-regions.ts'),
+        import('../context.ts'),
+      ]);
       const ctx = makeContext(cmd.optsWithGlobals());
       if (!existsSync(file)) throw configError(`input file not found: ${file}`);
       await withWarehouse(ctx, async (wh) => {
@@ -43,6 +46,7 @@ Example:
     .option('--level <level>', `only ${REGION_LEVELS.join(', ')}`)
     .option('--format <format>', 'table, csv or json', 'table')
     .action(async (opts: { level?: string; format?: string }, cmd: Command) => {
+      const { makeContext, withWarehouse } = await import('../context.ts');
       const ctx = makeContext(cmd.optsWithGlobals());
       const format = parseFormat(opts.format);
       if (opts.level && !(REGION_LEVELS as readonly string[]).includes(opts.level)) {

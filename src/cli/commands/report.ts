@@ -2,9 +2,6 @@ import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { todayIn } from '../../../core/clock.ts';
 import { configError } from '../../../core/errors.ts';
-import { defaultReportMonth } from '../../reporting/monthly-report.ts';
-import { writeMonthlyReport } from '../../reporting/run-report.ts';
-import { makeContext, withWarehouse } from '../context.ts';
 
 interface Opts {
   month?: string;
@@ -40,6 +37,12 @@ Example:
   $ ruralhub report monthly --month 2026-11 --out 月报-2026-11.xlsx`,
     )
     .action(async (opts: Opts, cmd: Command) => {
+      const [{ defaultReportMonth }, { writeMonthlyReport }, { makeContext, withWarehouse }] =
+        await Promise.all([
+          import('../../reporting/monthly-report.ts'),
+          import('../../reporting/run-report.ts'),
+          import('../context.ts'),
+        ]);
       const ctx = makeContext(cmd.optsWithGlobals());
       if (opts.month !== undefined && !/^[0-9]{4}-(0[1-9]|1[0-2])$/.test(opts.month)) {
         throw configError(`--month: expected YYYY-MM, got '${opts.month}'`);

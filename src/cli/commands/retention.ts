@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import { isIsoDate, todayIn } from '../../../core/clock.ts';
 import { configError } from '../../../core/errors.ts';
-import { planRetention, runRetention } from '../../retention/retention.ts';
-import { makeContext, withWarehouse } from '../context.ts';
 import { parseFormat, writeRows } from '../output.ts';
 
 const COLUMNS = ['category', 'rule', 'count', 'details'] as const;
@@ -37,6 +35,10 @@ Example:
   $ ruralhub retention run --dry-run --as-of 2027-01-01     # what January's run will delete`,
     )
     .action(async (opts: { dryRun?: boolean; asOf?: string; format?: string }, cmd: Command) => {
+      const [{ planRetention, runRetention }, { makeContext, withWarehouse }] = await Promise.all([
+        import('../../retention/retention.ts'),
+        import('../context.ts'),
+      ]);
       const ctx = makeContext(cmd.optsWithGlobals());
       const format = parseFormat(opts.format, ['table', 'json']);
       // A run deletes by today's schedule only: a date in the future would delete early what the law still keeps.

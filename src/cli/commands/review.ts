@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import { configError } from '../../../core/errors.ts';
-import { decideReviews, PENDING_REVIEW_COLUMNS, pendingReviews } from '../../delivery/review.ts';
 import { maskIdNumber } from '../../normalize/mask.ts';
-import { asOfDate, makeContext, withWarehouse } from '../context.ts';
 import { parseFormat, writeRows } from '../output.ts';
 
 interface Opts {
@@ -14,8 +12,6 @@ interface Opts {
   asOf?: string;
   format?: string;
 }
-
-const COLUMNS = PENDING_REVIEW_COLUMNS;
 
 /** `ruralhub findings review`: the bureau's queue of 核实不属实 answers. */
 export function registerReview(findings: Command): void {
@@ -41,6 +37,10 @@ Example:
   $ ruralhub findings review --accept 1042 1043 && ruralhub findings review --reject 1050 --note "需提供学籍证明"`,
     )
     .action(async (opts: Opts, cmd: Command) => {
+      const [
+        { decideReviews, PENDING_REVIEW_COLUMNS: COLUMNS, pendingReviews },
+        { asOfDate, makeContext, withWarehouse },
+      ] = await Promise.all([import('../../delivery/review.ts'), import('../context.ts')]);
       const ctx = makeContext(cmd.optsWithGlobals());
       const format = parseFormat(opts.format ?? (cmd.optsWithGlobals() as { format?: string }).format);
       const asOf = asOfDate(ctx, opts.asOf);

@@ -1,14 +1,10 @@
 import type { Command } from 'commander';
-import { sql } from 'kysely';
 import { formatLocal, isoLocal } from '../../../core/clock.ts';
 import { configError } from '../../../core/errors.ts';
-import { RUN_COLUMNS } from '../../warehouse/ledger.ts';
-import { makeContext, withWarehouse } from '../context.ts';
 import { listOptions, rowLimit } from '../list-options.ts';
 import { parseFormat, writeRows } from '../output.ts';
 import { formatTable, moreLine, parseColumns } from '../table.ts';
 
-const COLUMNS = RUN_COLUMNS;
 const LIMIT = 20;
 /** The widest line the default table may have: a terminal's 120 columns. */
 export const RUNS_TABLE_WIDTH = 120;
@@ -202,6 +198,11 @@ Example:
         opts: { feed?: string; failed?: boolean; limit: string; format?: string; columns?: string },
         cmd: Command,
       ) => {
+        const [{ sql }, { RUN_COLUMNS: COLUMNS }, { makeContext, withWarehouse }] = await Promise.all([
+          import('kysely'),
+          import('../../warehouse/ledger.ts'),
+          import('../context.ts'),
+        ]);
         const ctx = makeContext(cmd.optsWithGlobals());
         const format = parseFormat(opts.format);
         if (opts.columns !== undefined && format !== 'table')

@@ -1,12 +1,7 @@
 import type { Command } from 'commander';
-import cron from 'node-cron';
 import { formatLocal } from '../../../core/clock.ts';
 import { configError } from '../../../core/errors.ts';
-import { alertSink } from '../../scheduler/alerts.ts';
-import { claimNew } from '../../scheduler/claims.ts';
-import { runClaimed, type SlotOutcome, tick } from '../../scheduler/tick.ts';
-import { sessionName } from '../../warehouse/connect.ts';
-import { makeContext, withWarehouse } from '../context.ts';
+import type { SlotOutcome, tick } from '../../scheduler/tick.ts';
 import { formatTable } from '../table.ts';
 
 interface Opts {
@@ -64,6 +59,12 @@ Example:
   $ ruralhub scheduler --simulate 2026-11-25T00:00:00+08:00 --until 2026-11-26T00:00:00+08:00`,
     )
     .action(async (opts: Opts, cmd: Command) => {
+      const [{ alertSink }, { tick }, { sessionName }, { makeContext, withWarehouse }] = await Promise.all([
+        import('../../scheduler/alerts.ts'),
+        import('../../scheduler/tick.ts'),
+        import('../../warehouse/connect.ts'),
+        import('../context.ts'),
+      ]);
       const ctx = makeContext(cmd.optsWithGlobals());
       const jobs = Object.keys(ctx.config.scheduler.jobs);
       if (!jobs.length)
@@ -100,6 +101,14 @@ Example:
     .description('run one scheduled job now, outside its schedule (recorded as a slot at this minute)')
     .addHelpText('after', '\nExample:\n  $ ruralhub run match-daily')
     .action(async (name: string, _opts: unknown, cmd: Command) => {
+      const [{ alertSink }, { claimNew }, { runClaimed }, { sessionName }, { makeContext, withWarehouse }] =
+        await Promise.all([
+          import('../../scheduler/alerts.ts'),
+          import('../../scheduler/claims.ts'),
+          import('../../scheduler/tick.ts'),
+          import('../../warehouse/connect.ts'),
+          import('../context.ts'),
+        ]);
       const ctx = makeContext(cmd.optsWithGlobals());
       const job = ctx.config.scheduler.jobs[name];
       if (!job) {
@@ -174,6 +183,10 @@ async function graceful<T>(
  * grace period; after it the process exits, and PostgreSQL rolls back whatever was not committed.
  */
 async function serve(base: Omit<Parameters<typeof tick>[0], 'now'>, graceSeconds: number): Promise<void> {
+  const [{ default: cron }, { tick }] = await Promise.all([
+    import('node-cron'),
+    import('../../scheduler/tick.ts'),
+  ]);
   base.log.info({ jobs: Object.keys(base.config.scheduler.jobs) }, 'scheduler started');
   await graceful(
     base.log,

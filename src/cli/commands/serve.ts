@@ -3,7 +3,6 @@ import { formatLocal, isoLocal } from '../../../core/clock.ts';
 import { configError } from '../../../core/errors.ts';
 import { type Department, DepartmentSchema } from '../../../schemas/vocab.ts';
 import { API_ROLES, type ApiRole, createToken, listTokens, revokeToken } from '../../http/tokens.ts';
-import { makeContext, withWarehouse } from '../context.ts';
 import { parseFormat, writeRows } from '../output.ts';
 
 export function registerServe(program: Command): void {
@@ -23,6 +22,7 @@ Example:
   $ ruralhub serve --port 8080   # then open http://127.0.0.1:8080/console`,
     )
     .action(async (opts: { port: string; host: string }, cmd: Command) => {
+      const { makeContext, withWarehouse } = await import('../context.ts');
       const ctx = makeContext(cmd.optsWithGlobals());
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -60,6 +60,7 @@ Example:
     )
     .action(
       async (opts: { role: string; department?: string; label?: string; expires?: string }, cmd: Command) => {
+        const { makeContext, withWarehouse } = await import('../context.ts');
         const ctx = makeContext(cmd.optsWithGlobals());
         if (!(API_ROLES as readonly string[]).includes(opts.role)) {
           throw configError(`--role: expected one of ${API_ROLES.join(', ')}, got '${opts.role}'`);
@@ -89,6 +90,7 @@ Example:
     .description('tokens with role, department and last use (never the tokens themselves)')
     .option('--format <format>', 'table, csv or json', 'table')
     .action(async (opts: { format?: string }, cmd: Command) => {
+      const { makeContext, withWarehouse } = await import('../context.ts');
       const ctx = makeContext(cmd.optsWithGlobals());
       await withWarehouse(ctx, async (wh) => {
         const format = parseFormat(opts.format);
@@ -116,6 +118,7 @@ Example:
     .command('revoke <id>')
     .description('revoke a token at once')
     .action(async (id: string, _o: unknown, cmd: Command) => {
+      const { makeContext, withWarehouse } = await import('../context.ts');
       const ctx = makeContext(cmd.optsWithGlobals());
       if (!/^[0-9]+$/.test(id)) throw configError(`'${id}' is not a token id (see ruralhub tokens list)`);
       await withWarehouse(ctx, async (wh) => {

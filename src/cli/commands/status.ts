@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 import { formatLocal } from '../../../core/clock.ts';
-import { collectStatus } from '../../scheduler/status.ts';
-import { makeContext, withWarehouse } from '../context.ts';
 import { parseFormat, writeRows } from '../output.ts';
 
 const FEED_COLUMNS = [
@@ -54,6 +52,10 @@ Example:
   $ ruralhub status || notify-operator`,
     )
     .action(async (opts: { format?: string }, cmd: Command) => {
+      const [{ collectStatus }, { makeContext, withWarehouse }] = await Promise.all([
+        import('../../scheduler/status.ts'),
+        import('../context.ts'),
+      ]);
       const ctx = makeContext(cmd.optsWithGlobals());
       const format = parseFormat(opts.format, ['table', 'json']);
       await withWarehouse(ctx, async (wh) => {
