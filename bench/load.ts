@@ -6,8 +6,10 @@
  *   (d) a copy with 1% of rows changed (only changed rows written) — with WAL bytes for (b) and (d)
  * (d) is run K times (default 3), the 1 %-changed copy and the original by turns — each a 1 % change against the
  * load before — and its median reported too: on a 2-core machine one run of ~5 s varies by ±20 %.
- * Prints seconds, rows/s, ratios to (a) and the import process's peak RSS. Measures; never asserts.
- * Uses TEST_DATABASE_URL / DATABASE_URL when set (psql must reach it), else an embedded server.
+ * Prints seconds, rows/s, ratios to (a), each import's milliseconds per phase and its process's peak RSS, then the
+ * figures issue 22 sets targets for, against them. Measures; never asserts.
+ * Uses BENCH_DATABASE_URL, else TEST_DATABASE_URL / DATABASE_URL, when set (psql must reach it: PostgreSQL 15 with
+ * the README's settings, say), else an embedded server.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -44,6 +46,10 @@ export async function main(args: string[]): Promise<void> {
     );
 
     const psql = (q: string) => timeIt('psql', [url!, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', q]);
+    const server = timeIt('psql', [url!, '-X', '-At', '-c', 'SHOW server_version']).stdout.trim();
+    console.log(
+      `server: PostgreSQL ${server}${process.env.BENCH_DATABASE_URL ? ' (BENCH_DATABASE_URL)' : ''}`,
+    );
     const cols = HEADER.map((_, i) => `c${i + 1} text`).join(', ');
     // Three times, the median taken: one run of (a) on this machine varies by ±20 %, and every ratio divides by it.
     const copies = Array.from({ length: 3 }, () => {
@@ -95,11 +101,11 @@ export async function main(args: string[]): Promise<void> {
       );
       const phases = phasesOf(`${r.stdout}\n${r.stderr}`);
       if (phases) console.log(`    phases (ms): ${phases}`);
-      return { s: r.s, wal };
+      return { s: r.s, wal, rss };
     };
     timeIt(process.execPath, [bin, '--config', cfg, 'migrate'], env);
     const b = run('(b) ruralhub import into an empty warehouse', file);
-    run('(c) the same file again', file);
+    const c = run('(c) the same file again', file);
     // The first read of freshly loaded pages sets their hint bits and visibility map, which PostgreSQL logs
     // (full-page images): autovacuum does it after any bulk load, whatever wrote the rows. Done here, outside
     // the timings, so that (d)'s WAL is what the 1% import itself writes.
@@ -122,7 +128,21 @@ export async function main(args: string[]): Promise<void> {
     const median = <T>(xs: T[], by: (x: T) => number) => xs.map(by).sort((x, y) => x - y)[xs.length >> 1]!;
     const dS = median(ds, (d) => d.s);
     console.log(`(d) median of ${repeat}: ${dS.toFixed(2)} s (${(dS / a).toFixed(2)}× (a))`);
-    console.log(`WAL of (d) / WAL of (b): ${(median(ds, (d) => d.wal) / b.wal).toFixed(3)} (median)`);
+    const walRatio = median(ds, (d) => d.wal) / b.wal;
+    console.log(`WAL of (d) / WAL of (b): ${walRatio.toFixed(3)} (median)`);
+    const rss = Math.max(b.rss, c.rss, ...ds.map((d) => d.rss));
+    const target = (label: string, got: string, ok: boolean, limit: string) =>
+      `  ${label}: ${got} (target ${limit}: ${ok ? 'met' : 'NOT met'})`;
+    console.log(
+      [
+        `issue 22's figures on PostgreSQL ${server}, ${rows} rows:`,
+        target('first import', `${(b.s / a).toFixed(2)}× (a)`, b.s / a <= 4, '≤ 4.0×'),
+        target('same file again', `${(c.s / a).toFixed(2)}× (a)`, c.s / a <= 0.2, '≤ 0.2×'),
+        target('1 % changed (median)', `${(dS / a).toFixed(2)}× (a)`, dS / a <= 1.3, '≤ 1.3×'),
+        target('WAL of the 1 % load / the first', walRatio.toFixed(3), walRatio <= 0.1, '≤ 0.1'),
+        target('peak RSS', `${rss.toFixed(0)} MiB`, rss <= 300, '≤ 300 MiB'),
+      ].join('\n'),
+    );
     // The runs above find the feed's pages in PostgreSQL's buffers, and most of them already logged whole since
     // the last checkpoint. A monthly load meets a server that has checkpointed since and holds other data: one
     // more (d) after a CHECKPOINT with the buffers emptied (PostgreSQL 18's pg_buffercache_evict_all; the OS page
