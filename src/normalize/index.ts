@@ -1,8 +1,10 @@
 /**
  * Pure normalization functions of DOMAIN §5, each the twin of an SQL normalizer in src/warehouse/functions (which
  * every load uses) and tested against it; single values read outside a load (IDs and dates in department answers
- * and person lookups) go through these. Integers and yes/no have SQL normalizers only.
+ * and person lookups) go through these, and so do the rows of a delimited file on the bulk path
+ * (src/load/row-normalizer.ts). Each pattern and vocabulary both twins use is in ./patterns.ts.
  */
+export { type BooleanResult, booleanOfKey, parseBoolean } from './boolean.ts';
 export { type DateResult, excelSerialToDate, parseDate, ymd } from './date.ts';
 export {
   cleanIdNumber,
@@ -13,7 +15,9 @@ export {
   normalizeIdNumber,
   PROVINCE_PREFIXES,
 } from './id-number.ts';
+export { type IntegerResult, parseInteger } from './integer.ts';
 export { maskIdNumber, maskPhone } from './mask.ts';
 export { type MoneyResult, parseMoney } from './money.ts';
 export { nameKey, normalizeName, traditionalPairs } from './name.ts';
+export { normalizeText, textKey } from './text.ts';
 export { parseYear, type YearResult } from './year.ts';

@@ -6,13 +6,15 @@
 
 import { charClass, halfWidth, WHITESPACE } from '../../core/chars.ts';
 import type { ProblemCode } from '../../schemas/vocab.ts';
+import { MONEY_NOISE, MONEY_PLAIN, MONEY_SUB_CENT, MONEY_THOUSANDS, MONEY_TOO_LARGE } from './patterns.ts';
 
 export type MoneyResult = { ok: true; value: string } | { ok: false; problem: ProblemCode } | null;
 
-const STRIP = new RegExp(`${charClass(WHITESPACE)}|[¥￥元]|RMB|整$`, 'g');
-const PLAIN = /^-?[0-9]+(\.[0-9]+)?$/;
-// Separators only where thousands are: '12,000.50' is read, '12,00' or '1,2345' is not guessed at.
-const THOUSANDS = /^-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$/;
+const STRIP = new RegExp(`${charClass(WHITESPACE)}|${MONEY_NOISE}`, 'g');
+const PLAIN = new RegExp(MONEY_PLAIN);
+const THOUSANDS = new RegExp(MONEY_THOUSANDS);
+const TOO_LARGE = new RegExp(MONEY_TOO_LARGE);
+const SUB_CENT = new RegExp(MONEY_SUB_CENT);
 
 export function parseMoney(raw: string | null | undefined): MoneyResult {
   if (raw == null) return null;
@@ -21,8 +23,8 @@ export function parseMoney(raw: string | null | undefined): MoneyResult {
   const v = PLAIN.test(s) ? s : THOUSANDS.test(s) ? s.replace(/,/g, '') : null;
   if (v === null) return { ok: false, problem: 'money_unparseable' };
   // The columns hold numeric(14,2): cents, below a trillion yuan (a 13-digit amount is a shifted column or an ID).
-  if (/^-?0*[1-9][0-9]{12,}/.test(v)) return { ok: false, problem: 'money_out_of_range' };
-  if (!/\.[0-9]{3,}$/.test(v)) return { ok: true, value: v };
+  if (TOO_LARGE.test(v)) return { ok: false, problem: 'money_out_of_range' };
+  if (!SUB_CENT.test(v)) return { ok: true, value: v };
   const rounded = roundToCents(v); // 999999999999.995 rounds to a trillion
   return /^-?[0-9]{13,}/.test(rounded)
     ? { ok: false, problem: 'money_out_of_range' }

@@ -8,15 +8,19 @@
 import { CustomConverter } from 'opencc-js/core';
 import TS_CHARACTERS from 'opencc-js/dict/TSCharacters';
 import { charClass, WHITESPACE } from '../../core/chars.ts';
+import { HAN_RANGES, NAME_DOTS } from './patterns.ts';
 
 const SPACES = new RegExp(`${charClass(WHITESPACE)}+`, 'g');
-const DOT_VARIANTS = /[•.‧・･∙]/g;
-const HAN = '\\u3400-\\u4dbf\\u4e00-\\u9fff';
-const HYPHEN_BETWEEN_HAN = new RegExp(`([${HAN}])[-－](?=[${HAN}])`, 'g');
+const DOT_VARIANTS = new RegExp(`[${NAME_DOTS}]`, 'g');
+const HYPHEN_BETWEEN_HAN = new RegExp(`([${HAN_RANGES}])[-－](?=[${HAN_RANGES}])`, 'g');
 
 /** Stored form: no white space anywhere, middle-dot variants and a hyphen between Han characters → '·'. */
+/** Anything normalizeName changes: white space, a dot variant, a hyphen. Most names hold none of them. */
+const CHANGES = new RegExp(`${charClass(WHITESPACE)}|[${NAME_DOTS}]|[-－]`);
+
 export function normalizeName(raw: string | null | undefined): string | null {
-  if (raw == null) return null;
+  if (raw == null || raw === '') return null;
+  if (!CHANGES.test(raw)) return raw;
   const s = raw.replace(SPACES, '').replace(DOT_VARIANTS, '·').replace(HYPHEN_BETWEEN_HAN, '$1·');
   return s === '' ? null : s;
 }

@@ -5,11 +5,12 @@
 
 import { charClass, halfWidth, WHITESPACE } from '../../core/chars.ts';
 import type { ProblemCode } from '../../schemas/vocab.ts';
+import { YEAR as YEAR_PATTERN } from './patterns.ts';
 
 export type YearResult = { ok: true; value: string } | { ok: false; problem: ProblemCode } | null;
 
 const SPACE_ALL = new RegExp(`${charClass(WHITESPACE)}+`, 'g');
-const YEAR = /^(19[0-9]{2}|20[0-9]{2}|2100)(年度?|\.0+)?$/;
+const YEAR = new RegExp(YEAR_PATTERN);
 
 export function parseYear(raw: string | null | undefined): YearResult {
   if (raw == null) return null;

@@ -7,10 +7,13 @@
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseBoolean } from '../../src/normalize/boolean.ts';
 import { parseDate } from '../../src/normalize/date.ts';
 import { idCheckChar, normalizeIdNumber } from '../../src/normalize/id-number.ts';
+import { parseInteger } from '../../src/normalize/integer.ts';
 import { parseMoney } from '../../src/normalize/money.ts';
 import { nameKey, normalizeName } from '../../src/normalize/name.ts';
+import { normalizeText, textKey } from '../../src/normalize/text.ts';
 import { parseYear } from '../../src/normalize/year.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
 import { testWarehouse } from '../support/warehouse.ts';
@@ -25,7 +28,7 @@ const TODAY = '2026-11-24';
 
 /** Runs one SQL function over many inputs in a single round trip, in input order. */
 async function sqlMap(
-  fn: 'id' | 'name' | 'name_key' | 'date' | 'money' | 'year' | 'integer' | 'boolean',
+  fn: 'id' | 'name' | 'name_key' | 'date' | 'money' | 'year' | 'integer' | 'boolean' | 'text' | 'key',
   inputs: string[],
 ) {
   const call = {
@@ -37,6 +40,8 @@ async function sqlMap(
     year: sql<string | null>`rh_year(v)`,
     integer: sql<string | null>`rh_integer(v)`,
     boolean: sql<string | null>`rh_boolean(v)`,
+    text: sql<string | null>`rh_text(v)`,
+    key: sql<string | null>`rh_key(v)`,
   }[fn];
   const { rows } = await sql<{ out: string | null }>`
     SELECT ${call} AS out FROM unnest(${inputs}::text[]) WITH ORDINALITY AS t(v, i) ORDER BY i`.execute(
@@ -270,7 +275,76 @@ describe('SQL and TypeScript normalizers agree', () => {
   });
 });
 
-describe('the SQL normalizers without a TypeScript twin', () => {
+/** White space of every kind the normalizers strip, and some they keep, around and inside values. */
+const SPACED = [
+  '',
+  ' ',
+  '\u3000',
+  ' a ',
+  '\u200b甲\u200b',
+  '\t乙\n',
+  'a b',
+  '\u00a0x\u00a0',
+  '\ufeff1\u2060',
+  '·',
+];
+
+describe('SQL and TypeScript normalizers agree (integers, yes/no, free text, lookup keys)', () => {
+  it('on integers', async () => {
+    const inputs = [
+      '12',
+      ' 1 2 ',
+      '\u3000１２\u3000',
+      '-3',
+      '-0',
+      '007',
+      '123456789',
+      '1234567890',
+      '1.5',
+      '1,000',
+      '三',
+      '+1',
+      ...SPACED,
+    ];
+    expect(await sqlMap('integer', inputs)).toEqual(inputs.map((v) => tsResult(parseInteger(v))));
+  });
+
+  it('on yes and no', async () => {
+    const inputs = [
+      '是',
+      ' 否 ',
+      'yes',
+      'Yes',
+      'N',
+      'True',
+      'tRUE',
+      '0',
+      '1',
+      '√',
+      '×',
+      '安全',
+      '不安全',
+      '已 消除',
+      '未消除',
+      '有',
+      '2',
+      ...SPACED,
+    ];
+    const ts = inputs.map((v) => {
+      const r = parseBoolean(v);
+      return r === null ? null : r.ok ? String(r.value) : `!${r.problem}`;
+    });
+    expect(await sqlMap('boolean', inputs)).toEqual(ts);
+  });
+
+  it('on free text and lookup keys', async () => {
+    const inputs = [...SPACED, '白云村', ' 白云村 ', 'a\\b', '𠀀 𠀀', '\u2003x\u2003y\u2003'];
+    expect(await sqlMap('text', inputs)).toEqual(inputs.map(normalizeText));
+    expect(await sqlMap('key', inputs)).toEqual(inputs.map(textKey));
+  });
+});
+
+describe('the SQL normalizers of integers and yes/no, held to stated answers too', () => {
   it.each<{ fn: 'integer' | 'boolean'; reads: string; cases: [string, string | null][] }>([
     {
       fn: 'integer',

@@ -4,10 +4,12 @@
  * (src/load/normalize-staged.ts; COPY parses CSV ~2× faster than any Node parser here: docs/architecture.md,
  * house rule 10).
  *
- * rh_id, rh_name, rh_name_key, rh_date, rh_money and rh_year have TypeScript twins in src/normalize: the
- * reference these are tested against (test/integration/normalize-sql.test.ts gives each pair the same inputs and
- * expects the same answers), and what reads single values outside a load (IDs and dates in department answers
- * and person lookups). rh_integer and rh_boolean have no twin: the same test holds them to stated answers.
+ * Every one has a TypeScript twin in src/normalize (rh_id, rh_name, rh_name_key, rh_date, rh_money, rh_year,
+ * rh_integer, rh_boolean, rh_text, rh_key): test/integration/normalize-sql.test.ts gives each pair the same inputs
+ * and expects the same answers. The twins normalize a delimited file's rows in Node on the bulk path
+ * (src/load/row-normalizer.ts) and read single values outside a load; these normalize what a connector staged
+ * (the record path) and the rows the TypeScript side leaves to SQL. The patterns and vocabularies both sides
+ * use are written once, in src/normalize/patterns.ts.
  *
  * Convention: every validating function returns the normalized value as text, or `!problem_code`
  * (a PROBLEM_CODES value) when the value is rejected, or NULL for an empty input. Valid outputs never start
@@ -22,10 +24,32 @@ import { sql } from 'kysely';
 import { ASCII_DIGITS, charClass, FULLWIDTH_DIGITS, QUOTES, WHITESPACE } from '../../../core/chars.ts';
 import { PROVINCE_PREFIXES } from '../../normalize/id-number.ts';
 import { traditionalPairs } from '../../normalize/name.ts';
+import {
+  BOOLEAN_FALSE,
+  BOOLEAN_TRUE,
+  DATE_AMBIGUOUS,
+  DATE_COMPACT,
+  DATE_LOCAL_TS,
+  DATE_SERIAL,
+  DATE_YMD_SEP,
+  DATE_ZONED_TS,
+  HAN_RANGES,
+  ID_SCI_NOTATION,
+  INTEGER,
+  MONEY_NOISE,
+  MONEY_PLAIN,
+  MONEY_SUB_CENT,
+  MONEY_THOUSANDS,
+  MONEY_TOO_LARGE,
+  NAME_DOTS,
+  YEAR,
+} from '../../normalize/patterns.ts';
 
 const TRAD = traditionalPairs();
 const SPACE = charClass(WHITESPACE);
 const PROVINCES = `{${[...PROVINCE_PREFIXES].join(',')}}`;
+/** A list of words as SQL literals, for IN (…). */
+const words = (list: readonly string[]) => sql.join(list.map((w) => sql.lit(w)));
 
 /** GB 11643 check character of the first 17 digits of `v`, as one SQL expression. */
 const checkChar = (v: string) => {
@@ -77,7 +101,7 @@ export const NORMALIZE_FUNCTIONS = [
       END IF;
       END IF;
       IF NOT (octet_length(c) = 18 AND c ~ '^[0-9]+X?$') THEN
-        IF c ~ '^[0-9]+(\\.[0-9]+)?E\\+?[0-9]+$' THEN RETURN '!id_sci_notation'; END IF;
+        IF c ~ ${sql.lit(ID_SCI_NOTATION)} THEN RETURN '!id_sci_notation'; END IF;
         RETURN '!id_bad_format';
       END IF;
       IF NOT (left(c, 2) = ANY (${sql.lit(PROVINCES)}::text[])) THEN RETURN '!id_bad_region'; END IF;
@@ -116,9 +140,9 @@ export const NORMALIZE_FUNCTIONS = [
   sql`CREATE OR REPLACE FUNCTION rh_name(raw text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT nullif(CASE WHEN strpos(raw, '-') > 0 OR strpos(raw, '－') > 0 THEN regexp_replace(
-      translate(raw, ${sql.lit(`•.‧・･∙${WHITESPACE}`)}, '······'),
-      '([\\u3400-\\u4dbf\\u4e00-\\u9fff])[-－](?=[\\u3400-\\u4dbf\\u4e00-\\u9fff])', '\\1·', 'g')
-      ELSE translate(raw, ${sql.lit(`•.‧・･∙${WHITESPACE}`)}, '······') END, '') $$`,
+      translate(raw, ${sql.lit(`${NAME_DOTS}${WHITESPACE}`)}, '······'),
+      ${sql.lit(`([${HAN_RANGES}])[-－](?=[${HAN_RANGES}])`)}, '\\1·', 'g')
+      ELSE translate(raw, ${sql.lit(`${NAME_DOTS}${WHITESPACE}`)}, '······') END, '') $$`,
 
   // Name comparison key: traditional → simplified by OpenCC's character table (same table as nameKey()).
   sql`CREATE OR REPLACE FUNCTION rh_name_key(raw text) RETURNS text
@@ -150,13 +174,13 @@ export const NORMALIZE_FUNCTIONS = [
       IF s ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN
         RETURN coalesce(rh_ymd(substr(s, 1, 4), substr(s, 6, 2), substr(s, 9, 2)), '!date_unparseable');
       END IF;
-      p := regexp_match(s, '^([0-9]{4})[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})[日号]?$');
-      IF p IS NULL THEN p := regexp_match(s, '^([0-9]{4})([0-9]{2})([0-9]{2})$'); END IF;
+      p := regexp_match(s, ${sql.lit(DATE_YMD_SEP)});
+      IF p IS NULL THEN p := regexp_match(s, ${sql.lit(DATE_COMPACT)}); END IF;
       IF p IS NULL THEN
-        p := regexp_match(s, '^([0-9]{4})[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})([日号] ?|[T ])[0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?$');
+        p := regexp_match(s, ${sql.lit(DATE_LOCAL_TS)});
       END IF;
       IF p IS NOT NULL THEN RETURN coalesce(rh_ymd(p[1], p[2], p[3]), '!date_unparseable'); END IF;
-      IF s ~ '^[0-9]{1,7}(\\.[0-9]+)?$' THEN
+      IF s ~ ${sql.lit(DATE_SERIAL)} THEN
         n := floor(s::numeric)::int;
         IF n = 60 OR n < 1 OR n > 2958465 THEN RETURN '!date_unparseable'; END IF;
         IF n < 60 THEN RETURN (date '1899-12-31' + n)::text; END IF;
@@ -164,7 +188,7 @@ export const NORMALIZE_FUNCTIONS = [
       END IF;
       -- With a zone (Z, UTC/GMT, +08, +0800, +08:00, after the time or a space): same pattern as ZONED_TS.
       p := regexp_match(s,
-        '^([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})[T ]([01]?[0-9]|2[0-3]):([0-5][0-9])(:([0-5][0-9])(\\.[0-9]+)?)? ?(Z|UTC|GMT|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)$');
+        ${sql.lit(DATE_ZONED_TS)});
       IF p IS NOT NULL THEN
         IF rh_ymd(p[1], p[2], p[3]) IS NULL THEN RETURN '!date_unparseable'; END IF;
         RETURN to_char((rh_ymd(p[1], p[2], p[3]) || ' ' || lpad(p[4], 2, '0') || ':' || p[5] || ':' || coalesce(p[7], '00')
@@ -172,7 +196,7 @@ export const NORMALIZE_FUNCTIONS = [
                   ELSE left(p[9], 3) || ':' || coalesce(nullif(right(replace(p[9], ':', ''), -3), ''), '00') END
           )::timestamptz AT TIME ZONE tz, 'YYYY-MM-DD');
       END IF;
-      IF s ~ '^[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{2,4}$' OR s ~ '^[0-9]{2}[-/.][0-9]{1,2}[-/.][0-9]{1,2}$' THEN
+      IF s ~ ${sql.lit(DATE_AMBIGUOUS[0])} OR s ~ ${sql.lit(DATE_AMBIGUOUS[1])} THEN
         RETURN '!date_ambiguous';
       END IF;
       RETURN '!date_unparseable';
@@ -195,16 +219,16 @@ export const NORMALIZE_FUNCTIONS = [
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE WHEN v IS NULL THEN CASE WHEN s IS NULL THEN NULL ELSE '!money_unparseable' END
       -- the columns hold numeric(14,2): cents, below a trillion yuan
-      WHEN v ~ '^-?0*[1-9][0-9]{12,}' THEN '!money_out_of_range'
+      WHEN v ~ ${sql.lit(MONEY_TOO_LARGE)} THEN '!money_out_of_range'
       -- more decimals than cents (an Excel formula's 1234.5600000000001): rounded as the column would
-      WHEN v ~ '\\.[0-9]{3,}$' THEN CASE WHEN abs(round(v::numeric, 2)) >= 1e12 THEN '!money_out_of_range'
+      WHEN v ~ ${sql.lit(MONEY_SUB_CENT)} THEN CASE WHEN abs(round(v::numeric, 2)) >= 1e12 THEN '!money_out_of_range'
                                         ELSE round(v::numeric, 2)::text END
       ELSE v END
-    FROM (SELECT s, CASE WHEN s ~ '^-?[0-9]+(\\.[0-9]+)?$' THEN s
+    FROM (SELECT s, CASE WHEN s ~ ${sql.lit(MONEY_PLAIN)} THEN s
       -- separators only where thousands are: 12,000.50 yes; 12,00 or 1,2345 is not guessed at
-      WHEN s ~ '^-?[0-9]{1,3}(,[0-9]{3})+(\\.[0-9]+)?$' THEN replace(s, ',', '') END AS v
+      WHEN s ~ ${sql.lit(MONEY_THOUSANDS)} THEN replace(s, ',', '') END AS v
     FROM (SELECT nullif(regexp_replace(translate(raw, ${sql.lit(`${FULLWIDTH_DIGITS}，．`)}, ${sql.lit(`${ASCII_DIGITS},.`)}),
-                                       ${sql.lit(`${SPACE}|[¥￥元]|RMB|整$`)}, '', 'g'), '') AS s) x) y $$`,
+                                       ${sql.lit(`${SPACE}|${MONEY_NOISE}`)}, '', 'g'), '') AS s) x) y $$`,
 
   // Plain decimals within numeric(14,2) (most values) pass through inlined; anything else is parsed.
   sql`CREATE OR REPLACE FUNCTION rh_money(raw text) RETURNS text
@@ -213,7 +237,7 @@ export const NORMALIZE_FUNCTIONS = [
 
   sql`CREATE OR REPLACE FUNCTION rh_integer(raw text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN s IS NULL THEN NULL WHEN s ~ '^-?[0-9]{1,9}$' THEN s ELSE '!number_unparseable' END
+    SELECT CASE WHEN s IS NULL THEN NULL WHEN s ~ ${sql.lit(INTEGER)} THEN s ELSE '!number_unparseable' END
     FROM (SELECT nullif(translate(regexp_replace(raw, ${sql.lit(`${SPACE}+`)}, '', 'g'), ${sql.lit(FULLWIDTH_DIGITS)},
                                   ${sql.lit(ASCII_DIGITS)}), '') AS s) x $$`,
 
@@ -222,7 +246,7 @@ export const NORMALIZE_FUNCTIONS = [
   sql`CREATE OR REPLACE FUNCTION rh_year(raw text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE WHEN s IS NULL THEN NULL
-      WHEN s ~ '^(19[0-9]{2}|20[0-9]{2}|2100)(年度?|\\.0+)?$' THEN left(s, 4)
+      WHEN s ~ ${sql.lit(YEAR)} THEN left(s, 4)
       ELSE '!number_unparseable' END
     FROM (SELECT nullif(translate(regexp_replace(raw, ${sql.lit(`${SPACE}+`)}, '', 'g'), ${sql.lit(FULLWIDTH_DIGITS)},
                                   ${sql.lit(ASCII_DIGITS)}), '') AS s) x $$`,
@@ -231,8 +255,8 @@ export const NORMALIZE_FUNCTIONS = [
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE
       WHEN k IS NULL THEN NULL
-      WHEN k IN ('是', 'Y', 'YES', 'TRUE', '1', '√', '安全', '已消除') THEN 'true'
-      WHEN k IN ('否', 'N', 'NO', 'FALSE', '0', '×', '不安全', '未消除') THEN 'false'
+      WHEN k IN (${words(BOOLEAN_TRUE)}) THEN 'true'
+      WHEN k IN (${words(BOOLEAN_FALSE)}) THEN 'false'
       ELSE '!value_not_in_vocabulary'
     END FROM (SELECT upper(rh_key(raw)) AS k) x $$`,
 ];
