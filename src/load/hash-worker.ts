@@ -1,5 +1,6 @@
 /**
- * A second thread for the recognizer's record hashes (src/load/line-hasher.ts), used when most records of a
+ * A second thread for the recognizer's record hashes (src/load/line-hasher.ts) and the bulk path's row
+ * normalization (src/load/row-normalizer.ts, from src/load/normalize-bulk.ts). For hashes, used when most records of a
  * large file are expected to be recognised (a re-sent snapshot): PostgreSQL then has little to do, and its core
  * can hash. Each batch is split: this thread hashes one part while the main thread hashes the other. Both use
  * hash-wasm (two threads calling node:crypto in one process ran at half speed each: the OpenSSL calls contend).
@@ -7,6 +8,8 @@
  * dist/hash-thread.mjs beside the bundle's chunks (scripts/bundle.js), the same relative address either way.
  */
 import { Worker } from 'node:worker_threads';
+import type { RowBatch, RowOutput, RowPlan } from './row-normalizer.ts';
+import { CopyFormatError } from './row-normalizer.ts';
 
 /** A batch for the hashing thread: the records bytes[starts[i], ends[i]). */
 export interface HashJob {
@@ -22,6 +25,22 @@ export interface HashDone {
   out: Uint8Array<ArrayBuffer>;
   bytes: Uint8Array<ArrayBuffer>;
 }
+
+/** The plan of the bulk path's rows (src/load/row-normalizer.ts), sent before the first batch of rows. */
+export interface PlanJob {
+  plan: RowPlan;
+}
+
+/** A batch of records to normalize on the thread. */
+export interface RowsJob {
+  id: number;
+  batch: RowBatch;
+}
+
+/** A batch normalized, or why not (a CopyFormatError's SQLSTATE as `code`). */
+export type RowsDone =
+  | { id: number; out: RowOutput }
+  | { id: number; error: { message: string; code: string | undefined } };
 
 /** What the hashing thread starts with. */
 export interface HashThreadData {
@@ -43,10 +62,23 @@ export class HashWorker {
   constructor(seed: readonly [number, number]) {
     const workerData: HashThreadData = { seed };
     this.worker = new Worker(THREAD, { workerData });
-    this.worker.on('message', ({ id, out, bytes }: HashDone) => {
-      this.spare.push(bytes.buffer);
-      this.jobs.get(id)?.resolve(out);
-      this.jobs.delete(id);
+    this.worker.on('message', (done: HashDone | RowsDone) => {
+      if ('bytes' in done) {
+        this.spare.push(done.bytes.buffer);
+        this.jobs.get(done.id)?.resolve(done.out);
+        this.jobs.delete(done.id);
+        return;
+      }
+      const waiting = this.rowJobs.get(done.id);
+      this.rowJobs.delete(done.id);
+      if (!waiting) return;
+      if ('out' in done) waiting.resolve(done.out);
+      else
+        waiting.reject(
+          done.error.code === '22P04' || done.error.code === '22021'
+            ? new CopyFormatError(done.error.code, done.error.message)
+            : new Error(done.error.message),
+        );
     });
     this.worker.on('error', (err) => this.fail(err));
     // Ended (closed, or crashed without an error event): nothing waits for ever on a batch it will not hash.
@@ -58,9 +90,45 @@ export class HashWorker {
 
   private ended = false;
 
+  private readonly rowJobs = new Map<
+    number,
+    { resolve: (o: RowOutput) => void; reject: (e: Error) => void }
+  >();
+
   private fail(err: Error): void {
     for (const w of this.jobs.values()) w.reject(err);
     this.jobs.clear();
+    for (const w of this.rowJobs.values()) w.reject(err);
+    this.rowJobs.clear();
+  }
+
+  /** Readies the thread to normalize rows under `plan` (it loads the normalizers meanwhile). */
+  plan(plan: RowPlan): void {
+    const job: PlanJob = { plan };
+    this.worker.postMessage(job);
+  }
+
+  /** Normalizes a batch on the thread; its buffers are handed over (unusable here afterwards). */
+  rows(batch: RowBatch): Promise<RowOutput> {
+    if (this.ended) return Promise.reject(new Error('the hashing thread ended'));
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      this.rowJobs.set(id, { resolve, reject });
+      const job: RowsJob = { id, batch };
+      const transfer: ArrayBuffer[] = [
+        batch.bytes.buffer,
+        batch.starts.buffer,
+        batch.ends.buffer,
+        batch.recNos.buffer,
+      ];
+      if (batch.hashes) transfer.push(batch.hashes.buffer);
+      this.worker.postMessage(job, transfer);
+    });
+  }
+
+  /** Batches of rows handed over and not normalized yet. */
+  get rowsWaiting(): number {
+    return this.rowJobs.size;
   }
 
   /**

@@ -42,6 +42,7 @@ import {
 import type { Database } from '../warehouse/schema.ts';
 import { hashRecords, LineHasher, type RecordHashes } from './line-hasher.ts';
 import { linkRecords } from './link-identities.ts';
+import { normalizesInNode, stageNormalized } from './normalize-bulk.ts';
 import { buildNormalize, normalizationFingerprint, rankDuplicates } from './normalize-staged.ts';
 import { endedByScope, type LoadPlan, planLoad, publish, recordQuarantine } from './publish.ts';
 import { currentRows, lateLoadOf } from './publish-late.ts';
@@ -362,6 +363,8 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
     let recognized: Recognized | null = null;
     /** Staged by the bulk path (not read row by row). */
     let bulkStaged = false;
+    /** Normalized as it was staged (the bulk path, in Node): normalized staging is there already. */
+    let normalizedInNode = false;
     phase('start');
     const bulk = connector?.bulk && path ? await connector.bulk({ path }, { isHeader }) : null;
     if (bulk) {
@@ -402,9 +405,24 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
           // The second pass takes the first one's hashes: the hashing thread's memory is let go before it.
           if (hashes) await hasher.close();
           const set = current?.set ?? null;
-          n = await copyBulk(db, wh.pool, raw, bulk, { set, counts, hasher, hashes }, (bytes) =>
-            p.onProgress?.({ phase: 'staging', bytes, totalBytes }),
-          );
+          const onBytes = (bytes: number) => p.onProgress?.({ phase: 'staging', bytes, totalBytes });
+          const recognition = { set, counts, hasher, hashes };
+          // UTF-8 files are normalized in Node as they stage (src/load/normalize-bulk.ts); others in SQL below.
+          normalizedInNode = await normalizesInNode(db, bulk);
+          n = normalizedInNode
+            ? await stageNormalized(db, wh.pool, {
+                feed,
+                source: bulk,
+                raw,
+                norm,
+                columns: bulkMapping.columns,
+                fingerprint,
+                today: p.today,
+                timeZone: p.timeZone,
+                recognition,
+                onBytes,
+              })
+            : await copyBulk(db, wh.pool, raw, bulk, recognition, onBytes);
         } finally {
           await hasher.close();
         }
@@ -449,6 +467,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
           'bulk parser rejected the file; reading row by row',
         );
         recognized = null;
+        normalizedInNode = false;
         await dropStaging(db, runId);
       }
     }
@@ -532,18 +551,19 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
     // roster spilled 94 MB at the default 4 MB); loadSettings keeps that to each statement's transaction.
     await db.transaction().execute(async (trx) => {
       await loadSettings(trx, limits.loadStatementMs);
-      await buildNormalize({
-        feed,
-        rawTable: raw,
-        normTable: norm,
-        columns: mapping.columns,
-        width: header.length,
-        headerRow,
-        today: p.today,
-        timeZone: p.timeZone,
-        fingerprint,
-        lookupKnown: headerRow === 0,
-      }).execute(trx);
+      if (!normalizedInNode)
+        await buildNormalize({
+          feed,
+          rawTable: raw,
+          normTable: norm,
+          columns: mapping.columns,
+          width: header.length,
+          headerRow,
+          today: p.today,
+          timeZone: p.timeZone,
+          fingerprint,
+          lookupKnown: headerRow === 0,
+        }).execute(trx);
       // Statistics before anything joins it: ranking, identity linking, pull-in and the plan — for the columns
       // they join and filter on only (the row count comes with any ANALYZE): every column of a wide feed took
       // 0.1–0.15 s for 20k staged rows.

@@ -24,12 +24,14 @@ export class LineHasher {
   private constructor(
     private readonly hasher: IHasher,
     private readonly worker: HashWorker | null,
+    /** The hash's seed: the bulk path's row normalizer hashes records with it too (src/load/normalize-bulk.ts). */
+    readonly seed: readonly [number, number],
   ) {}
 
   /** `parallel`: hash part of each batch on a second thread (src/load/hash-worker.ts). */
   static async create(fingerprint: string, parallel: boolean): Promise<LineHasher> {
     const seed = lineSeed(fingerprint);
-    return new LineHasher(await createXXHash128(...seed), parallel ? new HashWorker(seed) : null);
+    return new LineHasher(await createXXHash128(...seed), parallel ? new HashWorker(seed) : null, seed);
   }
 
   /**

@@ -45,6 +45,11 @@ export interface NormalizeParams {
    * staging (src/load/recognize.ts): what reaches the table was not recognised there.
    */
   lookupKnown: boolean;
+  /**
+   * Only these raw rows, added to the existing normalized table: the rows the bulk path's normalizer in Node left
+   * to SQL (src/load/normalize-bulk.ts). Without it, the table is created from every raw row.
+   */
+  recNos?: readonly number[];
 }
 
 /** Kinds whose normalizer can reject a value with '!code'. */
@@ -63,6 +68,10 @@ const MISSING: Partial<Record<FieldType['kind'], ProblemCode>> = {
   name: 'name_missing',
   date: 'date_missing',
 };
+
+/** The problem of an empty value of `spec`: its kind's missing code when required, else none. */
+export const missingProblem = (spec: FieldSpec): ProblemCode | null =>
+  spec.required ? (MISSING[spec.type.kind] ?? 'value_missing') : null;
 
 /** The kinds whose SQL normalizer takes the raw value alone (src/warehouse/functions). */
 const ONE_ARGUMENT = {
@@ -188,7 +197,7 @@ export function buildNormalize(p: NormalizeParams): RawBuilder<unknown> {
   });
   const problems = fields.flatMap(([name, spec]) => {
     const n = sql.ref(`n.n_${name}`);
-    const missing = spec.required ? (MISSING[spec.type.kind] ?? 'value_missing') : null;
+    const missing = missingProblem(spec);
     const validating = VALIDATING.has(spec.type.kind);
     const col = p.columns[name];
     if (!validating && !missing && col === undefined) return [];
@@ -210,8 +219,12 @@ export function buildNormalize(p: NormalizeParams): RawBuilder<unknown> {
     ? sql`, NULL::text AS id_link, NULL::text AS link_fp, NULL::bigint[] AS link_keys`
     : sql``;
 
+  const head = p.recNos
+    ? sql`INSERT INTO ${sql.id(p.normTable)}`
+    : sql`CREATE UNLOGGED TABLE ${sql.id(p.normTable)} AS`;
+  const only = p.recNos ? sql`WHERE r.rec_no = ANY(${[...p.recNos]}::bigint[])` : sql``;
   return sql`
-    CREATE UNLOGGED TABLE ${sql.id(p.normTable)} AS
+    ${head}
     SELECT t.*, 1::bigint AS rn, 1::bigint AS hrn ${linkColumns}
     FROM (
       SELECT u.rec_no, u.row_number, u.sheet, u.skip, u.raw_hash, u.known, ${sql.join(fields.map(([name]) => sql.ref(`u.${name}`)))},
@@ -229,7 +242,7 @@ export function buildNormalize(p: NormalizeParams): RawBuilder<unknown> {
                  r.r_hash AS raw_hash, k.k_hash IS NOT NULL AS known, k.k_row_hash, r.damaged,
                  ${sql.join(fields.map(([name]) => sql.ref(`k.k_${name}`)))},
                  ${sql.join(normalized)}
-          FROM (SELECT r.*, ${rawHash} AS r_hash FROM ${sql.id(p.rawTable)} r) r
+          FROM (SELECT r.*, ${rawHash} AS r_hash FROM ${sql.id(p.rawTable)} r ${only}) r
           LEFT JOIN (${known}) k ON k.k_hash = r.r_hash
           OFFSET 0
         ) n

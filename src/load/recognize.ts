@@ -353,19 +353,13 @@ export function recognizingStream(p: {
     const hashed = hashes ? hashes.take(n) : await hasher.hash(batch);
     if (!hashed) throw fileChanged();
     const out: Buffer[] = [];
-    for (let i = 0; i < n; i++) {
-      const recNo = ++counts.records;
-      const seen = set ? set.see(hashed, recNo, RAW_HASH_BYTES * i) : 'absent';
-      if (seen === 'first') counts.recognized++;
-      else if (seen === 'again') counts.again++;
-      else {
-        const at = hashed.byteOffset + RAW_HASH_BYTES * i;
-        const hex = Buffer.from(hashed.buffer, at, RAW_HASH_BYTES).toString('hex');
-        out.push(Buffer.from(`${recNo}${delimiter}\\x${hex}${delimiter}`));
-        // An empty line is a row of empty cells (a blank row, skipped and counted), not a COPY error.
-        out.push(ends[i]! > starts[i]! ? buf.subarray(starts[i]!, ends[i]!) : blank, newline);
-      }
-    }
+    recognizeRecords(n, hashed, set, counts, (i, recNo) => {
+      const at = hashed.byteOffset + RAW_HASH_BYTES * i;
+      const hex = Buffer.from(hashed.buffer, at, RAW_HASH_BYTES).toString('hex');
+      out.push(Buffer.from(`${recNo}${delimiter}\\x${hex}${delimiter}`));
+      // An empty line is a row of empty cells (a blank row, skipped and counted), not a COPY error.
+      out.push(ends[i]! > starts[i]! ? buf.subarray(starts[i]!, ends[i]!) : blank, newline);
+    });
     return out.length ? Buffer.concat(out) : undefined;
   };
 
@@ -384,13 +378,35 @@ export function recognizingStream(p: {
   });
 }
 
+/**
+ * Numbers a batch's `n` records (counts.records) and looks each up by its hash (`hashed`, 16 bytes a record) in
+ * the current versions' set: a current version's is counted as recognised, one seen before in this file as an
+ * exact duplicate; `onNew` gets each other record's index in the batch and its record number. Without a set,
+ * every record is new.
+ */
+export function recognizeRecords(
+  n: number,
+  hashed: Uint8Array,
+  set: RawHashSet | null,
+  counts: RecognitionCounts,
+  onNew: (i: number, recNo: number) => void,
+): void {
+  for (let i = 0; i < n; i++) {
+    const recNo = ++counts.records;
+    const seen = set ? set.see(hashed, recNo, RAW_HASH_BYTES * i) : 'absent';
+    if (seen === 'first') counts.recognized++;
+    else if (seen === 'again') counts.again++;
+    else onNew(i, recNo);
+  }
+}
+
 /** The recognizer's two passes saw different files. */
 export class FileChangedError extends RuralHubError {
   constructor() {
     super('data', 'the file changed while it was being loaded; load it again once it is complete');
   }
 }
-const fileChanged = () => new FileChangedError();
+export const fileChanged = () => new FileChangedError();
 
 /** The feed's table was written, during this load, by something other than it. */
 export class FeedWrittenError extends RuralHubError {
