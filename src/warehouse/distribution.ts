@@ -220,5 +220,34 @@ export async function distributeWarehouse(
     });
     if (placed) done.push(name);
   }
+  await distributeFunctions(db, schema);
   return done;
+}
+
+/**
+ * The schema's functions on every worker: the rules call the normalizers (R13's rh_name_key) inside the queries
+ * Citus sends to the shards. Citus propagates a CREATE FUNCTION only once its schema is distributed, which the
+ * first distributed table does — after migrate made the functions — so those made before are distributed here
+ * (each CREATE OR REPLACE of a later migrate then reaches the workers by itself).
+ */
+async function distributeFunctions(db: Kysely<Database>, schema: string): Promise<void> {
+  const r = await sql<{ fn: string }>`
+    SELECT p.oid::regprocedure::text AS fn FROM pg_proc p
+    WHERE p.pronamespace = ${schema}::regnamespace AND NOT EXISTS (
+      SELECT 1 FROM pg_dist_object d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid)
+    ORDER BY p.oid`.execute(db);
+  for (const { fn } of r.rows) {
+    await sql`SELECT create_distributed_function(${fn}::regprocedure)`.execute(db);
+  }
+  // A normalizer calling another by its bare name (rh_name_key → rh_name) finds it through the session's search
+  // path, which Citus does not carry to its connections to the workers: there the shard query fails with
+  // "function rh_name(text) does not exist". Each function of the schema without settings of its own is given the
+  // schema's path — which keeps a SQL function from being inlined, on a cluster only (normalize-sql.ts's
+  // CREATE OR REPLACE drops it again on every migrate, and this gives it back).
+  const bare = await sql<{ fn: string }>`
+    SELECT p.oid::regprocedure::text AS fn FROM pg_proc p
+    WHERE p.pronamespace = ${schema}::regnamespace AND p.proconfig IS NULL ORDER BY p.oid`.execute(db);
+  for (const { fn } of bare.rows) {
+    await sql`ALTER FUNCTION ${sql.raw(fn)} SET search_path = ${sql.id(schema)}, pg_catalog`.execute(db);
+  }
 }
