@@ -1,10 +1,11 @@
 /**
  * The cluster tests' servers (npm run test:cluster): a local Citus cluster — a coordinator and two workers, each a
  * PostgreSQL 15 on 127.0.0.1 — started by the scripts of the Citus checkout beside the project (the directory
- * RURALHUB_CITUS_DIR names, default ../shared/citus: its build.sh builds and installs Citus when it is not, and is
- * a no-op when it is; its cluster.sh starts and stops the servers), and the single server the same county is
- * compared with (test/support/global-setup.ts: TEST_DATABASE_URL or an embedded server). Only this command needs
- * that checkout; the project never does at run time.
+ * RURALHUB_CITUS_DIR names, default shared/citus in the folder that holds the project's own: its build.sh builds
+ * and installs Citus when it is not, and is a no-op when it is; its cluster.sh starts and stops the servers), and
+ * the single server the same county is compared with (test/support/global-setup.ts: TEST_DATABASE_URL or an
+ * embedded server). Only this command needs that checkout (issue 26 allows it to its tests); the project never
+ * does at run time.
  *
  * RURALHUB_CLUSTER_DIR (default a folder under the system's temp dir) holds the servers' data and
  * RURALHUB_CLUSTER_PORT (default 56600) is the coordinator's port, the workers on the next two. A cluster already
@@ -44,7 +45,9 @@ async function coordinatorAt(url: string): Promise<boolean> {
 }
 
 export default async function setup(project: TestProject) {
-  const citus = resolve(root, process.env.RURALHUB_CITUS_DIR ?? '../shared/citus');
+  const citus = process.env.RURALHUB_CITUS_DIR
+    ? resolve(root, process.env.RURALHUB_CITUS_DIR)
+    : resolve(root, '..', 'shared', 'citus');
   const script = (name: string) => {
     const path = join(citus, name);
     if (!existsSync(path)) {
