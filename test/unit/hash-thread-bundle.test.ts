@@ -9,6 +9,8 @@ import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bundle } from '../../scripts/bundle.js';
 import { hashRecords, LineHasher } from '../../src/load/line-hasher.ts';
+import { RowNormalizer } from '../../src/load/row-normalizer.ts';
+import { ROWS_PLAN, rowBatchOf } from '../fixtures/bundle/rows-plan.ts';
 
 // Inside the project, as dist/ is: the thread requires hash-wasm from node_modules.
 const cache = join(import.meta.dirname, '../../node_modules/.cache');
@@ -33,5 +35,17 @@ describe('the hashing thread in a bundle', () => {
     const expected = Buffer.from(here.take(records)!).toString('hex');
     expect(fromBundle).toHaveLength(32 * records);
     expect(fromBundle).toBe(expected);
+  });
+
+  it('normalizes rows in the bundle, with the normalizers bundled beside it, as this thread does', async () => {
+    const rowsDir = join(dir, 'rows');
+    await bundle({ main: join(import.meta.dirname, '../fixtures/bundle/rows-on-thread.ts') }, rowsDir);
+    const records = 500;
+    const fromBundle = execFileSync(process.execPath, [join(rowsDir, 'main.js'), String(records)], {
+      encoding: 'utf8',
+    });
+    const here = (await RowNormalizer.create(ROWS_PLAN)).normalize(rowBatchOf(records));
+    expect(here.rows).toBe(records);
+    expect(fromBundle).toBe(Buffer.from(here.norm).toString('hex'));
   });
 });
