@@ -25,12 +25,18 @@ export function normalizeName(raw: string | null | undefined): string | null {
   return s === '' ? null : s;
 }
 
-const toSimplified = CustomConverter(TS_CHARACTERS);
+/**
+ * Built on first use, not at import: building it from the table takes 15–40 ms, and most commands load this
+ * module without comparing a name (through the migrations, to check the schema; README, "Start-up").
+ */
+let toSimplified: ((s: string) => string) | undefined;
 
 /** Comparison key: the normalized name with traditional characters mapped to simplified (莊 = 庄). */
 export function nameKey(raw: string | null | undefined): string | null {
   const n = normalizeName(raw);
-  return n == null ? null : toSimplified(n);
+  if (n == null) return null;
+  toSimplified ??= CustomConverter(TS_CHARACTERS);
+  return toSimplified(n);
 }
 
 /**
