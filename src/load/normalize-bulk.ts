@@ -60,6 +60,11 @@ export interface BulkNormalizeParams {
 const HEADER_ROW = 1;
 /** Batches handed to the thread and not back yet, before this thread normalizes one itself. */
 const THREAD_QUEUE = 2;
+/**
+ * Fewer rows than this in a batch are normalized here: the hand-over costs more than it saves, and the rows a
+ * re-sent snapshot stages (the few not recognised) never start the thread at all.
+ */
+const THREAD_MIN_ROWS = 512;
 /** Batches normalized and not yet written, before the file is read on: memory stays a few chunks. */
 const IN_FLIGHT = 4;
 
@@ -107,8 +112,15 @@ export async function stageNormalized(
     identity: feed.identity !== undefined,
     seed: p.recognition.hasher.seed,
   };
-  const worker = new HashWorker(plan.seed);
-  worker.plan(plan);
+  /** Started by the first batch worth handing over (it loads the normalizers meanwhile). */
+  let worker: HashWorker | null = null;
+  const thread = (): HashWorker => {
+    if (!worker) {
+      worker = new HashWorker(plan.seed);
+      worker.plan(plan);
+    }
+    return worker;
+  };
   const here = await RowNormalizer.create(plan);
   const toSql: number[] = [];
   let staged = 0;
@@ -160,9 +172,10 @@ export async function stageNormalized(
     const dispatch = async (batch: RecordBatch) => {
       const rows = await recordsToStage(batch, p.recognition);
       if (!rows) return;
+      const big = rows.starts.length >= THREAD_MIN_ROWS;
       const done =
-        worker.rowsWaiting < THREAD_QUEUE
-          ? worker.rows(rows)
+        big && thread().rowsWaiting < THREAD_QUEUE
+          ? thread().rows(rows)
           : new Promise<RowOutput>((resolve) => resolve(here.normalize(rows)));
       done.catch(() => undefined); // awaited in turn by drain; the first failure is the one reported
       pending.push(done);
@@ -188,7 +201,8 @@ export async function stageNormalized(
     failed = err instanceof Error ? err : new Error(String(err));
     throw err;
   } finally {
-    await worker.close();
+    // (set inside thread(): TypeScript's narrowing does not see it)
+    await (worker as HashWorker | null)?.close();
     // A connection left mid-COPY is not fit for the next statement: discarded on a failure.
     normClient.release(failed ?? undefined);
     rawClient?.release(failed ?? undefined);
