@@ -173,6 +173,24 @@ describe('the rules on the cluster', () => {
   }
 });
 
+describe('the reporting views on the cluster', () => {
+  // Views on the coordinator over a distributed feed (focus_population: the roster) and a coordinator table.
+  for (const view of ['focus_population', 'finding_counts'] as const) {
+    it(`${view}: the same rows as on one server`, async () => {
+      const rows = async (wh: Warehouse) =>
+        (
+          await sql<{
+            row: string;
+          }>`SELECT v::text AS row FROM ${sql.table(`${wh.schema}_reporting.${view}`)} v
+            ORDER BY 1`.execute(wh.db)
+        ).rows.map((r) => r.row);
+      const expected = await rows(single);
+      expect(expected.length).toBeGreaterThan(0);
+      expect(await rows(cluster)).toEqual(expected);
+    });
+  }
+});
+
 describe('the plan check', () => {
   it('names a subplan shipping a feed shard as it is, and not one that aggregates on the workers first', () => {
     const pulled = [
