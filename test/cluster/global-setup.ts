@@ -1,7 +1,7 @@
 /**
  * The cluster tests' servers (npm run test:cluster): a local Citus cluster — a coordinator and two workers, each a
  * PostgreSQL 15 on 127.0.0.1 — started by the scripts of the Citus checkout beside the project (the directory
- * RURALHUB_CITUS_DIR names, default shared/citus in the folder that holds the project's own: its build.sh builds
+ * RURALHUB_CITUS_DIR names, default ../shared/citus beside the project: its build.sh builds
  * and installs Citus when it is not, and is a no-op when it is; its cluster.sh starts and stops the servers), and
  * the single server the same county is compared with (test/support/global-setup.ts: TEST_DATABASE_URL or an
  * embedded server). Only this command needs that checkout (issue 26 allows it to its tests); the project never
@@ -47,7 +47,7 @@ async function coordinatorAt(url: string): Promise<boolean> {
 export default async function setup(project: TestProject) {
   const citus = process.env.RURALHUB_CITUS_DIR
     ? resolve(root, process.env.RURALHUB_CITUS_DIR)
-    : resolve(root, '..', 'shared', 'citus');
+    : resolve(root, '../shared/citus');
   const script = (name: string) => {
     const path = join(citus, name);
     if (!existsSync(path)) {
