@@ -157,7 +157,12 @@ export async function main(args: string[]): Promise<void> {
     } finally {
       psql('DROP EXTENSION IF EXISTS pg_buffercache');
     }
-    psql(`DROP SCHEMA ${schema} CASCADE`);
+    // Everything the warehouse's migrations made: its schema, the reporting schema and their two roles (0006, made
+    // where the user may create roles).
+    psql(`DROP SCHEMA ${schema}, ${schema}_reporting CASCADE`);
+    for (const role of [`${schema}_department`, `${schema}_reader`])
+      psql(`DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${role}') THEN
+        DROP OWNED BY ${role}; DROP ROLE ${role}; END IF; END $$`);
   } finally {
     await stop?.();
     rmSync(dir, { recursive: true, force: true });
