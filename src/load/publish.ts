@@ -194,16 +194,15 @@ async function recognizedPartitions(
 ): Promise<ScopedCounts> {
   const scope = feed.scope ?? [];
   const cols = scope.map((c) => sql.ref(`f.${c}`));
-  const { rows } = await sql<{ scope: string[]; unseen: number; ended: number; staged: boolean }>`
+  const staged = await stagedScopes(db, feed, norm);
+  const { rows: found } = await sql<{ scope: string[]; unseen: number; ended: number }>`
     SELECT ${scopeArray(feed, 'f')} AS scope, count(*)::int AS unseen,
-      count(*) FILTER (WHERE w.rec_no IS NULL)::int AS ended,
-      (${sql.join(cols)}) IN (SELECT ${sql.join(scope.map((c) => sql.ref(`s.${c}`)))} FROM ${sql.id(norm)} s
-                              WHERE s.ok AND s.rn = 1) AS staged
+      count(*) FILTER (WHERE w.rec_no IS NULL)::int AS ended
     FROM ${sql.id(recognized.unseen)} u
     JOIN ${sql.id(feed.id)} f ON f.version_id = u.version_id AND f.valid_to IS NULL
     LEFT JOIN ${aliveKeys(feed, norm)} w ON ${keyMatch(feed, 'w', 'f')}
     GROUP BY ${sql.join(cols)}`.execute(db);
-  const key = (s: readonly string[]) => JSON.stringify(s);
+  const rows = found.map((r) => ({ ...r, staged: staged.has(scopeKey(r.scope)) }));
   const unstaged = rows.filter((r) => !r.staged);
   const current = new Map<string, number>();
   if (unstaged.length) {
@@ -215,9 +214,9 @@ async function recognizedPartitions(
         unstaged.map((r) => r.scope),
       )}
       GROUP BY ${sql.join(cols)}`.execute(db);
-    for (const r of counted.rows) current.set(key(r.scope), r.current);
+    for (const r of counted.rows) current.set(scopeKey(r.scope), r.current);
   }
-  const inScope = (r: (typeof rows)[number]) => r.staged || (current.get(key(r.scope)) ?? 0) > r.unseen;
+  const inScope = (r: (typeof rows)[number]) => r.staged || (current.get(scopeKey(r.scope)) ?? 0) > r.unseen;
   const total = recognized.current.total;
   return {
     ended: rows.reduce((n, r) => n + (inScope(r) ? r.ended : 0), 0),
@@ -250,23 +249,34 @@ async function partitions(
     ? sql`LEFT JOIN ${sql.id(recognized.unseen)} u ON u.version_id = f.version_id`
     : sql``;
   const isCarried = recognized ? sql`(f.valid_to IS NULL AND u.version_id IS NULL)` : sql`FALSE`;
-  // A partition with a NULL scope value is in no scope, as `IN` never matches a NULL.
-  const known = sql.join(
-    cols.map((c) => sql`${c} IS NOT NULL`),
-    sql` AND `,
-  );
-  const { rows } = await sql<Partition>`SELECT ${scopeArray(feed, 'f')} AS scope,
+  const staged = await stagedScopes(db, feed, norm);
+  const { rows } = await sql<Omit<Partition, 'inScope'> & { carried: boolean }>`
+    SELECT ${scopeArray(feed, 'f')} AS scope,
       count(*)::int AS current,
       count(*) FILTER (WHERE w.rec_no IS NULL AND NOT ${isCarried})::int AS ended,
-      coalesce(${known} AND (bool_or(${isCarried})
-        OR (${sql.join(cols)}) IN (SELECT ${sql.join(scope.map((c) => sql.ref(`s.${c}`)))} FROM ${sql.id(norm)} s
-                                  WHERE s.ok AND s.rn = 1)), FALSE) AS "inScope"
+      coalesce(bool_or(${isCarried}), FALSE) AS carried
     FROM ${sql.id(feed.id)} f
     LEFT JOIN ${aliveKeys(feed, norm)} w ON ${keyMatch(feed, 'w', 'f')}
     ${unseen}
     WHERE ${compared(late)}
     GROUP BY ${sql.join(cols)}`.execute(db);
-  return rows;
+  // A partition with a NULL scope value is in no scope, as `IN` never matches a NULL.
+  return rows.map(({ carried, ...p }) => ({
+    ...p,
+    inScope: p.scope.every((v) => v !== null) && (carried || staged.has(scopeKey(p.scope))),
+  }));
+}
+
+const scopeKey = (s: readonly (string | null)[]) => JSON.stringify(s);
+
+/**
+ * The partitions of the staged winners (as scopeKey of their values' text). Read apart and compared in Node, not
+ * as a subquery in the aggregates' target list, which a distributed feed table cannot push down (docs/scaling.md).
+ */
+async function stagedScopes(db: Db, feed: FeedDefinition, norm: string): Promise<Set<string>> {
+  const { rows } = await sql<{ scope: string[] }>`SELECT DISTINCT ${scopeArray(feed, 's')} AS scope
+    FROM ${sql.id(norm)} s WHERE s.ok AND s.rn = 1`.execute(db);
+  return new Set(rows.filter((r) => r.scope.every((v) => v !== null)).map((r) => scopeKey(r.scope)));
 }
 
 /** `f`'s partition is one of `scopes` (the plan's), compared in the scope columns' own types. */
