@@ -10,6 +10,7 @@
  * Why: normalizing in SQL cost 7–30 µs a row (rh_id, two md5s, ROW text), the twins a fraction of it, and the
  * file's 2M rows no longer pass through PostgreSQL twice (raw, then normalized).
  */
+import { availableParallelism } from 'node:os';
 import { type Kysely, sql } from 'kysely';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -54,12 +55,20 @@ export interface BulkNormalizeParams {
     hashes: RecordHashes | null;
   };
   onBytes?: (bytes: number) => void;
+  /** Overrides THREAD_QUEUE (tests: the thread's path on any machine). */
+  threadQueue?: number;
 }
 
 /** Rows above the first record: the header line (the bulk path is taken only when it is the first line). */
 const HEADER_ROW = 1;
-/** Batches handed to the thread and not back yet, before this thread normalizes one itself. */
-const THREAD_QUEUE = 2;
+/**
+ * Batches handed to the thread and not back yet, before this thread normalizes one itself; 0: no thread. None on
+ * two cores: PostgreSQL's COPY backend needs one of them, and a second Node thread only competed with it
+ * (measured on 2 cores, 500k roster rows, stage + normalize + ANALYZE + ranking, two interleaved runs each: SQL
+ * 21.3 / 18.0 s, Node on this thread alone 18.5 / 16.2 s, Node with the thread 36.2 s, and its peak RSS 292–308
+ * MB against 300 allowed). With more cores the thread takes batches while it keeps up.
+ */
+const THREAD_QUEUE = availableParallelism() > 2 ? 2 : 0;
 /**
  * Fewer rows than this in a batch are normalized here: the hand-over costs more than it saves, and the rows a
  * re-sent snapshot stages (the few not recognised) never start the thread at all.
@@ -98,9 +107,6 @@ export async function stageNormalized(
     fingerprint: p.fingerprint,
     lookupKnown: false,
   };
-  // The table as the SQL statement makes it, from the raw table while it is empty: the same columns and types.
-  await buildNormalize(params).execute(db);
-  await assertLayout(db, feed, norm);
   const plan: RowPlan = {
     width,
     delimiter: source.delimiter.charCodeAt(0),
@@ -112,6 +118,7 @@ export async function stageNormalized(
     identity: feed.identity !== undefined,
     seed: p.recognition.hasher.seed,
   };
+  const queue = p.threadQueue ?? THREAD_QUEUE;
   /** Started by the first batch worth handing over (it loads the normalizers meanwhile). */
   let worker: HashWorker | null = null;
   const thread = (): HashWorker => {
@@ -128,9 +135,18 @@ export async function stageNormalized(
   let rawClient: pg.PoolClient | null = null;
   let failed: Error | null = null;
   try {
+    // The table as the SQL statement makes it, from the raw table while it is empty (the same columns and
+    // types), in the COPY's transaction: COPY … FREEZE then writes its rows frozen, so that ANALYZE, ranking,
+    // the plan and publishing do not each dirty every page setting hint bits (a bench run on PostgreSQL 15 took
+    // 10.7 s for ANALYZE and ranking after a plain COPY; with FREEZE, 3.6–4.0 s, as after the statement's 3.9–4.2
+    // s; 500k roster rows).
+    await normClient.query('BEGIN');
+    const create = buildNormalize(params).compile(db);
+    await normClient.query(create.sql, [...create.parameters]);
+    await assertLayout(normClient, db, feed, norm);
     rawClient = await pool.connect();
     const normCopy = normClient.query(
-      copyFrom(sql`COPY ${sql.id(norm)} FROM STDIN WITH (FORMAT binary)`.compile(db).sql),
+      copyFrom(sql`COPY ${sql.id(norm)} FROM STDIN WITH (FORMAT binary, FREEZE)`.compile(db).sql),
     );
     const rawCols = [
       sql.id('rec_no'),
@@ -172,9 +188,9 @@ export async function stageNormalized(
     const dispatch = async (batch: RecordBatch) => {
       const rows = await recordsToStage(batch, p.recognition);
       if (!rows) return;
-      const big = rows.starts.length >= THREAD_MIN_ROWS;
+      const big = queue > 0 && rows.starts.length >= THREAD_MIN_ROWS;
       const done =
-        big && thread().rowsWaiting < THREAD_QUEUE
+        big && thread().rowsWaiting < queue
           ? thread().rows(rows)
           : new Promise<RowOutput>((resolve) => resolve(here.normalize(rows)));
       done.catch(() => undefined); // awaited in turn by drain; the first failure is the one reported
@@ -197,6 +213,7 @@ export async function stageNormalized(
     normCopy.end();
     rawCopy.end();
     await Promise.all(finished);
+    await normClient.query('COMMIT');
   } catch (err) {
     failed = err instanceof Error ? err : new Error(String(err));
     throw err;
@@ -310,7 +327,12 @@ async function regionSets(db: Kysely<Database>, feed: FeedDefinition): Promise<R
  * The normalized table's columns and types must be those the row normalizer writes, in order (its binary rows
  * carry no names): a change of the SQL statement's shape fails every bulk load here, not with garbled rows.
  */
-async function assertLayout(db: Kysely<Database>, feed: FeedDefinition, norm: string): Promise<void> {
+async function assertLayout(
+  client: pg.PoolClient,
+  db: Kysely<Database>,
+  feed: FeedDefinition,
+  norm: string,
+): Promise<void> {
   const expected = [
     'rec_no bigint',
     'row_number integer',
@@ -326,9 +348,10 @@ async function assertLayout(db: Kysely<Database>, feed: FeedDefinition, norm: st
     'hrn bigint',
     ...(feed.identity ? ['id_link text', 'link_fp text', 'link_keys bigint[]'] : []),
   ];
-  const { rows } = await sql<{ col: string }>`
+  const query = sql<{ col: string }>`
     SELECT attname || ' ' || format_type(atttypid, atttypmod) AS col FROM pg_attribute
-    WHERE attrelid = ${norm}::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`.execute(db);
+    WHERE attrelid = ${norm}::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`.compile(db);
+  const { rows } = await client.query<{ col: string }>(query.sql, [...query.parameters]);
   const actual = rows.map((r) => r.col);
   if (actual.join(', ') !== expected.join(', '))
     throw new Error(
