@@ -12,12 +12,12 @@
  */
 import type { Kysely, Selectable } from 'kysely';
 import { configError, RuralHubError } from '../../core/errors.ts';
+import { APPROVAL_KINDS, type ApprovalKind } from '../../schemas/vocabulary.ts';
 import { writeAudit } from '../warehouse/audit.ts';
 import type { ApprovalsTable, Database } from '../warehouse/schema.ts';
 
-/** What may be approved; the table's CHECK holds the same list (migration 0023). */
-export const APPROVAL_KINDS = ['findings-full-ids', 'person-lookups'] as const;
-export type ApprovalKind = (typeof APPROVAL_KINDS)[number];
+// Defined in the vocabulary leaf, so that `approvals --help` names the kinds without loading this module.
+export { APPROVAL_KINDS, type ApprovalKind };
 export const isApprovalKind = (k: string): k is ApprovalKind =>
   (APPROVAL_KINDS as readonly string[]).includes(k);
 

@@ -1,25 +1,6 @@
 import { ruleById } from '../../pipelines/rules/index.ts';
 
 /**
- * The columns naming a finding and its subject, as `findings` and `match --dry-run` print them (CSV/JSON): what
- * each listing adds around them is its own.
- */
-export const FINDING_SUBJECT_COLUMNS = [
-  'rule',
-  'owner',
-  'subject_kind',
-  'id_number',
-  'household_id',
-  // A record whose ID could not be recovered has no person: it is found by its file and spreadsheet row.
-  'source_file',
-  'source_row',
-  'name',
-  'township',
-  'village',
-  'state',
-] as const;
-
-/**
  * A finding's details for a person at a terminal: `标签：值` by the rule's disclosed Chinese labels, in its order
  * (as the department's list heads them, src/delivery/export-lists.ts; where the finding came from is in
  * source_file/source_row); empty values left out, pairs separated by `；`. A rule this version does not have shows

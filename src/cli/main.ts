@@ -23,7 +23,10 @@ const MODULES: readonly { names: readonly string[]; load: () => Promise<Register
   { names: ['identity'], load: async () => (await import('./commands/identity.ts')).registerIdentity },
   { names: ['match'], load: async () => (await import('./commands/match.ts')).registerMatch },
   { names: ['lists'], load: async () => (await import('./commands/lists.ts')).registerLists },
-  { names: ['findings'], load: async () => (await import('./commands/findings.ts')).registerFindings },
+  {
+    names: ['findings'],
+    load: async () => (await import('./commands/findings-command.ts')).registerFindings,
+  },
   { names: ['approvals'], load: async () => (await import('./commands/approvals.ts')).registerApprovals },
   { names: ['runs'], load: async () => (await import('./commands/runs.ts')).registerRuns },
   { names: ['status'], load: async () => (await import('./commands/status.ts')).registerStatus },

@@ -23,6 +23,7 @@ import {
   FEEDBACK_LABELS,
   type FeedbackAnswer,
 } from '../../schemas/vocab.ts';
+import { LIST_FORMATS, type ListFormat } from '../../schemas/vocabulary.ts';
 import { insertFindingEvents } from '../findings/events.ts';
 import { writeAudit } from '../warehouse/audit.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
@@ -41,8 +42,8 @@ export const ANSWER_HEADERS = ['核实结果', '说明', '整改日期'] as cons
 export const ANSWER_CHOICES = FEEDBACK_ANSWERS.map((a) => FEEDBACK_LABELS[a]);
 export const ITEM_ID_HEADER = '清单编号';
 
-export const LIST_FORMATS = ['xlsx', 'csv'] as const;
-export type ListFormat = (typeof LIST_FORMATS)[number];
+// Defined in the vocabulary leaf, so that `lists export --help` names the formats without loading this module.
+export { LIST_FORMATS, type ListFormat };
 
 export interface ListFile {
   department: string;

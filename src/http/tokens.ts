@@ -7,10 +7,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Department } from '../../schemas/vocab.ts';
+import { API_ROLES, type ApiRole } from '../../schemas/vocabulary.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
 
-export const API_ROLES = ['bureau', 'operator', 'department'] as const;
-export type ApiRole = (typeof API_ROLES)[number];
+// Defined in the vocabulary leaf, so that `tokens create --help` names the roles without loading this module.
+export { API_ROLES, type ApiRole };
 
 export interface Principal {
   tokenId: number;

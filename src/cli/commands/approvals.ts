@@ -7,18 +7,8 @@
 import type { Command } from 'commander';
 import { formatLocal, isoLocal } from '../../../core/clock.ts';
 import { configError } from '../../../core/errors.ts';
-import { FINDING_STATES } from '../../../schemas/vocab.ts';
-import {
-  APPROVAL_KINDS,
-  type Approval,
-  approvalId,
-  approvalStatus,
-  cliPrincipal,
-  decideApproval,
-  isApprovalKind,
-  listApprovals,
-  requestApproval,
-} from '../../approvals/approvals.ts';
+import { APPROVAL_KINDS, FINDING_STATES } from '../../../schemas/vocabulary.ts';
+import type { Approval } from '../../approvals/approvals.ts';
 import type { Context } from '../context.ts';
 import { parseFormat, writeRows } from '../output.ts';
 import { parseRuleIds } from './match.ts';
@@ -70,10 +60,12 @@ Example:
     )
     .action(async (kind: string, opts: RequestOpts, cmd: Command) => {
       const [
+        { cliPrincipal, isApprovalKind, requestApproval },
         { describeFilter, findingsScope, fullIdsFilter },
         { FINDINGS_STATE_FILTERS, selectFindings },
         { asOfDate, makeContext, withWarehouse },
       ] = await Promise.all([
+        import('../../approvals/approvals.ts'),
         import('../../approvals/findings-full-ids.ts'),
         import('../../findings/query.ts'),
         import('../context.ts'),
@@ -92,7 +84,7 @@ Example:
           `--state: expected not_closed, all or one of ${FINDING_STATES.join(', ')}, got '${state}'`,
         );
       const filter = fullIdsFilter({
-        rules: parseRuleIds(opts.rule),
+        rules: await parseRuleIds(opts.rule),
         department: opts.department,
         township: opts.township,
         state,
@@ -132,13 +124,21 @@ Example:
     .option('--format <format>', 'table, csv or json', 'table')
     .addHelpText('after', '\nExample:\n  $ ruralhub approvals list --open')
     .action(async (opts: { open?: boolean; format?: string }, cmd: Command) => {
-      const { makeContext, withWarehouse } = await import('../context.ts');
+      const [{ approvalStatus, listApprovals }, { makeContext, withWarehouse }] = await Promise.all([
+        import('../../approvals/approvals.ts'),
+        import('../context.ts'),
+      ]);
       const ctx = makeContext(cmd.optsWithGlobals());
       const format = parseFormat(opts.format);
       await withWarehouse(ctx, async (wh) => {
         const now = new Date();
         const list = await listApprovals(wh.db, { open: opts.open === true, now });
-        writeRows(ctx.out, format, LIST_COLUMNS, list.map(listRow(ctx, now, format === 'table')));
+        writeRows(
+          ctx.out,
+          format,
+          LIST_COLUMNS,
+          list.map(listRow(ctx, now, format === 'table', approvalStatus)),
+        );
       });
     });
 
@@ -158,7 +158,8 @@ Example:
       )
       .addHelpText('after', `\nExample:\n  $ ruralhub approvals ${decision} 7 --by 李强`)
       .action(async (id: string, opts: { by?: string; reason?: string }, cmd: Command) => {
-        const { makeContext, withWarehouse } = await import('../context.ts');
+        const [{ approvalId, cliPrincipal, decideApproval }, { makeContext, withWarehouse }] =
+          await Promise.all([import('../../approvals/approvals.ts'), import('../context.ts')]);
         const ctx = makeContext(cmd.optsWithGlobals());
         const by = cliPrincipal(opts.by);
         const n = approvalId(id, 'id');
@@ -197,21 +198,23 @@ const LIST_COLUMNS = [
   'used_at',
 ] as const;
 
-const listRow = (ctx: Context, now: Date, local: boolean) => (a: Approval) => {
-  const tz = ctx.config.timezone;
-  const t = (d: Date | null) => (d === null ? null : local ? formatLocal(tz, d) : isoLocal(tz, d));
-  return {
-    id: a.id,
-    kind: a.kind,
-    status: approvalStatus(a, now),
-    scope: a.scope,
-    requested_by: a.requested_by,
-    reason: a.reason,
-    requested_at: t(a.requested_at),
-    decided_by: a.decided_by,
-    decision_reason: a.decision_reason,
-    decided_at: t(a.decided_at),
-    expires_at: t(a.expires_at),
-    used_at: t(a.used_at),
+const listRow =
+  (ctx: Context, now: Date, local: boolean, approvalStatus: (a: Approval, now: Date) => string) =>
+  (a: Approval) => {
+    const tz = ctx.config.timezone;
+    const t = (d: Date | null) => (d === null ? null : local ? formatLocal(tz, d) : isoLocal(tz, d));
+    return {
+      id: a.id,
+      kind: a.kind,
+      status: approvalStatus(a, now),
+      scope: a.scope,
+      requested_by: a.requested_by,
+      reason: a.reason,
+      requested_at: t(a.requested_at),
+      decided_by: a.decided_by,
+      decision_reason: a.decision_reason,
+      decided_at: t(a.decided_at),
+      expires_at: t(a.expires_at),
+      used_at: t(a.used_at),
+    };
   };
-};

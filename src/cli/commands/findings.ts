@@ -1,47 +1,23 @@
 import type { Command } from 'commander';
 import { configError } from '../../../core/errors.ts';
-import { FINDING_STATES } from '../../../schemas/vocab.ts';
+import { FINDING_STATES } from '../../../schemas/vocabulary.ts';
 import type { Approval } from '../../approvals/approvals.ts';
 import { maskIdNumber, maskIdNumberFields } from '../../normalize/mask.ts';
 import type { makeContext } from '../context.ts';
-import { detailsText, FINDING_SUBJECT_COLUMNS } from '../finding-columns.ts';
+import { detailsText } from '../finding-columns.ts';
+import {
+  FINDING_COLUMNS,
+  FINDING_TABLE_COLUMNS,
+  FINDINGS_TABLE_LIMIT,
+  type FindingColumn,
+} from '../finding-listing.ts';
 import { rowLimit } from '../list-options.ts';
 import { type Format, parseFormat, writeRows } from '../output.ts';
 import { formatTable, moreLine, parseColumns } from '../table.ts';
 import { parseRuleIds } from './match.ts';
-import { registerReview } from './review.ts';
 
-/** The documented column set of `ruralhub findings` (CSV/JSON). */
-export const FINDING_COLUMNS = [
-  'id',
-  ...FINDING_SUBJECT_COLUMNS,
-  'first_seen',
-  'last_seen',
-  'deadline',
-  'overdue_days',
-  'details',
-] as const;
-type FindingColumn = (typeof FINDING_COLUMNS)[number];
-
-/** What the table shows without --columns: the finding, whom it is about, where, its state and time, its details. */
-export const FINDING_TABLE_COLUMNS: readonly FindingColumn[] = [
-  'id',
-  'rule',
-  'owner',
-  'id_number',
-  'name',
-  'township',
-  'village',
-  'state',
-  'deadline',
-  'overdue_days',
-  'details',
-];
-
-/** How many findings the table shows without --limit (csv and json list every one). */
-const TABLE_LIMIT = 50;
-
-interface Opts {
+/** The options of `ruralhub findings` (./findings-command.ts). */
+export interface FindingsOpts {
   rule?: string[];
   department?: string;
   township?: string;
@@ -56,183 +32,142 @@ interface Opts {
   limit?: string;
 }
 
-export function registerFindings(program: Command): void {
-  const findings = program.command('findings');
-  registerReview(findings);
-  findings
-    .description('list findings with their state; ID numbers are masked (first 4 + last 4) unless --full-ids')
-    .option('-r, --rule <id...>', 'only these rules')
-    .option('-d, --department <name>', 'only findings owned by this department')
-    .option('-t, --township <name>', 'only this township')
-    .option(
-      '-s, --state <state>',
-      `not_closed (default), all, or one of ${FINDING_STATES.join(', ')}`,
-      'not_closed',
-    )
-    .option('--overdue', 'only findings past their deadline (as of --as-of)')
-    .option('--format <format>', 'table, csv or json', 'table')
-    .option(
-      '--columns <a,b,c>',
-      `table: the columns to show, in order (default ${FINDING_TABLE_COLUMNS.join(',')})`,
-    )
-    .option('-n, --limit <n>', `table: how many findings (default ${TABLE_LIMIT}); csv and json list all`)
-    .option('--full-ids', 'print full ID numbers (an authorized bureau export; written to the audit log)')
-    .option(
-      '--approval <id>',
-      '--full-ids of more than approvals.findings_full_ids_max_rows rows (default 50): the approved request to use (ruralhub approvals request findings-full-ids …); used once',
-    )
-    .option('--as-of <date>', 'date for overdue days, YYYY-MM-DD (default: today)')
-    .option(
-      '--explain <id>',
-      'one finding and where it came from: its events, each with the records behind it (file, sheet, row, load, data date)',
-    )
-    .addHelpText(
-      'after',
-      `
-Columns: ${FINDING_COLUMNS.join(', ')}
-The table shows details as 标签：值 (the rule's list headers); csv/json keep them as an object.
-
-Example:
-  $ ruralhub findings --rule R01 --format csv > r01.csv
-  $ ruralhub findings --explain 1234
-  $ ruralhub findings --rule R02 --full-ids --approval 7 --format csv > r02.csv   # more than 50 rows: approved first`,
-    )
-    .action(async (opts: Opts, cmd: Command) => {
-      const [
-        { approvalId, consumeApproval },
-        { coversFindings, fullIdsFilter, fullIdsRefusal },
-        { FINDING_COLUMNS: FINDING_LISTING, FINDINGS_STATE_FILTERS, overdueDays, selectFindings },
-        { writeAudit },
-        { asOfDate, makeContext, withWarehouse },
-      ] = await Promise.all([
-        import('../../approvals/approvals.ts'),
-        import('../../approvals/findings-full-ids.ts'),
-        import('../../findings/query.ts'),
-        import('../../warehouse/audit.ts'),
-        import('../context.ts'),
-      ]);
-      const ctx = makeContext(cmd.optsWithGlobals());
-      const format = parseFormat(opts.format);
-      if ((opts.columns !== undefined || opts.limit !== undefined) && format !== 'table')
-        throw configError(
-          '--columns and --limit: the table only (csv and json list every finding, every column)',
-        );
-      const tableColumns = parseColumns(opts.columns, FINDING_COLUMNS, FINDING_TABLE_COLUMNS);
-      if (opts.explain !== undefined) {
-        await explainFinding(ctx, opts.explain, { format, fullIds: opts.fullIds === true });
-        return;
-      }
-      const rules = parseRuleIds(opts.rule);
-      const asOf = asOfDate(ctx, opts.asOf);
-      const state = opts.state ?? 'not_closed';
-      if (!(FINDINGS_STATE_FILTERS as readonly string[]).includes(state)) {
-        throw configError(
-          `--state: expected not_closed, all or one of ${FINDING_STATES.join(', ')}, got '${state}'`,
-        );
-      }
-      if (opts.approval !== undefined && !opts.fullIds)
-        throw configError('--approval: only with --full-ids (a masked listing needs no approval)');
-      const approvalToUse = opts.approval === undefined ? undefined : approvalId(opts.approval);
-      const filter = fullIdsFilter({
+/** `ruralhub findings`: what the command runs (its options and help are in ./findings-command.ts). */
+export async function listFindings(opts: FindingsOpts, cmd: Command): Promise<void> {
+  const [
+    { approvalId, consumeApproval },
+    { coversFindings, fullIdsFilter, fullIdsRefusal },
+    { FINDING_COLUMNS: FINDING_LISTING, FINDINGS_STATE_FILTERS, overdueDays, selectFindings },
+    { writeAudit },
+    { asOfDate, makeContext, withWarehouse },
+  ] = await Promise.all([
+    import('../../approvals/approvals.ts'),
+    import('../../approvals/findings-full-ids.ts'),
+    import('../../findings/query.ts'),
+    import('../../warehouse/audit.ts'),
+    import('../context.ts'),
+  ]);
+  const ctx = makeContext(cmd.optsWithGlobals());
+  const format = parseFormat(opts.format);
+  if ((opts.columns !== undefined || opts.limit !== undefined) && format !== 'table')
+    throw configError(
+      '--columns and --limit: the table only (csv and json list every finding, every column)',
+    );
+  const tableColumns = parseColumns(opts.columns, FINDING_COLUMNS, FINDING_TABLE_COLUMNS);
+  if (opts.explain !== undefined) {
+    await explainFinding(ctx, opts.explain, { format, fullIds: opts.fullIds === true });
+    return;
+  }
+  const rules = await parseRuleIds(opts.rule);
+  const asOf = asOfDate(ctx, opts.asOf);
+  const state = opts.state ?? 'not_closed';
+  if (!(FINDINGS_STATE_FILTERS as readonly string[]).includes(state)) {
+    throw configError(
+      `--state: expected not_closed, all or one of ${FINDING_STATES.join(', ')}, got '${state}'`,
+    );
+  }
+  if (opts.approval !== undefined && !opts.fullIds)
+    throw configError('--approval: only with --full-ids (a masked listing needs no approval)');
+  const approvalToUse = opts.approval === undefined ? undefined : approvalId(opts.approval);
+  const filter = fullIdsFilter({
+    rules,
+    department: opts.department,
+    township: opts.township,
+    state,
+    overdueOn: opts.overdue ? asOf : undefined,
+  });
+  const maxRows = ctx.config.approvals.findings_full_ids_max_rows;
+  const actor = process.env.USER ?? 'cli';
+  await withWarehouse(ctx, async (wh) => {
+    // One transaction: the listing, the approval it uses and the audit row of the export are one fact.
+    const listed = await wh.db.transaction().execute(async (trx) => {
+      const rows = await selectFindings(trx, {
         rules,
         department: opts.department,
         township: opts.township,
         state,
         overdueOn: opts.overdue ? asOf : undefined,
-      });
-      const maxRows = ctx.config.approvals.findings_full_ids_max_rows;
-      const actor = process.env.USER ?? 'cli';
-      await withWarehouse(ctx, async (wh) => {
-        // One transaction: the listing, the approval it uses and the audit row of the export are one fact.
-        const listed = await wh.db.transaction().execute(async (trx) => {
-          const rows = await selectFindings(trx, {
-            rules,
-            department: opts.department,
-            township: opts.township,
-            state,
-            overdueOn: opts.overdue ? asOf : undefined,
-          })
-            .select([...FINDING_LISTING, overdueDays(asOf)])
-            .orderBy('rule_id')
-            .orderBy('township')
-            .orderBy('village')
-            .orderBy('id')
-            .execute();
-          if (!opts.fullIds) return { rows };
-          // A bulk disclosure of full IDs needs a second person's approval (issue 27); a small one stays one step.
-          let approval: Approval | null = null;
-          if (approvalToUse !== undefined)
-            approval = await consumeApproval(trx, {
-              id: approvalToUse,
-              kind: 'findings-full-ids',
-              covers: coversFindings(filter, rows.length),
-              now: new Date(),
-            });
-          else if (rows.length > maxRows) return { rows, refused: true };
-          await writeAudit(trx, {
-            actor,
-            role: 'bureau',
-            action: 'findings.export_full_ids',
-            target: JSON.stringify({ rules, department: opts.department, state }),
-            rowCount: rows.length,
-            details: approval
-              ? {
-                  approval: approval.id,
-                  requested_by: approval.requested_by,
-                  approved_by: approval.decided_by,
-                }
-              : {},
-          });
-          return { rows };
+      })
+        .select([...FINDING_LISTING, overdueDays(asOf)])
+        .orderBy('rule_id')
+        .orderBy('township')
+        .orderBy('village')
+        .orderBy('id')
+        .execute();
+      if (!opts.fullIds) return { rows };
+      // A bulk disclosure of full IDs needs a second person's approval (issue 27); a small one stays one step.
+      let approval: Approval | null = null;
+      if (approvalToUse !== undefined)
+        approval = await consumeApproval(trx, {
+          id: approvalToUse,
+          kind: 'findings-full-ids',
+          covers: coversFindings(filter, rows.length),
+          now: new Date(),
         });
-        if (listed.refused) {
-          // The refusal is recorded too: an attempt at a bulk export is something the bureau wants to see.
-          await writeAudit(wh.db, {
-            actor,
-            role: 'bureau',
-            action: 'findings.export_full_ids_refused',
-            target: JSON.stringify({ rules, department: opts.department, state }),
-            rowCount: listed.rows.length,
-            details: { max_rows: maxRows },
-          });
-          throw fullIdsRefusal(filter, listed.rows.length, maxRows);
-        }
-        const { rows } = listed;
-        const shown = rows.map((r) => {
-          const details = opts.fullIds
-            ? { ...(r.details as Record<string, unknown>) }
-            : maskIdNumberFields(r.details as Record<string, unknown>);
-          const src = r.details as { file?: unknown; row?: unknown };
-          // The CLI's documented names, in the order its JSON has always had.
-          return {
-            id: r.id,
-            rule: r.rule_id,
-            owner: r.department,
-            subject_kind: r.subject_kind,
-            id_number: r.id_number && !opts.fullIds ? maskIdNumber(r.id_number) : r.id_number,
-            household_id: r.household_id,
-            name: r.name,
-            township: r.township,
-            village: r.village,
-            state: r.state,
-            first_seen: r.first_seen_on,
-            last_seen: r.last_seen_on,
-            deadline: r.deadline,
-            overdue_days: r.overdue_days,
-            details,
-            source_file: typeof src.file === 'string' ? src.file : null,
-            source_row: typeof src.row === 'number' ? src.row : null,
-          };
-        });
-        if (format !== 'table') {
-          writeRows(ctx.out, format, FINDING_COLUMNS, shown);
-          return;
-        }
-        ctx.out.write(
-          `${findingsTable(shown, tableColumns, rowLimit(opts.limit ?? String(TABLE_LIMIT), TABLE_LIMIT))}\n`,
-        );
+      else if (rows.length > maxRows) return { rows, refused: true };
+      await writeAudit(trx, {
+        actor,
+        role: 'bureau',
+        action: 'findings.export_full_ids',
+        target: JSON.stringify({ rules, department: opts.department, state }),
+        rowCount: rows.length,
+        details: approval
+          ? {
+              approval: approval.id,
+              requested_by: approval.requested_by,
+              approved_by: approval.decided_by,
+            }
+          : {},
       });
+      return { rows };
     });
+    if (listed.refused) {
+      // The refusal is recorded too: an attempt at a bulk export is something the bureau wants to see.
+      await writeAudit(wh.db, {
+        actor,
+        role: 'bureau',
+        action: 'findings.export_full_ids_refused',
+        target: JSON.stringify({ rules, department: opts.department, state }),
+        rowCount: listed.rows.length,
+        details: { max_rows: maxRows },
+      });
+      throw fullIdsRefusal(filter, listed.rows.length, maxRows);
+    }
+    const { rows } = listed;
+    const shown = rows.map((r) => {
+      const details = opts.fullIds
+        ? { ...(r.details as Record<string, unknown>) }
+        : maskIdNumberFields(r.details as Record<string, unknown>);
+      const src = r.details as { file?: unknown; row?: unknown };
+      // The CLI's documented names, in the order its JSON has always had.
+      return {
+        id: r.id,
+        rule: r.rule_id,
+        owner: r.department,
+        subject_kind: r.subject_kind,
+        id_number: r.id_number && !opts.fullIds ? maskIdNumber(r.id_number) : r.id_number,
+        household_id: r.household_id,
+        name: r.name,
+        township: r.township,
+        village: r.village,
+        state: r.state,
+        first_seen: r.first_seen_on,
+        last_seen: r.last_seen_on,
+        deadline: r.deadline,
+        overdue_days: r.overdue_days,
+        details,
+        source_file: typeof src.file === 'string' ? src.file : null,
+        source_row: typeof src.row === 'number' ? src.row : null,
+      };
+    });
+    if (format !== 'table') {
+      writeRows(ctx.out, format, FINDING_COLUMNS, shown);
+      return;
+    }
+    ctx.out.write(
+      `${findingsTable(shown, tableColumns, rowLimit(opts.limit ?? String(FINDINGS_TABLE_LIMIT), FINDINGS_TABLE_LIMIT))}\n`,
+    );
+  });
 }
 
 /**

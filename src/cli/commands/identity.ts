@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { configError } from '../../../core/errors.ts';
 import { FEED_IDS, type FeedId } from '../../../pipelines/feeds/index.ts';
-import { REVIEW_STATUSES, type ReviewStatus } from '../../../schemas/vocab.ts';
+import { REVIEW_STATUSES, type ReviewStatus } from '../../../schemas/vocabulary.ts';
 import { parseFormat, writeRows } from '../output.ts';
 
 const itemIds = (ids: readonly string[]) =>

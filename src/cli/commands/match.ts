@@ -1,17 +1,23 @@
 import type { Command } from 'commander';
 import { configError } from '../../../core/errors.ts';
-import { RULE_IDS, type RuleId, RuleIdSchema } from '../../../pipelines/rules/index.ts';
+import type { RuleId } from '../../../pipelines/rules/index.ts';
 import type { BackfillCounts } from '../../matching/backfill.ts';
 import type { DryRunFinding, RuleOutcome } from '../../matching/run-match.ts';
 import { maskIdNumber, maskIdNumberFields } from '../../normalize/mask.ts';
 import type { Warehouse } from '../../warehouse/connect.ts';
 import type { Context } from '../context.ts';
-import { FINDING_SUBJECT_COLUMNS } from '../finding-columns.ts';
+import { FINDING_SUBJECT_COLUMNS } from '../finding-listing.ts';
 import { type Format, parseFormat, writeRows } from '../output.ts';
 import { progress } from '../progress.ts';
 
-export function parseRuleIds(ids: readonly string[] | undefined): RuleId[] | undefined {
-  return ids?.map((id) => {
+/**
+ * The rules named by --rule, checked against the catalog. Async: the catalog (every rule, kysely, zod) is loaded
+ * by an action that needs it, not by the help texts of the commands that import this (README, "Start-up").
+ */
+export async function parseRuleIds(ids: readonly string[] | undefined): Promise<RuleId[] | undefined> {
+  if (ids === undefined) return undefined;
+  const { RULE_IDS, RuleIdSchema } = await import('../../../pipelines/rules/index.ts');
+  return ids.map((id) => {
     const r = RuleIdSchema.safeParse(id.toUpperCase());
     if (!r.success) throw configError(`unknown rule '${id}'; rules are ${RULE_IDS[0]} … ${RULE_IDS.at(-1)}`);
     return r.data;
@@ -136,7 +142,7 @@ Examples:
         return;
       }
       const asOf = asOfDate(ctx, opts.asOf);
-      const rules = parseRuleIds(opts.rule);
+      const rules = await parseRuleIds(opts.rule);
       const format = parseFormat(opts.format);
       const listing = opts.fullIds || opts.department || opts.township || format !== 'table';
       if (listing && !opts.dryRun) {
@@ -193,7 +199,7 @@ async function runBackfill(ctx: Context, opts: Opts): Promise<void> {
     import('../context.ts'),
   ]);
   const { dates, every } = asOfDates(opts.from, opts.to, opts.every);
-  const rules = parseRuleIds(opts.rule);
+  const rules = await parseRuleIds(opts.rule);
   const format = parseFormat(opts.format);
   await withWarehouse(ctx, async (wh) => {
     const bar = progress('match backfill', ctx.log);

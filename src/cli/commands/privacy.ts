@@ -11,7 +11,6 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { configError } from '../../../core/errors.ts';
 import { FEEDS } from '../../../pipelines/feeds/index.ts';
-import { RULES } from '../../../pipelines/rules/index.ts';
 import { describeProcessing, type ProcessingView } from '../../../pipelines/rules/privacy.ts';
 import type { Rule } from '../../../pipelines/rules/rule.ts';
 import { DATA_GRADES, type DataGrade, type FeedDefinition } from '../../../schemas/feed.ts';
@@ -118,8 +117,11 @@ export function registerPrivacy(program: Command): void {
       'after',
       '\nThe grade is computed: the highest classification of the fields a rule reads (就高从严).\n\nExample:\n  $ ruralhub privacy rules --format md > 处理活动记录.md',
     )
-    .action((opts: { format: string }) => {
-      process.stdout.write(formatPrivacy(Object.values(RULES), parsePrivacyFormat(opts.format)));
+    .action(async (opts: { format: string }) => {
+      // The catalog (every rule's SQL: kysely, zod) is loaded when a command reads it, not for the help texts.
+      const format = parsePrivacyFormat(opts.format);
+      const { RULES } = await import('../../../pipelines/rules/index.ts');
+      process.stdout.write(formatPrivacy(Object.values(RULES), format));
     });
   privacy
     .command('feeds')
@@ -157,7 +159,12 @@ Example:
       const [
         { assessmentDocument, assessmentFileBase, assessmentMarkdown, writeAssessmentDocx },
         { makeContext },
-      ] = await Promise.all([import('../../reporting/assessment.ts'), import('../context.ts')]);
+        { RULES },
+      ] = await Promise.all([
+        import('../../reporting/assessment.ts'),
+        import('../context.ts'),
+        import('../../../pipelines/rules/index.ts'),
+      ]);
       const ctx = makeContext(cmd.optsWithGlobals());
       const dir = resolve(opts.out ?? ctx.config.paths.output_dir);
       await mkdir(dir, { recursive: true });

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { configError } from '../../../core/errors.ts';
-import { REGION_LEVELS } from '../../../schemas/vocab.ts';
+import { REGION_LEVELS } from '../../../schemas/vocabulary.ts';
 import type { RegionCounts } from '../../regions/load-regions.ts';
 import { parseFormat, writeRows } from '../output.ts';
 
