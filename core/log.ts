@@ -4,8 +4,9 @@
  * Masking of ID numbers happens where messages are built; `redact` is the second line of defence for
  * fields that must never be logged whole.
  */
+import { createRequire } from 'node:module';
 import { type Logger as PinoLogger, pino } from 'pino';
-import pretty from 'pino-pretty';
+import type pinoPretty from 'pino-pretty';
 
 export type Logger = PinoLogger;
 
@@ -38,6 +39,8 @@ export function createLogger(opts: LogOptions = {}): Logger {
     base: undefined,
   };
   if (usePretty) {
+    // Loaded only for a person at a terminal (~80 modules): a cron job, a pipe or a test logs JSON without it.
+    const pretty = createRequire(import.meta.url)('pino-pretty') as typeof pinoPretty;
     return pino(
       base,
       pretty({ destination, colorize: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname' }),
