@@ -11,6 +11,7 @@
  * file's 2M rows no longer pass through PostgreSQL twice (raw, then normalized).
  */
 import { availableParallelism } from 'node:os';
+import type { Writable } from 'node:stream';
 import { type Kysely, sql } from 'kysely';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -34,7 +35,7 @@ import {
   type RowOutput,
   type RowPlan,
 } from './row-normalizer.ts';
-import { rawColumn } from './stage.ts';
+import { rawColumn, writeCopy } from './stage.ts';
 
 export interface BulkNormalizeParams {
   feed: FeedDefinition;
@@ -167,10 +168,9 @@ export async function stageNormalized(
     );
     // Awaited on success; on a failure the COPYs are destroyed on purpose and their errors are not news.
     for (const f of finished) f.catch(() => undefined);
-    const write = async (stream: NodeJS.WritableStream, bytes: Uint8Array) => {
-      if (!bytes.length) return;
-      if (!stream.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)))
-        await new Promise((r) => stream.once('drain', r));
+    const write = async (stream: Writable, bytes: Uint8Array) => {
+      if (bytes.length)
+        await writeCopy(stream, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     };
     await write(normCopy, COPY_BINARY_HEADER);
     await write(rawCopy, COPY_BINARY_HEADER);

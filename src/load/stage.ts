@@ -2,7 +2,7 @@
  * Raw staging: a run-scoped UNLOGGED table of text columns c1..cN in the file's column order, filled by
  * COPY. Nobody reads it but the run that made it, so it is created, filled and dropped freely.
  */
-import { PassThrough, Transform } from 'node:stream';
+import { PassThrough, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type Kysely, sql } from 'kysely';
 import type pg from 'pg';
@@ -97,6 +97,27 @@ export async function copyBulk(
   }
 }
 
+/**
+ * Writes `chunk` to a COPY stream and waits, when its buffer is full, until it drains — or fails: a COPY whose
+ * connection the watchdog gave up (src/warehouse/connect.ts) or the server broke never drains, and waiting for
+ * 'drain' alone would hang the load for ever (test/security/database-faults.test.ts).
+ */
+export async function writeCopy(stream: Writable, chunk: string | Uint8Array): Promise<void> {
+  if (stream.destroyed) throw stream.errored ?? new Error('the COPY stream was closed');
+  if (stream.write(chunk)) return;
+  await new Promise<void>((resolve, reject) => {
+    const settle = (err?: Error | null) => {
+      stream.off('drain', drained).off('error', failed).off('close', closed);
+      if (err) reject(err);
+      else resolve();
+    };
+    const drained = () => settle();
+    const failed = (err: Error) => settle(err);
+    const closed = () => settle(stream.errored ?? new Error('the COPY stream was closed before it drained'));
+    stream.on('drain', drained).on('error', failed).on('close', closed);
+  });
+}
+
 /** COPY text-format escaping: backslash, newline, carriage return, tab; NULL is \N. */
 function escapeCopy(v: string | null | undefined): string {
   if (v === null || v === undefined) return '\\N';
@@ -160,9 +181,9 @@ export async function copyRecords(
     let batch: string[] = [];
     const flush = async () => {
       if (!batch.length) return;
-      const ok = stream.write(batch.join(''));
+      const chunk = batch.join('');
       batch = [];
-      if (!ok) await new Promise((r) => stream.once('drain', r));
+      await writeCopy(stream, chunk);
     };
     try {
       for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
