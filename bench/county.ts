@@ -13,14 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { createDb, createPool } from '../src/warehouse/connect.ts';
-import {
-  BENCH_AS_OF,
-  benchCounty,
-  type FeedImport,
-  importCounty,
-  phasesOf,
-  timed,
-} from './support/county.ts';
+import { phasesLine, timed } from './support/command.ts';
+import { BENCH_AS_OF, benchCounty, type FeedImport, importCounty } from './support/county.ts';
 import { benchServer } from './support/server.ts';
 
 const arg = (args: string[], name: string, dflt: number) => {
@@ -115,7 +109,7 @@ export async function main(args: string[]): Promise<void> {
       rows += n;
       bytes += i.bytes;
       const c = copyS.get(i.feed);
-      const phases = phasesOf(`${i.stdout}\n${i.stderr}`);
+      const phases = phasesLine(`${i.stdout}\n${i.stderr}`);
       console.log(
         [
           i.feed.padEnd(14),
@@ -127,11 +121,7 @@ export async function main(args: string[]): Promise<void> {
           (i.bytes / 1e6 / runS).toFixed(1).padStart(6),
           (c === undefined ? 'n/a' : c.toFixed(2)).padStart(8),
           (c === undefined ? '' : (runS / c).toFixed(1)).padStart(9),
-          phases
-            ? Object.entries(phases)
-                .map(([k, v]) => `${k} ${v}`)
-                .join(', ')
-            : '',
+          phases ?? '',
         ].join('  '),
       );
     }

@@ -11,21 +11,13 @@
  * Uses BENCH_DATABASE_URL, else TEST_DATABASE_URL / DATABASE_URL, when set (psql must reach it: PostgreSQL 15 with
  * the README's settings, say), else an embedded server.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BULK_ROSTER_HEADER as HEADER, writeRoster } from '../src/demo/bulk-roster.ts';
+import { phasesLine, timed } from './support/command.ts';
 import { benchServer } from './support/server.ts';
-
-function timeIt(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
-  const t = performance.now();
-  const r = spawnSync(cmd, args, { encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024 });
-  const s = (performance.now() - t) / 1000;
-  if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr || r.stdout}`);
-  return { s, stdout: r.stdout, stderr: r.stderr };
-}
 
 export async function main(args: string[]): Promise<void> {
   const rowsArg = args.indexOf('--rows');
@@ -45,8 +37,8 @@ export async function main(args: string[]): Promise<void> {
       `generated ${rows} rows (${(size / rows).toFixed(0)} B/row, ${(size / 2 ** 20).toFixed(0)} MiB) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
     );
 
-    const psql = (q: string) => timeIt('psql', [url!, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', q]);
-    const server = timeIt('psql', [url!, '-X', '-At', '-c', 'SHOW server_version']).stdout.trim();
+    const psql = (q: string) => timed('psql', [url!, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', q]);
+    const server = timed('psql', [url!, '-X', '-At', '-c', 'SHOW server_version']).stdout.trim();
     console.log(
       `server: PostgreSQL ${server}${process.env.BENCH_DATABASE_URL ? ' (BENCH_DATABASE_URL)' : ''}`,
     );
@@ -76,7 +68,7 @@ export async function main(args: string[]): Promise<void> {
     const env = { ...process.env, RH_BENCH_URL: url, RURALHUB_LOG_LEVEL: 'info' };
     const run = (label: string, file: string) => {
       const lsn0 = walLsn(url!);
-      const r = timeIt(
+      const r = timed(
         '/usr/bin/time',
         [
           '-f',
@@ -99,11 +91,11 @@ export async function main(args: string[]): Promise<void> {
       console.log(
         `${label}: ${r.s.toFixed(2)} s (${(r.s / a).toFixed(2)}× (a)), WAL ${(wal / 2 ** 20).toFixed(0)} MiB, peak RSS ${rss.toFixed(0)} MiB`,
       );
-      const phases = phasesOf(`${r.stdout}\n${r.stderr}`);
+      const phases = phasesLine(`${r.stdout}\n${r.stderr}`);
       if (phases) console.log(`    phases (ms): ${phases}`);
       return { s: r.s, wal, rss };
     };
-    timeIt(process.execPath, [bin, '--config', cfg, 'migrate'], env);
+    timed(process.execPath, [bin, '--config', cfg, 'migrate'], env);
     const b = run('(b) ruralhub import into an empty warehouse', file);
     const c = run('(c) the same file again', file);
     // The first read of freshly loaded pages sets their hint bits and visibility map, which PostgreSQL logs
@@ -169,30 +161,13 @@ export async function main(args: string[]): Promise<void> {
   }
 }
 
-/** The import's per-phase milliseconds from its 'published' log line, if it printed one. */
-function phasesOf(output: string): string | null {
-  for (const line of output.split('\n')) {
-    if (!line.includes('"published"')) continue;
-    try {
-      const ms = (JSON.parse(line) as { ms?: Record<string, number> }).ms;
-      if (ms)
-        return Object.entries(ms)
-          .map(([k, v]) => `${k} ${v}`)
-          .join(', ');
-    } catch {
-      // not a JSON log line
-    }
-  }
-  return null;
-}
-
 function walLsn(url: string): string {
-  return timeIt('psql', [url, '-X', '-At', '-c', 'SELECT pg_current_wal_lsn()']).stdout.trim();
+  return timed('psql', [url, '-X', '-At', '-c', 'SELECT pg_current_wal_lsn()']).stdout.trim();
 }
 
 function walBytes(url: string, since: string): number {
   return Number(
-    timeIt('psql', [
+    timed('psql', [
       url,
       '-X',
       '-At',

@@ -17,7 +17,8 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { RULE_IDS, RULES } from '../pipelines/rules/index.ts';
 import { createDb, createPool, SESSION_PLANNER_OPTIONS } from '../src/warehouse/connect.ts';
-import { BENCH_AS_OF, benchCounty, importCounty, timed } from './support/county.ts';
+import { timed } from './support/command.ts';
+import { BENCH_AS_OF, benchCounty, importCounty } from './support/county.ts';
 import { benchServer } from './support/server.ts';
 
 const AS_OF = BENCH_AS_OF;

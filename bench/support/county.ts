@@ -2,23 +2,14 @@
  * A demo county for the benchmarks: generated into a folder, its twelve feeds imported by the command as an
  * operator would (one process per file), each import timed by the wall clock and by the run ledger.
  */
-import { spawnSync } from 'node:child_process';
 import { statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { FEED_IDS, type FeedId } from '../../pipelines/feeds/index.ts';
 import { generateDemoCounty } from '../../src/demo/generate.ts';
+import { timed } from './command.ts';
 
 export const BENCH_AS_OF = '2026-11-24';
-
-/** Runs a command; throws with its output when it fails. */
-export function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
-  const t = performance.now();
-  const r = spawnSync(cmd, args, { encoding: 'utf8', env, maxBuffer: 256 * 1024 * 1024 });
-  const s = (performance.now() - t) / 1000;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr || r.stdout}`);
-  return { s, stdout: r.stdout, stderr: r.stderr };
-}
 
 /** A county's files on disk, and the command bound to a config naming the warehouse `schema` at `url`. */
 export async function benchCounty(o: {
@@ -76,18 +67,4 @@ export function importCounty(
     each?.(done);
     return done;
   });
-}
-
-/** The import's per-phase milliseconds from its 'published' log line (log level info), if it printed one. */
-export function phasesOf(output: string): Record<string, number> | null {
-  for (const line of output.split('\n')) {
-    if (!line.includes('"published"')) continue;
-    try {
-      const ms = (JSON.parse(line) as { ms?: Record<string, number> }).ms;
-      if (ms) return ms;
-    } catch {
-      // not a JSON log line
-    }
-  }
-  return null;
 }

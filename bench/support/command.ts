@@ -1,0 +1,36 @@
+/** A benchmark's commands: run and timed by the wall clock, and the phases an import logs. */
+import { spawnSync } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+
+/** Runs a command; throws with its output when it fails. */
+export function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const t = performance.now();
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env, maxBuffer: 256 * 1024 * 1024 });
+  const s = (performance.now() - t) / 1000;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr || r.stdout}`);
+  return { s, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The import's per-phase milliseconds from its 'published' log line (log level info), if it printed one. */
+export function phasesOf(output: string): Record<string, number> | null {
+  for (const line of output.split('\n')) {
+    if (!line.includes('"published"')) continue;
+    try {
+      const ms = (JSON.parse(line) as { ms?: Record<string, number> }).ms;
+      if (ms) return ms;
+    } catch {
+      // not a JSON log line
+    }
+  }
+  return null;
+}
+
+/** The phases as one line, "stage 148, normalize 520, …" (null when the import printed none). */
+export function phasesLine(output: string): string | null {
+  const ms = phasesOf(output);
+  return ms
+    ? Object.entries(ms)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')
+    : null;
+}
