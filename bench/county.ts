@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { createDb, createPool } from '../src/warehouse/connect.ts';
+import { dropWarehouse } from '../src/warehouse/drop-warehouse.ts';
 import { phasesLine, timed } from './support/command.ts';
 import { BENCH_AS_OF, benchCounty, type FeedImport, importCounty } from './support/county.ts';
 import { benchServer } from './support/server.ts';
@@ -130,13 +131,7 @@ export async function main(args: string[]): Promise<void> {
     );
     console.log(`match (whole catalog, first run): ${match.s.toFixed(1)} s`);
     console.log(`total: ${(wall + match.s).toFixed(0)} s (issue 22's target on this machine: ≤ 120 s)`);
-    // Migration 0006 made a reporting schema and two cluster-wide roles beside the warehouse: on a shared
-    // server they would outlive the run.
-    await sql`DROP SCHEMA ${sql.id(schema)}, ${sql.id(`${schema}_reporting`)} CASCADE`.execute(db);
-    for (const role of [`${schema}_department`, `${schema}_reader`]) {
-      await sql`DROP OWNED BY ${sql.id(role)}`.execute(db);
-      await sql`DROP ROLE ${sql.id(role)}`.execute(db);
-    }
+    await dropWarehouse(db, schema);
   } finally {
     await db.destroy();
     await stop?.();

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { RULE_IDS, RULES } from '../pipelines/rules/index.ts';
 import { createDb, createPool, SESSION_PLANNER_OPTIONS } from '../src/warehouse/connect.ts';
+import { dropWarehouse } from '../src/warehouse/drop-warehouse.ts';
 import { timed } from './support/command.ts';
 import { BENCH_AS_OF, benchCounty, importCounty } from './support/county.ts';
 import { benchServer } from './support/server.ts';
@@ -236,13 +237,7 @@ export async function main(args: string[]): Promise<void> {
       .map((l) => (l.length > 240 ? `${l.slice(0, 240)} …` : l))
       .join('\n');
     console.log(`\nEXPLAIN ANALYZE of the slowest rule, ${slowest}:\n${shown}`);
-    // Migration 0006 made a reporting schema and two cluster-wide roles beside the warehouse: on a shared
-    // server (TEST_DATABASE_URL) they would outlive the run.
-    await sql`DROP SCHEMA ${sql.id(schema)}, ${sql.id(`${schema}_reporting`)} CASCADE`.execute(db);
-    for (const role of [`${schema}_department`, `${schema}_reader`]) {
-      await sql`DROP OWNED BY ${sql.id(role)}`.execute(db);
-      await sql`DROP ROLE ${sql.id(role)}`.execute(db);
-    }
+    await dropWarehouse(db, schema);
   } finally {
     await db.destroy();
     await stop?.();

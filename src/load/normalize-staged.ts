@@ -16,6 +16,7 @@ import { FOOTER_PATTERN, SHAPE_PREFIX_PATTERN, TOTALS_PATTERN } from '../../conn
 import { vocabularyKey } from '../../core/chars.ts';
 import type { FeedDefinition, FieldSpec, FieldType } from '../../schemas/feed.ts';
 import type { ProblemCode } from '../../schemas/vocab.ts';
+import { VALIDATING_KINDS } from '../normalize/patterns.ts';
 import { columnTypeOf } from '../warehouse/feed-table.ts';
 import { NORMALIZE_FUNCTIONS } from '../warehouse/functions/normalize-sql.ts';
 import type { Database } from '../warehouse/schema.ts';
@@ -51,17 +52,6 @@ export interface NormalizeParams {
    */
   recNos?: readonly number[];
 }
-
-/** Kinds whose normalizer can reject a value with '!code'. */
-const VALIDATING = new Set<FieldType['kind']>([
-  'id_number',
-  'date',
-  'money',
-  'integer',
-  'year',
-  'boolean',
-  'enum',
-]);
 
 const MISSING: Partial<Record<FieldType['kind'], ProblemCode>> = {
   id_number: 'id_missing',
@@ -190,7 +180,7 @@ export function buildNormalize(p: NormalizeParams): RawBuilder<unknown> {
   // Level 2: typed values and the problem list.
   const typed = fields.map(([name, spec]) => {
     const n = sql.ref(`n.n_${name}`);
-    const value = VALIDATING.has(spec.type.kind)
+    const value = VALIDATING_KINDS.has(spec.type.kind)
       ? sql`CASE WHEN left(${n}, 1) = '!' THEN NULL ELSE ${n} END`
       : n;
     return sql`CASE WHEN n.known THEN ${sql.ref(`n.k_${name}`)} ELSE (${value})::${sql.raw(columnTypeOf(spec.type))} END AS ${sql.id(name)}`;
@@ -198,7 +188,7 @@ export function buildNormalize(p: NormalizeParams): RawBuilder<unknown> {
   const problems = fields.flatMap(([name, spec]) => {
     const n = sql.ref(`n.n_${name}`);
     const missing = missingProblem(spec);
-    const validating = VALIDATING.has(spec.type.kind);
+    const validating = VALIDATING_KINDS.has(spec.type.kind);
     const col = p.columns[name];
     if (!validating && !missing && col === undefined) return [];
     // A cell the connector could not decode (staged with U+FFFD, its column listed in \`damaged\`) is that, first:

@@ -25,6 +25,7 @@ import { normalizeIdNumber } from '../normalize/id-number.ts';
 import { parseInteger } from '../normalize/integer.ts';
 import { parseMoney } from '../normalize/money.ts';
 import { normalizeName } from '../normalize/name.ts';
+import { VALIDATING_KINDS } from '../normalize/patterns.ts';
 import { isSpaceAt, normalizeText, textKey } from '../normalize/text.ts';
 import { parseYear } from '../normalize/year.ts';
 import { BinaryRows } from './copy-binary.ts';
@@ -111,17 +112,6 @@ export class CopyFormatError extends Error {
 const SHAPE_PREFIX = new RegExp(SHAPE_PREFIX_PATTERN);
 const QUOTE = 0x22;
 const CR = 0x0d;
-
-/** Kinds whose normalizer can reject a value with '!code' (normalize-staged.ts VALIDATING). */
-const VALIDATING = new Set<RowFieldKind>([
-  'id_number',
-  'date',
-  'money',
-  'integer',
-  'year',
-  'boolean',
-  'enum',
-]);
 
 /** A value whose normalization is left to SQL. */
 const TO_SQL = Symbol('to SQL');
@@ -367,7 +357,7 @@ export class RowNormalizer {
     for (let f = 0; f < fields.length; f++) {
       const spec = fields[f]!;
       const v = n[f] ?? null;
-      if (VALIDATING.has(spec.kind) && v !== null && v.charCodeAt(0) === 33 /* ! */)
+      if (VALIDATING_KINDS.has(spec.kind) && v !== null && v.charCodeAt(0) === 33 /* ! */)
         problems.push(`${spec.name}:${v.slice(1)}`);
       else if (spec.missing !== null && v === null) problems.push(`${spec.name}:${spec.missing}`);
     }
@@ -386,7 +376,7 @@ export class RowNormalizer {
     for (let f = 0; f < fields.length; f++) {
       const spec = fields[f]!;
       let v = n[f] ?? null;
-      if (v !== null && VALIDATING.has(spec.kind) && v.charCodeAt(0) === 33) v = null;
+      if (v !== null && VALIDATING_KINDS.has(spec.kind) && v.charCodeAt(0) === 33) v = null;
       if (v === null) {
         out.null();
         parts[f] = '';

@@ -56,3 +56,18 @@ export const BOOLEAN_FALSE = ['否', 'N', 'NO', 'FALSE', '0', '×', '不安全',
 /** Middle-dot variants a name is written with (each becomes '·'), and the Han ranges a hyphen between two of is one. */
 export const NAME_DOTS = '•.‧・･∙';
 export const HAN_RANGES = '\\u3400-\\u4dbf\\u4e00-\\u9fff';
+
+/**
+ * The field kinds whose normalizer can reject a value (its result then starts with '!', the problem's code): the
+ * others (names, text) only clean. One list for both twins' callers (src/load/normalize-staged.ts, the SQL
+ * statement; src/load/row-normalizer.ts, the rows normalized in Node).
+ */
+export const VALIDATING_KINDS: ReadonlySet<string> = new Set([
+  'id_number',
+  'date',
+  'money',
+  'integer',
+  'year',
+  'boolean',
+  'enum',
+]);

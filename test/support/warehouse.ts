@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import { inject } from 'vitest';
 import { createDb, createPool, type Warehouse } from '../../src/warehouse/connect.ts';
+import { dropWarehouse } from '../../src/warehouse/drop-warehouse.ts';
 import { migrate } from '../../src/warehouse/migrate.ts';
 import type { AuditLogTable, Database } from '../../src/warehouse/schema.ts';
 
@@ -31,17 +32,7 @@ export async function testWarehouse(label: string): Promise<Warehouse> {
 
 export const databaseUrl = () => inject('databaseUrl');
 
-/** Drops a test warehouse: its schema, its reporting schema and the cluster-wide roles migration 0006 made. */
-export async function dropWarehouse(db: Kysely<Database>, schema: string): Promise<void> {
-  await sql`DROP SCHEMA IF EXISTS ${sql.id(schema)}, ${sql.id(`${schema}_reporting`)} CASCADE`.execute(db);
-  for (const role of [`${schema}_department`, `${schema}_reader`]) {
-    await sql`DO $$ BEGIN
-      IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ${sql.lit(role)}) THEN
-        EXECUTE format('DROP OWNED BY %I', ${sql.lit(role)});
-        EXECUTE format('DROP ROLE %I', ${sql.lit(role)});
-      END IF; END $$`.execute(db);
-  }
-}
+export { dropWarehouse };
 
 /*
  * What tests ask of a warehouse after the code under test has run: counts and rows read straight from its tables.
