@@ -30,7 +30,19 @@ export async function benchCounty(o: {
     asOf: BENCH_AS_OF,
   });
   const generatedS = (performance.now() - t) / 1000;
-  const cfg = join(o.dir, 'bench.yaml');
+  const files = FEED_IDS.flatMap((feed) => {
+    const file = county.files[feed];
+    return file ? [{ feed, file, bytes: statSync(file).size }] : [];
+  });
+  return { files, generatedS, ...countyCommand(o) };
+}
+
+/**
+ * The command bound to a config of its own in `dir` naming the warehouse `schema` at `url`: one county's files can
+ * then be imported into several warehouses (bench cluster: a Citus coordinator and one server).
+ */
+export function countyCommand(o: { dir: string; url: string; schema: string; logLevel?: 'info' | 'warn' }) {
+  const cfg = join(o.dir, `bench-${o.schema}.yaml`);
   writeFileSync(
     cfg,
     `county: { name: 示范县, code: "520102" }\ndatabase: { url_env: RH_BENCH_URL, schema: ${o.schema} }\n`,
@@ -38,11 +50,7 @@ export async function benchCounty(o: {
   const bin = resolve(import.meta.dirname, '../../bin/ruralhub.js');
   const env = { ...process.env, RH_BENCH_URL: o.url, RURALHUB_LOG_LEVEL: o.logLevel ?? 'warn' };
   const cli = (...a: string[]) => timed(process.execPath, [bin, '--config', cfg, ...a], env);
-  const files = FEED_IDS.flatMap((feed) => {
-    const file = county.files[feed];
-    return file ? [{ feed, file, bytes: statSync(file).size }] : [];
-  });
-  return { files, cli, env, generatedS };
+  return { cli, env };
 }
 
 export interface FeedImport {
@@ -57,7 +65,7 @@ export interface FeedImport {
 
 /** Imports every file of the county in the catalog's order, as of BENCH_AS_OF; `each` sees each as it ends. */
 export function importCounty(
-  county: Awaited<ReturnType<typeof benchCounty>>,
+  county: Pick<Awaited<ReturnType<typeof benchCounty>>, 'files' | 'cli'>,
   each?: (i: FeedImport) => void,
 ): FeedImport[] {
   county.cli('migrate');
