@@ -44,6 +44,7 @@ import { hashRecords, LineHasher, type RecordHashes } from './line-hasher.ts';
 import { linkRecords } from './link-identities.ts';
 import { normalizesInNode, stageNormalized } from './normalize-bulk.ts';
 import { buildNormalize, normalizationFingerprint, rankDuplicates } from './normalize-staged.ts';
+import { distributeStaging, feedDistributed, localStaging, type Staging } from './placement.ts';
 import { endedByScope, type LoadPlan, planLoad, publish, recordQuarantine } from './publish.ts';
 import { currentRows, lateLoadOf } from './publish-late.ts';
 import { pullInRecognized } from './pull-in.ts';
@@ -271,6 +272,9 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
   /** A new base of the recognition cache being written alongside normalization, or null. */
   let base: Promise<void> | null = null;
   try {
+    // On a Citus cluster the statements meeting the feed's table take their cluster forms (placement.ts): decided
+    // here, once, from whether the feed's table is distributed.
+    const distributed = await feedDistributed(db, feed);
     const abandoned = await failAbandoned(db, 'import', feed.id);
     if (abandoned) log.warn({ feed: feed.id, abandoned }, 'marked abandoned runs of this feed as failed');
     const state = await db
@@ -398,7 +402,16 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
           [current, hashes] = lateBefore
             ? [null, null]
             : await Promise.all([
-                loadCurrentVersions(db, wh.pool, feed, expected, generation),
+                loadCurrentVersions(
+                  db,
+                  wh.pool,
+                  feed,
+                  expected,
+                  generation,
+                  undefined,
+                  undefined,
+                  distributed,
+                ),
                 expected > 0 ? hashRecords(bulk.open() as AsyncIterable<Buffer>, hasher) : null,
               ]);
           phase('recognize');
@@ -582,18 +595,24 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
       rlog.info({ ...identity }, 'records without a valid ID: linked where exactly one person matched');
     }
     phase('link');
+    // On a cluster, the staged rows' copy co-located with the feed's table, once linking has settled their IDs.
+    let staging: Staging = distributed ? await distributeStaging(db, feed, norm) : localStaging(norm);
+    if (distributed) phase('distribute');
     if (recognized) {
       const r = recognized; // a const: the callback below cannot narrow a let
+      const s = staging;
       r.pulledIn = await db.transaction().execute(async (trx) => {
         await loadSettings(trx, limits.loadStatementMs);
-        return pullInRecognized(trx, { feed, norm, headerRow, recognized: r });
+        return pullInRecognized(trx, { feed, staging: s, headerRow, recognized: r });
       });
+      // Rows pulled into normalized staging (rare): its copy made again with them.
+      if (r.pulledIn && distributed) staging = await distributeStaging(db, feed, norm);
       phase('pull_in');
     }
     p.onProgress?.({ phase: 'plan' });
     const plan = await db.transaction().execute(async (trx) => {
       await loadSettings(trx, limits.loadStatementMs);
-      return planLoad(trx, feed, norm, recognized, late?.date);
+      return planLoad(trx, feed, staging, recognized, late?.date);
     });
     phase('plan');
     const counts = countsFrom(plan, connectorProblems.length, connectorSkipped);
@@ -634,7 +653,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
       plan.currentBefore > 0 &&
       plan.ended / plan.currentBefore > maxShrink
     ) {
-      const byScope = await endedByScope(db, feed, norm, recognized, late?.date);
+      const byScope = await endedByScope(db, feed, staging, recognized, late?.date);
       const where = byScope.length
         ? ` (${feed.scope!.map((f) => feed.fields[f]?.label ?? feed.fields[f]?.aliases[0] ?? f).join('/')} ${byScope
             .map((b) => `${b.scope}: ${b.ended} of ${b.current}`)
@@ -690,6 +709,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
           cache,
           dataDate: dataDate.date,
           late,
+          staging,
         },
         plan,
       );
@@ -737,7 +757,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
     // below, so that every later load reads an image. The load is published: a failure here is only logged.
     const firstBase =
       bulkStaged && !recognized && cached && plan.currentAfter >= FIRST_BASE_ROWS
-        ? firstLoadBase(wh, feed, plan.currentAfter, nextGeneration).catch((err: unknown) =>
+        ? firstLoadBase(wh, feed, plan.currentAfter, nextGeneration, distributed).catch((err: unknown) =>
             rlog.warn({ reason: (err as Error).message }, 'recognition cache base not written'),
           )
         : null;
@@ -807,8 +827,18 @@ async function firstLoadBase(
   feed: FeedDefinition,
   expected: number,
   generation: string,
+  distributed: boolean,
 ): Promise<void> {
-  const current = await loadCurrentVersions(wh.db, wh.pool, feed, expected, generation);
+  const current = await loadCurrentVersions(
+    wh.db,
+    wh.pool,
+    feed,
+    expected,
+    generation,
+    undefined,
+    undefined,
+    distributed,
+  );
   if (current?.fromCache) await writeBase(wh.db, wh.pool, feed, current, generation);
 }
 
@@ -879,7 +909,7 @@ async function problemCounts(
 async function cleanOrphanStaging(wh: Warehouse): Promise<void> {
   const { rows } = await sql<{ name: string }>`
     SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = ${wh.schema} AND c.relkind = 'r' AND c.relname ~ '^stg_[0-9]+_(raw|norm|unseen)$'
+    WHERE n.nspname = ${wh.schema} AND c.relkind = 'r' AND c.relname ~ '^stg_[0-9]+_(raw|norm|unseen|norm_dist)$'
       AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.status = 'running'
                       AND r.id = substring(c.relname FROM '^stg_([0-9]+)_')::bigint)`.execute(wh.db);
   for (const r of rows) await sql`DROP TABLE IF EXISTS ${sql.id(r.name)}`.execute(wh.db);

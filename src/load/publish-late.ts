@@ -63,6 +63,7 @@ export function cutVersions(
   p: { norm: string; runId: number },
   late: LateLoad,
   columns: readonly string[],
+  now: RawBuilder<unknown>,
 ): RawBuilder<unknown> {
   const ended =
     feed.mode === 'snapshot' ? sql`OR (a.rec_no IS NULL AND ${inScope(feed, p.norm, null)})` : sql``;
@@ -87,7 +88,7 @@ export function cutVersions(
       WHERE ${versionValidAt('f', late.date)} AND (w.row_hash <> f.row_hash ${ended})
     ), cut AS (
       UPDATE ${sql.id(feed.id)} f
-      SET data_to = ${late.date}::date, valid_to = coalesce(f.valid_to, statement_timestamp()),
+      SET data_to = ${late.date}::date, valid_to = coalesce(f.valid_to, ${now}),
           ended_run_id = coalesce(f.ended_run_id, ${p.runId}::bigint)
       FROM v WHERE f.version_id = v.version_id
       RETURNING f.*, v.was_valid_to, v.was_data_to, v.was_ended, v.e
@@ -100,15 +101,15 @@ export function cutVersions(
 /**
  * The late rows to insert (new keys, and changed rows whose old version was cut): from the date to the key's
  * window end; current (valid_to NULL) only where the window does not end. As the in-order insert's SELECT:
- * `vals` the staged values, the columns in the same order as the caller's INSERT.
+ * `vals` the staged values, the columns in the same order as the caller's INSERT; `now` the publish's time.
  */
 export function lateRows(
   feed: FeedDefinition,
   p: { norm: string; runId: number; source: string },
   late: LateLoad,
   vals: readonly RawBuilder<unknown>[],
+  now: RawBuilder<unknown>,
 ): RawBuilder<unknown> {
-  const now = sql`statement_timestamp()`;
   return sql`SELECT ${sql.join(vals)}, w.row_hash, w.raw_hash, ${now},
       CASE WHEN ${windowEnd('n', late)} IS NOT NULL THEN ${now} END,
       ${p.runId}, ${p.source}, w.sheet, w.row_number, ${late.date}::date, ${windowEnd('n', late)}

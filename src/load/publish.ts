@@ -10,6 +10,7 @@ import { columnTypeOf, feedColumns, versionValidAt } from '../warehouse/feed-tab
 import type { Database } from '../warehouse/schema.ts';
 import { deferIndexes } from './deferred-indexes.ts';
 import { fieldNames } from './normalize-staged.ts';
+import type { Staging } from './placement.ts';
 import { createWindowEnds, cutVersions, type LateLoad, lateRows } from './publish-late.ts';
 import { cacheStep, stepColumns } from './recognition-cache.ts';
 import { carried, type Recognized } from './recognize.ts';
@@ -56,6 +57,7 @@ const compared = (late: string | undefined): RawBuilder<unknown> =>
   late === undefined ? sql`f.valid_to IS NULL` : versionValidAt('f', late);
 
 /**
+ * `staging`: normalized staging and the table the statements meeting the feed's table read (placement.ts);
  * `recognized`: what the bulk path recognised before staging (its records are not in `norm`), or null; `late`:
  * a late load's data date (its counts are then against the versions valid at that date; currentAfter is not
  * known before publishing and is left as currentBefore).
@@ -63,10 +65,12 @@ const compared = (late: string | undefined): RawBuilder<unknown> =>
 export async function planLoad(
   db: Db,
   feed: FeedDefinition,
-  norm: string,
+  staging: Staging,
   recognized: Recognized | null,
   late?: string,
 ): Promise<LoadPlan> {
+  const { norm, table } = staging;
+  const match = (a: string, b: string) => keyMatch(feed, a, b, staging);
   const counts = await sql<{
     read: number;
     skipped: number;
@@ -88,15 +92,15 @@ export async function planLoad(
       count(*) FILTER (WHERE f.version_id IS NULL)::int AS new,
       count(*) FILTER (WHERE f.row_hash <> w.row_hash)::int AS changed,
       count(*) FILTER (WHERE f.row_hash = w.row_hash)::int AS unchanged
-    FROM ${sql.id(norm)} w
-    LEFT JOIN ${sql.id(feed.id)} f ON ${compared(late)} AND ${keyMatch(feed, 'f', 'w')}
+    FROM ${sql.id(table)} w
+    LEFT JOIN ${sql.id(feed.id)} f ON ${compared(late)} AND ${match('f', 'w')}
     WHERE w.ok AND w.rn = 1`.execute(db);
   type Ended = { ended: number; current: number; all: number };
   const scoped =
     feed.mode === 'snapshot' && feed.scope?.length
       ? recognized && feed.scope.every((c) => feed.fields[c]?.required === true)
-        ? await recognizedPartitions(db, feed, norm, recognized)
-        : scopedCounts(await partitions(db, feed, norm, recognized, late))
+        ? await recognizedPartitions(db, feed, staging, recognized)
+        : scopedCounts(await partitions(db, feed, staging, recognized, late))
       : null;
   const ended: { rows: Ended[] } =
     feed.mode !== 'snapshot'
@@ -111,7 +115,7 @@ export async function planLoad(
               ${recognized.current.total}::int AS current, ${recognized.current.total}::int AS all
             FROM ${sql.id(recognized.unseen)} u
             JOIN ${sql.id(feed.id)} f ON f.version_id = u.version_id AND f.valid_to IS NULL
-            LEFT JOIN ${aliveKeys(feed, norm)} w ON ${keyMatch(feed, 'w', 'f')}`.execute(db)
+            LEFT JOIN ${aliveKeys(feed, table)} w ON ${match('w', 'f')}`.execute(db)
           : // A LEFT JOIN, not NOT EXISTS inside the FILTER: the planner turns only the join into a hash
             // anti-join; the sublink in an aggregate runs once per current row (quadratic on a re-load of a large
             // snapshot).
@@ -120,7 +124,7 @@ export async function planLoad(
               count(*)::int AS current,
               count(*)::int AS all
             FROM ${sql.id(feed.id)} f
-            LEFT JOIN ${aliveKeys(feed, norm)} w ON ${keyMatch(feed, 'w', 'f')}
+            LEFT JOIN ${aliveKeys(feed, table)} w ON ${match('w', 'f')}
             WHERE ${compared(late)}`.execute(db);
   const c = counts.rows[0]!;
   const d = diff.rows[0]!;
@@ -189,18 +193,18 @@ const scopeArray = (feed: FeedDefinition, alias: string): RawBuilder<unknown> =>
 async function recognizedPartitions(
   db: Db,
   feed: FeedDefinition,
-  norm: string,
+  staging: Staging,
   recognized: Recognized,
 ): Promise<ScopedCounts> {
   const scope = feed.scope ?? [];
   const cols = scope.map((c) => sql.ref(`f.${c}`));
-  const staged = await stagedScopes(db, feed, norm);
+  const staged = await stagedScopes(db, feed, staging.norm);
   const { rows: found } = await sql<{ scope: string[]; unseen: number; ended: number }>`
     SELECT ${scopeArray(feed, 'f')} AS scope, count(*)::int AS unseen,
       count(*) FILTER (WHERE w.rec_no IS NULL)::int AS ended
     FROM ${sql.id(recognized.unseen)} u
     JOIN ${sql.id(feed.id)} f ON f.version_id = u.version_id AND f.valid_to IS NULL
-    LEFT JOIN ${aliveKeys(feed, norm)} w ON ${keyMatch(feed, 'w', 'f')}
+    LEFT JOIN ${aliveKeys(feed, staging.table)} w ON ${keyMatch(feed, 'w', 'f', staging)}
     GROUP BY ${sql.join(cols)}`.execute(db);
   const rows = found.map((r) => ({ ...r, staged: staged.has(scopeKey(r.scope)) }));
   const unstaged = rows.filter((r) => !r.staged);
@@ -238,7 +242,7 @@ async function recognizedPartitions(
 async function partitions(
   db: Db,
   feed: FeedDefinition,
-  norm: string,
+  staging: Staging,
   recognized: Recognized | null,
   late: string | undefined,
 ): Promise<Partition[]> {
@@ -249,14 +253,14 @@ async function partitions(
     ? sql`LEFT JOIN ${sql.id(recognized.unseen)} u ON u.version_id = f.version_id`
     : sql``;
   const isCarried = recognized ? sql`(f.valid_to IS NULL AND u.version_id IS NULL)` : sql`FALSE`;
-  const staged = await stagedScopes(db, feed, norm);
+  const staged = await stagedScopes(db, feed, staging.norm);
   const { rows } = await sql<Omit<Partition, 'inScope'> & { carried: boolean }>`
     SELECT ${scopeArray(feed, 'f')} AS scope,
       count(*)::int AS current,
       count(*) FILTER (WHERE w.rec_no IS NULL AND NOT ${isCarried})::int AS ended,
       coalesce(bool_or(${isCarried}), FALSE) AS carried
     FROM ${sql.id(feed.id)} f
-    LEFT JOIN ${aliveKeys(feed, norm)} w ON ${keyMatch(feed, 'w', 'f')}
+    LEFT JOIN ${aliveKeys(feed, staging.table)} w ON ${keyMatch(feed, 'w', 'f', staging)}
     ${unseen}
     WHERE ${compared(late)}
     GROUP BY ${sql.join(cols)}`.execute(db);
@@ -295,12 +299,12 @@ function scopeIn(feed: FeedDefinition, scopes: readonly (readonly string[])[]): 
 export async function endedByScope(
   db: Db,
   feed: FeedDefinition,
-  norm: string,
+  staging: Staging,
   recognized: Recognized | null,
   late?: string,
 ): Promise<{ scope: string; ended: number; current: number }[]> {
   if (!feed.scope?.length) return [];
-  return (await partitions(db, feed, norm, recognized, late))
+  return (await partitions(db, feed, staging, recognized, late))
     .filter((p) => p.inScope && p.ended > 0)
     .map((p) => ({ scope: p.scope.join('/'), ended: p.ended, current: p.current }))
     .sort((a, b) => (a.scope < b.scope ? -1 : a.scope > b.scope ? 1 : 0));
@@ -315,6 +319,8 @@ export interface PublishParams extends StagedRun {
   dataDate: string;
   /** A late load (its data date earlier than one already loaded; publish-late.ts), or null. No cache then. */
   late: LateLoad | null;
+  /** Where the staged rows meet the feed's table (placement.ts): `norm`, or its co-located copy on a cluster. */
+  staging: Staging;
 }
 
 /**
@@ -338,9 +344,25 @@ export async function recordQuarantine(trx: Db, p: StagedRun): Promise<void> {
     WHERE n.skip IS NULL AND NOT n.ok`.execute(trx);
 }
 
+/**
+ * The publish's one time, read once: the versions it closes end when the ones it writes begin. Handed to its
+ * statements as a parameter rather than each calling statement_timestamp(): Citus refuses a non-IMMUTABLE function
+ * inside CASE or COALESCE of a statement on a distributed table (the UPDATE of current versions below, a late
+ * load's cut). As ISO 8601 text in UTC with microseconds: read back the same whatever the session's DateStyle.
+ */
+async function publishTime(trx: Db): Promise<RawBuilder<unknown>> {
+  const { rows } = await sql<{ now: string }>`
+    SELECT to_char(statement_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS now`.execute(
+    trx,
+  );
+  return sql`${rows[0]!.now}::timestamptz`;
+}
+
 /** Writes quarantine, conflicts and the new versions. Must run inside the run's publishing transaction. */
 export async function publish(trx: Db, p: PublishParams, plan: LoadPlan): Promise<void> {
-  const { feed, norm, runId, source } = p;
+  const { feed, norm, runId, source, staging } = p;
+  const staged = sql.id(staging.table);
+  const match = (a: string, b: string) => keyMatch(feed, a, b, staging);
   const fields = fieldNames(feed);
 
   // Rows that could not be linked to one person go to identity review (besides quarantine, below).
@@ -374,7 +396,7 @@ export async function publish(trx: Db, p: PublishParams, plan: LoadPlan): Promis
   // One pass over the current versions the load speaks for: a changed row's version is closed (the new one is
   // inserted below with the new rows); an unchanged row whose raw form differs (re-formatted, or normalized under
   // other settings) only takes the new raw hash, so that next time it is recognised without normalizing.
-  const now = sql`statement_timestamp()`;
+  const now = await publishTime(trx);
   const changed = sql`f.row_hash <> w.row_hash`;
   const date = sql`${p.dataDate}::date`;
   /** The statement, and with a valid cache its step, from the versions it wrote. */
@@ -387,7 +409,7 @@ export async function publish(trx: Db, p: PublishParams, plan: LoadPlan): Promis
     const all = feedColumns(feed)
       .map((c) => c.name)
       .filter((c) => c !== 'version_id');
-    await cutVersions(feed, p, p.late, all).execute(trx);
+    await cutVersions(feed, p, p.late, all, now).execute(trx);
   } else {
     await stepped(
       sql`UPDATE ${sql.id(feed.id)} f
@@ -395,8 +417,8 @@ export async function publish(trx: Db, p: PublishParams, plan: LoadPlan): Promis
           data_to = CASE WHEN ${changed} THEN ${date} END,
           ended_run_id = CASE WHEN ${changed} THEN ${runId}::bigint END,
           raw_hash = CASE WHEN ${changed} THEN f.raw_hash ELSE w.raw_hash END
-      FROM ${sql.id(norm)} w
-      WHERE w.ok AND w.rn = 1 AND f.valid_to IS NULL AND ${keyMatch(feed, 'f', 'w')}
+      FROM ${staged} w
+      WHERE w.ok AND w.rn = 1 AND f.valid_to IS NULL AND ${match('f', 'w')}
         AND (${changed} OR f.raw_hash IS DISTINCT FROM w.raw_hash)`,
       true,
     ).execute(trx);
@@ -405,7 +427,7 @@ export async function publish(trx: Db, p: PublishParams, plan: LoadPlan): Promis
         sql`UPDATE ${sql.id(feed.id)} f SET valid_to = ${now}, data_to = ${date}, ended_run_id = ${runId}
         WHERE f.valid_to IS NULL AND ${plan.scopes ? scopeIn(feed, plan.scopes) : inScope(feed, norm, p.recognized)}
           AND ${p.recognized ? sql`f.version_id IN (SELECT u.version_id FROM ${sql.id(p.recognized.unseen)} u)` : sql`TRUE`}
-          AND NOT EXISTS (SELECT 1 FROM ${sql.id(norm)} w WHERE ${keepsAlive('w')} AND ${keyMatch(feed, 'w', 'f')})`,
+          AND NOT EXISTS (SELECT 1 FROM ${staged} w WHERE ${keepsAlive('w')} AND ${match('w', 'f')})`,
         true,
       ).execute(trx);
     }
@@ -420,12 +442,12 @@ export async function publish(trx: Db, p: PublishParams, plan: LoadPlan): Promis
   const returned = [person, household].filter((f): f is string => f !== undefined);
   const rows = p.late
     ? sql`INSERT INTO ${sql.id(feed.id)} AS f (${sql.join(cols)}, row_hash, raw_hash, valid_from, valid_to, run_id, source, sheet, row_number, data_from, data_to)
-      ${lateRows(feed, p, p.late, vals)}`
+      ${lateRows(feed, p, p.late, vals, now)}`
     : sql`INSERT INTO ${sql.id(feed.id)} AS f (${sql.join(cols)}, row_hash, raw_hash, valid_from, run_id, source, sheet, row_number, data_from)
       SELECT ${sql.join(vals)}, w.row_hash, w.raw_hash, ${now}, ${runId}, ${source}, w.sheet, w.row_number, ${date}
-      FROM ${sql.id(norm)} w
+      FROM ${staged} w
       WHERE w.ok AND w.rn = 1
-        AND NOT EXISTS (SELECT 1 FROM ${sql.id(feed.id)} f WHERE f.valid_to IS NULL AND ${keyMatch(feed, 'f', 'w')})`;
+        AND NOT EXISTS (SELECT 1 FROM ${sql.id(feed.id)} f WHERE f.valid_to IS NULL AND ${match('f', 'w')})`;
   const insert = sql`${rows}
     -- In key order: the current-key index then grows at its right edge instead of at random pages (measured:
     -- 500k rows in random order into a roster-shaped table with its three indexes, 5.5 s; in key order, 3.5 s).
@@ -441,10 +463,17 @@ export async function publish(trx: Db, p: PublishParams, plan: LoadPlan): Promis
   // other feeds take turns here (they may meet the same new person); measured on 500k new persons: 10.7 s with
   // ON CONFLICT DO NOTHING (a speculative insertion per row), 4.5 s so. Readers are not blocked.
   await sql`LOCK TABLE persons, households IN SHARE ROW EXCLUSIVE MODE`.execute(trx);
+  // DISTINCT in a subquery, not over the INSERT's own target list: Citus runs an INSERT … SELECT into a coordinator
+  // table reading another statement's RETURNING (an intermediate result) by evaluating the target's defaults in the
+  // SELECT — the surrogate key's nextval() joined the DISTINCT, which then kept every returned row, and a household of
+  // several members was registered once per member ("duplicate key value violates unique constraint
+  // households_household_id_key"). The same plan on one server (the subquery is pulled up).
   const register = (table: 'persons' | 'households', column: string, field: string) =>
     sql`INSERT INTO ${sql.id(table)} (${sql.id(column)}, first_run_id)
-      SELECT DISTINCT i.${sql.id(field)}, ${runId}::bigint FROM ins i WHERE i.${sql.id(field)} IS NOT NULL
-        AND NOT EXISTS (SELECT 1 FROM ${sql.id(table)} t WHERE t.${sql.id(column)} = i.${sql.id(field)})
+      SELECT d.v, ${runId}::bigint FROM (
+        SELECT DISTINCT i.${sql.id(field)} AS v FROM ins i WHERE i.${sql.id(field)} IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM ${sql.id(table)} t WHERE t.${sql.id(column)} = i.${sql.id(field)})
+      ) d
       ORDER BY 1`;
   const households = household ? sql`, hh AS (${register('households', 'household_id', household)})` : sql``;
   const step = p.cache ? sql`, step AS (${cacheStep(feed, 'ins', false)})` : sql``;

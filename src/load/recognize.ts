@@ -64,6 +64,7 @@ export const hashedVersion = (feed: FeedDefinition, alias: string): RawBuilder<u
  * Reads the current versions: from the recognition cache when it describes the feed's table as it is (its
  * generation is the table's), else from the table itself. `generation` is the feed's as the load found it
  * when it started: a write since (by anything but a load, which holds the feed's lock) fails the load.
+ * `distributed`: the feed's table is distributed by Citus (src/load/placement.ts), read without block ranges.
  */
 export async function loadCurrentVersions(
   db: Kysely<Database>,
@@ -73,6 +74,7 @@ export async function loadCurrentVersions(
   generation: string | null,
   blocksPerValue = BLOCKS_PER_VALUE,
   cache = true,
+  distributed = false,
 ): Promise<CurrentVersions | null> {
   const current: CurrentVersions = {
     set: new RawHashSet(0), // replaced by the one read
@@ -102,7 +104,13 @@ export async function loadCurrentVersions(
     ).rows[0];
     if ((row?.generation ?? null) !== generation) throw new FeedWrittenError(feed.id);
     current.fromCache = cache && row?.cache_generation != null && row.cache_generation === row.generation;
-    const stmt = (current.fromCache ? cachedCopy(feed) : packedCopy(feed, blocksPerValue)).compile(db);
+    const stmt = (
+      current.fromCache
+        ? cachedCopy(feed)
+        : distributed
+          ? distributedCopy(feed)
+          : packedCopy(feed, blocksPerValue)
+    ).compile(db);
     await pipeline(client.query(copyTo(stmt.sql)), packedVersions(current, expected));
     await client.query('COMMIT');
     client.release();
@@ -110,7 +118,7 @@ export async function loadCurrentVersions(
     client.release(true); // mid-COPY or mid-transaction: not fit to go back to the pool
     // A base written on a machine of the other byte order: the table is read instead (and a new base written).
     if (err instanceof ForeignImageError) {
-      return loadCurrentVersions(db, pool, feed, expected, generation, blocksPerValue, false);
+      return loadCurrentVersions(db, pool, feed, expected, generation, blocksPerValue, false, distributed);
     }
     throw err;
   }
@@ -144,6 +152,26 @@ function packedCopy(feed: FeedDefinition, blocksPerValue: number): RawBuilder<un
           AND f.valid_to IS NULL) a)
     TO STDOUT WITH (FORMAT binary)`;
 }
+
+/**
+ * packedCopy for a feed table distributed by Citus: a scan by ranges of ctid in a LATERAL subquery cannot be pushed
+ * down to the shards ("cannot push down this subquery"), and block ranges mean nothing across shards. The workers
+ * send each current version's hash and id, which the coordinator packs per range of version ids (~12 MB values,
+ * as packedCopy's: Node takes in one while the next is packed, and no value nears bytea's 1 GB).
+ */
+function distributedCopy(feed: FeedDefinition): RawBuilder<unknown> {
+  const ok = hashedVersion(feed, 'f');
+  return sql`COPY (SELECT NULL::bytea AS image,
+        string_agg(f.raw_hash || int8send(f.version_id), ''::bytea) FILTER (WHERE ${ok}) AS pairs,
+        string_agg(int8send(f.version_id), ''::bytea) FILTER (WHERE NOT ${ok}) AS ids,
+        NULL::bytea AS removed
+      FROM ${sql.id(feed.id)} f WHERE f.valid_to IS NULL
+      GROUP BY f.version_id / ${sql.lit(VERSIONS_PER_VALUE)})
+    TO STDOUT WITH (FORMAT binary)`;
+}
+
+/** Versions per packed value of distributedCopy: at most 12 MB of hashes and ids. */
+const VERSIONS_PER_VALUE = 2 ** 19;
 
 /**
  * The cache's base image first, then its steps newest first: a step's removals then apply to the steps read

@@ -12,6 +12,7 @@ import { dataError } from '../../core/errors.ts';
 import type { FeedDefinition } from '../../schemas/feed.ts';
 import type { Database } from '../warehouse/schema.ts';
 import type { LineHasher, RecordHashes } from './line-hasher.ts';
+import { distributedStaging } from './placement.ts';
 import type { RawHashSet } from './raw-hash-set.ts';
 import { type RecognitionCounts, recognizingStream } from './recognize.ts';
 
@@ -34,6 +35,12 @@ export function stagingNames(runId: number) {
   return { raw: `stg_${runId}_raw`, norm: `stg_${runId}_norm`, unseen: `stg_${runId}_unseen` };
 }
 
+/** A run's staging tables: raw, normalized, the unseen ids and, on a cluster, normalized's co-located copy. */
+const stagingTables = (runId: number) => {
+  const { raw, norm, unseen } = stagingNames(runId);
+  return [raw, norm, unseen, distributedStaging(norm)];
+};
+
 export async function createRawTable(db: Kysely<Database>, table: string, width: number): Promise<void> {
   const cols = Array.from({ length: width }, (_, i) => sql`${sql.id(rawColumn(i))} text`);
   await sql`CREATE UNLOGGED TABLE ${sql.id(table)} (
@@ -47,8 +54,7 @@ export async function createRawTable(db: Kysely<Database>, table: string, width:
 }
 
 export async function dropStaging(db: Kysely<Database>, runId: number): Promise<void> {
-  const { raw, norm, unseen } = stagingNames(runId);
-  await sql`DROP TABLE IF EXISTS ${sql.id(raw)}, ${sql.id(norm)}, ${sql.id(unseen)}`.execute(db);
+  await sql`DROP TABLE IF EXISTS ${sql.join(stagingTables(runId).map((t) => sql.id(t)))}`.execute(db);
 }
 
 /**

@@ -5,13 +5,32 @@
  */
 import { type RawBuilder, sql } from 'kysely';
 import type { FeedDefinition } from '../../schemas/feed.ts';
+import { feedPlacement } from '../warehouse/distribution.ts';
+import type { Staging } from './placement.ts';
 import { carried, type Recognized } from './recognize.ts';
 
-export const keyMatch = (feed: FeedDefinition, a: string, b: string): RawBuilder<unknown> =>
-  sql.join(
-    feed.key.map((k) => sql`${sql.ref(`${a}.${k}`)} = ${sql.ref(`${b}.${k}`)}`),
+/**
+ * The rows aliased `a` and `b` have the same business key. With `staging` distributed (a cluster), also the same
+ * person, when the key lacks the person column (settlements, keyed by settlement_id): Citus runs a join of two
+ * distributed tables shard against shard only on their distribution column. A settlement sent again under another
+ * ID is then a new record there, not a changed one (docs/scaling.md); every other feed's key holds its person.
+ */
+export const keyMatch = (
+  feed: FeedDefinition,
+  a: string,
+  b: string,
+  staging?: Pick<Staging, 'distributed'>,
+): RawBuilder<unknown> => {
+  const person = staging?.distributed ? feedPlacement(feed) : null;
+  const cols =
+    person?.kind === 'distributed' && !feed.key.includes(person.column)
+      ? [...feed.key, person.column]
+      : feed.key;
+  return sql.join(
+    cols.map((k) => sql`${sql.ref(`${a}.${k}`)} = ${sql.ref(`${b}.${k}`)}`),
     sql` AND `,
   );
+};
 
 /**
  * The staged rows that keep a current record alive in a snapshot: the winners, and rows rejected for a bad
@@ -22,10 +41,13 @@ export const keyMatch = (feed: FeedDefinition, a: string, b: string): RawBuilder
 export const keepsAlive = (w: string): RawBuilder<unknown> =>
   sql`(${sql.ref(`${w}.skip`)} IS NULL AND (${sql.ref(`${w}.ok`)} AND ${sql.ref(`${w}.rn`)} = 1 OR NOT ${sql.ref(`${w}.ok`)}))`;
 
-/** The business keys the load keeps alive, one row each (`rec_no` is 1: NULL after a LEFT JOIN means ended). */
-export const aliveKeys = (feed: FeedDefinition, norm: string): RawBuilder<unknown> =>
+/**
+ * The business keys the load keeps alive, one row each (`rec_no` is 1: NULL after a LEFT JOIN means ended), from
+ * `table` (normalized staging, or its co-located copy on a cluster: every snapshot feed's key holds its person).
+ */
+export const aliveKeys = (feed: FeedDefinition, table: string): RawBuilder<unknown> =>
   sql`(SELECT DISTINCT ${sql.join(feed.key.map((k) => sql.ref(`w.${k}`)))}, 1 AS rec_no
-       FROM ${sql.id(norm)} w WHERE ${keepsAlive('w')})`;
+       FROM ${sql.id(table)} w WHERE ${keepsAlive('w')})`;
 
 /** Current rows of the feed that this load speaks for: all of them, or the scope partitions it carries. */
 export function inScope(
