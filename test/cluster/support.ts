@@ -96,3 +96,15 @@ export async function copyLoads(from: Warehouse, to: Warehouse, feeds: readonly 
     dst.release();
   }
 }
+
+/**
+ * Every version of a feed table as the two servers must agree on it: its values, hashes, position in its file and
+ * both time axes' shape (data dates; current or not) — not the ids and timestamps each server gives it.
+ */
+export async function versionsOf(wh: Warehouse, feed: string): Promise<string[]> {
+  const r = await sql<{ row: string }>`
+    SELECT (to_jsonb(f) - 'version_id' - 'run_id' - 'ended_run_id' - 'valid_from' - 'valid_to'
+            || jsonb_build_object('current', f.valid_to IS NULL))::text AS row
+    FROM ${sql.table(feed)} f ORDER BY 1`.execute(wh.db);
+  return r.rows.map((x) => x.row);
+}
