@@ -142,44 +142,66 @@ export const FOCUS_HOUSEHOLD_FIELDS = [
 ] as const;
 
 /**
+ * A household's head as one split-able aggregate over its roster rows aliased `p`: the member whose relation is
+ * 户主, else the lowest ID. Each member gives the text '0' or '1' (户主 or not), its ID, a space and its name, and
+ * the least of these in byte order (COLLATE "C") is the head's — `array_agg(… ORDER BY …)[1]` said the same but
+ * cannot be split. The ID, of digits and X, holds no space and sorts in byte order as it does in any collation.
+ * A member whose relation is empty is not taken for the 户主 (the ordered array put `NULL = '户主'` first).
+ * `min` can be split: on a cluster (docs/scaling.md) each worker takes it over its shards' members of a household
+ * and the coordinator the least of those, where an ordered array_agg made every worker ship every roster row.
+ */
+const headKey = (p: string): RawBuilder<string> =>
+  sql<string>`min((CASE WHEN ${sql.ref(`${p}.relation`)} = '户主' THEN '0' ELSE '1' END
+    || ${sql.ref(`${p}.id_number`)} || ' ' || ${sql.ref(`${p}.name`)}) COLLATE "C")`;
+
+/** The columns of a focus household over its current roster rows aliased `p` grouped by household (focusHouseholds). */
+const householdColumns = (p: string) => {
+  const col = (c: string) => sql.ref(`${p}.${c}`);
+  const head = headKey(p);
+  return [
+    sql.ref<string>(`${p}.household_id`).as('household_id'),
+    sql<string | null>`min(${col('township')})`.as('township'),
+    sql<string | null>`min(${col('village')})`.as('village'),
+    sql<string>`substr(split_part(${head}, ' ', 1), 2)`.as('head_id'),
+    sql<string>`substr(${head}, length(split_part(${head}, ' ', 1)) + 2)`.as('head_name'),
+    sql<boolean>`bool_or(${col('household_type')} = 'monitored')`.as('monitored'),
+    sql<number>`count(*)::int`.as('members'),
+    // 家庭年人均纯收入 × members; NULL when no member's row carries the income.
+    sql<string | null>`max(${col('income_per_capita')}) * count(*)`.as('annual_income'),
+  ] as const;
+};
+
+/**
  * Focus households from the current roster, one row each: where they live, the head (the member whose relation
  * is 户主, else the lowest ID), whether the household is monitored, its size and annual income where known.
+ * Every column is an aggregate Citus can split (min, bool_or, count, max): on a cluster the members of a household
+ * live on the shards of their own IDs, and each worker groups its own, so one row per household and shard reaches
+ * the coordinator instead of the roster.
  */
 export function focusHouseholds(db: Kysely<Database>, asOf: string) {
-  const headFirst = sql`(r.relation = '户主') DESC, r.id_number`;
   return db
     .selectFrom('roster as r')
     .where(validAt('r', asOf))
     .groupBy('r.household_id')
-    .select([
-      'r.household_id',
-      sql<string | null>`min(r.township)`.as('township'),
-      sql<string | null>`min(r.village)`.as('village'),
-      sql<string>`(array_agg(r.id_number ORDER BY ${headFirst}))[1]`.as('head_id'),
-      sql<string>`(array_agg(r.name ORDER BY ${headFirst}))[1]`.as('head_name'),
-      sql<boolean>`bool_or(r.household_type = 'monitored')`.as('monitored'),
-      sql<number>`count(*)::int`.as('members'),
-      // 家庭年人均纯收入 × members; NULL when no member's row carries the income.
-      sql<string | null>`max(r.income_per_capita) * count(*)`.as('annual_income'),
-    ]);
+    .select(householdColumns('r'));
 }
 
 /**
  * Monitored households (`h`, as focusHouseholds gives them) in which no current member `p` meets `member`:
  * R05 asks it of a living able worker or a 低保/特困 recipient, its indicator (safety_net) of a living able worker.
+ * Whether some member meets it is one more aggregate of the same grouping (bool_or; a member for whom `member` is
+ * NULL does not meet it, as in NOT EXISTS), not a NOT EXISTS correlated with the grouped subquery: Citus refuses
+ * a correlated subquery whose FROM holds a subquery, and this way the members are read once.
  */
 export const monitoredHouseholdsWithout = (db: Kysely<Database>, asOf: string, member: RawBuilder<boolean>) =>
   db
-    .selectFrom(focusHouseholds(db, asOf).as('h'))
+    .selectFrom(
+      db
+        .selectFrom('roster as p')
+        .where(validAt('p', asOf))
+        .groupBy('p.household_id')
+        .select([...householdColumns('p'), sql<boolean>`bool_or(coalesce(${member}, false))`.as('met')])
+        .as('h'),
+    )
     .where('h.monitored', '=', true)
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom('roster as p')
-            .select(sql`1`.as('one'))
-            .whereRef('p.household_id', '=', 'h.household_id')
-            .where(validAt('p', asOf))
-            .where(member),
-        ),
-      ),
-    );
+    .where('h.met', '=', false);
