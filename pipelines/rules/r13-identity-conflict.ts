@@ -176,7 +176,13 @@ export const r13 = defineRule({
                'reference', '第' || c.winner_row || '行姓名：' || c.winner_name) AS details
       FROM load_conflicts c
       JOIN ${departmentOf} ON dep.feed = c.feed
-      LEFT JOIN roster p ON p.id_number = c.person_id AND ${validAt('p', asOf)}
+      -- The roster rows of the conflicts' IDs alone, looked up by those IDs: load_conflicts stays on a cluster's
+      -- coordinator, and joined to the roster as it is, Citus brought the whole roster there; this way the
+      -- conflicts' IDs go to the workers and the few matching roster rows come back. One server: a semi-join.
+      LEFT JOIN (SELECT p.id_number, p.household_id, p.township, p.village FROM roster p
+                 WHERE ${validAt('p', asOf)} AND p.id_number IN (
+                   SELECT k.person_id FROM load_conflicts k WHERE k.run_id IN (${loadsAt(asOf)}))) p
+        ON p.id_number = c.person_id
       WHERE c.run_id IN (${loadsAt(asOf)})
         AND c.person_id IS NOT NULL AND rh_name_key(c.name) <> rh_name_key(c.winner_name)
       UNION ALL
