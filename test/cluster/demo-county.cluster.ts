@@ -1,25 +1,24 @@
 /**
  * The demo county on a Citus cluster against the same county on one server (issue 26): migrate places every table
- * as src/warehouse/distribution.ts declares, once; the rules, run on the cluster over exactly the single server's
- * loads, find the same findings rule by rule; and their findings queries run on the workers — no repartition, no
- * feed pulled to the coordinator.
+ * as src/warehouse/distribution.ts declares, once; the thirteen rules, run on the cluster over exactly the single
+ * server's loads, find the same findings rule by rule; and every rule's findings query runs on the workers — no
+ * repartition, no feed shipped as it is to the coordinator (plan.ts).
  *
- * The loads are copied from the single server (support.ts copyLoads): the loader's statements do not run on a
- * cluster yet (every feed's import is refused by Citus today; the statements are listed in the issue). Left out
- * until their queries change (pipelines/rules): R05 (a correlated NOT EXISTS on household_id over the focus
- * households subquery — "correlated subqueries are not supported when the FROM clause contains a CTE or
- * subquery") and R06 (NOT EXISTS on `r.id_number = a.id_number OR r.id_number = a.head_id_number` — "complex joins
- * are only supported when all distributed tables are co-located and joined on their distribution columns") run
- * nowhere on the cluster; R04, R08, R09 and R12 find the same findings but pull the valid roster to the coordinator
- * to group it by household (common.ts focusHouseholds), and R13 pulls it for the names of the rows it compares
- * with the load conflicts and quarantine (coordinator tables), so they are compared and not held to the plan check.
+ * The loads are copied from the single server (support.ts copyLoads); the loader on a cluster is
+ * loads.cluster.ts's. What the plans move, rule by rule (pipelines/rules): R01–R03, R07, R11 run shard against
+ * shard and send their findings; the household rules (R04, R05, R08, R09, R12) group the roster by household with
+ * aggregates each worker computes over its own members (common.ts focusHouseholds), so one row per household and
+ * shard reaches the coordinator, and go back to the workers as an intermediate result; R06 sends the distinct heads
+ * of the recipients not on the roster, and gets back the roster rows of those heads; R13 sends the IDs of the load
+ * conflicts (a coordinator table) to the workers, and gets back their roster rows; R10's subplans are likewise
+ * joins or aggregates on the workers.
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../core/log.ts';
 import { FEED_IDS, FEEDS } from '../../pipelines/feeds/index.ts';
 import { resolveFeed } from '../../pipelines/feeds/resolve.ts';
-import { RULES, type RuleId } from '../../pipelines/rules/index.ts';
+import { RULE_IDS, RULES, type RuleId } from '../../pipelines/rules/index.ts';
 import type { FeedDefinition } from '../../schemas/feed.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
 import { generateDemoCounty } from '../../src/demo/generate.ts';
@@ -37,21 +36,9 @@ const config = parseConfig('county: { name: 示范县, code: "520102" }', 'inlin
 const log = silentLogger();
 const feeds = Object.values(FEEDS) as FeedDefinition[];
 
-/** The rules whose findings the cluster computes, and those whose plans also stay on the workers. */
-const COMPARED: readonly RuleId[] = [
-  'R01',
-  'R02',
-  'R03',
-  'R04',
-  'R07',
-  'R08',
-  'R09',
-  'R10',
-  'R11',
-  'R12',
-  'R13',
-];
-const PUSHED_DOWN: readonly RuleId[] = ['R01', 'R02', 'R03', 'R07', 'R10', 'R11'];
+/** The rules whose findings the cluster computes, and whose plans stay on the workers: all of them. */
+const COMPARED: readonly RuleId[] = RULE_IDS;
+const PUSHED_DOWN: readonly RuleId[] = RULE_IDS;
 
 let single: Warehouse;
 let cluster: Warehouse;
