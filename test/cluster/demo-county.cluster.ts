@@ -200,4 +200,59 @@ describe('the plan check', () => {
     expect(planProblems(aggregated, FEED_IDS)).toEqual([]);
     expect(planProblems(['  ->  MapMergeJob'], FEED_IDS)).toEqual(['repartition: ->  MapMergeJob']);
   });
+
+  it('looks through nodes that pass rows on unchanged, and at what the coordinator combines outside subplans', () => {
+    // a subplan shipping two feeds' shards through an Append and a Subquery Scan (a UNION ALL of feeds)
+    const unioned = [
+      'Custom Scan (Citus Adaptive)',
+      '  ->  Distributed Subplan 7_2',
+      '        ->  Custom Scan (Citus Adaptive)',
+      '              Task Count: 32',
+      '              ->  Task',
+      '                    Node: host=127.0.0.1 port=56601 dbname=postgres',
+      '                    ->  Subquery Scan on s',
+      '                          ->  Append',
+      '                                ->  Seq Scan on housing_102201 housing',
+      '                                      Filter: (head_name IS NOT NULL)',
+      '                                ->  Seq Scan on water_102233 water',
+    ];
+    expect(planProblems(unioned, FEED_IDS)).toEqual([
+      'subplan 7_2 pulls housing to the coordinator: ->  Seq Scan on housing_102201 housing',
+      'subplan 7_2 pulls water to the coordinator: ->  Seq Scan on water_102233 water',
+    ]);
+    // the coordinator grouping what the workers scanned (an aggregate Citus cannot split), outside any subplan
+    const grouped = [
+      'GroupAggregate',
+      '  Group Key: remote_scan.household_id',
+      '  ->  Sort',
+      '        ->  Custom Scan (Citus Adaptive)',
+      '              ->  Task',
+      '                    Node: host=127.0.0.1 port=56601 dbname=postgres',
+      '                    ->  Seq Scan on roster_102009 r',
+    ];
+    expect(planProblems(grouped, FEED_IDS)).toEqual([
+      "the coordinator's GroupAggregate pulls roster to the coordinator: ->  Seq Scan on roster_102009 r",
+    ]);
+    // the findings themselves (a filtered scan with a correlated subplan, at the top), and a subplan whose task
+    // aggregates a scan filtered by a correlated subplan: nothing shipped as it is
+    const fine = [
+      'Custom Scan (Citus Adaptive)',
+      '  ->  Distributed Subplan 6_1',
+      '        ->  HashAggregate',
+      '              ->  Custom Scan (Citus Adaptive)',
+      '                    ->  Task',
+      '                          Node: host=127.0.0.1 port=56601 dbname=postgres',
+      '                          ->  GroupAggregate',
+      '                                ->  Seq Scan on roster_102009 p',
+      '                                SubPlan 2',
+      '                                  ->  Seq Scan on disability_102297 dz',
+      '  ->  Task',
+      '        Node: host=127.0.0.1 port=56601 dbname=postgres',
+      '        ->  Seq Scan on roster_102009 p',
+      '              Filter: (NOT (SubPlan 1))',
+      '              SubPlan 1',
+      '                ->  Seq Scan on deaths_102329 d',
+    ];
+    expect(planProblems(fine, FEED_IDS)).toEqual([]);
+  });
 });
