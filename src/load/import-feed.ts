@@ -909,7 +909,7 @@ async function problemCounts(
 async function cleanOrphanStaging(wh: Warehouse): Promise<void> {
   const { rows } = await sql<{ name: string }>`
     SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = ${wh.schema} AND c.relkind = 'r' AND c.relname ~ '^stg_[0-9]+_(raw|norm|unseen|norm_dist)$'
+    WHERE n.nspname = ${wh.schema} AND c.relkind = 'r' AND c.relname ~ '^stg_[0-9]+_(raw|norm|unseen|norm_dist|norm_ends)$'
       AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.status = 'running'
                       AND r.id = substring(c.relname FROM '^stg_([0-9]+)_')::bigint)`.execute(wh.db);
   for (const r of rows) await sql`DROP TABLE IF EXISTS ${sql.id(r.name)}`.execute(wh.db);

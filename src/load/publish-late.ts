@@ -15,9 +15,11 @@
  */
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { FeedDefinition } from '../../schemas/feed.ts';
+import { feedPlacement } from '../warehouse/distribution.ts';
 import { versionValidAt } from '../warehouse/feed-table.ts';
 import type { Database } from '../warehouse/schema.ts';
-import { aliveKeys, inScope, keyMatch } from './version-match.ts';
+import type { Staging } from './placement.ts';
+import { aliveKeys, inScope, keyMatch, matchColumns } from './version-match.ts';
 
 export interface LateLoad {
   /** The load's data date, earlier than one already loaded for the feed. */
@@ -28,25 +30,37 @@ export interface LateLoad {
 
 type Db = Kysely<Database>;
 
-/** The staging table of each key's window end (dropped with the publishing transaction). */
+/**
+ * The staging table of each key's window end: dropped with the publishing transaction on one server, with the
+ * run's staging on a cluster.
+ */
 export const windowEnds = (norm: string) => `${norm}_ends`;
 
 /**
  * Per key with a version starting after the date: the first such start. A version describing no date (an empty
- * interval, replaced by a load of its own date) does not bound anything.
+ * interval, replaced by a load of its own date) does not bound anything. On a cluster a table distributed and
+ * co-located with the feed's (its key holds the person: matchColumns), so that the cut and the late rows join it
+ * shard against shard; Citus refuses a temporary table joined with a distributed one.
  */
 export async function createWindowEnds(
   trx: Db,
   feed: FeedDefinition,
-  norm: string,
+  staging: Staging,
   late: LateLoad,
 ): Promise<void> {
-  const keys = sql.join(feed.key.map((k) => sql.id(k)));
-  await sql`CREATE TEMP TABLE ${sql.id(windowEnds(norm))} ON COMMIT DROP AS
-    SELECT ${keys}, min(data_from) AS e FROM ${sql.id(feed.id)}
+  const table = sql.id(windowEnds(staging.norm));
+  const keys = sql.join(matchColumns(feed, staging).map((k) => sql.id(k)));
+  const ends = sql`SELECT ${keys}, min(data_from) AS e FROM ${sql.id(feed.id)}
     WHERE data_from > ${late.date}::date AND (data_to IS NULL OR data_to > data_from)
-    GROUP BY ${keys}`.execute(trx);
-  await sql`ANALYZE ${sql.id(windowEnds(norm))}`.execute(trx);
+    GROUP BY ${keys}`;
+  const placed = staging.distributed ? feedPlacement(feed) : null;
+  if (placed?.kind === 'distributed') {
+    await sql`CREATE UNLOGGED TABLE ${table} AS ${ends} WITH NO DATA`.execute(trx);
+    await sql`SELECT create_distributed_table(quote_ident(${windowEnds(staging.norm)})::regclass,
+      ${placed.column}::text, colocate_with => quote_ident(${feed.id}))`.execute(trx);
+    await sql`INSERT INTO ${table} ${ends}`.execute(trx);
+  } else await sql`CREATE TEMP TABLE ${table} ON COMMIT DROP AS ${ends}`.execute(trx);
+  await sql`ANALYZE ${table}`.execute(trx);
 }
 
 /** Where the late picture of the key of `n`'s row ends (NULL: it does not; least() passes over a NULL). */
@@ -60,16 +74,18 @@ const windowEnd = (n: string, late: LateLoad): RawBuilder<unknown> =>
  */
 export function cutVersions(
   feed: FeedDefinition,
-  p: { norm: string; runId: number },
+  p: { staging: Staging; runId: number },
   late: LateLoad,
   columns: readonly string[],
   now: RawBuilder<unknown>,
 ): RawBuilder<unknown> {
   const ended =
-    feed.mode === 'snapshot' ? sql`OR (a.rec_no IS NULL AND ${inScope(feed, p.norm, null)})` : sql``;
+    feed.mode === 'snapshot' ? sql`OR (a.rec_no IS NULL AND ${inScope(feed, p.staging.norm, null)})` : sql``;
+  const { staging } = p;
+  const match = (a: string, b: string) => keyMatch(feed, a, b, staging);
   const alive =
     feed.mode === 'snapshot'
-      ? sql`LEFT JOIN ${aliveKeys(feed, p.norm)} a ON ${keyMatch(feed, 'a', 'f')}`
+      ? sql`LEFT JOIN ${aliveKeys(feed, staging.table)} a ON ${match('a', 'f')}`
       : sql``;
   const copied = columns.map((c) => {
     if (c === 'valid_to') return sql`c.was_valid_to`;
@@ -82,9 +98,9 @@ export function cutVersions(
       SELECT f.version_id, f.valid_to AS was_valid_to, f.data_to AS was_data_to, f.ended_run_id AS was_ended,
              ${windowEnd('n', late)} AS e
       FROM ${sql.id(feed.id)} f
-      LEFT JOIN ${sql.id(p.norm)} w ON w.ok AND w.rn = 1 AND ${keyMatch(feed, 'w', 'f')}
+      LEFT JOIN ${sql.id(staging.table)} w ON w.ok AND w.rn = 1 AND ${match('w', 'f')}
       ${alive}
-      LEFT JOIN ${sql.id(windowEnds(p.norm))} n ON ${keyMatch(feed, 'n', 'f')}
+      LEFT JOIN ${sql.id(windowEnds(staging.norm))} n ON ${match('n', 'f')}
       WHERE ${versionValidAt('f', late.date)} AND (w.row_hash <> f.row_hash ${ended})
     ), cut AS (
       UPDATE ${sql.id(feed.id)} f
@@ -105,7 +121,7 @@ export function cutVersions(
  */
 export function lateRows(
   feed: FeedDefinition,
-  p: { norm: string; runId: number; source: string },
+  p: { staging: Staging; runId: number; source: string },
   late: LateLoad,
   vals: readonly RawBuilder<unknown>[],
   now: RawBuilder<unknown>,
@@ -113,10 +129,10 @@ export function lateRows(
   return sql`SELECT ${sql.join(vals)}, w.row_hash, w.raw_hash, ${now},
       CASE WHEN ${windowEnd('n', late)} IS NOT NULL THEN ${now} END,
       ${p.runId}, ${p.source}, w.sheet, w.row_number, ${late.date}::date, ${windowEnd('n', late)}
-    FROM ${sql.id(p.norm)} w
-    LEFT JOIN ${sql.id(windowEnds(p.norm))} n ON ${keyMatch(feed, 'n', 'w')}
+    FROM ${sql.id(p.staging.table)} w
+    LEFT JOIN ${sql.id(windowEnds(p.staging.norm))} n ON ${keyMatch(feed, 'n', 'w', p.staging)}
     WHERE w.ok AND w.rn = 1
-      AND NOT EXISTS (SELECT 1 FROM ${sql.id(feed.id)} f WHERE ${versionValidAt('f', late.date)} AND ${keyMatch(feed, 'f', 'w')})`;
+      AND NOT EXISTS (SELECT 1 FROM ${sql.id(feed.id)} f WHERE ${versionValidAt('f', late.date)} AND ${keyMatch(feed, 'f', 'w', p.staging)})`;
 }
 
 /**

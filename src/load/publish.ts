@@ -405,7 +405,7 @@ export async function publish(trx: Db, p: PublishParams, plan: LoadPlan): Promis
       ? sql`WITH written AS (${write} RETURNING ${stepColumns(feed, 'f')}) ${cacheStep(feed, 'written', removes)}`
       : write;
   if (p.late) {
-    await createWindowEnds(trx, feed, norm, p.late);
+    await createWindowEnds(trx, feed, staging, p.late);
     const all = feedColumns(feed)
       .map((c) => c.name)
       .filter((c) => c !== 'version_id');

@@ -35,10 +35,13 @@ export function stagingNames(runId: number) {
   return { raw: `stg_${runId}_raw`, norm: `stg_${runId}_norm`, unseen: `stg_${runId}_unseen` };
 }
 
-/** A run's staging tables: raw, normalized, the unseen ids and, on a cluster, normalized's co-located copy. */
+/**
+ * A run's staging tables: raw, normalized, the unseen ids and, on a cluster, normalized's co-located copy and a
+ * late load's window ends (publish-late.ts; a temporary table on one server).
+ */
 const stagingTables = (runId: number) => {
   const { raw, norm, unseen } = stagingNames(runId);
-  return [raw, norm, unseen, distributedStaging(norm)];
+  return [raw, norm, unseen, distributedStaging(norm), `${norm}_ends`];
 };
 
 export async function createRawTable(db: Kysely<Database>, table: string, width: number): Promise<void> {

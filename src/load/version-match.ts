@@ -20,17 +20,19 @@ export const keyMatch = (
   a: string,
   b: string,
   staging?: Pick<Staging, 'distributed'>,
-): RawBuilder<unknown> => {
-  const person = staging?.distributed ? feedPlacement(feed) : null;
-  const cols =
-    person?.kind === 'distributed' && !feed.key.includes(person.column)
-      ? [...feed.key, person.column]
-      : feed.key;
-  return sql.join(
-    cols.map((k) => sql`${sql.ref(`${a}.${k}`)} = ${sql.ref(`${b}.${k}`)}`),
+): RawBuilder<unknown> =>
+  sql.join(
+    matchColumns(feed, staging).map((k) => sql`${sql.ref(`${a}.${k}`)} = ${sql.ref(`${b}.${k}`)}`),
     sql` AND `,
   );
-};
+
+/** The columns keyMatch compares: the business key, and on a cluster the person column if the key lacks it. */
+export function matchColumns(feed: FeedDefinition, staging?: Pick<Staging, 'distributed'>): string[] {
+  const person = staging?.distributed ? feedPlacement(feed) : null;
+  return person?.kind === 'distributed' && !feed.key.includes(person.column)
+    ? [...feed.key, person.column]
+    : [...feed.key];
+}
 
 /**
  * The staged rows that keep a current record alive in a snapshot: the winners, and rows rejected for a bad
