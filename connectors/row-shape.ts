@@ -105,35 +105,97 @@ export function skipReason(cells: readonly (string | null)[]): 'blank' | 'totals
   return footerKind(cells);
 }
 
-/** A row examined as a possible header: its trimmed cells and its row number in the file. */
+/** A row examined as a possible header: its trimmed cells, its row number, and how it reads as a header. */
 export interface HeaderCandidate {
   cells: string[];
   row: number;
+  /**
+   * The cells as they would read as a header: completed from the group row directly above when there is one
+   * (see headerReadings), else the cells themselves. What is reported when no row is the header.
+   */
+  asHeader: string[];
+}
+
+/**
+ * A cell of the row above that is a statement, not a column's name: `label：value` (统计截至：2026年11月30日,
+ * 单位：户, 填报单位：新村). A header cell never holds a colon before its end, so such a cell is never lent to a
+ * column below it — a title line's 单位：户 above the last column would otherwise become a column of its own.
+ */
+const isStatement = (cell: string) => /[:：]./.test(cell);
+
+/**
+ * The ways a row reads as a header under the row directly above it (`above`, '' for empty cells). Excel, WPS and LibreOffice keep a merged cell's text in its top-left
+ * cell only, so of a two-row header
+ *
+ *   row 2:  户主信息 |              | 村 | 饮水是否安全 | 问题类型      ← 户主信息 merged across A:B, the others down
+ *   row 3:  户主姓名 | 户主身份证号 |    |              |                (C3:E3 covered; a writer may omit them)
+ *
+ * the second row holds the group's children (户主姓名, 户主身份证号) and leaves empty the cells merged down from
+ * the group row. Read as:
+ *  - joined: each child under a group cell as group + child (户主 over 姓名 → 户主姓名), the cells merged down
+ *    as the group row's text; a group is a cell of the row above over a run of the row's own cells, the cells
+ *    beside it in the row above empty (merged across);
+ *  - children: each child as its own text, the cells merged down as the group row's text (with no row above,
+ *    the row itself).
+ * The joined reading comes first because it is the more specific name when it matches (户主姓名 rather than 姓名,
+ * which a member's column could also be called); the children's when the group's name is only a heading
+ * (户主信息 over 户主姓名). The children's reading only adds text to the row's empty cells, so it is a header
+ * whenever the row alone is one. The width reaches the last cell of either row: the columns merged down may be
+ * the last ones, past the row's own last cell, which a writer need not store (and a row above padded with
+ * empty cells, as in a CSV, adds no columns).
+ */
+function headerReadings(
+  text: readonly string[],
+  above: readonly string[] | null,
+): { joined: string[] | null; children: string[] } {
+  if (!above) return { joined: null, children: [...text] };
+  const lent = above.map((c) => (isStatement(c) ? '' : c));
+  const width = Math.max(text.length, lent.findLastIndex((c) => c !== '') + 1);
+  const children: string[] = [];
+  const joined: string[] = [];
+  let group = '';
+  for (let i = 0; i < width; i++) {
+    const own = text[i] ?? '';
+    const up = lent[i] ?? '';
+    if (own === '') {
+      // merged down from the group row (or empty in both)
+      children.push(up);
+      joined.push(up);
+      group = '';
+      continue;
+    }
+    // a group starts at a cell of the row above over a cell of this row, and runs on while the row above is
+    // empty (merged across) and this row has cells of its own
+    if (up !== '') group = up;
+    children.push(own);
+    joined.push(group !== '' && !own.startsWith(group) ? `${group}${own}` : own);
+  }
+  // no group above this row: one reading
+  const same = joined.every((c, i) => c === children[i]);
+  return { joined: same ? null : joined, children };
 }
 
 /**
  * Finds the header among the first rows of a sheet or file, fed one non-empty row at a time: the first row that
- * holds every required column — alone, or with its empty cells completed from the row directly above, where a
- * header cell is merged down from a two-row header's group row (Excel keeps a merged cell's text in its top-left
- * cell only, in the sheet and in a CSV saved from it). 'give-up' after MAX_TITLE_ROWS rows.
+ * holds every required column — alone, or read with the row directly above as a two-row header (headerReadings:
+ * a group row whose cells are merged across over their children, or down over an empty cell of this row).
+ * 'give-up' after MAX_TITLE_ROWS rows.
  */
 export function headerFinder(isHeader: (cells: readonly string[]) => boolean) {
   const candidates: HeaderCandidate[] = [];
   const find = (text: string[], row: number): HeaderCandidate | 'more' | 'give-up' => {
     const above = candidates.at(-1);
-    // Only empty cells are filled: a header cell of its own always wins over the group row's text.
-    const cells = above?.row === row - 1 ? text.map((c, i) => c || above.cells[i] || '') : text;
-    if (isHeader(cells)) return { cells, row };
-    candidates.push({ cells: text, row });
+    const { joined, children } = headerReadings(text, above?.row === row - 1 ? above.cells : null);
+    const header = joined && isHeader(joined) ? joined : isHeader(children) ? children : null;
+    if (header) return { cells: header, row, asHeader: header };
+    // Reported should no row be the header: the children's reading, which names the columns merged down
+    // without guessing at groups.
+    candidates.push({ cells: text, row, asHeader: children });
     return candidates.length < MAX_TITLE_ROWS ? 'more' : 'give-up';
   };
   return Object.assign(find, { candidates });
 }
 
-/**
- * No row holds every required column: the row with the most filled cells is reported as the header (the real
- * header row short of one unknown spelling, rather than the title above it), so the error names what is missing.
- */
 /**
  * The rows examined above the header at `row`, as title rows (their non-empty cells): a header merged down from
  * a group row above it includes that row, which is no title but holds no date statement either.
@@ -148,11 +210,28 @@ export function titlesAbove(
     .map((c) => ({ cells: c.cells.filter((x) => x !== ''), position: { ...where, row: c.row } }));
 }
 
+const DIGIT = /[0-9０-９]/;
+
+/**
+ * How much a row looks like a header row, for when no row holds every required column: the number of its
+ * cells that are names — non-empty and without a digit. A header names every column; a data row holds an ID,
+ * a date or an amount somewhere, and a title line its date (统计截至：2026年11月30日). Not the number of filled
+ * cells, which a full data row below a header wins.
+ */
+export function headerLikeness(cells: readonly string[]): number {
+  return cells.filter((c) => c !== '' && !DIGIT.test(c)).length;
+}
+
+/**
+ * No row holds every required column: the row that looks most like a header (headerLikeness; the earlier on a
+ * tie, since the header stands above its data) is reported as the header, read with its group row when it has
+ * one — the real header short of one unknown spelling, rather than the title above it or a data row below —
+ * so that the error names what is missing and what is there.
+ */
 export function bestCandidate(
   candidates: readonly HeaderCandidate[],
   where: { source: string; sheet?: string },
 ): { type: 'header'; columns: string[]; position: { source: string; sheet?: string; row: number } } {
-  const filled = (c: string[]) => c.filter((x) => x !== '').length;
-  const best = candidates.reduce((a, b) => (filled(b.cells) > filled(a.cells) ? b : a));
-  return { type: 'header', columns: best.cells, position: { ...where, row: best.row } };
+  const best = candidates.reduce((a, b) => (headerLikeness(b.asHeader) > headerLikeness(a.asHeader) ? b : a));
+  return { type: 'header', columns: best.asHeader, position: { ...where, row: best.row } };
 }

@@ -12,7 +12,7 @@ import { basename } from 'node:path';
 import { z } from 'zod';
 import { dataError } from '../core/errors.ts';
 import type { CheckResult, Connector, ReadMessage, ReadOptions, StreamInfo } from './connector.ts';
-import { bestCandidate, headerFinder, skipReason, titlesAbove } from './row-shape.ts';
+import { bestCandidate, headerFinder, headerLikeness, skipReason, titlesAbove } from './row-shape.ts';
 import { recordOf } from './text-damage.ts';
 
 export interface SheetRow {
@@ -119,8 +119,9 @@ const firstVisible = (book: WorkbookSource) =>
  * No sheet named: every visible sheet whose header row holds the feed's required columns is read, in order, as
  * one feed — a county's workbook often has a 填表说明 sheet first, or one sheet per township. Sheets without the
  * header are passed over. A later sheet's columns are matched to the first sheet's by name, so their order may
- * differ. When no sheet has the header, the first sheet's likeliest header row is reported, and the import fails
- * naming the columns it misses.
+ * differ. When no sheet has the header, the likeliest header row of the sheet that looks most like the feed's
+ * table is reported (headerLikeness: a 填表说明 sheet's one line of instructions loses to a table whose header
+ * lacks one spelling), and the import fails naming the columns it misses and the ones that sheet has.
  */
 async function* sheetsWithHeader(
   book: WorkbookSource,
@@ -129,7 +130,7 @@ async function* sheetsWithHeader(
   isHeader: (cells: readonly string[]) => boolean,
 ): AsyncGenerator<ReadMessage> {
   let main: readonly string[] | null = null;
-  let fallback: ReadMessage | null = null;
+  let fallback: Extract<ReadMessage, { type: 'header' }> | null = null;
   for (const sheet of book.sheets) {
     if (sheet.hidden) continue;
     let reading = false;
@@ -137,7 +138,8 @@ async function* sheetsWithHeader(
     for await (const m of readSheet(sheet, source, options, true)) {
       if (m.type === 'header') {
         if (!isHeader(m.columns)) {
-          fallback ??= m;
+          // the earlier sheet on a tie
+          if (!fallback || headerLikeness(m.columns) > headerLikeness(fallback.columns)) fallback = m;
           break; // the rest of this sheet is not the feed's
         }
         reading = true;
