@@ -14,7 +14,15 @@ export function replacements(text: string): number {
   return n;
 }
 
-/** U+FFFD as each decoded encoding writes it in bytes. */
+/**
+ * U+FFFD as each decoded encoding writes it in bytes.
+ *
+ * GB18030 text is decoded by connectors/gb18030.ts, which knows exactly which bytes it could not decode (it
+ * decodes in fatal mode and walks only the stretches it refuses) and writes its marker there: the CSV and HTML
+ * ".xls" readers take the damaged cells from that, not from counting U+FFFD. The count below stays for decoders
+ * that replace silently — UTF-8 in Buffer.toString — and for the HTTP connector's GB18030 bodies until it too
+ * decodes with connectors/gb18030.ts.
+ */
 const ENCODED = { utf8: Buffer.from(REPLACEMENT, 'utf8'), gb18030: Buffer.from([0x84, 0x31, 0xa4, 0x37]) };
 
 /** How many U+FFFD the bytes really hold, in `encoding`. */

@@ -2,17 +2,17 @@
  * CSV files as departments export them: UTF-8 (with or without BOM) or GB18030, comma/tab/semicolon,
  * CRLF or LF, quoted fields with newlines, title lines above the header, blank, totals and footer rows.
  *
- * Two ways to read: `bulk` hands the raw bytes to a bulk parser (PostgreSQL COPY) when the header is on the
- * first line; `read` parses with csv-parse, tolerating and reporting malformed rows. The loader tries bulk
- * first and falls back to read when the bulk parser rejects the file.
+ * Two ways to read: `bulk` hands the file's bytes to a bulk parser (PostgreSQL COPY) when the header is on the
+ * first line — as UTF-8 always, GB18030 decoded on the way (connectors/gb18030.ts); `read` parses with
+ * csv-parse, tolerating and reporting malformed rows. The loader tries bulk first and falls back to read when
+ * the bulk parser rejects the file. Both decode GB18030 with the same decoder: the same bytes, the same text.
  */
 
 import { createReadStream } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { Transform, type TransformCallback } from 'node:stream';
+import { pipeline, Transform, type TransformCallback } from 'node:stream';
 import { parse } from 'csv-parse';
-import iconv from 'iconv-lite';
 import { z } from 'zod';
 import { dataError } from '../../core/errors.ts';
 import type {
@@ -23,8 +23,9 @@ import type {
   ReadOptions,
   StreamInfo,
 } from '../connector.ts';
+import { Gb18030Decoder, gb18030ToUtf8 } from '../gb18030.ts';
 import { bestCandidate, headerFinder, skipReason, titlesAbove } from '../row-shape.ts';
-import { decodingDamaged, REPLACEMENT, recordOf } from '../text-damage.ts';
+import { REPLACEMENT, recordOf } from '../text-damage.ts';
 import { type CsvEncoding, firstInvalidUtf8, type Sniffed, sniffCsv } from './sniff.ts';
 
 export const CsvConfigSchema = z.object({
@@ -51,8 +52,8 @@ export const UNDECODABLE = '\uFFFF';
 /** Decodes to text chunk by chunk (characters split across chunks carried over), marking undecodable bytes. */
 class MarkingDecoder extends Transform {
   private carry: Buffer = Buffer.alloc(0);
-  private gbTail: Buffer = Buffer.alloc(0);
-  private readonly gb = iconv.getDecoder('gb18030');
+  /** GB18030: the project's one decoder (connectors/gb18030.ts), writing UNDECODABLE exactly where bytes are. */
+  private readonly gb = new Gb18030Decoder(UNDECODABLE);
   constructor(private readonly encoding: CsvEncoding) {
     super({ decodeStrings: true, readableObjectMode: false, encoding: 'utf8' });
   }
@@ -84,18 +85,12 @@ class MarkingDecoder extends Transform {
       done(null, text + buf.toString('utf8', start, cut));
       return;
     }
-    let text: string = this.gb.write(chunk);
-    // iconv-lite writes U+FFFD for what it cannot decode: those the bytes do not hold are marked.
-    if (text.includes(REPLACEMENT) && decodingDamaged(text, Buffer.concat([this.gbTail, chunk]), 'gb18030')) {
-      text = text.replaceAll('\uFFFD', UNDECODABLE);
-    }
-    this.gbTail = Buffer.from(chunk.subarray(Math.max(0, chunk.length - 3)));
-    done(null, text);
+    done(null, this.gb.write(chunk));
   }
   override _flush(done: TransformCallback): void {
     // A file that ends inside a character: that character is undecodable.
     const rest = this.encoding === 'GB18030' ? this.gb.end() : this.carry.length ? UNDECODABLE : '';
-    done(null, rest ? rest.replaceAll('\uFFFD', UNDECODABLE) : undefined);
+    done(null, rest || undefined);
   }
 }
 
@@ -220,15 +215,26 @@ export const csvConnector: Connector<CsvConfig> = {
     // The bulk parser skips exactly one header line; a title line above it needs the tolerant path.
     if (!columns || (options.isHeader && !options.isHeader(columns.map((c) => c.trim())))) return null;
     if ((await stat(config.path)).size === 0) return null;
+    // Large reads: the loader works per chunk (record splitting, hashing in batches).
+    const bytes = () => createReadStream(config.path, { start: s.bomLength, highWaterMark: 2 ** 20 });
+    // GB18030 is decoded here, by the same decoder as the records path, and handed on as UTF-8: PostgreSQL's
+    // own GB18030 conversion (GB18030-2000's mapping) never sees the file. Undecodable bytes fail the stream as
+    // COPY would (SQLSTATE 22021), and the loader reads the file row by row, quarantining the damaged cells.
     return {
-      encoding: s.encoding,
+      encoding: 'UTF8',
       delimiter: s.delimiter,
       columns: columns.map((c) => c.trim()),
-      // Large reads: the loader works per chunk (record splitting, hashing in batches).
-      open: () => createReadStream(config.path, { start: s.bomLength, highWaterMark: 2 ** 20 }),
+      open: s.encoding === 'GB18030' ? () => transcoded(bytes()) : bytes,
     };
   },
 };
+
+/** The file's GB18030 bytes as UTF-8; a read error fails the stream, and closing it closes the file. */
+function transcoded(file: NodeJS.ReadableStream): NodeJS.ReadableStream {
+  const utf8 = gb18030ToUtf8();
+  pipeline(file, utf8, () => {}); // an error reaches the consumer through `utf8`, which it destroys
+  return utf8;
+}
 
 function parseLine(line: string, delimiter: string): Promise<string[][]> {
   return new Promise((resolve) => {

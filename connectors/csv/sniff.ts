@@ -4,8 +4,7 @@
  * is an error naming the byte offset, never silent mojibake.
  */
 import { open } from 'node:fs/promises';
-import iconv from 'iconv-lite';
-import { replacements } from '../text-damage.ts';
+import { Gb18030Decoder } from '../gb18030.ts';
 
 export type CsvEncoding = 'UTF8' | 'GB18030';
 
@@ -104,6 +103,7 @@ export async function sniffCsv(path: string): Promise<Sniffed> {
   let encoding: CsvEncoding;
   let bomLength = 0;
   let decodeError: Sniffed['decodeError'];
+  let gbText = '';
   if (sample[0] === 0xef && sample[1] === 0xbb && sample[2] === 0xbf) {
     encoding = 'UTF8';
     bomLength = 3;
@@ -114,19 +114,17 @@ export async function sniffCsv(path: string): Promise<Sniffed> {
     encoding = 'UTF8';
   } else {
     encoding = 'GB18030';
-    // iconv-lite maps undecodable bytes to U+FFFD. A few are damaged rows (quarantined as text_damaged by the
-    // reader); a sample full of them is another encoding altogether, refused before anything is read.
-    const text = iconv.decode(sample, 'gb18030');
-    const bad = replacements(text);
-    if (bad > 0 && bad * 50 > text.length) {
-      decodeError = {
-        offset: iconv.encode(text.slice(0, text.indexOf('\uFFFD')), 'gb18030').length,
-        message: 'neither valid UTF-8 nor GB18030',
-      };
+    // The project's one GB18030 decoder (connectors/gb18030.ts), as the reader will decode the file: it counts
+    // the undecodable sequences and where the first is. A few are damaged rows (quarantined as text_damaged by
+    // the reader); a sample full of them is another encoding altogether, refused before anything is read. A
+    // character cut by the end of a sample that is not the whole file is not counted.
+    const gb = new Gb18030Decoder();
+    gbText = gb.write(sample) + (complete ? gb.end() : '');
+    if (gb.errors > 0 && gb.errors * 50 > gbText.length) {
+      decodeError = { offset: gb.firstError!.offset, message: 'neither valid UTF-8 nor GB18030' };
     }
   }
-  const decoded =
-    encoding === 'UTF8' ? sample.subarray(bomLength).toString('utf8') : iconv.decode(sample, 'gb18030');
+  const decoded = encoding === 'UTF8' ? sample.subarray(bomLength).toString('utf8') : gbText;
   const nl = decoded.search(/\r?\n/);
   const firstLine = nl >= 0 ? decoded.slice(0, nl) : decoded;
   return { encoding, bomLength, delimiter: detectDelimiter(firstLine), firstLine, decodeError };

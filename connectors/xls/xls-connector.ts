@@ -9,10 +9,10 @@
 import { isUtf8 } from 'node:buffer';
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import iconv from 'iconv-lite';
 import { dataError } from '../../core/errors.ts';
 import { isDateFormat, isDateFormatId, numberText, serialText, textOrNull } from '../cell-text.ts';
-import { decodingDamaged } from '../text-damage.ts';
+import { decodeGb18030 } from '../gb18030.ts';
+import { decodingDamaged, REPLACEMENT } from '../text-damage.ts';
 import { type SheetRow, type SheetSource, type WorkbookSource, workbookConnector } from '../workbook.ts';
 
 /**
@@ -58,17 +58,27 @@ function cellText(cell: Cell | undefined, date1904: boolean) {
   }
 }
 
+/**
+ * Stands in the decoded GB18030 text for bytes that could not be decoded (as in the CSV reader): a noncharacter,
+ * so that a U+FFFD the file really holds stays text and only the cells showing this are marked damaged.
+ */
+const UNDECODABLE = '\uFFFF';
+
 /** How the bytes of an HTML or XML ".xls" are turned into text before SheetJS parses them. */
-function decodeMarkup(bytes: Buffer): { text: string; damaged: boolean } {
+function decodeMarkup(bytes: Buffer): { text: string; damaged: boolean; marker: string } {
   const head = bytes.subarray(0, 2048).toString('latin1');
   const declared =
     /charset\s*=\s*["']?([\w-]+)/i.exec(head)?.[1] ?? /encoding\s*=\s*["']([\w-]+)/i.exec(head)?.[1];
   // A GB label (gb2312, gbk, gb18030) is read as GB18030, the superset every such file fits in; no label, and
   // bytes that are not UTF-8, mean a Chinese Windows program wrote it.
   const gb = declared ? /^gb|^x-gbk|^cp936$/i.test(declared) : !isUtf8(bytes);
-  const encoding = gb ? 'gb18030' : 'utf8';
-  const text = iconv.decode(bytes, encoding);
-  return { text, damaged: decodingDamaged(text, bytes, encoding) };
+  if (gb) {
+    // The project's one GB18030 decoder (connectors/gb18030.ts), as for CSV: the same bytes, the same text.
+    const { text, errors } = decodeGb18030(bytes, UNDECODABLE);
+    return { text, damaged: errors > 0, marker: UNDECODABLE };
+  }
+  const text = new TextDecoder('utf-8').decode(bytes); // a BOM dropped; undecodable bytes as U+FFFD
+  return { text, damaged: decodingDamaged(text, bytes, 'utf8'), marker: REPLACEMENT };
 }
 
 /**
@@ -81,7 +91,8 @@ function withCharacterReferences(text: string): string {
     /&#(?:x([0-9a-f]{1,6})|([0-9]{1,7}));/gi,
     (ref, hex: string | undefined, dec: string | undefined) => {
       const cp = hex !== undefined ? Number.parseInt(hex, 16) : Number(dec);
-      if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp === 0) return ref;
+      // U+FFFF stands for undecodable bytes here (UNDECODABLE): a reference to it stays as written.
+      if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp === 0 || cp === 0xffff) return ref;
       const ch = String.fromCodePoint(cp);
       return ch === '<' ? '&lt;' : ch === '&' ? '&amp;' : ch;
     },
@@ -134,6 +145,7 @@ export async function openXls(path: string): Promise<WorkbookSource> {
   }
   const date1904 = Boolean(book.Workbook?.WBProps?.date1904);
   const damagedText = decoded?.damaged ?? false;
+  const marker = decoded?.marker ?? REPLACEMENT;
   const sheets: SheetSource[] = book.SheetNames.map((name, i) => {
     const hidden = (book.Workbook?.Sheets?.[i]?.Hidden ?? 0) !== 0;
     return {
@@ -149,7 +161,9 @@ export async function openXls(path: string): Promise<WorkbookSource> {
           for (let c = 0; c < row.length; c++) cells.push(cellText(row[c], date1904));
           while (cells.length && cells.at(-1) === null) cells.pop();
           if (!cells.length) continue;
-          const damaged = damagedText ? cells.flatMap((c, k) => (c?.includes('\uFFFD') ? [k] : [])) : [];
+          const damaged = damagedText ? cells.flatMap((c, k) => (c?.includes(marker) ? [k] : [])) : [];
+          if (damaged.length && marker !== REPLACEMENT)
+            for (const k of damaged) cells[k] = cells[k]!.replaceAll(marker, REPLACEMENT);
           yield damaged.length ? { number: r + 1, cells, damaged } : { number: r + 1, cells };
         }
       },
