@@ -16,7 +16,7 @@ export {
   PROVINCE_PREFIXES,
 } from './id-number.ts';
 export { type IntegerResult, parseInteger } from './integer.ts';
-export { maskIdNumber, maskPhone } from './mask.ts';
+export { maskIdColumnValue, maskIdNumber, maskIdsInText, maskPhone } from './mask.ts';
 export { type MoneyResult, parseMoney } from './money.ts';
 export { nameKey, normalizeName, traditionalPairs } from './name.ts';
 export { normalizeText, textKey } from './text.ts';

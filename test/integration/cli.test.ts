@@ -174,7 +174,7 @@ describe('the ruralhub command', () => {
         .map((l) => l.slice(0, 4)),
     ).toEqual(['R01 ', 'R13 ']);
     expect(ft.stdout.split('\n')[3]).toBe(
-      'R13   数据来源：防返贫监测对象名册 r.csv；行号：3；原始证件号：5.20***E+17；问题：身份证号被存成数字(科学计数法)，后几位已丢失，无法恢复；比对依据：公民身份号码国家标准 GB 11643',
+      'R13   数据来源：防返贫监测对象名册 r.csv；行号：3；原始证件号：5.201**E+17；问题：身份证号被存成数字(科学计数法)，后几位已丢失，无法恢复；比对依据：公民身份号码国家标准 GB 11643',
     );
     const limited = await ruralhub(
       ['--config', cfg, 'findings', '--as-of', '2026-11-24', '--limit', '1'],
