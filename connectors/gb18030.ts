@@ -167,18 +167,29 @@ export class Gb18030Decoder {
 
   write(chunk: Uint8Array): string {
     if (!chunk.length) return '';
-    let buf: Uint8Array;
+    let text = '';
+    let rest = chunk;
     if (this.carry.length) {
-      buf = new Uint8Array(this.carry.length + chunk.length);
-      buf.set(this.carry);
-      buf.set(chunk, this.carry.length);
-    } else buf = chunk;
-    let cut = buf.length;
-    while (cut > 0 && !isSync(buf[cut - 1]!)) cut--;
-    if (cut === 0 && buf.length > MAX_CARRY) cut = walk(buf, 0, false).end;
-    const text = cut ? this.decode(buf.subarray(0, cut)) : '';
+      // The carried bytes end with the chunk's first sync byte: only that much is copied, not the chunk.
+      let first = 0;
+      while (first < chunk.length && !isSync(chunk[first]!)) first++;
+      const head = concat(this.carry, chunk.subarray(0, Math.min(first + 1, chunk.length)));
+      if (first === chunk.length) {
+        // none in this chunk: wait for more, unless that is a lot (then the walk finds where to cut)
+        const end = head.length > MAX_CARRY ? walk(head, 0, false).end : 0;
+        this.carry = head.subarray(end);
+        return end ? this.decode(head.subarray(0, end)) : '';
+      }
+      this.carry = new Uint8Array(0);
+      text = this.decode(head);
+      rest = chunk.subarray(first + 1);
+    }
+    let cut = rest.length;
+    while (cut > 0 && !isSync(rest[cut - 1]!)) cut--;
+    if (cut === 0 && rest.length > MAX_CARRY) cut = walk(rest, 0, false).end;
+    if (cut) text += this.decode(rest.subarray(0, cut));
     // copied: the chunk's buffer may be reused by its stream
-    this.carry = buf.slice(cut);
+    this.carry = rest.slice(cut);
     return text;
   }
 
@@ -257,4 +268,11 @@ export function gb18030Fingerprint(): string {
     .digest('hex')
     .slice(0, 16)}`;
   return fingerprint;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }

@@ -22,6 +22,12 @@ import { type SheetRow, type SheetSource, type WorkbookSource, workbookConnector
  */
 export const MAX_BYTES = 16 * 1024 ** 2;
 
+/**
+ * Stands in the decoded GB18030 text for bytes that could not be decoded (as in the CSV reader): a noncharacter,
+ * so that a U+FFFD the file really holds stays text and only the cells showing this are marked damaged.
+ */
+const UNDECODABLE = '\uFFFF';
+
 type SheetJS = typeof import('@e965/xlsx');
 let sheetjs: Promise<SheetJS> | null = null;
 
@@ -30,10 +36,29 @@ function loadSheetJS(): Promise<SheetJS> {
   sheetjs ??= (async () => {
     const x = await import('@e965/xlsx');
     const cp = await import('@e965/xlsx/dist/cpexcel.full.mjs');
-    x.set_cptable(cp);
+    x.set_cptable(withOurGb18030(cp));
     return x;
   })();
   return sheetjs;
+}
+
+/** Windows code pages that are GBK (936) and GB18030 (54936). */
+const GB_CODEPAGES = new Set([936, 54936]);
+
+/**
+ * SheetJS's code pages with 936 and 54936 decoded by the project's one GB18030 decoder (connectors/gb18030.ts):
+ * a BIFF5 workbook's strings in code page 936 are then the same text as the same bytes in a CSV. Its own cp936
+ * table is Microsoft's GBK: 2,149 two-byte codes (A8BC ḿ, A3A0, FE59, A6D9 among them, and every undecodable
+ * pair) came out as U+FDFF, silently; here undecodable bytes are UNDECODABLE, and the cell is marked damaged.
+ */
+function withOurGb18030(cp: object): object {
+  type Data = string | number[] | Uint8Array;
+  const { utils } = cp as { utils: { decode(page: number | string, data: Data): string } };
+  const decode = (page: number | string, data: Data): string =>
+    GB_CODEPAGES.has(Number(page)) && typeof data !== 'string'
+      ? decodeGb18030(data instanceof Uint8Array ? data : Uint8Array.from(data), UNDECODABLE).text
+      : utils.decode(page, data);
+  return { ...cp, utils: { ...utils, decode } };
 }
 
 type Cell = { t: string; v?: unknown; w?: string; z?: string | number };
@@ -57,12 +82,6 @@ function cellText(cell: Cell | undefined, date1904: boolean) {
       return textOrNull(String(cell.v));
   }
 }
-
-/**
- * Stands in the decoded GB18030 text for bytes that could not be decoded (as in the CSV reader): a noncharacter,
- * so that a U+FFFD the file really holds stays text and only the cells showing this are marked damaged.
- */
-const UNDECODABLE = '\uFFFF';
 
 /** How the bytes of an HTML or XML ".xls" are turned into text before SheetJS parses them. */
 function decodeMarkup(bytes: Buffer): { text: string; damaged: boolean; marker: string } {
@@ -144,8 +163,10 @@ export async function openXls(path: string): Promise<WorkbookSource> {
     book.SheetNames[0] = named;
   }
   const date1904 = Boolean(book.Workbook?.WBProps?.date1904);
-  const damagedText = decoded?.damaged ?? false;
-  const marker = decoded?.marker ?? REPLACEMENT;
+  // Markup: as its decoding found. A compound file: its strings in code page 936 are decoded by withOurGb18030
+  // (UNDECODABLE where bytes were not GB18030); UTF-16 strings hold no such noncharacter.
+  const damagedText = decoded ? decoded.damaged : true;
+  const marker = decoded?.marker ?? UNDECODABLE;
   const sheets: SheetSource[] = book.SheetNames.map((name, i) => {
     const hidden = (book.Workbook?.Sheets?.[i]?.Hidden ?? 0) !== 0;
     return {

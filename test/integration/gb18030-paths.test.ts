@@ -2,12 +2,13 @@
  * One GB18030 decoder on every path (connectors/gb18030.ts): the same bytes are the same text in the warehouse
  * whether a CSV goes through COPY (the bulk path, transcoded to UTF-8 in Node — PostgreSQL's own GB18030
  * conversion is GB18030-2000's and differs in 20 two-byte codes), is read row by row (a ragged row sends it
- * there), or arrives as a GB2312-labelled HTML ".xls" — and that text is what TextDecoder('gb18030') decodes.
+ * there), or arrives as a GB2312-labelled HTML ".xls" or an Excel 5/95 workbook in code page 936 — and that text is what TextDecoder('gb18030') decodes.
  * Sending the three in turn makes no new version (the tester's flip-flop: A8BC was U+E7C7 through COPY and ḿ
  * U+1E3F through the others). Undecodable bytes are still quarantined as text_damaged, naming file, row, field.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as XLSX from '@e965/xlsx';
 import iconv from 'iconv-lite';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -108,6 +109,45 @@ function htmlXls(path: string, body: Row[]): string {
   return path;
 }
 
+/**
+ * The same rows as an Excel 5/95 workbook (BIFF5) in code page 936, whose strings are GBK bytes: SheetJS writes
+ * the workbook with ASCII stand-ins of the same lengths, which are then replaced by the rows' bytes and the
+ * code page record set to 936 (SheetJS's own writer cannot write code page 936 strings).
+ */
+function biff5(path: string, body: Row[]): string {
+  const stand = new Map<string, string>();
+  let n = 0;
+  const cell = (b: Buffer): string => {
+    if (!b.some((x) => x >= 0x80)) return b.toString('latin1');
+    const key = b.toString('hex');
+    if (!stand.has(key)) {
+      let tag = '';
+      for (let k = n++; tag.length < b.length - 1; k = Math.floor(k / 26))
+        tag += String.fromCharCode(65 + (k % 26));
+      stand.set(key, `\x01${tag}`);
+    }
+    return stand.get(key)!;
+  };
+  const aoa = [
+    HEADER.split(',').map((h) => cell(gb(h))),
+    ...body.map((r) => [cell(r.name), r.id, cell(r.village), cell(gb('是'))]),
+  ];
+  const wb = XLSX.utils.book_new();
+  XLSX.utils.book_append_sheet(wb, XLSX.utils.aoa_to_sheet(aoa), '饮水');
+  const out = XLSX.write(wb, { type: 'buffer', bookType: 'biff5' }) as Buffer;
+  // longest first: a shorter stand-in may begin a longer one
+  for (const [key, ph] of [...stand].sort((a, b) => b[1].length - a[1].length)) {
+    const bytes = Buffer.from(key, 'hex');
+    for (let at = out.indexOf(ph, 0, 'latin1'); at >= 0; at = out.indexOf(ph, at + 1, 'latin1'))
+      bytes.copy(out, at);
+  }
+  const codepage = out.indexOf(Buffer.from([0x42, 0x00, 0x02, 0x00, 0xe4, 0x04])); // CODEPAGE 1252
+  expect(codepage).toBeGreaterThan(0);
+  out.writeUInt16LE(936, codepage + 4);
+  writeFileSync(path, out);
+  return path;
+}
+
 let wh: Warehouse;
 beforeAll(async () => {
   wh = await testWarehouse('gb18030');
@@ -171,7 +211,7 @@ describe('GB18030 text, whichever way the file is read', () => {
     expect(Buffer.concat(chunks).equals(Buffer.from(decoder.decode(file), 'utf8'))).toBe(true);
   });
 
-  it('every two-byte code and the hard names: bulk, row by row and HTML .xls give TextDecoder’s text, and no new version', async () => {
+  it('every two-byte code and the hard names: bulk, row by row, HTML .xls and BIFF5 (cp936) give TextDecoder’s text, and no new version', async () => {
     // 1. The bulk path: COPY, the bytes transcoded to UTF-8 in Node.
     const a = await load(csv(join(dir, 'a.csv'), rows));
     expect(a).toMatchObject({ status: 'succeeded', path: 'bulk' });
@@ -189,7 +229,12 @@ describe('GB18030 text, whichever way the file is read', () => {
     expect(c).toMatchObject({ status: 'succeeded', path: 'records' });
     expect(c.counts).toMatchObject({ rows_new: 0, rows_changed: 0, rows_unchanged: N, rows_ended: 0 });
 
-    // 4. The bulk file again.
+    // 4. The same rows as an Excel 5/95 workbook in code page 936 (its GBK strings decoded by the same decoder).
+    const x5 = await load(biff5(join(dir, 'd.xls'), rows));
+    expect(x5).toMatchObject({ status: 'succeeded', path: 'records' });
+    expect(x5.counts).toMatchObject({ rows_new: 0, rows_changed: 0, rows_unchanged: N, rows_ended: 0 });
+
+    // 5. The bulk file again.
     const again = await load(csv(join(dir, 'a-again.csv'), rows));
     expect(again).toMatchObject({ status: 'succeeded', path: 'bulk' });
     expect(again.counts).toMatchObject({ rows_new: 0, rows_changed: 0, rows_unchanged: N, rows_ended: 0 });
@@ -226,7 +271,7 @@ describe('GB18030 text, whichever way the file is read', () => {
     expect(pg[0]!.t).toBe('张\ue7c7\ue81e\ue78d');
   });
 
-  it('undecodable bytes are still quarantined as text_damaged, with file, row and field — CSV and HTML .xls', async () => {
+  it('undecodable bytes are still quarantined as text_damaged, with file, row and field — CSV, HTML .xls and BIFF5', async () => {
     // 0xFF where a code's lead byte was, in the 11th data row's village (spreadsheet row 12).
     const broken = rows.map((r, i) =>
       i === 10 ? { ...r, village: Buffer.concat([gb('村'), hex('ff'), r.village.subarray(3)]) } : r,
@@ -238,15 +283,19 @@ describe('GB18030 text, whichever way the file is read', () => {
     const e = await load(htmlXls(join(dir, 'damaged.xls'), broken));
     expect(e.status).toBe('succeeded');
     expect(e.counts).toMatchObject({ rows_quarantined: 1, rows_new: 0, rows_changed: 0 });
+    const f = await load(biff5(join(dir, 'damaged-biff5.xls'), broken));
+    expect(f.status).toBe('succeeded');
+    expect(f.counts).toMatchObject({ rows_quarantined: 1, rows_new: 0, rows_changed: 0 });
     const q = await wh.db
       .selectFrom('quarantine')
       .select(['source', 'row_number', 'field', 'problem'])
-      .where('run_id', 'in', [d.runId, e.runId])
+      .where('run_id', 'in', [d.runId, e.runId, f.runId])
       .orderBy('run_id')
       .execute();
     expect(q).toEqual([
       { source: 'damaged.csv', row_number: 12, field: 'village', problem: 'text_damaged' },
       { source: 'damaged.xls', row_number: 12, field: 'village', problem: 'text_damaged' },
+      { source: 'damaged-biff5.xls', row_number: 12, field: 'village', problem: 'text_damaged' },
     ]);
     // the version loaded before is untouched
     expect(await versions()).toEqual(expected());
