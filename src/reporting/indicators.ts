@@ -10,9 +10,15 @@
  *   housing_safety       focus households                              shortfall R08 (C/D, not renovated)
  *   water_safety         focus households                              shortfall R09 (water unsafe)
  *   safety_net           monitored households without a living able worker, shortfall R05 (no 低保/特困)
+ *
+ * An indicator is measured only where its rule can run: a feed the rule requires with no load describing the
+ * date (never loaded, or first loaded with a later data date) would make the shortfall 0 and the indicator
+ * 达标 for want of data — 3 of 3 households housed safely with no housing data at all. Such an indicator is
+ * not measured (UnmeasuredIndicator) and the report says so, naming the feeds.
  */
 import { type Kysely, type RawBuilder, sql } from 'kysely';
-import { validAt } from '../../pipelines/rules/as-of.ts';
+import type { FeedId } from '../../pipelines/feeds/index.ts';
+import { loadsAt, validAt } from '../../pipelines/rules/as-of.ts';
 import {
   compulsoryAgeRoster,
   focusHouseholds,
@@ -44,8 +50,11 @@ export const INDICATOR_LABELS: Readonly<Record<IndicatorId, string>> = {
   safety_net: '无劳动力户兜底保障',
 };
 
+/** A measured indicator's status, from its rate against the target. */
 export const INDICATOR_STATUSES = ['达标', '风险', '未达标'] as const;
 export type IndicatorStatus = (typeof INDICATOR_STATUSES)[number];
+/** Shown in the status's place for an indicator not measured (UnmeasuredIndicator): no rate, no status. */
+export const UNMEASURED_STATUS = '无数据';
 
 export interface IndicatorRow {
   indicator: IndicatorId;
@@ -57,6 +66,19 @@ export interface IndicatorRow {
   rate: number | null;
   target: number;
   status: IndicatorStatus;
+}
+
+/** An indicator not measured at the date: the feeds its rule requires that have no load describing it. */
+export interface UnmeasuredIndicator {
+  indicator: IndicatorId;
+  rule: RuleId;
+  missing: FeedId[];
+}
+
+export interface IndicatorMeasures {
+  /** The measured indicators' rows: county, townships, villages. */
+  rows: IndicatorRow[];
+  unmeasured: UnmeasuredIndicator[];
 }
 
 type Db = Kysely<Database>;
@@ -107,19 +129,57 @@ const DEFS: Record<IndicatorId, IndicatorDef> = {
   },
 };
 
+/**
+ * A measured indicator's status. No rate (a place whose population is empty: no focus household there) is met —
+ * a measured nothing, unlike an indicator not measured for want of its data (UnmeasuredIndicator).
+ */
 export function statusOf(rate: number | null, target: number, margin: number): IndicatorStatus {
   if (rate === null || rate >= target) return '达标';
   return rate >= target - margin ? '风险' : '未达标';
 }
 
+/**
+ * The feeds of `feeds` without a load that stood at `asOf` on the data-date axis (loadsAt, the loads whose
+ * versions a rule reads at that date): never loaded, or loaded only with a later data date.
+ */
+async function feedsWithoutLoadAt(db: Db, feeds: readonly FeedId[], asOf: string): Promise<Set<FeedId>> {
+  const loaded = await sql<{ feed: FeedId }>`
+    SELECT r.feed FROM runs r WHERE r.id IN (${loadsAt(asOf)})`.execute(db);
+  const have = new Set(loaded.rows.map((r) => r.feed));
+  return new Set(feeds.filter((f) => !have.has(f)));
+}
+
+/** The indicators' rows as of a date, the measured ones only (see measureIndicators). */
 export async function computeIndicators(
   db: Db,
   p: { asOf: string; config: Readonly<Config> },
 ): Promise<IndicatorRow[]> {
+  return (await measureIndicators(db, p)).rows;
+}
+
+/**
+ * Every indicator as of `asOf`: measured (its rows by county, township and village) when every feed its rule
+ * requires has a load describing that date, else unmeasured with the feeds it lacks.
+ */
+export async function measureIndicators(
+  db: Db,
+  p: { asOf: string; config: Readonly<Config> },
+): Promise<IndicatorMeasures> {
   const targets: IndicatorTargets = p.config.indicators;
   const out: IndicatorRow[] = [];
+  const unmeasured: UnmeasuredIndicator[] = [];
+  const absent = await feedsWithoutLoadAt(
+    db,
+    [...new Set(INDICATOR_IDS.flatMap((id) => RULES[DEFS[id].rule].requires))],
+    p.asOf,
+  );
   for (const id of INDICATOR_IDS) {
     const def = DEFS[id];
+    const missing = RULES[def.rule].requires.filter((f) => absent.has(f));
+    if (missing.length) {
+      unmeasured.push({ indicator: id, rule: def.rule, missing });
+      continue;
+    }
     const rule = bindRule(RULES[def.rule], p.config);
     const rows = await sql<{
       gt: number;
@@ -159,5 +219,5 @@ export async function computeIndicators(
       });
     }
   }
-  return out;
+  return { rows: out, unmeasured };
 }

@@ -5,12 +5,20 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { todayIn } from '../../core/clock.ts';
+import { FEEDS } from '../../pipelines/feeds/index.ts';
 import type { Config } from '../../schemas/config.ts';
 import { retiredFindingsMonth, withRetired } from '../retention/retired-findings.ts';
 import { writeAudit } from '../warehouse/audit.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
 import { type Chart, findingsByRuleChart, indicatorsByTownshipChart } from './charts.ts';
-import { computeIndicators, INDICATOR_IDS, INDICATOR_LABELS, type IndicatorRow } from './indicators.ts';
+import {
+  INDICATOR_IDS,
+  INDICATOR_LABELS,
+  type IndicatorRow,
+  measureIndicators,
+  UNMEASURED_STATUS,
+  type UnmeasuredIndicator,
+} from './indicators.ts';
 import { type MonthlyFindings, monthlyFindings } from './monthly-report.ts';
 import { writeReportDocx } from './write-docx.ts';
 import { type ReportInput, reportMarkdown, writeReportWorkbook } from './write-report.ts';
@@ -33,10 +41,14 @@ export interface ReportParams {
   now?: Date;
 }
 
-/** The two charts: findings by rule (summed over departments), the indicators' rates by township. */
+/**
+ * The two charts: findings by rule (summed over departments), the indicators' rates by township — an indicator
+ * not measured keeps its place in the legend, named 无数据, with no bars.
+ */
 export async function reportCharts(
   findings: MonthlyFindings,
   indicators: readonly IndicatorRow[],
+  unmeasured: readonly UnmeasuredIndicator[] = [],
 ): Promise<Chart[]> {
   const byRule = new Map<
     string,
@@ -61,7 +73,11 @@ export async function reportCharts(
     await findingsByRuleChart([...byRule.values()], findings.range.month),
     await indicatorsByTownshipChart(
       [...towns].map(([township, rates]) => ({ township, rates })),
-      INDICATOR_IDS.map((id) => INDICATOR_LABELS[id]),
+      INDICATOR_IDS.map((id) =>
+        unmeasured.some((u) => u.indicator === id)
+          ? `${INDICATOR_LABELS[id]}（${UNMEASURED_STATUS}）`
+          : INDICATOR_LABELS[id],
+      ),
       findings.range.month,
     ),
   ];
@@ -80,16 +96,29 @@ export async function writeMonthlyReport(
     await monthlyFindings(p.wh, p.month, todayIn(p.config.timezone, generatedAt)),
     await retiredFindingsMonth(p.wh.db, p.month),
   );
-  const indicators = await computeIndicators(p.wh.db, { asOf: findings.range.cutoff, config: p.config });
+  const { rows: indicators, unmeasured } = await measureIndicators(p.wh.db, {
+    asOf: findings.range.cutoff,
+    config: p.config,
+  });
   const input: ReportInput = {
     county: p.config.county.name,
     findings,
     indicators,
+    unmeasured: unmeasured.map((u) => ({
+      indicator: u.indicator,
+      rule: u.rule,
+      target: p.config.indicators[u.indicator],
+      missing: u.missing.map((feed) => ({
+        feed,
+        title: FEEDS[feed].title,
+        department: FEEDS[feed].department,
+      })),
+    })),
     indicatorLabels: INDICATOR_LABELS,
     bureauCopy: p.bureauCopy,
     generatedAt,
     timeZone: p.config.timezone,
-    charts: await reportCharts(findings, indicators),
+    charts: await reportCharts(findings, indicators, unmeasured),
   };
   const path = p.out ?? join(p.outDir, `月报-${p.month}${p.bureauCopy ? '' : '-对外'}.xlsx`);
   const docxPath = join(dirname(path), docxName(p.config.county.name, p.month));

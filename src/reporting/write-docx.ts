@@ -42,6 +42,7 @@ export async function writeReportDocx(path: string, input: ReportInput): Promise
         t.rows.map((r) => r.map((c) => cell(cellText(c), { right: typeof c === 'number' || isPercent(c) }))),
       ),
     );
+    for (const n of t.notes ?? []) body.push(para(`说明：${n}`));
   });
   if (input.charts.length) {
     body.push(para(numbered(tables.length, '图表'), { heading: true, size: 28 }));

@@ -12,6 +12,7 @@ import { FINDING_STATE_LABELS } from '../../schemas/vocab.ts';
 import { loadExcel } from '../delivery/excel.ts';
 import { neutralizeCell } from '../delivery/neutralize.ts';
 import type { Chart } from './charts.ts';
+import { UNMEASURED_STATUS } from './indicators.ts';
 import { type MonthlyFindings, type MonthRange, villageCount } from './monthly-report.ts';
 
 /** The fields of an indicator row the report shows (indicators.ts computes them). */
@@ -26,10 +27,23 @@ export interface ReportIndicator {
   status: string;
 }
 
+/**
+ * An indicator the report cannot measure at its cut-off (indicators.ts UnmeasuredIndicator): its rule and the
+ * feeds it lacks, each as a clerk knows it.
+ */
+export interface ReportUnmeasured {
+  indicator: string;
+  rule: string;
+  target: number;
+  missing: readonly { feed: string; title: string; department: string }[];
+}
+
 export interface ReportInput {
   county: string;
   findings: MonthlyFindings;
   indicators: readonly ReportIndicator[];
+  /** Shown in the indicators' table as 无数据 — no figures, no rate, no status — with a note on each. */
+  unmeasured: readonly ReportUnmeasured[];
   indicatorLabels: Readonly<Record<string, string>>;
   /** The bureau's own copy shows small village counts; every other copy shows "<5". */
   bureauCopy: boolean;
@@ -61,11 +75,15 @@ export const cellText = (c: Cell): string =>
         : `${(c.percent * 100).toFixed(1)}%`
       : String(c);
 const ruleName = (id: string) => ruleById(id)?.name ?? '';
+/** The rate's place of an indicator not measured. */
+const NOT_COMPUTED = '未计算';
 
 export interface Table {
   title: string;
   headers: string[];
   rows: Cell[][];
+  /** Lines under the table, in every format: what a reader must know to read it right. */
+  notes?: string[];
 }
 
 /** Column widths that fit the header and every value (capped: a long name wraps rather than a 2 m column). */
@@ -142,21 +160,42 @@ export function reportTables(input: ReportInput): Table[] {
     headers: ['乡镇', '村', '未销号条数'],
     rows: f.villages.map((v) => [v.township, v.village, villageCount(v.open, input.bureauCopy)]),
   };
+  const label = (id: string) => input.indicatorLabels[id] ?? id;
+  const measured = input.indicators.filter((i) => i.level !== 'village');
+  const unmeasured = new Map(input.unmeasured.map((u) => [u.indicator, u]));
+  const target = (id: string) => pct(unmeasured.get(id)?.target ?? null);
+  const order = [...new Set([...Object.keys(input.indicatorLabels), ...measured.map((i) => i.indicator)])];
   const indicators: Table = {
     title: '监测指标',
     headers: ['指标', '范围', '乡镇', '达标人数/户数', '应统计人数/户数', '比率', '目标', '状态'],
-    rows: input.indicators
-      .filter((i) => i.level !== 'village')
-      .map((i) => [
-        input.indicatorLabels[i.indicator] ?? i.indicator,
-        i.level === 'county' ? '全县' : '乡镇',
-        i.township ?? input.county,
-        i.numerator,
-        i.denominator,
-        pct(i.rate),
-        pct(i.target),
-        i.status,
-      ]),
+    // In the labels' order, an indicator not measured in its place: one county row with no figures at all —
+    // a 0 or a rate there would read as measured.
+    rows: order.flatMap((id): Cell[][] =>
+      unmeasured.has(id)
+        ? [[label(id), '全县', input.county, '—', '—', NOT_COMPUTED, target(id), UNMEASURED_STATUS]]
+        : measured
+            .filter((i) => i.indicator === id)
+            .map((i) => [
+              label(id),
+              i.level === 'county' ? '全县' : '乡镇',
+              i.township ?? input.county,
+              i.numerator,
+              i.denominator,
+              pct(i.rate),
+              pct(i.target),
+              i.status,
+            ]),
+    ),
+    ...(input.unmeasured.length
+      ? {
+          notes: input.unmeasured.map(
+            (u) =>
+              `${label(u.indicator)}：${UNMEASURED_STATUS}，${NOT_COMPUTED}——规则 ${u.rule} 所需的数据截至 ${f.range.cutoff} 未导入：${u.missing
+                .map((m) => `${m.title}（${m.department}，${m.feed}）`)
+                .join('、')}。导入后重新生成本报告。`,
+          ),
+        }
+      : {}),
   };
   return [movements, indicators, states, overdue, villages];
 }
@@ -191,6 +230,12 @@ export async function writeReportWorkbook(path: string, input: ReportInput): Pro
     columnWidths(t).forEach((w, i) => {
       ws.getColumn(i + 1).width = w;
     });
+    if (t.notes?.length) {
+      // under the table after an empty row, each in the first cell (shown across the empty cells beside it)
+      ws.addRow([]);
+      ws.addRow(['说明：']).font = { bold: true };
+      for (const n of t.notes) ws.addRow([neutralizeCell(n)]);
+    }
   }
   if (input.charts.length) {
     // One picture under the other, each at its layout size (exceljs places by pixels from the anchor cell).
@@ -227,6 +272,7 @@ export function reportMarkdown(input: ReportInput, maxRows = 30): string {
     out.push(`| ${t.headers.join(' | ')} |`, `|${t.headers.map(() => ' --- |').join('')}`);
     for (const r of t.rows.slice(0, maxRows)) out.push(`| ${r.map(mdCell).join(' | ')} |`);
     if (t.rows.length > maxRows) out.push('', `…共 ${t.rows.length} 行，完整内容见报告工作簿。`);
+    if (t.notes?.length) out.push('', ...t.notes.map((n) => `说明：${n}`));
     out.push('');
   }
   return out.join('\n');

@@ -14,6 +14,7 @@ import {
   INDICATOR_IDS,
   type IndicatorId,
   type IndicatorRow,
+  measureIndicators,
   statusOf,
 } from '../../src/reporting/indicators.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
@@ -215,26 +216,28 @@ describe('indicators on the demo county', () => {
 });
 
 describe('indicator status and targets', () => {
-  it('treat an empty population as met, with 0 of 0 and no rate', async () => {
+  it('measure nothing in a warehouse where nothing was loaded: every indicator unmeasured, naming its feeds', async () => {
+    // Before: 0 of 0 and 达标 for every indicator, as if a county without data were fully covered.
     const empty = await testWarehouse('indicators_empty');
     try {
-      const out = await computeIndicators(empty.db, { asOf: AS_OF, config });
-      expect(out).toEqual(
-        INDICATOR_IDS.map((indicator) => ({
-          indicator,
-          level: 'county',
-          township: null,
-          village: null,
-          numerator: 0,
-          denominator: 0,
-          rate: null,
-          target: config.indicators[indicator],
-          status: '达标',
-        })),
-      );
+      expect(await computeIndicators(empty.db, { asOf: AS_OF, config })).toEqual([]);
+      expect((await measureIndicators(empty.db, { asOf: AS_OF, config })).unmeasured).toEqual([
+        {
+          indicator: 'education_retention',
+          rule: 'R01',
+          missing: ['roster', 'student_roll', 'home_schooling'],
+        },
+        { indicator: 'medical_insurance', rule: 'R02', missing: ['roster', 'insurance'] },
+        { indicator: 'housing_safety', rule: 'R08', missing: ['roster', 'housing'] },
+        { indicator: 'water_safety', rule: 'R09', missing: ['roster', 'water'] },
+        { indicator: 'safety_net', rule: 'R05', missing: ['roster', 'assistance'] },
+      ]);
     } finally {
       await empty.close();
     }
+  });
+
+  it('treat an empty population of a measured indicator as met, with no rate', () => {
     expect(statusOf(null, 1, 0)).toBe('达标');
     expect(statusOf(0.98, 0.99, 0.02)).toBe('风险');
     expect(statusOf(0.5, 1, 0)).toBe('未达标');

@@ -29,7 +29,8 @@ Counts are taken from the findings' history, so a past month's report can be pro
 is counted at its last day, the current month at today (overdue = deadline before that day, as in
 \`status\`): state by rule × department × township; new, closed (by data / by review) and reopened in the month;
 closure rate = closed ÷ (not closed at the start + new + reopened); overdue with days; the indicators of
-DOMAIN §8 with target and status (达标/风险/未达标); two charts (sheet 图表). Beside the workbook it writes
+DOMAIN §8 with target and status (达标/风险/未达标) — an indicator whose rule's feeds have no load describing
+the cut-off is shown as 无数据 (no figures, rate 未计算) with a note naming them; two charts (sheet 图表). Beside the workbook it writes
 the Word 月通报 <county>-<month>-月通报.docx (village counts below 5 always shown as "<5"). The Markdown
 version goes to stdout.
 
