@@ -5,6 +5,9 @@
  */
 import { Command, CommanderError } from 'commander';
 import { EXIT_CODES, RuralHubError } from '../../core/errors.ts';
+// The version as the package states it, once: esbuild puts it into the bundle (and package.json among the files
+// the bundle's freshness is checked against), tsx reads it from the checkout.
+import pkg from '../../package.json' with { type: 'json' };
 
 type Register = (program: Command) => void;
 
@@ -46,6 +49,19 @@ const MODULES: readonly { names: readonly string[]; load: () => Promise<Register
 /** The program's own options that take a value (the command's name is the first word that is neither). */
 const VALUE_OPTIONS = new Set(['-c', '--config', '--log-level']);
 const FLAG_OPTIONS = new Set(['-v', '--verbose']);
+/** `-V` (`-v` is --verbose), as commander names it by default. */
+const VERSION_OPTIONS = new Set(['-V', '--version']);
+
+/** `ruralhub --version`: the program's option before any command's name; it needs no command module. */
+function versionOnly(argv: readonly string[]): boolean {
+  for (let i = 2; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (VERSION_OPTIONS.has(a)) return true;
+    if (VALUE_OPTIONS.has(a)) i++;
+    else if (!a.startsWith('-')) return false;
+  }
+  return false;
+}
 
 /**
  * The module of the command `argv` runs, when that is certain: the first word after the program's own options
@@ -75,6 +91,7 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
     )
     .option('-v, --verbose', 'debug logs, and stack traces on errors')
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace')
+    .version(pkg.version, '-V, --version', "print RuralHub's version")
     .addHelpText(
       'after',
       `
@@ -88,10 +105,11 @@ Example:
   $ ruralhub import roster --file 名册.csv
   $ ruralhub match --as-of 2026-11-24 && ruralhub lists export --out lists/`,
     );
+  const version = versionOnly(argv);
   const one = moduleOf(argv);
-  const modules = one ? [one] : MODULES;
+  const modules = version ? [] : one ? [one] : MODULES;
   for (const register of await Promise.all(modules.map((m) => m.load()))) register(program);
-  if (!one) {
+  if (!one && !version) {
     const registered = program.commands.map((c) => c.name()).join(', ');
     const listed = MODULES.flatMap((m) => m.names).join(', ');
     if (registered !== listed)
