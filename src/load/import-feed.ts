@@ -671,7 +671,8 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
         await recordQuarantine(trx, { feed, norm, raw, runId, source, columns: mapping.columns });
         await quarantineConnectorProblems(trx);
       });
-      await finishRun(db, runId, 'held', counts, { message });
+      // The header cells as the file spelled them: what `ruralhub quarantine` names a rejected value's column by.
+      await finishRun(db, runId, 'held', counts, { message, headers: mapping.headers });
       rlog.warn({ ended: plan.ended, current: plan.currentBefore }, message);
       return {
         runId,
@@ -747,6 +748,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
       await finishRun(trx, runId, 'succeeded', counts, {
         problems,
         unmapped_columns: mapping.unmapped,
+        headers: mapping.headers,
         ...(readBounds ? { read: readBounds } : {}),
       });
       return cache;

@@ -12,6 +12,11 @@ export interface HeaderMapping {
   columns: Record<string, number>;
   /** File columns no field claimed (reported, not loaded). */
   unmapped: string[];
+  /**
+   * canonical field → its header cell as the file spelled it (「身份证号（必填）」, 「户别」): what a message about a
+   * value names, so that the department finds the column it wrote. Kept in the run's details (runs.details.headers).
+   */
+  headers: Record<string, string>;
 }
 
 export function headerKey(h: string): string {
@@ -106,5 +111,8 @@ export function mapHeader(
     );
   }
   const claimed = new Set(Object.values(columns));
-  return { columns, unmapped: header.filter((_, i) => !claimed.has(i) && header[i] !== '') };
+  const headers = Object.fromEntries(
+    Object.entries(columns).map(([field, i]) => [field, (header[i] ?? '').trim() || field]),
+  );
+  return { columns, unmapped: header.filter((_, i) => !claimed.has(i) && header[i] !== ''), headers };
 }
