@@ -128,6 +128,9 @@ export const PROBLEM_CODES = [
   'text_damaged', // a U+FFFD the source's bytes do not hold: bytes that could not be decoded
 ] as const;
 export type ProblemCode = (typeof PROBLEM_CODES)[number];
+const PROBLEM_CODE_SET: ReadonlySet<string> = new Set(PROBLEM_CODES);
+/** A stored quarantine row's code is one of these (an older row's may not be). */
+export const isProblemCode = (v: string): v is ProblemCode => PROBLEM_CODE_SET.has(v);
 export type RowProblem = Extract<ProblemCode, 'ragged_row' | 'text_damaged'>;
 
 /** Error kinds (ARCHITECTURE principle 6): decides exit code, retry and wording. */

@@ -21,6 +21,14 @@ describe('header mapping', () => {
     });
     expect(headerDetector(FEEDS.disasters)(header)).toBe(true);
     expect(mapHeader(FEEDS.disasters, header, 'f.csv').unmapped).toEqual(['备注']);
+    // each field's header cell as the file spelled it (trimmed): what a message about its values names
+    expect(mapHeader(FEEDS.disasters, header, 'f.csv').headers).toEqual({
+      head_name: '★户主姓名',
+      head_id_number: '户主身份证号码(18位)',
+      disaster_type: '灾种',
+      hit_on: '【必填】受灾日期：',
+      loss: '直接经济损失（元）',
+    });
   });
 
   it('prefers an exact header over one that only matches once its note is removed', () => {
