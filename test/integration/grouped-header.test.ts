@@ -14,7 +14,7 @@
  * Read by every connector, by discover, and loaded by an import; the group 户主 over 姓名/身份证号 is read as
  * 户主姓名/户主身份证号; a header short of one spelling fails naming the sheet's header, not the 填表说明 line.
  */
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReadMessage } from '../../connectors/connector.ts';
@@ -143,6 +143,32 @@ describe.each(FORMATS)('a grouped two-row header written by LibreOffice, %s', (f
         position: { source: `misspelt${format === 'csv' ? '-饮水台账' : ''}.${format}`, ...sheet, row: 3 },
       },
     ]);
+  });
+});
+
+describe('a grouped two-row header in an HTML table saved as .xls (a department system’s export)', () => {
+  it('reads colspan as the group over its children and rowspan as the columns merged down', async () => {
+    const td = (text: string, span = '') => `<td${span}>${text}</td>`;
+    const tr = (...cells: string[]) => `<tr>${cells.join('')}</tr>`;
+    const path = join(dir, 'system-export.xls');
+    writeFileSync(
+      path,
+      `<html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8"></head><body><table>${[
+        tr(td('统计截至：2026年11月30日', ' colspan="5"')),
+        tr(
+          td('户主', ' colspan="2"'),
+          td('村', ' rowspan="2"'),
+          td('饮水是否安全', ' rowspan="2"'),
+          td('问题类型', ' rowspan="2"'),
+        ),
+        tr(td('姓名'), td('身份证号')),
+        tr(td('张三'), td(ID1), td('新村'), td('是'), td('')),
+        tr(td('李四'), td(ID2), td('新村'), td('否'), td('水量不足')),
+      ].join('')}</table></body></html>`,
+    );
+    const ms = await read(path);
+    expect(ms[0]).toMatchObject({ type: 'header', columns: HEADER, position: { row: 3 } });
+    expect(records(ms)).toEqual(RECORDS);
   });
 });
 
