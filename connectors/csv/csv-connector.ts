@@ -85,7 +85,8 @@ class MarkingDecoder extends Transform {
       done(null, text + buf.toString('utf8', start, cut));
       return;
     }
-    done(null, this.gb.write(chunk));
+    // nothing when the chunk holds no byte a character can end at (it waits for the next)
+    done(null, this.gb.write(chunk) || undefined);
   }
   override _flush(done: TransformCallback): void {
     // A file that ends inside a character: that character is undecodable.

@@ -211,6 +211,16 @@ describe('GB18030 text, whichever way the file is read', () => {
     expect(Buffer.concat(chunks).equals(Buffer.from(decoder.decode(file), 'utf8'))).toBe(true);
   });
 
+  it('the record reader: a GB18030 cell of 600 KB with no comma, space or newline is read whole', async () => {
+    const cell = Buffer.concat(Array.from({ length: 100_000 }, () => hex('b4e5 95328838')));
+    const path = join(dir, 'long-cell.csv');
+    writeFileSync(path, Buffer.concat([gb('姓名,备注\r\n张三,'), cell, gb('\r\n')]));
+    const records = [];
+    for await (const m of csvConnector.read({ path })) if (m.type === 'record') records.push(m.cells);
+    expect(records).toHaveLength(1);
+    expect(records[0]![1] === decoder.decode(cell)).toBe(true);
+  });
+
   it('every two-byte code and the hard names: bulk, row by row, HTML .xls and BIFF5 (cp936) give TextDecoder’s text, and no new version', async () => {
     // 1. The bulk path: COPY, the bytes transcoded to UTF-8 in Node.
     const a = await load(csv(join(dir, 'a.csv'), rows));

@@ -142,6 +142,16 @@ describe('the GB18030 decoder', () => {
     expect(inChunks(bytes, [...bytes.keys()]).text).toBe(want);
   });
 
+  it('text without a byte to cut at (no comma, space or newline for megabytes) is decoded, in bounded pieces', () => {
+    // 村 (B4E5) and 𠀾 (95328838): nothing a character can end at; above 1 MiB the walk finds where to cut
+    const unit = Buffer.concat([hex('b4e5'), hex('95328838')]);
+    const bytes = Buffer.concat(Array.from({ length: 500_000 }, () => unit));
+    const cuts = Array.from({ length: Math.ceil(bytes.length / 65_536) }, (_, i) => i * 65_536 + 1);
+    const got = inChunks(bytes, cuts);
+    expect(got.errors).toBe(0);
+    expect(got.text === replacing.decode(bytes)).toBe(true);
+  });
+
   it('a file ending inside a character: one error, as TextDecoder', () => {
     for (const h of ['41d5', '4195', '419532', '41953288']) {
       const got = inChunks(hex(h), [1, 2]);
