@@ -24,10 +24,11 @@ const SPACE = /\s/;
 export function maskIdNumber(value: string): string {
   const chars = [...value];
   if (SCI_NOTATION.test(value.trim())) return keepFirstDigits(chars, value.search(/[eEｅＥ]/));
-  const idChars = chars.flatMap((c, i) => (DIGIT.test(c) || CHECK_X.test(c) ? [i] : []));
+  // An asterisk stands for a digit: a masked ID masked again is the same (a screen may mask what a query did).
+  const idChars = chars.flatMap((c, i) => (DIGIT.test(c) || CHECK_X.test(c) || c === '*' ? [i] : []));
   const shape = chars
     .filter((c) => !SPACE.test(c))
-    .map((c) => (DIGIT.test(c) ? '9' : CHECK_X.test(c) ? 'X' : c))
+    .map((c) => (DIGIT.test(c) || c === '*' ? '9' : CHECK_X.test(c) ? 'X' : c))
     .join('');
   if (/^(9{15}|9{17}[9X])$/.test(shape)) {
     const shown = new Set([...idChars.slice(0, 4), ...idChars.slice(-4)]);

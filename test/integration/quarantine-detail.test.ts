@@ -67,6 +67,7 @@ interface Line {
 const soffice = findSoffice();
 let lines: Line[] = [];
 let table = '';
+let reviewItems: { row_number: number; raw_id: string | null }[] = [];
 
 beforeAll(async () => {
   if (!soffice) throw new Error(SOFFICE_MISSING);
@@ -102,6 +103,9 @@ beforeAll(async () => {
   writeCsv(join(dir, 'assistance.csv'), [
     ['姓名', '身份证号', '救助类型', '开始时间', '状态'],
     ['甲', testId(1), '低保', '2026-13-01', '正常'],
+    // IDs no roster person can be found for: identity review items, their raw IDs masked in its list too
+    ['乙', '4.31226197001016E+17', '低保', '2026-03-01', '正常'],
+    ['丙', '4312261', '低保', '2026-03-01', '正常'],
   ]);
   writeCsv(
     join(dir, 'settlements.csv'),
@@ -126,6 +130,9 @@ beforeAll(async () => {
   expect(json.code).toBe(0);
   lines = JSON.parse(json.stdout) as Line[];
   table = (await ruralhub(['quarantine', '--all-runs'])).stdout;
+  const review = await ruralhub(['identity', 'list', '--format', 'json']);
+  expect(review.code).toBe(0);
+  reviewItems = JSON.parse(review.stdout) as { row_number: number; raw_id: string | null }[];
 }, 600_000);
 
 const line = (feed: string, row: number) => {
@@ -200,13 +207,29 @@ describe("ruralhub quarantine on the tester's files", () => {
     });
   });
 
+  it("masks an ID the same way in identity review's list: a number's first 4 digits, a short one whole", () => {
+    expect(reviewItems.map((i) => [i.row_number, i.raw_id])).toEqual([
+      [3, '4.312***********E+17'],
+      [4, '*******'],
+    ]);
+    expect(line('assistance', 3)).toMatchObject({
+      raw_value: '4.312***********E+17',
+      problem: 'id_sci_notation',
+    });
+    expect(line('assistance', 4)).toMatchObject({
+      raw_value: '*******',
+      problem: 'id_bad_format',
+      detail: '应为18位（前17位数字，末位数字或X）或15位数字，实为7个字符',
+    });
+  });
+
   it("shows header and detail in the table too, and the sentinel's hidden digits nowhere", () => {
     const row = table.split('\n').find((l) => l.includes('id_bad_checksum'))!;
     expect(row).toMatch(
       /roster\.xlsx +花名册 +3 +id_number +证件号 +4312\*{10}5553 +id_bad_checksum +第18位/,
     );
     expect(table).toContain('没有这一天：2026年2月只有28天，没有30日');
-    for (const out of [table, JSON.stringify(lines)]) {
+    for (const out of [table, JSON.stringify(lines), JSON.stringify(reviewItems)]) {
       for (const h of HIDDEN) expect(out.replace(/E\+0?17/g, '')).not.toContain(h);
       expect(out).not.toContain('4.31226');
     }

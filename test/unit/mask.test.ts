@@ -86,6 +86,8 @@ describe('the ID mask, over every form of a sentinel ID', () => {
     // masking what is masked changes nothing
     expect(maskIdNumber('4.312***********E+17')).toBe('4.312***********E+17');
     expect(maskIdsInText('4312**********5552')).toBe('4312**********5552');
+    expect(maskIdNumber('4312**********5552')).toBe('4312**********5552');
+    expect(maskIdColumnValue('4312**********555X')).toBe('4312**********555X');
   });
 
   it('keeps only the first 4 digits of an ID cut short or too long: its last digits are its middle ones', () => {

@@ -43,10 +43,12 @@ Example:
   $ ruralhub identity list --feed student_roll --format csv > 待核实身份.csv`,
     )
     .action(async (opts: { status: string; feed?: string; format?: string }, cmd: Command) => {
-      const [{ listReview, REVIEW_COLUMNS }, { makeContext, withWarehouse }] = await Promise.all([
-        import('../../identity/review.ts'),
-        import('../context.ts'),
-      ]);
+      const [{ listReview, REVIEW_COLUMNS }, { makeContext, withWarehouse }, { maskIdColumnValue }] =
+        await Promise.all([
+          import('../../identity/review.ts'),
+          import('../context.ts'),
+          import('../../normalize/mask.ts'),
+        ]);
       const ctx = makeContext(cmd.optsWithGlobals());
       const format = parseFormat(opts.format);
       if (opts.status !== 'all' && !(REVIEW_STATUSES as readonly string[]).includes(opts.status)) {
@@ -62,7 +64,13 @@ Example:
           status: opts.status as ReviewStatus | 'all',
           ...(opts.feed ? { feed: opts.feed as FeedId } : {}),
         });
-        writeRows(ctx.out, format, REVIEW_COLUMNS, rows);
+        // The raw ID through the one mask of an ID column, as quarantine shows it: listReview leaves a value of
+        // fewer than 8 characters as written (a region code and a birth year's first digits are digits of an ID).
+        const shown = rows.map((r) => ({
+          ...r,
+          raw_id: typeof r.raw_id === 'string' ? maskIdColumnValue(r.raw_id) : r.raw_id,
+        }));
+        writeRows(ctx.out, format, REVIEW_COLUMNS, shown);
       });
     });
   identity
