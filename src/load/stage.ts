@@ -78,9 +78,14 @@ export async function copyBulk(
   },
   onBytes?: (bytes: number) => void,
 ): Promise<number> {
+  // PostgreSQL decodes nothing: its GB18030 conversion is GB18030-2000's, other text than the project's one
+  // decoder (connectors/gb18030.ts) makes of the same bytes. A bulk source hands UTF-8 (the CSV connector
+  // transcodes GB18030 as the file streams).
+  if (source.encoding !== 'UTF8')
+    throw new Error(`a bulk source in ${source.encoding}: bulk sources hand UTF-8 (connectors/gb18030.ts)`);
   const cols = [sql.id('rec_no'), sql.id('raw_hash'), ...source.columns.map((_, i) => sql.id(rawColumn(i)))];
   const stmt = sql`COPY ${sql.id(table)} (${sql.join(cols)}) FROM STDIN WITH (FORMAT csv, HEADER false,
-    DELIMITER ${sql.lit(source.delimiter)}, ENCODING ${sql.lit(source.encoding)})`.compile(db);
+    DELIMITER ${sql.lit(source.delimiter)}, ENCODING 'UTF8')`.compile(db);
   const client = await pool.connect();
   try {
     const stream = client.query(copyFrom(stmt.sql));

@@ -15,6 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { csvConnector } from '../../connectors/csv/csv-connector.ts';
 import { water } from '../../pipelines/feeds/water.ts';
 import { importFeed } from '../../src/load/import-feed.ts';
+import { LineHasher } from '../../src/load/line-hasher.ts';
+import { copyBulk, createRawTable } from '../../src/load/stage.ts';
 import { idCheckChar } from '../../src/normalize/id-number.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
 import { tempDir } from '../support/files.ts';
@@ -209,6 +211,31 @@ describe('GB18030 text, whichever way the file is read', () => {
     for await (const c of bulk!.open() as AsyncIterable<Buffer>) chunks.push(c);
     const file = readFileSync(path);
     expect(Buffer.concat(chunks).equals(Buffer.from(decoder.decode(file), 'utf8'))).toBe(true);
+  });
+
+  it('COPY into raw staging (the route normalized in SQL) stores TextDecoder’s text; PostgreSQL is told UTF-8', async () => {
+    const bulk = (await csvConnector.bulk!({ path: csv(join(dir, 'copy.csv'), rows) }))!;
+    await createRawTable(wh.db, 't_gb_copy', bulk.columns.length);
+    const hasher = await LineHasher.create('gb18030-copy', false);
+    const counts = { records: 0, recognized: 0, again: 0 };
+    expect(
+      await copyBulk(wh.db, wh.pool, 't_gb_copy', bulk, { set: null, counts, hasher, hashes: null }),
+    ).toBe(N);
+    await hasher.close();
+    const { rows: staged } = await wh.pool.query<{ name: string; village: string }>(
+      "SELECT encode(convert_to(c1, 'UTF8'), 'hex') AS name, encode(convert_to(c3, 'UTF8'), 'hex') AS village FROM t_gb_copy ORDER BY rec_no",
+    );
+    expect(staged).toEqual(rows.map((r) => ({ name: utf8Hex(r.name), village: utf8Hex(r.village) })));
+    // a bulk source in another encoding is refused rather than converted by PostgreSQL
+    await expect(
+      copyBulk(
+        wh.db,
+        wh.pool,
+        't_gb_copy',
+        { ...bulk, encoding: 'GB18030' },
+        { set: null, counts, hasher, hashes: null },
+      ),
+    ).rejects.toThrow(/hand UTF-8/);
   });
 
   it('the record reader: a GB18030 cell of 600 KB with no comma, space or newline is read whole', async () => {
