@@ -29,8 +29,8 @@ const DATE_FORMS = '2026-05-01、2026/5/1、2026年5月1日 或 20260501';
 
 /**
  * One line saying what was expected instead of `raw` in a field declared as `spec`, for `problem`; null for a
- * problem explained where it is found (a ragged row, damaged text: the connector writes its own detail) or a code
- * this version does not know (an older row's).
+ * problem explained where it is found (a ragged row: the connector writes its own detail) or a code this version
+ * does not know (an older row's).
  */
 export function explainProblem(
   problem: string,
@@ -81,7 +81,9 @@ const EXPLAIN: Readonly<Record<ProblemCode, Explain>> = {
     '县行政区划表中没有这个名称或代码（村在所填乡镇之下查找）：请核对写法，或用 ruralhub regions 补充区划表',
   region_ambiguous: () => '同一上级之下有不止一个这个名称的区划：请改填村代码，或写全称',
   ragged_row: () => null,
-  text_damaged: () => null,
+  // Found in staging for the columns whose cells held bytes the file's encoding cannot decode (shown as �).
+  text_damaged: () =>
+    '有字节无法按文件的编码解读（显示为�）：请在原软件中把文件另存为 UTF-8 或 GB18030 编码后重新提供',
 };
 
 /**
