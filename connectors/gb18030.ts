@@ -24,6 +24,10 @@
  * replacing TextDecoder would write U+FFFD. A U+FFFD the bytes really hold (84 31 A4 37) decodes as text and is
  * never taken for damage.
  *
+ * Speed (a 50 MB GB18030 roster CSV in 1 MiB chunks, best of 5, on 2 cores shared with other work, so ranges over
+ * runs): this decoder 42–83 MB/s, a bare streaming TextDecoder 53–98 MB/s, iconv-lite 24–48 MB/s; decoding and
+ * re-encoding as UTF-8 for COPY 33–41 MB/s.
+ *
  * Streaming: text is decoded up to the last byte in 0x00–0x2F or 0x3A–0x3F of what has arrived (a comma, a
  * newline, a quote, a space, …), which never belongs to a multi-byte character and after which the decoder's
  * state is always the initial one; the bytes after it wait for the next chunk. So a character split across
