@@ -13,8 +13,15 @@
  * feed's table), holding the staged rows that are not skipped and have a person: Citus refuses a NULL distribution
  * value, and a row without one is rejected (the person field is required) and can meet no version — its key holds
  * the person column in every feed but settlements, an incremental feed, where a rejected row keeps nothing alive.
+ *
+ * A feed whose key lacks its person column (settlements: settlement_id) is matched there on the key and the person
+ * (the only join Citus runs shard against shard), so a record re-sent under another person — a corrected ID — meets
+ * no version on its new person's shard. `personOutsideKey` names that column, decided here once: the plan and the
+ * publish then also look for the staged keys under other persons (version-match.ts movedVersions), as one server's
+ * match by key alone finds them.
  */
 import { type Kysely, sql } from 'kysely';
+import { terminalError } from '../../core/errors.ts';
 import type { FeedDefinition } from '../../schemas/feed.ts';
 import { feedPlacement } from '../warehouse/distribution.ts';
 import type { Database } from '../warehouse/schema.ts';
@@ -27,13 +34,24 @@ export interface Staging {
   table: string;
   /** The feed's table is distributed by Citus (the statements take their cluster forms). */
   distributed: boolean;
+  /**
+   * On a cluster, the feed's person (distribution) column when its key lacks it: matches compare it too, and a
+   * staged key current under another person is found apart (see the top of this file). Null on one server and for
+   * every feed whose key holds its person.
+   */
+  personOutsideKey: string | null;
 }
 
 /** The name of a run's co-located copy of normalized staging (dropped with the rest of its staging). */
 export const distributedStaging = (norm: string) => `${norm}_dist`;
 
 /** One server: the statements read normalized staging itself. */
-export const localStaging = (norm: string): Staging => ({ norm, table: norm, distributed: false });
+export const localStaging = (norm: string): Staging => ({
+  norm,
+  table: norm,
+  distributed: false,
+  personOutsideKey: null,
+});
 
 /**
  * Whether `feed`'s table is distributed by Citus in the connection's schema: false on a server without the citus
@@ -63,6 +81,14 @@ export async function distributeStaging(
   const placed = feedPlacement(feed);
   if (placed.kind !== 'distributed') throw new Error(`internal: feed ${feed.id} is not distributed`);
   const person = sql.ref(placed.column);
+  const personOutsideKey = feed.key.includes(placed.column) ? null : placed.column;
+  // A snapshot keyed without its person would end a version whose key a row under another person keeps alive (and
+  // aliveKeys selects the key alone): no such feed exists; refused here in words rather than by a failing statement.
+  if (personOutsideKey && feed.mode === 'snapshot') {
+    throw terminalError(
+      `feed ${feed.id}: a snapshot feed whose key (${feed.key.join(', ')}) lacks its distribution column ${placed.column} cannot be loaded on a Citus cluster; add the column to the key`,
+    );
+  }
   await sql`DROP TABLE IF EXISTS ${sql.id(table)}`.execute(db);
   await sql`CREATE UNLOGGED TABLE ${sql.id(table)} (LIKE ${sql.id(norm)})`.execute(db);
   await sql`SELECT create_distributed_table(quote_ident(${table})::regclass, ${placed.column}::text,
@@ -71,5 +97,5 @@ export async function distributeStaging(
     db,
   );
   await sql`ANALYZE ${sql.id(table)}`.execute(db);
-  return { norm, table, distributed: true };
+  return { norm, table, distributed: true, personOutsideKey };
 }

@@ -16,7 +16,7 @@ import { cacheStep, stepColumns } from './recognition-cache.ts';
 import { carried, type Recognized } from './recognize.ts';
 import { recordReview } from './record-review.ts';
 import type { StagedRun } from './stage.ts';
-import { aliveKeys, inScope, keepsAlive, keyMatch } from './version-match.ts';
+import { aliveKeys, inScope, keepsAlive, keyMatch, movedVersions } from './version-match.ts';
 
 export interface LoadPlan {
   read: number;
@@ -41,6 +41,12 @@ export interface LoadPlan {
    * without scope (and for a plan made elsewhere: the publish then finds them itself).
    */
   scopes?: readonly (readonly string[])[];
+  /**
+   * On a cluster, a feed keyed without its person: the current versions whose key a winner carries under another
+   * person (counted in `changed`), which the publish closes apart (version-match.ts movedVersions). Absent where
+   * there are none to look for (and for a plan made elsewhere: the publish then looks itself).
+   */
+  moved?: number;
 }
 
 type Db = Kysely<Database>;
@@ -126,8 +132,18 @@ export async function planLoad(
             FROM ${sql.id(feed.id)} f
             LEFT JOIN ${aliveKeys(feed, table)} w ON ${match('w', 'f')}
             WHERE ${compared(late)}`.execute(db);
+  // On a cluster, a feed keyed without its person: a winner whose key is current under another person was counted
+  // new by the diff (it met no version on its own shard); one server counts it changed, and the publish closes that
+  // version (movedVersions). A late load's cut (publish-late.ts) matches on key and person still: not counted there.
+  const moving = late === undefined ? movedVersions(feed, staging) : null;
+  const moved = moving
+    ? (
+        await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.id(feed.id)} f
+          WHERE f.valid_to IS NULL AND ${moving}`.execute(db)
+      ).rows[0]!.n
+    : 0;
   const c = counts.rows[0]!;
-  const d = diff.rows[0]!;
+  const d = { ...diff.rows[0]!, new: diff.rows[0]!.new - moved, changed: diff.rows[0]!.changed + moved };
   const e = ended.rows[0]!;
   // Records recognised before staging: unchanged winners, or exact duplicates of one; those pulled back into
   // staging are counted there already.
@@ -148,6 +164,7 @@ export async function planLoad(
     currentAfter: late === undefined ? e.all + d.new - e.ended : e.current,
     recognized: c.recognized + before,
     ...(scoped ? { scopes: scoped.scopes } : {}),
+    ...(moving ? { moved } : {}),
   };
 }
 
@@ -422,6 +439,16 @@ export async function publish(trx: Db, p: PublishParams, plan: LoadPlan): Promis
         AND (${changed} OR f.raw_hash IS DISTINCT FROM w.raw_hash)`,
       true,
     ).execute(trx);
+    // A feed keyed without its person, on a cluster: the versions whose key a winner carries under another person,
+    // closed as the UPDATE above closes a changed one (one server's UPDATE meets them by key alone).
+    const moving = movedVersions(feed, staging);
+    if (moving && plan.moved !== 0) {
+      await stepped(
+        sql`UPDATE ${sql.id(feed.id)} f SET valid_to = ${now}, data_to = ${date}, ended_run_id = ${runId}::bigint
+        WHERE f.valid_to IS NULL AND ${moving}`,
+        true,
+      ).execute(trx);
+    }
     if (feed.mode === 'snapshot' && plan.ended > 0) {
       await stepped(
         sql`UPDATE ${sql.id(feed.id)} f SET valid_to = ${now}, data_to = ${date}, ended_run_id = ${runId}

@@ -5,21 +5,20 @@
  */
 import { type RawBuilder, sql } from 'kysely';
 import type { FeedDefinition } from '../../schemas/feed.ts';
-import { feedPlacement } from '../warehouse/distribution.ts';
 import type { Staging } from './placement.ts';
 import { carried, type Recognized } from './recognize.ts';
 
 /**
- * The rows aliased `a` and `b` have the same business key. With `staging` distributed (a cluster), also the same
- * person, when the key lacks the person column (settlements, keyed by settlement_id): Citus runs a join of two
- * distributed tables shard against shard only on their distribution column. A settlement sent again under another
- * ID is then a new record there, not a changed one (docs/scaling.md); every other feed's key holds its person.
+ * The rows aliased `a` and `b` have the same business key. With `staging` on a cluster for a feed whose key lacks
+ * its person column (settlements, keyed by settlement_id: Staging.personOutsideKey), also the same person: Citus runs
+ * a join of two distributed tables shard against shard only on their distribution column. A settlement re-sent
+ * under another ID meets its version by key alone through movedVersions; every other feed's key holds its person.
  */
 export const keyMatch = (
   feed: FeedDefinition,
   a: string,
   b: string,
-  staging?: Pick<Staging, 'distributed'>,
+  staging?: Pick<Staging, 'personOutsideKey'>,
 ): RawBuilder<unknown> =>
   sql.join(
     matchColumns(feed, staging).map((k) => sql`${sql.ref(`${a}.${k}`)} = ${sql.ref(`${b}.${k}`)}`),
@@ -27,11 +26,27 @@ export const keyMatch = (
   );
 
 /** The columns keyMatch compares: the business key, and on a cluster the person column if the key lacks it. */
-export function matchColumns(feed: FeedDefinition, staging?: Pick<Staging, 'distributed'>): string[] {
-  const person = staging?.distributed ? feedPlacement(feed) : null;
-  return person?.kind === 'distributed' && !feed.key.includes(person.column)
-    ? [...feed.key, person.column]
-    : [...feed.key];
+export function matchColumns(feed: FeedDefinition, staging?: Pick<Staging, 'personOutsideKey'>): string[] {
+  const person = staging?.personOutsideKey;
+  return person ? [...feed.key, person] : [...feed.key];
+}
+
+/**
+ * On a cluster, for a feed whose key lacks its person column: the versions (aliased `f`) whose key a staged winner
+ * carries under another person — a settlement re-sent under a corrected ID. One server matches by key alone and
+ * closes such a version as changed; keyMatch on a cluster does not meet it (the winner is on its new person's
+ * shard), so the plan counts these and the publish closes them apart. The staged winners' keys come from normalized
+ * staging on the coordinator, which holds every staged row: Citus runs that IN as a subplan whose result (the keys,
+ * not the feed) is broadcast to the workers, and the NOT EXISTS — no winner of the same key under the same person,
+ * whose version the ordinary match handles — runs shard against shard on the co-located copy. Null when the
+ * staging needs none (one server, or a key holding its person). The caller says which versions (current).
+ */
+export function movedVersions(feed: FeedDefinition, staging: Staging): RawBuilder<unknown> | null {
+  if (!staging.personOutsideKey) return null;
+  const keys = (alias: string) => sql.join(feed.key.map((k) => sql.ref(`${alias}.${k}`)));
+  return sql`(${keys('f')}) IN (SELECT ${keys('n')} FROM ${sql.id(staging.norm)} n WHERE n.ok AND n.rn = 1)
+    AND NOT EXISTS (SELECT 1 FROM ${sql.id(staging.table)} w
+      WHERE w.ok AND w.rn = 1 AND ${keyMatch(feed, 'w', 'f', staging)})`;
 }
 
 /**
