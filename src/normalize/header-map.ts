@@ -6,6 +6,7 @@
 
 import { dataError } from '../../core/errors.ts';
 import type { FeedDefinition } from '../../schemas/feed.ts';
+import { maskIdsInText } from './mask.ts';
 
 export interface HeaderMapping {
   /** canonical field → 0-based column index in the file */
@@ -107,7 +108,8 @@ export function mapHeader(
   if (missing.length) {
     throw dataError(
       `${source}: required columns missing for feed ${feed.id}: ${missing.join('; ')}. ` +
-        `Headers found: ${header.join(', ')}. Add the county's spelling under feeds.${feed.id}.header_aliases in the config.`,
+        // The row taken for the header may be a record (a file without one): its IDs are masked like any shown.
+        `Headers found: ${maskIdsInText(header.join(', '))}. Add the county's spelling under feeds.${feed.id}.header_aliases in the config.`,
     );
   }
   const claimed = new Set(Object.values(columns));

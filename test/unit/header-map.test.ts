@@ -38,6 +38,12 @@ describe('header mapping', () => {
     expect(cols.head_id_number).toBe(3);
   });
 
+  it('masks the IDs of a record taken for the header in its error', () => {
+    expect(() =>
+      mapHeader(FEEDS.deaths, ['张三', '431226197001015552', '4.31226197001016E+17'], 'd.csv'),
+    ).toThrow('Headers found: 张三, 4312**********5552, 4.312***********E+17.');
+  });
+
   it('knows the common spellings of an ID column in every feed', () => {
     for (const h of ['身份证件号码', '公民身份证号码', '公民身份证号', '居民身份证号码', '证件号']) {
       expect(locateFields(FEEDS.deaths, ['姓名', h, '死亡日期']).id_number).toBe(1);
