@@ -5,7 +5,8 @@
  * ledger counts and the same versions; every rule R01–R13 then finds the same findings on both, rule by rule. Then,
  * on both: the roster's file sent again (a no-op in the ledger, no version written), a 1 % change of insurance
  * (exactly the changed rows get new versions, the same on both) and a department's answered list imported
- * (the findings' states agree).
+ * (the findings' states agree); last, a settlement re-sent under another person's ID (its key, settlement_id, lacks
+ * the distribution column): one current version of it, under the new ID, on both, and the same R04 findings.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,9 +23,12 @@ import { exportLists } from '../../src/delivery/export-lists.ts';
 import { type FeedbackOutcome, importFeedback } from '../../src/delivery/import-feedback.ts';
 import { type DemoCounty, generateDemoCounty } from '../../src/demo/generate.ts';
 import { type ImportSummary, importFeed } from '../../src/load/import-feed.ts';
+import { distributeStaging } from '../../src/load/placement.ts';
+import { movedVersions } from '../../src/load/version-match.ts';
 import { runMatch } from '../../src/matching/run-match.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
 import { tempDir } from '../support/files.ts';
+import { planProblems } from './plan.ts';
 import { clusterUrl, findingsOf, singleUrl, versionsOf, warehouseAt } from './support.ts';
 
 const AS_OF = '2026-11-24';
@@ -377,6 +381,116 @@ describe('after the first loads, on both servers', () => {
     for (const rule of RULE_IDS) {
       if (matched.cluster[rule] instanceof Error) continue; // reported by its own test above
       expect(await findingsOf(wh.cluster, rule), rule).toEqual(await findingsOf(wh.single, rule));
+    }
+  });
+
+  it('a settlement re-sent under another person’s ID is one changed record on both: its old version ends', async () => {
+    // settlement_id, the key, lacks the distribution column id_number: on the cluster the new ID's row is on another
+    // shard than the version it replaces, which the load must still close (version-match.ts movedVersions).
+    const text = readFileSync(county.files.settlements!, 'utf8');
+    const eol = text.includes('\r\n') ? '\r\n' : '\n';
+    const lines = text.split(eol);
+    // The first three columns are plain cells (money columns further right are quoted, with commas).
+    expect(lines[0]!.split(',').slice(0, 3)).toEqual(['结算流水号', '姓名', '公民身份号码']);
+    const cells = (l: string) => l.split(',').slice(0, 3) as [string, string, string];
+    // The largest settlement of a person R04 reports, moved to a person of the file R04 does not report.
+    const reported = new Set(
+      (
+        await wh.single.db
+          .selectFrom('findings')
+          .select('id_number')
+          .where('rule_id', '=', 'R04')
+          .where('state', '<>', 'closed')
+          .execute()
+      ).map((f) => f.id_number),
+    );
+    const moved = (
+      await sql<{ settlement_id: string; id_number: string }>`SELECT settlement_id, id_number FROM settlements
+        WHERE valid_to IS NULL AND id_number IN (${sql.join([...reported])})
+        ORDER BY out_of_pocket DESC, settlement_id LIMIT 1`.execute(wh.single.db)
+    ).rows[0]!;
+    const at = lines.findIndex((l) => cells(l)[0] === moved.settlement_id);
+    expect(cells(lines[at]!)[2]).toBe(moved.id_number);
+    const [, name, id] = cells(
+      lines.find((l, i) => {
+        const [, , other] = cells(l);
+        return i > 0 && /^\d{17}[\dX]$/.test(other) && other !== moved.id_number && !reported.has(other);
+      })!,
+    );
+    const out = [...lines];
+    out[at] = [moved.settlement_id, name, id, ...lines[at]!.split(',').slice(3)].join(',');
+    const path = join(dir, 'settlements-医疗结算-corrected.csv');
+    writeFileSync(path, out.join(eol));
+    const before = await findingsOf(wh.single, 'R04');
+    const runs = {} as Record<Where, ImportSummary>;
+    const r04 = {} as Record<Where, string[]>;
+    for (const where of WHERE) {
+      const w = wh[where];
+      runs[where] = await timed(`settlements moved ${where}`, () =>
+        load(where, 'settlements', path, `settlements moved ${where}`),
+      );
+      expect(runs[where].status).toBe('succeeded');
+      expect(runs[where].counts).toMatchObject({ rows_new: 0, rows_changed: 1, rows_ended: 0 });
+      const versions = await sql<{ id_number: string; current: boolean; ended: boolean; written: boolean }>`
+        SELECT id_number, valid_to IS NULL AS current, ended_run_id IS NOT DISTINCT FROM ${runs[where].runId} AS ended,
+               run_id = ${runs[where].runId} AS written
+        FROM settlements WHERE settlement_id = ${moved.settlement_id} ORDER BY valid_from`.execute(w.db);
+      expect(versions.rows).toEqual([
+        { id_number: moved.id_number, current: false, ended: true, written: false },
+        { id_number: id, current: true, ended: false, written: true },
+      ]);
+      await timed(`R04 moved ${where}`, () => runMatch({ wh: w, config, log, asOf: AS_OF, rules: ['R04'] }));
+      r04[where] = await findingsOf(w, 'R04');
+    }
+    expect(await ledgerRow(wh.cluster, runs.cluster.runId)).toEqual(
+      await ledgerRow(wh.single, runs.single.runId),
+    );
+    expect(await versionsOf(wh.cluster, 'settlements')).toEqual(await versionsOf(wh.single, 'settlements'));
+    // The move shows in R04 (its costs counted for the new person, no longer for the old), the same on both.
+    expect(r04.single).not.toEqual(before);
+    expect(r04.cluster).toEqual(r04.single);
+  });
+
+  it('the moved settlements are closed on the workers: the staged keys broadcast, no repartition, no feed pulled', async () => {
+    // Staging as a load of one re-sent settlement makes it (normalized staging on the coordinator, its co-located
+    // copy), and the plans of the statements that look for its key under other persons.
+    const w = wh.cluster;
+    const feed = resolveFeed('settlements');
+    const norm = 'stg_probe_moved';
+    const one = await sql<{ settlement_id: string }>`SELECT settlement_id FROM settlements
+      WHERE valid_to IS NULL ORDER BY settlement_id LIMIT 1`.execute(w.db);
+    await sql`CREATE UNLOGGED TABLE ${sql.id(norm)} AS SELECT settlement_id, '110101199003070011'::text AS id_number,
+        NULL::text AS skip, TRUE AS ok, 1 AS rn
+      FROM settlements WHERE settlement_id = ${one.rows[0]!.settlement_id} AND valid_to IS NULL`.execute(
+      w.db,
+    );
+    try {
+      const staging = await distributeStaging(w.db, feed, norm);
+      expect(staging).toMatchObject({ distributed: true, personOutsideKey: 'id_number' });
+      const moving = movedVersions(feed, staging)!;
+      const plans: Record<string, string[]> = {};
+      for (const [label, statement] of [
+        ['count', sql`SELECT count(*)::int FROM settlements f WHERE f.valid_to IS NULL AND ${moving}`],
+        [
+          'close',
+          sql`UPDATE settlements f SET valid_to = '2026-11-24T00:00:00Z'::timestamptz WHERE f.valid_to IS NULL AND ${moving}`,
+        ],
+      ] as const) {
+        const plan = await sql<{ 'QUERY PLAN': string }>`EXPLAIN ${statement}`.execute(w.db);
+        plans[label] = plan.rows.map((r) => r['QUERY PLAN']);
+      }
+      console.info(`moved settlements' plans on the cluster:\n${JSON.stringify(plans, null, 1)}`);
+      for (const lines of Object.values(plans)) {
+        expect(planProblems(lines, FEED_IDS)).toEqual([]);
+        // The staged keys: a subplan of the coordinator's staging, its result sent to the workers.
+        expect(lines.some((l) => /Distributed Subplan/.test(l))).toBe(true);
+        expect(lines.some((l) => new RegExp(`Seq Scan on ${norm}\\b`).test(l))).toBe(true);
+        // The shard tasks: the feed's shards and the co-located copy's, joined on the workers.
+        expect(lines.some((l) => /Task Count: [1-9]/.test(l))).toBe(true);
+        expect(lines.some((l) => new RegExp(`${norm}_dist_\\d+`).test(l))).toBe(true);
+      }
+    } finally {
+      await sql`DROP TABLE IF EXISTS ${sql.id(`${norm}_dist`)}, ${sql.id(norm)}`.execute(w.db);
     }
   });
 });
