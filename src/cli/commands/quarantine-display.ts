@@ -34,8 +34,9 @@ export function quarantineLine(
   return {
     run_id: row.run_id,
     feed: row.feed,
-    source: row.source,
-    sheet: row.sheet,
+    // A file or sheet a person named after whom it is about (431226…张三.xlsx) is no ID shown either.
+    source: maskIdsInText(row.source),
+    sheet: row.sheet === null ? null : maskIdsInText(row.sheet),
     row_number: row.row_number,
     field: row.field,
     header: fileHeader ?? spec?.label ?? spec?.aliases[0] ?? row.field,
