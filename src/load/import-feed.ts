@@ -513,8 +513,15 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
             titles = t;
           },
         ),
-        async (cols) => {
-          mapHeader(feed, cols, source, extra);
+        async (cols, at) => {
+          // A workbook's header is named with its sheet and row: without --sheet, the reader reports the sheet
+          // most like the feed's table when none has its columns, and the message must say which one it was.
+          mapHeader(
+            feed,
+            cols,
+            at.sheet === undefined ? source : `${source} sheet '${at.sheet}' row ${at.row}`,
+            extra,
+          );
           await createRawTable(db, raw, cols.length);
         },
         (rows) => p.onProgress?.({ phase: 'staging', rows }),

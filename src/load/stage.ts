@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { type Kysely, sql } from 'kysely';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { BulkSource, ReadMessage } from '../../connectors/connector.ts';
+import type { BulkSource, ReadMessage, SourcePosition } from '../../connectors/connector.ts';
 import { dataError } from '../../core/errors.ts';
 import type { FeedDefinition } from '../../schemas/feed.ts';
 import type { Database } from '../warehouse/schema.ts';
@@ -159,7 +159,8 @@ export async function copyRecords(
   pool: pg.Pool,
   table: string,
   messages: AsyncIterable<ReadMessage>,
-  onHeader: (columns: readonly string[]) => Promise<void>,
+  /** With where the header was read: a workbook's sheet and row, for a message about its columns. */
+  onHeader: (columns: readonly string[], at: SourcePosition) => Promise<void>,
   onRows?: (rows: number) => void,
 ): Promise<RecordStageResult> {
   const iterator = messages[Symbol.asyncIterator]();
@@ -173,7 +174,7 @@ export async function copyRecords(
   if (first.done || first.value.type !== 'header') throw dataError('no header row found');
   const header = first.value.columns;
   const source = first.value.position.source;
-  await onHeader(header);
+  await onHeader(header, first.value.position);
   const cols = [
     sql.id('src_row'),
     sql.id('sheet'),

@@ -261,7 +261,7 @@ describe('importing the grouped header', () => {
 
   it('fails a header short of one spelling naming what it misses and the headers of 饮水台账', async () => {
     await expect(load(fileOf('misspelt', 'xlsx'))).rejects.toThrow(
-      /required columns missing for feed water: head_name \(tried: 户主姓名, 姓名\)\. Headers found: 户主名字, 户主身份证号, 村, 饮水是否安全, 问题类型\./,
+      /^misspelt\.xlsx sheet '饮水台账' row 3: required columns missing for feed water: head_name \(tried: 户主姓名, 姓名\)\. Headers found: 户主名字, 户主身份证号, 村, 饮水是否安全, 问题类型\./,
     );
   });
 });
