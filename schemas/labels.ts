@@ -149,6 +149,7 @@ export const FEED_VERDICT_LABELS = {
   stale: '数据过期',
   failing: '导入失败',
   held: '暂缓待确认',
+  nothing_kept: '上次导入全部被隔离',
   missing: '从未导入',
   not_configured: '未启用',
 } as const;

@@ -15,8 +15,18 @@ import { type SettingAdvice, serverSettings } from '../warehouse/server-settings
 import { nextSlot } from './slots.ts';
 
 /** ok; stale (older than its freshness limit); failing (last run failed); held (a snapshot held by the shrink
- * guard); missing (never loaded, but an enabled rule needs it); not_configured (never loaded, not needed). */
-export const FEED_VERDICTS = ['ok', 'stale', 'failing', 'held', 'missing', 'not_configured'] as const;
+ * guard); nothing_kept (its last load read rows and kept none: every one quarantined — the rules read an empty
+ * feed, which a succeeded run does not show); missing (never loaded, but an enabled rule needs it); not_configured
+ * (never loaded, not needed). */
+export const FEED_VERDICTS = [
+  'ok',
+  'stale',
+  'failing',
+  'held',
+  'nothing_kept',
+  'missing',
+  'not_configured',
+] as const;
 export type FeedVerdict = (typeof FEED_VERDICTS)[number];
 const HEALTHY: ReadonlySet<string> = new Set([
   'ok',
@@ -34,6 +44,8 @@ export interface FeedStatus {
   age_days: number | null;
   max_age_days: number;
   rows: number;
+  /** The last load that published (a no-op is none): rows read, kept and quarantined; null before one. */
+  last_load: { read: number; loaded: number; quarantined: number } | null;
   last_failure: string | null;
   failure: string | null;
   next_scheduled: string | null;
@@ -77,6 +89,9 @@ export async function collectStatus(wh: Warehouse, config: Readonly<Config>, now
     failure: string | null;
     last_status: string | null;
     rows: string | null;
+    read: string | null;
+    loaded: string | null;
+    quarantined: string | null;
   }>`
     SELECT f.feed,
       (SELECT max(r.finished_at) FROM runs r WHERE r.kind = 'import' AND r.feed = f.feed
@@ -84,8 +99,12 @@ export async function collectStatus(wh: Warehouse, config: Readonly<Config>, now
       lf.finished_at AS last_failure, lf.error AS failure,
       (SELECT r.status FROM runs r WHERE r.kind = 'import' AND r.feed = f.feed AND r.status <> 'skipped'
          ORDER BY r.started_at DESC, r.id DESC LIMIT 1) AS last_status,
-      (SELECT s.current_rows FROM feed_state s WHERE s.feed = f.feed)::text AS rows
+      (SELECT s.current_rows FROM feed_state s WHERE s.feed = f.feed)::text AS rows,
+      ll.rows_read::text AS read, ll.rows_loaded::text AS loaded, ll.rows_quarantined::text AS quarantined
     FROM unnest(${[...FEED_IDS]}::text[]) AS f(feed)
+    LEFT JOIN LATERAL (SELECT r.rows_read, r.rows_loaded, r.rows_quarantined FROM runs r
+      WHERE r.kind = 'import' AND r.feed = f.feed AND r.status = 'succeeded'
+      ORDER BY r.finished_at DESC NULLS LAST, r.id DESC LIMIT 1) ll ON true
     LEFT JOIN LATERAL (SELECT r.finished_at, r.error FROM runs r
       WHERE r.kind = 'import' AND r.feed = f.feed AND r.status = 'failed'
       ORDER BY r.finished_at DESC NULLS LAST LIMIT 1) lf ON true`.execute(wh.db);
@@ -96,6 +115,10 @@ export async function collectStatus(wh: Warehouse, config: Readonly<Config>, now
     const maxAge = config.matching.feed_max_age_days[feed] ?? config.matching.max_feed_age_days;
     const age = r.last_success ? (now.getTime() - r.last_success.getTime()) / 86_400_000 : null;
     const failingNow = r.last_failure && (!r.last_success || r.last_failure > r.last_success);
+    const lastLoad =
+      r.read === null
+        ? null
+        : { read: Number(r.read), loaded: Number(r.loaded), quarantined: Number(r.quarantined) };
     const verdict: FeedVerdict = !r.last_success
       ? r.last_status === 'failed'
         ? 'failing'
@@ -106,9 +129,11 @@ export async function collectStatus(wh: Warehouse, config: Readonly<Config>, now
         ? 'failing'
         : r.last_status === 'held'
           ? 'held'
-          : age !== null && age > maxAge
-            ? 'stale'
-            : 'ok';
+          : lastLoad && lastLoad.read > 0 && lastLoad.loaded === 0
+            ? 'nothing_kept'
+            : age !== null && age > maxAge
+              ? 'stale'
+              : 'ok';
     const next = jobsOf
       .filter(([, j]) => j.kind === 'import' && j.feed === feed)
       .map(([, j]) => nextSlot(j.cron, now, config.timezone).getTime())
@@ -120,6 +145,7 @@ export async function collectStatus(wh: Warehouse, config: Readonly<Config>, now
       age_days: age === null ? null : Math.round(age * 10) / 10,
       max_age_days: maxAge,
       rows: Number(r.rows ?? 0),
+      last_load: lastLoad,
       last_failure: failingNow ? isoLocal(config.timezone, r.last_failure!) : null,
       failure: failingNow ? r.failure : null,
       next_scheduled: next === undefined ? null : isoLocal(config.timezone, new Date(next)),

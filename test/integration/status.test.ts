@@ -60,6 +60,16 @@ beforeAll(async () => {
     [['张三', id(1), '城乡居民', '2026', '正常参保']],
     ['姓名', '公民身份号码', '险种', '参保年度', '参保状态'],
   );
+  // housing's only load: both rows read, both quarantined (IDs with a wrong check character, no person to link)
+  const housing = await load(
+    'housing',
+    [
+      ['王五', `${id(3).slice(0, 17)}${id(3).endsWith('1') ? '2' : '1'}`, 'C级'],
+      ['赵六', `${id(4).slice(0, 17)}${id(4).endsWith('1') ? '2' : '1'}`, 'D级'],
+    ],
+    ['户主姓名', '户主身份证号', '房屋安全等级'],
+  );
+  expect(housing.counts).toMatchObject({ rows_read: 2, rows_loaded: 0, rows_quarantined: 2 });
   await runMatch({ wh, config, log, asOf: '2026-11-24', rules: ['R02'] });
   // The insurance load is 60 days old; water loaded once and then failed.
   await sql`UPDATE runs SET finished_at = now() - interval '60 days' WHERE id = ${ins.runId}`.execute(wh.db);
@@ -101,7 +111,19 @@ describe('ruralhub status', () => {
   it('gives each feed, rule and job a verdict from the ledger', async () => {
     const s = await collectStatus(wh, config, new Date());
     const feed = (f: string) => s.feeds.find((x) => x.feed === f)!;
-    expect(feed('roster')).toMatchObject({ verdict: 'ok', rows: 2, last_failure: null });
+    expect(feed('roster')).toMatchObject({
+      verdict: 'ok',
+      rows: 2,
+      last_load: { read: 2, loaded: 2, quarantined: 0 },
+      last_failure: null,
+    });
+    // succeeded, but nothing of it kept: not ok
+    expect(feed('housing')).toMatchObject({
+      verdict: 'nothing_kept',
+      rows: 0,
+      last_load: { read: 2, loaded: 0, quarantined: 2 },
+    });
+    expect(feed('deaths').last_load).toBeNull();
     // JSON keeps ISO 8601, with the county's offset: `0 1 * * *` is 01:00 in Asia/Shanghai.
     expect(feed('roster').next_scheduled).toMatch(/T01:00:00\+08:00$/);
     expect(s.jobs[0]!.last_slot).toBe('2026-11-25T01:00:00+08:00');
@@ -128,6 +150,8 @@ describe('ruralhub status', () => {
     const r = await runCli(['--config', file, 'status'], { env });
     expect(r.code, r.stderr).toBe(1);
     expect(r.stdout).toMatch(/insurance +stale/);
+    expect(r.stdout).toMatch(/^housing +nothing_kept .* 0 +0 of 2 kept, 2 quarantined *$/m);
+    expect(r.stdout).toMatch(/^roster +ok .* 2 +2 of 2 kept /m);
     expect(r.stdout).toMatch(/water +failing .*no header row found/);
     expect(r.stdout).toMatch(/ATTENTION/);
     // People read the county's time, minutes, the zone said once: slot 2026-11-24T17:00Z is 11-25 01:00.

@@ -9,12 +9,17 @@ const FEED_COLUMNS = [
   'age_days',
   'max_age_days',
   'rows',
+  'last_load',
   'next_scheduled',
   'last_failure',
   'failure',
 ] as const;
 const RULE_COLUMNS = ['rule', 'enabled', 'last_run', 'last_status', 'open', 'overdue'] as const;
 const JOB_COLUMNS = ['job', 'kind', 'last_slot', 'status', 'attempts', 'next_slot', 'message'] as const;
+/** A load's counts as the table shows them: "0 of 2 kept, 2 quarantined"; '' before the first load. */
+const loadCounts = (l: { read: number; loaded: number; quarantined: number } | null) =>
+  l === null ? '' : `${l.loaded} of ${l.read} kept${l.quarantined ? `, ${l.quarantined} quarantined` : ''}`;
+
 /** The named time fields of rows as a person reads them (JSON keeps ISO 8601 with the zone's offset). */
 function localTimes<T extends object>(rows: readonly T[], fields: readonly string[], timeZone: string) {
   return rows.map((r) => {
@@ -38,13 +43,15 @@ export function registerStatus(program: Command): void {
 Times are the county's (config timezone) as YYYY-MM-DD HH:mm; --format json gives ISO 8601 with its offset.
 
 Feed verdicts: ok · stale (last load older than matching.max_feed_age_days or its per-feed limit) ·
-failing (its last import failed) · held (a snapshot held by the shrink guard) · missing (never loaded, but
-an enabled rule needs it) · not_configured (never loaded, not needed).
+failing (its last import failed) · held (a snapshot held by the shrink guard) · nothing_kept (its last load
+read rows and kept none: all quarantined, see \`ruralhub quarantine --feed F\`) · missing (never loaded, but an
+enabled rule needs it) · not_configured (never loaded, not needed). last_load: the last load's rows kept of
+those read, and how many were quarantined.
 
 Server settings (shared_buffers, max_wal_size, wal_compression) below those the embedded server runs with
 are listed as advice; they do not change the exit code.
 
-Exit codes: 0 everything ok; 1 a feed is stale, failing, held or missing, a rule's last run failed, or a
+Exit codes: 0 everything ok; 1 a feed is stale, failing, held, nothing_kept or missing, a rule's last run failed, or a
 scheduled job's latest slot failed or is held — suitable for a monitoring probe; 2 configuration error;
 75 the warehouse cannot be reached.
 
@@ -68,7 +75,11 @@ Example:
             ctx.out,
             'table',
             FEED_COLUMNS,
-            localTimes(s.feeds, ['last_success', 'next_scheduled', 'last_failure'], tz),
+            localTimes(
+              s.feeds.map((f) => ({ ...f, last_load: loadCounts(f.last_load) })),
+              ['last_success', 'next_scheduled', 'last_failure'],
+              tz,
+            ),
           );
           ctx.out.write('\nRules\n');
           writeRows(ctx.out, 'table', RULE_COLUMNS, localTimes(s.rules, ['last_run'], tz));
@@ -85,7 +96,7 @@ Example:
             writeRows(ctx.out, 'table', SERVER_COLUMNS, low as unknown as Record<string, unknown>[]);
           }
           ctx.out.write(
-            `\ntimes in ${tz}\n${s.healthy ? 'all healthy' : 'ATTENTION: something is stale, failing or held'}\n`,
+            `\ntimes in ${tz}\n${s.healthy ? 'all healthy' : 'ATTENTION: something is stale, failing, held or kept nothing'}\n`,
           );
         }
         if (!s.healthy) process.exitCode = 1;
