@@ -4,7 +4,7 @@
  * RSS is its own:
  *   (a) psql \copy of the UTF-8 CSV into a bare table: the physical limit
  *   (b) UTF-8 CSV end to end into a staging table (the loader's bulk path: COPY parses, rows/s into staging)
- *   (c) GB18030 CSV the same way (COPY decodes GB18030 itself)
+ *   (c) GB18030 CSV the same way (transcoded to UTF-8 in Node as it streams, connectors/gb18030.ts)
  *   (d) UTF-8 CSV through the record reader (csv-parse; the fallback for files COPY rejects), parse only
  *   (e) .xlsx with shared strings (as Excel, WPS and openpyxl write it), parse only
  *   (f) .xlsx with inline strings (exceljs's streaming writer), parse only

@@ -20,12 +20,12 @@
 import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import iconv from 'iconv-lite';
 import type { z } from 'zod';
 import { backoffSeconds } from '../../core/backoff.ts';
 import { configError, dataError, transientError } from '../../core/errors.ts';
 import { type HttpConfig, HttpConfigSchema } from '../../schemas/sources.ts';
 import type { CheckResult, Connector, ReadMessage, ReadOptions, StreamInfo } from '../connector.ts';
+import { decodeGb18030 } from '../gb18030.ts';
 import { decodingDamaged, REPLACEMENT, recordOf } from '../text-damage.ts';
 
 type Cfg = z.infer<typeof HttpConfigSchema>;
@@ -131,9 +131,11 @@ async function getJson(
       const bytes = Buffer.from(await res.arrayBuffer());
       // Decoded here, not by res.json(): a damaged byte must be seen, not silently made U+FFFD.
       const gb = /charset\s*=\s*"?(gb|cp936)/i.test(res.headers.get('content-type') ?? '');
-      const text = gb ? iconv.decode(bytes, 'gb18030') : bytes.toString('utf8');
+      // The one GB18030 decoder every reader uses (connectors/gb18030.ts): the same bytes are the same text.
+      const decoded = gb ? decodeGb18030(bytes) : null;
+      const text = decoded ? decoded.text : bytes.toString('utf8');
       try {
-        const damaged = decodingDamaged(text, bytes, gb ? 'gb18030' : 'utf8');
+        const damaged = decoded ? decoded.errors > 0 : decodingDamaged(text, bytes, 'utf8');
         // On a damaged page, a value with U+FFFD is damaged unless the answer holds it byte for byte.
         const isDamaged = (v: string) => damaged && (gb || !bytes.includes(Buffer.from(v, 'utf8')));
         return { body: JSON.parse(text) as unknown, isDamaged };

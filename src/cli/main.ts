@@ -169,8 +169,10 @@ export async function main(argv: string[]): Promise<number> {
     // connect.ts (pg, kysely) is loaded only when a command failed with something else: not on every start.
     const known =
       err instanceof RuralHubError ? err : (await import('../warehouse/connect.ts')).databaseFault(err);
+    // A message may quote a cell, and a cell an ID number: masked here, once, for every command (loaded on failure only).
+    const { maskIdsInText } = await import('../normalize/mask.ts');
     if (known) {
-      process.stderr.write(`ruralhub: ${known.kind} error: ${known.message}\n`);
+      process.stderr.write(`ruralhub: ${known.kind} error: ${maskIdsInText(known.message)}\n`);
       if (verbose)
         process.stderr.write(
           `${known.stack}\n${known.cause instanceof Error ? `caused by: ${known.cause.stack}\n` : ''}`,
@@ -178,7 +180,7 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT_CODES[known.kind];
     }
     process.stderr.write(
-      `ruralhub: unexpected error: ${(err as Error)?.message ?? String(err)}${verbose ? '' : ' (run with --verbose for details)'}\n`,
+      `ruralhub: unexpected error: ${maskIdsInText((err as Error)?.message ?? String(err))}${verbose ? '' : ' (run with --verbose for details)'}\n`,
     );
     if (verbose) process.stderr.write(`${(err as Error)?.stack}\n`);
     return 1;

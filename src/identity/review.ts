@@ -7,7 +7,7 @@
 import { sql } from 'kysely';
 import { configError } from '../../core/errors.ts';
 import type { ReviewStatus } from '../../schemas/vocab.ts';
-import { maskIdNumber } from '../normalize/mask.ts';
+import { maskIdColumnValue, maskIdNumber } from '../normalize/mask.ts';
 import { writeAudit } from '../warehouse/audit.ts';
 import type { Warehouse } from '../warehouse/connect.ts';
 
@@ -33,7 +33,7 @@ export const REVIEW_COLUMNS = [
 export type ReviewItem = Record<(typeof REVIEW_COLUMNS)[number], string | number | null>;
 
 /** Masks what could be an ID number, whatever state it is in (a destroyed ID may still carry most digits). */
-const maskRaw = (v: string | null) => (v === null ? null : v.length >= 8 ? maskIdNumber(v) : v);
+const maskRaw = (v: string | null) => (v === null ? null : maskIdColumnValue(v));
 
 export async function listReview(
   wh: Warehouse,

@@ -17,6 +17,7 @@ import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { type Kysely, sql } from 'kysely';
 import type { Connector, ReadMessage, ReadOptions, TitleRow } from '../../connectors/connector.ts';
+import { gb18030Fingerprint } from '../../connectors/gb18030.ts';
 import { connectorFor, openSource } from '../../connectors/registry.ts';
 import { BusyError, configError, dataError, RuralHubError, terminalError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
@@ -322,6 +323,9 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
       .update(fingerprint)
       .update(JSON.stringify(extra))
       .update(JSON.stringify({ sheet: p.feedConfig?.sheet ?? null }))
+      // The same bytes are the same text only under the same GB18030 decoder (connectors/gb18030.ts): a file loaded
+      // under another mapping (PostgreSQL's, before) is read again rather than taken as already loaded.
+      .update(gb18030Fingerprint())
       .digest('hex');
     const sameFile = sha !== null && state?.last_sha256 === sha && state.last_settings_hash === settingsHash;
     const decided = sameFile && state ? await decisionsSince(db, feed.id, state.last_success_at) : 0;

@@ -79,8 +79,9 @@ const THREAD_MIN_ROWS = 512;
 const IN_FLIGHT = 4;
 
 /**
- * Whether the file's rows can be normalized in Node with the same result as in SQL: UTF-8 bytes (PostgreSQL's own
- * GB18030 conversion decides those), and dates printed as ISO in the row text the row hash is taken of.
+ * Whether the file's rows can be normalized in Node with the same result as in SQL: UTF-8 bytes (a GB18030 CSV
+ * arrives here already transcoded to UTF-8 by connectors/gb18030.ts), and dates printed as ISO in the row text the
+ * row hash is taken of.
  */
 export async function normalizesInNode(db: Kysely<Database>, source: BulkSource): Promise<boolean> {
   if (source.encoding !== 'UTF8') return false;

@@ -6,6 +6,7 @@ import { type Kysely, sql } from 'kysely';
 import type pg from 'pg';
 import { RuralHubError } from '../../core/errors.ts';
 import type { RunKind, RunStatus } from '../../schemas/vocab.ts';
+import { maskIdsInText } from '../normalize/mask.ts';
 import { firstChars, withoutNul } from '../normalize/text.ts';
 import type { Database } from './schema.ts';
 
@@ -112,7 +113,8 @@ export async function failRun(db: Db, id: number, err: unknown): Promise<void> {
     // is recorded failed rather than left running by a failing UPDATE.
     .set({
       status: 'failed',
-      error: withoutNul(firstChars(message, 2000)),
+      // An error may quote a cell, and a cell an ID number: `ruralhub runs` shows this text as stored.
+      error: withoutNul(firstChars(maskIdsInText(message), 2000)),
       finished_at: sql`clock_timestamp()`,
     })
     .where('id', '=', id)
