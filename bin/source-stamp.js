@@ -13,6 +13,8 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const BUNDLE = join(ROOT, 'dist', 'main.js');
 const MANIFEST = join(ROOT, 'dist', 'sources.json');
 const LOCK = 'package-lock.json';
+/** Files of the project's root the bundle may hold: package.json (the version `--version` prints). */
+const ROOT_FILES = ['package.json', LOCK];
 const SOURCE_DIRS = ['core', 'src', 'connectors', 'schemas', 'pipelines'];
 
 /** [path relative to the project, size, mtimeMs] of a file, or null when it is missing. */
@@ -22,7 +24,7 @@ function entry(path) {
 }
 
 /**
- * Size and time of every file under the source folders, and of package-lock.json: taken by scripts/build.js
+ * Size and time of every file under the source folders, and of package.json and package-lock.json: taken by scripts/build.js
  * before it bundles, so that a file edited while esbuild runs is recorded as it was before (and found stale).
  * @returns {Map<string, [string, number, number]>}
  */
@@ -39,8 +41,10 @@ export function snapshotSources() {
     }
   };
   for (const dir of SOURCE_DIRS) walk(dir);
-  const lock = entry(LOCK);
-  if (lock) seen.set(LOCK, lock);
+  for (const path of ROOT_FILES) {
+    const f = entry(path);
+    if (f) seen.set(path, f);
+  }
   return seen;
 }
 
