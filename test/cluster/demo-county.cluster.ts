@@ -32,7 +32,7 @@ import { placements } from '../../src/warehouse/distribution.ts';
 import { migrate } from '../../src/warehouse/migrate.ts';
 import { tempDir } from '../support/files.ts';
 import { planProblems } from './plan.ts';
-import { clusterUrl, copyLoads, findingsOf, singleUrl, warehouseAt } from './support.ts';
+import { clusterUrl, copyLoads, findingsOf, singleUrl, stopwatch, warehouseAt } from './support.ts';
 
 const AS_OF = '2026-11-24';
 const config = parseConfig('county: { name: 示范县, code: "520102" }', 'inline');
@@ -45,15 +45,7 @@ const PUSHED_DOWN: readonly RuleId[] = RULE_IDS;
 
 let single: Warehouse;
 let cluster: Warehouse;
-const timings: Record<string, number> = {};
-const timed = async <T>(label: string, f: () => Promise<T>): Promise<T> => {
-  const started = performance.now();
-  try {
-    return await f();
-  } finally {
-    timings[label] = Math.round(performance.now() - started);
-  }
-};
+const { timings, timed } = stopwatch();
 
 beforeAll(async () => {
   const s = await warehouseAt(singleUrl(), 'single');

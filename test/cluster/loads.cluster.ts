@@ -29,7 +29,7 @@ import { runMatch } from '../../src/matching/run-match.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
 import { tempDir } from '../support/files.ts';
 import { planProblems } from './plan.ts';
-import { clusterUrl, findingsOf, singleUrl, versionsOf, warehouseAt } from './support.ts';
+import { clusterUrl, findingsOf, singleUrl, stopwatch, versionsOf, warehouseAt } from './support.ts';
 
 const AS_OF = '2026-11-24';
 const config = parseConfig('county: { name: 示范县, code: "520102" }', 'inline');
@@ -44,15 +44,7 @@ const imports = { single: {}, cluster: {} } as Record<Where, Partial<Record<Feed
 /** Each rule's match on each server: its findings, or the error it failed with. */
 const matched = { single: {}, cluster: {} } as Record<Where, Partial<Record<RuleId, string[] | Error>>>;
 let county: DemoCounty;
-const timings: Record<string, number> = {};
-const timed = async <T>(label: string, f: () => Promise<T>): Promise<T> => {
-  const started = performance.now();
-  try {
-    return await f();
-  } finally {
-    timings[label] = Math.round(performance.now() - started);
-  }
-};
+const { timings, timed } = stopwatch();
 
 /** Each import's phases (milliseconds) as its 'published' log line gives them, by the timing's label. */
 const phases: Record<string, Record<string, number>> = {};

@@ -108,3 +108,17 @@ export async function versionsOf(wh: Warehouse, feed: string): Promise<string[]>
     FROM ${sql.table(feed)} f ORDER BY 1`.execute(wh.db);
   return r.rows.map((x) => x.row);
 }
+
+/** Labelled durations for a test's log (ms): `timed(label, f)` runs f and records how long it took. */
+export function stopwatch() {
+  const timings: Record<string, number> = {};
+  const timed = async <T>(label: string, f: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await f();
+    } finally {
+      timings[label] = Math.round(performance.now() - started);
+    }
+  };
+  return { timings, timed };
+}
