@@ -15,6 +15,8 @@ import { resolveFeed } from '../../pipelines/feeds/resolve.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
 import { loadExcel } from '../../src/delivery/excel.ts';
 import { generateDemoCounty } from '../../src/demo/generate.ts';
+import { buildServer } from '../../src/http/server.ts';
+import { createToken } from '../../src/http/tokens.ts';
 import { importFeed } from '../../src/load/import-feed.ts';
 import { runMatch } from '../../src/matching/run-match.ts';
 import { computeIndicators, INDICATOR_IDS, measureIndicators } from '../../src/reporting/indicators.ts';
@@ -82,6 +84,41 @@ describe('an indicator whose rule cannot run for want of a feed', () => {
     expect(counties.map((r) => r.indicator)).toEqual(INDICATOR_IDS.filter((i) => i !== 'housing_safety'));
     for (const r of counties) expect(r.denominator, r.indicator).toBeGreaterThan(0);
     expect(await computeIndicators(wh.db, { asOf: AS_OF, config })).toEqual(m.rows);
+  });
+
+  it('is named by the API and the console, not left out nor shown as met', async () => {
+    const app = await buildServer({ wh, config, log, today: () => AS_OF });
+    try {
+      const { token } = await createToken(wh, { role: 'bureau', label: '局办公室' });
+      const api = await app.inject({
+        method: 'GET',
+        url: '/api/indicators',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(api.json().unmeasured).toEqual([
+        { indicator: 'housing_safety', rule: 'R08', missing: ['housing'] },
+      ]);
+      expect(api.json().items.some((i: { indicator: string }) => i.indicator === 'housing_safety')).toBe(
+        false,
+      );
+      const login = await app.inject({
+        method: 'POST',
+        url: '/console/login',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: `token=${encodeURIComponent(token)}`,
+      });
+      const cookie = [login.headers['set-cookie'] ?? []]
+        .flat()
+        .map((c) => c.split(';')[0]!)
+        .find((c) => c.startsWith('rh_session='));
+      const page = await app.inject({ method: 'GET', url: '/console', headers: { cookie: cookie ?? '' } });
+      expect(page.statusCode).toBe(200);
+      expect(page.body).toContain(
+        '<p class="unmeasured">住房安全保障：无数据——规则 R08 所需的数据尚未导入：农村住房安全鉴定名册。</p>',
+      );
+    } finally {
+      await app.close();
+    }
   });
 
   describe('in the monthly report', () => {

@@ -7,16 +7,18 @@
  */
 import { sql } from 'kysely';
 import {
-  computeIndicators,
   INDICATOR_IDS,
   INDICATOR_LABELS,
   type IndicatorId,
   type IndicatorRow,
+  measureIndicators,
+  UNMEASURED_STATUS,
 } from '../../reporting/indicators.ts';
 import type { Warehouse } from '../../warehouse/connect.ts';
 import { barChart, statusGrid, trendChart } from './charts.ts';
 import { countLink, type FindingsView } from './findings.ts';
 import { type Html, html, ruleName, table } from './html.ts';
+import { feedTitle } from './labels.ts';
 import type { ConsolePage } from './page.ts';
 
 const STATUS_CLASS: Record<string, string> = { 达标: 'ok', 风险: 'risk', 未达标: 'bad' };
@@ -61,8 +63,8 @@ export const dashboardPage: ConsolePage = {
     if (who.role === 'operator') return { redirect: '/console/operator' };
     if (who.role === 'department') return { redirect: '/console/department' };
     const today = ctx.today();
-    const [indicators, open, trend, places] = await Promise.all([
-      computeIndicators(ctx.wh.db, { asOf: today, config: ctx.config }),
+    const [{ rows: indicators, unmeasured }, open, trend, places] = await Promise.all([
+      measureIndicators(ctx.wh.db, { asOf: today, config: ctx.config }),
       openByRuleAndDepartment(ctx.wh, today),
       openTrend(ctx.wh),
       townshipsWithFindings(ctx.wh),
@@ -153,6 +155,13 @@ ${table(
   ]),
   'indicators',
 )}
+${
+  // An indicator whose rule's feeds were never loaded is not measured: said, never shown as met (monthly report too).
+  unmeasured.map(
+    (u) =>
+      html`<p class="unmeasured">${INDICATOR_LABELS[u.indicator]}：${UNMEASURED_STATUS}——规则 ${u.rule} 所需的数据尚未导入：${u.missing.map(feedTitle).join('、')}。</p>`,
+  )
+}
 <h2>未销号疑点趋势（最近比对日）</h2>
 <div class="pair">${trendChart(
         'trend',
