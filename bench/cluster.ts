@@ -19,6 +19,7 @@ import { RULE_IDS } from '../pipelines/rules/index.ts';
 import { createDb, createPool, type Warehouse } from '../src/warehouse/connect.ts';
 import { dropWarehouse } from '../src/warehouse/drop-warehouse.ts';
 import { localCluster } from '../test/cluster/citus.ts';
+import { warnIfStale } from './support/command.ts';
 import { BENCH_AS_OF, benchCounty, countyCommand, importCounty } from './support/county.ts';
 import { benchServer } from './support/server.ts';
 
@@ -63,6 +64,7 @@ async function measure(
 }
 
 export async function main(args: string[]): Promise<void> {
+  warnIfStale();
   const residents = arg(args, '--residents', 1_000_000);
   const persons = arg(args, '--persons', Math.round(residents / 4));
   const dir = mkdtempSync(join(tmpdir(), 'ruralhub-bench-cluster-'));

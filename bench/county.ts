@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { createDb, createPool } from '../src/warehouse/connect.ts';
 import { dropWarehouse } from '../src/warehouse/drop-warehouse.ts';
-import { phasesLine, timed } from './support/command.ts';
+import { phasesLine, timed, warnIfStale } from './support/command.ts';
 import { BENCH_AS_OF, benchCounty, type FeedImport, importCounty } from './support/county.ts';
 import { benchServer } from './support/server.ts';
 
@@ -42,6 +42,7 @@ function firstUtf8Line(file: string): string | null {
 }
 
 export async function main(args: string[]): Promise<void> {
+  warnIfStale();
   const residents = arg(args, '--residents', 1_000_000);
   const persons = arg(args, '--persons', Math.round(residents / 4));
   const dir = mkdtempSync(join(tmpdir(), 'ruralhub-bench-county-'));

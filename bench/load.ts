@@ -16,10 +16,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BULK_ROSTER_HEADER as HEADER, writeRoster } from '../src/demo/bulk-roster.ts';
-import { phasesLine, timed } from './support/command.ts';
+import { phasesLine, timed, warnIfStale } from './support/command.ts';
 import { benchServer } from './support/server.ts';
 
 export async function main(args: string[]): Promise<void> {
+  warnIfStale();
   const rowsArg = args.indexOf('--rows');
   const rows = rowsArg >= 0 ? Number(args[rowsArg + 1]) : 2_000_000;
   const repeatArg = args.indexOf('--repeat');

@@ -18,7 +18,7 @@ import { sql } from 'kysely';
 import { RULE_IDS, RULES } from '../pipelines/rules/index.ts';
 import { createDb, createPool, SESSION_PLANNER_OPTIONS } from '../src/warehouse/connect.ts';
 import { dropWarehouse } from '../src/warehouse/drop-warehouse.ts';
-import { timed } from './support/command.ts';
+import { timed, warnIfStale } from './support/command.ts';
 import { BENCH_AS_OF, benchCounty, importCounty } from './support/county.ts';
 import { benchServer } from './support/server.ts';
 
@@ -54,6 +54,7 @@ function inline(text: string, parameters: readonly unknown[]): string {
 }
 
 export async function main(args: string[]): Promise<void> {
+  warnIfStale();
   const persons = arg(args, '--persons', 250_000);
   const residents = arg(args, '--residents', 1_000_000 - persons);
   const dir = mkdtempSync(join(tmpdir(), 'ruralhub-bench-match-'));

@@ -1,6 +1,7 @@
 /** A benchmark's commands: run and timed by the wall clock, and the phases an import logs. */
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+import { bundleIsFresh } from '../../bin/source-stamp.js';
 
 /** Runs a command; throws with its output when it fails. */
 export function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
@@ -33,4 +34,15 @@ export function phasesLine(output: string): string | null {
         .map(([k, v]) => `${k} ${v}`)
         .join(', ')
     : null;
+}
+
+/**
+ * Says so when the command's bundle is stale (sources edited since `npm run build`): every command then starts
+ * through tsx, about a second more each, which a benchmark timing commands would count as the engine's.
+ */
+export function warnIfStale(): void {
+  if (!bundleIsFresh())
+    console.log(
+      'note: dist/ is stale (sources changed since npm run build): each command starts through tsx, ~1 s more — run npm run build first',
+    );
 }
