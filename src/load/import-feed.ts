@@ -406,16 +406,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
           [current, hashes] = lateBefore
             ? [null, null]
             : await Promise.all([
-                loadCurrentVersions(
-                  db,
-                  wh.pool,
-                  feed,
-                  expected,
-                  generation,
-                  undefined,
-                  undefined,
-                  distributed,
-                ),
+                loadCurrentVersions(db, wh.pool, feed, expected, generation, { distributed }),
                 expected > 0 ? hashRecords(bulk.open() as AsyncIterable<Buffer>, hasher) : null,
               ]);
           phase('recognize');
@@ -842,16 +833,7 @@ async function firstLoadBase(
   generation: string,
   distributed: boolean,
 ): Promise<void> {
-  const current = await loadCurrentVersions(
-    wh.db,
-    wh.pool,
-    feed,
-    expected,
-    generation,
-    undefined,
-    undefined,
-    distributed,
-  );
+  const current = await loadCurrentVersions(wh.db, wh.pool, feed, expected, generation, { distributed });
   if (current?.fromCache) await writeBase(wh.db, wh.pool, feed, current, generation);
 }
 

@@ -60,11 +60,20 @@ export interface CurrentVersions {
 export const hashedVersion = (feed: FeedDefinition, alias: string): RawBuilder<unknown> =>
   sql`(${recognizable(feed, alias)} AND octet_length(${sql.ref(`${alias}.raw_hash`)}) = ${sql.lit(RAW_HASH_BYTES)})`;
 
+/** How loadCurrentVersions reads the current versions. */
+export interface CurrentVersionsOptions {
+  /** Heap blocks per packed value when the table is read (default BLOCKS_PER_VALUE; tests take 1). */
+  blocksPerValue?: number;
+  /** From the recognition cache when it describes the table (default); false: from the table itself. */
+  cache?: boolean;
+  /** The feed's table is distributed by Citus (src/load/placement.ts): read without block ranges. */
+  distributed?: boolean;
+}
+
 /**
  * Reads the current versions: from the recognition cache when it describes the feed's table as it is (its
  * generation is the table's), else from the table itself. `generation` is the feed's as the load found it
  * when it started: a write since (by anything but a load, which holds the feed's lock) fails the load.
- * `distributed`: the feed's table is distributed by Citus (src/load/placement.ts), read without block ranges.
  */
 export async function loadCurrentVersions(
   db: Kysely<Database>,
@@ -72,10 +81,9 @@ export async function loadCurrentVersions(
   feed: FeedDefinition,
   expected: number,
   generation: string | null,
-  blocksPerValue = BLOCKS_PER_VALUE,
-  cache = true,
-  distributed = false,
+  options: CurrentVersionsOptions = {},
 ): Promise<CurrentVersions | null> {
+  const { blocksPerValue = BLOCKS_PER_VALUE, cache = true, distributed = false } = options;
   const current: CurrentVersions = {
     set: new RawHashSet(0), // replaced by the one read
     unrecognizable: [],
@@ -118,7 +126,7 @@ export async function loadCurrentVersions(
     client.release(true); // mid-COPY or mid-transaction: not fit to go back to the pool
     // A base written on a machine of the other byte order: the table is read instead (and a new base written).
     if (err instanceof ForeignImageError) {
-      return loadCurrentVersions(db, pool, feed, expected, generation, blocksPerValue, false, distributed);
+      return loadCurrentVersions(db, pool, feed, expected, generation, { ...options, cache: false });
     }
     throw err;
   }

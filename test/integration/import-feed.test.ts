@@ -574,7 +574,7 @@ describe("the current versions' hashes, read for recognition", () => {
     expect(size.rows[0]!.blocks).toBeGreaterThan(1);
     // The UPDATE above replaced the feed's generation: the cache no longer counts, the table is read.
     const { generation } = await feedState(wh.db, 'roster');
-    const got = await loadCurrentVersions(wh.db, wh.pool, feed, 0, generation, 1);
+    const got = await loadCurrentVersions(wh.db, wh.pool, feed, 0, generation, { blocksPerValue: 1 });
     expect(got?.fromCache).toBe(false);
     // Every stored hash is in the set, under its version; the one without a hash apart.
     const { rows, unrecognizable } = await expectVersionsOfTable(wh, got);
