@@ -57,7 +57,7 @@ port.on('message', async (/** @type {HashJob | RowsJob | PlanJob} */ job) => {
       if (!normalizer) throw new Error('rows before a plan');
       const out = (await normalizer).normalize(job.batch);
       done = { id: job.id, out };
-      port.postMessage(done, [out.norm.buffer, out.raw.buffer]);
+      port.postMessage(done, [out.norm.buffer, out.raw.buffer, out.keys.buffer]);
     } catch (err) {
       const e = /** @type {Error & { code?: string }} */ (err);
       done = { id: job.id, error: { message: e.message, code: e.code } };

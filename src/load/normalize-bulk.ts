@@ -22,6 +22,7 @@ import { columnTypeOf } from '../warehouse/feed-table.ts';
 import type { Database } from '../warehouse/schema.ts';
 import { COPY_BINARY_HEADER, COPY_BINARY_TRAILER } from './copy-binary.ts';
 import { HashWorker } from './hash-worker.ts';
+import type { KeySet } from './key-set.ts';
 import type { LineHasher, RecordHashes } from './line-hasher.ts';
 import { buildNormalize, missingProblem } from './normalize-staged.ts';
 import type { RawHashSet } from './raw-hash-set.ts';
@@ -56,6 +57,11 @@ export interface BulkNormalizeParams {
     hashes: RecordHashes | null;
   };
   onBytes?: (bytes: number) => void;
+  /**
+   * The valid rows' business keys are counted into it: once staged, `keys.maybeRepeated` false means no two
+   * valid rows share a key, and the ranking statement need not run. Rows left to SQL make it "maybe".
+   */
+  keys?: KeySet;
   /** Overrides THREAD_QUEUE (tests: the thread's path on any machine). */
   threadQueue?: number;
 }
@@ -119,6 +125,7 @@ export async function stageNormalized(
     regions: await regionSets(db, feed),
     identity: feed.identity !== undefined,
     seed: p.recognition.hasher.seed,
+    key: feed.key.map((k) => Object.keys(feed.fields).indexOf(k)),
   };
   const queue = p.threadQueue ?? THREAD_QUEUE;
   /** Started by the first batch worth handing over (it loads the normalizers meanwhile). */
@@ -182,6 +189,7 @@ export async function stageNormalized(
         const out = await pending.shift()!;
         staged += out.rows + out.toSql.length;
         for (const r of out.toSql) toSql.push(r);
+        p.keys?.addAll(out.keys);
         await write(normCopy, out.norm);
         await write(rawCopy, out.raw);
       }
@@ -225,7 +233,10 @@ export async function stageNormalized(
     normClient.release(failed ?? undefined);
     rawClient?.release(failed ?? undefined);
   }
-  if (toSql.length) await buildNormalize({ ...params, recNos: toSql }).execute(db);
+  if (toSql.length) {
+    await buildNormalize({ ...params, recNos: toSql }).execute(db);
+    p.keys?.repeated(); // their keys were not seen here
+  }
   return staged;
 }
 

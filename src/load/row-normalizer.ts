@@ -78,6 +78,8 @@ export interface RowPlan {
   identity: boolean;
   /** The line hash's 64-bit seed (src/load/line-hasher.ts), for batches whose hashes are not given. */
   seed: readonly [number, number];
+  /** The business key's fields, as indexes into `fields`: each valid row's key is hashed into RowOutput.keys. */
+  key: readonly number[];
 }
 
 /** A batch of records: bytes[starts[i], ends[i]) is record number recNos[i], line hash hashes[16i, 16i + 16). */
@@ -97,6 +99,11 @@ export interface RowOutput {
   rows: number;
   /** Record numbers of the rows left to the SQL normalizer (in raw staging only). */
   toSql: number[];
+  /**
+   * A 53-bit hash of each valid row's business key (its values' row text), in order: the stager learns from them
+   * whether any key occurs twice (src/load/key-set.ts), and when none does the ranking statement is not run.
+   */
+  keys: Float64Array<ArrayBuffer>;
 }
 
 /** What PostgreSQL's COPY would have refused, with its SQLSTATE (class 22: the loader then reads row by row). */
@@ -181,6 +188,9 @@ export class RowNormalizer {
   private readonly villageCodes: ReadonlySet<string>;
   private readonly fieldIndex: Readonly<Record<string, number>>;
   private readonly delimiterChar: string;
+  /** The batch's valid rows' key hashes so far (RowOutput.keys), and how many. */
+  private keyHashes = new Float64Array(0);
+  private keyCount = 0;
 
   private constructor(
     private readonly plan: RowPlan,
@@ -221,7 +231,14 @@ export class RowNormalizer {
   normalize(batch: RowBatch): RowOutput {
     const { bytes, starts, ends, recNos } = batch;
     const n = starts.length;
-    if (n === 0) return { norm: new Uint8Array(0), raw: new Uint8Array(0), rows: 0, toSql: [] };
+    if (n === 0)
+      return {
+        norm: new Uint8Array(0),
+        raw: new Uint8Array(0),
+        rows: 0,
+        toSql: [],
+        keys: new Float64Array(0),
+      };
     const from = starts[0]!;
     const to = ends[n - 1]!;
     // PostgreSQL checks a line's encoding before it parses it: invalid UTF-8 or a NUL refuses the file.
@@ -232,6 +249,8 @@ export class RowNormalizer {
     const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     let rows = 0;
     const toSql: number[] = [];
+    this.keyCount = 0;
+    if (this.keyHashes.length < n) this.keyHashes = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       this.parse(buf, starts[i]!, ends[i]!);
       let hash: Uint8Array;
@@ -244,7 +263,13 @@ export class RowNormalizer {
       if (this.row(recNos[i]!, hash)) rows++;
       else toSql.push(recNos[i]!);
     }
-    return { norm: this.out.take(), raw: this.rawOut.take(), rows, toSql };
+    return {
+      norm: this.out.take(),
+      raw: this.rawOut.take(),
+      rows,
+      toSql,
+      keys: this.keyHashes.slice(0, this.keyCount),
+    };
   }
 
   /**
@@ -410,6 +435,7 @@ export class RowNormalizer {
     const md5 = this.md5;
     md5.init();
     md5.update(`(${parts.join(',')})`);
+    if (ok) this.keyHashes[this.keyCount++] = keyHash(this.plan.key, parts);
     out.textArray(problems);
     out.bool(ok);
     out.bytea(md5.digest('binary'));
@@ -480,6 +506,28 @@ export class RowNormalizer {
     o.bytea(rawHash);
     for (const c of this.cells) o.text(c);
   }
+}
+
+/**
+ * A 53-bit hash (cyrb53) of a row's business key: its fields' row text (canonical, as PostgreSQL prints the values:
+ * equal values, equal text; an empty text is "", NULL nothing), each followed by a separator. Equal keys hash
+ * alike; unequal ones alike only by chance (or a separator inside a value), which costs no more than running the
+ * ranking statement.
+ */
+function keyHash(key: readonly number[], parts: readonly string[]): number {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let k = 0; k < key.length; k++) {
+    const s = parts[key[k]!]!;
+    for (let i = 0; i <= s.length; i++) {
+      const c = i < s.length ? s.charCodeAt(i) : 0x1f;
+      h1 = Math.imul(h1 ^ c, 2654435761);
+      h2 = Math.imul(h2 ^ c, 1597334677);
+    }
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }
 
 const result = (r: { ok: true; value: string } | { ok: false; problem: string } | null): string | null =>

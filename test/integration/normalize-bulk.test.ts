@@ -13,6 +13,8 @@ import type { BulkSource } from '../../connectors/connector.ts';
 import { csvConnector } from '../../connectors/csv/csv-connector.ts';
 import { FEEDS } from '../../pipelines/feeds/index.ts';
 import type { FeedDefinition } from '../../schemas/feed.ts';
+import { writeRoster } from '../../src/demo/bulk-roster.ts';
+import { KeySet } from '../../src/load/key-set.ts';
 import { LineHasher } from '../../src/load/line-hasher.ts';
 import { stageNormalized } from '../../src/load/normalize-bulk.ts';
 import { buildNormalize } from '../../src/load/normalize-staged.ts';
@@ -216,7 +218,9 @@ async function bothWays(feed: FeedDefinition, path: string, tag: string, threadQ
   const nodeRaw = `t_${tag}_node_raw`;
   const nodeNorm = `t_${tag}_node_norm`;
   await createRawTable(wh.db, nodeRaw, bulk.columns.length);
+  const keys = new KeySet();
   const staged = await stageNormalized(wh.db, wh.pool, {
+    keys,
     feed,
     source: bulk,
     raw: nodeRaw,
@@ -239,8 +243,14 @@ async function bothWays(feed: FeedDefinition, path: string, tag: string, threadQ
       await sql<{ r: string }>`SELECT r::text AS r FROM ${sql.id(raw)} r JOIN ${sql.id(norm)} n USING (rec_no)
         WHERE n.skip IS NULL AND NOT n.ok ORDER BY rec_no`.execute(wh.db)
     ).rows.map((x) => x.r);
+  // Whether SQL finds a business key on two valid rows: what the ranking statement would rank.
+  const key = sql.join(feed.key.map((k) => sql.ref(k)));
+  const repeated = await sql<{ n: string }>`SELECT count(*) AS n FROM (SELECT ${key} FROM ${sql.id(sqlNorm)}
+      WHERE ok GROUP BY ${key} HAVING count(*) > 1) d`.execute(wh.db);
   return {
     staged,
+    keysRepeated: keys.maybeRepeated,
+    sqlKeysRepeated: Number(repeated.rows[0]!.n) > 0,
     sql: await rowsOf(sqlNorm),
     node: await rowsOf(nodeNorm),
     sqlRejected: await rejectedRaw(sqlRaw, sqlNorm),
@@ -266,12 +276,24 @@ describe('normalized staging made in Node is the one SQL makes', () => {
       const r = await bothWays(feed, path, `${id}_plain`, id === 'roster' || id === 'water' ? 2 : 0);
       expect(r.staged).toBe(3004);
       expect(r.node.length).toBe(3004);
+      // Ranking is skipped exactly when SQL would find no key on two valid rows.
+      expect(r.keysRepeated).toBe(r.sqlKeysRepeated);
       expect(r.node).toEqual(r.sql);
       expect(r.nodeRejected).toEqual(r.sqlRejected);
       expect(r.sqlRejected.length).toBeGreaterThan(0);
       expect(r.sql.some((row) => row.includes(',blank,'))).toBe(true);
     },
   );
+
+  it('a roster whose every ID is another person: no key on two valid rows, so no ranking to run', async () => {
+    const path = join(dir, 'unique-roster.csv');
+    await writeRoster(path, 5000);
+    const r = await bothWays(feedOf('roster'), path, 'unique_roster');
+    expect(r.staged).toBe(5000);
+    expect(r.node).toEqual(r.sql);
+    expect(r.sqlKeysRepeated).toBe(false);
+    expect(r.keysRepeated).toBe(false);
+  });
 
   it('with the region checks active, ambiguous and unknown names among them', async () => {
     await sql`INSERT INTO regions (code, name, level, parent_code) VALUES
