@@ -11,41 +11,30 @@
  * readers and dropped by the next run of the feed); the ledger equation is checked by a database
  * constraint in the same commit.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import type { Stats } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
 import { type Kysely, sql } from 'kysely';
-import type { Connector, ReadMessage, ReadOptions, TitleRow } from '../../connectors/connector.ts';
-import { gb18030Fingerprint } from '../../connectors/gb18030.ts';
+import type { ReadMessage, ReadOptions, TitleRow } from '../../connectors/connector.ts';
 import { connectorFor, openSource } from '../../connectors/registry.ts';
-import { BusyError, configError, dataError, RuralHubError, terminalError } from '../../core/errors.ts';
-import type { Logger } from '../../core/log.ts';
+import { configError, dataError } from '../../core/errors.ts';
 import { phaseTimer } from '../../core/phase-timer.ts';
 import { countyFeed } from '../../pipelines/feeds/resolve.ts';
-import type { FeedConfig } from '../../schemas/config.ts';
 import type { FeedDefinition } from '../../schemas/feed.ts';
 import type { SourceConfig } from '../../schemas/sources.ts';
-import { decisionsSince } from '../identity/review.ts';
 import { checkStatedDate, statedDataDate, statedInColumn, whereStated } from '../normalize/data-date.ts';
 import { headerDetector, mapHeader } from '../normalize/header-map.ts';
 import { firstChars } from '../normalize/text.ts';
-import { databaseFault, poolTimeouts, type Warehouse, within } from '../warehouse/connect.ts';
-import {
-  failAbandoned,
-  failRun,
-  finishRun,
-  type RunCounts,
-  startRun,
-  tryFeedLock,
-  ZERO_COUNTS,
-} from '../warehouse/ledger.ts';
+import { poolTimeouts, type Warehouse, within } from '../warehouse/connect.ts';
+import { finishRun, type RunCounts } from '../warehouse/ledger.ts';
 import type { Database } from '../warehouse/schema.ts';
+import { startImport } from './import-start.ts';
+import { assertInputFile, assertUnchanged } from './input-file.ts';
 import { hashRecords, LineHasher, type RecordHashes } from './line-hasher.ts';
 import { linkRecords } from './link-identities.ts';
+import { lockFeed } from './lock-feed.ts';
 import { normalizesInNode, stageNormalized } from './normalize-bulk.ts';
-import { buildNormalize, normalizationFingerprint, rankDuplicates } from './normalize-staged.ts';
-import { distributeStaging, feedDistributed, localStaging, type Staging } from './placement.ts';
+import { buildNormalize, rankDuplicates } from './normalize-staged.ts';
+import { distributeStaging, localStaging, type Staging } from './placement.ts';
 import { endedByScope, type LoadPlan, planLoad, publish, recordQuarantine } from './publish.ts';
 import { currentRows, lateLoadOf } from './publish-late.ts';
 import { pullInRecognized } from './pull-in.ts';
@@ -53,58 +42,17 @@ import { beginPublish, needsBase, writeBase } from './recognition-cache.ts';
 import {
   type CurrentVersions,
   copyUnseen,
-  FileChangedError,
   loadCurrentVersions,
   type RecognitionCounts,
   type Recognized,
 } from './recognize.ts';
-import { copyBulk, copyRecords, createRawTable, dropStaging, stagingNames } from './stage.ts';
+import type { ImportParams, ImportSummary, LoadInput, RecordSource, RunHandles } from './run-context.ts';
+import { runFailed } from './run-failure.ts';
+import { setDataDate } from './settle-data-date.ts';
+import { copyBulk, copyRecords, createRawTable, dropStaging } from './stage.ts';
 
-export interface ImportParams {
-  wh: Warehouse;
-  feed: FeedDefinition;
-  feedConfig?: Partial<FeedConfig>;
-  /** A department file (CSV or workbook)… */
-  path?: string;
-  /** …or a source read through a connector (database, HTTP API), with its resume state. */
-  source?: RecordSource;
-  log: Logger;
-  /** Reference date for "birth date in the future" (YYYY-MM-DD). */
-  today: string;
-  timeZone: string;
-  /** Publish a snapshot even if it shrinks the feed beyond `max_shrink`. */
-  confirmShrink?: boolean;
-  /** Load even if the same file was the last successful load. */
-  force?: boolean;
-  /** Progress for a person watching (src/cli/progress.ts): called often, must be cheap. */
-  onProgress?: (p: ImportProgress) => void;
-  /**
-   * The date the data describes when the caller knows it: `import --data-date` ('flag') or a scheduled job's
-   * own date ('job'). It wins over a date the file states; without it, the file's statement, else the load day.
-   */
-  dataDate?: { date: string; from: 'flag' | 'job' };
-  /** The load's local date (YYYY-MM-DD in `timeZone`); default: now, by the clock. */
-  loadDay?: string;
-}
-
-export interface ImportProgress {
-  phase: 'staging' | 'normalize' | 'plan' | 'publish';
-  rows?: number;
-  bytes?: number;
-  totalBytes?: number;
-}
-
-/**
- * A non-file source: a label for positions and the ledger, and its read (connectors/*). Incremental sources
- * end their stream with a checkpoint; the loader passes the saved one back as `cursor` on the next run and
- * stores the new one in the same transaction as the rows it covers.
- */
-export interface RecordSource {
-  label: string;
-  read(options: ReadOptions): AsyncIterable<ReadMessage>;
-  /** The column of its records that states the data date (a source's `data_date_column`). */
-  dataDateColumn?: string;
-}
+export { assertInputFile, sha256File } from './input-file.ts';
+export type { ImportParams, ImportProgress, ImportSummary, RecordSource } from './run-context.ts';
 
 /**
  * The configured source of a feed (feeds.<feed>.source: a database, an API) as a RecordSource, read by the
@@ -123,49 +71,6 @@ export function configuredSource(
   const { label, read } = openSource(cfg);
   const column = 'data_date_column' in cfg ? cfg.data_date_column : undefined;
   return { label, read, ...(column !== undefined ? { dataDateColumn: column } : {}) };
-}
-
-export interface ImportSummary {
-  runId: number;
-  feed: string;
-  source: string;
-  status: 'succeeded' | 'noop' | 'held';
-  counts: RunCounts;
-  /** Rejected values by problem code, for the summary line. */
-  problems: Record<string, number>;
-  unmappedColumns: string[];
-  /**
-   * Rows recognised by their raw hash as an unchanged current version and taken from it instead of being
-   * normalized again (not a ledger count: they are counted as loaded like any other row).
-   */
-  recognized?: number;
-  message?: string;
-  /** The date the data describes and where it came from (runs.data_date, runs.data_date_from), when known. */
-  dataDate?: { date: string; from: string };
-}
-
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  // 4 MB reads into two buffers by turns, the next read under way while this one is hashed: measured 0.20 s for
-  // a 251 MB file against 0.24 s from a read stream of 1 MB chunks (0.36 s of 64 kB ones); the hash itself runs
-  // at ~1.7 GB/s.
-  const size = 2 ** 22;
-  const buffers = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
-  const file = await open(path);
-  try {
-    let turn = 0;
-    let next = file.read(buffers[0]!, 0, size, null);
-    for (;;) {
-      const { bytesRead, buffer } = await next;
-      if (bytesRead === 0) break;
-      turn ^= 1;
-      next = file.read(buffers[turn]!, 0, size, null);
-      hash.update(buffer.subarray(0, bytesRead));
-    }
-  } finally {
-    await file.close();
-  }
-  return hash.digest('hex');
 }
 
 function countsFrom(plan: LoadPlan, connectorProblems: number, connectorSkipped: number): RunCounts {
@@ -201,13 +106,6 @@ async function loadSettings(trx: Kysely<Database>, statementMs: number): Promise
   await sql`SET LOCAL jit = off`.execute(trx);
 }
 
-/** Fails before any run is recorded when the input is not a readable regular file. */
-export async function assertInputFile(path: string): Promise<void> {
-  const st = await stat(path).catch(() => null);
-  if (!st) throw dataError(`input file not found: ${path}`);
-  if (!st.isFile()) throw dataError(`input is not a regular file: ${path}`);
-}
-
 /** The staged columns the load's joins and filters use: what the planner needs statistics for. */
 function plannedColumns(feed: FeedDefinition): string[] {
   const fields = [
@@ -222,19 +120,8 @@ function plannedColumns(feed: FeedDefinition): string[] {
 const rejectedByCopy = (err: unknown): boolean =>
   err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('22');
 
-/**
- * A file rewritten or replaced while it loads fails the run: the bulk path reads it twice (src/load/recognize.ts)
- * and must not store the first pass's hashes with the second pass's values, and the ledger's SHA-256 is read
- * alongside.
- */
-async function assertUnchanged(path: string, before: Stats): Promise<void> {
-  const now = await stat(path);
-  if (now.ino !== before.ino || now.size !== before.size || now.mtimeMs !== before.mtimeMs)
-    throw new FileChangedError();
-}
-
 export async function importFeed(p: ImportParams): Promise<ImportSummary> {
-  const { wh, log } = p;
+  const { wh } = p;
   const feed = countyFeed(p.feed, p.feedConfig);
   const path = p.path;
   if (path === undefined && !p.source)
@@ -242,128 +129,34 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
       `${p.feed.id}: an import needs a file (--file) or the feed's configured source (feeds.${p.feed.id}.source)`,
     );
   if (path !== undefined) await assertInputFile(path);
-  const { db } = wh;
-  const limits = poolTimeouts(wh.pool);
-  const source = path !== undefined ? basename(path) : p.source!.label;
-  const connector: Connector<{ path: string }> | null = path !== undefined ? connectorFor(path) : null;
-  const extra = p.feedConfig?.header_aliases ?? {};
-  const isHeader = headerDetector(feed, extra);
-
-  // Milliseconds per phase, for the run's log line: 'start' is the lock, the ledger row and the no-op check.
-  const phase = phaseTimer();
-  const unlock = await tryFeedLock(wh.pool, wh.schema, feed.id);
-  if (!unlock) {
-    const holder = await db
-      .selectFrom('runs')
-      .select(['id', 'pid', 'started_at'])
-      .where('feed', '=', feed.id)
-      .where('status', '=', 'running')
-      .orderBy('id', 'desc')
-      .executeTakeFirst();
-    const who = holder
-      ? `run ${holder.id} (pid ${holder.pid}, started ${holder.started_at.toISOString()})`
-      : 'another run';
-    const skipped = await startRun(db, { kind: 'import', feed: feed.id, source });
-    const message = `feed ${feed.id} is being imported by ${who}; this run (${skipped}) was skipped`;
-    await finishRun(db, skipped, 'skipped', ZERO_COUNTS, { reason: message });
-    throw new BusyError(`${message}; try again when it ends`);
-  }
-  let runId = 0;
-  let recordShaOfFailed: (() => Promise<unknown>) | null = null;
-  /** A new base of the recognition cache being written alongside normalization, or null. */
-  let base: Promise<void> | null = null;
+  const headerAliases = p.feedConfig?.header_aliases ?? {};
+  const input: LoadInput = {
+    wh,
+    params: p,
+    feed,
+    path,
+    limits: poolTimeouts(wh.pool),
+    source: path !== undefined ? basename(path) : p.source!.label,
+    connector: path !== undefined ? connectorFor(path) : null,
+    headerAliases,
+    isHeader: headerDetector(feed, headerAliases),
+    // Milliseconds per phase, for the run's log line: 'start' is the lock, the ledger row and the no-op check.
+    phase: phaseTimer(),
+  };
+  const unlock = await lockFeed(wh, feed, input.source);
+  const handles: RunHandles = { runId: 0, recordSha: null, base: null };
   try {
-    // On a Citus cluster the statements meeting the feed's table take their cluster forms (placement.ts): decided
-    // here, once, from whether the feed's table is distributed.
-    const distributed = await feedDistributed(db, feed);
-    const abandoned = await failAbandoned(db, 'import', feed.id);
-    if (abandoned) log.warn({ feed: feed.id, abandoned }, 'marked abandoned runs of this feed as failed');
-    const state = await db
-      .selectFrom('feed_state')
-      .selectAll()
-      .where('feed', '=', feed.id)
-      .executeTakeFirst();
-    // Files are compared by content hash (an identical file is a no-op); connector sources by their cursor. A
-    // file of another size than the last one loaded cannot be it: its hash (for the ledger) is computed once it is
-    // staged, while PostgreSQL normalizes — not in a pass of its own before, nor beside the staging, where its
-    // reads slowed the recognizer's (measured: 2.1–2.8 s for the first pass with it, 1.3–1.7 s without).
-    // Also what the file must still be once staged and hashed (assertUnchanged): the ledger's hash and the staged
-    // rows are of one file.
-    const opened = path !== undefined ? await stat(path) : null;
-    // What the feed's table was when this load started: a write since by anything else fails the load.
-    const generation = state?.generation ?? null;
-    const bytes = opened?.size ?? null;
-    const maybeSame = bytes !== null && (state?.last_bytes == null || Number(state.last_bytes) === bytes);
-    const sha = maybeSame ? await sha256File(path!) : null;
-    let shaLater: Promise<string> | null = null;
-    const startSha = () => {
-      if (path === undefined || sha !== null || shaLater) return;
-      shaLater = sha256File(path);
-      shaLater.catch(() => undefined); // awaited by recordSha; a read error surfaces there
-    };
-    runId = await startRun(db, { kind: 'import', feed: feed.id, source, sha256: sha, dataDate: p.dataDate });
+    const started = await startImport(input, handles);
+    if ('noop' in started) return started.noop;
+    const { run } = started;
+    const { db } = wh;
+    const { source, connector, headerAliases: extra, isHeader, limits, phase } = run;
+    const { runId, log: rlog, state, generation, bytes, opened, distributed } = run;
+    const { fingerprint, settingsHash, loadDay, lateBefore } = run;
+    const { start: startSha, record: recordSha } = run.sha;
     let dataDate: { date: string; from: string } | undefined = p.dataDate;
-    const rlog = log.child({ run_id: runId, feed: feed.id });
-    await cleanOrphanStaging(wh);
-    /** The file's hash into the ledger row, once known (in the run's final transaction when there is one). */
-    const recordSha = async (trx: Kysely<Database>): Promise<string | null> => {
-      startSha();
-      const fileSha = sha ?? (shaLater ? await shaLater : null);
-      if (shaLater && opened) await assertUnchanged(path!, opened); // hashed after the staging's check
-      if (shaLater && fileSha)
-        await trx.updateTable('runs').set({ source_sha256: fileSha }).where('id', '=', runId).execute();
-      return fileSha;
-    };
-    recordShaOfFailed = () => recordSha(db);
-    // The same file loads the same only under the same settings (normalizers, vocabularies, regions, header
-    // aliases), the same choice of sheet (another sheet of the same workbook is other data) and identity-review
-    // decisions: otherwise it is loaded again.
-    const fingerprint = await normalizationFingerprint(db, feed, p.timeZone);
-    const settingsHash = createHash('sha256')
-      .update(fingerprint)
-      .update(JSON.stringify(extra))
-      .update(JSON.stringify({ sheet: p.feedConfig?.sheet ?? null }))
-      // The same bytes are the same text only under the same GB18030 decoder (connectors/gb18030.ts): a file loaded
-      // under another mapping (PostgreSQL's, before) is read again rather than taken as already loaded.
-      .update(gb18030Fingerprint())
-      .digest('hex');
-    const sameFile = sha !== null && state?.last_sha256 === sha && state.last_settings_hash === settingsHash;
-    const decided = sameFile && state ? await decisionsSince(db, feed.id, state.last_success_at) : 0;
-    if (decided) rlog.info({ decisions: decided }, 'same file, but identity-review decisions since its load');
-    // The load's local date: the caller's `today` (import --as-of) unless told otherwise.
-    const loadDay = p.loadDay ?? p.today;
-    const lateBefore = await lateLoadOf(db, feed, dataDate?.date ?? loadDay);
-    // The same file given a date earlier than one loaded since is that date's picture: it is loaded in its place.
-    if (!p.force && sameFile && !decided && !(p.dataDate && lateBefore)) {
-      // The same file describes the same date as when it was loaded (unless the caller gives one).
-      if (!dataDate && state.last_run_id !== null) {
-        const same = await db
-          .selectFrom('runs')
-          .select(['data_date', 'data_date_from'])
-          .where('id', '=', state.last_run_id)
-          .executeTakeFirst();
-        if (same?.data_date) {
-          dataDate = { date: same.data_date, from: same.data_date_from ?? 'load_day' };
-          await setDataDate(db, runId, dataDate);
-        }
-      }
-      await finishRun(db, runId, 'noop', undefined, { same_as_run: state.last_run_id });
-      rlog.info({ source }, 'same file as the last successful load: nothing to do');
-      return {
-        runId,
-        feed: feed.id,
-        source,
-        status: 'noop',
-        counts: countsFrom(emptyPlan(), 0, 0),
-        problems: {},
-        unmappedColumns: [],
-        message: `identical to run ${state.last_run_id}`,
-        ...(dataDate ? { dataDate } : {}),
-      };
-    }
-
     // Stage: bulk bytes into COPY when the connector offers them and PostgreSQL accepts them; else records.
-    const { raw, norm, unseen } = stagingNames(runId);
+    const { raw, norm, unseen } = run;
     let header: readonly string[] | undefined;
     let headerRow = 1;
     let connectorProblems: Extract<ReadMessage, { type: 'problem' }>[] = [];
@@ -441,8 +234,8 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
           // While PostgreSQL normalizes, on the other core: the next load then reads an image of the set (~66 MB
           // for 2M versions) instead of the table or pairs to add one by one.
           if (needsBase(current)) {
-            base = writeBase(db, wh.pool, feed, current, generation);
-            base.catch(() => undefined); // awaited before publishing; a failure surfaces there
+            handles.base = writeBase(db, wh.pool, feed, current, generation);
+            handles.base.catch(() => undefined); // awaited before publishing; a failure surfaces there
           }
           await copyUnseen(db, wh.pool, unseen, current);
           phase('unseen');
@@ -459,7 +252,7 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
                   // The table, or the cache: its base an image of the set or pairs, and how many rows.
                   versions_from: current.fromCache ? (current.fromImage ? 'cache' : 'cache pairs') : 'table',
                   ...(current.fromCache ? { cache_rows: current.steps } : {}),
-                  new_base: base !== null,
+                  new_base: handles.base !== null,
                 }
               : {}),
           },
@@ -690,8 +483,8 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
     }
 
     p.onProgress?.({ phase: 'publish' });
-    if (base) {
-      await base;
+    if (handles.base) {
+      await handles.base;
       phase('base'); // what of writing the cache's new base did not fit alongside normalization
     }
     const nextGeneration = randomUUID();
@@ -789,30 +582,12 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
       dataDate,
     };
   } catch (thrown) {
-    // A full disk (the warehouse's: SQLSTATE 53100; or this host's: ENOSPC) is named as such, not as bad data:
-    // a person must free space. The load's one transaction rolled back: nothing of it was published.
-    const code = (thrown as { code?: unknown } | null)?.code;
-    const err =
-      code === '53100' || code === 'ENOSPC'
-        ? terminalError(
-            `${source}: import failed, disk full: ${(thrown as Error).message}; nothing of this load was published`,
-            thrown,
-          )
-        : thrown;
-    // A lost or stalled connection, a statement over its limit: transient (exit 75), named in the ledger.
-    const failure = databaseFault(err) ?? err;
-    // Bounded: after a database fault the database may not answer these either. Then the run stays `running`
-    // and the next run of the feed marks it abandoned (failAbandoned).
-    if (runId) await within(failRun(db, runId, failure), limits.graceMs);
-    await within(recordShaOfFailed?.() ?? Promise.resolve(), limits.graceMs);
-    throw failure instanceof RuralHubError
-      ? failure
-      : dataError(`${source}: import failed: ${(err as Error).message}`, err);
+    throw await runFailed(input, handles, thrown);
   } finally {
     // Not bounded: its transaction ends before the feed is unlocked (the connection's watchdog bounds it).
-    await base?.catch(() => undefined);
-    if (runId) await within(dropStaging(db, runId), limits.graceMs);
-    await within(unlock(), limits.graceMs);
+    await handles.base?.catch(() => undefined);
+    if (handles.runId) await within(dropStaging(wh.db, handles.runId), input.limits.graceMs);
+    await within(unlock(), input.limits.graceMs);
   }
 }
 
@@ -855,37 +630,6 @@ async function* takeCheckpoint(
   }
 }
 
-/** The run's data date into its ledger row as soon as it is known: a run held or failed later keeps it. */
-async function setDataDate(
-  db: Kysely<Database>,
-  runId: number,
-  d: { date: string; from: string },
-): Promise<void> {
-  await db
-    .updateTable('runs')
-    .set({ data_date: d.date, data_date_from: d.from })
-    .where('id', '=', runId)
-    .execute();
-}
-
-function emptyPlan(): LoadPlan {
-  return {
-    read: 0,
-    skipped: 0,
-    quarantined: 0,
-    exactDuplicates: 0,
-    conflictingDuplicates: 0,
-    winners: 0,
-    new: 0,
-    changed: 0,
-    unchanged: 0,
-    ended: 0,
-    currentBefore: 0,
-    currentAfter: 0,
-    recognized: 0,
-  };
-}
-
 async function problemCounts(
   wh: Warehouse,
   norm: string,
@@ -898,14 +642,4 @@ async function problemCounts(
   const out: Record<string, number> = Object.fromEntries(rows.map((r) => [r.problem, r.n]));
   for (const m of fromConnector) out[m.problem] = (out[m.problem] ?? 0) + 1;
   return out;
-}
-
-/** Staging tables of runs that are no longer running (a crashed process) are dropped. */
-async function cleanOrphanStaging(wh: Warehouse): Promise<void> {
-  const { rows } = await sql<{ name: string }>`
-    SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = ${wh.schema} AND c.relkind = 'r' AND c.relname ~ '^stg_[0-9]+_(raw|norm|unseen|norm_dist|norm_ends)$'
-      AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.status = 'running'
-                      AND r.id = substring(c.relname FROM '^stg_([0-9]+)_')::bigint)`.execute(wh.db);
-  for (const r of rows) await sql`DROP TABLE IF EXISTS ${sql.id(r.name)}`.execute(wh.db);
 }
