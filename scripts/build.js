@@ -7,12 +7,13 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { manifestPath, ROOT, snapshotSources, sourceManifest } from '../bin/source-stamp.js';
-import { bundle } from './bundle.js';
+import { bundleCommand } from './bundle.js';
 
 // Sizes and times before esbuild reads anything: a file edited during the build is then found stale.
 const before = snapshotSources();
 rmSync(join(ROOT, 'dist'), { recursive: true, force: true });
-const inputs = await bundle({ main: join(ROOT, 'src/cli/main.ts') }, join(ROOT, 'dist'));
+// With the config check's rule ids read from the rules' registry (scripts/rule-ids.js, src/config/load-config.ts).
+const inputs = await bundleCommand(ROOT, join(ROOT, 'dist'));
 const { manifest, unknown } = sourceManifest(
   inputs.map((p) => relative(ROOT, p).split('\\').join('/')),
   before,

@@ -38,8 +38,9 @@ export async function withWarehouse<T>(
   opts: { schema?: 'check' | 'auto' | 'none' } = {},
 ): Promise<T> {
   const mode = opts.schema ?? 'check';
-  // The migrations (every one's module, the SQL functions they build: ~50 ms CPU) are loaded while the connection
-  // is made, not before it: the same work, overlapped with the server's answer (README, "Start-up").
+  // The schema check (migrate.ts: the migrations' names, the feeds' declarations; the migrations themselves load
+  // only when they run) is loaded while the connection is made, not before it: the same work, overlapped with the
+  // server's answer (README, "Start-up").
   const migrations = mode === 'none' ? undefined : import('../warehouse/migrate.ts');
   // A failed connection leaves the import settled: no unhandled rejection besides the connection's error.
   migrations?.catch(() => {});

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { configError } from '../../core/errors.ts';
 import { FEEDS, type FeedId } from '../../pipelines/feeds/index.ts';
 import { resolveFeed, valueAliasProblems } from '../../pipelines/feeds/resolve.ts';
-import { RULES, type RuleId } from '../../pipelines/rules/index.ts';
+import type { RuleId } from '../../pipelines/rules/index.ts';
 import { type ConfigOf, configSchema } from '../../schemas/config.ts';
 
 /**
@@ -34,18 +34,36 @@ export type CountyConfig = ConfigOf<FeedId, RuleId>;
 export type CountyJob = CountyConfig['scheduler']['jobs'][string];
 
 /**
- * An id of a registry, as the config takes it: one of the registry's keys (`Object.keys` types them as strings;
- * the registries are object literals, so their keys are exactly K).
+ * The rule ids in catalog order, as scripts/build.js read them from the rules' registry when it made the bundle: a
+ * JSON array in a string (esbuild's `define`; a string is written in place, an array would become a module of
+ * its own that every chunk initializes). Undefined when running from the sources.
  */
-function registryId<K extends string>(registry: Readonly<Record<K, unknown>>) {
-  const keys = Object.keys(registry) as K[];
+declare const RURALHUB_BUILD_RULE_IDS: string | undefined;
+
+/**
+ * The keys of the rules' registry (pipelines/rules/index.ts). The bundle has them written in by its build, so
+ * a command that loads its config does not load the thirteen rules, their zod schemas and SQL, only to check a
+ * rule's name: ~45 ms of every such start (`npm run bench -- startup`). From the sources they are the registry's
+ * own keys. Either way the registry is the one list of rule ids, and a bundle built before a rule was added is
+ * never run (bin/source-stamp.js: the registry's file is among those it was built from).
+ */
+const RULE_IDS: readonly RuleId[] =
+  typeof RURALHUB_BUILD_RULE_IDS === 'undefined'
+    ? (Object.keys((await import('../../pipelines/rules/index.ts')).RULES) as RuleId[])
+    : (JSON.parse(RURALHUB_BUILD_RULE_IDS) as RuleId[]);
+
+/** An id of a registry, as the config takes it: one of `keys`, the registry's keys. */
+function registryId<K extends string>(keys: readonly K[]) {
   return z.string().pipe(z.enum(keys as [K, ...K[]]));
 }
 
-/** The config schema with the ids of the feeds' and the rules' registries: a new feed or rule is configurable. */
-const countyConfigSchema = <R extends string>(rules: Readonly<Record<R, unknown>>) =>
-  configSchema({ feed: registryId(FEEDS), rule: registryId(rules) });
-const CountyConfigSchema = countyConfigSchema(RULES);
+/**
+ * The config schema with the ids of the feeds' and the rules' registries: a new feed or rule is configurable.
+ * (`Object.keys` types the keys as strings; the registries are object literals, so their keys are exactly K.)
+ */
+const countyConfigSchema = <R extends string>(rules: readonly R[]) =>
+  configSchema({ feed: registryId(Object.keys(FEEDS) as FeedId[]), rule: registryId(rules) });
+const CountyConfigSchema = countyConfigSchema(RULE_IDS);
 
 function describeIssue(issue: z.core.$ZodIssue): string[] {
   // A record key that is no id (feeds.schools): zod says "Invalid key in record"; the key's own issue says
@@ -80,7 +98,7 @@ export function parseConfig(
       `${source}: not valid ${source.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`,
     );
   }
-  const parsed = (rules ? countyConfigSchema(rules) : CountyConfigSchema).safeParse(raw ?? {});
+  const parsed = (rules ? countyConfigSchema(Object.keys(rules)) : CountyConfigSchema).safeParse(raw ?? {});
   if (!parsed.success) {
     const issues = parsed.error.issues.flatMap(describeIssue);
     throw configError(`${source}: ${issues.join('; ')}`);
