@@ -14,14 +14,12 @@
 import { randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
 import { type Kysely, sql } from 'kysely';
-import type { ReadMessage, ReadOptions, TitleRow } from '../../connectors/connector.ts';
 import { connectorFor, openSource } from '../../connectors/registry.ts';
 import { configError, dataError } from '../../core/errors.ts';
 import { phaseTimer } from '../../core/phase-timer.ts';
 import { countyFeed } from '../../pipelines/feeds/resolve.ts';
 import type { FeedDefinition } from '../../schemas/feed.ts';
 import type { SourceConfig } from '../../schemas/sources.ts';
-import { checkStatedDate, statedDataDate, statedInColumn, whereStated } from '../normalize/data-date.ts';
 import { headerDetector, mapHeader } from '../normalize/header-map.ts';
 import { firstChars } from '../normalize/text.ts';
 import { poolTimeouts, type Warehouse, within } from '../warehouse/connect.ts';
@@ -29,27 +27,21 @@ import { finishRun, type RunCounts } from '../warehouse/ledger.ts';
 import type { Database } from '../warehouse/schema.ts';
 import { startImport } from './import-start.ts';
 import { assertInputFile, assertUnchanged } from './input-file.ts';
-import { hashRecords, LineHasher, type RecordHashes } from './line-hasher.ts';
 import { linkRecords } from './link-identities.ts';
 import { lockFeed } from './lock-feed.ts';
-import { normalizesInNode, stageNormalized } from './normalize-bulk.ts';
 import { buildNormalize, rankDuplicates } from './normalize-staged.ts';
 import { distributeStaging, localStaging, type Staging } from './placement.ts';
 import { endedByScope, type LoadPlan, planLoad, publish, recordQuarantine } from './publish.ts';
-import { currentRows, lateLoadOf } from './publish-late.ts';
+import { currentRows } from './publish-late.ts';
 import { pullInRecognized } from './pull-in.ts';
-import { beginPublish, needsBase, writeBase } from './recognition-cache.ts';
-import {
-  type CurrentVersions,
-  copyUnseen,
-  loadCurrentVersions,
-  type RecognitionCounts,
-  type Recognized,
-} from './recognize.ts';
+import { beginPublish, writeBase } from './recognition-cache.ts';
+import { loadCurrentVersions } from './recognize.ts';
 import type { ImportParams, ImportSummary, LoadInput, RecordSource, RunHandles } from './run-context.ts';
 import { runFailed } from './run-failure.ts';
-import { setDataDate } from './settle-data-date.ts';
-import { copyBulk, copyRecords, createRawTable, dropStaging } from './stage.ts';
+import { settleDataDate } from './settle-data-date.ts';
+import { dropStaging } from './stage.ts';
+import { stageBulk } from './stage-bulk.ts';
+import { stageRecords } from './stage-records.ts';
 
 export { assertInputFile, sha256File } from './input-file.ts';
 export type { ImportParams, ImportProgress, ImportSummary, RecordSource } from './run-context.ts';
@@ -117,9 +109,6 @@ function plannedColumns(feed: FeedDefinition): string[] {
   return [...new Set(['rec_no', 'skip', 'ok', 'row_hash', 'raw_hash', ...fields])];
 }
 
-const rejectedByCopy = (err: unknown): boolean =>
-  err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('22');
-
 export async function importFeed(p: ImportParams): Promise<ImportSummary> {
   const { wh } = p;
   const feed = countyFeed(p.feed, p.feedConfig);
@@ -150,205 +139,18 @@ export async function importFeed(p: ImportParams): Promise<ImportSummary> {
     if ('noop' in started) return started.noop;
     const { run } = started;
     const { db } = wh;
-    const { source, connector, headerAliases: extra, isHeader, limits, phase } = run;
-    const { runId, log: rlog, state, generation, bytes, opened, distributed } = run;
-    const { fingerprint, settingsHash, loadDay, lateBefore } = run;
+    const { source, headerAliases: extra, limits, phase } = run;
+    const { runId, log: rlog, state, generation, bytes, distributed } = run;
+    const { fingerprint, settingsHash } = run;
     const { start: startSha, record: recordSha } = run.sha;
-    let dataDate: { date: string; from: string } | undefined = p.dataDate;
-    // Stage: bulk bytes into COPY when the connector offers them and PostgreSQL accepts them; else records.
-    const { raw, norm, unseen } = run;
-    let header: readonly string[] | undefined;
-    let headerRow = 1;
-    let connectorProblems: Extract<ReadMessage, { type: 'problem' }>[] = [];
-    let connectorSkipped = 0;
-    let recognized: Recognized | null = null;
-    /** Staged by the bulk path (not read row by row). */
-    let bulkStaged = false;
-    /** Normalized as it was staged (the bulk path, in Node): normalized staging is there already. */
-    let normalizedInNode = false;
+    const { raw, norm } = run;
     phase('start');
-    const bulk = connector?.bulk && path ? await connector.bulk({ path }, { isHeader }) : null;
-    if (bulk) {
-      const bulkMapping = mapHeader(feed, bulk.columns, source, extra); // fail fast on missing columns
-      await createRawTable(db, raw, bulk.columns.length);
-      phase('inspect');
-      try {
-        const totalBytes = bytes ?? undefined;
-        // A record's bytes mean the same values only under the same header, column mapping and encoding.
-        const lineFingerprint = JSON.stringify([
-          'xxh3-128',
-          fingerprint,
-          bulk.encoding,
-          bulk.delimiter,
-          bulk.columns,
-          bulkMapping.columns,
-        ]);
-        const expected = Number(state?.current_rows ?? 0);
-        // A large re-sent snapshot is mostly recognised: PostgreSQL's core is idle and can hash. Not for a first
-        // load, where it is busy parsing every row.
-        const hasher = await LineHasher.create(lineFingerprint, expected >= 100_000);
-        let n: number;
-        let current: CurrentVersions | null;
-        const counts: RecognitionCounts = { records: 0, recognized: 0, again: 0 };
-        try {
-          // The file's records hashed while PostgreSQL sends the hashes of the current versions (first pass),
-          // then only the records that are not one of them staged (second pass).
-          let hashes: RecordHashes | null = null;
-          // A late load is compared with the versions valid at its date, not the current ones: nothing to
-          // recognise it by (and the bulk path's data date is known before staging: no title rows).
-          [current, hashes] = lateBefore
-            ? [null, null]
-            : await Promise.all([
-                loadCurrentVersions(db, wh.pool, feed, expected, generation, { distributed }),
-                expected > 0 ? hashRecords(bulk.open() as AsyncIterable<Buffer>, hasher) : null,
-              ]);
-          phase('recognize');
-          // The second pass takes the first one's hashes: the hashing thread's memory is let go before it.
-          if (hashes) await hasher.close();
-          const set = current?.set ?? null;
-          const onBytes = (bytes: number) => p.onProgress?.({ phase: 'staging', bytes, totalBytes });
-          const recognition = { set, counts, hasher, hashes };
-          // UTF-8 files are normalized in Node as they stage (src/load/normalize-bulk.ts); others in SQL below.
-          normalizedInNode = await normalizesInNode(db, bulk);
-          n = normalizedInNode
-            ? await stageNormalized(db, wh.pool, {
-                feed,
-                source: bulk,
-                raw,
-                norm,
-                columns: bulkMapping.columns,
-                fingerprint,
-                today: p.today,
-                timeZone: p.timeZone,
-                recognition,
-                onBytes,
-              })
-            : await copyBulk(db, wh.pool, raw, bulk, recognition, onBytes);
-        } finally {
-          await hasher.close();
-        }
-        header = bulk.columns;
-        bulkStaged = true;
-        if (current) {
-          phase('stage');
-          // While PostgreSQL normalizes, on the other core: the next load then reads an image of the set (~66 MB
-          // for 2M versions) instead of the table or pairs to add one by one.
-          if (needsBase(current)) {
-            handles.base = writeBase(db, wh.pool, feed, current, generation);
-            handles.base.catch(() => undefined); // awaited before publishing; a failure surfaces there
-          }
-          await copyUnseen(db, wh.pool, unseen, current);
-          phase('unseen');
-          recognized = { unseen, current, counts, pulledIn: 0 };
-        }
-        rlog.info(
-          {
-            rows: n,
-            recognized: counts.recognized,
-            encoding: bulk.encoding,
-            path: 'bulk',
-            ...(current
-              ? {
-                  // The table, or the cache: its base an image of the set or pairs, and how many rows.
-                  versions_from: current.fromCache ? (current.fromImage ? 'cache' : 'cache pairs') : 'table',
-                  ...(current.fromCache ? { cache_rows: current.steps } : {}),
-                  new_base: handles.base !== null,
-                }
-              : {}),
-          },
-          'staged',
-        );
-      } catch (err) {
-        // Malformed for COPY (ragged rows, stray quotes, bad bytes: PostgreSQL's data exceptions, SQLSTATE class
-        // 22): the tolerant reader reports row by row. Anything else (a changed file, a lost connection, a bug)
-        // fails the run rather than hide behind the slow path.
-        if (!rejectedByCopy(err)) throw err;
-        rlog.info(
-          { reason: (err as Error).message.split('\n')[0] },
-          'bulk parser rejected the file; reading row by row',
-        );
-        recognized = null;
-        normalizedInNode = false;
-        await dropStaging(db, runId);
-      }
-    }
-    let checkpoint: string | undefined;
-    /** How a connector bounded its read (full, or from which cursor value): into the run's details. */
-    let readBounds: Record<string, string | number> | undefined;
-    /** The rows above the header the reader passed (title lines): where a file states its data date. */
-    let titles: readonly TitleRow[] | undefined;
-    /** A source stating its data date in a column of its records: the latest date there. */
-    const columnDate = p.source?.dataDateColumn ? statedInColumn(p.source.dataDateColumn) : undefined;
-    if (!header) {
-      const options: ReadOptions = {
-        isHeader,
-        ...(p.feedConfig?.sheet !== undefined ? { sheet: p.feedConfig.sheet } : {}),
-        ...(state?.cursor ? { cursor: state.cursor } : {}),
-      };
-      const read = path !== undefined ? connector!.read({ path }, options) : p.source!.read(options);
-      const messages = columnDate ? columnDate.watch(read) : read;
-      const res = await copyRecords(
-        db,
-        wh.pool,
-        raw,
-        takeCheckpoint(
-          messages,
-          (c, read) => {
-            checkpoint = c;
-            readBounds = read;
-          },
-          (t) => {
-            titles = t;
-          },
-        ),
-        async (cols, at) => {
-          // A workbook's header is named with its sheet and row: without --sheet, the reader reports the sheet
-          // most like the feed's table when none has its columns, and the message must say which one it was.
-          mapHeader(
-            feed,
-            cols,
-            at.sheet === undefined ? source : `${source} sheet '${at.sheet}' row ${at.row}`,
-            extra,
-          );
-          await createRawTable(db, raw, cols.length);
-        },
-        (rows) => p.onProgress?.({ phase: 'staging', rows }),
-      );
-      header = res.header;
-      headerRow = 0; // records carry their own row numbers
-      connectorProblems = res.problems;
-      connectorSkipped = res.skipped;
-      rlog.info({ rows: res.rows, malformed: res.problems.length, path: 'records' }, 'staged');
-    }
-    if (path !== undefined && opened) await assertUnchanged(path, opened);
-    // The data date: the caller's, else the file's statement above its header (the bulk path is taken only when
-    // the header is the first line: no title rows) or a source's data-date column, else the load's local date. A statement that is not a date, or
-    // is later than today, fails the load naming where it stands: the file is wrong about itself.
-    const stated = statedDataDate(titles) ?? columnDate?.stated() ?? null;
-    if (dataDate) {
-      if (stated && stated.date !== dataDate.date)
-        rlog.info(
-          { stated: stated.date ?? stated.text, given: dataDate.date },
-          'data date given; the file states another',
-        );
-    } else if (stated) {
-      const checked = checkStatedDate(stated, loadDay);
-      if ('error' in checked) throw dataError(checked.error);
-      dataDate = { date: checked.date, from: whereStated(stated) };
-      await setDataDate(db, runId, dataDate);
-    } else {
-      dataDate = { date: loadDay, from: 'load_day' };
-      await setDataDate(db, runId, dataDate);
-    }
-    // Earlier than a data date already loaded: the load takes its place in the history (publish-late.ts).
-    const late = await lateLoadOf(db, feed, dataDate.date);
-    if (late && recognized)
-      throw new Error('internal: a late load was recognised against the current versions');
-    if (late)
-      rlog.info(
-        { data_date: late.date, next: late.next },
-        'late load: published in its place in the history',
-      );
+    // Stage: bulk bytes into COPY when the connector offers them and PostgreSQL accepts them; else records.
+    const staged = (await stageBulk(run, handles)) ?? (await stageRecords(run));
+    if (path !== undefined && run.opened) await assertUnchanged(path, run.opened);
+    const { dataDate, late } = await settleDataDate(run, staged);
+    const { header, headerRow, connectorProblems, connectorSkipped, recognized } = staged;
+    const { bulkStaged, normalizedInNode, checkpoint, readBounds } = staged;
     startSha();
     const mapping = mapHeader(feed, header, source, extra);
     if (mapping.unmapped.length) rlog.info({ columns: mapping.unmapped }, 'columns not used by this feed');
@@ -610,24 +412,6 @@ async function firstLoadBase(
 ): Promise<void> {
   const current = await loadCurrentVersions(wh.db, wh.pool, feed, expected, generation, { distributed });
   if (current?.fromCache) await writeBase(wh.db, wh.pool, feed, current, generation);
-}
-
-/**
- * Passes records through and hands the stream's final checkpoint to `save` (the stager ignores them), and the
- * header's title rows to `titled`.
- */
-async function* takeCheckpoint(
-  messages: AsyncIterable<ReadMessage>,
-  save: (cursor: string, read?: Record<string, string | number>) => void,
-  titled: (titles: readonly TitleRow[]) => void,
-): AsyncGenerator<ReadMessage> {
-  for await (const m of messages) {
-    if (m.type === 'checkpoint') save(m.cursor, m.read);
-    else {
-      if (m.type === 'header' && m.titles) titled(m.titles);
-      yield m;
-    }
-  }
 }
 
 async function problemCounts(

@@ -1,22 +1,24 @@
 /**
  * What the stages of one import run share (src/load/import-feed.ts calls them in turn): the caller's parameters
  * and the summary it gets back, the load's input as read before the feed is locked, the run's context once its
- * ledger row exists, and the few things the failure handling and the final cleanup must find even when a stage
- * throws midway.
+ * ledger row exists, what staging leaves for the stages after it, and the few things the failure handling and the
+ * final cleanup must find even when a stage throws midway.
  */
 import type { Stats } from 'node:fs';
 import type { Selectable } from 'kysely';
-import type { Connector, ReadMessage, ReadOptions } from '../../connectors/connector.ts';
+import type { Connector, ReadMessage, ReadOptions, TitleRow } from '../../connectors/connector.ts';
 import type { Logger } from '../../core/log.ts';
 import type { phaseTimer } from '../../core/phase-timer.ts';
 import type { FeedConfig } from '../../schemas/config.ts';
 import type { FeedDefinition } from '../../schemas/feed.ts';
+import type { StatedDataDate } from '../normalize/data-date.ts';
 import type { headerDetector } from '../normalize/header-map.ts';
 import type { poolTimeouts, Warehouse } from '../warehouse/connect.ts';
 import type { RunCounts } from '../warehouse/ledger.ts';
 import type { Database } from '../warehouse/schema.ts';
 import type { FileSha } from './input-file.ts';
 import type { LateLoad } from './publish-late.ts';
+import type { Recognized } from './recognize.ts';
 
 export interface ImportParams {
   wh: Warehouse;
@@ -146,4 +148,37 @@ export interface RunContext extends LoadInput {
   loadDay: string;
   /** The load is late at the data date the caller gave, or at the load day (before the file is read). */
   lateBefore: LateLoad | null;
+}
+
+/** A row the connector could not read (ragged, a quote never closed …). */
+export type ConnectorProblem = Extract<ReadMessage, { type: 'problem' }>;
+
+/** The run's file or source in raw staging (or, by the bulk path in Node, normalized staging already). */
+export interface Staged {
+  header: readonly string[];
+  /** The header's row in the file: 1 on the bulk path; 0 on the record path, whose records carry their own row numbers. */
+  headerRow: number;
+  /** Staged by the bulk path (not read row by row). */
+  bulkStaged: boolean;
+  /** Normalized as it was staged (the bulk path, in Node): normalized staging is there already. */
+  normalizedInNode: boolean;
+  /** The records left out of staging as current versions byte for byte, or null. */
+  recognized: Recognized | null;
+  connectorProblems: ConnectorProblem[];
+  connectorSkipped: number;
+  /** An incremental source's checkpoint at the end of its read: stored with the rows it covers. */
+  checkpoint: string | undefined;
+  /** How a connector bounded its read (full, or from which cursor value): into the run's details. */
+  readBounds: Record<string, string | number> | undefined;
+  /** The rows above the header the reader passed (title lines): where a file states its data date. */
+  titles: readonly TitleRow[] | undefined;
+  /** A source stating its data date in a column of its records: the latest date there. */
+  columnStated: StatedDataDate | null;
+}
+
+/** The run's data date, settled once the file is staged (settle-data-date.ts). */
+export interface Dated {
+  dataDate: { date: string; from: string };
+  /** Earlier than a data date already loaded: the load takes its place in the history (publish-late.ts). */
+  late: LateLoad | null;
 }
