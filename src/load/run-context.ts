@@ -12,11 +12,13 @@ import type { phaseTimer } from '../../core/phase-timer.ts';
 import type { FeedConfig } from '../../schemas/config.ts';
 import type { FeedDefinition } from '../../schemas/feed.ts';
 import type { StatedDataDate } from '../normalize/data-date.ts';
-import type { headerDetector } from '../normalize/header-map.ts';
+import type { HeaderMapping, headerDetector } from '../normalize/header-map.ts';
 import type { poolTimeouts, Warehouse } from '../warehouse/connect.ts';
 import type { RunCounts } from '../warehouse/ledger.ts';
 import type { Database } from '../warehouse/schema.ts';
 import type { FileSha } from './input-file.ts';
+import type { Staging } from './placement.ts';
+import type { LoadPlan } from './publish.ts';
 import type { LateLoad } from './publish-late.ts';
 import type { Recognized } from './recognize.ts';
 
@@ -182,3 +184,22 @@ export interface Dated {
   /** Earlier than a data date already loaded: the load takes its place in the history (publish-late.ts). */
   late: LateLoad | null;
 }
+
+/** The staged rows normalized and linked (normalize-link.ts). */
+export interface Normalized {
+  /** The staged header's columns by field (and the cells as the file spelled them). */
+  mapping: HeaderMapping;
+  /** The staged rows as the statements meeting the feed's table read them. */
+  staging: Staging;
+}
+
+/** What publishing the run would do (plan-run.ts). */
+export interface Planned {
+  plan: LoadPlan;
+  counts: RunCounts;
+  /** Rejected values by problem code, for the summary line and the ledger. */
+  problems: Record<string, number>;
+}
+
+/** A run ready to publish or be held: all the stages before found. */
+export type PlannedLoad = Staged & Dated & Normalized & Planned;
