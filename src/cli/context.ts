@@ -7,7 +7,9 @@ import { isIsoDate, todayIn } from '../../core/clock.ts';
 import { configError } from '../../core/errors.ts';
 import { createLogger, type Logger } from '../../core/log.ts';
 import { type CountyConfig, configPath, loadConfig } from '../config/load-config.ts';
-import { openWarehouse, type Warehouse } from '../warehouse/connect.ts';
+// open.ts, not connect.ts: the query builder loads while the connection is made, not before (README, "Start-up").
+import { openWarehouse } from '../warehouse/open.ts';
+import type { Warehouse } from '../warehouse/pool.ts';
 
 export interface GlobalOptions {
   config?: string;

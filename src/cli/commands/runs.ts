@@ -198,18 +198,18 @@ Example:
         opts: { feed?: string; failed?: boolean; limit: string; format?: string; columns?: string },
         cmd: Command,
       ) => {
-        const [{ sql }, { RUN_COLUMNS: COLUMNS }, { makeContext, withWarehouse }] = await Promise.all([
-          import('kysely'),
-          import('../../warehouse/ledger.ts'),
-          import('../context.ts'),
-        ]);
+        const { makeContext, withWarehouse } = await import('../context.ts');
         const ctx = makeContext(cmd.optsWithGlobals());
         const format = parseFormat(opts.format);
         if (opts.columns !== undefined && format !== 'table')
           throw configError('--columns: the table only (csv and json keep every column)');
         const columns = parseColumns(opts.columns, RUNS_TABLE_COLUMNS, RUNS_DEFAULT_COLUMNS);
         const limit = rowLimit(opts.limit, LIMIT);
+        // Loaded while the warehouse connects, not before (README, "Start-up").
+        const reading = Promise.all([import('kysely'), import('../../warehouse/ledger.ts')]);
+        reading.catch(() => undefined);
         await withWarehouse(ctx, async (wh) => {
+          const [{ sql }, { RUN_COLUMNS: COLUMNS }] = await reading;
           let q = wh.db
             .selectFrom('runs')
             .select([...COLUMNS, 'details'])
