@@ -18,7 +18,7 @@ export async function normalizeAndLink(run: RunContext, staged: Staged): Promise
   const { wh, params: p, feed, source, headerAliases: extra, limits, phase, log: rlog } = run;
   const { db } = wh;
   const { raw, norm, distributed, fingerprint } = run;
-  const { header, headerRow, normalizedInNode, recognized } = staged;
+  const { header, headerRow, normalizedInNode, keysUnique, recognized } = staged;
   const mapping = mapHeader(feed, header, source, extra);
   if (mapping.unmapped.length) rlog.info({ columns: mapping.unmapped }, 'columns not used by this feed');
   phase('stage');
@@ -45,7 +45,8 @@ export async function normalizeAndLink(run: RunContext, staged: Staged): Promise
     // they join and filter on only (the row count comes with any ANALYZE): every column of a wide feed took
     // 0.1–0.15 s for 20k staged rows.
     await sql`ANALYZE ${sql.id(norm)} (${sql.join(plannedColumns(feed).map((c) => sql.id(c)))})`.execute(trx);
-    await rankDuplicates(trx, feed, norm);
+    // Nothing to rank when the stager saw every valid row's key once: every row keeps rn = hrn = 1.
+    if (!keysUnique) await rankDuplicates(trx, feed, norm);
   });
   phase('normalize');
   const identity = await db.transaction().execute(async (trx) => {

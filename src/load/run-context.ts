@@ -164,6 +164,8 @@ export interface Staged {
   bulkStaged: boolean;
   /** Normalized as it was staged (the bulk path, in Node): normalized staging is there already. */
   normalizedInNode: boolean;
+  /** Normalized in Node, and no two valid staged rows share a business key: there is nothing to rank. */
+  keysUnique: boolean;
   /** The records left out of staging as current versions byte for byte, or null. */
   recognized: Recognized | null;
   connectorProblems: ConnectorProblem[];

@@ -7,6 +7,7 @@
  * Malformed for COPY, the file is read record by record instead (stage-records.ts).
  */
 import { mapHeader } from '../normalize/header-map.ts';
+import { KeySet } from './key-set.ts';
 import { hashRecords, LineHasher, type RecordHashes } from './line-hasher.ts';
 import { normalizesInNode, stageNormalized } from './normalize-bulk.ts';
 import { needsBase, writeBase } from './recognition-cache.ts';
@@ -48,6 +49,8 @@ export async function stageBulk(run: RunContext, handles: RunHandles): Promise<S
   let bulkStaged = false;
   /** Normalized as it was staged (the bulk path, in Node): normalized staging is there already. */
   let normalizedInNode = false;
+  /** The valid rows' keys, counted as they are normalized in Node (key-set.ts). */
+  const keys = new KeySet();
   const bulkMapping = mapHeader(feed, bulk.columns, source, extra); // fail fast on missing columns
   await createRawTable(db, raw, bulk.columns.length);
   phase('inspect');
@@ -101,6 +104,7 @@ export async function stageBulk(run: RunContext, handles: RunHandles): Promise<S
             timeZone: p.timeZone,
             recognition,
             onBytes,
+            keys,
           })
         : await copyBulk(db, wh.pool, raw, bulk, recognition, onBytes);
     } finally {
@@ -158,6 +162,7 @@ export async function stageBulk(run: RunContext, handles: RunHandles): Promise<S
     headerRow: 1,
     bulkStaged,
     normalizedInNode,
+    keysUnique: normalizedInNode && !keys.maybeRepeated,
     recognized,
     connectorProblems: [],
     connectorSkipped: 0,

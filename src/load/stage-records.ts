@@ -60,6 +60,7 @@ export async function stageRecords(run: RunContext): Promise<Staged> {
     headerRow: 0, // records carry their own row numbers
     bulkStaged: false,
     normalizedInNode: false,
+    keysUnique: false,
     recognized: null,
     connectorProblems: res.problems,
     connectorSkipped: res.skipped,
