@@ -6,8 +6,9 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { snapshotSources, sourceManifest } from '../../bin/source-stamp.js';
 import { bundleCommand } from '../../scripts/bundle.js';
 import { createDb, createPool } from '../../src/warehouse/connect.ts';
 import { type CliResult, runCli } from '../support/cli.ts';
@@ -57,8 +58,9 @@ ${extra}`,
   return file;
 }
 
+let inputs: string[] = [];
 beforeAll(async () => {
-  await bundleCommand(ROOT, out);
+  inputs = await bundleCommand(ROOT, out);
 }, 120_000);
 
 afterAll(async () => {
@@ -72,6 +74,12 @@ afterAll(async () => {
 });
 
 describe('the bundled command', () => {
+  it('is built from files bin/source-stamp.js checks: `npm run build` makes a bundle taken as fresh', () => {
+    const paths = inputs.map((p) => relative(ROOT, p).split('\\').join('/'));
+    expect(paths).toContain('pipelines/rules/index.ts'); // the rule ids the build wrote in come from it
+    expect(sourceManifest(paths, snapshotSources()).unknown).toEqual([]);
+  });
+
   it('loads the migrations in chunks of their own, apart from the schema check', () => {
     expect(readdirSync(out).filter((f) => /^0001-initial-.*\.js$/.test(f))).toHaveLength(1);
   });
