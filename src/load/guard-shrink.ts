@@ -12,7 +12,7 @@ import type { ImportSummary, PlannedLoad, RunContext } from './run-context.ts';
 export async function holdShrunk(run: RunContext, load: PlannedLoad): Promise<ImportSummary | null> {
   const { wh, params: p, feed, runId, source, raw, norm, log: rlog } = run;
   const { db } = wh;
-  const { plan, counts, problems, staging, recognized, late, mapping, connectorProblems, dataDate } = load;
+  const { plan, counts, problems, staging, recognition, late, mapping, connectorProblems, dataDate } = load;
   const maxShrink = p.feedConfig?.max_shrink ?? 0.3;
   const shrinks =
     feed.mode === 'snapshot' &&
@@ -20,7 +20,7 @@ export async function holdShrunk(run: RunContext, load: PlannedLoad): Promise<Im
     plan.currentBefore > 0 &&
     plan.ended / plan.currentBefore > maxShrink;
   if (!shrinks) return null;
-  const byScope = await endedByScope(db, feed, staging, recognized, late?.date);
+  const byScope = await endedByScope(db, feed, staging, recognition, late?.date);
   const where = byScope.length
     ? ` (${feed.scope!.map((f) => feed.fields[f]?.label ?? feed.fields[f]?.aliases[0] ?? f).join('/')} ${byScope
         .map((b) => `${b.scope}: ${b.ended} of ${b.current}`)

@@ -8,6 +8,7 @@ import { loadSettings } from './load-settings.ts';
 import type { Staging } from './placement.ts';
 import { type LoadPlan, planLoad } from './publish.ts';
 import type { LateLoad } from './publish-late.ts';
+import { recognitionOf } from './recognition.ts';
 import type { Planned, RunContext, Staged } from './run-context.ts';
 
 export async function planRun(
@@ -20,9 +21,11 @@ export async function planRun(
   const { db } = wh;
   const { recognized, connectorProblems, connectorSkipped } = staged;
   p.onProgress?.({ phase: 'plan' });
+  // Once pull-in has settled which recognised records went back into staging (normalize-link.ts).
+  const recognition = recognitionOf(recognized);
   const plan = await db.transaction().execute(async (trx) => {
     await loadSettings(trx, limits.loadStatementMs);
-    return planLoad(trx, feed, staging, recognized, late?.date);
+    return planLoad(trx, feed, staging, recognition, late?.date);
   });
   phase('plan');
   const counts = countsFrom(plan, connectorProblems.length, connectorSkipped);
@@ -32,7 +35,7 @@ export async function planRun(
     WHERE skip IS NULL GROUP BY pr ORDER BY pr`.execute(db);
   const problems: Record<string, number> = Object.fromEntries(rows.map((r) => [r.problem, r.n]));
   for (const m of connectorProblems) problems[m.problem] = (problems[m.problem] ?? 0) + 1;
-  return { plan, counts, problems };
+  return { plan, counts, problems, recognition };
 }
 
 function countsFrom(plan: LoadPlan, connectorProblems: number, connectorSkipped: number): RunCounts {

@@ -19,6 +19,7 @@ import { feedPlacement } from '../warehouse/distribution.ts';
 import { versionValidAt } from '../warehouse/feed-table.ts';
 import type { Database } from '../warehouse/schema.ts';
 import type { Staging } from './placement.ts';
+import { nothingRecognised } from './recognition.ts';
 import { aliveKeys, inScope, keyMatch, matchColumns } from './version-match.ts';
 
 export interface LateLoad {
@@ -80,7 +81,9 @@ export function cutVersions(
   now: RawBuilder<unknown>,
 ): RawBuilder<unknown> {
   const ended =
-    feed.mode === 'snapshot' ? sql`OR (a.rec_no IS NULL AND ${inScope(feed, p.staging.norm, null)})` : sql``;
+    feed.mode === 'snapshot'
+      ? sql`OR (a.rec_no IS NULL AND ${inScope(feed, p.staging.norm, nothingRecognised)})`
+      : sql``;
   const { staging } = p;
   const match = (a: string, b: string) => keyMatch(feed, a, b, staging);
   const alive =

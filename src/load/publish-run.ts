@@ -26,7 +26,7 @@ export async function publishRun(
   const { wh, params: p, feed, runId, source, raw, norm, limits, phase, log: rlog } = run;
   const { db } = wh;
   const { state, generation, bytes, settingsHash, distributed } = run;
-  const { plan, counts, problems, staging, recognized, late, mapping, dataDate } = load;
+  const { plan, counts, problems, staging, recognized, recognition, late, mapping, dataDate } = load;
   const { connectorProblems, checkpoint, readBounds, bulkStaged } = load;
   p.onProgress?.({ phase: 'publish' });
   if (handles.base) {
@@ -47,7 +47,7 @@ export async function publishRun(
         runId,
         source,
         columns: mapping.columns,
-        recognized,
+        recognition,
         cache,
         dataDate: dataDate.date,
         late,

@@ -12,8 +12,8 @@ import { deferIndexes } from './deferred-indexes.ts';
 import { fieldNames } from './normalize-staged.ts';
 import type { Staging } from './placement.ts';
 import { createWindowEnds, cutVersions, type LateLoad, lateRows } from './publish-late.ts';
+import type { Recognition, UnseenVersions } from './recognition.ts';
 import { cacheStep, stepColumns } from './recognition-cache.ts';
-import { carried, type Recognized } from './recognize.ts';
 import { recordReview } from './record-review.ts';
 import type { StagedRun } from './stage.ts';
 import { aliveKeys, inScope, keepsAlive, keyMatch, movedVersions } from './version-match.ts';
@@ -52,8 +52,8 @@ export interface LoadPlan {
 type Db = Kysely<Database>;
 
 /** Current rows (aliased f) the load ends: in scope, carried neither by a staged row (w) nor recognised. */
-const endedRow = (recognized: Recognized | null): RawBuilder<unknown> =>
-  sql`w.rec_no IS NULL AND NOT ${carried('f', recognized)}`;
+const endedRow = (recognition: Recognition): RawBuilder<unknown> =>
+  sql`w.rec_no IS NULL AND NOT ${recognition.carried('f')}`;
 
 /**
  * The versions a load is compared with: the current ones, or for a late load (`late`: its data date, earlier
@@ -64,7 +64,7 @@ const compared = (late: string | undefined): RawBuilder<unknown> =>
 
 /**
  * `staging`: normalized staging and the table the statements meeting the feed's table read (placement.ts);
- * `recognized`: what the bulk path recognised before staging (its records are not in `norm`), or null; `late`:
+ * `recognition`: what the bulk path recognised before staging (its records are not in `norm`); `late`:
  * a late load's data date (its counts are then against the versions valid at that date; currentAfter is not
  * known before publishing and is left as currentBefore).
  */
@@ -72,10 +72,11 @@ export async function planLoad(
   db: Db,
   feed: FeedDefinition,
   staging: Staging,
-  recognized: Recognized | null,
+  recognition: Recognition,
   late?: string,
 ): Promise<LoadPlan> {
   const { norm, table } = staging;
+  const { unseen } = recognition;
   const match = (a: string, b: string) => keyMatch(feed, a, b, staging);
   const counts = await sql<{
     read: number;
@@ -97,9 +98,9 @@ export async function planLoad(
   type Ended = { ended: number; current: number; all: number };
   const scoped =
     feed.mode === 'snapshot' && feed.scope?.length
-      ? recognized && feed.scope.every((c) => feed.fields[c]?.required === true)
-        ? await recognizedPartitions(db, feed, staging, recognized)
-        : scopedCounts(await partitions(db, feed, staging, recognized, late))
+      ? unseen && feed.scope.every((c) => feed.fields[c]?.required === true)
+        ? await recognizedPartitions(db, feed, staging, unseen)
+        : scopedCounts(await partitions(db, feed, staging, recognition, late))
       : null;
   const ended: { rows: Ended[] } =
     feed.mode !== 'snapshot'
@@ -107,19 +108,18 @@ export async function planLoad(
           FROM ${sql.id(feed.id)} f WHERE ${compared(late)}`.execute(db)
       : scoped
         ? { rows: [scoped] }
-        : recognized
+        : unseen
           ? // Recognised before staging: the versions that can end are the few the file did not carry unchanged,
             // found by their ids; the current ones were counted as they were read.
             await sql<Ended>`SELECT count(*) FILTER (WHERE w.rec_no IS NULL)::int AS ended,
-              ${recognized.current.total}::int AS current, ${recognized.current.total}::int AS all
-            FROM ${sql.id(recognized.unseen)} u
-            JOIN ${sql.id(feed.id)} f ON f.version_id = u.version_id AND f.valid_to IS NULL
+              ${unseen.total}::int AS current, ${unseen.total}::int AS all
+            FROM ${unseen.current(feed.id)}
             LEFT JOIN ${aliveKeys(feed, table)} w ON ${match('w', 'f')}`.execute(db)
           : // A LEFT JOIN, not NOT EXISTS inside the FILTER: the planner turns only the join into a hash
             // anti-join; the sublink in an aggregate runs once per current row (quadratic on a re-load of a large
             // snapshot).
             await sql<Ended>`SELECT
-              count(*) FILTER (WHERE ${endedRow(recognized)})::int AS ended,
+              count(*) FILTER (WHERE ${endedRow(recognition)})::int AS ended,
               count(*)::int AS current,
               count(*)::int AS all
             FROM ${sql.id(feed.id)} f
@@ -152,8 +152,7 @@ export async function planLoad(
   const d = { ...diff.rows[0]!, new: diff.rows[0]!.new - moved, changed: diff.rows[0]!.changed + moved };
   // Records recognised before staging: unchanged winners, or exact duplicates of one; those pulled back into
   // staging are counted there already.
-  const before = recognized ? recognized.counts.recognized - recognized.pulledIn : 0;
-  const again = recognized ? recognized.counts.again : 0;
+  const { before, again } = recognition;
   return {
     read: c.read + before + again,
     skipped: c.skipped,
@@ -216,7 +215,7 @@ async function recognizedPartitions(
   db: Db,
   feed: FeedDefinition,
   staging: Staging,
-  recognized: Recognized,
+  unseen: UnseenVersions,
 ): Promise<ScopedCounts> {
   const scope = feed.scope ?? [];
   const cols = scope.map((c) => sql.ref(`f.${c}`));
@@ -224,8 +223,7 @@ async function recognizedPartitions(
   const { rows: found } = await sql<{ scope: string[]; unseen: number; ended: number }>`
     SELECT ${scopeArray(feed, 'f')} AS scope, count(*)::int AS unseen,
       count(*) FILTER (WHERE w.rec_no IS NULL)::int AS ended
-    FROM ${sql.id(recognized.unseen)} u
-    JOIN ${sql.id(feed.id)} f ON f.version_id = u.version_id AND f.valid_to IS NULL
+    FROM ${unseen.current(feed.id)}
     LEFT JOIN ${aliveKeys(feed, staging.table)} w ON ${keyMatch(feed, 'w', 'f', staging)}
     GROUP BY ${sql.join(cols)}`.execute(db);
   const rows = found.map((r) => ({ ...r, staged: staged.has(scopeKey(r.scope)) }));
@@ -243,7 +241,7 @@ async function recognizedPartitions(
     for (const r of counted.rows) current.set(scopeKey(r.scope), r.current);
   }
   const inScope = (r: (typeof rows)[number]) => r.staged || (current.get(scopeKey(r.scope)) ?? 0) > r.unseen;
-  const total = recognized.current.total;
+  const { total } = unseen;
   return {
     ended: rows.reduce((n, r) => n + (inScope(r) ? r.ended : 0), 0),
     // Outside the scope: partitions whose every current version is unseen.
@@ -265,16 +263,12 @@ async function partitions(
   db: Db,
   feed: FeedDefinition,
   staging: Staging,
-  recognized: Recognized | null,
+  recognition: Recognition,
   late: string | undefined,
 ): Promise<Partition[]> {
   const scope = feed.scope ?? [];
   const cols = scope.map((c) => sql.ref(`f.${c}`));
-  // The unseen ids (unique) by a hash join: a version not among them that is current was carried unchanged.
-  const unseen = recognized
-    ? sql`LEFT JOIN ${sql.id(recognized.unseen)} u ON u.version_id = f.version_id`
-    : sql``;
-  const isCarried = recognized ? sql`(f.valid_to IS NULL AND u.version_id IS NULL)` : sql`FALSE`;
+  const { join: unseen, carried: isCarried } = recognition.carriedInPass('f');
   const staged = await stagedScopes(db, feed, staging.norm);
   const { rows } = await sql<Omit<Partition, 'inScope'> & { carried: boolean }>`
     SELECT ${scopeArray(feed, 'f')} AS scope,
@@ -322,19 +316,19 @@ export async function endedByScope(
   db: Db,
   feed: FeedDefinition,
   staging: Staging,
-  recognized: Recognized | null,
+  recognition: Recognition,
   late?: string,
 ): Promise<{ scope: string; ended: number; current: number }[]> {
   if (!feed.scope?.length) return [];
-  return (await partitions(db, feed, staging, recognized, late))
+  return (await partitions(db, feed, staging, recognition, late))
     .filter((p) => p.inScope && p.ended > 0)
     .map((p) => ({ scope: p.scope.join('/'), ended: p.ended, current: p.current }))
     .sort((a, b) => (a.scope < b.scope ? -1 : a.scope > b.scope ? 1 : 0));
 }
 
 export interface PublishParams extends StagedRun {
-  /** What the bulk path recognised before staging, or null. */
-  recognized: Recognized | null;
+  /** What the bulk path recognised before staging (recognition.ts). */
+  recognition: Recognition;
   /** The recognition cache is valid: each statement adds its step to it (src/load/recognition-cache.ts). */
   cache: boolean;
   /** The date the load's data describes (runs.data_date): where its versions start on the valid-time axis. */
@@ -468,8 +462,8 @@ export async function publish(trx: Db, p: PublishParams, plan: LoadPlan): Promis
     if (feed.mode === 'snapshot' && plan.ended > 0) {
       await stepped(
         sql`UPDATE ${sql.id(feed.id)} f SET valid_to = ${now}, data_to = ${date}, ended_run_id = ${runId}
-        WHERE f.valid_to IS NULL AND ${plan.scopes ? scopeIn(feed, plan.scopes) : inScope(feed, norm, p.recognized)}
-          AND ${p.recognized ? sql`f.version_id IN (SELECT u.version_id FROM ${sql.id(p.recognized.unseen)} u)` : sql`TRUE`}
+        WHERE f.valid_to IS NULL AND ${plan.scopes ? scopeIn(feed, plan.scopes) : inScope(feed, norm, p.recognition)}
+          AND ${p.recognition.endable('f')}
           AND NOT EXISTS (SELECT 1 FROM ${staged} w WHERE ${keepsAlive('w')} AND ${match('w', 'f')})`,
         true,
       ).execute(trx);

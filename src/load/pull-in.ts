@@ -9,7 +9,8 @@ import type { FeedDefinition } from '../../schemas/feed.ts';
 import type { Database } from '../warehouse/schema.ts';
 import { fieldNames, rankDuplicates } from './normalize-staged.ts';
 import type { Staging } from './placement.ts';
-import { carried, type Recognized, recognizable } from './recognize.ts';
+import { recognisedBeforeStaging } from './recognition.ts';
+import { type Recognized, recognizable } from './recognize.ts';
 import { keyMatch } from './version-match.ts';
 
 export async function pullInRecognized(
@@ -18,18 +19,19 @@ export async function pullInRecognized(
 ): Promise<number> {
   const { feed, staging, recognized } = p;
   const { norm } = staging;
+  const carried = recognisedBeforeStaging(recognized).carried('f');
   // Per staged row, a probe of the feed's current-key index (OFFSET 0 keeps it so): left to itself the planner
   // scanned the whole feed table instead (measured: 0.86 s for 20k staged rows against a 2M-row roster). On a
   // cluster a plain join of the co-located copy: Citus cannot push a LATERAL subquery down, and each worker
   // joins its shards of the two.
   const found = staging.distributed
     ? sql`SELECT DISTINCT f.raw_hash FROM ${sql.id(staging.table)} w
-      JOIN ${sql.id(feed.id)} f ON f.valid_to IS NULL AND ${keyMatch(feed, 'f', 'w', staging)} AND ${carried('f', recognized)}
+      JOIN ${sql.id(feed.id)} f ON f.valid_to IS NULL AND ${keyMatch(feed, 'f', 'w', staging)} AND ${carried}
       WHERE w.ok`
     : sql`SELECT DISTINCT f.raw_hash FROM ${sql.id(norm)} w
     CROSS JOIN LATERAL (
       SELECT f.raw_hash FROM ${sql.id(feed.id)} f
-      WHERE f.valid_to IS NULL AND ${keyMatch(feed, 'f', 'w')} AND ${carried('f', recognized)}
+      WHERE f.valid_to IS NULL AND ${keyMatch(feed, 'f', 'w')} AND ${carried}
       OFFSET 0
     ) f
     WHERE w.ok`;

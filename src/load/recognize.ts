@@ -457,7 +457,8 @@ export class FeedWrittenError extends RuralHubError {
 
 /**
  * What the bulk path recognised before staging; null on the record path and on a feed's first load.
- * `unseen` names the table of the ids of the current versions the file did not carry unchanged.
+ * `unseen` names the table of the ids of the current versions the file did not carry unchanged. The statements
+ * after staging read it through a Recognition (recognition.ts).
  */
 export interface Recognized {
   unseen: string;
@@ -466,12 +467,3 @@ export interface Recognized {
   /** Recognised records put back into staging to meet a staged row of the same key (src/load/pull-in.ts). */
   pulledIn: number;
 }
-
-/**
- * The current versions the file carried unchanged (`alias` names the feed table): every current one not in the
- * unseen list. FALSE when nothing was recognised before staging.
- */
-export const carried = (alias: string, recognized: Recognized | null): RawBuilder<unknown> =>
-  recognized
-    ? sql`(${sql.ref(`${alias}.valid_to`)} IS NULL AND ${sql.ref(`${alias}.version_id`)} NOT IN (SELECT u.version_id FROM ${sql.id(recognized.unseen)} u))`
-    : sql`FALSE`;

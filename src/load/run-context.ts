@@ -20,6 +20,7 @@ import type { FileSha } from './input-file.ts';
 import type { Staging } from './placement.ts';
 import type { LoadPlan } from './publish.ts';
 import type { LateLoad } from './publish-late.ts';
+import type { Recognition } from './recognition.ts';
 import type { Recognized } from './recognize.ts';
 
 export interface ImportParams {
@@ -201,6 +202,8 @@ export interface Planned {
   counts: RunCounts;
   /** Rejected values by problem code, for the summary line and the ledger. */
   problems: Record<string, number>;
+  /** What the statements read of the records recognised before staging: as the plan counted them, so the publish. */
+  recognition: Recognition;
 }
 
 /** A run ready to publish or be held: all the stages before found. */

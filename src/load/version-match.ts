@@ -6,7 +6,7 @@
 import { type RawBuilder, sql } from 'kysely';
 import type { FeedDefinition } from '../../schemas/feed.ts';
 import type { Staging } from './placement.ts';
-import { carried, type Recognized } from './recognize.ts';
+import type { Recognition } from './recognition.ts';
 
 /**
  * The rows aliased `a` and `b` have the same business key. With `staging` on a cluster for a feed whose key lacks
@@ -67,18 +67,11 @@ export const aliveKeys = (feed: FeedDefinition, table: string): RawBuilder<unkno
        FROM ${sql.id(table)} w WHERE ${keepsAlive('w')})`;
 
 /** Current rows of the feed that this load speaks for: all of them, or the scope partitions it carries. */
-export function inScope(
-  feed: FeedDefinition,
-  norm: string,
-  recognized: Recognized | null,
-): RawBuilder<unknown> {
+export function inScope(feed: FeedDefinition, norm: string, recognition: Recognition): RawBuilder<unknown> {
   if (!feed.scope?.length) return sql`TRUE`;
   const cols = feed.scope.map((c) => sql.ref(`f.${c}`));
   const staged = feed.scope.map((c) => sql.ref(c));
   // Partitions of the records recognised before staging count as carried by the file too.
-  const recognizedScopes = recognized
-    ? sql`UNION ALL SELECT ${sql.join(feed.scope.map((c) => sql.ref(`g.${c}`)))} FROM ${sql.id(feed.id)} g
-          WHERE ${carried('g', recognized)}`
-    : sql``;
+  const recognizedScopes = recognition.unionCarried(feed.id, feed.scope);
   return sql`(${sql.join(cols)}) IN (SELECT ${sql.join(staged)} FROM ${sql.id(norm)} WHERE ok AND rn = 1 ${recognizedScopes})`;
 }
