@@ -4,7 +4,6 @@
  * chunks of their own, loaded only when they run. Run from a bundle of its own (node_modules/.cache, inside the
  * project as dist/ is), not from dist/, which is stale while the checkout is being edited.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,25 +22,8 @@ const dir = tempDir('ruralhub-cli-bundle-');
 const schema = `t_cli_bundle_${process.pid}`;
 
 /** `ruralhub args` from the bundle in `out`. */
-function fromBundle(args: readonly string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [join(out, 'main.js'), ...args], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 60_000,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-    });
-    child.on('error', fail);
-    child.on('close', (code, signal) => done({ code, signal, stdout, stderr }));
-  });
-}
+const fromBundle = (args: readonly string[], env: NodeJS.ProcessEnv): Promise<CliResult> =>
+  runCli(args, { env, entry: join(out, 'main.js') });
 
 /** `ruralhub args` from the sources (through tsx), whatever dist/ holds. */
 const fromSources = (args: readonly string[], env: NodeJS.ProcessEnv) =>

@@ -17,10 +17,11 @@ export interface CliResult {
 
 export function runCli(
   args: readonly string[],
-  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; entry?: string } = {},
 ): Promise<CliResult> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    // `entry`: another script than bin/ruralhub.js (a bundle's main.js built elsewhere).
+    const child = spawn(process.execPath, [opts.entry ?? BIN, ...args], {
       env: opts.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: opts.timeoutMs ?? 60_000,
