@@ -79,12 +79,15 @@ export function parseColumns<C extends string>(
   value: string | undefined,
   available: readonly C[],
   defaults: readonly C[],
+  /** Other names a column answers to (runs' `feed/rule` is `feed` in CSV and JSON). */
+  aliases: Readonly<Record<string, C>> = {},
 ): C[] {
   if (value === undefined) return [...defaults];
   const names = value
     .split(',')
     .map((s) => s.trim())
-    .filter((s) => s !== '');
+    .filter((s) => s !== '')
+    .map((s) => (Object.hasOwn(aliases, s) ? aliases[s]! : s));
   if (names.length === 0) throw configError(`--columns: name at least one of ${available.join(', ')}`);
   const known = (s: string): s is C => (available as readonly string[]).includes(s);
   const unknown = names.filter((s) => !known(s));

@@ -95,6 +95,18 @@ describe('the CLI table renderer', () => {
       "--columns: unknown column 'colour'; columns are id, status",
     );
   });
+
+  it('takes a column by another name it answers to (runs: feed and rule for feed/rule, as CSV and JSON name it)', () => {
+    const aliases = { feed: 'feed/rule', rule: 'feed/rule' } as const;
+    expect(parseColumns('id,feed,source', RUNS_TABLE_COLUMNS, RUNS_DEFAULT_COLUMNS, aliases)).toEqual([
+      'id',
+      'feed/rule',
+      'source',
+    ]);
+    expect(parseColumns('rule,feed/rule', RUNS_TABLE_COLUMNS, RUNS_DEFAULT_COLUMNS, aliases)).toEqual([
+      'feed/rule',
+    ]);
+  });
 });
 
 describe('ruralhub runs as a table', () => {

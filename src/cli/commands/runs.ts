@@ -203,7 +203,10 @@ Example:
         const format = parseFormat(opts.format);
         if (opts.columns !== undefined && format !== 'table')
           throw configError('--columns: the table only (csv and json keep every column)');
-        const columns = parseColumns(opts.columns, RUNS_TABLE_COLUMNS, RUNS_DEFAULT_COLUMNS);
+        const columns = parseColumns(opts.columns, RUNS_TABLE_COLUMNS, RUNS_DEFAULT_COLUMNS, {
+          feed: 'feed/rule',
+          rule: 'feed/rule',
+        });
         const limit = rowLimit(opts.limit, LIMIT);
         // Loaded while the warehouse connects, not before (README, "Start-up").
         const reading = Promise.all([import('kysely'), import('../../warehouse/ledger.ts')]);
