@@ -26,7 +26,7 @@ import type {
 import { Gb18030Decoder, gb18030ToUtf8 } from '../gb18030.ts';
 import { bestCandidate, headerFinder, skipReason, titlesAbove } from '../row-shape.ts';
 import { REPLACEMENT, recordOf } from '../text-damage.ts';
-import { type CsvEncoding, firstInvalidUtf8, type Sniffed, sniffCsv } from './sniff.ts';
+import { type CsvEncoding, firstInvalidUtf8, invalidSpan, type Sniffed, sniffCsv } from './sniff.ts';
 
 export const CsvConfigSchema = z.object({
   path: z.string().min(1),
@@ -68,7 +68,7 @@ class MarkingDecoder extends Transform {
         bad = firstInvalidUtf8(buf.subarray(start), false)
       ) {
         text += buf.toString('utf8', start, start + bad) + UNDECODABLE;
-        start += bad + 1;
+        start += bad + invalidSpan(buf, start + bad);
       }
       // Keep an incomplete trailing sequence for the next chunk.
       let cut = buf.length;

@@ -54,6 +54,31 @@ export function firstInvalidUtf8(buf: Uint8Array, complete: boolean): number {
 }
 
 /**
+ * How many bytes from `at` (where firstInvalidUtf8 stopped) make one undecodable stretch: the "maximal subpart"
+ * of Unicode's U+FFFD substitution practice, which TextDecoder and the GB18030 decoder follow — a lead byte with
+ * the continuation bytes that could still have completed it (E5 A0 cut from 堃: one, not two). At least 1.
+ */
+export function invalidSpan(buf: Uint8Array, at: number): number {
+  const b = buf[at]!;
+  const need = b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : 0;
+  let k = 1;
+  for (; k <= need; k++) {
+    const c = buf[at + k];
+    if (c === undefined || (c & 0xc0) !== 0x80) break;
+    // The second byte's narrower ranges, as firstInvalidUtf8 reads them.
+    if (
+      k === 1 &&
+      ((b === 0xe0 && c < 0xa0) ||
+        (b === 0xed && c > 0x9f) ||
+        (b === 0xf0 && c < 0x90) ||
+        (b === 0xf4 && c > 0x8f))
+    )
+      break;
+  }
+  return k;
+}
+
+/**
  * UTF-8, or GB18030? Chinese text in GB18030 almost never forms valid UTF-8 sequences (its lead bytes are not
  * followed by continuation bytes), while a UTF-8 file with a damaged byte or two is still overwhelmingly valid
  * multi-byte sequences: so a sample is UTF-8 when it is valid, or when its valid multi-byte sequences outnumber

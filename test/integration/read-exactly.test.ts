@@ -133,8 +133,10 @@ describe('undecodable bytes are marked on their cells (the loader quarantines th
     writeFileSync(path, bad);
     const ms = await records(path);
     expect(damagedOf(ms)).toEqual([{ row: 59, damaged: [0] }]);
-    // the damaged cell shows U+FFFD where the bytes were; nothing else is touched
-    expect(cellsOf(ms)[57]).toEqual([expect.stringContaining('\uFFFD'), '正常']);
+    // the damaged cell shows U+FFFD where the bytes were, one for the cut character (E6 9E, as TextDecoder reads
+    // them: the maximal subpart), the letter after it kept; nothing else is touched
+    expect(cellsOf(ms)[57]).toEqual(['松\uFFFDA村57', '正常']);
+    expect(new TextDecoder().decode(bad.subarray(at, at + 11))).toBe('松\uFFFDA村57');
     expect(cellsOf(ms)).toHaveLength(200);
     expect(cleanText(ms)).not.toMatch(/[\uFFFD\uFFFF]/);
   });
