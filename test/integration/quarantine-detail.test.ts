@@ -8,25 +8,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import JSZip from 'jszip';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countyCli } from '../support/county-cli.ts';
 import { testId } from '../support/demo.ts';
-import { tempDir, writeCsv } from '../support/files.ts';
+import { writeCsv } from '../support/files.ts';
 import { convertWithSoffice, findSoffice, SOFFICE_MISSING } from '../support/libreoffice.ts';
-import { databaseUrl } from '../support/warehouse.ts';
 
-const dir = tempDir('ruralhub-qdetail-');
-const schema = `qdetail_${Math.random().toString(36).slice(2, 8)}`;
-const cfg = join(dir, 'county.yaml');
-writeFileSync(
-  cfg,
-  `county: { name: 示范县, code: "520102" }\ndatabase: { url_env: RH_TEST_URL, schema: ${schema} }\n`,
-);
-const ruralhub = (args: string[]) =>
-  runCli(['--config', cfg, ...args], {
-    env: { ...process.env, DATABASE_URL: '', RURALHUB_LOG_LEVEL: 'warn', RH_TEST_URL: databaseUrl() },
-    timeoutMs: 180_000,
-  });
+const { dir, ruralhub, drop } = countyCli('qdetail', { timeoutMs: 180_000 });
+afterAll(drop);
 
 /** The sentinel: 431226 19700101 555 and check character 2. Its bad-check twin ends in 3. */
 const SENTINEL = '431226197001015552';

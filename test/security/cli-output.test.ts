@@ -3,24 +3,13 @@
  * would run as a formula (= + - @, and their full-width forms) is written as text, as every file the system
  * writes is; and a subcommand's --format is honoured although its parent has the same option.
  */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.ts';
-import { tempDir, writeCsv } from '../support/files.ts';
-import { databaseUrl } from '../support/warehouse.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { countyCli } from '../support/county-cli.ts';
+import { writeCsv } from '../support/files.ts';
 
-const dir = tempDir('ruralhub-cli-out-');
-const schema = `cliout_${Math.random().toString(36).slice(2, 8)}`;
-const cfg = join(dir, 'county.yaml');
-writeFileSync(
-  cfg,
-  `county: { name: 示范县, code: "520102" }\ndatabase: { url_env: RH_TEST_URL, schema: ${schema} }\n`,
-);
-const ruralhub = (args: string[]) =>
-  runCli(['--config', cfg, ...args], {
-    env: { ...process.env, DATABASE_URL: '', RURALHUB_LOG_LEVEL: 'warn', RH_TEST_URL: databaseUrl() },
-  });
+const { dir, ruralhub, drop } = countyCli('cliout');
+afterAll(drop);
 
 describe('CLI output meant for a spreadsheet', () => {
   it('neutralizes formula-looking values in --format csv, full-width forms included', async () => {
