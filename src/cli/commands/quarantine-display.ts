@@ -3,21 +3,17 @@
  * masked wherever it may be an ID, and what was expected (the stored detail — a connector's, for a row it could
  * not read — or the normalizer problem's explanation, src/normalize/explain.ts).
  */
+import type { Selectable } from 'kysely';
 import type { FieldSpec } from '../../../schemas/feed.ts';
 import { explainProblem } from '../../normalize/explain.ts';
 import { maskIdColumnValue, maskIdsInText } from '../../normalize/mask.ts';
+import type { QuarantineTable } from '../../warehouse/schema.ts';
 
-export type StoredQuarantineRow = {
-  run_id: number;
-  feed: string;
-  source: string;
-  sheet: string | null;
-  row_number: number;
-  field: string | null;
-  raw_value: string | null;
-  problem: string;
-  detail: string | null;
-};
+/** A stored quarantine row as the command reads it (the table's own columns, schema.ts). */
+export type StoredQuarantineRow = Pick<
+  Selectable<QuarantineTable>,
+  'run_id' | 'feed' | 'source' | 'sheet' | 'row_number' | 'field' | 'raw_value' | 'problem' | 'detail'
+>;
 
 export type QuarantineLine = StoredQuarantineRow & { header: string | null };
 
