@@ -515,7 +515,7 @@ export async function publish(trx: Db, p: PublishParams, plan: LoadPlan): Promis
         SELECT DISTINCT i.${sql.id(field)} AS v FROM ins i WHERE i.${sql.id(field)} IS NOT NULL
           AND NOT EXISTS (SELECT 1 FROM ${sql.id(table)} t WHERE t.${sql.id(column)} = i.${sql.id(field)})
       ) d
-      ORDER BY d.v COLLATE "C"`;
+      ORDER BY ${byteOrder(feed, sql`d.v`, field)}`;
   const households = household ? sql`, hh AS (${register('households', 'household_id', household)})` : sql``;
   const step = p.cache ? sql`, step AS (${cacheStep(feed, 'ins', false)})` : sql``;
   const back = [...returned.map((f) => sql.ref(`f.${f}`)), ...(p.cache ? [stepColumns(feed, 'f')] : [])];

@@ -145,7 +145,9 @@ export async function stageBulk(run: RunContext, handles: RunHandles): Promise<S
     // Malformed for COPY (ragged rows, stray quotes, bad bytes: PostgreSQL's data exceptions, SQLSTATE class
     // 22): the tolerant reader reports row by row. Anything else (a changed file, a lost connection, a bug)
     // fails the run rather than hide behind the slow path.
-    if (!rejectedByCopy(err)) throw err;
+    // Once the file is staged (header set) a data exception is not the file's — the few ids of copyUnseen — and
+    // reading it row by row would not help: it fails the run as it is, not later on a dropped staging table.
+    if (!rejectedByCopy(err) || header !== undefined) throw err;
     rlog.info(
       { reason: (err as Error).message.split('\n')[0] },
       'bulk parser rejected the file; reading row by row',
@@ -154,8 +156,6 @@ export async function stageBulk(run: RunContext, handles: RunHandles): Promise<S
     normalizedInNode = false;
     await dropStaging(db, runId);
   }
-  // A data exception once the file was staged (from copyUnseen) leaves the header set: the record path is not
-  // taken then, as it was not before the stages were modules; the run fails at normalizing its dropped staging.
   if (!header) return null;
   return {
     header,
