@@ -59,7 +59,7 @@ async function child(kind: string, file: string, url: string): Promise<void> {
       set: null,
       counts: { records: 0, recognized: 0, again: 0 },
       hasher,
-      hashes: null,
+      pass: null,
     });
     await hasher.close();
     await pool.query(`DROP SCHEMA ${schema} CASCADE`);

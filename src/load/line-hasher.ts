@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { createXXHash128, type IHasher } from 'hash-wasm';
 import { HashWorker } from './hash-worker.ts';
 import { RAW_HASH_BYTES } from './raw-hash-set.ts';
-import { type RecordBatch, RecordSplitter } from './record-splitter.ts';
+import type { RecordBatch } from './record-splitter.ts';
 
 /** The 64-bit seed (low, high word) of a settings fingerprint. */
 export function lineSeed(fingerprint: string): [number, number] {
@@ -23,7 +23,8 @@ export function lineSeed(fingerprint: string): [number, number] {
 export class LineHasher {
   private constructor(
     private readonly hasher: IHasher,
-    private readonly worker: HashWorker | null,
+    /** Null once closed: later batches are hashed here. */
+    private worker: HashWorker | null,
     /** The hash's seed: the bulk path's row normalizer hashes records with it too (src/load/normalize-bulk.ts). */
     readonly seed: readonly [number, number],
   ) {}
@@ -60,81 +61,8 @@ export class LineHasher {
   }
 
   async close(): Promise<void> {
-    await this.worker?.close();
+    const worker = this.worker;
+    this.worker = null;
+    await worker?.close();
   }
-}
-
-/**
- * The hashes of a file's records in order, as the first of the recognizer's two passes leaves them (16 bytes a
- * record: 32 MB for 2M records), read back in order by the second.
- */
-export class RecordHashes {
-  private readonly parts: Uint8Array[] = [];
-  private part = 0;
-  private at = 0;
-
-  push(hashes: Uint8Array): void {
-    if (hashes.length) this.parts.push(hashes);
-  }
-
-  /** The next n records' hashes; null when fewer than n are left (the file has more records than then). */
-  take(n: number): Uint8Array | null {
-    const want = RAW_HASH_BYTES * n;
-    const cur = this.parts[this.part];
-    if (cur && cur.length - this.at >= want) {
-      const out = cur.subarray(this.at, this.at + want);
-      this.advance(want);
-      return out;
-    }
-    const out = new Uint8Array(want);
-    let got = 0;
-    while (got < want) {
-      const p = this.parts[this.part];
-      if (!p) return null;
-      const k = Math.min(want - got, p.length - this.at);
-      out.set(p.subarray(this.at, this.at + k), got);
-      got += k;
-      this.advance(k);
-    }
-    return out;
-  }
-
-  /** True once every hash was taken. */
-  get done(): boolean {
-    return this.part >= this.parts.length;
-  }
-
-  private advance(k: number): void {
-    this.at += k;
-    if (this.at === this.parts[this.part]!.length) {
-      // Read once: let the part go.
-      this.parts[this.part] = new Uint8Array(0);
-      this.part++;
-      this.at = 0;
-    }
-  }
-}
-
-/**
- * First pass: every record of the file hashed, in order. It runs while the main
- * thread also reads the current versions, so the hashing is left to the second thread where there is one, with a
- * few batches in flight so that it never waits for the next.
- */
-export async function hashRecords(source: AsyncIterable<Buffer>, hasher: LineHasher): Promise<RecordHashes> {
-  const IN_FLIGHT = 3;
-  const splitter = new RecordSplitter();
-  const hashes = new RecordHashes();
-  const queue: Promise<Uint8Array>[] = [];
-  const enqueue = (batch: RecordBatch) => {
-    const hashed = hasher.hash(batch, true);
-    hashed.catch(() => undefined); // awaited in turn below; the first failure is the one reported
-    queue.push(hashed);
-  };
-  for await (const chunk of source) {
-    enqueue(splitter.push(chunk));
-    if (queue.length >= IN_FLIGHT) hashes.push(await queue.shift()!);
-  }
-  enqueue(splitter.end());
-  for (const h of queue) hashes.push(await h);
-  return hashes;
 }

@@ -23,11 +23,7 @@ import type { Database } from '../warehouse/schema.ts';
 import { COPY_BINARY_HEADER, COPY_BINARY_TRAILER } from './copy-binary.ts';
 import { HashWorker } from './hash-worker.ts';
 import type { KeySet } from './key-set.ts';
-import type { LineHasher, RecordHashes } from './line-hasher.ts';
 import { buildNormalize, missingProblem } from './normalize-staged.ts';
-import type { RawHashSet } from './raw-hash-set.ts';
-import { fileChanged, type RecognitionCounts, recognizeRecords } from './recognize.ts';
-import { type RecordBatch, RecordSplitter } from './record-splitter.ts';
 import {
   type RegionSets,
   type RowBatch,
@@ -36,7 +32,7 @@ import {
   type RowOutput,
   type RowPlan,
 } from './row-normalizer.ts';
-import { rawColumn, writeCopy } from './stage.ts';
+import { type BulkRecognition, rawColumn, rowsToStage, writeCopy } from './stage.ts';
 
 export interface BulkNormalizeParams {
   feed: FeedDefinition;
@@ -50,12 +46,7 @@ export interface BulkNormalizeParams {
   timeZone: string;
   /** The settings fingerprint (normalizationFingerprint), for the rows left to SQL. */
   fingerprint: string;
-  recognition: {
-    set: RawHashSet | null;
-    counts: RecognitionCounts;
-    hasher: LineHasher;
-    hashes: RecordHashes | null;
-  };
+  recognition: BulkRecognition;
   onBytes?: (bytes: number) => void;
   /**
    * The valid rows' business keys are counted into it: once staged, `keys.maybeRepeated` false means no two
@@ -194,9 +185,7 @@ export async function stageNormalized(
         await write(rawCopy, out.raw);
       }
     };
-    const dispatch = async (batch: RecordBatch) => {
-      const rows = await recordsToStage(batch, p.recognition);
-      if (!rows) return;
+    const dispatch = async (rows: RowBatch) => {
       const big = queue > 0 && rows.starts.length >= THREAD_MIN_ROWS;
       const done =
         big && thread().rowsWaiting < queue
@@ -207,16 +196,8 @@ export async function stageNormalized(
       await drain(IN_FLIGHT);
     };
 
-    const splitter = new RecordSplitter();
-    let bytes = 0;
-    for await (const chunk of source.open() as AsyncIterable<Buffer>) {
-      bytes += chunk.length;
-      p.onBytes?.(bytes);
-      await dispatch(splitter.push(chunk));
-    }
-    await dispatch(splitter.end());
+    for await (const rows of rowsToStage(source, p.recognition, false, p.onBytes)) await dispatch(rows);
     await drain(0);
-    if (p.recognition.hashes && !p.recognition.hashes.done) throw fileChanged();
     await write(normCopy, COPY_BINARY_TRAILER);
     await write(rawCopy, COPY_BINARY_TRAILER);
     normCopy.end();
@@ -238,59 +219,6 @@ export async function stageNormalized(
     p.keys?.repeated(); // their keys were not seen here
   }
   return staged;
-}
-
-/**
- * The records of a batch to stage, numbered, as a batch of their own for the row normalizer (its own memory, to
- * be handed to the thread); null when there are none. With a set of current versions, each record is looked up
- * by its hash first (the first pass's, or computed here) and the recognised ones are left out; without one, every
- * record is staged and hashed by the normalizer.
- */
-async function recordsToStage(
-  batch: RecordBatch,
-  r: BulkNormalizeParams['recognition'],
-): Promise<RowBatch | null> {
-  const { buf, starts, ends } = batch;
-  const n = starts.length;
-  if (n === 0) return null;
-  if (!r.set) {
-    const base = starts[0]!;
-    const bytes = new Uint8Array(ends[n - 1]! - base);
-    bytes.set(buf.subarray(base, ends[n - 1]!));
-    const from = new Int32Array(n);
-    const to = new Int32Array(n);
-    const recNos = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      from[i] = starts[i]! - base;
-      to[i] = ends[i]! - base;
-      recNos[i] = ++r.counts.records;
-    }
-    return { bytes, starts: from, ends: to, recNos, hashes: null };
-  }
-  const hashed = r.hashes ? r.hashes.take(n) : await r.hasher.hash(batch);
-  if (!hashed) throw fileChanged();
-  const keep: number[] = [];
-  const keepNos: number[] = [];
-  recognizeRecords(n, hashed, r.set, r.counts, (i, recNo) => {
-    keep.push(i);
-    keepNos.push(recNo);
-  });
-  if (!keep.length) return null;
-  let size = 0;
-  for (const i of keep) size += ends[i]! - starts[i]!;
-  const bytes = new Uint8Array(size);
-  const from = new Int32Array(keep.length);
-  const to = new Int32Array(keep.length);
-  const hashes = new Uint8Array(16 * keep.length);
-  let at = 0;
-  keep.forEach((i, k) => {
-    from[k] = at;
-    bytes.set(buf.subarray(starts[i]!, ends[i]!), at);
-    at += ends[i]! - starts[i]!;
-    to[k] = at;
-    hashes.set(hashed.subarray(16 * i, 16 * i + 16), 16 * k);
-  });
-  return { bytes, starts: from, ends: to, recNos: Float64Array.from(keepNos), hashes };
 }
 
 /** The feed's fields as the row normalizer reads them. */

@@ -7,14 +7,15 @@
  * normalized and diffed. What the loader learns about the dropped ones is kept in the set (which current
  * versions the file carried) and handed to SQL as the short list of those it did not carry.
  *
- * When the feed has current versions, the file is read twice: the first pass hashes every record while
- * PostgreSQL sends the current versions' hashes (the two take about as long, and run on both cores at once);
- * the second looks each record up and stages the ones not recognised. A first load hashes as it stages.
+ * When the feed has current versions, the file is read twice: the first pass (src/load/first-pass.ts) hashes
+ * every record while PostgreSQL sends the current versions' hashes (the two take about as long, and run on both
+ * cores at once) and looks each one up as soon as they are in; the second copies out only the records kept and
+ * stages them. A first load hashes as it stages.
  *
  * Every staged record carries its record number and hash in two leading columns, so the hash stored with a
  * version is the one the next load computes.
  */
-import { Readable, Transform, type TransformCallback, Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type pg from 'pg';
@@ -22,9 +23,10 @@ import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { RuralHubError } from '../../core/errors.ts';
 import type { FeedDefinition } from '../../schemas/feed.ts';
 import type { Database } from '../warehouse/schema.ts';
-import type { LineHasher, RecordHashes } from './line-hasher.ts';
-import { ForeignImageError, ImageReader, PAIR_BYTES, RAW_HASH_BYTES, RawHashSet } from './raw-hash-set.ts';
+import type { LineHasher } from './line-hasher.ts';
+import { ImageReader, PAIR_BYTES, RAW_HASH_BYTES, RawHashSet, UnreadableImageError } from './raw-hash-set.ts';
 import { type RecordBatch, RecordSplitter } from './record-splitter.ts';
+import type { RowBatch } from './row-normalizer.ts';
 
 /**
  * The current versions a load may recognise by raw hash (`alias` names the feed table). Versions linked to a
@@ -68,6 +70,8 @@ export interface CurrentVersionsOptions {
   cache?: boolean;
   /** The feed's table is distributed by Citus (src/load/placement.ts): read without block ranges. */
   distributed?: boolean;
+  /** Bytes of the cache's image per row read (default IMAGE_SLICE; tests take a few). */
+  imageSlice?: number;
 }
 
 /**
@@ -83,7 +87,12 @@ export async function loadCurrentVersions(
   generation: string | null,
   options: CurrentVersionsOptions = {},
 ): Promise<CurrentVersions | null> {
-  const { blocksPerValue = BLOCKS_PER_VALUE, cache = true, distributed = false } = options;
+  const {
+    blocksPerValue = BLOCKS_PER_VALUE,
+    cache = true,
+    distributed = false,
+    imageSlice = IMAGE_SLICE,
+  } = options;
   const current: CurrentVersions = {
     set: new RawHashSet(0), // replaced by the one read
     unrecognizable: [],
@@ -114,7 +123,7 @@ export async function loadCurrentVersions(
     current.fromCache = cache && row?.cache_generation != null && row.cache_generation === row.generation;
     const stmt = (
       current.fromCache
-        ? cachedCopy(feed)
+        ? cachedCopy(feed, imageSlice)
         : distributed
           ? distributedCopy(feed)
           : packedCopy(feed, blocksPerValue)
@@ -124,8 +133,9 @@ export async function loadCurrentVersions(
     client.release();
   } catch (err) {
     client.release(true); // mid-COPY or mid-transaction: not fit to go back to the pool
-    // A base written on a machine of the other byte order: the table is read instead (and a new base written).
-    if (err instanceof ForeignImageError) {
+    // A base written on a machine of the other byte order, or cut short: the table is read instead (and a new
+    // base written).
+    if (err instanceof UnreadableImageError) {
       return loadCurrentVersions(db, pool, feed, expected, generation, { ...options, cache: false });
     }
     throw err;
@@ -183,13 +193,27 @@ const VERSIONS_PER_VALUE = 2 ** 19;
 
 /**
  * The cache's base image first, then its steps newest first: a step's removals then apply to the steps read
- * after it (older ones) and to the image.
+ * after it (older ones) and to the image. The image comes in slices of IMAGE_SLICE bytes, a row each: as one
+ * value (~66 MB for 2M versions) PostgreSQL detoasted and sent it in 0.67–0.83 s, in 1 MB slices (each read
+ * from its own TOAST chunks) in 0.10–0.24 s, and Node takes in one slice while the next is read.
  */
-function cachedCopy(feed: FeedDefinition): RawBuilder<unknown> {
-  return sql`COPY (SELECT c.image, c.pairs, c.ids, c.removed FROM recognition_cache c
-      WHERE c.feed = ${sql.lit(feed.id)} ORDER BY c.image IS NULL, c.seq DESC)
+function cachedCopy(feed: FeedDefinition, imageSlice: number): RawBuilder<unknown> {
+  const slice = sql.lit(imageSlice);
+  return sql`COPY (SELECT u.image, u.pairs, u.ids, u.removed FROM (
+        SELECT substr(c.image, 1 + s.i * ${slice}, ${slice}) AS image, NULL::bytea AS pairs, NULL::bytea AS ids,
+               NULL::bytea AS removed, 0 AS part, s.i AS at
+        FROM recognition_cache c
+        CROSS JOIN LATERAL generate_series(0, (octet_length(c.image) - 1) / ${slice}) AS s(i)
+        WHERE c.feed = ${sql.lit(feed.id)} AND c.image IS NOT NULL
+        UNION ALL
+        SELECT NULL, c.pairs, c.ids, c.removed, 1, -c.seq FROM recognition_cache c
+        WHERE c.feed = ${sql.lit(feed.id)} AND c.image IS NULL) u
+      ORDER BY u.part, u.at)
     TO STDOUT WITH (FORMAT binary)`;
 }
+
+/** Bytes of the image per row of cachedCopy. */
+const IMAGE_SLICE = 2 ** 20;
 
 /**
  * PostgreSQL's binary COPY of (image, pairs, ids, removed — all bytea): a 19-byte header, then per tuple an int16
@@ -219,11 +243,12 @@ function packedVersions(into: CurrentVersions, expected: number): Writable {
   const idAt = (buf: Buffer, at: number) => buf.readInt32BE(at) * 2 ** 32 + buf.readUInt32BE(at + 4);
   const bad = () => new Error('unexpected packed versions from PostgreSQL');
   const take = (buf: Buffer, at: number, end: number): void => {
+    if (end === at) return; // NULL, or the rest of the value yet to come
     const all = removed.size === 0;
     const unit = UNITS[field as 0 | 1 | 2 | 3];
     if (field === 0) {
-      if (end === at) return; // no image (or the rest of one yet to come)
-      if (into.steps !== 1) throw bad(); // an image is the base: the first value, if any
+      // An image is the base: its slices are the first values, if any.
+      if (into.steps !== 1 || set) throw bad();
       image ??= new ImageReader();
       image.push(buf.subarray(at, end));
       return;
@@ -250,6 +275,12 @@ function packedVersions(into: CurrentVersions, expected: number): Writable {
       }
     } else for (; at < end; at += unit) removed.add(idAt(buf, at));
   };
+  const finishImage = () => {
+    ({ set, live } = image!.finish());
+    into.total += live;
+    into.entries += live;
+    into.fromImage = true;
+  };
   return new Writable({
     write(chunk: Buffer, _enc, done) {
       const buf: Buffer = pending.length ? Buffer.concat([pending, chunk]) : chunk;
@@ -271,6 +302,7 @@ function packedVersions(into: CurrentVersions, expected: number): Writable {
             if (fields === -1) {
               ended = true; // trailer
               at = buf.length;
+              if (image && !set) finishImage(); // an image and no step
               break;
             }
             if (fields !== FIELDS) throw bad();
@@ -279,9 +311,15 @@ function packedVersions(into: CurrentVersions, expected: number): Writable {
           }
           if (left === -1) {
             if (buf.length - at < 4) break;
-            left = Math.max(0, buf.readInt32BE(at)); // NULL: none
+            const length = buf.readInt32BE(at);
+            left = Math.max(0, length); // NULL: none
             at += 4;
             if (left % UNITS[field as 0 | 1 | 2 | 3]) throw bad();
+            // After an image's first slice: the next one is part of the same step; a step ends the image.
+            if (field === 0 && image && !set) {
+              if (length > 0) into.steps--;
+              else finishImage();
+            }
           }
           const unit = UNITS[field as 0 | 1 | 2 | 3];
           const whole = Math.min(left, Math.floor((buf.length - at) / unit) * unit);
@@ -291,12 +329,6 @@ function packedVersions(into: CurrentVersions, expected: number): Writable {
           left -= whole;
           if (left > 0) break; // the rest of the value is in the next chunk
           left = -1;
-          if (field === 0 && image && !set) {
-            ({ set, live } = image.finish());
-            into.total += live;
-            into.entries += live;
-            into.fromImage = true;
-          }
           field = field + 1 === FIELDS ? -1 : field + 1;
         }
       } catch (err) {
@@ -363,55 +395,109 @@ export interface RecognitionCounts {
   again: number;
 }
 
-/**
- * File bytes in (header line included, BOM excluded), staging CSV out: every record not recognised, with its
- * record number and hash in front. Records are split by src/load/record-splitter.ts; their hashes are the
- * first pass's (`hashes`, computed while the current versions were being read) or, without one, computed here.
- * A file with more or fewer records than the first pass saw has changed in between: the load fails.
- */
-export function recognizingStream(p: {
-  delimiter: string;
-  width: number;
+/** What the recognizer reads a file's records with when no first pass did (src/load/first-pass.ts). */
+export interface InlineRecognition {
   set: RawHashSet | null;
   counts: RecognitionCounts;
   hasher: LineHasher;
-  hashes: RecordHashes | null;
-}): Transform {
-  const { set, counts, delimiter, hasher, hashes } = p;
+}
+
+/**
+ * The records of `source` (file bytes, header line included, BOM excluded) to stage, numbered, as batches of
+ * their own memory: with a set, each record is hashed and looked up, and the recognised ones left out; without
+ * one, every record, hashed only with `hashAll` (the row normalizer hashes the others itself).
+ */
+export async function* unrecognizedRows(
+  source: AsyncIterable<Buffer>,
+  r: InlineRecognition,
+  hashAll: boolean,
+  onBytes?: (bytes: number) => void,
+): AsyncGenerator<RowBatch> {
   const splitter = new RecordSplitter();
-  const blank = Buffer.from(delimiter.repeat(Math.max(0, p.width - 1)));
-  const newline = Buffer.from('\n');
+  let bytes = 0;
+  for await (const chunk of source) {
+    bytes += chunk.length;
+    onBytes?.(bytes);
+    const rows = await unrecognized(splitter.push(chunk), r, hashAll);
+    if (rows) yield rows;
+  }
+  const rows = await unrecognized(splitter.end(), r, hashAll);
+  if (rows) yield rows;
+}
 
-  /** Looks the records up and returns the staging bytes of those not recognised. */
-  const emit = async (batch: RecordBatch): Promise<Buffer | undefined> => {
-    const { buf, starts, ends } = batch;
-    const n = starts.length;
-    const hashed = hashes ? hashes.take(n) : await hasher.hash(batch);
-    if (!hashed) throw fileChanged();
-    const out: Buffer[] = [];
-    recognizeRecords(n, hashed, set, counts, (i, recNo) => {
-      const at = hashed.byteOffset + RAW_HASH_BYTES * i;
-      const hex = Buffer.from(hashed.buffer, at, RAW_HASH_BYTES).toString('hex');
-      out.push(Buffer.from(`${recNo}${delimiter}\\x${hex}${delimiter}`));
-      // An empty line is a row of empty cells (a blank row, skipped and counted), not a COPY error.
-      out.push(ends[i]! > starts[i]! ? buf.subarray(starts[i]!, ends[i]!) : blank, newline);
-    });
-    return out.length ? Buffer.concat(out) : undefined;
-  };
-
-  return new Transform({
-    transform(chunk: Buffer, _enc, done: TransformCallback) {
-      emit(splitter.push(chunk)).then((out) => done(null, out), done);
-    },
-    flush(done: TransformCallback) {
-      emit(splitter.end())
-        .then((out) => {
-          if (hashes && !hashes.done) throw fileChanged();
-          done(null, out);
-        })
-        .catch(done);
-    },
+async function unrecognized(
+  batch: RecordBatch,
+  r: InlineRecognition,
+  hashAll: boolean,
+): Promise<RowBatch | null> {
+  const { buf, starts, ends } = batch;
+  const n = starts.length;
+  if (n === 0) return null;
+  if (!r.set) {
+    const base = starts[0]!;
+    const bytes = new Uint8Array(ends[n - 1]! - base);
+    bytes.set(buf.subarray(base, ends[n - 1]!));
+    const from = new Int32Array(n);
+    const to = new Int32Array(n);
+    const recNos = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      from[i] = starts[i]! - base;
+      to[i] = ends[i]! - base;
+      recNos[i] = ++r.counts.records;
+    }
+    const hashes = hashAll ? new Uint8Array(await r.hasher.hash(batch)) : null;
+    return { bytes, starts: from, ends: to, recNos, hashes };
+  }
+  const hashed = await r.hasher.hash(batch);
+  const keep: number[] = [];
+  const keepNos: number[] = [];
+  recognizeRecords(n, hashed, r.set, r.counts, (i, recNo) => {
+    keep.push(i);
+    keepNos.push(recNo);
   });
+  if (!keep.length) return null;
+  let size = 0;
+  for (const i of keep) size += ends[i]! - starts[i]!;
+  const bytes = new Uint8Array(size);
+  const from = new Int32Array(keep.length);
+  const to = new Int32Array(keep.length);
+  const hashes = new Uint8Array(RAW_HASH_BYTES * keep.length);
+  let at = 0;
+  keep.forEach((i, k) => {
+    from[k] = at;
+    bytes.set(buf.subarray(starts[i]!, ends[i]!), at);
+    at += ends[i]! - starts[i]!;
+    to[k] = at;
+    hashes.set(hashed.subarray(RAW_HASH_BYTES * i, RAW_HASH_BYTES * (i + 1)), RAW_HASH_BYTES * k);
+  });
+  return { bytes, starts: from, ends: to, recNos: Float64Array.from(keepNos), hashes };
+}
+
+/**
+ * Raw staging's CSV lines of a file's records to stage (their hashes computed): each record with its record
+ * number and hash in front. An empty line is a row of empty cells (a blank row, skipped and counted), not a COPY
+ * error.
+ */
+export async function* stagingLines(
+  batches: AsyncIterable<RowBatch>,
+  delimiter: string,
+  width: number,
+): AsyncGenerator<Buffer> {
+  const blank = Buffer.from(delimiter.repeat(Math.max(0, width - 1)));
+  const newline = Buffer.from('\n');
+  for await (const { bytes, starts, ends, recNos, hashes } of batches) {
+    if (!hashes) throw new Error('internal: staging lines of records not hashed');
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const out: Buffer[] = [];
+    for (let i = 0; i < starts.length; i++) {
+      const hex = Buffer.from(hashes.buffer, hashes.byteOffset + RAW_HASH_BYTES * i, RAW_HASH_BYTES).toString(
+        'hex',
+      );
+      out.push(Buffer.from(`${recNos[i]}${delimiter}\\x${hex}${delimiter}`));
+      out.push(ends[i]! > starts[i]! ? buf.subarray(starts[i]!, ends[i]!) : blank, newline);
+    }
+    yield Buffer.concat(out);
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * Splits a delimited file's bytes into records where PostgreSQL's CSV parser splits them: at a newline outside
  * quotes, every quote character toggling (so a quote inside an unquoted field behaves as it does there). The
- * recognizer's two passes over a file both split with this, so record k of one pass is record k of the other.
+ * recognizer's first pass splits with this (and records where each record lies, for the second).
  */
 
 const NL = 0x0a;
@@ -38,6 +38,11 @@ export class RecordSplitter {
   private inQuote = false;
   /** The first record is the header: passed over. */
   private header = true;
+
+  /** Bytes of the record the last chunk ended in, which the next batch's bytes start with. */
+  get carried(): number {
+    return this.carry.length;
+  }
 
   /** The records a chunk completes (the part of a record it ends in is kept for the next chunk). */
   push(chunk: Buffer): RecordBatch {

@@ -7,8 +7,9 @@
  * Malformed for COPY, the file is read record by record instead (stage-records.ts).
  */
 import { mapHeader } from '../normalize/header-map.ts';
+import { type FirstPass, firstPass } from './first-pass.ts';
 import { KeySet } from './key-set.ts';
-import { hashRecords, LineHasher, type RecordHashes } from './line-hasher.ts';
+import { LineHasher } from './line-hasher.ts';
 import { normalizesInNode, stageNormalized } from './normalize-bulk.ts';
 import { needsBase, writeBase } from './recognition-cache.ts';
 import {
@@ -73,23 +74,29 @@ export async function stageBulk(run: RunContext, handles: RunHandles): Promise<S
     let current: CurrentVersions | null;
     const counts: RecognitionCounts = { records: 0, recognized: 0, again: 0 };
     try {
-      // The file's records hashed while PostgreSQL sends the hashes of the current versions (first pass),
-      // then only the records that are not one of them staged (second pass).
-      let hashes: RecordHashes | null = null;
-      // A late load is compared with the versions valid at its date, not the current ones: nothing to
-      // recognise it by (and the bulk path's data date is known before staging: no title rows).
-      [current, hashes] = lateBefore
-        ? [null, null]
-        : await Promise.all([
-            loadCurrentVersions(db, wh.pool, feed, expected, generation, { distributed }),
-            expected > 0 ? hashRecords(bulk.open() as AsyncIterable<Buffer>, hasher) : null,
-          ]);
+      // The file's records hashed, and looked up once PostgreSQL has sent the current versions' hashes (first
+      // pass: first-pass.ts); then only the records kept read again and staged (second pass). A late load is
+      // compared with the versions valid at its date, not the current ones: nothing to recognise it by (and
+      // the bulk path's data date is known before staging: no title rows).
+      const versions = lateBefore
+        ? Promise.resolve(null)
+        : loadCurrentVersions(db, wh.pool, feed, expected, generation, { distributed });
+      const first =
+        expected > 0 && !lateBefore
+          ? firstPass(
+              bulk.open() as AsyncIterable<Buffer>,
+              hasher,
+              versions.then((v) => v?.set ?? null),
+              counts,
+            )
+          : null;
+      let pass: FirstPass | null;
+      [current, pass] = await Promise.all([versions, first]);
       phase('recognize');
-      // The second pass takes the first one's hashes: the hashing thread's memory is let go before it.
-      if (hashes) await hasher.close();
-      const set = current?.set ?? null;
+      // The hashing thread's memory is let go before the second pass (which hashes its few records here).
+      if (pass) await hasher.close();
       const onBytes = (bytes: number) => p.onProgress?.({ phase: 'staging', bytes, totalBytes });
-      const recognition = { set, counts, hasher, hashes };
+      const recognition = { set: current?.set ?? null, counts, hasher, pass };
       // UTF-8 files are normalized in Node as they stage (src/load/normalize-bulk.ts); others in SQL below.
       normalizedInNode = await normalizesInNode(db, bulk);
       n = normalizedInNode

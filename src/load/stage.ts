@@ -2,7 +2,7 @@
  * Raw staging: a run-scoped UNLOGGED table of text columns c1..cN in the file's column order, filled by
  * COPY. Nobody reads it but the run that made it, so it is created, filled and dropped freely.
  */
-import { PassThrough, Transform, type Writable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type Kysely, sql } from 'kysely';
 import type pg from 'pg';
@@ -11,10 +11,10 @@ import type { BulkSource, ReadMessage, SourcePosition } from '../../connectors/c
 import { dataError } from '../../core/errors.ts';
 import type { FeedDefinition } from '../../schemas/feed.ts';
 import type { Database } from '../warehouse/schema.ts';
-import type { LineHasher, RecordHashes } from './line-hasher.ts';
+import type { FirstPass } from './first-pass.ts';
 import { distributedStaging } from './placement.ts';
-import type { RawHashSet } from './raw-hash-set.ts';
-import { type RecognitionCounts, recognizingStream } from './recognize.ts';
+import { type InlineRecognition, stagingLines, unrecognizedRows } from './recognize.ts';
+import type { RowBatch } from './row-normalizer.ts';
 
 /** A run's staged rows as publishing reads them: its staging tables, run id, source label and column mapping. */
 export interface StagedRun {
@@ -70,12 +70,7 @@ export async function copyBulk(
   pool: pg.Pool,
   table: string,
   source: BulkSource,
-  recognition: {
-    set: RawHashSet | null;
-    counts: RecognitionCounts;
-    hasher: LineHasher;
-    hashes: RecordHashes | null;
-  },
+  recognition: BulkRecognition,
   onBytes?: (bytes: number) => void,
 ): Promise<number> {
   // PostgreSQL decodes nothing: its GB18030 conversion is GB18030-2000's, other text than the project's one
@@ -89,26 +84,32 @@ export async function copyBulk(
   const client = await pool.connect();
   try {
     const stream = client.query(copyFrom(stmt.sql));
-    let bytes = 0;
-    const counted = onBytes
-      ? new Transform({
-          transform(chunk: Buffer, _enc, done) {
-            bytes += chunk.length;
-            onBytes(bytes);
-            done(null, chunk);
-          },
-        })
-      : new PassThrough();
-    const recognizer = recognizingStream({
-      ...recognition,
-      delimiter: source.delimiter,
-      width: source.columns.length,
-    });
-    await pipeline(source.open(), counted, recognizer, stream);
+    const rows = rowsToStage(source, recognition, true, onBytes);
+    await pipeline(Readable.from(stagingLines(rows, source.delimiter, source.columns.length)), stream);
     return Number(stream.rowCount ?? 0);
   } finally {
     client.release();
   }
+}
+
+/** How a bulk load recognises a file's records: by a first pass (first-pass.ts), or as it stages them. */
+export interface BulkRecognition extends InlineRecognition {
+  pass: FirstPass | null;
+}
+
+/**
+ * The records of the bulk source to stage, as batches for the row normalizer or the staging lines: those the
+ * first pass kept, read again; or every record, looked up in the set (if any) as it is read. `hashAll`: each
+ * batch with its records' hashes (else only when looked up).
+ */
+export function rowsToStage(
+  source: BulkSource,
+  r: BulkRecognition,
+  hashAll: boolean,
+  onBytes?: (bytes: number) => void,
+): AsyncIterable<RowBatch> {
+  const bytes = source.open() as AsyncIterable<Buffer>;
+  return r.pass ? r.pass.batches(bytes, r.hasher, onBytes) : unrecognizedRows(bytes, r, hashAll, onBytes);
 }
 
 /**

@@ -218,9 +218,9 @@ describe('GB18030 text, whichever way the file is read', () => {
     await createRawTable(wh.db, 't_gb_copy', bulk.columns.length);
     const hasher = await LineHasher.create('gb18030-copy', false);
     const counts = { records: 0, recognized: 0, again: 0 };
-    expect(
-      await copyBulk(wh.db, wh.pool, 't_gb_copy', bulk, { set: null, counts, hasher, hashes: null }),
-    ).toBe(N);
+    expect(await copyBulk(wh.db, wh.pool, 't_gb_copy', bulk, { set: null, counts, hasher, pass: null })).toBe(
+      N,
+    );
     await hasher.close();
     const { rows: staged } = await wh.pool.query<{ name: string; village: string }>(
       "SELECT encode(convert_to(c1, 'UTF8'), 'hex') AS name, encode(convert_to(c3, 'UTF8'), 'hex') AS village FROM t_gb_copy ORDER BY rec_no",
@@ -233,7 +233,7 @@ describe('GB18030 text, whichever way the file is read', () => {
         wh.pool,
         't_gb_copy',
         { ...bulk, encoding: 'GB18030' },
-        { set: null, counts, hasher, hashes: null },
+        { set: null, counts, hasher, pass: null },
       ),
     ).rejects.toThrow(/hand UTF-8/);
   });

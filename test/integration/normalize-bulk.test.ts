@@ -212,7 +212,7 @@ async function bothWays(feed: FeedDefinition, path: string, tag: string, threadQ
   const sqlNorm = `t_${tag}_sql_norm`;
   await createRawTable(wh.db, sqlRaw, bulk.columns.length);
   const hasher = await LineHasher.create(fingerprint, false);
-  await copyBulk(wh.db, wh.pool, sqlRaw, bulk, { set: null, counts: counts(), hasher, hashes: null });
+  await copyBulk(wh.db, wh.pool, sqlRaw, bulk, { set: null, counts: counts(), hasher, pass: null });
   await buildNormalize({ ...base, rawTable: sqlRaw, normTable: sqlNorm }).execute(wh.db);
 
   const nodeRaw = `t_${tag}_node_raw`;
@@ -229,7 +229,7 @@ async function bothWays(feed: FeedDefinition, path: string, tag: string, threadQ
     today: TODAY,
     timeZone: TZ,
     fingerprint,
-    recognition: { set: null, counts: counts(), hasher, hashes: null },
+    recognition: { set: null, counts: counts(), hasher, pass: null },
     threadQueue,
   });
   await hasher.close();
@@ -358,7 +358,7 @@ describe('a file COPY would refuse is refused by the Node path too, with a data 
     };
     const { columns } = mapHeader(feed, bulk.columns, 'test');
     const hasher = await LineHasher.create('fp-bad', false);
-    const recognition = { set: null, counts: counts(), hasher, hashes: null };
+    const recognition = { set: null, counts: counts(), hasher, pass: null };
     const codeOf = (e: { code?: string }) => e.code ?? 'none';
     await createRawTable(wh.db, `t_bad_${bad}_copy`, bulk.columns.length);
     const byCopy = await copyBulk(wh.db, wh.pool, `t_bad_${bad}_copy`, bulk, recognition).then(

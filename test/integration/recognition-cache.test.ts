@@ -208,6 +208,19 @@ describe("a feed's first load by the bulk path", () => {
         .where('image', 'is not', null)
         .executeTakeFirstOrThrow();
       expect(Number(images.n)).toBe(1);
+      // Read in slices of any size (the header cut across two, a slice ending mid-slot): the same set, one step.
+      for (const imageSlice of [7, 1000]) {
+        const sliced = await loadCurrentVersions(own.db, own.pool, feed, 0, generation, { imageSlice });
+        expect(sliced).toMatchObject({ fromCache: true, fromImage: true, total: 12_000, steps: 1 });
+        expect([...sliced!.set.unseen()].sort((a, b) => a - b)).toEqual(
+          [...cached!.set.unseen()].sort((a, b) => a - b),
+        );
+      }
+      // An image cut short (a slice lost): the table is read, not a set with holes.
+      await sql`UPDATE recognition_cache SET image = substr(image, 1, octet_length(image) - 24)
+        WHERE image IS NOT NULL`.execute(own.db);
+      const cut = await loadCurrentVersions(own.db, own.pool, feed, 0, generation);
+      expect(cut).toMatchObject({ fromCache: false, total: 12_000 });
       // An image this machine cannot read (as one written where the byte order is the other): the table is read.
       await sql`UPDATE recognition_cache SET image = overlay(image PLACING '\\x00000000'::bytea FROM 1 FOR 4)
         WHERE image IS NOT NULL`.execute(own.db);

@@ -1,11 +1,17 @@
 import { hash } from 'node:crypto';
-import { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import { xxhash128 } from 'hash-wasm';
 import { describe, expect, it } from 'vitest';
-import { hashRecords, LineHasher, lineSeed } from '../../src/load/line-hasher.ts';
+import { firstPass } from '../../src/load/first-pass.ts';
+import { LineHasher, lineSeed } from '../../src/load/line-hasher.ts';
 import { ImageReader, RawHashSet } from '../../src/load/raw-hash-set.ts';
-import { FileChangedError, type RecognitionCounts, recognizingStream } from '../../src/load/recognize.ts';
+import {
+  FileChangedError,
+  type RecognitionCounts,
+  stagingLines,
+  unrecognizedRows,
+} from '../../src/load/recognize.ts';
+import { RecordSplitter } from '../../src/load/record-splitter.ts';
 
 const md5 = (s: string) => hash('md5', s, 'buffer');
 
@@ -88,29 +94,35 @@ describe('the raw hash set', () => {
 });
 
 /**
- * The recognizer over `input`; `twoPass`: with the hashes of a first pass over `firstPass` (the same input
- * unless a test says otherwise), as a feed with current versions is loaded.
+ * The recognizer over `input`, as raw staging's lines; `twoPass`: as a feed with current versions is loaded — a
+ * first pass over `firstPass` (the same input unless a test says otherwise) hashes and looks the records up, with
+ * the set arriving after `setAfter` ms (records wait for it, at most `pendingMax` of them), and the second reads
+ * the kept ones from `input`.
  */
 async function run(
   input: Buffer[],
   set: RawHashSet | null,
-  { fingerprint = 's', parallel = false, twoPass = false, firstPass = input } = {},
+  {
+    fingerprint = 's',
+    parallel = false,
+    twoPass = false,
+    firstPass: firstInput = input,
+    setAfter = 0,
+    pendingMax = undefined as number | undefined,
+  } = {},
 ) {
   const counts: RecognitionCounts = { records: 0, recognized: 0, again: 0 };
   const out: Buffer[] = [];
   const hasher = await LineHasher.create(fingerprint, parallel);
   try {
-    const hashes = twoPass ? await hashRecords(Readable.from(firstPass), hasher) : null;
-    await pipeline(
-      Readable.from(input),
-      recognizingStream({ delimiter: ',', width: 3, set, counts, hasher, hashes }),
-      new Writable({
-        write(chunk: Buffer, _enc, done) {
-          out.push(chunk);
-          done();
-        },
-      }),
-    );
+    const arrives = new Promise<RawHashSet | null>((resolve) => setTimeout(() => resolve(set), setAfter));
+    const pass = twoPass
+      ? await firstPass(Readable.from(firstInput), hasher, arrives, counts, pendingMax)
+      : null;
+    const rows = pass
+      ? pass.batches(Readable.from(input), hasher)
+      : unrecognizedRows(Readable.from(input), { set, counts, hasher }, true);
+    for await (const lines of stagingLines(rows, ',', 3)) out.push(lines);
   } finally {
     await hasher.close();
   }
@@ -166,6 +178,21 @@ describe('the recognizer in front of COPY', () => {
     expect(twoPass.counts).toEqual(second.counts);
     expect(twoPass.lines).toEqual(second.lines);
     expect([...again.unseen()]).toEqual([1]);
+    // The same when the set arrives after the records were hashed: they wait for it, and the pass stops reading
+    // while more than `pendingMax` wait (3-byte chunks: kept records straddle the second pass's chunks).
+    const file = Buffer.from('a,b,c\r\n4,5,6\r\n9,9,9\r\n4,5,6\r\n');
+    for (const pendingMax of [1, 1000]) {
+      const late = new RawHashSet(2);
+      for (const [i, line] of first.lines.entries())
+        late.add(Buffer.from(line.split(',')[1]!.slice(2), 'hex'), 0, i + 1);
+      const chunks = Array.from({ length: Math.ceil(file.length / 3) }, (_, i) =>
+        file.subarray(3 * i, 3 * i + 3),
+      );
+      const waited = await run(chunks, late, { twoPass: true, setAfter: 30, pendingMax });
+      expect(waited.counts).toEqual(second.counts);
+      expect(waited.lines).toEqual(second.lines);
+      expect([...late.unseen()]).toEqual([1]);
+    }
     // Another settings fingerprint (other settings, header or mapping): nothing is recognised.
     const fresh = new RawHashSet(2);
     for (const [i, line] of first.lines.entries())
@@ -201,18 +228,26 @@ describe('the recognizer in front of COPY', () => {
       FileChangedError,
     );
     expect((await run(three, null, { twoPass: true })).counts.records).toBe(3);
+    // As many bytes and records, one kept record changed in place: its bytes are not those hashed.
+    const edited = [Buffer.from('a,b,c\n1,2,3\n4,X,6\n7,8,9\n')];
+    await expect(run(edited, null, { twoPass: true, firstPass: three })).rejects.toBeInstanceOf(
+      FileChangedError,
+    );
   });
 });
 
 describe('the hashing thread', () => {
-  it('fails the batches it still holds when it is closed, instead of leaving them unanswered', async () => {
+  it('fails the batches it still holds when it is closed, and hashes later ones on the main thread', async () => {
     const hasher = await LineHasher.create('s', true);
     const rows = Array.from({ length: 20_000 }, (_, i) => `${i},x,y`);
-    const buf = Buffer.from(`a,b,c\n${rows.join('\n')}\n`);
-    const outcome = expect(hashRecords(Readable.from([buf, buf, buf, buf]), hasher)).rejects.toThrow(
-      'the hashing thread ended',
-    );
+    const batch = new RecordSplitter().push(Buffer.from(`a,b,c\n${rows.join('\n')}\n`));
+    const held = hasher.hash(batch, true); // offloaded whole: the thread holds it
+    const outcome = expect(held).rejects.toThrow('the hashing thread ended');
     await hasher.close();
     await outcome;
+    const after = await hasher.hash(batch, true);
+    const alone = await LineHasher.create('s', false);
+    expect(Buffer.from(after).equals(Buffer.from(await alone.hash(batch)))).toBe(true);
+    await alone.close();
   });
 });
