@@ -43,7 +43,14 @@ export async function startImport(input: LoadInput, handles: RunHandles): Promis
   const generation = state?.generation ?? null;
   const bytes = opened?.size ?? null;
   const maybeSame = bytes !== null && (state?.last_bytes == null || Number(state.last_bytes) === bytes);
-  const sha = maybeSame ? await sha256File(path!) : null;
+  // A hash started before the warehouse was opened, if it is of the file opened here (else hashed again).
+  const early =
+    p.earlySha && opened
+      ? p.earlySha.then((e) =>
+          e && e.ino === opened.ino && e.size === opened.size && e.mtimeMs === opened.mtimeMs ? e.sha : null,
+        )
+      : null;
+  const sha = maybeSame ? ((await early) ?? (await sha256File(path!))) : null;
   const runId = await startRun(db, {
     kind: 'import',
     feed: feed.id,
@@ -55,7 +62,7 @@ export async function startImport(input: LoadInput, handles: RunHandles): Promis
   let dataDate: { date: string; from: string } | undefined = p.dataDate;
   const rlog = log.child({ run_id: runId, feed: feed.id });
   await cleanOrphanStaging(wh);
-  const hash = fileSha({ path, opened, sha, runId });
+  const hash = fileSha({ path, opened, sha, runId, early });
   handles.recordSha = () => hash.record(db);
   // The same file loads the same only under the same settings (normalizers, vocabularies, regions, header
   // aliases), the same choice of sheet (another sheet of the same workbook is other data) and identity-review

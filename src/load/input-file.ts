@@ -62,19 +62,21 @@ export interface FileSha {
 
 /**
  * `sha`: the hash computed at the start (the file may be the last one loaded), else null; `opened`: the file as the
- * run found it, checked again once it is hashed later.
+ * run found it, checked again once it is hashed later; `early`: a hash of it under way since before the run
+ * (file-hash-thread.ts; null when it was of another file), taken instead of hashing it later.
  */
 export function fileSha(p: {
   path: string | undefined;
   opened: Stats | null;
   sha: string | null;
   runId: number;
+  early?: Promise<string | null> | null;
 }): FileSha {
-  const { path, opened, sha, runId } = p;
+  const { path, opened, sha, runId, early } = p;
   let shaLater: Promise<string> | null = null;
   const start = () => {
     if (path === undefined || sha !== null || shaLater) return;
-    shaLater = sha256File(path);
+    shaLater = early ? early.then((e) => e ?? sha256File(path)) : sha256File(path);
     shaLater.catch(() => undefined); // awaited by record; a read error surfaces there
   };
   return {

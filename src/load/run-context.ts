@@ -16,6 +16,7 @@ import type { HeaderMapping, headerDetector } from '../normalize/header-map.ts';
 import type { poolTimeouts, Warehouse } from '../warehouse/connect.ts';
 import type { RunCounts } from '../warehouse/ledger.ts';
 import type { Database } from '../warehouse/schema.ts';
+import type { FileHashed } from './file-hash-thread.ts';
 import type { FileSha } from './input-file.ts';
 import type { Staging } from './placement.ts';
 import type { LoadPlan } from './publish.ts';
@@ -48,6 +49,8 @@ export interface ImportParams {
   dataDate?: { date: string; from: 'flag' | 'job' };
   /** The load's local date (YYYY-MM-DD in `timeZone`); default: now, by the clock. */
   loadDay?: string;
+  /** `path`'s hash, started before the warehouse was opened (file-hash-thread.ts); used if it is of this file. */
+  earlySha?: Promise<FileHashed | null>;
 }
 
 export interface ImportProgress {

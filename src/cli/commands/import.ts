@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
 import { isIsoDate } from '../../../core/clock.ts';
 import { configError } from '../../../core/errors.ts';
+import { hashFileInThread } from '../../load/file-hash-thread.ts';
 import type { ImportSummary } from '../../load/import-feed.ts';
 import { progress, watchedByPerson } from '../progress.ts';
 
@@ -91,6 +92,8 @@ Example:
         },
         cmd: Command,
       ) => {
+        // The first file's hash on another thread while this one loads the loader and opens the warehouse.
+        const earlySha = opts.file?.[0] !== undefined ? hashFileInThread(opts.file[0]) : undefined;
         const [
           { resolveFeed },
           { configuredSource, importFeed },
@@ -128,7 +131,7 @@ Example:
           const sources = opts.file?.length
             ? opts.file.map((path) => ({ path }))
             : [{ source: configuredSource(feed, feedConfig) }];
-          for (const from of sources) {
+          for (const [i, from] of sources.entries()) {
             const bar = progress(feed.id, ctx.log);
             const started = performance.now();
             const summary = await importFeed({
@@ -142,6 +145,7 @@ Example:
               timeZone: ctx.config.timezone,
               confirmShrink: opts.confirmShrink,
               force: opts.force,
+              ...(i === 0 && earlySha ? { earlySha } : {}),
               ...(opts.dataDate ? { dataDate: { date: opts.dataDate, from: 'flag' as const } } : {}),
             }).finally(() => bar.end());
             done.push(summary);
