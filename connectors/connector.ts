@@ -114,8 +114,11 @@ export interface BulkSource {
   delimiter: string;
   /** Header cells (already decoded) and the number of physical lines before the first data record. */
   columns: readonly string[];
-  /** The file's bytes after the BOM, header line included (the bulk parser skips it). */
-  open(): NodeJS.ReadableStream;
+  /**
+   * The file's bytes after the BOM, header line included (the bulk parser skips it). A chunk may be overwritten
+   * once the next one is asked for (the reader reuses its buffers): copy what must outlive it.
+   */
+  open(): AsyncIterable<Buffer>;
 }
 
 export interface Connector<C> {

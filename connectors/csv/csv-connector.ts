@@ -9,7 +9,7 @@
  */
 
 import { createReadStream } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
+import { access, open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { pipeline, Transform, type TransformCallback } from 'node:stream';
 import { parse } from 'csv-parse';
@@ -217,7 +217,7 @@ export const csvConnector: Connector<CsvConfig> = {
     if (!columns || (options.isHeader && !options.isHeader(columns.map((c) => c.trim())))) return null;
     if ((await stat(config.path)).size === 0) return null;
     // Large reads: the loader works per chunk (record splitting, hashing in batches).
-    const bytes = () => createReadStream(config.path, { start: s.bomLength, highWaterMark: 2 ** 20 });
+    const bytes = () => createReadStream(config.path, { start: s.bomLength, highWaterMark: CHUNK });
     // GB18030 is decoded here, by the same decoder as the records path, and handed on as UTF-8: PostgreSQL's
     // own GB18030 conversion (GB18030-2000's mapping) never sees the file. Undecodable bytes fail the stream as
     // COPY would (SQLSTATE 22021), and the loader reads the file row by row, quarantining the damaged cells.
@@ -225,10 +225,44 @@ export const csvConnector: Connector<CsvConfig> = {
       encoding: 'UTF8',
       delimiter: s.delimiter,
       columns: columns.map((c) => c.trim()),
-      open: s.encoding === 'GB18030' ? () => transcoded(bytes()) : bytes,
+      open:
+        s.encoding === 'GB18030'
+          ? () => transcoded(bytes()) as AsyncIterable<Buffer>
+          : () => fileChunks(config.path, s.bomLength),
     };
   },
 };
+
+/** Bytes per chunk of a bulk source. */
+const CHUNK = 2 ** 20;
+
+/**
+ * A file's bytes from `start`, in chunks read into two buffers by turns (the next read under way while the
+ * caller has the current chunk). A read stream allocates every chunk anew, and on the 2-core VM the pages of
+ * 263 MB of fresh buffers cost more than reading them: 0.42 s and 21k page faults against 0.19 s and 3k.
+ */
+async function* fileChunks(path: string, start: number): AsyncGenerator<Buffer> {
+  const file = await open(path);
+  const buffers = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
+  let turn = 0;
+  let at = start;
+  const read = (buf: Buffer) => file.read(buf, 0, CHUNK, at);
+  let next = read(buffers[0]!);
+  try {
+    for (;;) {
+      const { bytesRead, buffer } = await next;
+      if (bytesRead === 0) return;
+      at += bytesRead;
+      turn ^= 1;
+      next = read(buffers[turn]!);
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    // A caller that stops early leaves a read under way: it ends before the file is closed.
+    await next.catch(() => undefined);
+    await file.close();
+  }
+}
 
 /** The file's GB18030 bytes as UTF-8; a read error fails the stream, and closing it closes the file. */
 function transcoded(file: NodeJS.ReadableStream): NodeJS.ReadableStream {

@@ -87,15 +87,17 @@ export async function firstPass(
   };
 
   const splitter = new RecordSplitter();
-  const queue: { batch: RecordBatch; base: number; hashes: Promise<Uint8Array> }[] = [];
-  const enqueue = (batch: RecordBatch, base: number) => {
+  // The hashing reads a batch's bytes before it returns (copied to the thread or hashed here): the chunk they
+  // are in may be reused by the reader once the next one is asked for.
+  const queue: { batch: RecordBatch; hashes: Promise<Uint8Array> }[] = [];
+  const enqueue = (batch: RecordBatch) => {
     const hashes = hasher.hash(batch, true);
     hashes.catch(() => undefined); // awaited in turn below; the first failure is the one reported
-    queue.push({ batch, base, hashes });
+    queue.push({ batch, hashes });
   };
   const take = async () => {
     const q = queue.shift()!;
-    hashed(q.batch, q.base, await q.hashes);
+    hashed(q.batch, q.batch.at, await q.hashes);
     if (waitingRecords >= pendingMax) {
       await ready;
       settle();
@@ -103,14 +105,11 @@ export async function firstPass(
   };
   let read = 0;
   for await (const chunk of source) {
-    // The batch's bytes start with the part of a record the last chunk ended in.
-    const base = read - splitter.carried;
     read += chunk.length;
-    enqueue(splitter.push(chunk), base);
-    if (queue.length >= IN_FLIGHT) await take();
+    for (const batch of splitter.push(chunk)) enqueue(batch);
+    while (queue.length >= IN_FLIGHT) await take();
   }
-  const base = read - splitter.carried;
-  enqueue(splitter.end(), base);
+  for (const batch of splitter.end()) enqueue(batch);
   while (queue.length) await take();
   await ready;
   settle();

@@ -40,7 +40,7 @@ export class LineHasher {
    * any) while it keeps up, leaving this one free for other work, and here when it has two batches waiting
    * already; else half there, half here.
    */
-  async hash(batch: RecordBatch, offload = false): Promise<Uint8Array> {
+  async hash(batch: Pick<RecordBatch, 'buf' | 'starts' | 'ends'>, offload = false): Promise<Uint8Array> {
     const { buf, starts, ends } = batch;
     const n = starts.length;
     if (n === 0) return new Uint8Array(0);

@@ -418,11 +418,15 @@ export async function* unrecognizedRows(
   for await (const chunk of source) {
     bytes += chunk.length;
     onBytes?.(bytes);
-    const rows = await unrecognized(splitter.push(chunk), r, hashAll);
+    for (const batch of splitter.push(chunk)) {
+      const rows = await unrecognized(batch, r, hashAll);
+      if (rows) yield rows;
+    }
+  }
+  for (const batch of splitter.end()) {
+    const rows = await unrecognized(batch, r, hashAll);
     if (rows) yield rows;
   }
-  const rows = await unrecognized(splitter.end(), r, hashAll);
-  if (rows) yield rows;
 }
 
 async function unrecognized(

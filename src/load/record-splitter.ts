@@ -8,11 +8,15 @@ const NL = 0x0a;
 const CR = 0x0d;
 const QUOTE = 0x22;
 
-/** Complete records of a chunk: record i is buf[starts[i], ends[i]), its line ending left out. */
+/**
+ * Complete records: record i is buf[starts[i], ends[i]), its line ending left out; `at` is where buf[0] lies in
+ * the bytes pushed (the header line included).
+ */
 export interface RecordBatch {
   buf: Buffer;
   starts: number[];
   ends: number[];
+  at: number;
 }
 
 /**
@@ -38,48 +42,62 @@ export class RecordSplitter {
   private inQuote = false;
   /** The first record is the header: passed over. */
   private header = true;
+  /** Bytes pushed so far. */
+  private read = 0;
 
-  /** Bytes of the record the last chunk ended in, which the next batch's bytes start with. */
-  get carried(): number {
-    return this.carry.length;
-  }
-
-  /** The records a chunk completes (the part of a record it ends in is kept for the next chunk). */
-  push(chunk: Buffer): RecordBatch {
-    // The part of a record the last chunk ended in comes first; its quotes were counted then.
-    const buf = this.carry.length ? Buffer.concat([this.carry, chunk]) : chunk;
-    const batch: RecordBatch = { buf, starts: [], ends: [] };
+  /**
+   * The records a chunk completes: the one the last chunk ended in (a batch of its own, copied together), then
+   * those wholly in the chunk (a batch over the chunk itself, not a copy of it). The part of a record the chunk
+   * ends in is kept for the next one.
+   */
+  push(chunk: Buffer): RecordBatch[] {
+    const out: RecordBatch[] = [];
+    const at = this.read;
+    this.read += chunk.length;
+    const batch: RecordBatch = { buf: chunk, starts: [], ends: [], at };
+    /** The record the last chunk ended in is not complete yet. */
+    let carried = this.carry.length > 0;
     let start = 0;
-    let scan = this.carry.length;
-    let nextQuote = buf.indexOf(QUOTE, scan);
-    if (nextQuote < 0) nextQuote = buf.length;
+    let scan = 0;
+    let nextQuote = chunk.indexOf(QUOTE);
+    if (nextQuote < 0) nextQuote = chunk.length;
     for (;;) {
-      const nl = buf.indexOf(NL, scan);
-      const end = nl < 0 ? buf.length : nl;
+      const nl = chunk.indexOf(NL, scan);
+      const end = nl < 0 ? chunk.length : nl;
       while (nextQuote < end) {
         this.inQuote = !this.inQuote;
-        nextQuote = buf.indexOf(QUOTE, nextQuote + 1);
-        if (nextQuote < 0) nextQuote = buf.length;
+        nextQuote = chunk.indexOf(QUOTE, nextQuote + 1);
+        if (nextQuote < 0) nextQuote = chunk.length;
       }
       if (nl < 0) break;
       scan = nl + 1;
       if (this.inQuote) continue; // a newline inside a quoted field
-      if (nl - start > this.maxRecordBytes) throw new RecordTooLongError(this.maxRecordBytes);
-      this.take(batch, start, nl);
+      if (carried) {
+        const buf = Buffer.concat([this.carry, chunk.subarray(0, nl)]);
+        if (buf.length > this.maxRecordBytes) throw new RecordTooLongError(this.maxRecordBytes);
+        const head: RecordBatch = { buf, starts: [], ends: [], at: at - this.carry.length };
+        this.take(head, 0, buf.length);
+        if (head.starts.length) out.push(head);
+        carried = false;
+      } else {
+        if (nl - start > this.maxRecordBytes) throw new RecordTooLongError(this.maxRecordBytes);
+        this.take(batch, start, nl);
+      }
       start = nl + 1;
     }
-    if (buf.length - start > this.maxRecordBytes) throw new RecordTooLongError(this.maxRecordBytes);
-    // A copy: a subarray would keep the whole chunk alive.
-    this.carry = Buffer.from(buf.subarray(start));
-    return batch;
+    // Copies: a subarray would keep the whole chunk alive (and the reader may reuse it).
+    this.carry = carried ? Buffer.concat([this.carry, chunk]) : Buffer.from(chunk.subarray(start));
+    if (this.carry.length > this.maxRecordBytes) throw new RecordTooLongError(this.maxRecordBytes);
+    if (batch.starts.length) out.push(batch);
+    return out;
   }
 
   /** The last record, when the file does not end with a newline. */
-  end(): RecordBatch {
-    const batch: RecordBatch = { buf: this.carry, starts: [], ends: [] };
+  end(): RecordBatch[] {
+    const batch: RecordBatch = { buf: this.carry, starts: [], ends: [], at: this.read - this.carry.length };
     if (this.carry.length) this.take(batch, 0, this.carry.length);
     this.carry = Buffer.alloc(0);
-    return batch;
+    return batch.starts.length ? [batch] : [];
   }
 
   private take(batch: RecordBatch, from: number, to: number): void {

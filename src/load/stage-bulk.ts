@@ -84,7 +84,7 @@ export async function stageBulk(run: RunContext, handles: RunHandles): Promise<S
       const first =
         expected > 0 && !lateBefore
           ? firstPass(
-              bulk.open() as AsyncIterable<Buffer>,
+              bulk.open(),
               hasher,
               versions.then((v) => v?.set ?? null),
               counts,

@@ -108,7 +108,7 @@ export function rowsToStage(
   hashAll: boolean,
   onBytes?: (bytes: number) => void,
 ): AsyncIterable<RowBatch> {
-  const bytes = source.open() as AsyncIterable<Buffer>;
+  const bytes = source.open();
   return r.pass ? r.pass.batches(bytes, r.hasher, onBytes) : unrecognizedRows(bytes, r, hashAll, onBytes);
 }
 

@@ -208,7 +208,7 @@ describe('GB18030 text, whichever way the file is read', () => {
     // PostgreSQL's GB18030-2000 conversion) made other text of, whose hashes were of the GB18030 bytes.
     expect(bulk).toMatchObject({ encoding: 'UTF8', columns: HEADER.split(',') });
     const chunks: Buffer[] = [];
-    for await (const c of bulk!.open() as AsyncIterable<Buffer>) chunks.push(c);
+    for await (const c of bulk!.open()) chunks.push(c);
     const file = readFileSync(path);
     expect(Buffer.concat(chunks).equals(Buffer.from(decoder.decode(file), 'utf8'))).toBe(true);
   });

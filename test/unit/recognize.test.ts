@@ -240,7 +240,7 @@ describe('the hashing thread', () => {
   it('fails the batches it still holds when it is closed, and hashes later ones on the main thread', async () => {
     const hasher = await LineHasher.create('s', true);
     const rows = Array.from({ length: 20_000 }, (_, i) => `${i},x,y`);
-    const batch = new RecordSplitter().push(Buffer.from(`a,b,c\n${rows.join('\n')}\n`));
+    const batch = new RecordSplitter().push(Buffer.from(`a,b,c\n${rows.join('\n')}\n`))[0]!;
     const held = hasher.hash(batch, true); // offloaded whole: the thread holds it
     const outcome = expect(held).rejects.toThrow('the hashing thread ended');
     await hasher.close();
