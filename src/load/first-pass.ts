@@ -24,8 +24,9 @@ import type { RowBatch } from './row-normalizer.ts';
 const PENDING_MAX = 1_000_000;
 /** Batches handed to the hashing thread and not back yet, so that it never waits for the next. */
 const IN_FLIGHT = 3;
-/** Kept records per block of their typed arrays. */
-const BLOCK = 2 ** 16;
+/** Kept records per block of their typed arrays: 2^BLOCK_BITS. */
+const BLOCK_BITS = 16;
+const BLOCK = 1 << BLOCK_BITS;
 
 /** A batch hashed before the set arrived: its records' hashes and places, until they are looked up. */
 interface Waiting {
@@ -71,7 +72,8 @@ export async function firstPass(
     waitingRecords = 0;
   };
   /** A batch's hashes are back: looked up now, or kept waiting for the set. */
-  const hashed = (batch: RecordBatch, base: number, hashes: Uint8Array) => {
+  const hashed = (batch: RecordBatch, hashes: Uint8Array) => {
+    const base = batch.at;
     const n = batch.starts.length;
     const lengths = new Int32Array(n);
     for (let i = 0; i < n; i++) lengths[i] = batch.ends[i]! - batch.starts[i]!;
@@ -97,7 +99,7 @@ export async function firstPass(
   };
   const take = async () => {
     const q = queue.shift()!;
-    hashed(q.batch, q.batch.at, await q.hashes);
+    hashed(q.batch, await q.hashes);
     if (waitingRecords >= pendingMax) {
       await ready;
       settle();
@@ -135,7 +137,7 @@ export class FirstPass {
 
   /** Keeps a record: at `start`, `length` bytes, its number, and the hash at `hashes[16 i]`. */
   keep(start: number, length: number, recNo: number, hashes: Uint8Array, i: number): void {
-    const b = this.size >>> 16;
+    const b = this.size >>> BLOCK_BITS;
     const at = this.size & (BLOCK - 1);
     if (at === 0) {
       this.starts.push(new Float64Array(BLOCK));
@@ -168,7 +170,7 @@ export class FirstPass {
     for await (const chunk of source) {
       const end = pos + chunk.length;
       while (k < this.size) {
-        const b = k >>> 16;
+        const b = k >>> BLOCK_BITS;
         const at = k & (BLOCK - 1);
         const start = this.starts[b]![at]!;
         const length = this.lengths[b]![at]!;
