@@ -2,10 +2,11 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createDb, createPool } from '../../src/warehouse/connect.ts';
 import { BIN, runCli } from '../support/cli.ts';
 import { tempDir, writeCsv } from '../support/files.ts';
-import { databaseUrl } from '../support/warehouse.ts';
+import { databaseUrl, dropWarehouse } from '../support/warehouse.ts';
 import { buildXlsx } from '../support/xlsx-builder.ts';
 
 const dir = tempDir('ruralhub-cli-');
@@ -13,8 +14,22 @@ const dir = tempDir('ruralhub-cli-');
 const ruralhub = (args: string[], env: Record<string, string> = {}) =>
   runCli(args, { env: { ...process.env, DATABASE_URL: '', RURALHUB_LOG_LEVEL: 'warn', ...env } });
 
+/** The warehouses the tests' configs name: dropped after the file, with their roles (migration 0006's). */
+const schemas: string[] = [];
+afterAll(async () => {
+  for (const schema of schemas) {
+    const db = createDb(createPool(databaseUrl(), schema));
+    try {
+      await dropWarehouse(db, schema);
+    } finally {
+      await db.destroy();
+    }
+  }
+});
+
 function configFile(extra = ''): string {
   const schema = `cli_${Math.random().toString(36).slice(2, 8)}`;
+  schemas.push(schema);
   const file = join(dir, `${schema}.yaml`);
   writeFileSync(
     file,

@@ -1,11 +1,5 @@
-/**
- * A load's data date — the date the file describes — beside its own time: stated by a title row above the header
- * (CSV and xlsx), given by `--data-date` (which wins), else the load's local date; a statement that is not a date
- * or lies after the load's day fails the load naming where it stands. Recorded in `runs`, shown by `check`.
- */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { silentLogger } from '../../core/log.ts';
 import { studentRoll } from '../../pipelines/feeds/student-roll.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
@@ -13,9 +7,9 @@ import { importFeed } from '../../src/load/import-feed.ts';
 import { statedDataDate } from '../../src/normalize/data-date.ts';
 import { executeJob } from '../../src/scheduler/jobs.ts';
 import type { Warehouse } from '../../src/warehouse/connect.ts';
-import { runCli } from '../support/cli.ts';
+import { countyCli } from '../support/county-cli.ts';
 import { tempDir, writeCsv } from '../support/files.ts';
-import { databaseUrl, testWarehouse } from '../support/warehouse.ts';
+import { testWarehouse } from '../support/warehouse.ts';
 import { buildXlsx } from '../support/xlsx-builder.ts';
 
 const dir = tempDir('ruralhub-data-date-');
@@ -147,14 +141,9 @@ describe('the data date of a load', () => {
   });
 
   it('is recorded by the command (--data-date) and shown by check and discover', async () => {
-    const schema = `dd_${Math.random().toString(36).slice(2, 8)}`;
-    const cfg = join(dir, `${schema}.yaml`);
-    writeFileSync(
-      cfg,
-      `county: { name: 示范县, code: "520102" }\ndatabase: { url_env: RH_TEST_URL, schema: ${schema} }\ntimezone: ${TZ}\n`,
-    );
-    const env = { ...process.env, DATABASE_URL: '', RURALHUB_LOG_LEVEL: 'warn', RH_TEST_URL: databaseUrl() };
-    const cli = (args: string[]) => runCli(['--config', cfg, ...args], { env });
+    const county = countyCli('dd', { extra: `timezone: ${TZ}\n` });
+    onTestFinished(() => county.drop());
+    const cli = county.ruralhub;
     const file = writeCsv(join(dir, 'cli.csv'), [['示范县学籍名册', '导出日期：2026年11月1日'], HEADER, ROW]);
     const c = await cli(['check', 'student_roll', '--file', file]);
     expect(c.code, c.stderr).toBe(0);

@@ -20,13 +20,14 @@ export interface CountyCli {
   drop(): Promise<void>;
 }
 
-export function countyCli(label: string, opts: { timeoutMs?: number } = {}): CountyCli {
+/** `extra`: more lines of the county's config (YAML, each ending in a newline). */
+export function countyCli(label: string, opts: { timeoutMs?: number; extra?: string } = {}): CountyCli {
   const dir = tempDir(`ruralhub-${label}-`);
   const schema = `${label}_${Math.random().toString(36).slice(2, 8)}`;
   const cfg = join(dir, 'county.yaml');
   writeFileSync(
     cfg,
-    `county: { name: 示范县, code: "520102" }\ndatabase: { url_env: RH_TEST_URL, schema: ${schema} }\n`,
+    `county: { name: 示范县, code: "520102" }\ndatabase: { url_env: RH_TEST_URL, schema: ${schema} }\n${opts.extra ?? ''}`,
   );
   return {
     dir,
