@@ -1,7 +1,7 @@
 /**
  * From staged to plannable: the staged rows normalized and ranked in SQL (unless the bulk path normalized them in
- * Node), their identities linked, on a cluster copied beside the feed's table (placement.ts), and recognised
- * records that meet a staged row of the same key pulled back in (pull-in.ts).
+ * Node), their identities linked, and on a cluster copied beside the feed's table (placement.ts). Recognised
+ * records that meet a staged row of the same key are pulled back in once the plan has found them (plan-run.ts).
  */
 import { sql } from 'kysely';
 import type { FeedDefinition } from '../../schemas/feed.ts';
@@ -10,15 +10,14 @@ import { linkRecords } from './link-identities.ts';
 import { loadSettings } from './load-settings.ts';
 import { buildNormalize, rankDuplicates } from './normalize-staged.ts';
 import { distributeStaging, localStaging, type Staging } from './placement.ts';
-import { pullInRecognized } from './pull-in.ts';
 import type { Normalized, RunContext, Staged } from './run-context.ts';
 
-/** Normalizes, ranks and links the staged rows; sets `staged.recognized.pulledIn`. */
+/** Normalizes, ranks and links the staged rows. */
 export async function normalizeAndLink(run: RunContext, staged: Staged): Promise<Normalized> {
   const { wh, params: p, feed, source, headerAliases: extra, limits, phase, log: rlog } = run;
   const { db } = wh;
   const { raw, norm, distributed, fingerprint } = run;
-  const { header, headerRow, normalizedInNode, keysUnique, recognized } = staged;
+  const { header, headerRow, normalizedInNode, keysUnique } = staged;
   const mapping = mapHeader(feed, header, source, extra);
   if (mapping.unmapped.length) rlog.info({ columns: mapping.unmapped }, 'columns not used by this feed');
   phase('stage');
@@ -59,18 +58,8 @@ export async function normalizeAndLink(run: RunContext, staged: Staged): Promise
   }
   phase('link');
   // On a cluster, the staged rows' copy co-located with the feed's table, once linking has settled their IDs.
-  let staging: Staging = distributed ? await distributeStaging(db, feed, norm) : localStaging(norm);
+  const staging: Staging = distributed ? await distributeStaging(db, feed, norm) : localStaging(norm);
   if (distributed) phase('distribute');
-  if (recognized) {
-    const s = staging;
-    recognized.pulledIn = await db.transaction().execute(async (trx) => {
-      await loadSettings(trx, limits.loadStatementMs);
-      return pullInRecognized(trx, { feed, staging: s, headerRow, recognized });
-    });
-    // Rows pulled into normalized staging (rare): its copy made again with them.
-    if (recognized.pulledIn && distributed) staging = await distributeStaging(db, feed, norm);
-    phase('pull_in');
-  }
   return { mapping, staging };
 }
 
