@@ -52,8 +52,16 @@ export async function withWarehouse<T>(
     else if (mode === 'check') {
       const { expectFeedTablesMatch, pendingMigrations } = await migrations!;
       const pending = await pendingMigrations(wh.db, wh.schema);
+      // Which warehouse: a variable named by url_env but not set in this shell means the embedded server, not
+      // the one migrated (a new user's finding: the message sent them to migrate the wrong database).
+      const { url_env: urlEnv, embedded } = ctx.config.database;
+      const at = wh.embedded
+        ? `the embedded server in ${embedded.data_dir}, as ${urlEnv} is not set`
+        : wh.where;
       if (pending.length)
-        throw configError(`the warehouse needs migrations (${pending.join(', ')}): run \`ruralhub migrate\``);
+        throw configError(
+          `the warehouse (schema ${wh.schema} on ${at}) needs migrations (${pending.join(', ')}): run \`ruralhub migrate\``,
+        );
       await expectFeedTablesMatch(wh.db, wh.schema);
     }
     return await fn(wh);

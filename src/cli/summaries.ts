@@ -43,8 +43,10 @@ export function problemLines(rows: readonly ImportSummary[]): string[] {
 }
 
 /** What else an import has to say (a no-op's earlier run, a held snapshot's reason), one line per feed. */
+/** The runs' messages, each naming its feed and, when the command loaded several files, its file. */
 export function noteLines(rows: readonly ImportSummary[]): string[] {
-  return rows.flatMap((s) => (s.message ? [`  ${s.feed}: ${s.message}`] : []));
+  const files = rows.length > 1;
+  return rows.flatMap((s) => (s.message ? [`  ${s.feed}${files ? ` ${s.source}` : ''}: ${s.message}`] : []));
 }
 
 /** Owners listed in their column up to this many; a rule with more has them on a line under the table. */

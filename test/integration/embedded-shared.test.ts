@@ -114,6 +114,12 @@ const leftBeside = (dir: string) => readdirSync(dir).filter((f) => f.startsWith(
 describe('the embedded server, shared by processes on one data folder', () => {
   it('serve owns it; tokens, findings, status and an import attach from other processes; it stops with serve', async () => {
     const { dir, config, data } = folder('ruralhub-shared-');
+    // Before migrate: the message names the warehouse that needs it — the embedded one, and why it is the one.
+    const early = await cli(config, 'runs');
+    expect(early.code).toBe(2);
+    expect(early.stderr).toContain(
+      `on the embedded server in ${data}, as DATABASE_URL is not set) needs migrations`,
+    );
     const m = await cli(config, 'migrate');
     expect(m.code, m.stderr).toBe(0);
     expect(postmaster(data)).toBeUndefined(); // migrate started it and stopped it again

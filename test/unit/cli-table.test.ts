@@ -13,8 +13,9 @@ import {
   runsTable,
 } from '../../src/cli/commands/runs.ts';
 import { detailsText } from '../../src/cli/finding-columns.ts';
-import { matchTable } from '../../src/cli/summaries.ts';
+import { matchTable, noteLines } from '../../src/cli/summaries.ts';
 import { formatTable, parseColumns } from '../../src/cli/table.ts';
+import type { ImportSummary } from '../../src/load/import-feed.ts';
 
 const importRun = (id: number, over: Partial<RunForTable> = {}): RunForTable => ({
   id,
@@ -249,5 +250,37 @@ describe('findings and match for a person at a terminal', () => {
     expect(lines[4]).toBe(
       '  R13 owners: 乡村振兴局、教育局、医保局、民政局、住建局、水利局、人社局、残联、公安局、应急管理局',
     );
+  });
+});
+
+describe("an import's notes under its table", () => {
+  const noop = (source: string, run: number): ImportSummary => ({
+    runId: run + 1,
+    feed: 'roster',
+    source,
+    status: 'noop',
+    counts: {
+      rows_read: 0,
+      rows_loaded: 0,
+      rows_new: 0,
+      rows_changed: 0,
+      rows_unchanged: 0,
+      rows_ended: 0,
+      rows_quarantined: 0,
+      exact_duplicates: 0,
+      conflicting_duplicates: 0,
+      rows_skipped: 0,
+    },
+    problems: {},
+    unmappedColumns: [],
+    message: `identical to run ${run}`,
+  });
+
+  it('name the file of each when the command loaded several (a new user could not tell them apart)', () => {
+    expect(noteLines([noop('a.csv', 16), noop('b.csv', 18)])).toEqual([
+      '  roster a.csv: identical to run 16',
+      '  roster b.csv: identical to run 18',
+    ]);
+    expect(noteLines([noop('a.csv', 16)])).toEqual(['  roster: identical to run 16']);
   });
 });
