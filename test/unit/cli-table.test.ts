@@ -16,6 +16,7 @@ import { detailsText } from '../../src/cli/finding-columns.ts';
 import { matchTable, noteLines } from '../../src/cli/summaries.ts';
 import { formatTable, parseColumns } from '../../src/cli/table.ts';
 import type { ImportSummary } from '../../src/load/import-feed.ts';
+import { ZERO_COUNTS } from '../../src/warehouse/ledger.ts';
 
 const importRun = (id: number, over: Partial<RunForTable> = {}): RunForTable => ({
   id,
@@ -259,18 +260,7 @@ describe("an import's notes under its table", () => {
     feed: 'roster',
     source,
     status: 'noop',
-    counts: {
-      rows_read: 0,
-      rows_loaded: 0,
-      rows_new: 0,
-      rows_changed: 0,
-      rows_unchanged: 0,
-      rows_ended: 0,
-      rows_quarantined: 0,
-      exact_duplicates: 0,
-      conflicting_duplicates: 0,
-      rows_skipped: 0,
-    },
+    counts: { ...ZERO_COUNTS },
     problems: {},
     unmappedColumns: [],
     message: `identical to run ${run}`,
