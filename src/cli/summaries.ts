@@ -42,8 +42,10 @@ export function problemLines(rows: readonly ImportSummary[]): string[] {
   return rows.flatMap((s) => Object.entries(s.problems).map(([p, n]) => `  ${s.feed}: ${n} × ${p}`));
 }
 
-/** What else an import has to say (a no-op's earlier run, a held snapshot's reason), one line per feed. */
-/** The runs' messages, each naming its feed and, when the command loaded several files, its file. */
+/**
+ * What else an import has to say (a no-op's earlier run, a held snapshot's reason), one line per run, naming its
+ * feed and, when the command loaded several files, its file.
+ */
 export function noteLines(rows: readonly ImportSummary[]): string[] {
   const files = rows.length > 1;
   return rows.flatMap((s) => (s.message ? [`  ${s.feed}${files ? ` ${s.source}` : ''}: ${s.message}`] : []));

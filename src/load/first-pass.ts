@@ -15,7 +15,7 @@
  */
 
 import type { LineHasher } from './line-hasher.ts';
-import type { RawHashSet } from './raw-hash-set.ts';
+import { RAW_HASH_BYTES, type RawHashSet, word } from './raw-hash-set.ts';
 import { fileChanged, type RecognitionCounts, recognizeRecords } from './recognize.ts';
 import { type RecordBatch, RecordSplitter } from './record-splitter.ts';
 import type { RowBatch } from './row-normalizer.ts';
@@ -130,12 +130,7 @@ export class FirstPass {
   /** The first 32 bits of each kept record's hash: the second pass checks the bytes it copies against them. */
   private readonly words: Uint32Array[] = [];
 
-  /** Records kept (to be staged). */
-  get kept(): number {
-    return this.size;
-  }
-
-  /** Keeps a record: at `start`, `length` bytes, its number, and the hash at `hashes[16 i]`. */
+  /** Keeps a record: at `start`, `length` bytes, its number, and the hash at `hashes[RAW_HASH_BYTES * i]`. */
   keep(start: number, length: number, recNo: number, hashes: Uint8Array, i: number): void {
     const b = this.size >>> BLOCK_BITS;
     const at = this.size & (BLOCK - 1);
@@ -148,7 +143,7 @@ export class FirstPass {
     this.starts[b]![at] = start;
     this.lengths[b]![at] = length;
     this.recNos[b]![at] = recNo;
-    this.words[b]![at] = wordAt(hashes, 16 * i);
+    this.words[b]![at] = word(hashes, RAW_HASH_BYTES * i);
     this.size++;
   }
 
@@ -216,10 +211,10 @@ class Collector {
     return this.recNos.length;
   }
 
-  add(bytes: Uint8Array, recNo: number, word: number): void {
+  add(bytes: Uint8Array, recNo: number, hashWord: number): void {
     this.parts.push(bytes);
     this.recNos.push(recNo);
-    this.words.push(word);
+    this.words.push(hashWord);
     this.size += bytes.length;
   }
 
@@ -239,10 +234,7 @@ class Collector {
     const hashes = new Uint8Array(
       await hasher.hash({ buf: Buffer.from(bytes.buffer), starts: [...starts], ends: [...ends] }),
     );
-    for (let i = 0; i < n; i++) if (wordAt(hashes, 16 * i) !== this.words[i]) throw fileChanged();
+    for (let i = 0; i < n; i++) if (word(hashes, RAW_HASH_BYTES * i) !== this.words[i]) throw fileChanged();
     return { bytes, starts, ends, recNos: Float64Array.from(this.recNos), hashes };
   }
 }
-
-const wordAt = (b: Uint8Array, at: number): number =>
-  (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;

@@ -270,6 +270,6 @@ function membership(ids: ReadonlySet<number>): (id: number) => boolean {
 const capacityFor = (n: number) => Math.max(16, Math.ceil(n / 0.75) + 1);
 
 /** Little-endian, as the typed array stores it (so a stored hash reads back through `find` unchanged). */
-function word(buf: Uint8Array, at: number): number {
+export function word(buf: Uint8Array, at: number): number {
   return (buf[at]! | (buf[at + 1]! << 8) | (buf[at + 2]! << 16) | (buf[at + 3]! << 24)) >>> 0;
 }
