@@ -160,7 +160,7 @@ function packedCopy(feed: FeedDefinition, blocksPerValue: number): RawBuilder<un
   const step = sql.lit(blocksPerValue);
   const blocks = sql`(pg_relation_size(quote_ident(${sql.lit(feed.id)})::regclass)
     / current_setting('block_size')::bigint)::bigint`;
-  return sql`COPY (SELECT NULL::bytea AS image, a.pairs, a.ids, NULL::bytea AS removed
+  return sql`COPY (SELECT NULL::int8 AS at, NULL::bytea AS image, a.pairs, a.ids, NULL::bytea AS removed
       FROM generate_series(0::bigint, ${blocks}, ${step}) AS b(lo)
       CROSS JOIN LATERAL (
         SELECT string_agg(f.raw_hash || int8send(f.version_id), ''::bytea) FILTER (WHERE ${ok}) AS pairs,
@@ -179,7 +179,7 @@ function packedCopy(feed: FeedDefinition, blocksPerValue: number): RawBuilder<un
  */
 function distributedCopy(feed: FeedDefinition): RawBuilder<unknown> {
   const ok = hashedVersion(feed, 'f');
-  return sql`COPY (SELECT NULL::bytea AS image,
+  return sql`COPY (SELECT NULL::int8 AS at, NULL::bytea AS image,
         string_agg(f.raw_hash || int8send(f.version_id), ''::bytea) FILTER (WHERE ${ok}) AS pairs,
         string_agg(int8send(f.version_id), ''::bytea) FILTER (WHERE NOT ${ok}) AS ids,
         NULL::bytea AS removed
@@ -196,19 +196,22 @@ const VERSIONS_PER_VALUE = 2 ** 19;
  * after it (older ones) and to the image. The image comes in slices of IMAGE_SLICE bytes, a row each: as one
  * value (~66 MB for 2M versions) PostgreSQL detoasted and sent it in 0.67–0.83 s, in 1 MB slices (each read
  * from its own TOAST chunks) in 0.10–0.24 s, and Node takes in one slice while the next is read.
+ * No ORDER BY over the slices: a sort holds every slice (66 MB: it spilled to disk past work_mem, and nothing
+ * was sent before it ended — 0.38 s against 0.21 s without, PostgreSQL 15). Each row says where it belongs
+ * instead (`at`: a slice's number, a step's seq), and packedVersions fails on a row out of place, so the load
+ * reads the table: PostgreSQL runs this plan (an Append of a nested loop over generate_series, then the steps
+ * sorted by seq) in that order, but SQL does not promise it. The steps, small, are sorted by the query.
  */
 function cachedCopy(feed: FeedDefinition, imageSlice: number): RawBuilder<unknown> {
   const slice = sql.lit(imageSlice);
-  return sql`COPY (SELECT u.image, u.pairs, u.ids, u.removed FROM (
-        SELECT substr(c.image, 1 + s.i * ${slice}, ${slice}) AS image, NULL::bytea AS pairs, NULL::bytea AS ids,
-               NULL::bytea AS removed, 0 AS part, s.i AS at
-        FROM recognition_cache c
-        CROSS JOIN LATERAL generate_series(0, (octet_length(c.image) - 1) / ${slice}) AS s(i)
-        WHERE c.feed = ${sql.lit(feed.id)} AND c.image IS NOT NULL
-        UNION ALL
-        SELECT NULL, c.pairs, c.ids, c.removed, 1, -c.seq FROM recognition_cache c
-        WHERE c.feed = ${sql.lit(feed.id)} AND c.image IS NULL) u
-      ORDER BY u.part, u.at)
+  return sql`COPY (SELECT s.i::int8 AS at, substr(c.image, 1 + s.i * ${slice}, ${slice}) AS image,
+        NULL::bytea AS pairs, NULL::bytea AS ids, NULL::bytea AS removed
+      FROM recognition_cache c
+      CROSS JOIN LATERAL generate_series(0, (octet_length(c.image) - 1) / ${slice}) AS s(i)
+      WHERE c.feed = ${sql.lit(feed.id)} AND c.image IS NOT NULL
+      UNION ALL
+      (SELECT c.seq, NULL, c.pairs, c.ids, c.removed FROM recognition_cache c
+        WHERE c.feed = ${sql.lit(feed.id)} AND c.image IS NULL ORDER BY c.seq DESC))
     TO STDOUT WITH (FORMAT binary)`;
 }
 
@@ -216,17 +219,20 @@ function cachedCopy(feed: FeedDefinition, imageSlice: number): RawBuilder<unknow
 const IMAGE_SLICE = 2 ** 20;
 
 /**
- * PostgreSQL's binary COPY of (image, pairs, ids, removed — all bytea): a 19-byte header, then per tuple an int16
- * field count (−1 ends the data) and per field an int32 length (−1: NULL) and its bytes. Values are read as they
- * arrive: an image is the set itself (src/load/raw-hash-set.ts); the others come in units of 24 bytes (hash,
- * id) in `pairs`, 8 (id) in `ids` and `removed`. Steps come newest first, after the image if there is one: a
- * version removed by a step is left out of the steps read after it (older ones: it was added before the removal)
- * and out of the image. Additions after an image are held until its removals are done.
+ * PostgreSQL's binary COPY of (at int8, then image, pairs, ids, removed — all bytea): a 19-byte header, then per
+ * tuple an int16 field count (−1 ends the data) and per field an int32 length (−1: NULL) and its bytes. Values
+ * are read as they arrive: an image is the set itself (src/load/raw-hash-set.ts); the others come in units of 24
+ * bytes (hash, id) in `pairs`, 8 (id) in `ids` and `removed`. Steps come newest first, after the image if there
+ * is one: a version removed by a step is left out of the steps read after it (older ones: it was added before
+ * the removal) and out of the image. Additions after an image are held until its removals are done. `at` says
+ * where a row belongs (cachedCopy: a slice's number, a step's seq; NULL for the table's packed values): a slice
+ * or a step out of place raises UnreadableImageError, and the load reads the table instead.
  */
-function packedVersions(into: CurrentVersions, expected: number): Writable {
+export function packedVersions(into: CurrentVersions, expected: number): Writable {
   const HEADER = 19;
-  const FIELDS = 4;
-  const UNITS = [1, PAIR_BYTES, 8, 8] as const;
+  const [AT, IMAGE, PAIRS, IDS, REMOVED] = [0, 1, 2, 3, 4] as const;
+  const UNITS = [8, 1, PAIR_BYTES, 8, 8] as const;
+  type Field = typeof AT | typeof IMAGE | typeof PAIRS | typeof IDS | typeof REMOVED;
   const removed = new Set<number>();
   let set: RawHashSet | null = null;
   let image: ImageReader | null = null;
@@ -237,24 +243,33 @@ function packedVersions(into: CurrentVersions, expected: number): Writable {
   let headerDone = false;
   let ended = false;
   /** The field being read (−1: at a tuple's start) and the bytes of it not read yet (−1: its length). */
-  let field = -1;
+  let field: Field | -1 = -1;
   let left = -1;
+  /** The tuple's `at` (null: NULL), the next slice's number, the last step's seq. */
+  let position: number | null = null;
+  let slices = 0;
+  let lastStep: number | null = null;
+  const outOfPlace = () => new UnreadableImageError('recognition cache rows out of order');
   // An int64 read as two halves: exact below 2^53, and without a BigInt per version.
   const idAt = (buf: Buffer, at: number) => buf.readInt32BE(at) * 2 ** 32 + buf.readUInt32BE(at + 4);
   const bad = () => new Error('unexpected packed versions from PostgreSQL');
   const take = (buf: Buffer, at: number, end: number): void => {
     if (end === at) return; // NULL, or the rest of the value yet to come
+    if (field === AT) {
+      position = idAt(buf, at);
+      return;
+    }
     const all = removed.size === 0;
-    const unit = UNITS[field as 0 | 1 | 2 | 3];
-    if (field === 0) {
+    const unit = UNITS[field as Field];
+    if (field === IMAGE) {
       // An image is the base: its slices are the first values, if any.
-      if (into.steps !== 1 || set) throw bad();
+      if (into.steps !== 1 || set) throw outOfPlace();
       image ??= new ImageReader();
       image.push(buf.subarray(at, end));
       return;
     }
     set ??= new RawHashSet(expected);
-    if (field === 1) {
+    if (field === PAIRS) {
       const keep = image ? Buffer.allocUnsafe(end - at) : null;
       let k = 0;
       for (; at < end; at += unit) {
@@ -265,7 +280,7 @@ function packedVersions(into: CurrentVersions, expected: number): Writable {
         into.total++;
       }
       if (keep && k) later.push(keep.subarray(0, k));
-    } else if (field === 2) {
+    } else if (field === IDS) {
       for (; at < end; at += unit) {
         const id = idAt(buf, at);
         if (all || !removed.has(id)) {
@@ -305,8 +320,9 @@ function packedVersions(into: CurrentVersions, expected: number): Writable {
               if (image && !set) finishImage(); // an image and no step
               break;
             }
-            if (fields !== FIELDS) throw bad();
-            field = 0;
+            if (fields !== UNITS.length) throw bad();
+            field = AT;
+            position = null;
             into.steps++;
           }
           if (left === -1) {
@@ -314,22 +330,30 @@ function packedVersions(into: CurrentVersions, expected: number): Writable {
             const length = buf.readInt32BE(at);
             left = Math.max(0, length); // NULL: none
             at += 4;
-            if (left % UNITS[field as 0 | 1 | 2 | 3]) throw bad();
+            if (left % UNITS[field]) throw bad();
+            if (field === IMAGE) {
+              if (length > 0) {
+                if (position !== slices++) throw outOfPlace();
+              } else if (position !== null) {
+                if (lastStep !== null && position >= lastStep) throw outOfPlace();
+                lastStep = position;
+              }
+            }
             // After an image's first slice: the next one is part of the same step; a step ends the image.
-            if (field === 0 && image && !set) {
+            if (field === IMAGE && image && !set) {
               if (length > 0) into.steps--;
               else finishImage();
             }
           }
-          const unit = UNITS[field as 0 | 1 | 2 | 3];
+          const unit = UNITS[field];
           const whole = Math.min(left, Math.floor((buf.length - at) / unit) * unit);
           take(buf, at, at + whole);
           at += whole;
-          if (field !== 0) into.entries += whole / unit;
+          if (field > IMAGE) into.entries += whole / unit;
           left -= whole;
           if (left > 0) break; // the rest of the value is in the next chunk
           left = -1;
-          field = field + 1 === FIELDS ? -1 : field + 1;
+          field = field === REMOVED ? -1 : ((field + 1) as Field);
         }
       } catch (err) {
         return done(err as Error);

@@ -1,12 +1,15 @@
 import { hash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { xxhash128 } from 'hash-wasm';
 import { describe, expect, it } from 'vitest';
 import { firstPass } from '../../src/load/first-pass.ts';
 import { LineHasher, lineSeed } from '../../src/load/line-hasher.ts';
-import { ImageReader, RawHashSet } from '../../src/load/raw-hash-set.ts';
+import { ImageReader, RawHashSet, UnreadableImageError, writeId } from '../../src/load/raw-hash-set.ts';
 import {
+  type CurrentVersions,
   FileChangedError,
+  packedVersions,
   type RecognitionCounts,
   stagingLines,
   unrecognizedRows,
@@ -90,6 +93,92 @@ describe('the raw hash set', () => {
     const foreign = Buffer.from(image);
     foreign.writeUInt32BE(foreign.readUInt32LE(0), 0); // the other byte order
     expect(() => new ImageReader().push(foreign)).toThrow('another byte order');
+  });
+});
+
+/** PostgreSQL's binary COPY of rows (at int8, image, pairs, ids, removed), as the cache's reader gets it. */
+function cacheCopy(rows: readonly (readonly [number | null, ...(Buffer | null)[]])[]): Buffer {
+  const parts = [Buffer.from('PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0', 'latin1')];
+  const int = (n: number, bytes: 2 | 4) => {
+    const b = Buffer.alloc(bytes);
+    if (bytes === 2) b.writeInt16BE(n);
+    else b.writeInt32BE(n);
+    return b;
+  };
+  for (const [at, ...values] of rows) {
+    parts.push(int(5, 2));
+    const position = at === null ? null : Buffer.alloc(8);
+    if (position) writeId(position, 0, at!);
+    for (const v of [position, ...values]) parts.push(v ? Buffer.concat([int(v.length, 4), v]) : int(-1, 4));
+  }
+  parts.push(int(-1, 2));
+  return Buffer.concat(parts);
+}
+
+describe("the recognition cache's reader", () => {
+  const hashes = Array.from({ length: 40 }, (_, i) => md5(`row ${i}`));
+  const base = new RawHashSet(40);
+  for (const [i, h] of hashes.entries()) base.add(h, 0, i + 1);
+  const image = Buffer.concat(base.image());
+  const slices = Array.from({ length: Math.ceil(image.length / 256) }, (_, i) =>
+    image.subarray(256 * i, 256 * (i + 1)),
+  );
+  const pair = (h: Buffer, id: number) => {
+    const b = Buffer.alloc(24);
+    h.copy(b);
+    writeId(b, 16, id);
+    return b;
+  };
+  const ids = (...xs: number[]) => {
+    const b = Buffer.alloc(8 * xs.length);
+    for (const [k, id] of xs.entries()) writeId(b, 8 * k, id);
+    return b;
+  };
+  // Newest first: step 3 removes version 2 (added by step 2 as well as the image), step 2 adds 41 and 42.
+  const step3 = [3, null, null, null, ids(2, 41)] as const;
+  const step2 = [
+    2,
+    null,
+    Buffer.concat([pair(md5('new 41'), 41), pair(md5('new 42'), 42)]),
+    null,
+    null,
+  ] as const;
+  const read = async (rows: Parameters<typeof cacheCopy>[0]): Promise<CurrentVersions> => {
+    const into: CurrentVersions = {
+      set: new RawHashSet(0),
+      unrecognizable: [],
+      total: 0,
+      fromCache: true,
+      fromImage: false,
+      steps: 0,
+      entries: 0,
+    };
+    const bytes = cacheCopy(rows);
+    // In 100-byte chunks, as a socket cuts them: slices and steps straddle chunks.
+    const chunks = Array.from({ length: Math.ceil(bytes.length / 100) }, (_, i) =>
+      bytes.subarray(100 * i, 100 * (i + 1)),
+    );
+    await pipeline(Readable.from(chunks), packedVersions(into, 0));
+    return into;
+  };
+
+  it('takes the image slices in order, then the steps newest first', async () => {
+    const got = await read([...slices.map((s, i) => [i, s, null, null, null] as const), step3, step2]);
+    expect(got).toMatchObject({ fromImage: true, steps: 3, total: 40 });
+    expect([...got.set.unseen()].sort((a, b) => a - b)).toEqual(
+      [...Array.from({ length: 40 }, (_, i) => i + 1), 42].filter((id) => id !== 2),
+    );
+  });
+
+  it('refuses a slice or a step out of place, so that the table is read instead', async () => {
+    const inOrder = slices.map((s, i) => [i, s, null, null, null] as const);
+    const swapped = [inOrder[1]!, inOrder[0]!, ...inOrder.slice(2)];
+    await expect(read([...swapped, step3, step2])).rejects.toThrow(UnreadableImageError);
+    await expect(read([...inOrder, step2, step3])).rejects.toThrow(UnreadableImageError);
+    await expect(read([step3, ...inOrder, step2])).rejects.toThrow(UnreadableImageError);
+    await expect(read([...inOrder.slice(0, 2), ...inOrder.slice(3), step3])).rejects.toThrow(
+      UnreadableImageError,
+    );
   });
 });
 
