@@ -71,7 +71,9 @@ export interface EmbeddedOptions {
  * A warehouse's settings rather than PostgreSQL's conservative defaults (README, "Running your own PostgreSQL",
  * recommends the same). Buffers for a county's feed tables (the default 128 MB holds not even one 2M-row
  * roster); checkpoints far enough apart that a monthly load is not split by several, each of which makes the
- * next write to every page log the whole page; and those full-page images compressed. Measured on the load
+ * next write to every page log the whole page; and those full-page images compressed (with pglz, `on`: this
+ * build of PostgreSQL has neither lz4 nor zstd, which a server built with them should use instead, as `ruralhub
+ * status` advises — src/warehouse/server-settings.ts). Measured on the load
  * benchmark's 1 %-changed 2M-row snapshot: its WAL fell from 312 MB to 17 MB (0.17 → 0.011 of the first
  * load's), its time from 13.5 s to 8.9 s.
  */
