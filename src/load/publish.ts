@@ -522,14 +522,21 @@ export async function publish(trx: Db, p: PublishParams, plan: LoadPlan): Promis
   const register = (table: 'persons' | 'households', column: string, field: string) =>
     sql`INSERT INTO ${sql.id(table)} (${sql.id(column)}, first_run_id)
       SELECT d.v, ${runId}::bigint FROM (
-        SELECT DISTINCT i.${sql.id(field)} AS v FROM ins i WHERE i.${sql.id(field)} IS NOT NULL
+        SELECT DISTINCT ${byteOrder(feed, sql.ref(`i.${field}`), field)} AS v FROM ins i
+        WHERE i.${sql.id(field)} IS NOT NULL
           AND NOT EXISTS (SELECT 1 FROM ${sql.id(table)} t WHERE t.${sql.id(column)} = i.${sql.id(field)})
       ) d
-      ORDER BY ${byteOrder(feed, sql`d.v`, field)}`;
+      ORDER BY d.v`;
   const households = household ? sql`, hh AS (${register('households', 'household_id', household)})` : sql``;
   const step = p.cache ? sql`, step AS (${cacheStep(feed, 'ins', false)})` : sql``;
   const back = [...returned.map((f) => sql.ref(`f.${f}`)), ...(p.cache ? [stepColumns(feed, 'f')] : [])];
+  // One sort for both DISTINCT and the key order, chosen here: the planner, which cannot know how many distinct
+  // keys the RETURNING rows hold, guessed 200 and hashed every key first (262 MB for 2M ID numbers), then sorted
+  // them. A first load of 2M roster rows (2M persons, 500k households): this statement took 24.5 s, 19.4 s with
+  // one sort (PostgreSQL 15). Only for this statement.
+  await sql`SET LOCAL enable_hashagg = off`.execute(trx);
   await sql`WITH ins AS (${insert} RETURNING ${sql.join(back)}) ${households} ${step}
     ${person ? register('persons', 'id_number', person) : sql`SELECT 1`}`.execute(trx);
+  await sql`SET LOCAL enable_hashagg TO DEFAULT`.execute(trx);
   await rebuild?.();
 }
