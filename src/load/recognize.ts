@@ -53,6 +53,8 @@ export interface CurrentVersions {
   /** Steps of the cache read, and the hashes and ids they held (the base, added and removed since). */
   steps: number;
   entries: number;
+  /** Why the cache, valid by its generation, was not used and the table read instead (src/load/stage-bulk.ts warns). */
+  refused?: string;
 }
 
 /**
@@ -111,13 +113,15 @@ export async function loadCurrentVersions(
     await client.query('SET LOCAL max_parallel_workers_per_gather = 0');
     const st = db
       .selectFrom('feed_state')
-      .select(['generation', 'cache_generation'])
+      .select(['generation', 'cache_generation', 'current_rows'])
       .where('feed', '=', feed.id)
       .compile();
     const row = (
-      await client.query<{ generation: string | null; cache_generation: string | null }>(st.sql, [
-        ...st.parameters,
-      ])
+      await client.query<{
+        generation: string | null;
+        cache_generation: string | null;
+        current_rows: string;
+      }>(st.sql, [...st.parameters])
     ).rows[0];
     if ((row?.generation ?? null) !== generation) throw new FeedWrittenError(feed.id);
     current.fromCache = cache && row?.cache_generation != null && row.cache_generation === row.generation;
@@ -129,14 +133,27 @@ export async function loadCurrentVersions(
           : packedCopy(feed, blocksPerValue)
     ).compile(db);
     await pipeline(client.query(copyTo(stmt.sql)), packedVersions(current, expected));
+    // A cache that does not add up to the versions its load left (a step lost, or read out of its order: what
+    // only a hand on the table does) would recognise records as versions that ended, or end live ones: the
+    // table is read instead.
+    if (current.fromCache && row && current.total !== Number(row.current_rows)) {
+      throw new UnreadableImageError(
+        `a recognition cache of ${current.total} versions where the feed has ${row.current_rows}`,
+      );
+    }
     await client.query('COMMIT');
     client.release();
   } catch (err) {
     client.release(true); // mid-COPY or mid-transaction: not fit to go back to the pool
-    // A base written on a machine of the other byte order, or cut short: the table is read instead (and a new
-    // base written).
+    // A base written on a machine of the other byte order, cut short, or a cache that does not add up: the table
+    // is read instead (and a new base written).
     if (err instanceof UnreadableImageError) {
-      return loadCurrentVersions(db, pool, feed, expected, generation, { ...options, cache: false });
+      const fromTable = await loadCurrentVersions(db, pool, feed, expected, generation, {
+        ...options,
+        cache: false,
+      });
+      if (fromTable) fromTable.refused = err.message;
+      return fromTable;
     }
     throw err;
   }

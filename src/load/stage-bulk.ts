@@ -131,6 +131,9 @@ export async function stageBulk(run: RunContext, handles: RunHandles): Promise<S
       phase('unseen');
       recognized = { unseen, current, counts, pulledIn: 0 };
     }
+    if (current?.refused) {
+      rlog.warn({ reason: current.refused }, 'recognition cache not used: the feed table was read instead');
+    }
     rlog.info(
       {
         rows: n,

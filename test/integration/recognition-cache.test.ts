@@ -36,8 +36,12 @@ async function load(name: string, rows: string[][]) {
     path: writeCsv(join(dir, name), [HEAD, ...rows]),
     confirmShrink: true,
   });
-  const staged = lines.map((l) => JSON.parse(l) as { msg: string; versions_from?: string });
-  return { summary, from: staged.find((l) => l.msg === 'staged')?.versions_from ?? null };
+  const logged = lines.map((l) => JSON.parse(l) as { msg: string; versions_from?: string; reason?: string });
+  return {
+    summary,
+    from: logged.find((l) => l.msg === 'staged')?.versions_from ?? null,
+    refused: logged.find((l) => l.msg.startsWith('recognition cache not used'))?.reason ?? null,
+  };
 }
 
 const state = () => feedState(wh.db, 'roster');
@@ -145,6 +149,34 @@ describe('the recognition cache', () => {
     expect(g.summary.recognized).toBe(0);
     expect(g.summary.counts).toMatchObject({ rows_new: 1, rows_unchanged: 6 });
     await expectCacheIsTable();
+  });
+
+  it('is not used when it does not add up to the feed (a step lost): the load reads the table, says why, and is right', async () => {
+    const rows = [
+      person('C1', '甲一', 801, '脱贫户'),
+      first[3]!,
+      person('C6', '甲六', 806),
+      person('C7', '甲七', 807),
+      person('C8', '甲八', 808),
+      person('C9', '甲九', 809),
+      person('C11', '甲十一', 811),
+    ];
+    // The last load's step of new versions (C11's), lost: by its generation the cache is still valid.
+    await sql`DELETE FROM recognition_cache WHERE seq = (SELECT max(seq) FROM recognition_cache
+      WHERE pairs IS NOT NULL AND image IS NULL)`.execute(wh.db);
+    const { generation, cache_generation } = await state();
+    expect(cache_generation).toBe(generation);
+    const h = await load('c-9.csv', [...rows, person('C12', '甲十二', 812)]);
+    expect(h.refused).toBe('a recognition cache of 6 versions where the feed has 7');
+    expect(h.from).toBe('table');
+    expect(h.summary.recognized).toBe(7);
+    expect(h.summary.counts).toMatchObject({
+      rows_new: 1,
+      rows_unchanged: 7,
+      rows_changed: 0,
+      rows_ended: 0,
+    });
+    await expectCacheIsTable(); // a new base, from the table
   });
 
   it('makes a load fail when the table was written while it ran', async () => {
