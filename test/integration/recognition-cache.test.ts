@@ -129,15 +129,18 @@ describe('the recognition cache', () => {
     await expectCacheIsTable();
   });
 
+  /** The six rows the later loads carry (C1 changed, C4 as first loaded, C6–C9). */
+  const sixRows = () => [
+    person('C1', '甲一', 801, '脱贫户'),
+    first[3]!,
+    person('C6', '甲六', 806),
+    person('C7', '甲七', 807),
+    person('C8', '甲八', 808),
+    person('C9', '甲九', 809),
+  ];
+
   it('stays exact through a load read row by row (a file COPY rejects), whose hashes are of cells, not lines', async () => {
-    const rows = [
-      person('C1', '甲一', 801, '脱贫户'),
-      first[3]!,
-      person('C6', '甲六', 806),
-      person('C7', '甲七', 807),
-      person('C8', '甲八', 808),
-      person('C9', '甲九', 809),
-    ];
+    const rows = sixRows();
     const ragged = ['C10', '甲十', testId(810), '户主', '监测户', '多余'];
     const f = await load('c-7.csv', [...rows, ragged]);
     expect(f.from).toBeNull(); // not the bulk path
@@ -152,15 +155,7 @@ describe('the recognition cache', () => {
   });
 
   it('is not used when it does not add up to the feed (a step lost): the load reads the table, says why, and is right', async () => {
-    const rows = [
-      person('C1', '甲一', 801, '脱贫户'),
-      first[3]!,
-      person('C6', '甲六', 806),
-      person('C7', '甲七', 807),
-      person('C8', '甲八', 808),
-      person('C9', '甲九', 809),
-      person('C11', '甲十一', 811),
-    ];
+    const rows = [...sixRows(), person('C11', '甲十一', 811)];
     // The last load's step of new versions (C11's), lost: by its generation the cache is still valid.
     await sql`DELETE FROM recognition_cache WHERE seq = (SELECT max(seq) FROM recognition_cache
       WHERE pairs IS NOT NULL AND image IS NULL)`.execute(wh.db);
