@@ -63,15 +63,13 @@ export function adviseSettings(rows: readonly PgSetting[]): SettingAdvice[] {
   const compression = byName.get('wal_compression');
   if (compression) {
     // PostgreSQL 14 and before: a boolean (no enumvals), pglz.
-    const offered = WAL_COMPRESSION_BEST.filter((m) => compression.enumvals?.includes(m));
+    const offered: string[] = WAL_COMPRESSION_BEST.filter((m) => compression.enumvals?.includes(m));
     const recommended = offered[0] ?? WAREHOUSE_SETTINGS.wal_compression!;
     advice.push({
       setting: 'wal_compression',
       value: compression.setting,
       recommended,
-      ok: offered.length
-        ? offered.includes(compression.setting as (typeof offered)[number])
-        : compression.setting !== 'off',
+      ok: offered.length ? offered.includes(compression.setting) : compression.setting !== 'off',
     });
   }
   return advice;

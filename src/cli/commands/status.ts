@@ -48,8 +48,9 @@ read rows and kept none: all quarantined, see \`ruralhub quarantine --feed F\`) 
 enabled rule needs it) · not_configured (never loaded, not needed). last_load: the last load's rows kept of
 those read, and how many were quarantined.
 
-Server settings (shared_buffers, max_wal_size, wal_compression) below those the embedded server runs with
-are listed as advice; they do not change the exit code.
+Server settings below a warehouse's (shared_buffers and max_wal_size below the embedded server's;
+wal_compression other than the best method the server was built with: zstd, then lz4, then on) are listed
+as advice; they do not change the exit code.
 
 Exit codes: 0 everything ok; 1 a feed is stale, failing, held, nothing_kept or missing, a rule's last run failed, or a
 scheduled job's latest slot failed or is held — suitable for a monitoring probe; 2 configuration error;
