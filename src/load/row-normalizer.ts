@@ -28,7 +28,7 @@ import { normalizeName } from '../normalize/name.ts';
 import { VALIDATING_KINDS } from '../normalize/patterns.ts';
 import { isSpaceAt, normalizeText, textKey } from '../normalize/text.ts';
 import { parseYear } from '../normalize/year.ts';
-import { BinaryRows } from './copy-binary.ts';
+import { BinaryRows, writeUtf8 } from './copy-binary.ts';
 
 /** Field kinds (FieldType['kind'] of schemas/feed.ts, restated: this module is loaded by a worker thread). */
 export type RowFieldKind =
@@ -163,6 +163,60 @@ function rowText(v: string): string {
   return `"${v.replace(/["\\]/g, '$&$&')}"`;
 }
 
+/**
+ * A row's text form (record_out: `(v1,v2,…)`), whose MD5 is the row hash, as UTF-8 bytes written value by value,
+ * with each field's bytes remembered for the business key's hash. Bytes, not a string joined from parts and then
+ * encoded for MD5: a text value is encoded once, here, and its bytes copied into the COPY row (joining and
+ * encoding cost ~0.3 µs of a roster row's ~7, measured).
+ */
+class RowTextBytes {
+  bytes = Buffer.allocUnsafe(1024);
+  length = 0;
+  /** Per field: its bytes' start and end. */
+  readonly starts: Int32Array;
+  readonly ends: Int32Array;
+
+  constructor(fields: number) {
+    this.starts = new Int32Array(fields);
+    this.ends = new Int32Array(fields);
+  }
+
+  begin(): void {
+    this.length = 0;
+    this.bytes[this.length++] = 0x28; // (
+  }
+
+  /** Starts field f: after a comma unless it is the first. */
+  field(f: number): void {
+    this.room(1);
+    if (f > 0) this.bytes[this.length++] = 0x2c; // ,
+    this.starts[f] = this.length;
+  }
+
+  endField(f: number): void {
+    this.ends[f] = this.length;
+  }
+
+  string(v: string): void {
+    this.room(3 * v.length);
+    this.length += writeUtf8(this.bytes, v, this.length);
+  }
+
+  /** The whole row text, closed (a view, valid until the next row). */
+  finish(): Uint8Array {
+    this.room(1);
+    this.bytes[this.length++] = 0x29; // )
+    return this.bytes.subarray(0, this.length);
+  }
+
+  private room(n: number): void {
+    if (this.length + n <= this.bytes.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(2 * this.bytes.length, this.length + n));
+    this.bytes.copy(bigger, 0, 0, this.length);
+    this.bytes = bigger;
+  }
+}
+
 /** numeric(14,2) as PostgreSQL prints it: no leading zeros, two decimals, no minus on zero. */
 const PLAIN_CENTS = /^[1-9][0-9]*\.[0-9]{2}$/;
 function moneyText(v: string): string {
@@ -182,8 +236,10 @@ export class RowNormalizer {
   private readonly normalized: (string | null)[];
   /** The enum and boolean fields' lookups (by field). */
   private readonly lookups: (KeyCache | null)[];
-  /** The row's text form (record_out), whose MD5 is the row hash: its parts, joined once. */
-  private readonly rowParts: string[];
+  /** The row's text form (record_out), whose MD5 is the row hash, as bytes. */
+  private readonly rowText: RowTextBytes;
+  /** Per field: a kind whose normalizer answers '!problem' for an invalid value (VALIDATING_KINDS). */
+  private readonly validating: readonly boolean[];
   private readonly villages: ReadonlySet<string>;
   private readonly villageCodes: ReadonlySet<string>;
   private readonly fieldIndex: Readonly<Record<string, number>>;
@@ -217,7 +273,8 @@ export class RowNormalizer {
         return m.get(key.toUpperCase()) ?? '!value_not_in_vocabulary';
       });
     });
-    this.rowParts = new Array<string>(plan.fields.length).fill('');
+    this.rowText = new RowTextBytes(plan.fields.length);
+    this.validating = plan.fields.map((f) => VALIDATING_KINDS.has(f.kind));
     this.villages = new Set(plan.regions?.villages ?? []);
     this.villageCodes = new Set(plan.regions?.villageCodes ?? []);
     this.fieldIndex = Object.fromEntries(plan.fields.map((f, i) => [f.name, i]));
@@ -382,7 +439,7 @@ export class RowNormalizer {
     for (let f = 0; f < fields.length; f++) {
       const spec = fields[f]!;
       const v = n[f] ?? null;
-      if (VALIDATING_KINDS.has(spec.kind) && v !== null && v.charCodeAt(0) === 33 /* ! */)
+      if (this.validating[f] && v !== null && v.charCodeAt(0) === 33 /* ! */)
         problems.push(`${spec.name}:${v.slice(1)}`);
       else if (spec.missing !== null && v === null) problems.push(`${spec.name}:${spec.missing}`);
     }
@@ -397,45 +454,52 @@ export class RowNormalizer {
     out.text(skip);
     out.bytea(rawHash);
     out.bool(false); // known: the bulk path recognised before staging
-    const parts = this.rowParts;
+    const text = this.rowText;
+    text.begin();
     for (let f = 0; f < fields.length; f++) {
       const spec = fields[f]!;
       let v = n[f] ?? null;
-      if (v !== null && VALIDATING_KINDS.has(spec.kind) && v.charCodeAt(0) === 33) v = null;
-      if (v === null) {
-        out.null();
-        parts[f] = '';
-        continue;
-      }
-      switch (spec.kind) {
-        case 'date':
-          out.date(v);
-          parts[f] = v;
-          break;
-        case 'money':
-          out.numeric(v, 2);
-          parts[f] = moneyText(v);
-          break;
-        case 'integer':
-        case 'year': {
-          const i = Number(v);
-          out.int4(i);
-          parts[f] = String(i);
-          break;
+      if (v !== null && this.validating[f] && v.charCodeAt(0) === 33) v = null;
+      text.field(f);
+      if (v === null) out.null();
+      else
+        switch (spec.kind) {
+          case 'date':
+            out.date(v);
+            text.string(v);
+            break;
+          case 'money':
+            out.numeric(v, 2);
+            text.string(moneyText(v));
+            break;
+          case 'integer':
+          case 'year': {
+            const i = Number(v);
+            out.int4(i);
+            text.string(String(i));
+            break;
+          }
+          case 'boolean':
+            out.bool(v === 'true');
+            text.string(v === 'true' ? 't' : 'f');
+            break;
+          default:
+            if (v !== '' && !NEEDS_QUOTES.test(v)) {
+              // Most values: their row text is the value itself, encoded once for both.
+              const at = text.length;
+              text.string(v);
+              out.textBytes(text.bytes, at, text.length);
+            } else {
+              out.text(v);
+              text.string(rowText(v));
+            }
         }
-        case 'boolean':
-          out.bool(v === 'true');
-          parts[f] = v === 'true' ? 't' : 'f';
-          break;
-        default:
-          out.text(v);
-          parts[f] = rowText(v);
-      }
+      text.endField(f);
     }
     const md5 = this.md5;
     md5.init();
-    md5.update(`(${parts.join(',')})`);
-    if (ok) this.keyHashes[this.keyCount++] = keyHash(this.plan.key, parts);
+    md5.update(text.finish());
+    if (ok) this.keyHashes[this.keyCount++] = keyHash(this.plan.key, text);
     out.textArray(problems);
     out.bool(ok);
     out.bytea(md5.digest('binary'));
@@ -509,18 +573,19 @@ export class RowNormalizer {
 }
 
 /**
- * A 53-bit hash (cyrb53) of a row's business key: its fields' row text (canonical, as PostgreSQL prints the values:
- * equal values, equal text; an empty text is "", NULL nothing), each followed by a separator. Equal keys hash
- * alike; unequal ones alike only by chance (or a separator inside a value), which costs no more than running the
- * ranking statement.
+ * A 53-bit hash (cyrb53) of a row's business key: its fields' row text bytes (canonical, as PostgreSQL prints the
+ * values: equal values, equal text; an empty text is "", NULL nothing), each followed by a separator. Equal keys
+ * hash alike; unequal ones alike only by chance (or a separator inside a value), which costs no more than running
+ * the ranking statement.
  */
-function keyHash(key: readonly number[], parts: readonly string[]): number {
+function keyHash(key: readonly number[], text: RowTextBytes): number {
   let h1 = 0xdeadbeef;
   let h2 = 0x41c6ce57;
+  const bytes = text.bytes;
   for (let k = 0; k < key.length; k++) {
-    const s = parts[key[k]!]!;
-    for (let i = 0; i <= s.length; i++) {
-      const c = i < s.length ? s.charCodeAt(i) : 0x1f;
+    const end = text.ends[key[k]!]!;
+    for (let i = text.starts[key[k]!]!; i <= end; i++) {
+      const c = i < end ? bytes[i]! : 0x1f;
       h1 = Math.imul(h1 ^ c, 2654435761);
       h2 = Math.imul(h2 ^ c, 1597334677);
     }
