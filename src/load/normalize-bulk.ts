@@ -60,13 +60,14 @@ export interface BulkNormalizeParams {
 /** Rows above the first record: the header line (the bulk path is taken only when it is the first line). */
 const HEADER_ROW = 1;
 /**
- * Batches handed to the thread and not back yet, before this thread normalizes one itself; 0: no thread. None on
- * two cores: PostgreSQL's COPY backend needs one of them, and a second Node thread only competed with it
- * (measured on 2 cores, 500k roster rows, stage + normalize + ANALYZE + ranking, two interleaved runs each: SQL
- * 21.3 / 18.0 s, Node on this thread alone 18.5 / 16.2 s, Node with the thread 36.2 s, and its peak RSS 292–308
- * MB against 300 allowed). With more cores the thread takes batches while it keeps up.
+ * Batches handed to the thread and not back yet, before this thread normalizes one itself; 0: no thread (one
+ * core). PostgreSQL's COPY backend takes ~20 % of a core while Node normalizes (binary rows are cheap to take in),
+ * so on two cores the thread has most of the second one. Measured on 2 cores, a first load of 2M roster rows,
+ * PostgreSQL 15, runs alternated: stage 10.9–11.8 s with the thread, 12.8–14.5 s without; peak RSS 272–281 MB
+ * against 236–241. (Before the row normalizer cost ~7 µs a row instead of ~5 the thread lost there: 500k rows,
+ * stage to ranking, 36.2 s with it against 16.2–18.5 s without, peak RSS 292–308 MB.)
  */
-const THREAD_QUEUE = availableParallelism() > 2 ? 2 : 0;
+const THREAD_QUEUE = availableParallelism() > 1 ? 2 : 0;
 /**
  * Fewer rows than this in a batch are normalized here: the hand-over costs more than it saves, and the rows a
  * re-sent snapshot stages (the few not recognised) never start the thread at all.
