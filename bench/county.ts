@@ -2,10 +2,11 @@
  * `npm run bench -- county [--residents N] [--persons N]` — a whole county through the engine, as an operator
  * runs it: the demo county of N residents (default 1,000,000; focus persons default a quarter of them) generated,
  * its twelve department files imported one command each, then the whole rule catalog matched. Prints per feed:
- * bytes, rows read, the command's wall time and the run's own (ledger), µs per row, MB/s, the import's phases, and
- * — for the files PostgreSQL can read as they are (UTF-8 CSV/TSV with the header on the first line) — `psql \copy`
- * of the same file into a bare table of text columns, the physical limit, in the same run. Then the totals against
- * issue 22's target (≤ 120 s for imports and match on this machine). Measures; never asserts. Uses
+ * bytes, rows read, the command's wall time and the run's own (ledger), µs per row, MB/s, the command's peak RSS,
+ * the import's phases, and — for the files PostgreSQL can read as they are (UTF-8 CSV/TSV with the header on the
+ * first line) — `psql \copy` of the same file into a bare table of text columns, the physical limit, in the same
+ * run. Then the totals against issue 22's targets (≤ 120 s for imports and match on this machine; ≤ 300 MiB for
+ * any import). Measures; never asserts. Uses
  * BENCH_DATABASE_URL / TEST_DATABASE_URL / DATABASE_URL when set (psql must reach it), else an embedded server.
  */
 import { closeSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
@@ -85,7 +86,7 @@ export async function main(args: string[]): Promise<void> {
     }
     const imports: FeedImport[] = importCounty(county, (i) =>
       console.log(
-        `  import ${i.feed.padEnd(14)} ${(i.bytes / 2 ** 20).toFixed(1).padStart(6)} MiB  ${i.s.toFixed(1)} s`,
+        `  import ${i.feed.padEnd(14)} ${(i.bytes / 2 ** 20).toFixed(1).padStart(6)} MiB  ${i.s.toFixed(1)} s  peak RSS ${i.rss.toFixed(0)} MiB`,
       ),
     );
     const ledger = new Map(
@@ -98,7 +99,7 @@ export async function main(args: string[]): Promise<void> {
     const match = county.cli('match', '--as-of', BENCH_AS_OF);
 
     console.log(
-      '\nfeed              MiB       rows  wall s   run s  µs/row   MB/s  \\copy s  run/\\copy  phases (ms)',
+      '\nfeed              MiB       rows  wall s   run s  µs/row   MB/s  \\copy s  run/\\copy  RSS MiB  phases (ms)',
     );
     let wall = 0;
     let rows = 0;
@@ -123,6 +124,7 @@ export async function main(args: string[]): Promise<void> {
           (i.bytes / 1e6 / runS).toFixed(1).padStart(6),
           (c === undefined ? 'n/a' : c.toFixed(2)).padStart(8),
           (c === undefined ? '' : (runS / c).toFixed(1)).padStart(9),
+          i.rss.toFixed(0).padStart(7),
           phases ?? '',
         ].join('  '),
       );
@@ -130,6 +132,8 @@ export async function main(args: string[]): Promise<void> {
     console.log(
       `\nimports: ${wall.toFixed(0)} s for ${rows} rows, ${(bytes / 2 ** 20).toFixed(0)} MiB (${((wall * 1e6) / rows).toFixed(0)} µs/row, ${(bytes / 1e6 / wall).toFixed(1)} MB/s, start-up of each command included)`,
     );
+    const peak = Math.max(...imports.map((i) => i.rss));
+    console.log(`peak RSS of an import: ${peak.toFixed(0)} MiB (issue 22's target: ≤ 300 MiB)`);
     console.log(`match (whole catalog, first run): ${match.s.toFixed(1)} s`);
     console.log(`total: ${(wall + match.s).toFixed(0)} s (issue 22's target on this machine: ≤ 120 s)`);
     await dropWarehouse(db, schema);

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BULK_ROSTER_HEADER as HEADER, writeRoster } from '../src/demo/bulk-roster.ts';
-import { phasesLine, timed, warnIfStale } from './support/command.ts';
+import { phasesLine, timed, timedWithRss, warnIfStale } from './support/command.ts';
 import { benchServer } from './support/server.ts';
 
 export async function main(args: string[]): Promise<void> {
@@ -77,26 +77,13 @@ export async function main(args: string[]): Promise<void> {
     const env = { ...process.env, RH_BENCH_URL: url, RURALHUB_LOG_LEVEL: 'info' };
     const run = (label: string, file: string) => {
       const lsn0 = walLsn(url!);
-      const r = timed(
-        '/usr/bin/time',
-        [
-          '-f',
-          '%M',
-          process.execPath,
-          bin,
-          '--config',
-          cfg,
-          'import',
-          'roster',
-          '--file',
-          file,
-          '--as-of',
-          '2026-11-24',
-        ],
+      const r = timedWithRss(
+        process.execPath,
+        [bin, '--config', cfg, 'import', 'roster', '--file', file, '--as-of', '2026-11-24'],
         env,
       );
       const wal = walBytes(url!, lsn0);
-      const rss = Number(r.stderr.trim().split('\n').at(-1)) / 1024;
+      const { rss } = r;
       console.log(
         `${label}: ${r.s.toFixed(2)} s (${(r.s / a).toFixed(2)}× (a)), WAL ${(wal / 2 ** 20).toFixed(0)} MiB, peak RSS ${rss.toFixed(0)} MiB`,
       );

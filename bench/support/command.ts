@@ -12,6 +12,17 @@ export function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = proc
   return { s, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * `timed`, and the command's peak resident set size in MiB: run under GNU time (/usr/bin/time, Debian's `time`),
+ * whose last line of standard error it is (taken off the stderr returned).
+ */
+export function timedWithRss(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const r = timed('/usr/bin/time', ['-f', '%M', cmd, ...args], env);
+  const lines = r.stderr.trimEnd().split('\n');
+  const rss = Number(lines.pop()) / 1024;
+  return { ...r, stderr: lines.join('\n'), rss };
+}
+
 /** The import's per-phase milliseconds from its 'published' log line (log level info), if it printed one. */
 export function phasesOf(output: string): Record<string, number> | null {
   for (const line of output.split('\n')) {

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { FEED_IDS, type FeedId } from '../../pipelines/feeds/index.ts';
 import { generateDemoCounty } from '../../src/demo/generate.ts';
-import { timed } from './command.ts';
+import { timedWithRss } from './command.ts';
 
 export const BENCH_AS_OF = '2026-11-24';
 
@@ -49,7 +49,7 @@ export function countyCommand(o: { dir: string; url: string; schema: string; log
   );
   const bin = resolve(import.meta.dirname, '../../bin/ruralhub.js');
   const env = { ...process.env, RH_BENCH_URL: o.url, RURALHUB_LOG_LEVEL: o.logLevel ?? 'warn' };
-  const cli = (...a: string[]) => timed(process.execPath, [bin, '--config', cfg, ...a], env);
+  const cli = (...a: string[]) => timedWithRss(process.execPath, [bin, '--config', cfg, ...a], env);
   return { cli, env };
 }
 
@@ -59,6 +59,8 @@ export interface FeedImport {
   bytes: number;
   /** Wall clock of the command (start-up included). */
   s: number;
+  /** The command's peak resident set size, MiB. */
+  rss: number;
   stdout: string;
   stderr: string;
 }
