@@ -122,8 +122,9 @@ async function* readCsv(cfg: CsvConfig, options: ReadOptions = {}): AsyncGenerat
       parse({
         delimiter: s.delimiter,
         relax_column_count: true,
-        // A quote inside an unquoted field (37°36'37.8"N, 12" pipe) is data, as PostgreSQL's COPY (the bulk
-        // path) also reads it; quoted fields stay strict.
+        // A quote inside an unquoted field (37°36'37.8"N, 12" pipe) is data, as Excel and LibreOffice read it;
+        // quoted fields stay strict. PostgreSQL's COPY would drop such quotes: the bulk path gives every file
+        // holding one to this reader (src/load/record-splitter.ts).
         relax_quotes: true,
         skip_empty_lines: false,
         max_record_size: config.max_record_bytes,

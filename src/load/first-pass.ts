@@ -45,8 +45,9 @@ export async function firstPass(
   hasher: LineHasher,
   versions: Promise<RawHashSet | null>,
   counts: RecognitionCounts,
-  pendingMax = PENDING_MAX,
+  o: { delimiter?: string; pendingMax?: number } = {},
 ): Promise<FirstPass> {
+  const pendingMax = o.pendingMax ?? PENDING_MAX;
   const pass = new FirstPass();
   let set: RawHashSet | null = null;
   let arrived = false;
@@ -88,7 +89,7 @@ export async function firstPass(
     waitingRecords += n;
   };
 
-  const splitter = new RecordSplitter();
+  const splitter = new RecordSplitter({ delimiter: o.delimiter });
   // The hashing reads a batch's bytes before it returns (copied to the thread or hashed here): the chunk they
   // are in may be reused by the reader once the next one is asked for.
   const queue: { batch: RecordBatch; hashes: Promise<Uint8Array> }[] = [];

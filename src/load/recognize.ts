@@ -453,8 +453,9 @@ export async function* unrecognizedRows(
   r: InlineRecognition,
   hashAll: boolean,
   onBytes?: (bytes: number) => void,
+  delimiter = ',',
 ): AsyncGenerator<RowBatch> {
-  const splitter = new RecordSplitter();
+  const splitter = new RecordSplitter({ delimiter });
   let bytes = 0;
   for await (const chunk of source) {
     bytes += chunk.length;

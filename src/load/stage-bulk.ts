@@ -88,6 +88,7 @@ export async function stageBulk(run: RunContext, handles: RunHandles): Promise<S
               hasher,
               versions.then((v) => v?.set ?? null),
               counts,
+              { delimiter: bulk.delimiter },
             )
           : null;
       let pass: FirstPass | null;

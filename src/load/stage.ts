@@ -109,7 +109,9 @@ export function rowsToStage(
   onBytes?: (bytes: number) => void,
 ): AsyncIterable<RowBatch> {
   const bytes = source.open();
-  return r.pass ? r.pass.batches(bytes, r.hasher, onBytes) : unrecognizedRows(bytes, r, hashAll, onBytes);
+  return r.pass
+    ? r.pass.batches(bytes, r.hasher, onBytes)
+    : unrecognizedRows(bytes, r, hashAll, onBytes, source.delimiter);
 }
 
 /**

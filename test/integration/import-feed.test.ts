@@ -468,6 +468,54 @@ describe('a blank line inside a bulk CSV', () => {
   });
 });
 
+describe('quotes in a CSV field', () => {
+  const HEAD = ['户编号', '姓名', '证件号码', '与户主关系', '户类型'];
+  const load = async (name: string, lines: readonly string[]) => {
+    const path = join(dir, name);
+    writeFileSync(path, `${HEAD.join(',')}\r\n${lines.map((l) => `${l}\r\n`).join('')}`);
+    const log: string[] = [];
+    const s = await importFeed({
+      ...base,
+      log: pino({ level: 'info' }, { write: (l: string) => void log.push(l) }),
+      wh,
+      feed: { ...roster, id: 'roster' as const },
+      path,
+      confirmShrink: true,
+    });
+    return { s, rowByRow: log.some((l) => l.includes('reading row by row')) };
+  };
+
+  it('inside a field that is not quoted, or after a closing quote, are text: the file is read row by row', async () => {
+    // PostgreSQL's CSV parser takes every such quote as quoting and drops it (Q"1"a would be Q1a); Excel,
+    // LibreOffice and the record reader keep it. A well-formed field in the same file reads as always.
+    const { s, rowByRow } = await load('stray-quotes.csv', [
+      `Q"1"a,辛一,${testId(511)},户主,监测户`,
+      `"Q""2""",辛二,${testId(512)},户主,监测户`,
+      `"Q3"x,辛三,${testId(513)},户主,监测户`,
+    ]);
+    expect(rowByRow).toBe(true);
+    expect(s.counts).toMatchObject({ rows_read: 3, rows_loaded: 3, rows_quarantined: 0 });
+    expect((await currentHouseholds('Q', ['household_id'])).map((r) => r.household_id)).toEqual([
+      'Q"1"a',
+      'Q"2"',
+    ]);
+    expect((await currentHouseholds('"Q3', ['household_id'])).map((r) => r.household_id)).toEqual(['"Q3"x']);
+  });
+
+  it('quoted as CSV quotes them, are read through COPY, the same text', async () => {
+    const { s, rowByRow } = await load('quoted-quotes.csv', [
+      `"R""1""a",辛一,${testId(521)},户主,监测户`,
+      `"R, ""2""\r\n",辛二,${testId(522)},户主,监测户`,
+    ]);
+    expect(rowByRow).toBe(false);
+    expect(s.counts).toMatchObject({ rows_read: 2, rows_loaded: 2 });
+    expect((await currentHouseholds('R', ['household_id'])).map((r) => r.household_id)).toEqual([
+      'R"1"a',
+      'R, "2"',
+    ]);
+  });
+});
+
 describe("the ledger's file hash", () => {
   it('is the SHA-256 of the whole file, whether computed before the load (same size) or alongside it', async () => {
     const HEAD = ['户编号', '姓名', '证件号码', '与户主关系', '户类型'];

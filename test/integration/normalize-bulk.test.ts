@@ -330,11 +330,14 @@ describe('normalized staging made in Node is the one SQL makes', () => {
 });
 
 let bad = 0;
-describe('a file COPY would refuse is refused by the Node path too, with a data exception', () => {
+describe('a file COPY would refuse, or would read dropping quotes, is refused by both bulk paths, with a data exception', () => {
   it.each<[string, string | Buffer]>([
     ['a row with a column too many', '1,2,3\n4,5,6,7\n'],
     ['a row with a column too few', '1,2,3\n4,5\n'],
     ['a quote never closed', '1,2,3\n4,"5,6\n'],
+    // Both would be read by COPY, dropping the quotes (5x7): refused, for the record reader to keep them.
+    ['a quote inside an unquoted field', '1,5"x7",3\n'],
+    ['text after a closing quote', '1,"5"x,3\n'],
     ['a carriage return outside quotes', '1,2\r,3\n'],
     [
       'bytes that are no UTF-8',

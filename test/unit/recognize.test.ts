@@ -206,7 +206,7 @@ async function run(
   try {
     const arrives = new Promise<RawHashSet | null>((resolve) => setTimeout(() => resolve(set), setAfter));
     const pass = twoPass
-      ? await firstPass(Readable.from(firstInput), hasher, arrives, counts, pendingMax)
+      ? await firstPass(Readable.from(firstInput), hasher, arrives, counts, { pendingMax })
       : null;
     const rows = pass
       ? pass.batches(Readable.from(input), hasher)
