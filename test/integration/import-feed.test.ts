@@ -447,48 +447,45 @@ describe('recognition before staging, in the encodings and delimiters department
   );
 });
 
+/** The roster file `name` written from `lines` as they are (CRLF after each), imported; with the load's log lines. */
+async function importRosterLines(name: string, lines: readonly string[]) {
+  const path = join(dir, name);
+  const HEAD = ['户编号', '姓名', '证件号码', '与户主关系', '户类型'];
+  writeFileSync(path, [HEAD.join(','), ...lines].map((l) => `${l}\r\n`).join(''));
+  const log: string[] = [];
+  const s = await importFeed({
+    ...base,
+    log: pino({ level: 'info' }, { write: (l: string) => void log.push(l) }),
+    wh,
+    feed: { ...roster, id: 'roster' as const },
+    path,
+    confirmShrink: true,
+  });
+  return {
+    s,
+    bulk: log.some((l) => l.includes('"path":"bulk"')),
+    rowByRow: log.some((l) => l.includes('reading row by row')),
+  };
+}
+
 describe('a blank line inside a bulk CSV', () => {
   it('is a skipped blank row, and the file still goes through COPY', async () => {
-    const HEAD = ['户编号', '姓名', '证件号码', '与户主关系', '户类型'];
-    const text = `${HEAD.join(',')}\r\nB1,辛一,${testId(501)},户主,监测户\r\n\r\nB2,辛二,${testId(502)},户主,监测户\r\n`;
-    const path = join(dir, 'blank-line.csv');
-    writeFileSync(path, text);
-    const lines: string[] = [];
-    const s = await importFeed({
-      ...base,
-      log: pino({ level: 'info' }, { write: (l: string) => void lines.push(l) }),
-      wh,
-      feed: { ...roster, id: 'roster' as const },
-      path,
-      confirmShrink: true,
-    });
+    const { s, bulk, rowByRow } = await importRosterLines('blank-line.csv', [
+      `B1,辛一,${testId(501)},户主,监测户`,
+      '',
+      `B2,辛二,${testId(502)},户主,监测户`,
+    ]);
     expect(s.counts).toMatchObject({ rows_read: 2, rows_skipped: 1, rows_loaded: 2 });
-    expect(lines.some((l) => l.includes('"path":"bulk"'))).toBe(true);
-    expect(lines.some((l) => l.includes('reading row by row'))).toBe(false);
+    expect(bulk).toBe(true);
+    expect(rowByRow).toBe(false);
   });
 });
 
 describe('quotes in a CSV field', () => {
-  const HEAD = ['户编号', '姓名', '证件号码', '与户主关系', '户类型'];
-  const load = async (name: string, lines: readonly string[]) => {
-    const path = join(dir, name);
-    writeFileSync(path, `${HEAD.join(',')}\r\n${lines.map((l) => `${l}\r\n`).join('')}`);
-    const log: string[] = [];
-    const s = await importFeed({
-      ...base,
-      log: pino({ level: 'info' }, { write: (l: string) => void log.push(l) }),
-      wh,
-      feed: { ...roster, id: 'roster' as const },
-      path,
-      confirmShrink: true,
-    });
-    return { s, rowByRow: log.some((l) => l.includes('reading row by row')) };
-  };
-
   it('inside a field that is not quoted, or after a closing quote, are text: the file is read row by row', async () => {
     // PostgreSQL's CSV parser takes every such quote as quoting and drops it (Q"1"a would be Q1a); Excel,
     // LibreOffice and the record reader keep it. A well-formed field in the same file reads as always.
-    const { s, rowByRow } = await load('stray-quotes.csv', [
+    const { s, rowByRow } = await importRosterLines('stray-quotes.csv', [
       `Q"1"a,辛一,${testId(511)},户主,监测户`,
       `"Q""2""",辛二,${testId(512)},户主,监测户`,
       `"Q3"x,辛三,${testId(513)},户主,监测户`,
@@ -503,7 +500,7 @@ describe('quotes in a CSV field', () => {
   });
 
   it('quoted as CSV quotes them, are read through COPY, the same text', async () => {
-    const { s, rowByRow } = await load('quoted-quotes.csv', [
+    const { s, rowByRow } = await importRosterLines('quoted-quotes.csv', [
       `"R""1""a",辛一,${testId(521)},户主,监测户`,
       `"R, ""2""\r\n",辛二,${testId(522)},户主,监测户`,
     ]);
