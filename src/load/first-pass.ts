@@ -38,7 +38,8 @@ interface Waiting {
 /**
  * Hashes every record of `source` and looks each up in the set `versions` resolves to (null: a feed with no
  * current version after all — every record is kept), counting into `counts`. Rejects with the hashing's or the
- * set's failure.
+ * set's failure, or the splitter's (a stray quote, a record too long: record-splitter.ts). `o.delimiter`: the
+ * file's (default a comma); `o.pendingMax`: PENDING_MAX, for tests.
  */
 export async function firstPass(
   source: AsyncIterable<Buffer>,
