@@ -14,7 +14,6 @@ import { availableParallelism } from 'node:os';
 import type { Writable } from 'node:stream';
 import { type Kysely, sql } from 'kysely';
 import type pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import type { BulkSource } from '../../connectors/connector.ts';
 import { vocabularyKey } from '../../core/chars.ts';
 import type { FeedDefinition } from '../../schemas/feed.ts';
@@ -32,7 +31,7 @@ import {
   type RowOutput,
   type RowPlan,
 } from './row-normalizer.ts';
-import { type BulkRecognition, rawColumn, rowsToStage, writeCopy } from './stage.ts';
+import { type BulkRecognition, copyStream, rawColumn, rowsToStage, writeCopy } from './stage.ts';
 
 export interface BulkNormalizeParams {
   feed: FeedDefinition;
@@ -146,18 +145,18 @@ export async function stageNormalized(
     await normClient.query(create.sql, [...create.parameters]);
     await assertLayout(normClient, db, feed, norm);
     rawClient = await pool.connect();
-    const normCopy = normClient.query(
-      copyFrom(sql`COPY ${sql.id(norm)} FROM STDIN WITH (FORMAT binary, FREEZE)`.compile(db).sql),
+    const normCopy = copyStream(
+      normClient,
+      sql`COPY ${sql.id(norm)} FROM STDIN WITH (FORMAT binary, FREEZE)`.compile(db).sql,
     );
     const rawCols = [
       sql.id('rec_no'),
       sql.id('raw_hash'),
       ...source.columns.map((_, i) => sql.id(rawColumn(i))),
     ];
-    const rawCopy = rawClient.query(
-      copyFrom(
-        sql`COPY ${sql.id(raw)} (${sql.join(rawCols)}) FROM STDIN WITH (FORMAT binary)`.compile(db).sql,
-      ),
+    const rawCopy = copyStream(
+      rawClient,
+      sql`COPY ${sql.id(raw)} (${sql.join(rawCols)}) FROM STDIN WITH (FORMAT binary)`.compile(db).sql,
     );
     const finished = [normCopy, rawCopy].map(
       (s) =>

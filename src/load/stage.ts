@@ -114,12 +114,33 @@ export function rowsToStage(
     : unrecognizedRows(bytes, r, hashAll, onBytes, source.delimiter);
 }
 
+/** The first error each COPY stream of `copyStream` emitted. */
+const copyFailures = new WeakMap<Writable, Error>();
+
+/**
+ * A COPY … FROM STDIN on `client`, its failure remembered for writeCopy: pg-copy-streams emits a connection's
+ * failure (a reset, the server gone) without destroying the stream, and drops the connection, so that a write
+ * after it threw a TypeError from inside the stream — read as the file's fault (exit 3), or a hang — where the
+ * connection's own error is the answer (test/security/database-faults.test.ts, "the server gone", met once the
+ * normalizing thread's batches came back while the error arrived).
+ */
+export function copyStream(client: pg.PoolClient, text: string): ReturnType<typeof copyFrom> {
+  const stream = client.query(copyFrom(text));
+  stream.on('error', (err: Error) => {
+    if (!copyFailures.has(stream)) copyFailures.set(stream, err);
+  });
+  return stream;
+}
+
 /**
  * Writes `chunk` to a COPY stream and waits, when its buffer is full, until it drains — or fails: a COPY whose
  * connection the watchdog gave up (src/warehouse/connect.ts) or the server broke never drains, and waiting for
- * 'drain' alone would hang the load for ever (test/security/database-faults.test.ts).
+ * 'drain' alone would hang the load for ever (test/security/database-faults.test.ts). A stream that failed
+ * already (copyStream) is not written again: its failure is thrown.
  */
 export async function writeCopy(stream: Writable, chunk: string | Uint8Array): Promise<void> {
+  const failed = copyFailures.get(stream);
+  if (failed) throw failed;
   if (stream.destroyed) throw stream.errored ?? new Error('the COPY stream was closed');
   if (stream.write(chunk)) return;
   await new Promise<void>((resolve, reject) => {
@@ -189,7 +210,7 @@ export async function copyRecords(
   let rows = 0;
   let failed: unknown = null;
   try {
-    const stream = client.query(copyFrom(stmt.sql));
+    const stream = copyStream(client, stmt.sql);
     const done = new Promise<void>((resolve, reject) => {
       stream.on('finish', resolve);
       stream.on('error', reject);
