@@ -7,8 +7,9 @@
  *
  * The records are parsed as PostgreSQL's CSV parser parses them (COPY … FORMAT csv, the staging the SQL path
  * reads): an unquoted empty field is NULL, a quote toggles quoting anywhere in a field, two quotes inside quotes
- * are one. (The record splitter lets through only quotes that open or close a field: src/load/record-splitter.ts.) What PostgreSQL's parser refuses — invalid UTF-8, a NUL, a row of another width, an unterminated
- * quote, a carriage return outside quotes — throws CopyFormatError with the SQLSTATE it would have raised, so the
+ * are one (the record splitter lets through only quotes that open or close a field: src/load/record-splitter.ts).
+ * What PostgreSQL's parser refuses — invalid UTF-8, a NUL, a row of another width, an unterminated quote, a
+ * carriage return outside quotes — throws CopyFormatError with the SQLSTATE it would have raised, so the
  * loader reads the file row by row, as it does when COPY refuses it.
  *
  * A value the twins cannot answer for as PostgreSQL would (a vocabulary lookup of letters whose upper case
